@@ -1,0 +1,55 @@
+import { relative } from 'node:path';
+import { Command } from 'commander';
+import { displayCommand } from '../../compiler/command.js';
+import { compileTargets, type CompiledBinary } from '../../compiler/compile.js';
+import { makePlan, type Plan } from '../../compiler/plan.js';
+import { formatPlatform } from '../../compiler/platform.js';
+import { addBuildOptions, compileRequest, distDir, jobCount, type BuildFlags } from '../build-options.js';
+import { formatSeconds, formatSize, renderTable } from '../table.js';
+import { join } from 'node:path';
+
+export function compileCommand(): Command {
+  return addBuildOptions(new Command('compile'))
+    .description('cross-compile static, stamped Go binaries into <dist>/bin')
+    .argument('[dirs...]', 'directories of Go main packages (or of a goci.yaml); default: the current directory')
+    .action(async (dirs: string[], flags: BuildFlags) => {
+      const { plan, binaries } = await planAndCompile(dirs, flags);
+      if (!binaries) return;
+      process.stdout.write(flags.json ? `${JSON.stringify({ version: plan.targets[0]?.stamp.version, binaries }, null, 2)}\n` : binaryTable(binaries));
+    });
+}
+
+/** Plans, then either prints the commands (--dry-run) or builds them. Shared with release. */
+export async function planAndCompile(dirs: string[], flags: BuildFlags): Promise<{ plan: Plan; binaries: CompiledBinary[] | undefined }> {
+  const plan = await makePlan(compileRequest(dirs, flags));
+  const dist = distDir(flags);
+  if (flags.dryRun) {
+    printDryRun(plan, dist, flags.json === true);
+    return { plan, binaries: undefined };
+  }
+  const onStart = flags.verbose
+    ? (target: Plan['targets'][number]) => process.stderr.write(`goci: ${formatPlatform(target.platform)}: ${displayCommand(target.command, join(dist, 'bin', target.fileName), plan.toolchain.go)}\n`)
+    : undefined;
+  const binaries = await compileTargets(plan, { distDir: dist, jobs: jobCount(flags), ...(onStart ? { onStart } : {}) });
+  return { plan, binaries };
+}
+
+function printDryRun(plan: Plan, dist: string, json: boolean): void {
+  const commands = plan.targets.map((target) => {
+    const output = join(dist, 'bin', target.fileName);
+    return { build: target.buildId, platform: formatPlatform(target.platform), version: target.stamp.version, cwd: target.command.cwd, env: target.command.env, go: plan.toolchain.go, args: [...target.command.args, '-o', output, target.command.package], command: displayCommand(target.command, output) };
+  });
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ toolchain: plan.toolchain.version, commands }, null, 2)}\n`);
+    return;
+  }
+  for (const command of commands) process.stdout.write(`# ${command.build} ${command.platform} (${command.version})\n${command.command}\n`);
+}
+
+function binaryTable(binaries: CompiledBinary[]): string {
+  return renderTable(
+    ['TARGET', 'FILE', 'SIZE', 'SHA256', 'TIME'],
+    binaries.map((binary) => [binary.platform, relative(process.cwd(), binary.path), formatSize(binary.size), binary.sha256.slice(0, 16), formatSeconds(binary.seconds)]),
+    [2, 4],
+  );
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { compileCommand } from './commands/compile.js';
+import { inspectCommand } from './commands/inspect.js';
+import { releaseCommand } from './commands/release.js';
+import { reportError } from './report-error.js';
+
+const program = new Command('goci')
+  .description('build reproducible, multi-arch container images for Go programs, no Docker daemon needed')
+  .version('0.1.0', '--goci-version', 'print goci\'s own version')
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'goci: ')) })
+  .addCommand(compileCommand())
+  .addCommand(releaseCommand())
+  .addCommand(inspectCommand());
+
+for (const command of program.commands) command.exitOverride();
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version exit 0; every usage mistake has already been printed by commander.
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else {
+    process.exitCode = reportError(error, process.argv.includes('--verbose') || process.argv.includes('-v'));
+  }
+}

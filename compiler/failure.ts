@@ -1,0 +1,41 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GociError } from '../common/errors.js';
+import type { Target } from './plan.js';
+import { formatPlatform } from './platform.js';
+
+const EXCLUDED_BY_CONSTRAINTS = /build constraints exclude all Go files in (\S+)/;
+const IMPORTS_C = /^\s*import\s+(?:"C"|\(\s*[^)]*?^\s*"C"\s*$)/m;
+
+/** Turns go's failure output into one line that says what to do, keeping go's text as detail. */
+export async function explainBuildFailure(target: Target, output: string): Promise<GociError> {
+  const label = `${target.binary} (${formatPlatform(target.platform)})`;
+  const excluded = EXCLUDED_BY_CONSTRAINTS.exec(output);
+  if (excluded && target.command.env.CGO_ENABLED === '0') {
+    const cgoFile = await findCgoFile(excluded[1]!);
+    if (cgoFile) {
+      return new GociError('NEEDS_CGO', `${label}: ${cgoFile} uses cgo (import "C"), but goci builds static binaries with CGO_ENABLED=0`, {
+        hint: 'replace the cgo dependency with a pure-Go one; scratch and distroless-static images cannot run binaries that need libc',
+        detail: output.trim(),
+      });
+    }
+  }
+  if (/no Go files in|cannot find package|is not in (GOROOT|std)|no required module provides/.test(output)) {
+    return new GociError('NOT_MAIN_PACKAGE', `${label}: go build found no package to build in ${target.command.cwd} (${target.command.package})`, {
+      hint: 'point dir/main (or the command-line directory) at a Go main package',
+      detail: output.trim(),
+    });
+  }
+  return new GociError('GO_BUILD_FAILED', `go build failed for ${label}; its output follows`, {
+    hint: `the exact command is shown by: goci compile --dry-run`,
+    detail: output.trim(),
+  });
+}
+
+async function findCgoFile(dir: string): Promise<string | undefined> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names.filter((file) => file.endsWith('.go')).sort()) {
+    if (IMPORTS_C.test(await readFile(join(dir, name), 'utf8').catch(() => ''))) return name;
+  }
+  return undefined;
+}

@@ -1,0 +1,115 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { GociError } from '../common/errors.js';
+import { fieldLocation, loadSpecFile, specForDirectory } from '../spec/load.js';
+import type { BuildSpec, Spec } from '../spec/schema.js';
+import { goBuildCommand, type GoCommand } from './command.js';
+import { readSourceState } from './git.js';
+import { findModule } from './module.js';
+import { binaryFileName } from './naming.js';
+import { formatPlatform, hostLinuxPlatform, resolvePlatforms, type Platform } from './platform.js';
+import { readToolchain, type Toolchain } from './toolchain.js';
+import { makeStamp, type Stamp } from './version.js';
+
+/** What the user asked for, from flags; goci.yaml fills in the rest. */
+export interface CompileRequest {
+  /** Directories holding a main package or a goci.yaml; none means the current directory. */
+  packages: string[];
+  /** An explicit goci.yaml, instead of looking in each package directory. */
+  config: string | undefined;
+  /** `--platform` entries; they replace every build's own platforms. */
+  platforms: string[] | undefined;
+  version: string | undefined;
+  buildvcs: string | undefined;
+  env: NodeJS.ProcessEnv;
+}
+
+/** One binary to build. */
+export interface Target {
+  buildId: string;
+  binary: string;
+  platform: Platform;
+  /** File name under dist/bin. */
+  fileName: string;
+  command: GoCommand;
+  stamp: Stamp;
+  /** Absolute paths that must not appear inside the binary (the -trimpath promise). */
+  sourcePaths: string[];
+  /** The spec file and build the target came from, for messages. */
+  where: string;
+}
+
+export interface Plan {
+  toolchain: Toolchain;
+  targets: Target[];
+}
+
+export async function makePlan(request: CompileRequest): Promise<Plan> {
+  const [toolchain, specs] = await Promise.all([readToolchain(request.env), loadSpecs(request)]);
+  const targets: Target[] = [];
+  for (const spec of specs) targets.push(...(await planSpec(spec, request, toolchain)));
+  rejectCollisions(targets);
+  return { toolchain, targets };
+}
+
+async function loadSpecs(request: CompileRequest): Promise<Spec[]> {
+  if (request.config !== undefined) {
+    if (request.packages.length > 0) {
+      throw new GociError('BAD_ARGUMENT', '--config and package directories cannot be combined', { hint: 'give either --config FILE or directories, not both' });
+    }
+    return [await loadSpecFile(resolve(request.config))];
+  }
+  const dirs = request.packages.length > 0 ? request.packages : ['.'];
+  return Promise.all(dirs.map(async (dir) => specForDirectory(await existingDirectory(dir))));
+}
+
+async function existingDirectory(dir: string): Promise<string> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new GociError('NOT_FOUND', `${dir}: no such directory`, { hint: 'give the directory of a Go main package (one that has package main)' });
+  }
+  return resolve(dir);
+}
+
+async function planSpec(spec: Spec, request: CompileRequest, toolchain: Toolchain): Promise<Target[]> {
+  const stamp = makeStamp(await readSourceState(spec.baseDir), request.env, request.version);
+  const targets: Target[] = [];
+  for (const build of spec.builds) {
+    const cwd = await existingDirectory(resolve(spec.baseDir, build.dir));
+    const module = await findModule(cwd);
+    for (const platform of platformsFor(spec, build, request, toolchain)) {
+      const where = fieldLocation(spec, build.path);
+      targets.push({
+        buildId: build.id,
+        binary: build.binary,
+        platform,
+        fileName: binaryFileName(build.binary, stamp.version, platform),
+        command: goBuildCommand({ build, where, platform, stamp, versionSettings: spec.version, cwd, moduleMode: module.mode, buildvcs: request.buildvcs, processEnv: request.env }),
+        stamp,
+        sourcePaths: [...new Set([cwd, module.root ?? cwd, spec.baseDir])],
+        where,
+      });
+    }
+  }
+  return targets;
+}
+
+function platformsFor(spec: Spec, build: BuildSpec, request: CompileRequest, toolchain: Toolchain): Platform[] {
+  if (request.platforms !== undefined) return resolvePlatforms(request.platforms, toolchain.ports, '--platform', false);
+  if (build.platforms !== undefined) return resolvePlatforms(build.platforms, toolchain.ports, fieldLocation(spec, `${build.path}.platforms`), true);
+  return [hostLinuxPlatform()];
+}
+
+/** Two targets writing the same file would overwrite each other; say so before building. */
+function rejectCollisions(targets: Target[]): void {
+  const seen = new Map<string, Target>();
+  for (const target of targets) {
+    const earlier = seen.get(target.fileName);
+    if (earlier) {
+      throw new GociError('BAD_ARGUMENT', `${target.where} and ${earlier.where} both produce ${target.fileName} (${formatPlatform(target.platform)})`, {
+        hint: 'give each build its own binary name',
+      });
+    }
+    seen.set(target.fileName, target);
+  }
+}

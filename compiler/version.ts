@@ -1,0 +1,73 @@
+import semver from 'semver';
+import { GociError } from '../common/errors.js';
+import type { SourceState } from './git.js';
+
+/** Everything a build is stamped with; the inputs of `{{.Version}}`, `{{.Date}}` and friends. */
+export interface Stamp {
+  version: string;
+  commit: string;
+  shortCommit: string;
+  /** Unix seconds every timestamp in the output derives from. */
+  epoch: number;
+  /** `epoch` as RFC 3339 UTC. */
+  date: string;
+  commitTimestamp: string;
+}
+
+const SHORT_COMMIT_LENGTH = 7;
+
+/** A version given by the user must be semver; a leading `v` is accepted and dropped. */
+export function checkedVersion(text: string, where: string): string {
+  const version = semver.valid(text.trim());
+  if (!version || !/^v?\d/.test(text.trim())) {
+    throw new GociError('BAD_VERSION', `${where}: "${text}" is not a semantic version`, {
+      hint: 'use MAJOR.MINOR.PATCH with optional -prerelease and +build parts, e.g. 1.2.3 or 1.3.0-rc.1',
+    });
+  }
+  return version;
+}
+
+/**
+ * The version git implies. An exact tag is the version; commits after it make the next
+ * patch's pre-release (so it sorts after the tag and before the next release); no tag at all
+ * is 0.0.0-dev. Build metadata carries the commit and a dirty mark.
+ */
+export function deriveVersion(state: SourceState): string {
+  const short = state.commit?.slice(0, SHORT_COMMIT_LENGTH);
+  const metadata = [short ? `g${short}` : undefined, state.dirty ? 'dirty' : undefined].filter(Boolean);
+  if (!state.tag) return withMetadata('0.0.0-dev', metadata);
+  const tagged = checkedVersion(state.tag, `git tag ${state.tag}`);
+  const base = semver.parse(tagged)!;
+  if (state.distance === 0) return withMetadata(`${base.version}`, state.dirty ? ['dirty'] : []);
+  const next = base.prerelease.length > 0 ? `${base.version}.dev.${state.distance}` : `${semver.inc(base.version, 'patch')}-dev.${state.distance}`;
+  return withMetadata(next, metadata);
+}
+
+function withMetadata(version: string, metadata: (string | undefined)[]): string {
+  return metadata.length > 0 ? `${version}+${metadata.join('.')}` : version;
+}
+
+/** SOURCE_DATE_EPOCH wins, then the commit time, then 0: never the clock, so rebuilds match. */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv, state: SourceState): number {
+  const raw = env.SOURCE_DATE_EPOCH;
+  if (raw !== undefined && raw !== '') {
+    if (!/^\d+$/.test(raw)) {
+      throw new GociError('BAD_ARGUMENT', `SOURCE_DATE_EPOCH="${raw}" is not a whole number of seconds`, { hint: 'set it to a Unix time, e.g. $(git log -1 --format=%ct)' });
+    }
+    return Number(raw);
+  }
+  return state.commitTime ?? 0;
+}
+
+export function makeStamp(state: SourceState, env: NodeJS.ProcessEnv, versionOverride: string | undefined): Stamp {
+  const epoch = sourceDateEpoch(env, state);
+  const commit = state.commit ?? '';
+  return {
+    version: versionOverride === undefined ? deriveVersion(state) : checkedVersion(versionOverride, '--version'),
+    commit,
+    shortCommit: commit.slice(0, SHORT_COMMIT_LENGTH),
+    epoch,
+    date: new Date(epoch * 1000).toISOString().replace('.000Z', 'Z'),
+    commitTimestamp: state.commitTime === undefined ? '' : String(state.commitTime),
+  };
+}

@@ -1,0 +1,3 @@
+module goci.dev/examples/hello
+
+go 1.19

@@ -1,0 +1,3 @@
+module goci.dev/examples/server
+
+go 1.19

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The README's quick start: from a fresh clone, install goci, build it, and cross-compile the
+# hello example for two Linux targets, then run the native one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v go >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "quickstart: installing the Go toolchain (golang-go)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >&2
+  else
+    echo "quickstart: Go is not installed; install it (https://go.dev/doc/install, or apt-get install golang-go) and run again" >&2
+    exit 1
+  fi
+fi
+
+[ -x node_modules/.bin/tsc ] || npm ci --no-audit --no-fund
+npm run --silent build
+
+set -x
+node lib/cli/main.js compile examples/hello --platform linux/amd64,linux/arm64 --version 1.2.3
+"./dist/bin/hello-1.2.3-linux-$(go env GOARCH)"

@@ -1,0 +1,93 @@
+import { GociError } from '../common/errors.js';
+
+/**
+ * Readers for untyped YAML values. Each takes the field's path (`builds[1].env`) so a bad
+ * value is reported exactly where the user wrote it.
+ */
+export class FieldError extends GociError {
+  constructor(readonly fieldPath: string, problem: string) {
+    super('BAD_SPEC', `${fieldPath}: ${problem}`);
+  }
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+export function readMapping(path: string, value: unknown, known: readonly string[]): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new FieldError(path || '(top level)', `expected a mapping, found ${describe(value)}`);
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!known.includes(key)) {
+      throw new FieldError(join(path, key), `unknown field; known fields here are ${known.join(', ')}`);
+    }
+  }
+  return record;
+}
+
+export function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+export function readString(path: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new FieldError(path, `expected a non-empty string, found ${describe(value)}`);
+  }
+  return value;
+}
+
+export function readOptionalString(path: string, value: unknown): string | undefined {
+  return value === undefined || value === null ? undefined : readString(path, value);
+}
+
+/** A list of strings; a single string is taken as a one-element list, as people often write it. */
+export function readStringList(path: string, value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value === 'string') return [readString(path, value)];
+  if (!Array.isArray(value)) throw new FieldError(path, `expected a list of strings, found ${describe(value)}`);
+  return value.map((item, index) => readString(`${path}[${index}]`, item));
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Environment as a mapping `{NAME: value}` or a list of `NAME=value`. */
+export function readEnv(path: string, value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  const env: Record<string, string> = {};
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => {
+      const text = readString(`${path}[${index}]`, item);
+      const equals = text.indexOf('=');
+      if (equals <= 0) throw new FieldError(`${path}[${index}]`, `"${text}" is not NAME=value`);
+      env[checkEnvName(`${path}[${index}]`, text.slice(0, equals))] = text.slice(equals + 1);
+    });
+    return env;
+  }
+  if (typeof value !== 'object') throw new FieldError(path, `expected a mapping or a list of NAME=value, found ${describe(value)}`);
+  for (const [name, raw] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
+      throw new FieldError(join(path, name), `expected a string, found ${describe(raw)}`);
+    }
+    env[checkEnvName(join(path, name), name)] = String(raw);
+  }
+  return env;
+}
+
+function checkEnvName(path: string, name: string): string {
+  if (!ENV_NAME.test(name)) throw new FieldError(path, `"${name}" is not a valid environment variable name`);
+  return name;
+}
+
+const GO_SYMBOL = /^[A-Za-z0-9_./-]+\.[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A `-X` target such as `main.version` or `example.com/app/internal/build.Version`. */
+export function readGoVariable(path: string, value: unknown): string {
+  const text = readString(path, value);
+  if (!GO_SYMBOL.test(text)) throw new FieldError(path, `"${text}" is not a Go variable (write it as importpath.name, e.g. main.version)`);
+  return text;
+}

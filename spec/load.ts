@@ -1,0 +1,53 @@
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { GociError } from '../common/errors.js';
+import type { Spec } from './schema.js';
+import { validateSpec } from './validate.js';
+
+export const SPEC_FILE_NAME = 'goci.yaml';
+
+/** Reads and validates a goci.yaml; every message starts with the file's name. */
+export async function loadSpecFile(file: string): Promise<Spec> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new GociError('NOT_FOUND', `${file}: cannot read the spec file (${error.code ?? error.message})`, {
+      hint: 'check the path given to --config',
+    });
+  });
+  return parseSpecText(text, file, dirname(file));
+}
+
+/** Parses spec text; a BuildKit frontend reads the same text from its own source. */
+export function parseSpecText(text: string, file: string, baseDir: string): Spec {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+  const [problem] = document.errors;
+  if (problem) {
+    const position = lineCounter.linePos(problem.pos[0]);
+    const where = `${displayPath(file)}:${position.line}:${position.col}`;
+    throw new GociError('BAD_SPEC', `${where}: ${problem.message.split('\n')[0]}`, { hint: 'fix the YAML syntax' });
+  }
+  try {
+    return validateSpec(document.toJS(), file, baseDir);
+  } catch (error) {
+    if (error instanceof GociError) throw new GociError(error.code, `${displayPath(file)}: ${error.message}`, { hint: error.hint ?? 'see the goci.yaml reference in the README' });
+    throw error;
+  }
+}
+
+/** `goci.yaml: builds[1].platforms` for messages about a field found after validation. */
+export function fieldLocation(spec: Spec, fieldPath: string): string {
+  return spec.file ? `${displayPath(spec.file)}: ${fieldPath}` : fieldPath;
+}
+
+function displayPath(file: string): string {
+  const fromCwd = relative(process.cwd(), file);
+  return fromCwd.startsWith('..') ? file : fromCwd;
+}
+
+/** The spec for a directory: its goci.yaml when it has one, else one build of the directory itself. */
+export async function specForDirectory(dir: string): Promise<Spec> {
+  const candidate = join(dir, SPEC_FILE_NAME);
+  const found = await stat(candidate).then((info) => info.isFile(), () => false);
+  return found ? loadSpecFile(candidate) : validateSpec(undefined, undefined, dir);
+}

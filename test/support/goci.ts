@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+export const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built goci CLI as a user would, never throwing on a non-zero exit. */
+export async function goci(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  const result = await execa(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: options.env ?? process.env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The single `goci: …` line a failure ends with. */
+export function lastLine(text: string): string {
+  return text.trimEnd().split('\n').at(-1) ?? '';
+}

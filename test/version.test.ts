@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { NO_SOURCE_STATE } from '../compiler/git.js';
+import { deriveVersion, makeStamp } from '../compiler/version.js';
+import { goci } from './support/goci.js';
+import { FIXTURE_COMMIT_TIME, exampleRepository, git, removeDirectory } from './support/workspace.js';
+
+const SHA = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d';
+const made: string[] = [];
+after(async () => Promise.all(made.map(removeDirectory)));
+
+/** The version goci would stamp for a checkout, read through the CLI as a user sees it. */
+async function versionOf(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<{ version: string; date: string }> {
+  const result = await goci(['compile', dir, '--dry-run', '--json'], { env });
+  assert.equal(result.exitCode, 0, result.stderr);
+  const plan = JSON.parse(result.stdout) as { commands: { version: string; args: string[] }[] };
+  const ldflags = plan.commands[0]!.args.find((arg) => arg.startsWith('-ldflags='))!;
+  return { version: plan.commands[0]!.version, date: /main\.date=(\S+)/.exec(ldflags)![1]! };
+}
+
+async function repository(): Promise<{ dir: string; commit: string }> {
+  const dir = await exampleRepository('hello', 'version');
+  made.push(dir);
+  return { dir, commit: await git(dir, 'rev-parse', 'HEAD') };
+}
+
+describe('versions derived from git', () => {
+  test('an exact tag v1.2.3 is version 1.2.3', async () => {
+    const { dir } = await repository();
+    await git(dir, 'tag', 'v1.2.3');
+    assert.equal((await versionOf(dir)).version, '1.2.3');
+  });
+
+  test('commits after a tag are a pre-release of the next patch, with the commit as build metadata', async () => {
+    const { dir } = await repository();
+    await git(dir, 'tag', 'v1.2.3');
+    for (const n of [1, 2, 3]) {
+      await writeFile(join(dir, `note${n}.txt`), `${n}\n`);
+      await git(dir, 'add', '-A');
+      await git(dir, 'commit', '-q', '-m', `change ${n}`);
+    }
+    const head = await git(dir, 'rev-parse', 'HEAD');
+    assert.equal((await versionOf(dir)).version, `1.2.4-dev.3+g${head.slice(0, 7)}`);
+  });
+
+  test('no tag at all is 0.0.0-dev with the commit', async () => {
+    const { dir, commit } = await repository();
+    assert.equal((await versionOf(dir)).version, `0.0.0-dev+g${commit.slice(0, 7)}`);
+  });
+
+  test('a dirty tree marks the version with .dirty build metadata', async () => {
+    const { dir, commit } = await repository();
+    await writeFile(join(dir, 'main.go'), '// edited\n', { flag: 'a' });
+    assert.equal((await versionOf(dir)).version, `0.0.0-dev+g${commit.slice(0, 7)}.dirty`);
+    await git(dir, 'tag', 'v2.0.0');
+    assert.equal((await versionOf(dir)).version, '2.0.0+dirty');
+  });
+
+  test('the date comes from SOURCE_DATE_EPOCH, else the commit time, never the clock', async () => {
+    const { dir } = await repository();
+    assert.equal((await versionOf(dir)).date, new Date(FIXTURE_COMMIT_TIME * 1000).toISOString().replace('.000Z', 'Z'));
+    assert.equal((await versionOf(dir, { ...process.env, SOURCE_DATE_EPOCH: '86400' })).date, '1970-01-02T00:00:00Z');
+  });
+
+  test('--version wins over git, and a leading v is dropped', async () => {
+    const { dir } = await repository();
+    const result = await goci(['compile', dir, '--dry-run', '--json', '--version', 'v3.1.4-rc.1']);
+    assert.equal((JSON.parse(result.stdout) as { commands: { version: string }[] }).commands[0]!.version, '3.1.4-rc.1');
+  });
+});
+
+describe('version rules', () => {
+  test('after a pre-release tag the dev counter extends the pre-release', () => {
+    assert.equal(deriveVersion({ ...NO_SOURCE_STATE, commit: SHA, tag: 'v1.3.0-rc.1', distance: 2 }), '1.3.0-rc.1.dev.2+g1a2b3c4');
+  });
+
+  test('outside git the version is plain 0.0.0-dev and the date is the epoch', () => {
+    const stamp = makeStamp(NO_SOURCE_STATE, {}, undefined);
+    assert.deepEqual(stamp, { version: '0.0.0-dev', commit: '', shortCommit: '', epoch: 0, date: '1970-01-01T00:00:00Z', commitTimestamp: '' });
+  });
+
+  test('a tag that is not semver is refused with what to do', () => {
+    assert.throws(() => deriveVersion({ ...NO_SOURCE_STATE, commit: SHA, tag: 'v1.2', distance: 0 }), {
+      code: 'BAD_VERSION',
+      message: 'git tag v1.2: "v1.2" is not a semantic version',
+    });
+  });
+
+  test('SOURCE_DATE_EPOCH must be a whole number', () => {
+    assert.throws(() => makeStamp(NO_SOURCE_STATE, { SOURCE_DATE_EPOCH: 'yesterday' }, undefined), { code: 'BAD_ARGUMENT' });
+  });
+});
