@@ -26,8 +26,8 @@ export async function explainBuildFailure(target: Target, output: string): Promi
       detail: output.trim(),
     });
   }
-  return new GociError('GO_BUILD_FAILED', `go build failed for ${label}; its output follows`, {
-    hint: `the exact command is shown by: goci compile --dry-run`,
+  return new GociError('GO_BUILD_FAILED', `go build failed for ${label}; go's output is above`, {
+    hint: 'see the exact command with: goci compile --dry-run',
     detail: output.trim(),
   });
 }

@@ -13,8 +13,10 @@ const HELLO = 'package main\n\nfunc main() { println("hi") }\n';
 
 /** A scratch module with these files; goci runs inside it so its dist/ is ours to watch. */
 async function moduleWith(files: Record<string, string>): Promise<string> {
-  const dir = await temporaryDirectory('bad');
-  made.push(dir);
+  const parent = await temporaryDirectory('bad');
+  made.push(parent);
+  // Named "bad" so the default binary name, taken from the directory, is predictable.
+  const dir = join(parent, 'bad');
   for (const [name, content] of Object.entries({ 'go.mod': GO_MOD, ...files })) {
     await mkdir(dirname(join(dir, name)), { recursive: true });
     await writeFile(join(dir, name), content);
@@ -68,7 +70,7 @@ describe('bad input fails clearly and writes nothing', () => {
     const dir = await moduleWith({ 'main.go': 'package main\n\nfunc main() {\n\tx :=\n}\n' });
     const result = await failing(dir, ['compile', '.', '--platform', 'linux/amd64'], 1);
     assert.match(result.stderr, /^\.\/main\.go:5:1: syntax error: unexpected }/m);
-    assert.equal(lastLine(result.stderr), 'goci: go build failed for bad (linux/amd64); its output follows (the exact command is shown by: goci compile --dry-run)');
+    assert.equal(lastLine(result.stderr), 'goci: go build failed for bad (linux/amd64); go\'s output is above (see the exact command with: goci compile --dry-run)');
   });
 
   test('one failing target of several leaves no binary of the others', async () => {

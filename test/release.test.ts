@@ -56,13 +56,13 @@ describe('goci release', () => {
     assert.equal(stdout, ARCHIVES.slice(1).map((name) => `${name}: OK`).join('\n'));
   });
 
-  test('a tar.gz holds the binary 0755 and the README 0644, owned 0/0, dated at the commit', async () => {
+  test('a tar.gz holds the README 0644 and the binary 0755 (byte order), owned 0/0, dated at the commit', async () => {
     const { stdout } = await execa('tar', ['--numeric-owner', '--full-time', '-tvzf', join(cloneA, 'dist', 'release', 'hello_1.0.0_linux_amd64.tar.gz')], { env: { TZ: 'UTC' } });
     const stamp = new Date(FIXTURE_COMMIT_TIME * 1000).toISOString().replace('T', ' ').replace('.000Z', '');
     const lines = stdout.split('\n').map((line) => line.replace(/\s+/g, ' ').split(' '));
     assert.deepEqual(lines.map((fields) => [fields[0], fields[1], `${fields[3]} ${fields[4]}`, fields[5]]), [
-      ['-rwxr-xr-x', '0/0', stamp, 'hello'],
       ['-rw-r--r--', '0/0', stamp, 'README.md'],
+      ['-rwxr-xr-x', '0/0', stamp, 'hello'],
     ]);
   });
 

@@ -13,6 +13,9 @@ export interface Module {
   replace?: Module;
 }
 
+/** The name cli/commands/inspect.ts knows it by. */
+export type GoModule = Module;
+
 export interface BuildSetting {
   key: string;
   value: string;
