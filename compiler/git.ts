@@ -22,13 +22,13 @@ async function git(dir: string, args: string[]): Promise<string | undefined> {
 
 /** Reads the state of the repository containing `dir`; outside a repository (or without git) it is empty. */
 export async function readSourceState(dir: string): Promise<SourceState> {
-  const head = await git(dir, ['log', '-1', '--format=%H %ct']);
-  if (!head) return NO_SOURCE_STATE;
-  const [commit, time] = head.split(' ');
-  const [described, status] = await Promise.all([
+  const [head, described, status] = await Promise.all([
+    git(dir, ['log', '-1', '--format=%H %ct']),
     git(dir, ['describe', '--tags', '--long', '--match', 'v[0-9]*', '--match', '[0-9]*']),
     git(dir, ['status', '--porcelain']),
   ]);
+  if (!head) return NO_SOURCE_STATE;
+  const [commit, time] = head.split(' ');
   return { commit, commitTime: Number(time), ...parseDescribe(described), dirty: (status ?? '') !== '' };
 }
 

@@ -8,7 +8,6 @@ import type { GoPort } from './platform.js';
 export interface Toolchain {
   /** Absolute path of the `go` command that will run every build. */
   go: string;
-  version: string;
   ports: GoPort[];
 }
 
@@ -36,15 +35,12 @@ interface DistPort {
 
 export async function readToolchain(env: NodeJS.ProcessEnv = process.env): Promise<Toolchain> {
   const go = await findGo(env);
-  const [version, list] = await Promise.all([
-    execa(go, ['env', 'GOVERSION'], { env, extendEnv: false }),
-    execa(go, ['tool', 'dist', 'list', '-json'], { env, extendEnv: false }),
-  ]).catch((error: unknown) => {
-    throw new GociError('GO_MISSING', `${go} did not answer "go env" / "go tool dist list"`, {
+  const list = await execa(go, ['tool', 'dist', 'list', '-json'], { env, extendEnv: false }).catch((error: unknown) => {
+    throw new GociError('GO_MISSING', `${go} did not answer "go tool dist list"`, {
       hint: 'check that the Go installation is complete (go version should work)',
       detail: String((error as { stderr?: string }).stderr ?? error),
     });
   });
   const ports = (JSON.parse(list.stdout) as DistPort[]).map((port) => ({ os: port.GOOS, arch: port.GOARCH, firstClass: port.FirstClass }));
-  return { go, version: version.stdout.trim(), ports };
+  return { go, ports };
 }

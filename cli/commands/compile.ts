@@ -40,7 +40,7 @@ function printDryRun(plan: Plan, dist: string, json: boolean): void {
     return { build: target.buildId, platform: formatPlatform(target.platform), version: target.stamp.version, cwd: target.command.cwd, env: target.command.env, go: plan.toolchain.go, args: [...target.command.args, '-o', output, target.command.package], command: displayCommand(target.command, output) };
   });
   if (json) {
-    process.stdout.write(`${JSON.stringify({ toolchain: plan.toolchain.version, commands }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ go: plan.toolchain.go, commands }, null, 2)}\n`);
     return;
   }
   for (const command of commands) process.stdout.write(`# ${command.build} ${command.platform} (${command.version})\n${command.command}\n`);

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
-export const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+/** The bundled CLI, exactly what the package ships as its bin. */
+export const CLI = fileURLToPath(new URL('../../goci.mjs', import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface RunResult {
