@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import { GociError, type GociErrorCode } from '../common/errors.js';
 import { parseModInfo, unquoteGoString } from '../compiler/binary/buildinfo.js';
 import { inspectBinary, inspectBuffer } from '../compiler/binary/inspect.js';
-import { UnreadableBinary, type BinaryReport, type BuildSetting, type GoBuildInfo, type Module } from '../compiler/binary/types.js';
+import { UnreadableBinary } from '../compiler/binary/layout.js';
+import type { BinaryReport, BuildSetting, GoBuildInfo, Module } from '../compiler/binary/types.js';
 
 const execFile = promisify(execFileCallback);
 

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { inspectBinary } from '../../compiler/binary/inspect.js';
-import type { BinaryReport, GoModule } from '../../compiler/binary/types.js';
+import type { BinaryReport, Module } from '../../compiler/binary/types.js';
 import { formatPlatform } from '../../compiler/platform.js';
 
 export function inspectCommand(): Command {
@@ -14,7 +14,7 @@ export function inspectCommand(): Command {
     });
 }
 
-function moduleLine(module: GoModule): string {
+function moduleLine(module: Module): string {
   const own = [module.path, module.version, module.sum].filter(Boolean).join(' ');
   return module.replace ? `${own} => ${moduleLine(module.replace)}` : own;
 }

@@ -2,7 +2,8 @@
  * Decodes the build information the Go toolchain embeds in every program, the same way Go's
  * debug/buildinfo and runtime/debug.ParseBuildInfo do (Go 1.19 sources), without running `go`.
  */
-import { UnreadableBinary, fileOffsetOf, type BuildSetting, type ExecutableLayout, type GoBuildInfo, type Module } from './types.js';
+import { UnreadableBinary, fileOffsetOf, type ExecutableLayout } from './layout.js';
+import type { BuildSetting, GoBuildInfo, Module } from './types.js';
 
 const MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
 const BLOB_ALIGNMENT = 16;

@@ -1,4 +1,4 @@
-import { ByteView, UnreadableBinary, fileOffsetOf, type ExecutableLayout, type MappedRange } from './types.js';
+import { ByteView, UnreadableBinary, fileOffsetOf, type ExecutableLayout, type MappedRange } from './layout.js';
 
 const CLASS_32 = 1;
 const CLASS_64 = 2;

@@ -5,7 +5,8 @@ import { readBuildInfo } from './buildinfo.js';
 import { readElf } from './elf.js';
 import { readMachO } from './macho.js';
 import { readPe } from './pe.js';
-import { UnreadableBinary, type BinaryFormat, type BinaryReport, type BuildSetting, type ExecutableLayout } from './types.js';
+import { UnreadableBinary, type ExecutableLayout } from './layout.js';
+import type { BinaryFormat, BinaryReport, BuildSetting } from './types.js';
 
 const HINT_BAD_BINARY =
   'Pass an executable built by `go build` for Linux, Windows or macOS; if it was copied or downloaded, check that the copy is complete.';

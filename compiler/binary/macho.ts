@@ -1,4 +1,4 @@
-import { ByteView, UnreadableBinary, type ExecutableLayout, type MappedRange } from './types.js';
+import { ByteView, UnreadableBinary, type ExecutableLayout, type MappedRange } from './layout.js';
 
 const MH_MAGIC = 0xfeedface;
 const MH_MAGIC_64 = 0xfeedfacf;

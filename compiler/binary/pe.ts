@@ -1,4 +1,4 @@
-import { ByteView, UnreadableBinary, type ExecutableLayout, type MappedRange } from './types.js';
+import { ByteView, UnreadableBinary, type ExecutableLayout, type MappedRange } from './layout.js';
 
 const PE_SIGNATURE = 0x00004550; // "PE\0\0" read little-endian
 const OPTIONAL_MAGIC_PE32 = 0x10b;
