@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
+import { displayPath } from '../common/display-path.js';
 import { LineCounter, parseDocument } from 'yaml';
 import { GociError } from '../common/errors.js';
 import type { Spec } from './schema.js';
@@ -40,10 +41,6 @@ export function fieldLocation(spec: Spec, fieldPath: string): string {
   return spec.file ? `${displayPath(spec.file)}: ${fieldPath}` : fieldPath;
 }
 
-function displayPath(file: string): string {
-  const fromCwd = relative(process.cwd(), file);
-  return fromCwd.startsWith('..') ? file : fromCwd;
-}
 
 /** The spec for a directory: its goci.yaml when it has one, else one build of the directory itself. */
 export async function specForDirectory(dir: string): Promise<Spec> {

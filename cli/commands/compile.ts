@@ -1,12 +1,12 @@
-import { relative } from 'node:path';
+import { join } from 'node:path';
 import { Command } from 'commander';
+import { displayPath } from '../../common/display-path.js';
 import { displayCommand } from '../../compiler/command.js';
 import { compileTargets, type CompiledBinary } from '../../compiler/compile.js';
 import { makePlan, type Plan } from '../../compiler/plan.js';
 import { formatPlatform } from '../../compiler/platform.js';
 import { addBuildOptions, compileRequest, distDir, jobCount, type BuildFlags } from '../build-options.js';
 import { formatSeconds, formatSize, renderTable } from '../table.js';
-import { join } from 'node:path';
 
 export function compileCommand(): Command {
   return addBuildOptions(new Command('compile'))
@@ -49,7 +49,7 @@ function printDryRun(plan: Plan, dist: string, json: boolean): void {
 function binaryTable(binaries: CompiledBinary[]): string {
   return renderTable(
     ['TARGET', 'FILE', 'SIZE', 'SHA256', 'TIME'],
-    binaries.map((binary) => [binary.platform, relative(process.cwd(), binary.path), formatSize(binary.size), binary.sha256.slice(0, 16), formatSeconds(binary.seconds)]),
+    binaries.map((binary) => [binary.platform, displayPath(binary.path), formatSize(binary.size), binary.sha256.slice(0, 16), formatSeconds(binary.seconds)]),
     [2, 4],
   );
 }

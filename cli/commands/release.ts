@@ -1,5 +1,5 @@
-import { relative } from 'node:path';
 import { Command } from 'commander';
+import { displayPath } from '../../common/display-path.js';
 import { writeRelease } from '../../compiler/release.js';
 import { addBuildOptions, distDir, type BuildFlags } from '../build-options.js';
 import { formatSize, renderTable } from '../table.js';
@@ -17,8 +17,8 @@ export function releaseCommand(): Command {
         process.stdout.write(`${JSON.stringify({ version: plan.targets[0]?.stamp.version, binaries, ...release }, null, 2)}\n`);
         return;
       }
-      const rows = release.archives.map((archive) => [archive.platform, relative(process.cwd(), archive.path), formatSize(archive.size), archive.sha256.slice(0, 16)]);
+      const rows = release.archives.map((archive) => [archive.platform, displayPath(archive.path), formatSize(archive.size), archive.sha256.slice(0, 16)]);
       process.stdout.write(renderTable(['TARGET', 'ARCHIVE', 'SIZE', 'SHA256'], rows, [2]));
-      process.stdout.write(`checksums: ${relative(process.cwd(), release.checksums)}\n`);
+      process.stdout.write(`checksums: ${displayPath(release.checksums)}\n`);
     });
 }
