@@ -1,0 +1,59 @@
+import type { OciPlatform } from './descriptor.js';
+
+/** The runtime part of an image config (`config` in the JSON): what the container starts as. */
+export interface RuntimeConfig {
+  entrypoint: string[];
+  cmd: string[];
+  env: string[];
+  user: string;
+  workingDir: string;
+  exposedPorts: string[];
+  stopSignal: string | undefined;
+  labels: Record<string, string>;
+}
+
+/** One layer as the config sees it, with the history line that explains it. */
+export interface ConfigLayer {
+  diffId: string;
+  createdBy: string;
+  comment?: string;
+}
+
+export interface ImageConfigInput {
+  platform: OciPlatform;
+  runtime: RuntimeConfig;
+  layers: ConfigLayer[];
+  /** Unix seconds (SOURCE_DATE_EPOCH); every timestamp in the image is this one. */
+  created: number;
+}
+
+export function rfc3339(epoch: number): string {
+  return new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/**
+ * The image config JSON (OCI image-spec config.md). Fields with no value are left out
+ * rather than written empty, as docker and BuildKit do, so configs compare cleanly.
+ */
+export function imageConfig(input: ImageConfigInput): Record<string, unknown> {
+  const { runtime } = input;
+  const created = rfc3339(input.created);
+  const config: Record<string, unknown> = {};
+  if (runtime.user) config.User = runtime.user;
+  if (runtime.exposedPorts.length > 0) config.ExposedPorts = Object.fromEntries(runtime.exposedPorts.map((port) => [port, {}]));
+  if (runtime.env.length > 0) config.Env = runtime.env;
+  if (runtime.entrypoint.length > 0) config.Entrypoint = runtime.entrypoint;
+  if (runtime.cmd.length > 0) config.Cmd = runtime.cmd;
+  if (runtime.workingDir) config.WorkingDir = runtime.workingDir;
+  if (Object.keys(runtime.labels).length > 0) config.Labels = runtime.labels;
+  if (runtime.stopSignal) config.StopSignal = runtime.stopSignal;
+  return {
+    created,
+    architecture: input.platform.architecture,
+    os: input.platform.os,
+    ...(input.platform.variant ? { variant: input.platform.variant } : {}),
+    config,
+    rootfs: { type: 'layers', diff_ids: input.layers.map((layer) => layer.diffId) },
+    history: input.layers.map((layer) => ({ created, created_by: layer.createdBy, ...(layer.comment ? { comment: layer.comment } : {}) })),
+  };
+}
