@@ -14,6 +14,8 @@ need unzip unzip
 need qemu-aarch64-static qemu-user-static
 need update-binfmts binfmt-support
 need oci-image-tool oci-image-tool
+need skopeo skopeo
+need umoci umoci
 
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
