@@ -10,20 +10,10 @@ import { renderChecksums } from '../compiler/archive/checksums.js';
 import type { ArchiveEntry } from '../compiler/archive/entry.js';
 import { writeTarGz } from '../compiler/archive/tar-gz.js';
 import { writeZip } from '../compiler/archive/zip.js';
+import { fakeBinary } from './support/fake-binary.js';
 
 /** 2023-11-14 22:13:20 UTC. */
 const MTIME = 1_700_000_000;
-
-/** A stand-in Go binary: 200 000 bytes, part noise and part repetition, so deflate has work to do. */
-function fakeBinary(): Buffer {
-  const parts: Buffer[] = [];
-  let block = Buffer.from('goci');
-  for (let length = 0; length < 200_000; length += block.length + 54) {
-    block = createHash('sha256').update(block).digest();
-    parts.push(block, Buffer.from('\x7fELF runtime.main goci/cli '.repeat(2)));
-  }
-  return Buffer.concat(parts).subarray(0, 200_000);
-}
 
 const BINARY = fakeBinary();
 const README = Buffer.from('# goci\n\nBuild container images for Go programs.\n');

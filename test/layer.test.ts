@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, open, readdir, readFile, readlink, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -8,21 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { isGociError, type GociErrorCode } from '../common/errors.js';
 import { writeLayer, type Layer, type LayerEntry } from '../images/layer.js';
+import { fakeBinary } from './support/fake-binary.js';
 
 /** 2023-11-14 22:13:20 UTC. */
 const MTIME = 1_700_000_000;
 const LISTED_TIME = '2023-11-14 22:13:20';
-
-/** A stand-in Go binary: 200 000 bytes, part noise and part repetition, the same on every run. */
-function fakeBinary(): Buffer {
-  const parts: Buffer[] = [];
-  let block = Buffer.from('goci');
-  for (let length = 0; length < 200_000; length += block.length + 54) {
-    block = createHash('sha256').update(block).digest();
-    parts.push(block, Buffer.from('\x7fELF runtime.main goci/cli '.repeat(2)));
-  }
-  return Buffer.concat(parts).subarray(0, 200_000);
-}
 
 const HELLO = fakeBinary();
 const APP_YAML = Buffer.from('listen: :8080\nlog: json\n');
