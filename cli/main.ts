@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { buildCommand } from './commands/build.js';
 import { compileCommand } from './commands/compile.js';
 import { inspectCommand } from './commands/inspect.js';
 import { releaseCommand } from './commands/release.js';
@@ -10,6 +11,7 @@ const program = new Command('goci')
   .version('0.1.0', '--goci-version', 'print goci\'s own version')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'goci: ')) })
+  .addCommand(buildCommand())
   .addCommand(compileCommand())
   .addCommand(releaseCommand())
   .addCommand(inspectCommand());

@@ -11,9 +11,11 @@ export interface SourceState {
   distance: number;
   /** Uncommitted changes, counted the way Go's vcs.modified counts them (untracked files too). */
   dirty: boolean;
+  /** The `origin` remote as a browsable URL, credentials removed; the image's source label. */
+  sourceUrl: string | undefined;
 }
 
-export const NO_SOURCE_STATE: SourceState = { commit: undefined, commitTime: undefined, tag: undefined, distance: 0, dirty: false };
+export const NO_SOURCE_STATE: SourceState = { commit: undefined, commitTime: undefined, tag: undefined, distance: 0, dirty: false, sourceUrl: undefined };
 
 async function git(dir: string, args: string[]): Promise<string | undefined> {
   const result = await execa('git', args, { cwd: dir, reject: false, stdin: 'ignore' }).catch(() => undefined);
@@ -22,14 +24,33 @@ async function git(dir: string, args: string[]): Promise<string | undefined> {
 
 /** Reads the state of the repository containing `dir`; outside a repository (or without git) it is empty. */
 export async function readSourceState(dir: string): Promise<SourceState> {
-  const [head, described, status] = await Promise.all([
+  const [head, described, status, remote] = await Promise.all([
     git(dir, ['log', '-1', '--format=%H %ct']),
     git(dir, ['describe', '--tags', '--long', '--match', 'v[0-9]*', '--match', '[0-9]*']),
     git(dir, ['status', '--porcelain']),
+    git(dir, ['remote', 'get-url', 'origin']),
   ]);
   if (!head) return NO_SOURCE_STATE;
   const [commit, time] = head.split(' ');
-  return { commit, commitTime: Number(time), ...parseDescribe(described), dirty: (status ?? '') !== '' };
+  return { commit, commitTime: Number(time), ...parseDescribe(described), dirty: (status ?? '') !== '', sourceUrl: browsableUrl(remote) };
+}
+
+/**
+ * `git@host:org/repo.git` and `https://user:token@host/org/repo.git` both become
+ * `https://host/org/repo`: what a person can open, and never a credential in an image label.
+ * Local paths (a clone of a clone) are not sources anyone else can reach, so they give none.
+ */
+export function browsableUrl(remote: string | undefined): string | undefined {
+  if (!remote) return undefined;
+  const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/)(.+)$/.exec(remote);
+  let url: URL;
+  try {
+    url = new URL(scp && !remote.includes('://') ? `https://${scp[1]}/${scp[2]}` : remote);
+  } catch {
+    return undefined;
+  }
+  if (!['https:', 'http:', 'ssh:', 'git:'].includes(url.protocol)) return undefined;
+  return `https://${url.hostname}${url.pathname.replace(/\.git$/, '').replace(/\/$/, '')}`;
 }
 
 /** `v1.2.3-rc.1-4-g1a2b3c4` → tag `v1.2.3-rc.1`, distance 4 (the tag itself may contain dashes). */

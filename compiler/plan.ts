@@ -37,6 +37,8 @@ export interface Target {
   sourcePaths: string[];
   /** The spec file and build the target came from, for messages. */
   where: string;
+  /** The spec it came from: the image stage reads its image settings and base directory. */
+  spec: Spec;
 }
 
 export interface Plan {
@@ -88,6 +90,7 @@ async function planSpec(spec: Spec, request: CompileRequest, toolchain: Toolchai
         stamp,
         sourcePaths: [...new Set([cwd, module.root ?? cwd, spec.baseDir])],
         where,
+        spec,
       });
     }
   }

@@ -12,6 +12,8 @@ export interface Stamp {
   /** `epoch` as RFC 3339 UTC. */
   date: string;
   commitTimestamp: string;
+  /** Where the source can be browsed (the git origin, credentials removed), if anywhere. */
+  sourceUrl: string | undefined;
 }
 
 const SHORT_COMMIT_LENGTH = 7;
@@ -69,5 +71,6 @@ export function makeStamp(state: SourceState, env: NodeJS.ProcessEnv, versionOve
     epoch,
     date: new Date(epoch * 1000).toISOString().replace('.000Z', 'Z'),
     commitTimestamp: state.commitTime === undefined ? '' : String(state.commitTime),
+    sourceUrl: state.sourceUrl,
   };
 }

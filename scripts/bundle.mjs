@@ -11,6 +11,8 @@ await build({
   format: 'esm',
   target: 'node20',
   legalComments: 'none',
+  // Loaded only by --load, and its ssh2 dependency carries optional native modules: resolve it at run time.
+  external: ['dockerode'],
   logLevel: 'warning',
   // Some dependencies call require(); give the ES module bundle one.
   banner: { js: "import { createRequire as gociCreateRequire } from 'node:module';\nconst require = gociCreateRequire(import.meta.url);" },

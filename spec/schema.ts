@@ -6,7 +6,44 @@ export interface Spec {
   baseDir: string;
   version: VersionSettings;
   builds: BuildSpec[];
+  image: ImageSpec;
 }
+
+/** One extra file or directory copied into the image. */
+export interface FileSpec {
+  /** Relative to the spec's directory. */
+  src: string;
+  /** Absolute path in the image. */
+  dst: string;
+  mode: number | undefined;
+  uid: number;
+  gid: number;
+  path: string;
+}
+
+/** How the binaries become an image; flags override each field. */
+export interface ImageSpec {
+  base: string;
+  /** The repository name used for tags in layouts, tarballs and the daemon. */
+  repository: string | undefined;
+  /** Build ids whose binaries go into the image; default all builds. */
+  binaries: string[] | undefined;
+  /** The binary (build id or binary name) that is the entrypoint; default the first. */
+  entrypoint: string | undefined;
+  binaryDir: string;
+  args: string[];
+  env: Record<string, string>;
+  workdir: string | undefined;
+  user: string | undefined;
+  ports: string[];
+  stopSignal: string | undefined;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  files: FileSpec[];
+}
+
+export const DEFAULT_BASE = 'static';
+export const DEFAULT_BINARY_DIR = '/usr/local/bin';
 
 /** Which Go variables receive the version stamp through `-X`. */
 export interface VersionSettings {

@@ -1,8 +1,9 @@
 import { basename, resolve } from 'node:path';
 import { FieldError, describe, join, readEnv, readGoVariable, readMapping, readOptionalString, readString, readStringList } from './fields.js';
+import { readImageSpec } from './image.js';
 import { DEFAULT_VERSION_VARIABLE, type BuildSpec, type BuildVcs, type Spec, type VersionSettings } from './schema.js';
 
-const TOP_LEVEL_FIELDS = ['version', 'builds'] as const;
+const TOP_LEVEL_FIELDS = ['version', 'builds', 'image'] as const;
 const VERSION_FIELDS = ['variable', 'commitVariable', 'dateVariable'] as const;
 const BUILD_FIELDS = ['id', 'dir', 'main', 'binary', 'flags', 'ldflags', 'tags', 'env', 'platforms', 'buildvcs'] as const;
 const BINARY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -11,7 +12,7 @@ const BINARY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export function validateSpec(raw: unknown, file: string | undefined, baseDir: string): Spec {
   const top = raw === null || raw === undefined ? {} : readMapping('', raw, TOP_LEVEL_FIELDS);
   const builds = readBuilds(top.builds, baseDir);
-  return { file, baseDir, version: readVersionSettings(top.version), builds };
+  return { file, baseDir, version: readVersionSettings(top.version), builds, image: readImageSpec(top.image) };
 }
 
 function readVersionSettings(value: unknown): VersionSettings {

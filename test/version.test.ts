@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { NO_SOURCE_STATE } from '../compiler/git.js';
+import { NO_SOURCE_STATE, browsableUrl } from '../compiler/git.js';
 import { deriveVersion, makeStamp } from '../compiler/version.js';
 import { goci } from './support/goci.js';
 import { FIXTURE_COMMIT_TIME, exampleRepository, git, removeDirectory } from './support/workspace.js';
@@ -78,7 +78,7 @@ describe('version rules', () => {
 
   test('outside git the version is plain 0.0.0-dev and the date is the epoch', () => {
     const stamp = makeStamp(NO_SOURCE_STATE, {}, undefined);
-    assert.deepEqual(stamp, { version: '0.0.0-dev', commit: '', shortCommit: '', epoch: 0, date: '1970-01-01T00:00:00Z', commitTimestamp: '' });
+    assert.deepEqual(stamp, { version: '0.0.0-dev', commit: '', shortCommit: '', epoch: 0, date: '1970-01-01T00:00:00Z', commitTimestamp: '', sourceUrl: undefined });
   });
 
   test('a tag that is not semver is refused with what to do', () => {
@@ -90,5 +90,22 @@ describe('version rules', () => {
 
   test('SOURCE_DATE_EPOCH must be a whole number', () => {
     assert.throws(() => makeStamp(NO_SOURCE_STATE, { SOURCE_DATE_EPOCH: 'yesterday' }, undefined), { code: 'BAD_ARGUMENT' });
+  });
+});
+
+describe('the source URL for image labels', () => {
+  test('scp-style and https remotes become a browsable https URL', () => {
+    assert.equal(browsableUrl('git@github.com:acme/api.git'), 'https://github.com/acme/api');
+    assert.equal(browsableUrl('https://github.com/acme/api.git'), 'https://github.com/acme/api');
+    assert.equal(browsableUrl('ssh://git@gitlab.example.com/team/api'), 'https://gitlab.example.com/team/api');
+  });
+
+  test('credentials in a remote never reach the URL', () => {
+    assert.equal(browsableUrl('https://ci-bot:s3cr3t-token@github.com/acme/api.git'), 'https://github.com/acme/api');
+  });
+
+  test('a local path is no source anyone else can reach', () => {
+    assert.equal(browsableUrl('/tmp/origin'), undefined);
+    assert.equal(browsableUrl('file:///tmp/origin'), undefined);
   });
 });

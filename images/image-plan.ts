@@ -1,0 +1,120 @@
+import { GociError } from '../common/errors.js';
+import { inspectBinary } from '../compiler/binary/inspect.js';
+import type { CompiledBinary } from '../compiler/compile.js';
+import { installedBinaryName } from '../compiler/naming.js';
+import type { Target } from '../compiler/plan.js';
+import { formatPlatform, type Platform } from '../compiler/platform.js';
+import { fieldLocation } from '../spec/load.js';
+import type { ImageSpec, Spec } from '../spec/schema.js';
+import type { AssemblyRequest, BaseLayers, PlatformImageInput } from './assemble.js';
+import { extraFileEntries } from './extra-files.js';
+import { metadataLabels } from './labels.js';
+import type { ImageFormat } from './media-types.js';
+
+/** One compiled binary with the target it came from. */
+export interface BuiltTarget {
+  target: Target;
+  binary: CompiledBinary;
+}
+
+export interface ImagePlanInput {
+  spec: Spec;
+  image: ImageSpec;
+  built: BuiltTarget[];
+  base: BaseLayers;
+  format: ImageFormat;
+  layoutDir: string;
+}
+
+/** The assembly request plus the names a sink tags the result with. */
+export interface ImagePlan {
+  request: AssemblyRequest;
+  repository: string;
+  entrypoint: string;
+  platforms: Platform[];
+}
+
+export async function planImage(input: ImagePlanInput): Promise<ImagePlan> {
+  const { spec, image } = input;
+  const where = (path: string): string => fieldLocation(spec, path);
+  const builds = selectBuilds(input.built, image, where);
+  const entrypointBuild = pickEntrypoint(builds, image, where);
+  const platforms = platformsOf(input.built.filter((built) => built.target.buildId === entrypointBuild));
+  const stamp = input.built[0]!.target.stamp;
+  const perPlatform: PlatformImageInput[] = [];
+  for (const platform of platforms) {
+    const binaries = builds.map((buildId) => binaryFor(input.built, buildId, platform, where));
+    const entrypoint = binaries.find((built) => built.target.buildId === entrypointBuild)!;
+    const report = await inspectBinary(entrypoint.binary.path);
+    const labels = { ...metadataLabels({ binary: report, stamp, title: entrypoint.target.binary, sourceUrl: stamp.sourceUrl }), ...image.labels };
+    perPlatform.push({
+      platform,
+      binaryEntries: binaries.map((built) => ({ type: 'file', path: `${image.binaryDir}/${installedBinaryName(built.target.binary, platform)}`, mode: 0o755, uid: 0, gid: 0, source: built.binary.path })),
+      labels,
+      annotations: { ...labels, ...image.annotations },
+    });
+  }
+  const entrypointTarget = input.built.find((built) => built.target.buildId === entrypointBuild)!.target;
+  return {
+    request: {
+      layoutDir: input.layoutDir,
+      format: input.format,
+      base: input.base,
+      fileEntries: await extraFileEntries(image.files, spec.baseDir, where),
+      runtime: {
+        entrypoint: [`${image.binaryDir}/${entrypointTarget.binary}`],
+        cmd: image.args,
+        env: mergeEnv(input.base.env, image.env),
+        user: image.user ?? input.base.user,
+        workingDir: image.workdir ?? input.base.workingDir,
+        exposedPorts: image.ports,
+        stopSignal: image.stopSignal,
+      },
+      epoch: stamp.epoch,
+      indexAnnotations: perPlatform[0]?.annotations ?? {},
+      platforms: perPlatform,
+    },
+    repository: image.repository ?? entrypointTarget.binary,
+    entrypoint: entrypointTarget.binary,
+    platforms,
+  };
+}
+
+function selectBuilds(built: BuiltTarget[], image: ImageSpec, where: (path: string) => string): string[] {
+  const all = [...new Set(built.map((item) => item.target.buildId))];
+  if (!image.binaries) return all;
+  return image.binaries.map((name, index) => {
+    const match = built.find((item) => item.target.buildId === name || item.target.binary === name);
+    if (!match) throw new GociError('BAD_SPEC', `${where(`image.binaries[${index}]`)}: no build is called "${name}"; builds are ${all.join(', ')}`);
+    return match.target.buildId;
+  });
+}
+
+function pickEntrypoint(builds: string[], image: ImageSpec, where: (path: string) => string): string {
+  if (!image.entrypoint) return builds[0]!;
+  if (builds.includes(image.entrypoint)) return image.entrypoint;
+  throw new GociError('BAD_SPEC', `${where('image.entrypoint')}: "${image.entrypoint}" is not one of the image's binaries (${builds.join(', ')})`);
+}
+
+function platformsOf(built: BuiltTarget[]): Platform[] {
+  const linux = built.map((item) => item.target.platform).filter((platform) => platform.os === 'linux');
+  if (linux.length === 0) throw new GociError('BAD_PLATFORM', 'no linux platform to build an image for', { hint: 'add a linux/... platform (container images run Linux binaries)' });
+  return linux;
+}
+
+function binaryFor(built: BuiltTarget[], buildId: string, platform: Platform, where: (path: string) => string): BuiltTarget {
+  const match = built.find((item) => item.target.buildId === buildId && formatPlatform(item.target.platform) === formatPlatform(platform));
+  if (!match) {
+    throw new GociError('BAD_SPEC', `${where('image.binaries')}: build "${buildId}" has no ${formatPlatform(platform)} binary, so that image would be incomplete`, {
+      hint: 'give every build in the image the same platforms',
+    });
+  }
+  return match;
+}
+
+/** Base env first, the image's own after; a name set in both takes the image's value in the base's place. */
+export function mergeEnv(baseEnv: string[], env: Record<string, string>): string[] {
+  const merged = new Map<string, string>(baseEnv.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+  for (const [name, value] of Object.entries(env)) merged.set(name, value);
+  return [...merged].map(([name, value]) => `${name}=${value}`);
+}

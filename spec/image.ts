@@ -1,0 +1,98 @@
+import { FieldError, describe, join, readEnv, readMapping, readOptionalString, readString, readStringList } from './fields.js';
+import { DEFAULT_BASE, DEFAULT_BINARY_DIR, type FileSpec, type ImageSpec } from './schema.js';
+
+const IMAGE_FIELDS = ['base', 'repository', 'binaries', 'entrypoint', 'binaryDir', 'args', 'env', 'workdir', 'user', 'ports', 'stopSignal', 'labels', 'annotations', 'files'] as const;
+const FILE_FIELDS = ['src', 'dst', 'mode', 'owner'] as const;
+const PORT = /^\d{1,5}(\/(tcp|udp|sctp))?$/;
+/** OCI: reverse-DNS keys; Docker allows lowercase alphanumerics, dots and dashes. Stay within both. */
+const LABEL_KEY = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
+
+export function readImageSpec(value: unknown): ImageSpec {
+  const record = value === undefined || value === null ? {} : readMapping('image', value, IMAGE_FIELDS);
+  const field = (key: string): string => join('image', key);
+  const optional = (key: string): string | undefined => readOptionalString(field(key), record[key]);
+  return {
+    base: optional('base') ?? DEFAULT_BASE,
+    repository: optional('repository'),
+    binaries: record.binaries === undefined || record.binaries === null ? undefined : readStringList(field('binaries'), record.binaries),
+    entrypoint: optional('entrypoint'),
+    binaryDir: checkAbsolute(field('binaryDir'), optional('binaryDir') ?? DEFAULT_BINARY_DIR),
+    args: readStringList(field('args'), record.args),
+    env: readEnv(field('env'), record.env),
+    workdir: optional('workdir') === undefined ? undefined : checkAbsolute(field('workdir'), optional('workdir')!),
+    user: record.user === undefined || record.user === null ? undefined : String(record.user),
+    ports: readPorts(field('ports'), record.ports),
+    stopSignal: optional('stopSignal'),
+    labels: readLabels(field('labels'), record.labels),
+    annotations: readLabels(field('annotations'), record.annotations),
+    files: readFiles(field('files'), record.files),
+  };
+}
+
+/** An absolute, normalised path inside the image: no `..`, so nothing lands outside where it was aimed. */
+export function checkAbsolute(path: string, value: string): string {
+  if (!value.startsWith('/')) throw new FieldError(path, `"${value}" must be an absolute path in the image (start with /)`);
+  if (value.split('/').some((segment) => segment === '..')) throw new FieldError(path, `"${value}" must not contain ".."`);
+  return value.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+}
+
+/** `8080`, `8080/tcp`, `53/udp`; a bare number means TCP, as Docker's EXPOSE does. */
+export function readPorts(path: string, value: unknown): string[] {
+  const items: unknown[] = value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
+  return items.map((item, index) => {
+    const text = String(item);
+    if ((typeof item !== 'string' && typeof item !== 'number') || !PORT.test(text) || Number(text.split('/')[0]) > 65535) {
+      throw new FieldError(`${path}[${index}]`, `expected a port such as 8080 or 8080/tcp, found ${describe(item)}`);
+    }
+    return text.includes('/') ? text : `${text}/tcp`;
+  });
+}
+
+export function checkLabelKey(path: string, key: string): string {
+  if (!LABEL_KEY.test(key)) throw new FieldError(path, `"${key}" is not a valid label key (lowercase letters, digits, '.', '-', '_'; e.g. org.example.team)`);
+  return key;
+}
+
+function readLabels(path: string, value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  const record = readMapping(path, value, []);
+  return Object.fromEntries(Object.entries(record).map(([key, raw]) => [checkLabelKey(join(path, key), key), String(raw)]));
+}
+
+function readFiles(path: string, value: unknown): FileSpec[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new FieldError(path, `expected a list of files, found ${describe(value)}`);
+  return value.map((item, index) => {
+    const at = `${path}[${index}]`;
+    const record = readMapping(at, item, FILE_FIELDS);
+    const [uid, gid] = readOwner(`${at}.owner`, record.owner);
+    return {
+      src: readString(`${at}.src`, record.src),
+      dst: checkAbsolute(`${at}.dst`, readString(`${at}.dst`, record.dst)),
+      mode: readMode(`${at}.mode`, record.mode),
+      uid,
+      gid,
+      path: at,
+    };
+  });
+}
+
+/**
+ * Modes are octal as people write them: `0644`, `644` or `"0644"`. YAML 1.2 reads `0644` as
+ * the number 644, so a number is taken by its digits, read as octal.
+ */
+function readMode(path: string, value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const digits = typeof value === 'number' || typeof value === 'string' ? String(value) : '';
+  const mode = /^0?[0-7]{3,4}$/.test(digits) ? parseInt(digits, 8) : Number.NaN;
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new FieldError(path, `expected an octal mode such as 0644, found ${describe(value)}`);
+  return mode;
+}
+
+/** `uid:gid` or a single uid (then gid = uid); numeric only, since the image may have no /etc/passwd. */
+function readOwner(path: string, value: unknown): [number, number] {
+  if (value === undefined || value === null) return [0, 0];
+  const match = /^(\d+)(?::(\d+))?$/.exec(String(value));
+  if (!match) throw new FieldError(path, `expected a numeric owner such as 65532 or 65532:65532, found ${describe(value)}`);
+  return [Number(match[1]), Number(match[2] ?? match[1])];
+}
