@@ -7,7 +7,7 @@ import { formatPlatform, type Platform } from '../compiler/platform.js';
 import { fieldLocation } from '../spec/load.js';
 import type { ImageSpec, Spec } from '../spec/schema.js';
 import type { AssemblyRequest, BaseLayers, PlatformImageInput } from './assemble.js';
-import { extraFileEntries } from './extra-files.js';
+import type { LayerEntry } from './layer.js';
 import { metadataLabels } from './labels.js';
 import type { ImageFormat } from './media-types.js';
 
@@ -22,6 +22,8 @@ export interface ImagePlanInput {
   image: ImageSpec;
   built: BuiltTarget[];
   base: BaseLayers;
+  /** `image.files` as layer entries, resolved beforehand (see extraFileEntries). */
+  fileEntries: LayerEntry[];
   format: ImageFormat;
   layoutDir: string;
 }
@@ -60,7 +62,7 @@ export async function planImage(input: ImagePlanInput): Promise<ImagePlan> {
       layoutDir: input.layoutDir,
       format: input.format,
       base: input.base,
-      fileEntries: await extraFileEntries(image.files, spec.baseDir, where),
+      fileEntries: input.fileEntries,
       runtime: {
         entrypoint: [`${image.binaryDir}/${entrypointTarget.binary}`],
         cmd: image.args,

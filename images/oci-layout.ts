@@ -1,6 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
+import { displayPath } from '../common/display-path.js';
 import { GociError } from '../common/errors.js';
 import { canonicalJson, type Descriptor, type JsonBlob } from './descriptor.js';
 import { MEDIA_TYPES } from './media-types.js';
@@ -13,6 +14,15 @@ interface LayoutIndex {
   schemaVersion: 2;
   mediaType?: string;
   manifests: Descriptor[];
+}
+
+/** Creates the layout's blob store, failing with one clear line before any work is done. */
+export async function prepareLayout(layoutDir: string): Promise<void> {
+  await mkdir(layoutBlobDir(layoutDir), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new GociError('IO_FAILED', `cannot write the OCI layout ${displayPath(layoutDir)}: ${error.code ?? error.message}`, {
+      hint: 'choose a writable directory with --oci-layout',
+    });
+  });
 }
 
 export function layoutBlobDir(layoutDir: string): string {

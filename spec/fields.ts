@@ -17,11 +17,16 @@ export function describe(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-export function readMapping(path: string, value: unknown, known: readonly string[]): Record<string, unknown> {
+/** A mapping with any keys (labels, annotations): the caller checks each key. */
+export function readAnyMapping(path: string, value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new FieldError(path || '(top level)', `expected a mapping, found ${describe(value)}`);
   }
-  const record = value as Record<string, unknown>;
+  return value as Record<string, unknown>;
+}
+
+export function readMapping(path: string, value: unknown, known: readonly string[]): Record<string, unknown> {
+  const record = readAnyMapping(path, value);
   for (const key of Object.keys(record)) {
     if (!known.includes(key)) {
       throw new FieldError(join(path, key), `unknown field; known fields here are ${known.join(', ')}`);

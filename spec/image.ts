@@ -1,4 +1,4 @@
-import { FieldError, describe, join, readEnv, readMapping, readOptionalString, readString, readStringList } from './fields.js';
+import { FieldError, describe, join, readAnyMapping, readEnv, readMapping, readOptionalString, readString, readStringList } from './fields.js';
 import { DEFAULT_BASE, DEFAULT_BINARY_DIR, type FileSpec, type ImageSpec } from './schema.js';
 
 const IMAGE_FIELDS = ['base', 'repository', 'binaries', 'entrypoint', 'binaryDir', 'args', 'env', 'workdir', 'user', 'ports', 'stopSignal', 'labels', 'annotations', 'files'] as const;
@@ -55,7 +55,7 @@ export function checkLabelKey(path: string, key: string): string {
 
 function readLabels(path: string, value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
-  const record = readMapping(path, value, []);
+  const record = readAnyMapping(path, value);
   return Object.fromEntries(Object.entries(record).map(([key, raw]) => [checkLabelKey(join(path, key), key), String(raw)]));
 }
 

@@ -5,14 +5,19 @@ import { GociError } from '../../common/errors.js';
 import { formatPlatform, hostLinuxPlatform, parsePlatform, type Platform } from '../../compiler/platform.js';
 import { assembleImages, type AssembledImages } from '../../images/assemble.js';
 import { resolveBase } from '../../images/base/resolve.js';
+import { extraFileEntries } from '../../images/extra-files.js';
+import type { LayerEntry } from '../../images/layer.js';
+import { fieldLocation } from '../../spec/load.js';
 import { planImage, type BuiltTarget, type ImagePlan } from '../../images/image-plan.js';
 import { MEDIA_TYPES } from '../../images/media-types.js';
-import { tagInLayout } from '../../images/oci-layout.js';
-import type { Spec } from '../../spec/schema.js';
-import { addBuildOptions, distDir, type BuildFlags } from '../build-options.js';
+import { prepareLayout, tagInLayout } from '../../images/oci-layout.js';
+import { makePlan } from '../../compiler/plan.js';
+import type { BaseLayers } from '../../images/assemble.js';
+import type { ImageSpec, Spec } from '../../spec/schema.js';
+import { addBuildOptions, compileRequest, distDir, type BuildFlags } from '../build-options.js';
 import { addImageOptions, applyImageFlags, tagsFor, type ImageFlags } from '../image-options.js';
 import { formatSize, renderTable } from '../table.js';
-import { planAndCompile } from './compile.js';
+import { compilePlan } from './compile.js';
 
 /** What `goci build` reports per image, as --json prints it. */
 export interface BuiltImage {
@@ -28,22 +33,40 @@ export function buildCommand(): Command {
     .description('compile, then assemble a multi-arch image (no Docker needed) into an OCI layout; optionally a tarball or the local daemon')
     .argument('[dirs...]', 'directories of Go main packages (or of a goci.yaml); default: the current directory')
     .action(async (dirs: string[], flags: BuildFlags & ImageFlags) => {
-      const { plan, binaries } = await planAndCompile(dirs, flags);
+      const plan = await makePlan(compileRequest(dirs, flags));
+      // Everything that can be wrong with the image settings is found before anything compiles.
+      const prepared = await Promise.all([...new Set(plan.targets.map((target) => target.spec))].map((spec) => prepareImage(spec, flags)));
+      const binaries = await compilePlan(plan, flags);
       if (!binaries) return;
       const built: BuiltTarget[] = binaries.map((binary) => ({ binary, target: plan.targets.find((target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform)! }));
       const results: BuiltImage[] = [];
-      for (const spec of [...new Set(plan.targets.map((target) => target.spec))]) {
-        results.push(await buildImage(spec, built.filter((item) => item.target.spec === spec), flags));
-      }
+      for (const image of prepared) results.push(await buildImage(image, built.filter((item) => item.target.spec === image.spec), flags));
       process.stdout.write(flags.json ? `${JSON.stringify({ images: results }, null, 2)}\n` : results.map(describeImage).join('\n'));
     });
 }
 
-async function buildImage(spec: Spec, built: BuiltTarget[], flags: BuildFlags & ImageFlags): Promise<BuiltImage> {
+/** An image's settings, checked, with its base resolved and its layout ready to write. */
+interface PreparedImage {
+  spec: Spec;
+  image: ImageSpec;
+  base: BaseLayers;
+  fileEntries: LayerEntry[];
+  layoutDir: string;
+}
+
+async function prepareImage(spec: Spec, flags: BuildFlags & ImageFlags): Promise<PreparedImage> {
   const image = applyImageFlags(spec.image, flags);
-  const layoutDir = resolve(flags.ociLayout ?? join(distDir(flags), 'oci'));
+  if (flags.tag) tagsFor('', flags);
   const base = await resolveBase(image.base, flags.base ? '--base' : 'image.base');
-  const plan = await planImage({ spec, image, built, base, format: flags.format, layoutDir });
+  const fileEntries = await extraFileEntries(image.files, spec.baseDir, (path) => fieldLocation(spec, path));
+  const layoutDir = resolve(flags.ociLayout ?? join(distDir(flags), 'oci'));
+  if (!flags.dryRun) await prepareLayout(layoutDir);
+  return { spec, image, base, fileEntries, layoutDir };
+}
+
+async function buildImage(prepared: PreparedImage, built: BuiltTarget[], flags: BuildFlags & ImageFlags): Promise<BuiltImage> {
+  const { spec, image, base, fileEntries, layoutDir } = prepared;
+  const plan = await planImage({ spec, image, built, base, fileEntries, format: flags.format, layoutDir });
   const tags = tagsFor(built[0]!.target.stamp.version, flags);
   const loadPlatform = chooseLoadPlatform(plan, flags.loadPlatform);
   const assembled = await assembleImages(plan.request);

@@ -22,16 +22,20 @@ export function compileCommand(): Command {
 /** Plans, then either prints the commands (--dry-run) or builds them. Shared with release. */
 export async function planAndCompile(dirs: string[], flags: BuildFlags): Promise<{ plan: Plan; binaries: CompiledBinary[] | undefined }> {
   const plan = await makePlan(compileRequest(dirs, flags));
+  return { plan, binaries: await compilePlan(plan, flags) };
+}
+
+/** Builds a plan's targets, or with --dry-run prints their commands and builds nothing. */
+export async function compilePlan(plan: Plan, flags: BuildFlags): Promise<CompiledBinary[] | undefined> {
   const dist = distDir(flags);
   if (flags.dryRun) {
     printDryRun(plan, dist, flags.json === true);
-    return { plan, binaries: undefined };
+    return undefined;
   }
   const onStart = flags.verbose
     ? (target: Plan['targets'][number]) => process.stderr.write(`goci: ${formatPlatform(target.platform)}: ${displayCommand(target.command, join(dist, 'bin', target.fileName), plan.toolchain.go)}\n`)
     : undefined;
-  const binaries = await compileTargets(plan, { distDir: dist, jobs: jobCount(flags), ...(onStart ? { onStart } : {}) });
-  return { plan, binaries };
+  return compileTargets(plan, { distDir: dist, jobs: jobCount(flags), ...(onStart ? { onStart } : {}) });
 }
 
 function printDryRun(plan: Plan, dist: string, json: boolean): void {
