@@ -17,7 +17,8 @@ export type GociErrorCode =
   | 'PATH_LEAK'
   | 'BAD_BINARY'
   | 'GIT_FAILED'
-  | 'IO_FAILED';
+  | 'IO_FAILED'
+  | 'DOCKER_UNREACHABLE';
 
 export class GociError extends Error {
   readonly code: GociErrorCode;

@@ -16,6 +16,8 @@ need update-binfmts binfmt-support
 need oci-image-tool oci-image-tool
 need skopeo skopeo
 need umoci umoci
+need dockerd docker.io
+need /usr/bin/docker docker.io
 
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

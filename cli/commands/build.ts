@@ -1,3 +1,5 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { displayPath } from '../../common/display-path.js';
@@ -5,6 +7,9 @@ import { GociError } from '../../common/errors.js';
 import { formatPlatform, hostLinuxPlatform, parsePlatform, type Platform } from '../../compiler/platform.js';
 import { assembleImages, type AssembledImages } from '../../images/assemble.js';
 import { resolveBase } from '../../images/base/resolve.js';
+import { connectToDocker, dockerSocketPath, loadIntoDocker } from '../../images/docker-daemon.js';
+import { ociPlatform } from '../../images/platform.js';
+import { writeTarball } from '../../images/tarball.js';
 import { extraFileEntries } from '../../images/extra-files.js';
 import type { LayerEntry } from '../../images/layer.js';
 import { fieldLocation } from '../../spec/load.js';
@@ -26,6 +31,8 @@ export interface BuiltImage {
   index: { digest: string; size: number };
   platforms: { platform: string; digest: string; size: number }[];
   ociLayout: string;
+  tarball?: string;
+  loaded?: { imageId: string; tags: string[] };
 }
 
 export function buildCommand(): Command {
@@ -61,6 +68,7 @@ async function prepareImage(spec: Spec, flags: BuildFlags & ImageFlags): Promise
   const fileEntries = await extraFileEntries(image.files, spec.baseDir, (path) => fieldLocation(spec, path));
   const layoutDir = resolve(flags.ociLayout ?? join(distDir(flags), 'oci'));
   if (!flags.dryRun) await prepareLayout(layoutDir);
+  if (flags.load && !flags.dryRun) await connectToDocker(dockerSocketPath());
   return { spec, image, base, fileEntries, layoutDir };
 }
 
@@ -72,8 +80,9 @@ async function buildImage(prepared: PreparedImage, built: BuiltTarget[], flags: 
   const assembled = await assembleImages(plan.request);
   const indexDescriptor = { mediaType: MEDIA_TYPES[flags.format].index, digest: assembled.index.digest, size: assembled.index.size };
   for (const tag of tags) await tagInLayout(layoutDir, indexDescriptor, tag);
-  await exportToDocker(plan, assembled, layoutDir, tags, loadPlatform, flags);
+  const exported = await exportToDocker(plan, assembled, layoutDir, tags, loadPlatform, flags);
   return {
+    ...exported,
     repository: plan.repository,
     tags,
     index: { digest: assembled.index.digest, size: assembled.index.size },
@@ -94,10 +103,27 @@ function chooseLoadPlatform(plan: ImagePlan, requested: string | undefined): Pla
   return plan.platforms[0]!;
 }
 
-/** --tarball and --load; both need the docker-archive view of one platform. */
-async function exportToDocker(_plan: ImagePlan, _assembled: AssembledImages, _layoutDir: string, _tags: string[], _platform: Platform, flags: ImageFlags): Promise<void> {
-  if (flags.tarball || flags.load) {
-    throw new GociError('BAD_ARGUMENT', '--tarball and --load are not available yet', { hint: 'use the OCI layout (--oci-layout) for now' });
+/** Where --tarball and --load put the image, for the summary. */
+interface DockerExport {
+  tarball?: string;
+  loaded?: { imageId: string; tags: string[] };
+}
+
+/**
+ * --tarball and --load. Both use the docker-archive view of one platform (Docker 20.10's image
+ * store holds one); --load writes that tarball to a scratch file and hands it to the daemon.
+ */
+async function exportToDocker(plan: ImagePlan, assembled: AssembledImages, layoutDir: string, tags: string[], platform: Platform, flags: ImageFlags): Promise<DockerExport> {
+  if (!flags.tarball && !flags.load) return {};
+  const scratch = flags.load ? await mkdtemp(join(tmpdir(), 'goci-load-')) : undefined;
+  try {
+    const path = flags.tarball ? resolve(flags.tarball) : join(scratch!, 'image.tar');
+    const index = { mediaType: MEDIA_TYPES[flags.format].index, digest: assembled.index.digest, size: assembled.index.size };
+    await writeTarball(path, layoutDir, { repository: plan.repository, tag: tags[0]! }, assembled.images, index, ociPlatform(platform));
+    const loaded = flags.load ? await loadIntoDocker(path, {}) : undefined;
+    return { ...(flags.tarball ? { tarball: path } : {}), ...(loaded ? { loaded } : {}) };
+  } finally {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
   }
 }
 
@@ -107,6 +133,8 @@ function describeImage(image: BuiltImage): string {
     `image ${image.repository}:${image.tags.join(', ')}  ${image.index.digest}`,
     renderTable(['PLATFORM', 'MANIFEST', 'SIZE'], rows, [2]).trimEnd(),
     `oci layout: ${displayPath(image.ociLayout)} (tags ${image.tags.join(', ')})`,
+    ...(image.tarball ? [`tarball: ${displayPath(image.tarball)}`] : []),
+    ...(image.loaded ? [`loaded into docker: ${image.loaded.tags.join(', ')} (${image.loaded.imageId})`] : []),
     '',
   ].join('\n');
 }

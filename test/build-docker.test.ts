@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { docker, startDockerd, type DockerdHarness } from './support/dockerd.js';
+import { goci, lastLine } from './support/goci.js';
+import { exampleRepository, listFiles, removeDirectory } from './support/workspace.js';
+
+const PLATFORMS = 'linux/amd64,linux/arm64,linux/arm/v7';
+let daemon: DockerdHarness;
+let repo: string;
+
+before(async () => {
+  [daemon, repo] = await Promise.all([startDockerd(), exampleRepository('hello', 'build-docker')]);
+});
+after(async () => {
+  await daemon?.stop();
+  await removeDirectory(repo);
+});
+
+async function build(args: string[], env: NodeJS.ProcessEnv = daemon.env): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  return goci(['build', '.', '--platform', PLATFORMS, '--version', '1.2.3', ...args], { cwd: repo, env });
+}
+
+describe('goci build into Docker', () => {
+  for (const [platform, expected] of [['linux/amd64', '1.2.3 linux amd64'], ['linux/arm64', '1.2.3 linux arm64'], ['linux/arm/v7', '1.2.3 linux arm']] as const) {
+    test(`--tarball for ${platform} loads with docker load and docker run prints "${expected}"`, async () => {
+      const tarball = join(repo, 'dist', `hello-${platform.replaceAll('/', '-')}.tar`);
+      const result = await build(['--tarball', tarball, '--load-platform', platform, '--tag', `t-${platform.split('/').slice(1).join('')}`]);
+      assert.equal(result.exitCode, 0, result.stderr);
+      const loaded = await docker(['load', '-i', tarball], daemon);
+      assert.equal(loaded.exitCode, 0, String(loaded.stderr));
+      const run = await docker(['run', '--rm', '--network', 'none', `hello:t-${platform.split('/').slice(1).join('')}`], daemon);
+      assert.equal(run.exitCode, 0, String(run.stderr));
+      assert.equal(String(run.stdout).split('\n')[0], expected);
+    });
+  }
+
+  test('--load puts the image into the daemon through dockerode, labels included', async () => {
+    const result = await build(['--load', '--tag', 'loaded', '--json']);
+    assert.equal(result.exitCode, 0, result.stderr);
+    const image = (JSON.parse(result.stdout) as { images: { loaded: { tags: string[] } }[] }).images[0]!;
+    assert.deepEqual(image.loaded.tags, ['hello:loaded']);
+    const inspect = await docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', 'hello:loaded'], daemon);
+    const labels = JSON.parse(String(inspect.stdout)) as Record<string, string>;
+    assert.equal(labels['org.opencontainers.image.version'], '1.2.3');
+    assert.equal(labels['org.opencontainers.image.title'], 'hello');
+    assert.equal(labels['dev.goci.go.version'], 'go1.19.8');
+  });
+
+  test('--load with no daemon reachable fails at once, before compiling, and writes nothing', async () => {
+    const nowhere = join(repo, 'nowhere.sock');
+    const dist = join(repo, 'dist-nowhere');
+    const result = await goci(['build', '.', '--platform', 'linux/amd64', '--load', '--dist', dist], { cwd: repo, env: { ...process.env, DOCKER_HOST: `unix://${nowhere}` } });
+    assert.equal(result.exitCode, 1);
+    assert.equal(lastLine(result.stderr), `goci: cannot reach the Docker daemon at unix://${nowhere} (no such socket) (start dockerd, or set DOCKER_HOST=unix:///path/to/docker.sock to point at a running one)`);
+    assert.deepEqual(await listFiles(dist), []);
+  });
+});
