@@ -2,16 +2,33 @@ import type { Platform } from '../compiler/platform.js';
 import { jsonBlob, type JsonBlob } from './descriptor.js';
 import { imageConfig, type ConfigLayer, type RuntimeConfig } from './image-config.js';
 import { writeLayer, type Layer, type LayerEntry } from './layer.js';
+import { cachedLayer, warmLayerCache } from './layer-cache.js';
 import { imageIndex, imageManifest, type ImageManifest } from './manifest.js';
 import type { ImageFormat } from './media-types.js';
 import { layoutBlobDir, writeJsonBlob } from './oci-layout.js';
 import { ociPlatform } from './platform.js';
 
+function baseLayerKey(cacheKey: string, epoch: number): string {
+  return `${cacheKey}\nmtime=${epoch}`;
+}
+
+/**
+ * Builds the base's layer into goci's cache ahead of time (it does not depend on the
+ * binaries), so `goci build` can do it while Go compiles; assembly then finds it cached.
+ */
+export async function prepareBaseLayer(base: BaseLayers, epoch: number): Promise<void> {
+  if (base.cacheKey === undefined) return;
+  await warmLayerCache(baseLayerKey(base.cacheKey, epoch), async (dir) => writeLayer(await base.entries(), dir, { mtime: epoch }));
+}
+
 /** A base as layers to write plus the runtime defaults it brings. */
 export interface BaseLayers {
   /** Shown in history, e.g. `goci static (nonroot)`; undefined for scratch. */
   name: string | undefined;
-  entries: LayerEntry[];
+  /** The base's files; loaded only when its layer is not cached already. */
+  entries: () => Promise<LayerEntry[]>;
+  /** Names every input of the base's content, so its layer can be cached; undefined for scratch. */
+  cacheKey: string | undefined;
   env: string[];
   user: string;
   workingDir: string;
@@ -21,6 +38,8 @@ export interface BaseLayers {
 export interface PlatformImageInput {
   platform: Platform;
   binaryEntries: LayerEntry[];
+  /** Names the binaries' contents (their sha256) and places, so an unchanged binary layer is reused. */
+  binaryCacheKey: string;
   /** Labels derived from this platform's binaries, merged under the user's. */
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -49,16 +68,20 @@ export interface AssembledImages {
  */
 export async function assembleImages(request: AssemblyRequest): Promise<AssembledImages> {
   const blobDir = layoutBlobDir(request.layoutDir);
+  const options = { mtime: request.epoch };
+  const { base } = request;
+  // Every layer is independent: compress them side by side (zlib runs on the thread pool).
+  const [baseLayer, filesLayer, ...binaryLayers] = await Promise.all([
+    base.cacheKey === undefined ? undefined : cachedLayer(baseLayerKey(base.cacheKey, request.epoch), blobDir, async (dir) => writeLayer(await base.entries(), dir, options)),
+    request.fileEntries.length === 0 ? undefined : writeLayer(request.fileEntries, blobDir, options),
+    ...request.platforms.map((input) => cachedLayer(`${input.binaryCacheKey}\nmtime=${request.epoch}`, blobDir, (dir) => writeLayer(input.binaryEntries, dir, options))),
+  ]);
   const shared: { layer: Layer; history: ConfigLayer }[] = [];
-  if (request.base.entries.length > 0) {
-    shared.push({ layer: await writeLayer(request.base.entries, blobDir, { mtime: request.epoch }), history: { diffId: '', createdBy: `goci base: ${request.base.name}` } });
-  }
-  if (request.fileEntries.length > 0) {
-    shared.push({ layer: await writeLayer(request.fileEntries, blobDir, { mtime: request.epoch }), history: { diffId: '', createdBy: 'goci files: image.files' } });
-  }
+  if (baseLayer) shared.push({ layer: baseLayer, history: { diffId: '', createdBy: `goci base: ${base.name}` } });
+  if (filesLayer) shared.push({ layer: filesLayer, history: { diffId: '', createdBy: 'goci files: image.files' } });
   const images: ImageManifest[] = [];
-  for (const input of request.platforms) {
-    const binary = await writeLayer(input.binaryEntries, blobDir, { mtime: request.epoch });
+  for (const [position, input] of request.platforms.entries()) {
+    const binary = binaryLayers[position]!;
     const layers = [...shared, { layer: binary, history: { diffId: '', createdBy: `goci binaries: ${input.binaryEntries.map((entry) => entry.path).join(' ')}` } }];
     const platform = ociPlatform(input.platform);
     const config = jsonBlob(

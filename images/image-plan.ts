@@ -49,9 +49,11 @@ export async function planImage(input: ImagePlanInput): Promise<ImagePlan> {
     const entrypoint = binaries.find((built) => built.target.buildId === entrypointBuild)!;
     const report = await inspectBinary(entrypoint.binary.path);
     const labels = { ...metadataLabels({ binary: report, stamp, title: entrypoint.target.binary, sourceUrl: stamp.sourceUrl }), ...image.labels };
+    const binaryEntries: LayerEntry[] = binaries.map((built) => ({ type: 'file', path: `${image.binaryDir}/${installedBinaryName(built.target.binary, platform)}`, mode: 0o755, uid: 0, gid: 0, source: built.binary.path }));
     perPlatform.push({
       platform,
-      binaryEntries: binaries.map((built) => ({ type: 'file', path: `${image.binaryDir}/${installedBinaryName(built.target.binary, platform)}`, mode: 0o755, uid: 0, gid: 0, source: built.binary.path })),
+      binaryEntries,
+      binaryCacheKey: `binaries ${JSON.stringify(binaryEntries.map((entry, position) => [entry.path, 0o755, 0, 0, binaries[position]!.binary.sha256]))}`,
       labels,
       annotations: { ...labels, ...image.annotations },
     });

@@ -342,6 +342,27 @@ interface Written {
  * same layer would differ by where it was built. MTIME 0, no name, XFL as zlib sets it for the
  * level (2 = slowest, 4 = fastest, else 0), OS 3 (Unix).
  */
+/**
+ * zlib runs each write on the thread pool; a base image's thousand tiny headers and files would
+ * each pay that round trip (most of the time went idle). Feed it 64 KiB at a time instead.
+ */
+const COALESCE_BYTES = 64 * 1024;
+
+async function* coalesce(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of source) {
+    pending.push(chunk);
+    length += chunk.length;
+    if (length >= COALESCE_BYTES) {
+      yield Buffer.concat(pending, length);
+      pending = [];
+      length = 0;
+    }
+  }
+  if (length > 0) yield Buffer.concat(pending, length);
+}
+
 export function gzipHeader(level: number): Buffer {
   const xfl = level === 9 ? 2 : level <= 1 ? 4 : 0;
   return Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, xfl, GZIP_OS_UNIX]);
@@ -386,7 +407,7 @@ async function writeTarGzip(entries: readonly CheckedEntry[], mtime: number, lev
   const consuming = (async () => {
     try {
       await write(gzipHeader(level));
-      await pipeline(tarBytes, createDeflateRaw({ level }), async (compressed: AsyncIterable<Buffer>) => {
+      await pipeline(tarBytes, coalesce, createDeflateRaw({ level, chunkSize: COALESCE_BYTES }), async (compressed: AsyncIterable<Buffer>) => {
         for await (const chunk of compressed) await write(chunk);
       });
       const trailer = Buffer.alloc(8);

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { displayPath } from '../../common/display-path.js';
 import { GociError } from '../../common/errors.js';
 import { formatPlatform, hostLinuxPlatform, parsePlatform, type Platform } from '../../compiler/platform.js';
-import { assembleImages, type AssembledImages } from '../../images/assemble.js';
+import { assembleImages, prepareBaseLayer, type AssembledImages } from '../../images/assemble.js';
 import { resolveBase } from '../../images/base/resolve.js';
 import { connectToDocker, dockerSocketPath, loadIntoDocker } from '../../images/docker-daemon.js';
 import { ociPlatform } from '../../images/platform.js';
@@ -43,7 +43,10 @@ export function buildCommand(): Command {
       const plan = await makePlan(compileRequest(dirs, flags));
       // Everything that can be wrong with the image settings is found before anything compiles.
       const prepared = await Promise.all([...new Set(plan.targets.map((target) => target.spec))].map((spec) => prepareImage(spec, flags)));
+      // The base layer needs no binary: build it (into goci's cache) while Go compiles.
+      const warming = flags.dryRun ? [] : prepared.map((image) => prepareBaseLayer(image.base, plan.targets.find((target) => target.spec === image.spec)!.stamp.epoch).catch(() => undefined));
       const binaries = await compilePlan(plan, flags);
+      await Promise.all(warming);
       if (!binaries) return;
       const built: BuiltTarget[] = binaries.map((binary) => ({ binary, target: plan.targets.find((target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform)! }));
       const results: BuiltImage[] = [];

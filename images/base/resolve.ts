@@ -1,26 +1,37 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { GociError } from '../../common/errors.js';
 import type { BaseLayers } from '../assemble.js';
-import { staticBase } from './static.js';
+import { BASE_DATA_DIR, CA_BUNDLE_FILE, GROUP, NSSWITCH_CONF, OS_RELEASE, PASSWD, STATIC_BASE_VERSION, ZONEINFO_ARCHIVE_FILE, staticBase, staticRuntime, type StaticVariant } from './static.js';
 
 /** The bases goci builds itself. Remote bases (a registry reference) come with the registry client. */
 export const BUILT_IN_BASES = ['static', 'static:nonroot', 'static:root', 'scratch'] as const;
 
+const VARIANTS: Record<string, StaticVariant> = { static: 'nonroot', 'static:nonroot': 'nonroot', 'static:root': 'root' };
+
 export async function resolveBase(name: string, where: string): Promise<BaseLayers> {
-  switch (name) {
-    case 'scratch':
-      return { name: undefined, entries: [], env: [], user: '', workingDir: '' };
-    case 'static':
-    case 'static:nonroot': {
-      const base = await staticBase('nonroot');
-      return { name: 'goci static (nonroot)', entries: base.entries, env: base.env, user: base.user, workingDir: base.workingDir };
-    }
-    case 'static:root': {
-      const base = await staticBase('root');
-      return { name: 'goci static (root)', entries: base.entries, env: base.env, user: base.user, workingDir: base.workingDir };
-    }
-    default:
-      throw new GociError('BAD_ARGUMENT', `${where}: "${name}" is not a built-in base; remote base images are not supported yet`, {
-        hint: `use one of ${BUILT_IN_BASES.join(', ')}`,
-      });
+  if (name === 'scratch') return { name: undefined, entries: async () => [], cacheKey: undefined, env: [], user: '', workingDir: '' };
+  const variant = VARIANTS[name];
+  if (!variant) {
+    throw new GociError('BAD_ARGUMENT', `${where}: "${name}" is not a built-in base; remote base images are not supported yet`, {
+      hint: `use one of ${BUILT_IN_BASES.join(', ')}`,
+    });
   }
+  return {
+    name: `goci static (${variant})`,
+    entries: async () => (await staticBase(variant)).entries,
+    cacheKey: await staticFingerprint(variant),
+    ...staticRuntime(variant),
+  };
+}
+
+/**
+ * Everything the static base's bytes depend on: its version, the text files goci writes and the
+ * vendored data (hashed, so a refreshed CA bundle or tzdata is a new key).
+ */
+async function staticFingerprint(variant: StaticVariant): Promise<string> {
+  const hash = createHash('sha256').update(JSON.stringify([STATIC_BASE_VERSION, variant, PASSWD, GROUP, NSSWITCH_CONF, OS_RELEASE]));
+  for (const file of [CA_BUNDLE_FILE, ZONEINFO_ARCHIVE_FILE]) hash.update(await readFile(join(BASE_DATA_DIR, file)));
+  return `static-base ${hash.digest('hex')}`;
 }

@@ -202,12 +202,15 @@ export async function staticBase(variant: StaticVariant): Promise<BaseImage> {
     ...zones.map((entry) => ({ ...entry })),
   ];
 
+  return { entries, ...staticRuntime(variant), osRelease: OS_RELEASE };
+}
+
+/** What a container of the base starts as; known without loading the base's files. */
+export function staticRuntime(variant: StaticVariant): { env: string[]; user: string; workingDir: string } {
   return {
-    entries,
     env: [...STATIC_BASE_ENV],
     user: variant === 'root' ? String(ROOT_UID) : String(NONROOT_UID),
     workingDir: variant === 'root' ? '/' : '/home/nonroot',
-    osRelease: OS_RELEASE,
   };
 }
 
