@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The README's quick start: from a fresh clone, install goci, build it, and cross-compile the
-# hello example for two Linux targets, then run the native one.
+# The README's quick start: from a fresh clone, install goci, build it, build the hello
+# example as a two-platform image (an OCI layout in dist/oci), then run the native binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,5 +19,5 @@ fi
 npm run --silent build
 
 set -x
-node lib/goci.mjs compile examples/hello --platform linux/amd64,linux/arm64 --version 1.2.3
+node lib/goci.mjs build examples/hello --platform linux/amd64,linux/arm64 --version 1.2.3
 "./dist/bin/hello-1.2.3-linux-$(go env GOARCH)"
