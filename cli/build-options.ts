@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { GociError } from '../common/errors.js';
 import type { CompileRequest } from '../compiler/plan.js';
+import { progressOption, type ProgressMode } from './progress.js';
 
 /** Flags shared by every command that compiles: compile, release (and later build). */
 export interface BuildFlags {
@@ -15,6 +16,7 @@ export interface BuildFlags {
   dryRun?: boolean;
   verbose?: boolean;
   json?: boolean;
+  progress?: ProgressMode;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -29,6 +31,7 @@ export function addBuildOptions(command: Command): Command {
     .addOption(new Option('--buildvcs <mode>', 'passed to go build -buildvcs').choices(['true', 'false', 'auto']))
     .option('--dry-run', 'print the go build command and environment of every target, build nothing')
     .option('-v, --verbose', 'print each go build command as it starts')
+    .addOption(progressOption())
     .option('--json', 'print the result as JSON');
 }
 

@@ -24,6 +24,8 @@ export interface CompileOptions {
   distDir: string;
   jobs: number;
   onStart?: (target: Target) => void;
+  /** Called as each target finishes and passes its checks (before anything moves into dist). */
+  onBuilt?: (target: Target, size: number, seconds: number) => void;
 }
 
 /**
@@ -33,7 +35,11 @@ export interface CompileOptions {
 export async function compileTargets(plan: Plan, options: CompileOptions): Promise<CompiledBinary[]> {
   const scratch = await mkdtemp(join(tmpdir(), 'goci-compile-'));
   try {
-    const built = await runLimited(plan.targets, options.jobs, (target, signal) => buildTarget(plan.toolchain.go, target, scratch, signal, options.onStart));
+    const built = await runLimited(plan.targets, options.jobs, async (target, signal) => {
+      const binary = await buildTarget(plan.toolchain.go, target, scratch, signal, options.onStart);
+      options.onBuilt?.(target, binary.size, binary.seconds);
+      return binary;
+    });
     const results: CompiledBinary[] = [];
     for (const binary of built) {
       const path = join(options.distDir, 'bin', binary.target.fileName);

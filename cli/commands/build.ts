@@ -22,6 +22,7 @@ import type { ImageSpec, Spec } from '../../spec/schema.js';
 import { addBuildOptions, compileRequest, distDir, type BuildFlags } from '../build-options.js';
 import { addImageOptions, applyImageFlags, tagsFor, type ImageFlags } from '../image-options.js';
 import { formatSize, renderTable } from '../table.js';
+import { makeProgress, type Progress } from '../progress.js';
 import { compilePlan } from './compile.js';
 
 /** What `goci build` reports per image, as --json prints it. */
@@ -45,13 +46,19 @@ export function buildCommand(): Command {
       const prepared = await Promise.all([...new Set(plan.targets.map((target) => target.spec))].map((spec) => prepareImage(spec, flags)));
       // The base layer needs no binary: build it (into goci's cache) while Go compiles.
       const warming = flags.dryRun ? [] : prepared.map((image) => prepareBaseLayer(image.base, plan.targets.find((target) => target.spec === image.spec)!.stamp.epoch).catch(() => undefined));
-      const binaries = await compilePlan(plan, flags);
-      await Promise.all(warming);
-      if (!binaries) return;
-      const built: BuiltTarget[] = binaries.map((binary) => ({ binary, target: plan.targets.find((target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform)! }));
-      const results: BuiltImage[] = [];
-      for (const image of prepared) results.push(await buildImage(image, built.filter((item) => item.target.spec === image.spec), flags));
-      process.stdout.write(flags.json ? `${JSON.stringify({ images: results }, null, 2)}\n` : results.map(describeImage).join('\n'));
+      const progress = makeProgress(flags.progress, flags.verbose === true);
+      try {
+        const binaries = await compilePlan(plan, flags, progress);
+        await Promise.all(warming);
+        if (!binaries) return;
+        const built: BuiltTarget[] = binaries.map((binary) => ({ binary, target: plan.targets.find((target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform)! }));
+        const results: BuiltImage[] = [];
+        for (const image of prepared) results.push(await buildImage(image, built.filter((item) => item.target.spec === image.spec), flags, progress));
+        progress.finish();
+        process.stdout.write(flags.json ? `${JSON.stringify({ images: results }, null, 2)}\n` : results.map(describeImage).join('\n'));
+      } finally {
+        progress.finish();
+      }
     });
 }
 
@@ -75,15 +82,21 @@ async function prepareImage(spec: Spec, flags: BuildFlags & ImageFlags): Promise
   return { spec, image, base, fileEntries, layoutDir };
 }
 
-async function buildImage(prepared: PreparedImage, built: BuiltTarget[], flags: BuildFlags & ImageFlags): Promise<BuiltImage> {
+async function buildImage(prepared: PreparedImage, built: BuiltTarget[], flags: BuildFlags & ImageFlags, progress: Progress): Promise<BuiltImage> {
   const { spec, image, base, fileEntries, layoutDir } = prepared;
   const plan = await planImage({ spec, image, built, base, fileEntries, format: flags.format, layoutDir });
   const tags = tagsFor(built[0]!.target.stamp.version, flags);
   const loadPlatform = chooseLoadPlatform(plan, flags.loadPlatform);
+  const name = `${plan.repository}:${tags[0]}`;
+  progress.report({ kind: 'image-start', image: name, platforms: plan.platforms.length });
   const assembled = await assembleImages(plan.request);
+  progress.report({ kind: 'image-done', image: name, digest: assembled.index.digest });
   const indexDescriptor = { mediaType: MEDIA_TYPES[flags.format].index, digest: assembled.index.digest, size: assembled.index.size };
   for (const tag of tags) await tagInLayout(layoutDir, indexDescriptor, tag);
+  progress.report({ kind: 'sink-done', sink: 'oci layout', where: displayPath(layoutDir) });
   const exported = await exportToDocker(plan, assembled, layoutDir, tags, loadPlatform, flags);
+  if (exported.tarball) progress.report({ kind: 'sink-done', sink: 'tarball', where: displayPath(exported.tarball) });
+  if (exported.loaded) progress.report({ kind: 'sink-done', sink: 'docker daemon', where: exported.loaded.tags.join(', ') });
   return {
     ...exported,
     repository: plan.repository,

@@ -6,6 +6,7 @@ import { compileTargets, type CompiledBinary } from '../../compiler/compile.js';
 import { makePlan, type Plan } from '../../compiler/plan.js';
 import { formatPlatform } from '../../compiler/platform.js';
 import { addBuildOptions, compileRequest, distDir, jobCount, type BuildFlags } from '../build-options.js';
+import { makeProgress, type Progress } from '../progress.js';
 import { formatSeconds, formatSize, renderTable } from '../table.js';
 
 export function compileCommand(): Command {
@@ -22,20 +23,28 @@ export function compileCommand(): Command {
 /** Plans, then either prints the commands (--dry-run) or builds them. Shared with release. */
 export async function planAndCompile(dirs: string[], flags: BuildFlags): Promise<{ plan: Plan; binaries: CompiledBinary[] | undefined }> {
   const plan = await makePlan(compileRequest(dirs, flags));
-  return { plan, binaries: await compilePlan(plan, flags) };
+  const progress = makeProgress(flags.progress, flags.verbose === true);
+  try {
+    return { plan, binaries: await compilePlan(plan, flags, progress) };
+  } finally {
+    progress.finish();
+  }
 }
 
 /** Builds a plan's targets, or with --dry-run prints their commands and builds nothing. */
-export async function compilePlan(plan: Plan, flags: BuildFlags): Promise<CompiledBinary[] | undefined> {
+export async function compilePlan(plan: Plan, flags: BuildFlags, progress: Progress): Promise<CompiledBinary[] | undefined> {
   const dist = distDir(flags);
   if (flags.dryRun) {
     printDryRun(plan, dist, flags.json === true);
     return undefined;
   }
-  const onStart = flags.verbose
-    ? (target: Plan['targets'][number]) => process.stderr.write(`goci: ${formatPlatform(target.platform)}: ${displayCommand(target.command, join(dist, 'bin', target.fileName), plan.toolchain.go)}\n`)
-    : undefined;
-  return compileTargets(plan, { distDir: dist, jobs: jobCount(flags), ...(onStart ? { onStart } : {}) });
+  const label = (target: Plan['targets'][number]): string => `${target.binary} ${formatPlatform(target.platform)}`;
+  return compileTargets(plan, {
+    distDir: dist,
+    jobs: jobCount(flags),
+    onStart: (target) => progress.report({ kind: 'compile-start', target: label(target), command: displayCommand(target.command, join(dist, 'bin', target.fileName), plan.toolchain.go) }),
+    onBuilt: (target, size, seconds) => progress.report({ kind: 'compile-done', target: label(target), size, seconds }),
+  });
 }
 
 function printDryRun(plan: Plan, dist: string, json: boolean): void {

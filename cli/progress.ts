@@ -1,0 +1,80 @@
+import { Option } from 'commander';
+import { formatSeconds, formatSize } from './table.js';
+
+/** What a long command reports as it goes. Plain data, so every display shows the same facts. */
+export type ProgressEvent =
+  | { kind: 'compile-start'; target: string; command: string }
+  | { kind: 'compile-done'; target: string; size: number; seconds: number }
+  | { kind: 'image-start'; image: string; platforms: number }
+  | { kind: 'image-done'; image: string; digest: string }
+  | { kind: 'sink-done'; sink: string; where: string };
+
+export type ProgressMode = 'plain' | 'tty' | 'json';
+
+export interface Progress {
+  report(event: ProgressEvent): void;
+  /** Clears any live display before the final summary is printed. */
+  finish(): void;
+}
+
+export function progressOption(): Option {
+  return new Option('--progress <mode>', 'progress on stderr: tty (live, the default on a terminal), plain (lines), json (one object per line)').choices(['plain', 'tty', 'json']);
+}
+
+function describe(event: ProgressEvent, verbose: boolean): string | undefined {
+  switch (event.kind) {
+    case 'compile-start':
+      return verbose ? `compiling ${event.target}: ${event.command}` : `compiling ${event.target}`;
+    case 'compile-done':
+      return `compiled ${event.target} (${formatSize(event.size)}, ${formatSeconds(event.seconds)})`;
+    case 'image-start':
+      return `assembling ${event.image} for ${event.platforms} platform${event.platforms === 1 ? '' : 's'}`;
+    case 'image-done':
+      return `assembled ${event.image} ${event.digest}`;
+    case 'sink-done':
+      return `wrote ${event.sink} ${event.where}`;
+  }
+}
+
+/** Lines on stderr, for logs; `--verbose` adds the exact go build command. */
+function plainProgress(verbose: boolean, write: (text: string) => void): Progress {
+  return { report: (event) => write(`goci: ${describe(event, verbose)}\n`), finish: () => undefined };
+}
+
+function jsonProgress(write: (text: string) => void): Progress {
+  return { report: (event) => write(`${JSON.stringify(event)}\n`), finish: () => undefined };
+}
+
+/**
+ * A live block on a terminal: one line per target, rewritten in place as targets start and
+ * finish, and a line for the current image step. Cursor movement only; no colour.
+ */
+function ttyProgress(write: (text: string) => void): Progress {
+  const lines = new Map<string, string>();
+  let drawn = 0;
+  const draw = (): void => {
+    const text = [...lines.values()];
+    write(`${drawn > 0 ? `\x1b[${drawn}F` : ''}${text.map((line) => `\x1b[2K${line}\n`).join('')}`);
+    drawn = text.length;
+  };
+  return {
+    report(event) {
+      const key = 'target' in event ? event.target : 'image' in event ? `image ${event.image}` : `sink ${event.sink}`;
+      lines.set(key, describe(event, false)!);
+      draw();
+    },
+    finish() {
+      if (drawn > 0) write(`\x1b[${drawn}F\x1b[0J`);
+      drawn = 0;
+    },
+  };
+}
+
+/** The display for this run: the asked-for mode, else live on a terminal and lines elsewhere. */
+export function makeProgress(mode: ProgressMode | undefined, verbose: boolean, stream: NodeJS.WriteStream = process.stderr): Progress {
+  const write = (text: string): void => void stream.write(text);
+  const chosen = mode ?? (stream.isTTY ? 'tty' : 'plain');
+  if (chosen === 'json') return jsonProgress(write);
+  if (chosen === 'tty' && !verbose) return ttyProgress(write);
+  return plainProgress(verbose, write);
+}
