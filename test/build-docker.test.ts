@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { docker, startDockerd, type DockerdHarness } from './support/dockerd.js';
@@ -45,6 +46,24 @@ describe('goci build into Docker', () => {
     assert.equal(labels['org.opencontainers.image.version'], '1.2.3');
     assert.equal(labels['org.opencontainers.image.title'], 'hello');
     assert.equal(labels['dev.goci.go.version'], 'go1.19.8');
+  });
+
+  test('--format docker writes Docker schema 2 documents, and the tarball loads and runs', async () => {
+    const tarball = join(repo, 'dist', 'hello-docker-format.tar');
+    const result = await build(['--format', 'docker', '--tarball', tarball, '--tag', 'schema2', '--oci-layout', join(repo, 'dist', 'oci-docker'), '--json']);
+    assert.equal(result.exitCode, 0, result.stderr);
+    const { index, platforms } = (JSON.parse(result.stdout) as { images: { index: { digest: string }; platforms: { digest: string }[] }[] }).images[0]!;
+    const blob = async (digest: string): Promise<Record<string, any>> => JSON.parse(await readFile(join(repo, 'dist', 'oci-docker', 'blobs', 'sha256', digest.slice(7)), 'utf8')) as Record<string, any>;
+    assert.equal((await blob(index.digest)).mediaType, 'application/vnd.docker.distribution.manifest.list.v2+json');
+    const manifest = await blob(platforms[0]!.digest);
+    assert.deepEqual([manifest.mediaType, manifest.config.mediaType, manifest.layers[0].mediaType], [
+      'application/vnd.docker.distribution.manifest.v2+json',
+      'application/vnd.docker.container.image.v1+json',
+      'application/vnd.docker.image.rootfs.diff.tar.gzip',
+    ]);
+    assert.equal((await docker(['load', '-i', tarball], daemon)).exitCode, 0);
+    const run = await docker(['run', '--rm', '--network', 'none', 'hello:schema2'], daemon);
+    assert.equal(String(run.stdout).split('\n')[0], '1.2.3 linux amd64');
   });
 
   test('--load with no daemon reachable fails at once, before compiling, and writes nothing', async () => {
