@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createDeflateRaw, crc32 } from 'node:zlib';
-import { pack as tarPack, type Header, type Pack } from 'tar-stream';
+import type { Pack } from 'tar-stream';
 import { temporarySibling } from '../common/atomic.js';
+import { HashedOutput, addEmptyEntry, packTar, streamEntry, type PackHeader } from './tar-pack.js';
 import { GociError, isGociError } from '../common/errors.js';
 
 /**
@@ -104,8 +104,7 @@ interface ImplicitDirectory {
 }
 
 /** The header argument of tar-stream's `pack.entry()`; `pax` holds extra pax records. */
-type PackHeader = Partial<Header> & Pick<Header, 'name'> & { pax?: Record<string, string> };
-type Sink = ReturnType<Pack['entry']>;
+type LayerHeader = PackHeader & { pax?: Record<string, string> };
 
 /**
  * Writes a reproducible gzip-compressed tar layer into `blobDir` (an OCI layout's
@@ -368,84 +367,31 @@ export function gzipHeader(level: number): Buffer {
   return Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, xfl, GZIP_OS_UNIX]);
 }
 
-async function writeTarGzip(entries: readonly CheckedEntry[], mtime: number, level: number, output: FileHandle): Promise<Written> {
-  const packer = tarPack();
-  // Errors reach us through the iterator below and through the entry callbacks; without a
-  // listener, destroying the packer would also throw them as an uncaught 'error' event.
-  packer.on('error', noop);
-
+async function writeTarGzip(entries: readonly CheckedEntry[], mtime: number, level: number, handle: FileHandle): Promise<Written> {
   const diffIdHash = createHash('sha256');
   let crc = 0;
   let uncompressedSize = 0;
-  async function* tarBytes(): AsyncGenerator<Buffer> {
-    for await (const chunk of packer as AsyncIterable<Buffer>) {
+  async function* tarBytes(tar: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of tar) {
       diffIdHash.update(chunk);
       crc = crc32(chunk, crc);
       uncompressedSize += chunk.byteLength;
       yield chunk;
     }
   }
-
-  const digestHash = createHash('sha256');
-  let size = 0;
-  let writeError: unknown;
-  async function write(chunk: Uint8Array): Promise<void> {
-    try {
-      let offset = 0;
-      while (offset < chunk.byteLength) {
-        const { bytesWritten } = await output.write(chunk, offset, chunk.byteLength - offset);
-        offset += bytesWritten;
-      }
-    } catch (error) {
-      writeError ??= error;
-      throw error;
-    }
-    digestHash.update(chunk);
-    size += chunk.byteLength;
-  }
-
-  const consuming = (async () => {
-    try {
-      await write(gzipHeader(level));
-      await pipeline(tarBytes, coalesce, createDeflateRaw({ level, chunkSize: COALESCE_BYTES }), async (compressed: AsyncIterable<Buffer>) => {
-        for await (const chunk of compressed) await write(chunk);
-      });
-      const trailer = Buffer.alloc(8);
-      trailer.writeUInt32LE(crc >>> 0, 0);
-      trailer.writeUInt32LE(uncompressedSize % 2 ** 32, 4);
-      await write(trailer);
-    } catch (error) {
-      // Node 20's pipeline reports a failing last stage as an AbortError; the write's own
-      // error (ENOSPC, EFBIG, EIO) is the one worth showing.
-      throw writeError ?? error;
-    }
-  })();
-  // A failed consumer must not leave the producer waiting for the packer to drain.
-  consuming.catch((error: unknown) => packer.destroy(error as Error));
-
-  const producing = (async () => {
-    try {
-      for (const entry of entries) await addEntry(packer, entry, mtime);
-      packer.finalize();
-    } catch (error) {
-      packer.destroy(error as Error);
-      throw error;
-    }
-  })();
-
-  const [produced, consumed] = await Promise.allSettled([producing, consuming]);
-  if (produced.status === 'rejected' || consumed.status === 'rejected') {
-    // The first failure destroys the packer, which makes the other side fail too ("tar entry
-    // destroyed", "premature close"): report the cause. A failed write can only be a cause; the
-    // producer's own failures (unreadable source, size change) are GociErrors.
-    if (writeError !== undefined) throw writeError;
-    const reasons = [produced, consumed].flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
-    throw reasons.find(isGociError) ?? reasons[0];
-  }
-  return { digestHex: digestHash.digest('hex'), size, diffIdHex: diffIdHash.digest('hex'), uncompressedSize };
+  const output = new HashedOutput(handle);
+  await packTar(entries, (packer, entry) => addEntry(packer, entry, mtime), async (tar) => {
+    await output.write(gzipHeader(level));
+    await pipeline(tarBytes(tar), coalesce, createDeflateRaw({ level, chunkSize: COALESCE_BYTES }), async (compressed: AsyncIterable<Buffer>) => {
+      for await (const chunk of compressed) await output.write(chunk);
+    });
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(crc >>> 0, 0);
+    trailer.writeUInt32LE(uncompressedSize % 2 ** 32, 4);
+    await output.write(trailer);
+  }, output);
+  return { digestHex: output.sha256Hex(), size: output.size, diffIdHex: diffIdHash.digest('hex'), uncompressedSize };
 }
-
-function noop(): void {}
 
 /**
  * The tar-stream header for an entry, working around what tar-stream 3 would otherwise do:
@@ -463,9 +409,9 @@ function noop(): void {}
  * whose own fields (name "PaxHeader", mode, ids, mtime) come from this header, so it is
  * deterministic too.
  */
-function tarHeader(entry: CheckedEntry, mtime: number, size: number): PackHeader {
+function tarHeader(entry: CheckedEntry, mtime: number, size: number): LayerHeader {
   const base = { uid: entry.uid, gid: entry.gid, mtime: new Date(mtime * 1000), uname: '', gname: '' };
-  let header: PackHeader;
+  let header: LayerHeader;
   switch (entry.type) {
     case 'file':
       header = { ...base, name: entry.name, type: 'file', mode: entry.mode | fsConstants.S_IFREG, size };
@@ -489,10 +435,7 @@ function tarHeader(entry: CheckedEntry, mtime: number, size: number): PackHeader
 /** Adds one entry and resolves once all of it (header, content, padding) is in the packer. */
 async function addEntry(packer: Pack, entry: CheckedEntry, mtime: number): Promise<void> {
   if (entry.type !== 'file') {
-    await new Promise<void>((resolve, reject) => {
-      const sink = packer.entry(tarHeader(entry, mtime, 0), (error) => (error ? reject(error) : resolve()));
-      sink.on('error', noop);
-    });
+    await addEmptyEntry(packer, tarHeader(entry, mtime, 0));
     return;
   }
   if (!isFromDisk(entry)) {
@@ -551,20 +494,3 @@ async function* readExactly(entry: CheckedEntry & LayerFileFromDisk, handle: Fil
   }
 }
 
-/** Writes a file entry's content into its tar-stream sink, honouring backpressure. */
-async function streamEntry(packer: Pack, header: PackHeader, chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<void> {
-  let sink!: Sink;
-  const done = new Promise<void>((resolve, reject) => {
-    sink = packer.entry(header, (error) => (error ? reject(error) : resolve()));
-  });
-  // A failure elsewhere destroys the packer, which destroys this sink: that error is reported
-  // by whoever caused it, so neither the sink's 'error' nor an unawaited `done` may go unhandled.
-  sink.on('error', noop);
-  done.catch(noop);
-  for await (const chunk of chunks) {
-    if (chunk.byteLength === 0) continue;
-    if (!sink.write(chunk)) await Promise.race([once(sink, 'drain'), done]);
-  }
-  sink.end(undefined); // streamx types want an argument; undefined adds no data
-  await done;
-}

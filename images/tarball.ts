@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { pack as tarPack, type Header, type Pack } from 'tar-stream';
+import type { Pack } from 'tar-stream';
 import { temporarySibling } from '../common/atomic.js';
 import { GociError, isGociError } from '../common/errors.js';
 import { canonicalJson, type Descriptor, type OciPlatform } from './descriptor.js';
 import type { ImageManifest } from './manifest.js';
 import { MEDIA_TYPES } from './media-types.js';
 import { REF_NAME, blobPath } from './oci-layout.js';
+import { HashedOutput, addEmptyEntry, packTar, streamEntry, type PackHeader } from './tar-pack.js';
 
 /**
  * The repository and tag the tarball carries: `RepoTags` of the Docker `manifest.json`
@@ -347,69 +347,25 @@ function tarEntries(layoutDir: string, tag: TarballTag, reached: Map<string, Rea
   return entries.sort((a, b) => Buffer.compare(Buffer.from(a.name, 'utf8'), Buffer.from(b.name, 'utf8')));
 }
 
-type PackHeader = Partial<Header> & Pick<Header, 'name'>;
-
 function header(entry: TarEntry, size: number): PackHeader {
   const base = { name: entry.name, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' };
   if (entry.kind === 'directory') return { ...base, type: 'directory', mode: DIRECTORY_MODE | fsConstants.S_IFDIR, size: 0 };
   return { ...base, type: 'file', mode: FILE_MODE | fsConstants.S_IFREG, size };
 }
 
-/** Packs the entries into `output`, returning the sha256 and size of exactly the bytes written. */
-async function writeTar(entries: readonly TarEntry[], output: FileHandle): Promise<{ sha256: string; size: number }> {
-  const packer = tarPack();
-  packer.on('error', noop);
-
-  const hash = createHash('sha256');
-  let size = 0;
-  let writeError: unknown;
-  const consuming = (async () => {
-    for await (const chunk of packer as AsyncIterable<Buffer>) {
-      try {
-        let offset = 0;
-        while (offset < chunk.byteLength) {
-          const { bytesWritten } = await output.write(chunk, offset, chunk.byteLength - offset);
-          offset += bytesWritten;
-        }
-      } catch (error) {
-        writeError ??= error;
-        throw error;
-      }
-      hash.update(chunk);
-      size += chunk.byteLength;
-    }
-  })();
-  consuming.catch((error: unknown) => packer.destroy(error as Error));
-
-  const producing = (async () => {
-    try {
-      for (const entry of entries) await addEntry(packer, entry);
-      packer.finalize();
-    } catch (error) {
-      packer.destroy(error as Error);
-      throw error;
-    }
-  })();
-
-  const [produced, consumed] = await Promise.allSettled([producing, consuming]);
-  if (produced.status === 'rejected' || consumed.status === 'rejected') {
-    if (writeError !== undefined) throw writeError;
-    const reasons = [produced, consumed].flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
-    throw reasons.find(isGociError) ?? reasons[0];
-  }
-  return { sha256: hash.digest('hex'), size };
+/** Packs the entries into `handle`, returning the sha256 and size of exactly the bytes written. */
+async function writeTar(entries: readonly TarEntry[], handle: FileHandle): Promise<{ sha256: string; size: number }> {
+  const output = new HashedOutput(handle);
+  await packTar(entries, addEntry, async (tar) => {
+    for await (const chunk of tar) await output.write(chunk);
+  }, output);
+  return { sha256: output.sha256Hex(), size: output.size };
 }
-
-function noop(): void {}
 
 async function addEntry(packer: Pack, entry: TarEntry): Promise<void> {
   switch (entry.kind) {
     case 'directory':
-      // tar-stream finishes a body-less entry by itself once its header is out.
-      await new Promise<void>((resolve, reject) => {
-        const sink = packer.entry(header(entry, 0), (error) => (error ? reject(error) : resolve()));
-        sink.on('error', noop);
-      });
+      await addEmptyEntry(packer, header(entry, 0));
       return;
     case 'content':
       await streamEntry(packer, header(entry, entry.bytes.byteLength), [entry.bytes]);
@@ -461,24 +417,3 @@ async function* verifiedBlob(entry: TarEntry & { kind: 'blob' }, handle: FileHan
   if (actual !== entry.blob.hex) throw digestMismatch(layoutDir, digest, entry.blob.role, actual);
 }
 
-/** Writes one entry's content into its tar-stream sink, honouring backpressure. */
-async function streamEntry(packer: Pack, entryHeader: PackHeader, chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<void> {
-  let sink!: ReturnType<Pack['entry']>;
-  const done = new Promise<void>((resolve, reject) => {
-    sink = packer.entry(entryHeader, (error) => (error ? reject(error) : resolve()));
-  });
-  // A failure elsewhere destroys the packer and so this sink: whoever caused it reports it.
-  sink.on('error', noop);
-  done.catch(noop);
-  try {
-    for await (const chunk of chunks) {
-      if (chunk.byteLength === 0) continue;
-      if (!sink.write(chunk)) await Promise.race([once(sink, 'drain'), done]);
-    }
-  } catch (error) {
-    sink.destroy(error as Error);
-    throw error;
-  }
-  sink.end(undefined);
-  await done;
-}

@@ -7,18 +7,15 @@ import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { extract } from 'tar-stream';
 import { isGociError } from '../common/errors.js';
-import { parsePlatform } from '../compiler/platform.js';
-import { jsonBlob, type Descriptor, type OciPlatform } from '../images/descriptor.js';
+import type { Descriptor, OciPlatform } from '../images/descriptor.js';
 import { loadIntoDocker } from '../images/docker-daemon.js';
-import { imageConfig } from '../images/image-config.js';
-import { writeLayer } from '../images/layer.js';
-import { imageIndex, imageManifest, type ImageManifest } from '../images/manifest.js';
+import { imageIndex, type ImageManifest } from '../images/manifest.js';
 import { MEDIA_TYPES } from '../images/media-types.js';
-import { REF_NAME, blobPath, layoutBlobDir, tagInLayout, writeJsonBlob } from '../images/oci-layout.js';
-import { ociPlatform } from '../images/platform.js';
+import { REF_NAME, blobPath, tagInLayout, writeJsonBlob } from '../images/oci-layout.js';
 import { writeTarball } from '../images/tarball.js';
 import { docker, startDockerd, type DockerdHarness } from './support/dockerd.js';
 import { goci } from './support/goci.js';
+import { helloImage } from './support/hello-image.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
 
 const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'];
@@ -33,23 +30,6 @@ let layout: string;
 let images: ImageManifest[];
 let index: Descriptor;
 let dockerd: DockerdHarness | undefined;
-
-/** A one-layer image of a real goci-compiled binary, assembled from the image stage's parts (as test/oci-layout.test.ts does). */
-async function image(platformText: string): Promise<ImageManifest> {
-  const platform = parsePlatform(platformText);
-  const suffix = `${platform.os}-${platform.arch}${platform.variant ?? ''}`;
-  const layer = await writeLayer(
-    [{ type: 'file', path: '/usr/local/bin/hello', mode: 0o755, uid: 0, gid: 0, source: join(work, 'dist', 'bin', `hello-1.2.3-${suffix}`) }],
-    layoutBlobDir(layout),
-    { mtime: EPOCH },
-  );
-  const runtime = { entrypoint: ['/usr/local/bin/hello'], cmd: [], env: ['PATH=/usr/local/bin:/usr/bin:/bin'], user: '65532', workingDir: '/', exposedPorts: [], stopSignal: undefined, labels: { 'org.opencontainers.image.version': '1.2.3' } };
-  const config = jsonBlob(imageConfig({ platform: ociPlatform(platform), runtime, layers: [{ diffId: layer.diffId, createdBy: 'goci: hello' }], created: EPOCH }));
-  await writeJsonBlob(layout, config);
-  const manifest = imageManifest('oci', ociPlatform(platform), config, [layer], {});
-  await writeJsonBlob(layout, manifest.manifest);
-  return manifest;
-}
 
 async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -106,7 +86,7 @@ before(async () => {
   await starting;
   assert.equal(compiled.exitCode, 0, compiled.stderr);
   images = [];
-  for (const platform of PLATFORMS) images.push(await image(platform));
+  for (const platform of PLATFORMS) images.push(await helloImage(join(work, 'dist'), layout, platform, EPOCH));
   const indexBlob = imageIndex('oci', images, { 'org.opencontainers.image.version': '1.2.3' });
   await writeJsonBlob(layout, indexBlob);
   index = { mediaType: MEDIA_TYPES.oci.index, digest: indexBlob.digest, size: indexBlob.size };

@@ -3,14 +3,10 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import { parsePlatform } from '../compiler/platform.js';
-import { jsonBlob } from '../images/descriptor.js';
-import { imageConfig } from '../images/image-config.js';
-import { writeLayer } from '../images/layer.js';
-import { imageIndex, imageManifest, type ImageManifest } from '../images/manifest.js';
+import { imageIndex, type ImageManifest } from '../images/manifest.js';
 import { REF_NAME, layoutBlobDir, tagInLayout, writeJsonBlob } from '../images/oci-layout.js';
-import { ociPlatform } from '../images/platform.js';
 import { goci } from './support/goci.js';
+import { helloImage } from './support/hello-image.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
 
 const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'];
@@ -21,30 +17,13 @@ let layout: string;
 let images: ImageManifest[];
 let indexDigest: string;
 
-/** A one-layer image of a real goci-compiled binary, assembled from the image stage's parts. */
-async function image(platformText: string): Promise<ImageManifest> {
-  const platform = parsePlatform(platformText);
-  const suffix = `${platform.os}-${platform.arch}${platform.variant ?? ''}`;
-  const layer = await writeLayer(
-    [{ type: 'file', path: '/usr/local/bin/hello', mode: 0o755, uid: 0, gid: 0, source: join(work, 'dist', 'bin', `hello-1.2.3-${suffix}`) }],
-    layoutBlobDir(layout),
-    { mtime: EPOCH },
-  );
-  const runtime = { entrypoint: ['/usr/local/bin/hello'], cmd: [], env: ['PATH=/usr/local/bin:/usr/bin:/bin'], user: '65532', workingDir: '/', exposedPorts: [], stopSignal: undefined, labels: { 'org.opencontainers.image.version': '1.2.3' } };
-  const config = jsonBlob(imageConfig({ platform: ociPlatform(platform), runtime, layers: [{ diffId: layer.diffId, createdBy: 'goci: hello' }], created: EPOCH }));
-  await writeJsonBlob(layout, config);
-  const manifest = imageManifest('oci', ociPlatform(platform), config, [layer], {});
-  await writeJsonBlob(layout, manifest.manifest);
-  return manifest;
-}
-
 before(async () => {
   work = await temporaryDirectory('layout');
   layout = join(work, 'oci');
   const compiled = await goci(['compile', 'examples/hello', '--platform', PLATFORMS.join(','), '--version', '1.2.3', '--dist', join(work, 'dist')]);
   assert.equal(compiled.exitCode, 0, compiled.stderr);
   images = [];
-  for (const platform of PLATFORMS) images.push(await image(platform));
+  for (const platform of PLATFORMS) images.push(await helloImage(join(work, 'dist'), layout, platform, EPOCH));
   const index = imageIndex('oci', images, { 'org.opencontainers.image.version': '1.2.3' });
   await writeJsonBlob(layout, index);
   indexDigest = index.digest;
