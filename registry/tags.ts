@@ -1,0 +1,12 @@
+import semver from 'semver';
+
+/**
+ * The tags a release version publishes: `1.2.3` → `1.2.3`, `1.2`, `1`, `latest`. A pre-release
+ * or a version with build metadata gets only its own tag (`+` made `-`, as Docker tags allow
+ * no `+`), so a release candidate never moves `latest` or `1`.
+ */
+export function releaseTags(version: string): string[] {
+  const parsed = semver.parse(version);
+  if (!parsed || parsed.prerelease.length > 0 || parsed.build.length > 0) return [version.replace(/\+/g, '-')];
+  return [parsed.version, `${parsed.major}.${parsed.minor}`, `${parsed.major}`, 'latest'];
+}
