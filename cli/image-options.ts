@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { GociError } from '../common/errors.js';
 import { checkAbsolute, checkLabelKey, readPorts } from '../spec/image.js';
+import { releaseTags } from '../registry/tags.js';
 import type { ImageSpec } from '../spec/schema.js';
 
 /** Flags of `goci build` that shape the image; each overrides its goci.yaml `image:` field. */
@@ -21,6 +22,11 @@ export interface ImageFlags {
   port?: string[];
   arg?: string[];
   entrypoint?: string;
+  push?: string;
+  tags?: string;
+  insecureRegistry?: string[];
+  imageRefs?: string;
+  sbom: 'spdx' | 'cyclonedx' | 'none';
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -42,7 +48,12 @@ export function addImageOptions(command: Command): Command {
     .option('--workdir <dir>', 'working directory')
     .option('--port <port>', 'exposed port, e.g. 8080 or 53/udp (repeatable)', collect)
     .option('--arg <arg>', 'default argument (Cmd) after the entrypoint (repeatable)', collect)
-    .option('--entrypoint <binary>', 'which binary is the entrypoint');
+    .option('--entrypoint <binary>', 'which binary is the entrypoint')
+    .option('--push <repository>', 'push the multi-arch image to this repository (e.g. ghcr.io/acme/api)')
+    .option('--tags <list>', 'comma-separated tags, instead of the version\'s (1.2.3 → 1.2.3, 1.2, 1, latest when pushing)')
+    .option('--insecure-registry <host>', 'allow plain HTTP to this registry (loopback registries always may) (repeatable)', collect)
+    .addOption(new Option('--sbom <format>', 'SBOM attached to each platform image (and stored in the OCI layout)').choices(['spdx', 'cyclonedx', 'none']).default('spdx'))
+    .option('--image-refs <file>', 'write the pushed repository@digest of each image to this file, one per line');
 }
 
 function keyValues(flag: string, items: string[] | undefined, checkKey: (key: string) => string): Record<string, string> {
@@ -82,9 +93,14 @@ export function applyImageFlags(image: ImageSpec, flags: ImageFlags): ImageSpec 
   }));
 }
 
-/** Docker's tag grammar; semver build metadata ('+') is not allowed in it, so it becomes '-'. */
-export function tagsFor(version: string, flags: ImageFlags): string[] {
-  const tags = flags.tag ?? [version.replace(/\+/g, '-')];
+/**
+ * The tags to record: --tag/--tags when given; else, when pushing, the version's release set
+ * (1.2.3 → 1.2.3, 1.2, 1, latest) or the tag written in --push; else the version alone.
+ * Docker's tag grammar has no '+', so semver build metadata becomes '-'.
+ */
+export function tagsFor(version: string, flags: ImageFlags, pushTag?: string): string[] {
+  const explicit = [...(flags.tag ?? []), ...(flags.tags?.split(',').map((tag) => tag.trim()).filter(Boolean) ?? [])];
+  const tags = explicit.length > 0 ? explicit : pushTag ? [pushTag] : flags.push ? releaseTags(version) : [version.replace(/\+/g, '-')];
   for (const tag of tags) {
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
       throw new GociError('BAD_ARGUMENT', `--tag ${tag}: not a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`);

@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { buildCommand } from './commands/build.js';
 import { compileCommand } from './commands/compile.js';
 import { inspectCommand } from './commands/inspect.js';
+import { loginCommand } from './commands/login.js';
+import { logoutCommand } from './commands/logout.js';
 import { releaseCommand } from './commands/release.js';
 import { reportError } from './report-error.js';
 
@@ -14,7 +16,9 @@ const program = new Command('goci')
   .addCommand(buildCommand())
   .addCommand(compileCommand())
   .addCommand(releaseCommand())
-  .addCommand(inspectCommand());
+  .addCommand(inspectCommand())
+  .addCommand(loginCommand())
+  .addCommand(logoutCommand());
 
 for (const command of program.commands) command.exitOverride();
 

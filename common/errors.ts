@@ -18,7 +18,12 @@ export type GociErrorCode =
   | 'BAD_BINARY'
   | 'GIT_FAILED'
   | 'IO_FAILED'
-  | 'DOCKER_UNREACHABLE';
+  | 'DOCKER_UNREACHABLE'
+  | 'REGISTRY_AUTH'
+  | 'REGISTRY_DENIED'
+  | 'REGISTRY_UNREACHABLE'
+  | 'REGISTRY_PROTOCOL'
+  | 'DIGEST_MISMATCH';
 
 export class GociError extends Error {
   readonly code: GociErrorCode;

@@ -7,6 +7,7 @@ import { imageIndex, imageManifest, type ImageManifest } from './manifest.js';
 import type { ImageFormat } from './media-types.js';
 import { layoutBlobDir, writeJsonBlob } from './oci-layout.js';
 import { ociPlatform } from './platform.js';
+import type { RemoteBase, RemoteBasePlatform } from './base/remote.js';
 
 function baseLayerKey(cacheKey: string, epoch: number): string {
   return `${cacheKey}\nmtime=${epoch}`;
@@ -16,8 +17,8 @@ function baseLayerKey(cacheKey: string, epoch: number): string {
  * Builds the base's layer into goci's cache ahead of time (it does not depend on the
  * binaries), so `goci build` can do it while Go compiles; assembly then finds it cached.
  */
-export async function prepareBaseLayer(base: BaseLayers, epoch: number): Promise<void> {
-  if (base.cacheKey === undefined) return;
+export async function prepareBaseLayer(base: ImageBase, epoch: number): Promise<void> {
+  if (base.kind === 'remote' || base.cacheKey === undefined) return;
   await warmLayerCache(baseLayerKey(base.cacheKey, epoch), async (dir) => writeLayer(await base.entries(), dir, { mtime: epoch }));
 }
 
@@ -34,6 +35,18 @@ export interface BaseLayers {
   workingDir: string;
 }
 
+/** A base from a registry: per platform its layers (already built), history and runtime defaults. */
+export interface RemoteBaseLayers {
+  kind: 'remote';
+  name: string;
+  remote: RemoteBase;
+  env: string[];
+  user: string;
+  workingDir: string;
+}
+
+export type ImageBase = (BaseLayers & { kind?: 'built-in' }) | RemoteBaseLayers;
+
 /** What one platform's image holds besides the shared base and files. */
 export interface PlatformImageInput {
   platform: Platform;
@@ -48,12 +61,18 @@ export interface PlatformImageInput {
 export interface AssemblyRequest {
   layoutDir: string;
   format: ImageFormat;
-  base: BaseLayers;
+  base: ImageBase;
   fileEntries: LayerEntry[];
   runtime: Omit<RuntimeConfig, 'labels'>;
   epoch: number;
   indexAnnotations: Record<string, string>;
   platforms: PlatformImageInput[];
+}
+
+function remotePlatform(base: RemoteBaseLayers, platform: Platform): RemoteBasePlatform {
+  const match = base.remote.platforms.find((candidate) => candidate.platform === platform || (candidate.platform.os === platform.os && candidate.platform.arch === platform.arch && candidate.platform.variant === platform.variant));
+  if (!match) throw new Error(`remote base ${base.name} was resolved without ${platform.os}/${platform.arch}`);
+  return match;
 }
 
 export interface AssembledImages {
@@ -70,9 +89,10 @@ export async function assembleImages(request: AssemblyRequest): Promise<Assemble
   const blobDir = layoutBlobDir(request.layoutDir);
   const options = { mtime: request.epoch };
   const { base } = request;
+  const builtIn = base.kind === 'remote' ? undefined : base;
   // Every layer is independent: compress them side by side (zlib runs on the thread pool).
   const [baseLayer, filesLayer, ...binaryLayers] = await Promise.all([
-    base.cacheKey === undefined ? undefined : cachedLayer(baseLayerKey(base.cacheKey, request.epoch), blobDir, async (dir) => writeLayer(await base.entries(), dir, options)),
+    builtIn?.cacheKey === undefined ? undefined : cachedLayer(baseLayerKey(builtIn.cacheKey, request.epoch), blobDir, async (dir) => writeLayer(await builtIn.entries(), dir, options)),
     request.fileEntries.length === 0 ? undefined : writeLayer(request.fileEntries, blobDir, options),
     ...request.platforms.map((input) => cachedLayer(`${input.binaryCacheKey}\nmtime=${request.epoch}`, blobDir, (dir) => writeLayer(input.binaryEntries, dir, options))),
   ]);
@@ -84,20 +104,24 @@ export async function assembleImages(request: AssemblyRequest): Promise<Assemble
     const binary = binaryLayers[position]!;
     const layers = [...shared, { layer: binary, history: { diffId: '', createdBy: `goci binaries: ${input.binaryEntries.map((entry) => entry.path).join(' ')}` } }];
     const platform = ociPlatform(input.platform);
+    const remote = base.kind === 'remote' ? remotePlatform(base, input.platform) : undefined;
     const config = jsonBlob(
       imageConfig({
         platform,
         runtime: { ...request.runtime, labels: input.labels },
+        ...(remote ? { inherited: { diffIds: remote.layers.map((layer) => layer.diffId), history: remote.history } } : {}),
         layers: layers.map(({ layer, history }) => ({ ...history, diffId: layer.diffId })),
         created: request.epoch,
       }),
     );
     await writeJsonBlob(request.layoutDir, config);
-    const image = imageManifest(request.format, platform, config, layers.map(({ layer }) => layer), input.annotations);
+    const annotations = remote && base.kind === 'remote' ? { ...input.annotations, 'org.opencontainers.image.base.name': base.name, 'org.opencontainers.image.base.digest': remote.manifestDigest } : input.annotations;
+    const image = imageManifest(request.format, platform, config, [...(remote?.layers ?? []), ...layers.map(({ layer }) => layer)], annotations);
     await writeJsonBlob(request.layoutDir, image.manifest);
     images.push(image);
   }
-  const index = imageIndex(request.format, images, request.indexAnnotations);
+  const indexAnnotations = base.kind === 'remote' ? { ...request.indexAnnotations, 'org.opencontainers.image.base.name': base.name, 'org.opencontainers.image.base.digest': base.remote.digest } : request.indexAnnotations;
+  const index = imageIndex(request.format, images, indexAnnotations);
   await writeJsonBlob(request.layoutDir, index);
   return { images, index };
 }

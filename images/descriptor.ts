@@ -6,6 +6,8 @@ export interface Descriptor {
   digest: string;
   size: number;
   platform?: OciPlatform;
+  /** Set on an artifact's descriptor in a referrers list. */
+  artifactType?: string;
   annotations?: Record<string, string>;
 }
 

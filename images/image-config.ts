@@ -19,9 +19,14 @@ export interface ConfigLayer {
   comment?: string;
 }
 
+/** History entries of a base image, kept as the base wrote them (`empty_layer` ones included). */
+export type InheritedHistory = { created?: string; created_by?: string; comment?: string; empty_layer?: boolean }[];
+
 export interface ImageConfigInput {
   platform: OciPlatform;
   runtime: RuntimeConfig;
+  /** A remote base's diff_ids and history, which come first. */
+  inherited?: { diffIds: string[]; history: InheritedHistory };
   layers: ConfigLayer[];
   /** Unix seconds (SOURCE_DATE_EPOCH); every timestamp in the image is this one. */
   created: number;
@@ -53,7 +58,7 @@ export function imageConfig(input: ImageConfigInput): Record<string, unknown> {
     os: input.platform.os,
     ...(input.platform.variant ? { variant: input.platform.variant } : {}),
     config,
-    rootfs: { type: 'layers', diff_ids: input.layers.map((layer) => layer.diffId) },
-    history: input.layers.map((layer) => ({ created, created_by: layer.createdBy, ...(layer.comment ? { comment: layer.comment } : {}) })),
+    rootfs: { type: 'layers', diff_ids: [...(input.inherited?.diffIds ?? []), ...input.layers.map((layer) => layer.diffId)] },
+    history: [...(input.inherited?.history ?? []), ...input.layers.map((layer) => ({ created, created_by: layer.createdBy, ...(layer.comment ? { comment: layer.comment } : {}) }))],
   };
 }

@@ -1,12 +1,13 @@
 import { GociError } from '../common/errors.js';
 import { inspectBinary } from '../compiler/binary/inspect.js';
+import type { BinaryReport } from '../compiler/binary/types.js';
 import type { CompiledBinary } from '../compiler/compile.js';
 import { installedBinaryName } from '../compiler/naming.js';
 import type { Target } from '../compiler/plan.js';
 import { formatPlatform, type Platform } from '../compiler/platform.js';
 import { fieldLocation } from '../spec/load.js';
 import type { ImageSpec, Spec } from '../spec/schema.js';
-import type { AssemblyRequest, BaseLayers, PlatformImageInput } from './assemble.js';
+import type { AssemblyRequest, ImageBase, PlatformImageInput } from './assemble.js';
 import type { LayerEntry } from './layer.js';
 import { metadataLabels } from './labels.js';
 import type { ImageFormat } from './media-types.js';
@@ -21,11 +22,17 @@ export interface ImagePlanInput {
   spec: Spec;
   image: ImageSpec;
   built: BuiltTarget[];
-  base: BaseLayers;
+  base: ImageBase;
   /** `image.files` as layer entries, resolved beforehand (see extraFileEntries). */
   fileEntries: LayerEntry[];
   format: ImageFormat;
   layoutDir: string;
+}
+
+/** The entrypoint binary of one platform image, as an SBOM describes it. */
+export interface EntrypointBinary {
+  report: BinaryReport;
+  sha256: string;
 }
 
 /** The assembly request plus the names a sink tags the result with. */
@@ -34,6 +41,8 @@ export interface ImagePlan {
   repository: string;
   entrypoint: string;
   platforms: Platform[];
+  /** Per platform, in the order of `platforms`. */
+  entrypoints: EntrypointBinary[];
 }
 
 export async function planImage(input: ImagePlanInput): Promise<ImagePlan> {
@@ -44,10 +53,12 @@ export async function planImage(input: ImagePlanInput): Promise<ImagePlan> {
   const platforms = platformsOf(input.built.filter((built) => built.target.buildId === entrypointBuild));
   const stamp = input.built[0]!.target.stamp;
   const perPlatform: PlatformImageInput[] = [];
+  const entrypoints: EntrypointBinary[] = [];
   for (const platform of platforms) {
     const binaries = builds.map((buildId) => binaryFor(input.built, buildId, platform, where));
     const entrypoint = binaries.find((built) => built.target.buildId === entrypointBuild)!;
     const report = await inspectBinary(entrypoint.binary.path);
+    entrypoints.push({ report, sha256: entrypoint.binary.sha256 });
     const labels = { ...metadataLabels({ binary: report, stamp, title: entrypoint.target.binary, sourceUrl: stamp.sourceUrl }), ...image.labels };
     const binaryEntries: LayerEntry[] = binaries.map((built) => ({ type: 'file', path: `${image.binaryDir}/${installedBinaryName(built.target.binary, platform)}`, mode: 0o755, uid: 0, gid: 0, source: built.binary.path }));
     perPlatform.push({
@@ -81,6 +92,7 @@ export async function planImage(input: ImagePlanInput): Promise<ImagePlan> {
     repository: image.repository ?? entrypointTarget.binary,
     entrypoint: entrypointTarget.binary,
     platforms,
+    entrypoints,
   };
 }
 

@@ -11,13 +11,20 @@ export interface ImageManifest {
   descriptor: Descriptor;
 }
 
+const GZIP_LAYER_TYPES = new Set([MEDIA_TYPES.oci.layerGzip, MEDIA_TYPES.docker.layerGzip]);
+
+/** A gzip layer is the same bytes in either dialect, so it takes the output's name; others keep theirs. */
+function layerMediaType(format: ImageFormat, mediaType: string): string {
+  return GZIP_LAYER_TYPES.has(mediaType) ? MEDIA_TYPES[format].layerGzip : mediaType;
+}
+
 export function imageManifest(format: ImageFormat, platform: OciPlatform, config: JsonBlob, layers: Descriptor[], annotations: Record<string, string>): ImageManifest {
   const types = MEDIA_TYPES[format];
   const document = {
     schemaVersion: 2,
     mediaType: types.manifest,
     config: describeBlob(types.config, config),
-    layers: layers.map((layer) => ({ mediaType: types.layerGzip, digest: layer.digest, size: layer.size })),
+    layers: layers.map((layer) => ({ mediaType: layerMediaType(format, layer.mediaType), digest: layer.digest, size: layer.size })),
     // Docker schema 2 has no annotations field.
     ...(format === 'oci' && Object.keys(annotations).length > 0 ? { annotations } : {}),
   };

@@ -85,17 +85,23 @@ export async function readLayoutIndex(files: ImageFiles): Promise<Descriptor[]> 
   return descriptorsIn(files, objectOf(document, 'index.json', files).manifests, 'index.json');
 }
 
+function isReferrersTag(name: string | undefined): boolean {
+  return name !== undefined && /^sha256-[0-9a-f]{64}$/.test(name);
+}
+
 /**
  * The images `tag` names in an OCI layout; without a tag, the layout's only image. An unknown
  * tag, or no tag where there are several, is a one-line error that lists the tags.
  */
 export async function readLayout(files: ImageFiles, tag: string | undefined, withTag: ReferenceWithTag): Promise<StoredImageSet> {
-  const entries = await readLayoutIndex(files);
+  const all = await readLayoutIndex(files);
+  // `sha256-<hex>` tags list an image's referrers (its SBOMs), not images of their own.
+  const entries = all.filter((entry) => !isReferrersTag(entry.annotations?.[REF_NAME]));
   const tags = entries.map((entry) => entry.annotations?.[REF_NAME]).filter((name): name is string => typeof name === 'string');
   const listed = tags.length > 0 ? tags.join(', ') : 'none';
   let chosen: Descriptor | undefined;
   if (tag !== undefined) {
-    chosen = entries.find((entry) => entry.annotations?.[REF_NAME] === tag);
+    chosen = all.find((entry) => entry.annotations?.[REF_NAME] === tag);
     if (chosen === undefined) {
       throw new GociError('NOT_FOUND', `tag ${JSON.stringify(tag)} is not in ${files.description} (its tags: ${listed})`, {
         hint: tags.length > 0 ? `name one of its tags, such as ${withTag(tags[0]!)}` : 'this layout tags nothing: leave the tag out',

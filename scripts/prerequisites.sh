@@ -17,6 +17,9 @@ need oci-image-tool oci-image-tool
 need skopeo skopeo
 need umoci umoci
 need dockerd docker.io
+need docker-registry docker-registry
+need openssl openssl
+need perl perl
 need /usr/bin/docker docker.io
 
 if [ ${#packages[@]} -gt 0 ]; then

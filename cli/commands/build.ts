@@ -6,7 +6,15 @@ import { displayPath } from '../../common/display-path.js';
 import { GociError } from '../../common/errors.js';
 import { formatPlatform, hostLinuxPlatform, parsePlatform, type Platform } from '../../compiler/platform.js';
 import { assembleImages, prepareBaseLayer, type AssembledImages } from '../../images/assemble.js';
-import { resolveBase } from '../../images/base/resolve.js';
+import { attachInLayout } from '../../images/artifact-layout.js';
+import { downloadBaseLayers } from '../../images/base/download.js';
+import { sbomArtifacts } from '../../images/sbom/artifacts.js';
+import { resolveAnyBase } from '../../images/base/resolve.js';
+import { RegistryClients } from '../../registry/clients.js';
+import { attachToRegistry, type AttachedBy } from '../../registry/attach.js';
+import { pushImage, type PushResult } from '../../registry/push.js';
+import { formatReference, parseReference, withDigest, withTag, type ImageRef } from '../../registry/reference.js';
+import { writeFileAtomic } from '../../common/atomic.js';
 import { connectToDocker, dockerSocketPath, loadIntoDocker } from '../../images/docker-daemon.js';
 import { ociPlatform } from '../../images/platform.js';
 import { writeTarball } from '../../images/tarball.js';
@@ -17,7 +25,7 @@ import { planImage, type BuiltTarget, type ImagePlan } from '../../images/image-
 import { MEDIA_TYPES } from '../../images/media-types.js';
 import { prepareLayout, tagInLayout } from '../../images/oci-layout.js';
 import { makePlan } from '../../compiler/plan.js';
-import type { BaseLayers } from '../../images/assemble.js';
+import type { ImageBase } from '../../images/assemble.js';
 import type { ImageSpec, Spec } from '../../spec/schema.js';
 import { addBuildOptions, compileRequest, distDir, type BuildFlags } from '../build-options.js';
 import { addImageOptions, applyImageFlags, tagsFor, type ImageFlags } from '../image-options.js';
@@ -31,7 +39,8 @@ export interface BuiltImage {
   tags: string[];
   index: { digest: string; size: number };
   platforms: { platform: string; digest: string; size: number }[];
-  ociLayout: string;
+  ociLayout?: string;
+  pushed?: Pushed;
   tarball?: string;
   loaded?: { imageId: string; tags: string[] };
 }
@@ -43,7 +52,10 @@ export function buildCommand(): Command {
     .action(async (dirs: string[], flags: BuildFlags & ImageFlags) => {
       const plan = await makePlan(compileRequest(dirs, flags));
       // Everything that can be wrong with the image settings is found before anything compiles.
-      const prepared = await Promise.all([...new Set(plan.targets.map((target) => target.spec))].map((spec) => prepareImage(spec, flags)));
+      const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose: flags.verbose ? (line) => process.stderr.write(`goci: ${line}\n`) : undefined });
+      const specs = [...new Set(plan.targets.map((target) => target.spec))];
+      const linuxPlatforms = (spec: Spec): Platform[] => plan.targets.filter((target) => target.spec === spec && target.platform.os === 'linux').map((target) => target.platform);
+      const prepared = await Promise.all(specs.map((spec) => prepareImage(spec, linuxPlatforms(spec), flags, clients)));
       // The base layer needs no binary: build it (into goci's cache) while Go compiles.
       const warming = flags.dryRun ? [] : prepared.map((image) => prepareBaseLayer(image.base, plan.targets.find((target) => target.spec === image.spec)!.stamp.epoch).catch(() => undefined));
       const progress = makeProgress(flags.progress, flags.verbose === true);
@@ -53,8 +65,9 @@ export function buildCommand(): Command {
         if (!binaries) return;
         const built: BuiltTarget[] = binaries.map((binary) => ({ binary, target: plan.targets.find((target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform)! }));
         const results: BuiltImage[] = [];
-        for (const image of prepared) results.push(await buildImage(image, built.filter((item) => item.target.spec === image.spec), flags, progress));
+        for (const image of prepared) results.push(await buildImage(image, built.filter((item) => item.target.spec === image.spec), flags, progress, clients));
         progress.finish();
+        if (flags.imageRefs) await writeFileAtomic(resolve(flags.imageRefs), results.flatMap((result) => (result.pushed ? [`${result.pushed.reference}\n`] : [])).join(''));
         process.stdout.write(flags.json ? `${JSON.stringify({ images: results }, null, 2)}\n` : results.map(describeImage).join('\n'));
       } finally {
         progress.finish();
@@ -62,38 +75,67 @@ export function buildCommand(): Command {
     });
 }
 
-/** An image's settings, checked, with its base resolved and its layout ready to write. */
+/** An image's settings, checked, with its base resolved and its outputs ready to write. */
 interface PreparedImage {
   spec: Spec;
   image: ImageSpec;
-  base: BaseLayers;
+  base: ImageBase;
   fileEntries: LayerEntry[];
-  layoutDir: string;
+  /** The OCI layout to write; undefined when only pushing (blobs are then staged in a scratch layout). */
+  layoutDir: string | undefined;
+  push: ImageRef | undefined;
 }
 
-async function prepareImage(spec: Spec, flags: BuildFlags & ImageFlags): Promise<PreparedImage> {
+async function prepareImage(spec: Spec, platforms: Platform[], flags: BuildFlags & ImageFlags, clients: RegistryClients): Promise<PreparedImage> {
   const image = applyImageFlags(spec.image, flags);
-  if (flags.tag) tagsFor('', flags);
-  const base = await resolveBase(image.base, flags.base ? '--base' : 'image.base');
+  const push = flags.push === undefined ? undefined : parseReference(flags.push);
+  if (push?.digest) throw new GociError('BAD_ARGUMENT', `--push ${flags.push}: push to a repository or a tag, not a digest`);
+  tagsFor('0.0.0', flags, push?.tag);
+  const base = await resolveAnyBase(image.base, flags.base ? '--base' : 'image.base', { platforms, clientFor: (registry) => clients.for(registry) });
   const fileEntries = await extraFileEntries(image.files, spec.baseDir, (path) => fieldLocation(spec, path));
-  const layoutDir = resolve(flags.ociLayout ?? join(distDir(flags), 'oci'));
-  if (!flags.dryRun) await prepareLayout(layoutDir);
-  if (flags.load && !flags.dryRun) await connectToDocker(dockerSocketPath());
-  return { spec, image, base, fileEntries, layoutDir };
+  const layoutDir = flags.ociLayout !== undefined || !push ? resolve(flags.ociLayout ?? join(distDir(flags), 'oci')) : undefined;
+  if (!flags.dryRun) {
+    if (layoutDir) await prepareLayout(layoutDir);
+    if (flags.load) await connectToDocker(dockerSocketPath());
+    if (push) await clients.for(push.registry).ping();
+  }
+  return { spec, image, base, fileEntries, layoutDir, push };
 }
 
-async function buildImage(prepared: PreparedImage, built: BuiltTarget[], flags: BuildFlags & ImageFlags, progress: Progress): Promise<BuiltImage> {
-  const { spec, image, base, fileEntries, layoutDir } = prepared;
+async function buildImage(prepared: PreparedImage, built: BuiltTarget[], flags: BuildFlags & ImageFlags, progress: Progress, clients: RegistryClients): Promise<BuiltImage> {
+  const staging = prepared.layoutDir ?? (await mkdtemp(join(tmpdir(), 'goci-stage-')));
+  try {
+    return await buildImageIn(staging, prepared, built, flags, progress, clients);
+  } finally {
+    if (!prepared.layoutDir) await rm(staging, { recursive: true, force: true });
+  }
+}
+
+async function buildImageIn(layoutDir: string, prepared: PreparedImage, built: BuiltTarget[], flags: BuildFlags & ImageFlags, progress: Progress, clients: RegistryClients): Promise<BuiltImage> {
+  const { spec, image, base, fileEntries, push } = prepared;
+  await prepareLayout(layoutDir);
   const plan = await planImage({ spec, image, built, base, fileEntries, format: flags.format, layoutDir });
-  const tags = tagsFor(built[0]!.target.stamp.version, flags);
+  const tags = tagsFor(built[0]!.target.stamp.version, flags, push?.tag);
   const loadPlatform = chooseLoadPlatform(plan, flags.loadPlatform);
-  const name = `${plan.repository}:${tags[0]}`;
+  const name = `${push ? formatReference({ ...push, tag: undefined }) : plan.repository}:${tags[0]}`;
   progress.report({ kind: 'image-start', image: name, platforms: plan.platforms.length });
   const assembled = await assembleImages(plan.request);
   progress.report({ kind: 'image-done', image: name, digest: assembled.index.digest });
   const indexDescriptor = { mediaType: MEDIA_TYPES[flags.format].index, digest: assembled.index.digest, size: assembled.index.size };
-  for (const tag of tags) await tagInLayout(layoutDir, indexDescriptor, tag);
-  progress.report({ kind: 'sink-done', sink: 'oci layout', where: displayPath(layoutDir) });
+  // A remote base's layers are needed locally unless the only output is a push to its own registry (then they are mounted).
+  const mountOnly = push !== undefined && !prepared.layoutDir && !flags.tarball && !flags.load && base.kind === 'remote' && base.remote.ref.registry === push.registry;
+  if (base.kind === 'remote' && !mountOnly) await downloadBaseLayers(clients.for(base.remote.ref.registry), base, layoutDir, 4);
+  const sboms = flags.sbom === 'none' ? [] : sbomArtifacts(flags.sbom, name, assembled.images, plan.entrypoints, built[0]!.target.stamp.epoch);
+  if (prepared.layoutDir) {
+    for (const [position, sbom] of sboms.entries()) await attachInLayout(layoutDir, sbom, assembled.images[position]!.descriptor);
+    for (const tag of tags) await tagInLayout(layoutDir, indexDescriptor, tag);
+    progress.report({ kind: 'sink-done', sink: 'oci layout', where: displayPath(layoutDir) });
+  }
+  const pushed = push ? await pushTo(push, layoutDir, assembled, indexDescriptor.mediaType, tags, base, clients) : undefined;
+  if (push && pushed) {
+    for (const [position, sbom] of sboms.entries()) pushed.sboms.push(await attachToRegistry(clients.for(push.registry), push.repository, sbom, assembled.images[position]!.descriptor, layoutDir));
+  }
+  if (pushed) progress.report({ kind: 'sink-done', sink: 'registry', where: pushed.reference });
   const exported = await exportToDocker(plan, assembled, layoutDir, tags, loadPlatform, flags);
   if (exported.tarball) progress.report({ kind: 'sink-done', sink: 'tarball', where: displayPath(exported.tarball) });
   if (exported.loaded) progress.report({ kind: 'sink-done', sink: 'docker daemon', where: exported.loaded.tags.join(', ') });
@@ -107,8 +149,25 @@ async function buildImage(prepared: PreparedImage, built: BuiltTarget[], flags: 
       digest: item.manifest.digest,
       size: item.manifest.size + item.config.size + item.layers.reduce((sum, layer) => sum + layer.size, 0),
     })),
-    ociLayout: layoutDir,
+    ...(prepared.layoutDir ? { ociLayout: prepared.layoutDir } : {}),
+    ...(pushed ? { pushed } : {}),
   };
+}
+
+/** What a push did: the digest reference CI deploys, the tags, and how each blob got there. */
+interface Pushed {
+  reference: string;
+  tags: string[];
+  blobs: PushResult['blobs'];
+  /** How each platform's SBOM was attached. */
+  sboms: AttachedBy[];
+}
+
+async function pushTo(target: ImageRef, layoutDir: string, assembled: AssembledImages, indexMediaType: string, tags: string[], base: ImageBase, clients: RegistryClients): Promise<Pushed> {
+  const sameRegistry = base.kind === 'remote' && base.remote.ref.registry === target.registry;
+  const mountable = new Map<string, string>(sameRegistry ? base.remote.platforms.flatMap((platform) => platform.layers.map((layer) => [layer.digest, base.remote.ref.repository] as const)) : []);
+  const result = await pushImage({ client: clients.for(target.registry), repository: target.repository, layoutDir, images: assembled.images, index: assembled.index, indexMediaType, tags, mountable, concurrency: 4 });
+  return { reference: formatReference(withDigest(target, result.digest)), tags: tags.map((tag) => formatReference(withTag(target, tag))), blobs: result.blobs, sboms: [] };
 }
 
 function chooseLoadPlatform(plan: ImagePlan, requested: string | undefined): Platform {
@@ -148,7 +207,8 @@ function describeImage(image: BuiltImage): string {
   return [
     `image ${image.repository}:${image.tags.join(', ')}  ${image.index.digest}`,
     renderTable(['PLATFORM', 'MANIFEST', 'SIZE'], rows, [2]).trimEnd(),
-    `oci layout: ${displayPath(image.ociLayout)} (tags ${image.tags.join(', ')})`,
+    ...(image.ociLayout ? [`oci layout: ${displayPath(image.ociLayout)} (tags ${image.tags.join(', ')})`] : []),
+    ...(image.pushed ? [`pushed: ${image.pushed.reference} (${image.pushed.tags.join(', ')}; blobs uploaded ${image.pushed.blobs.uploaded}, mounted ${image.pushed.blobs.mounted}, already there ${image.pushed.blobs.present})`] : []),
     ...(image.tarball ? [`tarball: ${displayPath(image.tarball)}`] : []),
     ...(image.loaded ? [`loaded into docker: ${image.loaded.tags.join(', ')} (${image.loaded.imageId})`] : []),
     '',

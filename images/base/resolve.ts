@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GociError } from '../../common/errors.js';
-import type { BaseLayers } from '../assemble.js';
+import type { Platform } from '../../compiler/platform.js';
+import type { RegistryClient } from '../../registry/client.js';
+import { formatReference, parseReference } from '../../registry/reference.js';
+import type { BaseLayers, ImageBase } from '../assemble.js';
+import { resolveRemoteBase } from './remote.js';
 import { BASE_DATA_DIR, CA_BUNDLE_FILE, GROUP, NSSWITCH_CONF, OS_RELEASE, PASSWD, STATIC_BASE_VERSION, ZONEINFO_ARCHIVE_FILE, staticBase, staticRuntime, type StaticVariant } from './static.js';
 
 /** The bases goci builds itself. Remote bases (a registry reference) come with the registry client. */
@@ -10,13 +14,26 @@ export const BUILT_IN_BASES = ['static', 'static:nonroot', 'static:root', 'scrat
 
 const VARIANTS: Record<string, StaticVariant> = { static: 'nonroot', 'static:nonroot': 'nonroot', 'static:root': 'root' };
 
+/** What resolving a registry base needs: the platforms to pick and a client for its registry. */
+export interface RemoteBaseContext {
+  platforms: Platform[];
+  clientFor: (registry: string) => RegistryClient;
+}
+
+/** A built-in base by name, or any other name as a registry reference (`gcr.io/distroless/static-debian12:nonroot`). */
+export async function resolveAnyBase(name: string, where: string, context: RemoteBaseContext): Promise<ImageBase> {
+  if ((BUILT_IN_BASES as readonly string[]).includes(name)) return resolveBase(name, where);
+  const ref = parseReference(name);
+  const remote = await resolveRemoteBase(context.clientFor(ref.registry), ref, context.platforms);
+  const first = remote.platforms[0]!;
+  return { kind: 'remote', name: formatReference(ref), remote, env: first.env, user: first.user, workingDir: first.workingDir };
+}
+
 export async function resolveBase(name: string, where: string): Promise<BaseLayers> {
   if (name === 'scratch') return { name: undefined, entries: async () => [], cacheKey: undefined, env: [], user: '', workingDir: '' };
   const variant = VARIANTS[name];
   if (!variant) {
-    throw new GociError('BAD_ARGUMENT', `${where}: "${name}" is not a built-in base; remote base images are not supported yet`, {
-      hint: `use one of ${BUILT_IN_BASES.join(', ')}`,
-    });
+    throw new GociError('BAD_ARGUMENT', `${where}: "${name}" is not a built-in base`, { hint: `use one of ${BUILT_IN_BASES.join(', ')}, or a registry reference` });
   }
   return {
     name: `goci static (${variant})`,

@@ -1,0 +1,119 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../common/atomic.js';
+import { gociCacheDir } from '../../common/cache-dir.js';
+import { GociError } from '../../common/errors.js';
+import { formatPlatform, type Platform } from '../../compiler/platform.js';
+import type { RegistryClient } from '../../registry/client.js';
+import { formatReference, type ImageRef } from '../../registry/reference.js';
+import { sha256Digest, type Descriptor } from '../descriptor.js';
+import { MEDIA_TYPES } from '../media-types.js';
+
+/** What a platform image of a remote base contributes: its layers and its config's runtime settings. */
+export interface RemoteBasePlatform {
+  platform: Platform;
+  manifestDigest: string;
+  layers: (Descriptor & { diffId: string })[];
+  history: { created?: string; created_by?: string; comment?: string; empty_layer?: boolean }[];
+  env: string[];
+  user: string;
+  workingDir: string;
+  entrypoint: string[] | undefined;
+  cmd: string[] | undefined;
+  exposedPorts: string[];
+  labels: Record<string, string>;
+}
+
+export interface RemoteBase {
+  ref: ImageRef;
+  /** The digest the reference resolved to (an index or a single manifest): `base.digest`. */
+  digest: string;
+  platforms: RemoteBasePlatform[];
+}
+
+const MANIFEST_TYPES = [MEDIA_TYPES.oci.index, MEDIA_TYPES.docker.index, MEDIA_TYPES.oci.manifest, MEDIA_TYPES.docker.manifest];
+const MAX_DOCUMENT = 4 * 1024 * 1024;
+
+interface PlatformEntry {
+  digest: string;
+  mediaType: string;
+  platform?: { os: string; architecture: string; variant?: string };
+}
+
+/** Content-addressed documents never change, so they are cached on disk by digest. */
+async function cachedDocument(digest: string, fetch: () => Promise<Buffer>): Promise<Buffer> {
+  const path = join(gociCacheDir(), 'documents', digest.replace(/^sha256:/, ''));
+  const cached = await readFile(path).catch(() => undefined);
+  if (cached && sha256Digest(cached) === digest) return cached;
+  const bytes = await fetch();
+  await mkdir(join(gociCacheDir(), 'documents'), { recursive: true }).then(() => writeFileAtomic(path, bytes)).catch(() => undefined);
+  return bytes;
+}
+
+function parseJson(bytes: Buffer, what: string): any {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new GociError('IO_FAILED', `${what} is not JSON`);
+  }
+}
+
+/** arm64/v8 and amd64/v1 carry no variant; arm without one means v7 (containerd's rules). */
+function sameVariant(entry: PlatformEntry['platform'], platform: Platform): boolean {
+  const normalise = (arch: string, variant: string | undefined): string | undefined =>
+    (arch === 'arm64' && variant === 'v8') || (arch === 'amd64' && variant === 'v1') ? undefined : arch === 'arm' && !variant ? 'v7' : variant;
+  return normalise(entry!.architecture, entry!.variant) === normalise(platform.arch, platform.variant);
+}
+
+/**
+ * Resolves `ref` to its index (or single manifest), picks the manifest for each target platform
+ * (variants matched as containerd does) and reads its config. A platform the base lacks is an
+ * error that lists what the base offers.
+ */
+export async function resolveRemoteBase(client: RegistryClient, ref: ImageRef, platforms: Platform[]): Promise<RemoteBase> {
+  const reference = ref.digest ?? ref.tag ?? 'latest';
+  const top = await client.getManifest(ref.repository, reference, MANIFEST_TYPES);
+  const name = formatReference(ref);
+  const document = parseJson(top.bytes, `the manifest of ${name}`);
+  const entries: PlatformEntry[] = Array.isArray(document.manifests) ? document.manifests : [{ digest: top.digest, mediaType: top.mediaType }];
+  const resolved: RemoteBasePlatform[] = [];
+  for (const platform of platforms) {
+    const entry = Array.isArray(document.manifests)
+      ? entries.find((candidate) => candidate.platform?.os === platform.os && candidate.platform.architecture === platform.arch && sameVariant(candidate.platform, platform))
+      : entries[0];
+    if (!entry) {
+      const offered = entries.filter((candidate) => candidate.platform).map((candidate) => formatPlatform({ os: candidate.platform!.os, arch: candidate.platform!.architecture, ...(candidate.platform!.variant ? { variant: candidate.platform!.variant } : {}) }));
+      throw new GociError('BAD_PLATFORM', `base image ${name} has no ${formatPlatform(platform)} image; it offers ${offered.join(', ') || 'no platform list'}`, {
+        hint: 'choose a base that has every target platform, or drop that platform',
+      });
+    }
+    resolved.push(await platformOfBase(client, ref, entry, platform, name, top.bytes));
+  }
+  return { ref, digest: top.digest, platforms: resolved };
+}
+
+async function platformOfBase(client: RegistryClient, ref: ImageRef, entry: PlatformEntry, platform: Platform, name: string, topBytes: Buffer): Promise<RemoteBasePlatform> {
+  const manifestBytes = entry.digest === sha256Digest(topBytes) ? topBytes : await cachedDocument(entry.digest, async () => (await client.getManifest(ref.repository, entry.digest, MANIFEST_TYPES)).bytes);
+  const manifest = parseJson(manifestBytes, `the ${formatPlatform(platform)} manifest of ${name}`);
+  const configBytes = await cachedDocument(manifest.config.digest, () => client.fetchBlobBytes(ref.repository, manifest.config.digest, MAX_DOCUMENT));
+  const config = parseJson(configBytes, `the ${formatPlatform(platform)} config of ${name}`);
+  if (config.os !== platform.os || config.architecture !== platform.arch) {
+    throw new GociError('BAD_PLATFORM', `base image ${name}: the manifest listed for ${formatPlatform(platform)} is ${config.os}/${config.architecture}`);
+  }
+  const diffIds: string[] = config.rootfs?.diff_ids ?? [];
+  const layers = (manifest.layers as Descriptor[]).map((layer, index) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size, diffId: diffIds[index]! }));
+  const runtime = config.config ?? {};
+  return {
+    platform,
+    manifestDigest: entry.digest,
+    layers,
+    history: config.history ?? [],
+    env: runtime.Env ?? [],
+    user: runtime.User ?? '',
+    workingDir: runtime.WorkingDir ?? '',
+    entrypoint: runtime.Entrypoint ?? undefined,
+    cmd: runtime.Cmd ?? undefined,
+    exposedPorts: Object.keys(runtime.ExposedPorts ?? {}),
+    labels: runtime.Labels ?? {},
+  };
+}

@@ -1,0 +1,22 @@
+import { RegistryClient } from './client.js';
+
+export interface RegistryAccess {
+  insecureRegistries: string[];
+  verbose: ((line: string) => void) | undefined;
+}
+
+/** One client per registry host for the whole run, so tokens and connection limits are shared. */
+export class RegistryClients {
+  private readonly clients = new Map<string, RegistryClient>();
+
+  constructor(private readonly access: RegistryAccess) {}
+
+  for(registry: string): RegistryClient {
+    let client = this.clients.get(registry);
+    if (!client) {
+      client = new RegistryClient({ registry, insecureRegistries: this.access.insecureRegistries, ...(this.access.verbose ? { verbose: this.access.verbose } : {}) });
+      this.clients.set(registry, client);
+    }
+    return client;
+  }
+}
