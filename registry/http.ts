@@ -215,9 +215,11 @@ function errorCodes(error: unknown): { codes: string[]; messages: string[] } {
 const TLS_CODES = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|ERR_OSSL)/;
 
 /** How a thrown fetch error should be handled: fail now (refused, no such host, TLS), or retry. */
-export function classifyNetworkError(error: unknown): { kind: 'refused' | 'dns' | 'tls' | 'timeout' | 'dropped'; code: string } {
+export function classifyNetworkError(error: unknown): { kind: 'refused' | 'blocked' | 'dns' | 'tls' | 'timeout' | 'dropped'; code: string } {
   const { codes, messages } = errorCodes(error);
   if (codes.includes('ECONNREFUSED')) return { kind: 'refused', code: 'ECONNREFUSED' };
+  // fetch refuses some ports outright (the WHATWG "bad ports", e.g. 1, 25, 6000): no retry will help.
+  if (messages.includes('bad port')) return { kind: 'blocked', code: 'bad port' };
   const dns = codes.find((code) => code === 'ENOTFOUND');
   if (dns) return { kind: 'dns', code: dns };
   const tls = codes.find((code) => TLS_CODES.test(code));
@@ -339,7 +341,7 @@ export class Transport {
           failure = error.message;
         } else if (error instanceof NetworkFailure) {
           const kind = error.classification.kind;
-          if (kind === 'refused' || kind === 'dns' || kind === 'tls' || last) throw this.networkError(request, error, attempt + 1);
+          if (kind === 'refused' || kind === 'blocked' || kind === 'dns' || kind === 'tls' || last) throw this.networkError(request, error, attempt + 1);
           failure = error.classification.code;
         } else {
           throw error;
@@ -368,6 +370,9 @@ export class Transport {
     const { kind, code } = error.classification;
     if (kind === 'refused') {
       return registryError('unreachable', `cannot connect to ${url.host}: connection refused`, { hint: 'is the registry running at that host and port?', cause: error.cause });
+    }
+    if (kind === 'blocked') {
+      return registryError('unreachable', `cannot connect to ${url.host}: Node's fetch refuses port ${url.port} (a "bad port" in the Fetch standard)`, { hint: 'run the registry on another port', cause: error.cause });
     }
     if (kind === 'dns') return registryError('unreachable', `cannot connect to ${url.host}: no such host`, { hint: 'check the registry name', cause: error.cause });
     if (kind === 'tls') return registryError('unreachable', `${url.host}: TLS handshake failed (${code})`, { hint: 'the registry\'s certificate is not trusted; for a registry without TLS pass --insecure-registry', cause: error.cause });
