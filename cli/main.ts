@@ -5,6 +5,7 @@ import { compileCommand } from './commands/compile.js';
 import { inspectCommand } from './commands/inspect.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
+import { pushCommand } from './commands/push.js';
 import { releaseCommand } from './commands/release.js';
 import { reportError } from './report-error.js';
 
@@ -17,6 +18,7 @@ const program = new Command('goci')
   .addCommand(compileCommand())
   .addCommand(releaseCommand())
   .addCommand(inspectCommand())
+  .addCommand(pushCommand())
   .addCommand(loginCommand())
   .addCommand(logoutCommand());
 
@@ -32,3 +34,8 @@ try {
     process.exitCode = reportError(error, process.argv.includes('--verbose') || process.argv.includes('-v'));
   }
 }
+
+// Idle keep-alive connections and pool timers of the HTTP client would hold the process open
+// for a while after the work is done; once both streams have flushed there is nothing left to wait for.
+await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))));
+process.exit();

@@ -3,21 +3,33 @@ import { posix } from 'node:path';
 import { GociError } from '../common/errors.js';
 import { inspectBuffer } from '../compiler/binary/inspect.js';
 import type { BinaryReport } from '../compiler/binary/types.js';
+import { formatPlatform, hostLinuxPlatform, parsePlatform } from '../compiler/platform.js';
+import { formatReference, parseReference } from '../registry/reference.js';
 import { findFile } from './find-file.js';
 import type { ImageFiles } from './image-files.js';
 import { archiveFiles, readDockerArchive } from './read-archive.js';
 import { layoutFiles, platformName, readLayout, type StoredImage, type StoredImageSet } from './read-layout.js';
+import { openRegistryImage, registryImageRef, type RegistryAccess } from './read-registry.js';
+import { layoutReferrers, listReferrers, NO_REFERRERS, readSbom, type ReferrerReport, type ReferrerSource, type SbomReport } from './referrers.js';
 
-/** Where an image is, as skopeo spells it: `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:NAME]`. */
+/**
+ * Where an image is, as skopeo spells it: `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`,
+ * `docker-archive:FILE[:NAME]`, `docker://REGISTRY/REPO[:TAG|@DIGEST]`.
+ */
 export interface ImageReference {
   transport: ImageTransport;
-  /** The directory or file as given (relative to the working directory). */
+  /** The directory or file as given (relative to the working directory); for docker, `registry/repository` (`docker.io/library/alpine`). */
   path: string;
-  /** The tag (oci, oci-archive) or the RepoTag / `@N` (docker-archive); absent: the only image. */
+  /** The tag (oci, oci-archive, docker) or the RepoTag / `@N` (docker-archive); absent: the only image (`latest` for docker). */
   tag?: string;
+  /** docker only: the manifest digest, which wins over the tag. */
+  digest?: string;
 }
 
-export type ImageTransport = 'oci' | 'oci-archive' | 'docker-archive';
+export type ImageTransport = 'oci' | 'oci-archive' | 'docker-archive' | 'docker';
+
+/** How a registry is reached: see RegistryAccess. Local sources ignore it. */
+export type ReadOptions = RegistryAccess;
 
 /** What `goci inspect` reports for an image, as --json prints it. */
 export interface ImageReport {
@@ -42,12 +54,23 @@ export interface PlatformReport {
   workingDir: string;
   /** The entrypoint program, read from the layers. */
   binary: BinaryReport;
+  /** The artifacts (SBOMs, signatures) whose subject is this platform's manifest, as the source lists them. */
+  referrers: ReferrerReport[];
+}
+
+/** What `goci inspect --sbom` read: the platform image it chose and its SBOM. */
+export interface ImageSbom {
+  reference: string;
+  platform: string;
+  manifest: string;
+  sbom: SbomReport;
 }
 
 const TRANSPORTS: Record<ImageTransport, string> = {
   oci: 'oci:DIR[:TAG]',
   'oci-archive': 'oci-archive:FILE[:TAG]',
   'docker-archive': 'docker-archive:FILE[:NAME]',
+  docker: 'docker://REGISTRY/REPO[:TAG|@DIGEST]',
 };
 const TRANSPORT_PREFIX = /^([a-z][a-z0-9+.-]*):/;
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -68,7 +91,7 @@ export async function imageReferenceOf(text: string): Promise<ImageReference | u
   if (!isTransport(prefix)) {
     if (await stat(text).then(() => true, () => false)) return undefined;
     throw new GociError('BAD_ARGUMENT', `unknown image transport "${prefix}" in ${text}`, {
-      hint: `goci inspect reads ${SYNTAX}, or a binary's path; copy other images into one first, such as skopeo copy docker://IMAGE oci:DIR:TAG`,
+      hint: `goci inspect reads ${SYNTAX}, or a binary's path; copy other images into one first, such as skopeo copy docker-daemon:IMAGE oci:DIR:TAG`,
     });
   }
   return parseImageReference(text);
@@ -82,6 +105,7 @@ export function parseImageReference(text: string): ImageReference {
     throw new GociError('BAD_ARGUMENT', `unknown image transport "${transport}" in ${text}`, { hint: `goci inspect reads ${SYNTAX}` });
   }
   const rest = text.slice(colon + 1);
+  if (transport === 'docker') return parseRegistryReference(text, rest);
   const split = rest.indexOf(':');
   const path = split === -1 ? rest : rest.slice(0, split);
   const tag = split === -1 ? undefined : rest.slice(split + 1);
@@ -90,41 +114,135 @@ export function parseImageReference(text: string): ImageReference {
   return { transport, path, ...(tag === undefined ? {} : { tag }) };
 }
 
+/** `docker://REGISTRY/REPO[:TAG][@DIGEST]`: the part after `docker:` is a Docker image reference behind `//`. */
+function parseRegistryReference(text: string, rest: string): ImageReference {
+  if (!rest.startsWith('//') || rest.length === 2) {
+    throw new GociError('BAD_ARGUMENT', `${text} names no registry image`, { hint: `write ${TRANSPORTS.docker}, such as docker://ghcr.io/acme/api:1.2.3` });
+  }
+  const ref = parseReference(rest.slice(2));
+  return {
+    transport: 'docker',
+    path: formatReference({ ...ref, tag: undefined, digest: undefined }),
+    ...(ref.tag === undefined ? {} : { tag: ref.tag }),
+    ...(ref.digest === undefined ? {} : { digest: ref.digest }),
+  };
+}
+
 export function formatImageReference(reference: ImageReference): string {
+  if (reference.transport === 'docker') {
+    return `docker://${reference.path}${reference.tag === undefined ? '' : `:${reference.tag}`}${reference.digest === undefined ? '' : `@${reference.digest}`}`;
+  }
   return `${reference.transport}:${reference.path}${reference.tag === undefined ? '' : `:${reference.tag}`}`;
 }
 
-/** The images a reference names, and the files to read their layers from. */
-export async function openImage(reference: ImageReference): Promise<{ files: ImageFiles; found: StoredImageSet }> {
+/** An image source, open: its files, the images the reference names, where their referrers are listed. */
+export interface OpenedImage {
+  files: ImageFiles;
+  found: StoredImageSet;
+  referrers: ReferrerSource;
+  /** Releases what reading needed (a registry's downloaded layers). */
+  close(): Promise<void>;
+}
+
+/** The images a reference names, and the files to read their layers from. Call close() when done. */
+export async function openImage(reference: ImageReference, options: ReadOptions = {}): Promise<OpenedImage> {
   const withTag = (tag: string): string => formatImageReference({ ...reference, tag });
+  const local = (files: ImageFiles, found: StoredImageSet, referrers: ReferrerSource): OpenedImage => ({ files, found, referrers, close: async () => {} });
   switch (reference.transport) {
     case 'oci': {
       const files = await layoutFiles(reference.path);
-      return { files, found: await readLayout(files, reference.tag, withTag) };
+      return local(files, await readLayout(files, reference.tag, withTag), layoutReferrers(files));
     }
     case 'oci-archive': {
       const files = await archiveFiles(reference.path, reference.transport);
-      return { files, found: await readLayout(files, reference.tag, withTag) };
+      return local(files, await readLayout(files, reference.tag, withTag), layoutReferrers(files));
     }
     case 'docker-archive': {
       const files = await archiveFiles(reference.path, reference.transport);
-      return { files, found: await readDockerArchive(files, reference.tag, withTag) };
+      const found = await readDockerArchive(files, reference.tag, withTag);
+      // goci's tarball (and docker save's since Docker 25) is an OCI layout as well.
+      return local(files, found, (await files.size('index.json')) === undefined ? NO_REFERRERS : layoutReferrers(files));
     }
+    case 'docker':
+      return openRegistryImage(registryImageRef(reference.path, reference.tag, reference.digest), options);
+  }
+}
+
+/** The reference as reports show it: with the tag that was chosen. */
+function shownReference(reference: ImageReference, found: StoredImageSet): string {
+  return formatImageReference({ ...reference, ...(found.tag === undefined ? {} : { tag: found.tag }) });
+}
+
+/**
+ * Reads an image: for each platform its digests, size, labels and runtime settings, the Go
+ * build info of the entrypoint program as found in its layers, and its referrers. Every blob
+ * is checked against its digest before it is used; platforms are read one after the other, so
+ * at most one program's bytes are in memory (and, from a registry, only the layers needed to
+ * find it are downloaded).
+ */
+export async function readImage(reference: ImageReference, options: ReadOptions = {}): Promise<ImageReport> {
+  const opened = await openImage(reference, options);
+  try {
+    const { files, found } = opened;
+    const shown = shownReference(reference, found);
+    const platforms: PlatformReport[] = [];
+    for (const image of found.images) {
+      const report = await platformReport(files, image, shown);
+      platforms.push({ ...report, referrers: image.manifest ? await listReferrers(files, opened.referrers, image.manifest.digest) : [] });
+    }
+    return { reference: shown, ...(found.index ? { index: { digest: found.index.digest } } : {}), platforms };
+  } finally {
+    await opened.close();
   }
 }
 
 /**
- * Reads an image: for each platform its digests, size, labels and runtime settings, and the
- * Go build info of the entrypoint program as found in its layers. Every blob is checked
- * against its digest before it is used; platforms are read one after the other, so at most
- * one program's bytes are in memory.
+ * The SBOM of one platform image: `platform` (os/arch[/variant]), else the only platform, else
+ * this machine's Linux platform; an image with several and none of them this machine's fails
+ * with the list. No layer is read: the SBOM is found through the manifest's referrers.
  */
-export async function readImage(reference: ImageReference): Promise<ImageReport> {
-  const { files, found } = await openImage(reference);
-  const shown = formatImageReference({ ...reference, ...(found.tag === undefined ? {} : { tag: found.tag }) });
-  const platforms: PlatformReport[] = [];
-  for (const image of found.images) platforms.push(await platformReport(files, image, shown));
-  return { reference: shown, ...(found.index ? { index: { digest: found.index.digest } } : {}), platforms };
+export async function readImageSbom(reference: ImageReference, platform: string | undefined, options: ReadOptions = {}): Promise<ImageSbom> {
+  const wanted = platform === undefined ? undefined : formatPlatform(parsePlatform(platform, '--platform'));
+  const opened = await openImage(reference, options);
+  try {
+    const { files, found } = opened;
+    const shown = shownReference(reference, found);
+    const image = choosePlatform(found.images, wanted, shown);
+    const where = `the ${image.name} image of ${shown}`;
+    if (!image.manifest) {
+      throw new GociError('NOT_FOUND', `${where} has no manifest, so no referrers and no SBOM to find`, {
+        hint: 'SBOMs are found by the manifest they refer to; read the OCI layout or registry the image came from',
+      });
+    }
+    const sbom = await readSbom(files, opened.referrers, image.manifest.digest, where);
+    return { reference: shown, platform: image.name, manifest: image.manifest.digest, sbom };
+  } finally {
+    await opened.close();
+  }
+}
+
+function normalName(name: string): string {
+  try {
+    return formatPlatform(parsePlatform(name));
+  } catch {
+    return name;
+  }
+}
+
+function choosePlatform(images: StoredImage[], wanted: string | undefined, reference: string): StoredImage {
+  const names = images.map((image) => image.name);
+  if (wanted !== undefined) {
+    const match = images.find((image) => normalName(image.name) === wanted);
+    if (match) return match;
+    throw new GociError('BAD_PLATFORM', `--platform ${wanted}: ${reference} has no such platform (it has ${names.join(', ')})`);
+  }
+  if (images.length === 1) return images[0]!;
+  const host = formatPlatform(hostLinuxPlatform());
+  const match = images.find((image) => normalName(image.name) === host);
+  if (match) return match;
+  throw new GociError('BAD_ARGUMENT', `${reference} has ${images.length} platforms (${names.join(', ')}), none of them this machine's (${host}); name one`, {
+    hint: `add --platform, such as --platform ${names[0]}`,
+  });
 }
 
 interface RuntimeSettings {
@@ -136,7 +254,7 @@ interface RuntimeSettings {
   Labels?: unknown;
 }
 
-async function platformReport(files: ImageFiles, image: StoredImage, reference: string): Promise<PlatformReport> {
+async function platformReport(files: ImageFiles, image: StoredImage, reference: string): Promise<Omit<PlatformReport, 'referrers'>> {
   const settings = (image.config.document.config ?? {}) as RuntimeSettings;
   const entrypoint = strings(settings.Entrypoint);
   const workingDir = typeof settings.WorkingDir === 'string' ? settings.WorkingDir : '';

@@ -185,7 +185,8 @@ export function diffIdsOf(config: Record<string, unknown>): string[] {
   return Array.isArray(rootfs?.diff_ids) ? rootfs.diff_ids.filter((id): id is string => typeof id === 'string') : [];
 }
 
-function descriptorsIn(files: ImageFiles, value: unknown, where: string): Descriptor[] {
+/** The descriptors of a `manifests` or `layers` list, each with a digest and a size; `where` names the list in messages. */
+export function descriptorsIn(files: ImageFiles, value: unknown, where: string): Descriptor[] {
   if (!Array.isArray(value)) throw new GociError('IO_FAILED', `${where} in ${files.description} has no list of descriptors`);
   return value.map((item: unknown) => {
     const record = objectOf(item, `a descriptor in ${where}`, files);

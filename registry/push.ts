@@ -38,18 +38,23 @@ export interface PushResult {
  */
 export async function pushImage(request: PushRequest): Promise<PushResult> {
   const counts = { present: 0, mounted: 0, uploaded: 0, uploadedBytes: 0 };
-  await runLimited(blobsOf(request), request.concurrency, async (blob) => {
+  // A registry stores a manifest only once every blob it names is there: a manifest it already
+  // has needs no blob checked, so re-pushing an unchanged image costs a few HEAD requests.
+  const stored = await runLimited(request.images, request.concurrency, async (image) => (await request.client.headManifest(request.repository, image.manifest.digest, [image.descriptor.mediaType])) !== undefined);
+  const missing = request.images.filter((_image, position) => !stored[position]);
+  const known = new Set(request.images.filter((_image, position) => stored[position]).flatMap((image) => [image.config.digest, ...image.layers.map((layer) => layer.digest)]));
+  counts.present += known.size;
+  await runLimited(blobsOf({ ...request, images: missing }).filter((blob) => !known.has(blob.digest)), request.concurrency, async (blob) => {
     const how = await ensureBlob(request, blob);
     counts[how]++;
     if (how === 'uploaded') counts.uploadedBytes += blob.size;
     request.onBlob?.(blob.digest, how);
   });
-  for (const image of request.images) {
-    await request.client.putManifest(request.repository, image.manifest.digest, image.descriptor.mediaType, image.manifest.bytes);
-  }
-  for (const tag of request.tags) {
-    await request.client.putManifest(request.repository, tag, request.indexMediaType, request.index.bytes);
-  }
+  await runLimited(missing, request.concurrency, (image) => request.client.putManifest(request.repository, image.manifest.digest, image.descriptor.mediaType, image.manifest.bytes));
+  await runLimited(request.tags, request.concurrency, async (tag) => {
+    const current = await request.client.headManifest(request.repository, tag, [request.indexMediaType]);
+    if (current?.digest !== request.index.digest) await request.client.putManifest(request.repository, tag, request.indexMediaType, request.index.bytes);
+  });
   return { digest: request.index.digest, blobs: counts };
 }
 

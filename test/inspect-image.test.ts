@@ -38,6 +38,11 @@ let tarball: string;
 let built: BuildJson['images'][number];
 let fromLayout: ImageReport;
 
+/** The report with no referrers listed: what a source that stores none (goci's tarball) gives. */
+function withoutReferrers(report: ImageReport): ImageReport {
+  return { ...report, platforms: report.platforms.map((platform) => ({ ...platform, referrers: [] })) };
+}
+
 async function inspectJson(target: string): Promise<ImageReport> {
   const result = await goci(['inspect', '--json', target]);
   assert.equal(result.exitCode, 0, result.stderr);
@@ -100,7 +105,17 @@ describe('goci inspect oci:DIR:TAG of the image goci build wrote', () => {
   test('has exactly the keys of its JSON shape', () => {
     assert.deepEqual(Object.keys(fromLayout), ['reference', 'index', 'platforms']);
     for (const platform of fromLayout.platforms) {
-      assert.deepEqual(Object.keys(platform), ['platform', 'manifest', 'config', 'size', 'labels', 'entrypoint', 'user', 'workingDir', 'binary']);
+      assert.deepEqual(Object.keys(platform), ['platform', 'manifest', 'config', 'size', 'labels', 'entrypoint', 'user', 'workingDir', 'binary', 'referrers']);
+    }
+  });
+
+  test('lists each platform\'s SPDX SBOM, stored under the sha256-<hex> tag, as its one referrer', async () => {
+    const index = await readJson(join(layout, 'index.json'));
+    for (const platform of fromLayout.platforms) {
+      const tagged = (index.manifests as { digest: string; annotations?: Record<string, string> }[]).find((entry) => entry.annotations?.['org.opencontainers.image.ref.name'] === platform.manifest!.replace(':', '-'))!;
+      const referrers = (await readJson(blob(layout, tagged.digest))).manifests as { digest: string; size: number }[];
+      assert.deepEqual(platform.referrers, referrers.map((entry) => ({ digest: entry.digest, artifactType: 'application/spdx+json', size: entry.size, annotations: { 'org.opencontainers.image.created': '2024-05-01T12:00:00Z' } })));
+      assert.equal(platform.referrers.length, 1);
     }
   });
 
@@ -158,6 +173,9 @@ describe('goci inspect oci:DIR:TAG of the image goci build wrote', () => {
         'workdir:    /home/nonroot',
         'labels:',
         ...labels,
+        'referrers:',
+        `  ${report.referrers[0]!.digest} application/spdx+json (${report.referrers[0]!.size} bytes)`,
+        '    org.opencontainers.image.created=2024-05-01T12:00:00Z',
         'binary:',
         '  file:      /usr/local/bin/hello',
         ...binaryText.slice(1).map((line) => `  ${line}`),
@@ -167,11 +185,11 @@ describe('goci inspect oci:DIR:TAG of the image goci build wrote', () => {
 });
 
 describe('the tarball goci build --tarball wrote', () => {
-  test('oci-archive:FILE:TAG and oci-archive:FILE give the layout\'s answer', async () => {
+  test('oci-archive:FILE:TAG and oci-archive:FILE give the layout\'s answer (the tarball holds no SBOMs, so no referrers)', async () => {
     for (const reference of [`oci-archive:${tarball}:1.2.3`, `oci-archive:${tarball}`]) {
       const report = await inspectJson(reference);
       assert.equal(report.reference, `oci-archive:${tarball}:1.2.3`);
-      assert.deepEqual({ ...report, reference: '' }, { ...fromLayout, reference: '' });
+      assert.deepEqual({ ...report, reference: '' }, { ...withoutReferrers(fromLayout), reference: '' });
     }
   });
 
@@ -181,7 +199,7 @@ describe('the tarball goci build --tarball wrote', () => {
     assert.ok(expected, 'manifest.json names one of the three configs');
     for (const reference of [`docker-archive:${tarball}`, `docker-archive:${tarball}:hello:1.2.3`]) {
       const report = await inspectJson(reference);
-      assert.deepEqual(report, { reference: `docker-archive:${tarball}:hello:1.2.3`, platforms: [expected] });
+      assert.deepEqual(report, { reference: `docker-archive:${tarball}:hello:1.2.3`, platforms: [{ ...expected, referrers: [] }] });
     }
   });
 
@@ -196,7 +214,7 @@ describe('the tarball goci build --tarball wrote', () => {
     assert.equal(report.index, undefined);
     assert.equal(report.platforms.length, 1);
     const [platform] = report.platforms;
-    assert.deepEqual({ ...platform!, size: 0 }, { ...expected, manifest: null, size: 0 });
+    assert.deepEqual({ ...platform!, size: 0 }, { ...expected, manifest: null, size: 0, referrers: [] });
   });
 });
 
@@ -259,9 +277,9 @@ describe('damaged images and bad references', () => {
   });
 
   test('an unknown transport', async () => {
-    assert.deepEqual(await failure('docker://alpine:3.20'), {
+    assert.deepEqual(await failure('containers-storage:alpine:3.20'), {
       exitCode: 2,
-      line: 'goci: unknown image transport "docker" in docker://alpine:3.20 (goci inspect reads oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME], or a binary\'s path; copy other images into one first, such as skopeo copy docker://IMAGE oci:DIR:TAG)',
+      line: 'goci: unknown image transport "containers-storage" in containers-storage:alpine:3.20 (goci inspect reads oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME], docker://REGISTRY/REPO[:TAG|@DIGEST], or a binary\'s path; copy other images into one first, such as skopeo copy docker-daemon:IMAGE oci:DIR:TAG)',
     });
   });
 

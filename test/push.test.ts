@@ -126,6 +126,26 @@ describe('goci build --push', () => {
   });
 });
 
+describe('for CI', () => {
+  test('--image-refs writes the pushed repository@digest, one line per image', async () => {
+    const refs = join(work, 'image-refs.txt');
+    const result = await push(`${proxy.host}/acme/hello`, await configWith('auths', basicAuths(proxy.host)), ['--image-refs', refs]);
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.equal(await readFile(refs, 'utf8'), `${proxy.host}/acme/hello@${first.images[0]!.index.digest}\n`);
+  });
+
+  test('goci push sends an OCI layout goci build wrote, and it arrives with the same digest', async () => {
+    const dist = join(work, 'layout-dist');
+    const built = await goci(['build', '.', '--platform', PLATFORMS, '--version', '1.2.3', '--dist', dist, '--progress', 'plain'], { cwd: repo, env: await configWith('auths', basicAuths(proxy.host)) });
+    assert.equal(built.exitCode, 0, built.stderr);
+    const result = await goci(['push', `oci:${join(dist, 'oci')}:1.2.3`, `${proxy.host}/acme/from-layout:edge`, '--json'], { env: await configWith('auths', basicAuths(proxy.host)) });
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout).reference, `${proxy.host}/acme/from-layout@${first.images[0]!.index.digest}`);
+    const { stdout } = await execa('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `${USER}:${PASSWORD}`, `docker://${registry.host}/acme/from-layout:edge`]);
+    assert.equal(`sha256:${(await execa('sha256sum', { input: stdout })).stdout.slice(0, 64)}`, first.images[0]!.index.digest);
+  });
+});
+
 describe('remote bases', () => {
   test('an image on a base from another repository of the same registry mounts the base layers: no GET, no upload of them', async () => {
     const env = await configWith('auths', basicAuths(proxy.host));

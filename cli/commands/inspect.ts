@@ -1,21 +1,54 @@
 import { Command } from 'commander';
+import { GociError } from '../../common/errors.js';
 import { inspectBinary } from '../../compiler/binary/inspect.js';
 import type { BinaryReport, Module } from '../../compiler/binary/types.js';
 import { formatPlatform } from '../../compiler/platform.js';
-import { imageReferenceOf, readImage, type ImageReport, type PlatformReport } from '../../images/read-image.js';
+import { imageReferenceOf, readImage, readImageSbom, type ImageReport, type PlatformReport, type ReadOptions } from '../../images/read-image.js';
+import type { ReferrerReport } from '../../images/referrers.js';
 import { formatSize } from '../table.js';
+
+interface InspectFlags {
+  json?: boolean;
+  sbom?: boolean;
+  platform?: string;
+  insecureRegistry?: string[];
+  verbose?: boolean;
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function inspectCommand(): Command {
   return new Command('inspect')
-    .description('read a binary\'s headers (OS, arch, static or dynamic) and its embedded Go build info, without running go; or an image\'s platforms, labels and the Go build info of its entrypoint')
-    .argument('<target>', 'an ELF, PE or Mach-O file, or an image: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME]')
+    .description('read a binary\'s headers (OS, arch, static or dynamic) and its embedded Go build info, without running go; or an image\'s platforms, labels, referrers and the Go build info of its entrypoint')
+    .argument('<target>', 'an ELF, PE or Mach-O file, or an image: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME], docker://REGISTRY/REPO[:TAG|@DIGEST]')
     .option('--json', 'print the report as JSON')
-    .action(async (target: string, flags: { json?: boolean }) => {
+    .option('--sbom', 'print the SBOM attached to one platform image (SPDX or CycloneDX JSON), nothing else')
+    .option('--platform <platform>', 'with --sbom: the platform image, os/arch[/variant] (default: the only one, else this machine\'s)')
+    .option('--insecure-registry <host>', 'allow plain HTTP to this registry (loopback registries always may) (repeatable)', collect)
+    .option('-v, --verbose', 'print each registry request (never credentials)')
+    .action(async (target: string, flags: InspectFlags) => {
       const image = await imageReferenceOf(target);
+      if (flags.platform !== undefined && !flags.sbom) {
+        throw new GociError('BAD_ARGUMENT', '--platform goes with --sbom', { hint: 'goci inspect reports every platform of an image; --sbom --platform os/arch prints one platform\'s SBOM' });
+      }
       if (image !== undefined) {
-        const report = await readImage(image);
+        const options: ReadOptions = {
+          insecureRegistries: flags.insecureRegistry ?? [],
+          ...(flags.verbose ? { verbose: (line: string) => process.stderr.write(`goci: ${line}\n`) } : {}),
+        };
+        if (flags.sbom) {
+          const { sbom } = await readImageSbom(image, flags.platform, options);
+          process.stdout.write(`${JSON.stringify(sbom.document, null, 2)}\n`);
+          return;
+        }
+        const report = await readImage(image, options);
         process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : describeImage(report));
         return;
+      }
+      if (flags.sbom) {
+        throw new GociError('BAD_ARGUMENT', `--sbom reads an image's SBOM, and ${target} is not an image reference`, {
+          hint: 'name the image, such as oci:dist/oci:1.2.3 or docker://ghcr.io/acme/api:1.2.3',
+        });
       }
       const report = await inspectBinary(target);
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : describeReport(target, report));
@@ -60,8 +93,16 @@ function describePlatform(platform: PlatformReport): string {
     `workdir:    ${platform.workingDir || '(not set: /)'}`,
     labels.length > 0 ? 'labels:' : 'labels:     (none)',
     ...labels.map((key) => `  ${key}=${platform.labels[key]}`),
+    platform.referrers.length > 0 ? 'referrers:' : 'referrers:  (none)',
+    ...platform.referrers.flatMap(describeReferrer),
     'binary:',
     ...describeReport(platform.entrypoint[0] ?? '(command)', platform.binary).trimEnd().split('\n').map((line) => `  ${line}`),
   ];
   return lines.join('\n');
+}
+
+/** A referrer: its digest, type and size, then its annotations, sorted. */
+function describeReferrer(referrer: ReferrerReport): string[] {
+  const keys = Object.keys(referrer.annotations).sort();
+  return [`  ${referrer.digest} ${referrer.artifactType} (${referrer.size} bytes)`, ...keys.map((key) => `    ${key}=${referrer.annotations[key]}`)];
 }

@@ -1,0 +1,84 @@
+/**
+ * Pushing one OCI layout to one registry: goci push against skopeo copy --all, in one run,
+ * cold (a fresh, empty registry for every push: skopeo's blob-info cache would otherwise mount
+ * blobs it pushed before) and warm (the same repository again, nothing new). Two images:
+ * examples/server (3 platforms, ~7 MB) and a 3-platform image of a 48 MB binary (~140 MB).
+ * Target: goci at least as fast as skopeo.
+ *
+ *   npm run bench:push            (BENCH_RUNS=N, default 5)
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { startRegistry, type RegistryHarness } from '../test/support/registry.js';
+import { median, timeProcess } from './measure.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'lib', 'goci.mjs');
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const PLATFORMS = 'linux/amd64,linux/arm64,linux/arm/v7';
+type Tool = 'goci' | 'skopeo';
+
+function push(tool: Tool, layout: string, registry: RegistryHarness, repository: string): Promise<number> {
+  return tool === 'goci'
+    ? timeProcess(process.execPath, [CLI, 'push', layout, `${registry.host}/${repository}:1.0.0`])
+    : timeProcess('skopeo', ['copy', '--all', '--quiet', '--dest-tls-verify=false', layout, `docker://${registry.host}/${repository}:1.0.0`]);
+}
+
+async function layoutOf(work: string, name: string, dir: string): Promise<string> {
+  await execa(process.execPath, [CLI, 'build', dir, '--platform', PLATFORMS, '--version', '1.0.0', '--dist', join(work, name), '--sbom', 'none', '--progress', 'plain'], { cwd: ROOT });
+  return `oci:${join(work, name, 'oci')}:1.0.0`;
+}
+
+async function bigModule(work: string): Promise<string> {
+  const dir = join(work, 'big-src');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'go.mod'), 'module example.com/big\n\ngo 1.19\n');
+  await writeFile(join(dir, 'payload.bin'), randomBytes(48 * 1024 * 1024));
+  await writeFile(join(dir, 'main.go'), 'package main\n\nimport (\n\t_ "embed"\n\t"fmt"\n)\n\n//go:embed payload.bin\nvar payload []byte\n\nfunc main() { fmt.Println(len(payload)) }\n');
+  return dir;
+}
+
+async function scenario(layout: string, label: string): Promise<boolean> {
+  let met = true;
+  for (const kind of ['cold', 'warm'] as const) {
+    const times: Record<Tool, number[]> = { goci: [], skopeo: [] };
+    const shared = kind === 'warm' ? await startRegistry() : undefined;
+    try {
+      for (let run = 0; run < RUNS; run++) {
+        for (const tool of run % 2 === 0 ? (['goci', 'skopeo'] as const) : (['skopeo', 'goci'] as const)) {
+          const registry = shared ?? (await startRegistry());
+          try {
+            if (shared && run === 0) await push(tool, layout, registry, `warm-${tool}`);
+            times[tool].push(await push(tool, layout, registry, kind === 'warm' ? `warm-${tool}` : 'cold'));
+          } finally {
+            if (!shared) await registry.stop();
+          }
+        }
+      }
+    } finally {
+      await shared?.stop();
+    }
+    const ratio = median(times.goci) / median(times.skopeo);
+    met &&= ratio <= 1;
+    console.log(`${label.padEnd(14)} ${kind}  skopeo copy --all ${median(times.skopeo).toFixed(3)}s  goci push ${median(times.goci).toFixed(3)}s  ratio ${ratio.toFixed(3)} (target ≤ 1)`);
+  }
+  return met;
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'goci-bench-push-'));
+  try {
+    console.log(`bench:push: one OCI layout → a loopback docker-registry, ${PLATFORMS}, median of ${RUNS} runs`);
+    const small = await scenario(await layoutOf(work, 'server', 'examples/server'), 'server ~7 MB');
+    const large = await scenario(await layoutOf(work, 'big', await bigModule(work)), 'big ~140 MB');
+    console.log(small && large ? 'target met' : 'target NOT met');
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { GociError } from '../../common/errors.js';
+import { RegistryClients } from '../../registry/clients.js';
+import { readLayoutImage } from '../../registry/layout-image.js';
+import { pushImage } from '../../registry/push.js';
+import { formatReference, parseReference, withDigest } from '../../registry/reference.js';
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+interface PushFlags {
+  tags?: string;
+  insecureRegistry?: string[];
+  json?: boolean;
+  verbose?: boolean;
+}
+
+/** `oci:DIR[:TAG]` → the layout directory and the tag. */
+function parseLayoutReference(text: string): { dir: string; tag: string | undefined } {
+  const match = /^oci:([^:]+)(?::(.+))?$/.exec(text);
+  if (!match) throw new GociError('BAD_ARGUMENT', `${text} is not an OCI layout reference`, { hint: 'write oci:DIR or oci:DIR:TAG, e.g. oci:dist/oci:1.2.3' });
+  return { dir: resolve(match[1]!), tag: match[2] };
+}
+
+export function pushCommand(): Command {
+  return new Command('push')
+    .description('push a multi-platform image from an OCI layout (as goci build writes it) to a registry')
+    .argument('<source>', 'oci:DIR[:TAG]')
+    .argument('<repository>', 'target, e.g. ghcr.io/acme/api (a :tag in it is pushed too)')
+    .option('--tags <list>', 'comma-separated tags to push (default: the layout tag)')
+    .option('--insecure-registry <host>', 'allow plain HTTP to this registry (loopback always may) (repeatable)', collect)
+    .option('-v, --verbose', 'log each registry request (never a credential)')
+    .option('--json', 'print the result as JSON')
+    .action(async (source: string, repository: string, flags: PushFlags) => {
+      const { dir, tag } = parseLayoutReference(source);
+      const target = parseReference(repository);
+      const image = await readLayoutImage(dir, tag);
+      const tags = flags.tags?.split(',').map((item) => item.trim()).filter(Boolean) ?? [target.tag ?? tag ?? 'latest'];
+      const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose: flags.verbose ? (line) => process.stderr.write(`goci: ${line}\n`) : undefined });
+      const result = await pushImage({ client: clients.for(target.registry), repository: target.repository, layoutDir: dir, images: image.images, index: image.index, indexMediaType: image.indexMediaType, tags, mountable: new Map(), concurrency: 4 });
+      const reference = formatReference(withDigest(target, result.digest));
+      process.stdout.write(flags.json ? `${JSON.stringify({ reference, tags, blobs: result.blobs }, null, 2)}\n` : `pushed ${reference} (tags ${tags.join(', ')}; blobs uploaded ${result.blobs.uploaded}, already there ${result.blobs.present})\n`);
+    });
+}
