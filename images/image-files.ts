@@ -35,6 +35,23 @@ export const MAX_JSON_BLOB = 4 << 20;
 const SHA256_DIGEST = /^sha256:([0-9a-f]{64})$/;
 const CORRUPT_HINT = 'the image is damaged or was changed after it was written: write or copy it again';
 
+/** Up to `length` bytes of a file from `start` (fewer at its end). */
+export async function readRange(file: string, start: number, length: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await handle.read(buffer, filled, length - filled, start + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return buffer.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** The files of a directory (an OCI layout). */
 export function directoryFiles(dir: string): ImageFiles {
   const full = (path: string): string => {
@@ -49,19 +66,7 @@ export function directoryFiles(dir: string): ImageFiles {
       return stats?.isFile() ? stats.size : undefined;
     },
     async read(path, start, length) {
-      const handle = await open(full(path), 'r');
-      try {
-        const buffer = Buffer.alloc(length);
-        let filled = 0;
-        while (filled < length) {
-          const { bytesRead } = await handle.read(buffer, filled, length - filled, start + filled);
-          if (bytesRead === 0) break;
-          filled += bytesRead;
-        }
-        return buffer.subarray(0, filled);
-      } finally {
-        await handle.close();
-      }
+      return readRange(full(path), start, length);
     },
     stream(path) {
       return createReadStream(full(path), { highWaterMark: 1 << 20 });

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,7 +8,7 @@ import { RegistryClient, type ManifestResponse } from '../registry/client.js';
 import { isRegistryFailure, type Verbose } from '../registry/http.js';
 import { formatReference, parseReference, type ImageRef } from '../registry/reference.js';
 import type { Descriptor } from './descriptor.js';
-import { MAX_JSON_BLOB, type ImageFiles } from './image-files.js';
+import { MAX_JSON_BLOB, readRange, type ImageFiles } from './image-files.js';
 import { MEDIA_TYPES } from './media-types.js';
 import { imagesUnder, type StoredImageSet } from './read-layout.js';
 import type { ReferrerSource } from './referrers.js';
@@ -98,20 +98,7 @@ class RegistryFiles implements ImageFiles {
     const digest = this.blobDigest(path);
     const document = await this.document(digest);
     if (document !== undefined) return document.subarray(start, start + length);
-    const file = await this.download(digest);
-    const handle = await open(file, 'r');
-    try {
-      const buffer = Buffer.alloc(length);
-      let filled = 0;
-      while (filled < length) {
-        const { bytesRead } = await handle.read(buffer, filled, length - filled, start + filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      return buffer.subarray(0, filled);
-    } finally {
-      await handle.close();
-    }
+    return readRange(await this.download(digest), start, length);
   }
 
   stream(path: string): Readable {
