@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { buildCommand } from './commands/build.js';
 import { compileCommand } from './commands/compile.js';
+import { frontendCommand } from './commands/frontend.js';
+import { frontendImageCommand } from './commands/frontend-image.js';
 import { inspectCommand } from './commands/inspect.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
@@ -19,8 +21,10 @@ const program = new Command('goci')
   .addCommand(releaseCommand())
   .addCommand(inspectCommand())
   .addCommand(pushCommand())
+  .addCommand(frontendCommand(), { hidden: true })
   .addCommand(loginCommand())
-  .addCommand(logoutCommand());
+  .addCommand(logoutCommand())
+  .addCommand(frontendImageCommand());
 
 for (const command of program.commands) command.exitOverride();
 

@@ -9,7 +9,7 @@ import { fieldLocation } from '../spec/load.js';
 import type { ImageSpec, Spec } from '../spec/schema.js';
 import type { AssemblyRequest, ImageBase, PlatformImageInput } from './assemble.js';
 import type { LayerEntry } from './layer.js';
-import { metadataLabels } from './labels.js';
+import { imageLabels, imageRuntime } from './image-runtime.js';
 import type { ImageFormat } from './media-types.js';
 
 /** One compiled binary with the target it came from. */
@@ -59,7 +59,7 @@ export async function planImage(input: ImagePlanInput): Promise<ImagePlan> {
     const entrypoint = binaries.find((built) => built.target.buildId === entrypointBuild)!;
     const report = await inspectBinary(entrypoint.binary.path);
     entrypoints.push({ report, sha256: entrypoint.binary.sha256 });
-    const labels = { ...metadataLabels({ binary: report, stamp, title: entrypoint.target.binary, sourceUrl: stamp.sourceUrl }), ...image.labels };
+    const labels = imageLabels(report, stamp, entrypoint.target.binary, image.labels);
     const binaryEntries: LayerEntry[] = binaries.map((built) => ({ type: 'file', path: `${image.binaryDir}/${installedBinaryName(built.target.binary, platform)}`, mode: 0o755, uid: 0, gid: 0, source: built.binary.path }));
     perPlatform.push({
       platform,
@@ -76,15 +76,7 @@ export async function planImage(input: ImagePlanInput): Promise<ImagePlan> {
       format: input.format,
       base: input.base,
       fileEntries: input.fileEntries,
-      runtime: {
-        entrypoint: [`${image.binaryDir}/${entrypointTarget.binary}`],
-        cmd: image.args,
-        env: mergeEnv(input.base.env, image.env),
-        user: image.user ?? input.base.user,
-        workingDir: image.workdir ?? input.base.workingDir,
-        exposedPorts: image.ports,
-        stopSignal: image.stopSignal,
-      },
+      runtime: imageRuntime(image, input.base, entrypointTarget.binary),
       epoch: stamp.epoch,
       indexAnnotations: perPlatform[0]?.annotations ?? {},
       platforms: perPlatform,
@@ -126,11 +118,4 @@ function binaryFor(built: BuiltTarget[], buildId: string, platform: Platform, wh
     });
   }
   return match;
-}
-
-/** Base env first, the image's own after; a name set in both takes the image's value in the base's place. */
-export function mergeEnv(baseEnv: string[], env: Record<string, string>): string[] {
-  const merged = new Map<string, string>(baseEnv.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
-  for (const [name, value] of Object.entries(env)) merged.set(name, value);
-  return [...merged].map(([name, value]) => `${name}=${value}`);
 }

@@ -54,7 +54,7 @@ describe('LLB definitions', () => {
     for (const output of threePlatformBuild()) {
       const { ops } = decode(output);
       assert.deepEqual(ops.map((op) => op.op.case ?? 'terminal'), ['source', 'source', 'exec', 'file', 'terminal']);
-      assert.deepEqual(ops.slice(0, 2).map((op) => (op.op.case === 'source' ? op.op.value.identifier : '')).sort(), ['docker-image://goci-go-builder:1.19', 'local://context']);
+      assert.deepEqual(ops.slice(0, 2).map((op) => (op.op.case === 'source' ? op.op.value.identifier : '')).sort(), ['docker-image://docker.io/library/goci-go-builder:1.19', 'local://context']);
     }
   });
 

@@ -10,7 +10,11 @@ import { GrpcCode, GrpcError } from './status.js';
 
 export const FRAME_HEADER_BYTES = 5;
 
-/** 64 MiB. BuildKit itself allows 16 MiB per message (4 MiB for requests before v0.15). */
+/**
+ * 64 MiB. BuildKit never sends more than it allows itself: 16 MiB per message each way since
+ * v0.14; before (v0.8 to v0.13, grpc-go defaults) its gateway accepted requests up to 4 MiB and did
+ * not limit what it sent.
+ */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 const MAX_UINT32 = 0xffff_ffff;
@@ -92,8 +96,11 @@ export class MessageDecoder {
   end(): void {
     if (this.failed !== undefined) throw this.failed;
     if (this.pendingBytes > 0) {
-      const expected = this.body === undefined ? `a ${FRAME_HEADER_BYTES}-byte message header` : `a ${this.body.length}-byte message`;
-      throw this.fail(GrpcCode.INTERNAL, `the stream ended in the middle of ${expected} (${this.pendingBytes} bytes received)`);
+      const cut =
+        this.body === undefined
+          ? `${this.headerFilled} of the ${FRAME_HEADER_BYTES} bytes of a message header`
+          : `${this.bodyFilled} of the ${this.body.length} bytes of a message`;
+      throw this.fail(GrpcCode.INTERNAL, `the stream ended after ${cut}`);
     }
   }
 

@@ -7,7 +7,9 @@
  * percent-encoded. A non-200 :status, a missing grpc-status or a foreign content-type must be turned
  * into a synthesized status rather than trusted.
  */
-import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+/** Response headers or trailers as node:http2 delivers them (`:status` is a number). */
+export type IncomingHttpHeaders = Record<string, string | string[] | number | undefined>;
 
 /** The canonical gRPC status codes, indexed by their number. */
 export const GRPC_CODE_NAMES = [

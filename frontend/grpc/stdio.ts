@@ -25,6 +25,7 @@ export interface StdioDuplexOptions {
 }
 
 type WriteFunction = Writable['write'];
+type RawWrite = (this: Writable, chunk: Buffer, callback: (error?: Error | null) => void) => boolean;
 
 /**
  * A Duplex that reads raw bytes from `input` and writes to `output`, with backpressure both ways:
@@ -34,7 +35,7 @@ type WriteFunction = Writable['write'];
 export class StdioDuplex extends Duplex {
   private readonly input: Readable;
   private readonly output: Writable;
-  private readonly outputWrite: WriteFunction;
+  private readonly outputWrite: RawWrite;
   private readonly endOutput: boolean;
   private readonly onData: (chunk: unknown) => void;
   private readonly onEnd: () => void;
@@ -52,7 +53,7 @@ export class StdioDuplex extends Duplex {
     this.input = input;
     this.output = output;
     this.endOutput = options.endOutput ?? true;
-    this.outputWrite = output.write;
+    this.outputWrite = output.write as RawWrite;
 
     const guard = options.guardOutput ?? output === process.stdout;
     if (guard) {
@@ -101,10 +102,9 @@ export class StdioDuplex extends Duplex {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.input.off('data', this.onData);
     this.input.off('end', this.onEnd);
-    this.input.off('error', this.onInputError);
-    // Paused and without our listener, stdin no longer keeps the event loop alive.
+    // Paused and without our listener, stdin no longer keeps the event loop alive. The error
+    // listeners stay: a late EPIPE on a stream we used must not become an uncaught exception.
     this.input.pause();
-    this.output.off('error', this.onOutputError);
     if (this.endOutput && !this.output.writableEnded && !this.output.destroyed) this.output.end();
     callback(error);
   }

@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { OpSchema, PlatformSchema, type Platform as PbPlatform } from '../gen/ops_pb.js';
 import type { Platform } from '../../compiler/platform.js';
+import { formatReference, parseReference } from '../../registry/reference.js';
 import { vertex, type Output } from './vertex.js';
 
 export function pbPlatform(platform: Platform): PbPlatform {
@@ -13,7 +14,8 @@ function sorted(attrs: Record<string, string>): Record<string, string> {
 
 /** An image from a registry (or the daemon's store), for one platform. */
 export function imageSource(reference: string, platform: Platform): Output {
-  const identifier = `docker-image://${reference}`;
+  // BuildKit wants the normalised name (docker.io/library/golang:1.23), as its own client sends it.
+  const identifier = `docker-image://${formatReference(parseReference(reference))}`;
   const op = create(OpSchema, { op: { case: 'source', value: { identifier, attrs: {} } }, platform: pbPlatform(platform) });
   return { vertex: vertex(op, [], ['source.image', 'platform'], { 'llb.customname': `[goci] ${reference}` }), index: 0 };
 }

@@ -1,0 +1,201 @@
+import { posix } from 'node:path';
+import { create } from '@bufbuild/protobuf';
+import { GociError } from '../common/errors.js';
+import { inspectBuffer } from '../compiler/binary/inspect.js';
+import { commandLine, goBuildCommand } from '../compiler/command.js';
+import { formatPlatform, resolvePlatforms, type Platform } from '../compiler/platform.js';
+import { checkedVersion, type Stamp } from '../compiler/version.js';
+import { staticBase } from '../images/base/static.js';
+import { imageConfig } from '../images/image-config.js';
+import { imageLabels, imageRuntime } from '../images/image-runtime.js';
+import { ociPlatform } from '../images/platform.js';
+import { parseSpecText } from '../spec/load.js';
+import type { BuildSpec, Spec } from '../spec/schema.js';
+import { baseSteps } from './base-steps.js';
+import type { Gateway } from './gateway.js';
+import { ResultSchema, type Result } from './gen/gateway_pb.js';
+import { GO_PORTS } from './go-ports.js';
+import { exec } from './llb/exec.js';
+import { fileOp, type FileStep } from './llb/file.js';
+import { imageSource, localSource, pbPlatform } from './llb/sources.js';
+import { definition, type Output } from './llb/vertex.js';
+import { buildArgs, labelOptions, type FrontendOptions } from './options.js';
+
+/** The Go toolchain image `go build` runs in, unless the build arg GO_IMAGE names another. */
+export const DEFAULT_GO_IMAGE = 'docker.io/library/golang:1.23';
+const GO_CACHE = '/root/.cache/go-build';
+const GO_MOD_CACHE = '/go/pkg/mod';
+const SOURCE_DIR = '/src';
+const encoder = new TextEncoder();
+
+/** Everything the build derives from BuildKit's options, before any graph is made. */
+interface Request {
+  spec: Spec;
+  specFile: string;
+  platforms: Platform[];
+  buildPlatform: Platform;
+  stamp: Stamp;
+  goImage: string;
+  args: Record<string, string>;
+}
+
+function stampFrom(args: Record<string, string>): Stamp {
+  const epochText = args.SOURCE_DATE_EPOCH ?? '0';
+  if (!/^\d+$/.test(epochText)) throw new GociError('BAD_ARGUMENT', `build arg SOURCE_DATE_EPOCH="${epochText}" is not a whole number of seconds`);
+  const epoch = Number(epochText);
+  const commit = args.REVISION ?? '';
+  return {
+    version: args.VERSION ? checkedVersion(args.VERSION, 'build arg VERSION') : '0.0.0-dev',
+    commit,
+    shortCommit: commit.slice(0, 7),
+    epoch,
+    date: new Date(epoch * 1000).toISOString().replace('.000Z', 'Z'),
+    commitTimestamp: '',
+    sourceUrl: args.SOURCE_URL,
+  };
+}
+
+/** goci.yaml from the `dockerfile` local (its directory), as `docker build -f` names it. */
+async function readSpec(gateway: Gateway, options: FrontendOptions): Promise<{ spec: Spec; file: string }> {
+  const file = options.opts.filename ?? 'goci.yaml';
+  const name = posix.basename(file);
+  const source = localSource('dockerfile', { sessionId: options.sessionId, sharedKeyHint: name, includePatterns: [name] });
+  const ref = await gateway.solve(definition(source));
+  const text = new TextDecoder().decode(await gateway.readFile(ref, name));
+  return { spec: parseSpecText(text, name, SOURCE_DIR), file: name };
+}
+
+/** .dockerignore patterns of the context, honoured the way docker build honours them. */
+async function ignorePatterns(gateway: Gateway, options: FrontendOptions): Promise<string[]> {
+  const source = localSource('context', { sessionId: options.sessionId, sharedKeyHint: '.dockerignore', includePatterns: ['.dockerignore'] });
+  const ref = await gateway.solve(definition(source));
+  const text = await gateway.readFile(ref, '.dockerignore').then((bytes) => new TextDecoder().decode(bytes), () => '');
+  return text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+async function readRequest(gateway: Gateway, options: FrontendOptions, workers: Platform[]): Promise<Request> {
+  const { spec, file } = await readSpec(gateway, options);
+  const args = buildArgs(options.opts);
+  const buildPlatform = options.workerPlatforms[0] ?? workers[0] ?? { os: 'linux', arch: 'amd64' };
+  const requested = options.opts.platform ? [options.opts.platform] : undefined;
+  const platforms = requested ? resolvePlatforms(requested, GO_PORTS, 'platform', false) : [{ os: 'linux', arch: buildPlatform.arch, ...(buildPlatform.variant ? { variant: buildPlatform.variant } : {}) }];
+  return { spec, specFile: file, platforms, buildPlatform, stamp: stampFrom(args), goImage: args.GO_IMAGE ?? DEFAULT_GO_IMAGE, args };
+}
+
+/** One binary built for one target, in the Go image on the build platform (no emulation). */
+function goBuild(request: Request, build: BuildSpec, target: Platform, context: Output, goImage: Output, goEnv: string[], moduleMode: 'module' | 'vendor' | 'gopath'): Output {
+  const cwd = posix.join(SOURCE_DIR, build.dir);
+  const command = goBuildCommand({
+    build,
+    where: `${request.specFile}: ${build.path}`,
+    platform: target,
+    stamp: request.stamp,
+    versionSettings: request.spec.version,
+    cwd,
+    moduleMode,
+    // A context rarely carries .git, and the builder image may have no git: stamp from build args.
+    buildvcs: build.buildvcs ?? 'false',
+    processEnv: request.args,
+  });
+  const env = [...goEnv.filter((entry) => !Object.keys(command.env).includes(entry.split('=')[0]!)), ...Object.entries(command.env).map(([name, value]) => `${name}=${value}`), `GOCACHE=${GO_CACHE}`, `GOMODCACHE=${GO_MOD_CACHE}`];
+  const run = exec({
+    root: goImage,
+    args: ['go', ...commandLine(command, `/out/${build.binary}`)],
+    env,
+    cwd,
+    mounts: [
+      { kind: 'bind', dest: SOURCE_DIR, source: context, readonly: true },
+      { kind: 'bind', dest: '/out', source: undefined, output: true },
+      { kind: 'cache', dest: GO_CACHE, id: 'goci-go-build-cache' },
+      { kind: 'cache', dest: GO_MOD_CACHE, id: 'goci-go-mod-cache' },
+    ],
+    network: 'none',
+    platform: request.buildPlatform,
+    name: `[goci] go build ${build.binary} for ${formatPlatform(target)}`,
+  });
+  return run.mounts['/out']!;
+}
+
+async function baseOf(name: string, epoch: number): Promise<{ steps: FileStep[]; env: string[]; user: string; workingDir: string }> {
+  if (name === 'scratch') return { steps: [], env: [], user: '', workingDir: '' };
+  if (name !== 'static' && name !== 'static:nonroot' && name !== 'static:root') {
+    throw new GociError('BAD_ARGUMENT', `image.base: "${name}" cannot be used inside BuildKit yet`, { hint: 'use static, static:root or scratch' });
+  }
+  const base = await staticBase(name === 'static:root' ? 'root' : 'nonroot');
+  return { steps: await baseSteps(base.entries, epoch), env: base.env, user: base.user, workingDir: base.workingDir };
+}
+
+/**
+ * The build: for each target platform, `go build` per build in the Go image, the binaries read
+ * back (their build info becomes the labels, as in the CLI), and an image filesystem of the
+ * base, image.files and the binaries; plus the image config from the CLI's own code.
+ */
+export async function buildResult(gateway: Gateway, options: FrontendOptions, progress: { step: string } = { step: '' }): Promise<Result> {
+  progress.step = 'asking BuildKit for its capabilities';
+  const pong = await gateway.ping();
+  progress.step = 'reading goci.yaml';
+  const request = await readRequest(gateway, options, pong.platforms.map((platform) => ({ os: platform.OS, arch: platform.Architecture, ...(platform.Variant ? { variant: platform.Variant } : {}) })));
+  const { spec, stamp } = request;
+  progress.step = 'reading the context';
+  const excludePatterns = await ignorePatterns(gateway, options);
+  const context = localSource('context', { sessionId: options.sessionId, sharedKeyHint: 'context', excludePatterns });
+  const contextRef = await gateway.solve(definition(context));
+  const goImage = imageSource(request.goImage, request.buildPlatform);
+  const goConfig = await gateway.resolveImageConfig(request.goImage, pbPlatform(request.buildPlatform));
+  const goEnv: string[] = goConfig.config.config?.Env ?? ['PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+  const image = spec.image;
+  const base = await baseOf(image.base, stamp.epoch);
+  const builds = image.binaries ? spec.builds.filter((build) => image.binaries!.includes(build.id) || image.binaries!.includes(build.binary)) : spec.builds;
+  const entrypoint = builds.find((build) => build.id === image.entrypoint || build.binary === image.entrypoint) ?? builds[0]!;
+  const labels = labelOptions(options.opts);
+  const results: { platform: Platform; ref: string; config: Uint8Array }[] = [];
+  for (const target of request.platforms) {
+    const outputs = new Map<string, Output>();
+    for (const build of builds) {
+      const dir = posix.join(build.dir);
+      const moduleMode = (await gateway.exists(contextRef, posix.join(dir, 'vendor/modules.txt'))) ? 'vendor' : (await gateway.exists(contextRef, posix.join(dir, 'go.mod'))) ? 'module' : 'gopath';
+      outputs.set(build.id, goBuild(request, build, target, context, goImage, goEnv, moduleMode));
+    }
+    progress.step = `building ${entrypoint.binary} for ${formatPlatform(target)}`;
+    const entryRef = await gateway.solve(definition(outputs.get(entrypoint.id)!));
+    progress.step = `reading ${entrypoint.binary} for ${formatPlatform(target)}`;
+    const report = inspectBuffer(Buffer.from(await gateway.readFile(entryRef, `/${entrypoint.binary}`)));
+    if (target.os === 'linux' && !report.static) throw new GociError('NOT_STATIC', `${entrypoint.binary} (${formatPlatform(target)}) is dynamically linked, so it cannot run on a scratch or distroless-static image`);
+    const steps: FileStep[] = [
+      ...base.steps,
+      ...image.files.map((file): FileStep => ({ kind: 'copy', from: context, src: posix.join('/', file.src), dest: file.dst, ...(file.mode === undefined ? {} : { mode: file.mode }), uid: file.uid, gid: file.gid, timestamp: stamp.epoch })),
+      { kind: 'mkdir', path: image.binaryDir, mode: 0o755, uid: 0, gid: 0, timestamp: stamp.epoch },
+      ...builds.map((build): FileStep => ({ kind: 'copy', from: outputs.get(build.id)!, src: `/${build.binary}`, dest: `${image.binaryDir}/${build.binary}`, mode: 0o755, uid: 0, gid: 0, timestamp: stamp.epoch })),
+    ];
+    const rootfs = fileOp(undefined, steps, `[goci] image ${formatPlatform(target)}`);
+    progress.step = `assembling the ${formatPlatform(target)} image`;
+    const ref = await gateway.solve(definition(rootfs));
+    const config = imageConfig({ platform: ociPlatform(target), runtime: { ...imageRuntime(image, base, entrypoint.binary), labels: { ...imageLabels(report, stamp, entrypoint.binary, image.labels), ...labels } }, layers: [], created: stamp.epoch });
+    results.push({ platform: target, ref, config: encoder.encode(JSON.stringify(config)) });
+  }
+  progress.step = 'returning the result';
+  return resultFor(results, pong.frontendCaps.has('proto.refarray'));
+}
+
+/**
+ * One platform: `ref` and `containerimage.config` (all Docker 20.10's image store exports). Several:
+ * `refs` by platform id, a config per id, and `refs.platforms` listing them.
+ */
+export function resultFor(results: { platform: Platform; ref: string; config: Uint8Array }[], refArray: boolean): Result {
+  if (results.length === 1) {
+    const [only] = results;
+    return create(ResultSchema, { result: refArray ? { case: 'ref', value: { id: only!.ref } } : { case: 'refDeprecated', value: only!.ref }, metadata: { 'containerimage.config': only!.config } });
+  }
+  const metadata: Record<string, Uint8Array> = {};
+  const platforms = results.map(({ platform, config }) => {
+    const id = formatPlatform(platform);
+    metadata[`containerimage.config/${id}`] = config;
+    return { ID: id, Platform: ociPlatform(platform) };
+  });
+  metadata['refs.platforms'] = encoder.encode(JSON.stringify({ Platforms: platforms }));
+  const ids = results.map(({ platform, ref }) => [formatPlatform(platform), ref] as const);
+  return create(ResultSchema, {
+    result: refArray ? { case: 'refs', value: { refs: Object.fromEntries(ids.map(([id, ref]) => [id, { id: ref }])) } } : { case: 'refsDeprecated', value: { refs: Object.fromEntries(ids) } },
+    metadata,
+  });
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { docker, startDockerd, type DockerdHarness } from './support/dockerd.js';
+import { GO_BUILDER_IMAGE, loadFrontendImage, loadGoBuilderImage } from './support/frontend-images.js';
+import { REPO_ROOT, goci } from './support/goci.js';
+import { skopeoConfig } from './support/oci.js';
+import { removeDirectory, temporaryDirectory } from './support/workspace.js';
+
+const EPOCH = '1714564800';
+let daemon: DockerdHarness;
+let work: string;
+
+/** A copy of an example (not a git checkout, so the CLI and the frontend see the same inputs). */
+async function example(name: string, as: string): Promise<string> {
+  const dir = join(work, as);
+  await cp(join(REPO_ROOT, 'examples', name), dir, { recursive: true });
+  return dir;
+}
+
+/** `docker build -f goci.yaml` through goci's frontend, with BuildKit, as a user runs it. */
+async function dockerBuild(dir: string, platform: string, tag: string, extraArgs: string[] = []): Promise<{ exitCode: number; output: string }> {
+  const result = await docker(
+    ['build', '--progress', 'plain', '-f', join(dir, 'goci.yaml'), '--build-arg', `GO_IMAGE=${GO_BUILDER_IMAGE}`, '--build-arg', 'VERSION=1.2.3', '--build-arg', `SOURCE_DATE_EPOCH=${EPOCH}`, '--platform', platform, '-t', tag, ...extraArgs, dir],
+    { env: { ...daemon.env, DOCKER_BUILDKIT: '1' } },
+    { timeoutMs: 300_000 },
+  );
+  return { exitCode: result.exitCode ?? -1, output: `${String(result.stdout ?? '')}\n${String(result.stderr ?? '')}` };
+}
+
+/** Seconds BuildKit reports for the go build step in a plain progress log. */
+function goBuildSeconds(output: string): number {
+  const step = /^#(\d+) \[goci\] go build/m.exec(output);
+  assert.ok(step, 'no go build step in the log');
+  const done = new RegExp(`^#${step[1]} DONE ([\\d.]+)s`, 'm').exec(output);
+  return done ? Number(done[1]) : 0;
+}
+
+async function cacheMountIds(): Promise<string[]> {
+  const { stdout } = await docker(['system', 'df', '-v'], daemon);
+  return String(stdout).split('\n').filter((line) => line.includes('exec.cachemount')).map((line) => line.split(/\s+/)[0]!).sort();
+}
+
+before(async () => {
+  work = await temporaryDirectory('frontend');
+  daemon = await startDockerd();
+  await Promise.all([loadFrontendImage(daemon, work), loadGoBuilderImage(daemon, work, '1.19')]);
+});
+after(async () => {
+  await daemon?.stop();
+  await removeDirectory(work);
+});
+
+describe('docker build -f goci.yaml (the # syntax= frontend)', () => {
+  test('Go\'s build cache is kept between builds: a one-line change compiles faster, in the same cache mount', async () => {
+    const dir = await example('hello', 'cache');
+    const cold = await dockerBuild(dir, 'linux/arm64', 'cache:cold');
+    assert.equal(cold.exitCode, 0, cold.output);
+    const mounts = await cacheMountIds();
+    const main = join(dir, 'main.go');
+    await writeFile(main, (await readFile(main, 'utf8')).replace('"%s %s %s\\n"', '"%s %s %s \\n"'));
+    const warm = await dockerBuild(dir, 'linux/arm64', 'cache:warm');
+    assert.equal(warm.exitCode, 0, warm.output);
+    const [coldSeconds, warmSeconds] = [goBuildSeconds(cold.output), goBuildSeconds(warm.output)];
+    console.log(`go build step: cold cache ${coldSeconds}s, after a one-line change ${warmSeconds}s`);
+    assert.ok(warmSeconds < coldSeconds, `the second compile (${warmSeconds}s) was not faster than the first (${coldSeconds}s)`);
+    assert.equal(mounts.length, 2, 'GOCACHE and GOMODCACHE mounts');
+    assert.deepEqual(await cacheMountIds(), mounts, 'the same cache mounts were used again');
+  });
+
+  test('examples/hello for linux/arm64 builds and, under qemu, prints 1.2.3 linux arm64', async () => {
+    const result = await dockerBuild(join(REPO_ROOT, 'examples', 'hello'), 'linux/arm64', 'hello:fe');
+    assert.equal(result.exitCode, 0, result.output);
+    const run = await docker(['run', '--rm', '--network', 'none', 'hello:fe'], daemon);
+    assert.equal(String(run.stdout).split('\n')[0], '1.2.3 linux arm64', String(run.stderr));
+  });
+
+  test('examples/server for linux/amd64 has the same config as goci build of the same version: labels, env, user, entrypoint, workdir', async () => {
+    const dir = await example('server', 'server');
+    const built = await dockerBuild(dir, 'linux/amd64', 'server:fe');
+    assert.equal(built.exitCode, 0, built.output);
+    const fromFrontend = JSON.parse(String((await docker(['image', 'inspect', '--format', '{{json .Config}}', 'server:fe'], daemon)).stdout)) as Record<string, unknown>;
+    const cli = await goci(['build', '.', '--platform', 'linux/amd64', '--version', '1.2.3', '--sbom', 'none', '--progress', 'plain'], { cwd: dir, env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH } });
+    assert.equal(cli.exitCode, 0, cli.stderr);
+    const fromCli = (await skopeoConfig(join(dir, 'dist', 'oci'), '1.2.3', { arch: 'amd64' })).config as Record<string, unknown>;
+    for (const field of ['Labels', 'Env', 'User', 'Entrypoint', 'WorkingDir']) assert.deepEqual(fromFrontend[field], fromCli[field], field);
+    const run = await docker(['run', '--rm', '--network', 'none', '--entrypoint', '/usr/local/bin/server', 'server:fe', '-h'], daemon);
+    assert.match(`${String(run.stdout)}${String(run.stderr)}`, /-addr/);
+  });
+});
+
+describe('errors reach the docker build output', () => {
+  test('an invalid goci.yaml', async () => {
+    const dir = await example('hello', 'bad-yaml');
+    await writeFile(join(dir, 'goci.yaml'), '# syntax=goci.dev/frontend:0.1\nbuilds: {id: hello}\n');
+    const result = await dockerBuild(dir, 'linux/amd64', 'bad:yaml');
+    assert.notEqual(result.exitCode, 0);
+    assert.match(result.output, /goci: goci\.yaml: builds: expected a list of builds, found a mapping/);
+  });
+
+  test('an unknown platform', async () => {
+    const result = await dockerBuild(await example('hello', 'bad-platform'), 'linux/sparc99', 'bad:platform');
+    assert.notEqual(result.exitCode, 0);
+    assert.match(result.output, /goci: platform: "linux\/sparc99" is not a platform this Go toolchain can build/);
+  });
+
+  test('a Go syntax error shows go\'s file:line', async () => {
+    const dir = await example('hello', 'bad-go');
+    await writeFile(join(dir, 'broken.go'), 'package main\n\nfunc broken() {\n\tx :=\n}\n');
+    const result = await dockerBuild(dir, 'linux/amd64', 'bad:go');
+    assert.notEqual(result.exitCode, 0);
+    assert.match(result.output, /broken\.go:5:1: syntax error/);
+    assert.match(result.output, /goci: /);
+  });
+});
+
