@@ -1,0 +1,3 @@
+module goci.dev/examples/large
+
+go 1.19
