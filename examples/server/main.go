@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -26,7 +27,12 @@ const shutdownGrace = 10 * time.Second
 
 func main() {
 	addr := flag.String("addr", listenAddr(), "address to listen on")
+	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
+	if *showVersion {
+		fmt.Printf("%s %s %s\n", version, runtime.GOOS, runtime.GOARCH)
+		return
+	}
 	if err := run(*addr); err != nil {
 		log.Fatal(err)
 	}

@@ -1,0 +1,303 @@
+/**
+ * goci against a multi-stage Dockerfile on BuildKit, measured side by side on this machine, for
+ * examples/server and examples/large, three platforms, pushed to a loopback docker-registry:
+ *
+ * - goci:                   goci build --push (scratch base, no SBOM: the same image the Dockerfiles make)
+ * - Dockerfile (cross):     FROM --platform=$BUILDPLATFORM … GOOS/GOARCH …, one docker build + push per platform
+ * - Dockerfile (emulated):  the same without --platform=$BUILDPLATFORM: arm64 and arm/v7 compile under QEMU
+ * - go build (floor):       the same three go build commands in parallel, no image
+ *
+ * Each cold (empty Go cache, BuildKit cache and registry), warm (nothing changed) and incremental
+ * (one Go line changed); median of BENCH_RUNS runs (default 3). Every image is checked to run and
+ * print the version before its times count. Writes bench/results/compare.json and compare.svg.
+ *
+ *   npm run bench:compare        (after `npm test` has installed the system packages)
+ */
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { foreignGoBuilderImage } from '../images/foreign-go-builder.js';
+import { docker, startDockerd, type DockerdHarness } from '../test/support/dockerd.js';
+import { loadBuiltGoBuilder, loadGoBuilderImage } from '../test/support/frontend-images.js';
+import { startProxy, type RegistryProxy } from '../test/support/proxy.js';
+import { startRegistry, type RegistryHarness } from '../test/support/registry.js';
+import { renderBarChart } from './chart.js';
+import { crossCompilingDockerfile, emulatedDockerfile } from './dockerfiles.js';
+import { median } from './measure.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'lib', 'goci.mjs');
+const RESULTS = join(ROOT, 'bench', 'results');
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const VERSION = '1.0.0';
+const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'] as const;
+const EXAMPLES = (process.env.BENCH_EXAMPLES ?? 'server,large').split(',');
+const CONTENDERS = ['goci', 'Dockerfile (cross)', 'Dockerfile (emulated)', 'go build (floor)'] as const;
+const SCENARIOS = ['cold', 'warm', 'incremental'] as const;
+type Contender = (typeof CONTENDERS)[number];
+type Scenario = (typeof SCENARIOS)[number];
+
+interface Measurement {
+  seconds: number;
+  uploadedBytes: number;
+  imageBytes: number;
+  /** What identifies the result: the index digest, the platform manifest digests, or the binaries' sha256. */
+  identity: string;
+}
+
+interface World {
+  work: string;
+  daemon: DockerdHarness;
+  registry: RegistryHarness;
+  proxy: RegistryProxy;
+  emulation: boolean;
+}
+
+const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+
+/** A fresh registry behind a byte-counting proxy: "cold" means nothing is there yet. */
+async function freshRegistry(world: World): Promise<void> {
+  await world.proxy.stop();
+  await world.registry.stop();
+  world.registry = await startRegistry();
+  world.proxy = await startProxy(world.registry.url);
+}
+
+function uploaded(proxy: RegistryProxy): number {
+  return proxy.records.filter((record) => record.path.includes('/blobs/uploads')).reduce((sum, record) => sum + record.requestBytes, 0);
+}
+
+async function registryJson(world: World, repository: string, reference: string): Promise<any> {
+  const response = await fetch(`${world.registry.url}/v2/${repository}/manifests/${reference}`, {
+    headers: { Accept: 'application/vnd.oci.image.index.v1+json,application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json,application/vnd.docker.distribution.manifest.list.v2+json' },
+  });
+  return response.json();
+}
+
+/** Compressed bytes of a pushed image: every platform's layers and config. */
+async function imageSize(world: World, repository: string, references: string[]): Promise<number> {
+  let total = 0;
+  for (const reference of references) {
+    const document = await registryJson(world, repository, reference);
+    const manifests = document.manifests ? await Promise.all(document.manifests.map((entry: { digest: string }) => registryJson(world, repository, entry.digest))) : [document];
+    for (const manifest of manifests) total += manifest.config.size + manifest.layers.reduce((sum: number, layer: { size: number }) => sum + layer.size, 0);
+  }
+  return total;
+}
+
+async function gociRun(world: World, source: string, scenario: Scenario, run: number): Promise<Measurement> {
+  const env = { ...process.env, GOCACHE: join(world.work, `gocache-goci-${run}`), GOCI_CACHE_DIR: join(world.work, `gocicache-${run}`) };
+  const repository = 'bench/goci';
+  const start = process.hrtime.bigint();
+  const { stdout } = await execa(process.execPath, [CLI, 'build', '.', '--platform', PLATFORMS.join(','), '--version', VERSION, '--buildvcs', 'false', '--base', 'scratch', '--sbom', 'none', '--push', `${world.proxy.host}/${repository}`, '--tags', VERSION, '--json', '--progress', 'plain'], { cwd: source, env });
+  const elapsed = seconds(start);
+  const digest = (JSON.parse(stdout) as { images: { index: { digest: string } }[] }).images[0]!.index.digest;
+  void scenario;
+  return { seconds: elapsed, uploadedBytes: uploaded(world.proxy), imageBytes: await imageSize(world, repository, [VERSION]), identity: digest };
+}
+
+async function dockerfileRun(world: World, source: string, kind: 'cross' | 'emulated', scenario: Scenario): Promise<Measurement> {
+  if (scenario === 'cold') await docker(['builder', 'prune', '-af'], world.daemon, { timeoutMs: 120_000 });
+  const dockerfile = join(source, `Dockerfile.${kind}`);
+  const repository = `bench/dockerfile-${kind}`;
+  const env = { ...world.daemon.env, DOCKER_BUILDKIT: '1' };
+  const digests: string[] = [];
+  const start = process.hrtime.bigint();
+  for (const platform of PLATFORMS) {
+    const tag = `${world.proxy.host}/${repository}:${VERSION}-${platform.split('/').slice(1).join('')}`;
+    const built = await docker(['build', '--network', 'host', '--platform', platform, '-f', dockerfile, '-t', tag, source], { env }, { timeoutMs: 1_800_000 });
+    if (built.exitCode !== 0) throw new Error(`docker build ${kind} ${platform} failed: ${String(built.stderr)}`);
+    const pushed = await docker(['push', tag], { env }, { timeoutMs: 600_000 });
+    if (pushed.exitCode !== 0) throw new Error(`docker push ${tag} failed: ${String(pushed.stderr)}`);
+    digests.push(/digest: (sha256:[0-9a-f]{64})/.exec(String(pushed.stdout))?.[1] ?? '');
+  }
+  const elapsed = seconds(start);
+  const references = PLATFORMS.map((platform) => `${VERSION}-${platform.split('/').slice(1).join('')}`);
+  return { seconds: elapsed, uploadedBytes: uploaded(world.proxy), imageBytes: await imageSize(world, repository, references), identity: digests.join(',') };
+}
+
+/** The go build commands goci runs, straight, in parallel: what any image tool must at least spend. */
+async function floorRun(world: World, source: string, run: number): Promise<Measurement> {
+  const { stdout } = await execa(process.execPath, [CLI, 'compile', '.', '--platform', PLATFORMS.join(','), '--version', VERSION, '--buildvcs', 'false', '--dry-run', '--json', '--dist', join(world.work, 'floor-plan')], { cwd: source });
+  const commands = (JSON.parse(stdout) as { commands: { cwd: string; env: Record<string, string>; go: string; args: string[] }[] }).commands;
+  const out = join(world.work, `floor-out-${run}`);
+  await mkdir(out, { recursive: true });
+  const env = { ...process.env, GOCACHE: join(world.work, `gocache-floor-${run}`) };
+  const start = process.hrtime.bigint();
+  await Promise.all(commands.map((command, index) => {
+    const args = [...command.args];
+    args[args.indexOf('-o') + 1] = join(out, `bin-${index}`);
+    return execa(command.go, args, { cwd: command.cwd, env: { ...env, ...command.env } });
+  }));
+  const elapsed = seconds(start);
+  const sums = await Promise.all(commands.map(async (_command, index) => (await execa('sha256sum', [join(out, `bin-${index}`)])).stdout.slice(0, 64)));
+  return { seconds: elapsed, uploadedBytes: 0, imageBytes: 0, identity: sums.join(',') };
+}
+
+/** Every image the contender pushed runs (QEMU for arm) and prints the version it was stamped with. */
+async function checkImages(world: World, contender: Contender, example: string): Promise<void> {
+  if (contender === 'go build (floor)') return;
+  for (const platform of PLATFORMS) {
+    const reference = contender === 'goci' ? `${world.registry.host}/bench/goci:${VERSION}` : `${world.registry.host}/bench/dockerfile-${contender.includes('cross') ? 'cross' : 'emulated'}:${VERSION}-${platform.split('/').slice(1).join('')}`;
+    const pulled = await docker(['pull', '--platform', platform, reference], world.daemon, { timeoutMs: 120_000 });
+    if (pulled.exitCode !== 0) throw new Error(`docker pull ${reference} (${platform}) failed: ${String(pulled.stderr)}`);
+    const ran = await docker(['run', '--rm', '--network', 'none', '--platform', platform, reference, ...(example === 'server' ? ['-version'] : [])], world.daemon, { timeoutMs: 120_000 });
+    const line = String(ran.stdout).split('\n')[0] ?? '';
+    if (!line.startsWith(`${VERSION} linux ${platform.split('/')[1]}`)) throw new Error(`${contender} ${platform}: the image printed "${line}", not version ${VERSION}`);
+  }
+}
+
+/** One Go line changed, the same way for every contender. */
+async function changeOneLine(source: string, step: number): Promise<void> {
+  const main = join(source, 'main.go');
+  const text = await readFile(main, 'utf8');
+  await writeFile(main, text.replace(/\/\/ bench-change \d+\n/, '').replace('func main() {', `// bench-change ${step}\nfunc main() {`));
+}
+
+async function exampleCopy(world: World, example: string, contender: Contender): Promise<string> {
+  const dir = join(world.work, 'src', `${example}-${contender.replace(/\W+/g, '-')}`);
+  await rm(dir, { recursive: true, force: true });
+  await cp(join(ROOT, 'examples', example), dir, { recursive: true });
+  await writeFile(join(dir, 'Dockerfile.cross'), crossCompilingDockerfile('goci-go-builder:shell', VERSION));
+  await writeFile(join(dir, 'Dockerfile.emulated'), emulatedDockerfile('goci-go-builder', VERSION));
+  return dir;
+}
+
+async function measure(world: World, example: string, contender: Contender, scenario: Scenario, source: string, run: number): Promise<Measurement> {
+  world.proxy.reset();
+  switch (contender) {
+    case 'goci':
+      return gociRun(world, source, scenario, run);
+    case 'Dockerfile (cross)':
+      return dockerfileRun(world, source, 'cross', scenario);
+    case 'Dockerfile (emulated)':
+      return dockerfileRun(world, source, 'emulated', scenario);
+    case 'go build (floor)':
+      return floorRun(world, source, run);
+  }
+  void example;
+}
+
+async function prepareImages(world: World): Promise<void> {
+  await loadGoBuilderImage(world.daemon, world.work, 'shell', true);
+  if (!world.emulation) return;
+  for (const arch of ['arm64', 'arm'] as const) {
+    const image = await foreignGoBuilderImage({ arch, withShell: true, layoutDir: join(world.work, `foreign-${arch}`) });
+    await loadBuiltGoBuilder(world.daemon, world.work, image, `emulated-${arch === 'arm' ? 'armv7' : 'arm64'}`);
+  }
+  // amd64 is native: the "emulated" Dockerfile builds it like the cross one.
+  const retag = await docker(['tag', 'goci-go-builder:shell', 'goci-go-builder:emulated-amd64'], world.daemon);
+  if (retag.exitCode !== 0) throw new Error(String(retag.stderr));
+}
+
+interface Row {
+  example: string;
+  contender: Contender;
+  scenario: Scenario;
+  seconds: number | undefined;
+  runs: number[];
+  uploadedBytes: number;
+  imageBytes: number;
+  reproducible: boolean | undefined;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const work = await mkdtemp(join(tmpdir(), 'goci-bench-compare-'));
+  const registry = await startRegistry();
+  const world: World = { work, daemon: await startDockerd(), registry, proxy: await startProxy(registry.url), emulation: process.env.BENCH_EMULATED !== '0' };
+  const rows: Row[] = [];
+  try {
+    await prepareImages(world);
+    for (const example of EXAMPLES) {
+      for (const contender of CONTENDERS) {
+        if (contender === 'Dockerfile (emulated)' && !world.emulation) continue;
+        const samples: Record<Scenario, Measurement[]> = { cold: [], warm: [], incremental: [] };
+        for (let run = 0; run < RUNS; run++) {
+          const source = await exampleCopy(world, example, contender);
+          await freshRegistry(world);
+          for (const scenario of SCENARIOS) {
+            if (scenario === 'incremental') await changeOneLine(source, run);
+            const result = await measure(world, example, contender, scenario, source, run);
+            if (run === 0 && scenario === 'cold') await checkImages(world, contender, example);
+            samples[scenario].push(result);
+            console.log(`${example.padEnd(6)} ${contender.padEnd(22)} ${scenario.padEnd(11)} run ${run + 1}/${RUNS}: ${result.seconds.toFixed(2)}s, uploaded ${(result.uploadedBytes / 1e6).toFixed(1)} MB`);
+          }
+        }
+        for (const scenario of SCENARIOS) {
+          const list = samples[scenario];
+          rows.push({
+            example,
+            contender,
+            scenario,
+            seconds: median(list.map((sample) => sample.seconds)),
+            runs: list.map((sample) => Number(sample.seconds.toFixed(3))),
+            uploadedBytes: median(list.map((sample) => sample.uploadedBytes)),
+            imageBytes: list[0]!.imageBytes,
+            reproducible: scenario === 'cold' && list.length > 1 ? list.every((sample) => sample.identity === list[0]!.identity) : undefined,
+          });
+        }
+      }
+    }
+  } finally {
+    await world.proxy.stop();
+    await world.registry.stop();
+    await world.daemon.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+  await report(rows, Math.round((Date.now() - started) / 1000));
+}
+
+function ratio(rows: Row[], example: string, scenario: Scenario, other: Contender): number | undefined {
+  const goci = rows.find((row) => row.example === example && row.scenario === scenario && row.contender === 'goci')?.seconds;
+  const them = rows.find((row) => row.example === example && row.scenario === scenario && row.contender === other)?.seconds;
+  return goci !== undefined && them !== undefined ? them / goci : undefined;
+}
+
+async function report(rows: Row[], totalSeconds: number): Promise<void> {
+  const machine = `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${process.platform}/${process.arch}`;
+  const date = new Date().toISOString().slice(0, 10);
+  const targets = EXAMPLES.map((example) => ({
+    example,
+    crossWarm: ratio(rows, example, 'warm', 'Dockerfile (cross)'),
+    crossIncremental: ratio(rows, example, 'incremental', 'Dockerfile (cross)'),
+    emulatedCold: ratio(rows, example, 'cold', 'Dockerfile (emulated)'),
+    floorWarm: ratio(rows, example, 'warm', 'go build (floor)'),
+    floorCold: ratio(rows, example, 'cold', 'go build (floor)'),
+    reproducible: rows.find((row) => row.example === example && row.contender === 'goci' && row.scenario === 'cold')?.reproducible,
+  }));
+  await mkdir(RESULTS, { recursive: true });
+  await writeFile(join(RESULTS, 'compare.json'), `${JSON.stringify({ date, machine, runs: RUNS, platforms: PLATFORMS, totalSeconds, rows, targets }, null, 2)}\n`);
+  const colors: Record<Contender, string> = { goci: '#1f77b4', 'Dockerfile (cross)': '#ff7f0e', 'Dockerfile (emulated)': '#d62728', 'go build (floor)': '#7f7f7f' };
+  const svg = renderBarChart({
+    title: 'goci vs a multi-stage Dockerfile on BuildKit: build + push of 3 platforms',
+    subtitle: `${machine}, ${date}, median of ${RUNS} runs (log scale)`,
+    unit: 's',
+    logScale: true,
+    series: CONTENDERS.map((name) => ({ name, color: colors[name] })),
+    groups: EXAMPLES.flatMap((example) => SCENARIOS.map((scenario) => ({
+      label: `${example} ${scenario}`,
+      bars: CONTENDERS.map((contender) => {
+        const row = rows.find((candidate) => candidate.example === example && candidate.scenario === scenario && candidate.contender === contender);
+        const times = contender === 'goci' ? undefined : ratio(rows, example, scenario, contender);
+        return { series: contender, value: row?.seconds ?? Number.NaN, ...(times ? { note: `goci ×${times.toFixed(1)} faster` } : {}) };
+      }),
+    }))),
+  });
+  await writeFile(join(RESULTS, 'compare.svg'), svg);
+  console.log(`\n${'example'.padEnd(8)}${'scenario'.padEnd(13)}${CONTENDERS.map((name) => name.padEnd(24)).join('')}`);
+  for (const example of EXAMPLES) {
+    for (const scenario of SCENARIOS) {
+      const cells = CONTENDERS.map((contender) => {
+        const row = rows.find((candidate) => candidate.example === example && candidate.scenario === scenario && candidate.contender === contender);
+        return (row?.seconds === undefined ? 'not run' : `${row.seconds.toFixed(2)}s`).padEnd(24);
+      });
+      console.log(`${example.padEnd(8)}${scenario.padEnd(13)}${cells.join('')}`);
+    }
+  }
+  console.log(`\ntargets: ${JSON.stringify(targets)}\nwrote bench/results/compare.json and compare.svg in ${totalSeconds}s`);
+}
+
+await main();
