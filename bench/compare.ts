@@ -34,6 +34,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const VERSION = '1.0.0';
 const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'] as const;
 const EXAMPLES = (process.env.BENCH_EXAMPLES ?? 'server,large').split(',');
+/** Compiling `large` under QEMU takes many minutes per architecture: by default only `server` is emulated. */
+const EMULATED_EXAMPLES = (process.env.BENCH_EMULATED_EXAMPLES ?? 'server').split(',');
 const CONTENDERS = ['goci', 'Dockerfile (cross)', 'Dockerfile (emulated)', 'go build (floor)'] as const;
 const SCENARIOS = ['cold', 'warm', 'incremental'] as const;
 type Contender = (typeof CONTENDERS)[number];
@@ -213,7 +215,7 @@ async function main(): Promise<void> {
     await prepareImages(world);
     for (const example of EXAMPLES) {
       for (const contender of CONTENDERS) {
-        if (contender === 'Dockerfile (emulated)' && !world.emulation) continue;
+        if (contender === 'Dockerfile (emulated)' && (!world.emulation || !EMULATED_EXAMPLES.includes(example))) continue;
         const samples: Record<Scenario, Measurement[]> = { cold: [], warm: [], incremental: [] };
         for (let run = 0; run < RUNS; run++) {
           const source = await exampleCopy(world, example, contender);
