@@ -35,9 +35,9 @@ ENTRYPOINT ["/app"]
  * target (goci-go-builder:emulated-arm64, …) because the local image store holds one per tag.
  */
 export function emulatedDockerfile(builderRepository: string, version: string): string {
-  return `ARG TARGETARCH
-ARG TARGETVARIANT
-FROM ${builderRepository}:emulated-\${TARGETARCH}\${TARGETVARIANT} AS build
+  // TARGETARCH/TARGETVARIANT are BuildKit's automatic global args: declaring them here without a
+  // value would shadow them with empty strings.
+  return `FROM ${builderRepository}:emulated-\${TARGETARCH}\${TARGETVARIANT} AS build
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/root/.cache/go-build \\
