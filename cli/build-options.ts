@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { GociError } from '../common/errors.js';
 import type { CompileRequest } from '../compiler/plan.js';
 import { progressOption, type ProgressMode } from './progress.js';
+import { collect } from './collect.js';
 
 /** Flags shared by every command that compiles: compile, release (and later build). */
 export interface BuildFlags {
@@ -19,7 +20,6 @@ export interface BuildFlags {
   progress?: ProgressMode;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function addBuildOptions(command: Command): Command {
   return command

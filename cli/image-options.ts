@@ -1,8 +1,10 @@
 import { Option, type Command } from 'commander';
 import { GociError } from '../common/errors.js';
 import { checkAbsolute, checkLabelKey, readPorts } from '../spec/image.js';
+import { isValidTag } from '../registry/reference.js';
 import { releaseTags } from '../registry/tags.js';
 import type { ImageSpec } from '../spec/schema.js';
+import { collect } from './collect.js';
 
 /** Flags of `goci build` that shape the image; each overrides its goci.yaml `image:` field. */
 export interface ImageFlags {
@@ -29,7 +31,6 @@ export interface ImageFlags {
   sbom: 'spdx' | 'cyclonedx' | 'none';
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function addImageOptions(command: Command): Command {
   return command
@@ -102,7 +103,7 @@ export function tagsFor(version: string, flags: ImageFlags, pushTag?: string): s
   const explicit = [...(flags.tag ?? []), ...(flags.tags?.split(',').map((tag) => tag.trim()).filter(Boolean) ?? [])];
   const tags = explicit.length > 0 ? explicit : pushTag ? [pushTag] : flags.push ? releaseTags(version) : [version.replace(/\+/g, '-')];
   for (const tag of tags) {
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
+    if (!isValidTag(tag)) {
       throw new GociError('BAD_ARGUMENT', `--tag ${tag}: not a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`);
     }
   }

@@ -1,6 +1,7 @@
 import semver from 'semver';
 import { GociError } from '../common/errors.js';
 import type { SourceState } from './git.js';
+import { rfc3339 } from '../common/time.js';
 
 /** Everything a build is stamped with; the inputs of `{{.Version}}`, `{{.Date}}` and friends. */
 export interface Stamp {
@@ -61,15 +62,16 @@ export function sourceDateEpoch(env: NodeJS.ProcessEnv, state: SourceState): num
   return state.commitTime ?? 0;
 }
 
-export function makeStamp(state: SourceState, env: NodeJS.ProcessEnv, versionOverride: string | undefined): Stamp {
+/** `versionWhere` names the version's origin in errors: the CLI's flag, or the frontend's build arg. */
+export function makeStamp(state: SourceState, env: NodeJS.ProcessEnv, versionOverride: string | undefined, versionWhere = '--version'): Stamp {
   const epoch = sourceDateEpoch(env, state);
   const commit = state.commit ?? '';
   return {
-    version: versionOverride === undefined ? deriveVersion(state) : checkedVersion(versionOverride, '--version'),
+    version: versionOverride === undefined ? deriveVersion(state) : checkedVersion(versionOverride, versionWhere),
     commit,
     shortCommit: commit.slice(0, SHORT_COMMIT_LENGTH),
     epoch,
-    date: new Date(epoch * 1000).toISOString().replace('.000Z', 'Z'),
+    date: rfc3339(epoch),
     commitTimestamp: state.commitTime === undefined ? '' : String(state.commitTime),
     sourceUrl: state.sourceUrl,
   };

@@ -4,8 +4,9 @@ import { GociError } from '../common/errors.js';
 import { inspectBuffer } from '../compiler/binary/inspect.js';
 import { commandLine, goBuildCommand } from '../compiler/command.js';
 import { formatPlatform, resolvePlatforms, type Platform } from '../compiler/platform.js';
-import { checkedVersion, type Stamp } from '../compiler/version.js';
-import { staticBase } from '../images/base/static.js';
+import { NO_SOURCE_STATE } from '../compiler/git.js';
+import { makeStamp, type Stamp } from '../compiler/version.js';
+import { resolveBase } from '../images/base/resolve.js';
 import { imageConfig } from '../images/image-config.js';
 import { imageLabels, imageRuntime } from '../images/image-runtime.js';
 import { ociPlatform } from '../images/platform.js';
@@ -39,20 +40,10 @@ interface Request {
   args: Record<string, string>;
 }
 
+/** The CLI's stamp, with what git would say given as build args (git is not consulted inside BuildKit). */
 function stampFrom(args: Record<string, string>): Stamp {
-  const epochText = args.SOURCE_DATE_EPOCH ?? '0';
-  if (!/^\d+$/.test(epochText)) throw new GociError('BAD_ARGUMENT', `build arg SOURCE_DATE_EPOCH="${epochText}" is not a whole number of seconds`);
-  const epoch = Number(epochText);
-  const commit = args.REVISION ?? '';
-  return {
-    version: args.VERSION ? checkedVersion(args.VERSION, 'build arg VERSION') : '0.0.0-dev',
-    commit,
-    shortCommit: commit.slice(0, 7),
-    epoch,
-    date: new Date(epoch * 1000).toISOString().replace('.000Z', 'Z'),
-    commitTimestamp: '',
-    sourceUrl: args.SOURCE_URL,
-  };
+  const state = { ...NO_SOURCE_STATE, commit: args.REVISION || undefined, sourceUrl: args.SOURCE_URL || undefined };
+  return makeStamp(state, { SOURCE_DATE_EPOCH: args.SOURCE_DATE_EPOCH }, args.VERSION || undefined, 'build arg VERSION');
 }
 
 /** goci.yaml from the `dockerfile` local (its directory), as `docker build -f` names it. */
@@ -116,13 +107,10 @@ function goBuild(request: Request, build: BuildSpec, target: Platform, context: 
   return run.mounts['/out']!;
 }
 
+/** A built-in base, resolved by the CLI's code; its files become file steps. Registry bases are refused inside BuildKit for now. */
 async function baseOf(name: string, epoch: number): Promise<{ steps: FileStep[]; env: string[]; user: string; workingDir: string }> {
-  if (name === 'scratch') return { steps: [], env: [], user: '', workingDir: '' };
-  if (name !== 'static' && name !== 'static:nonroot' && name !== 'static:root') {
-    throw new GociError('BAD_ARGUMENT', `image.base: "${name}" cannot be used inside BuildKit yet`, { hint: 'use static, static:root or scratch' });
-  }
-  const base = await staticBase(name === 'static:root' ? 'root' : 'nonroot');
-  return { steps: await baseSteps(base.entries, epoch), env: base.env, user: base.user, workingDir: base.workingDir };
+  const base = await resolveBase(name, 'image.base');
+  return { steps: await baseSteps(await base.entries(), epoch), env: base.env, user: base.user, workingDir: base.workingDir };
 }
 
 /**

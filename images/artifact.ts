@@ -36,6 +36,11 @@ export function artifactFor(subject: Descriptor, artifactType: string, payload: 
   return { artifactType, payload, manifest, descriptor: { mediaType: MEDIA_TYPES.oci.manifest, digest: manifest.digest, size: manifest.size, artifactType, annotations } };
 }
 
+/** Whether a tag is a referrers fallback tag (`sha256-<hex>`): it lists an image's artifacts, not an image. */
+export function isReferrersTag(tag: string | undefined): boolean {
+  return tag !== undefined && /^sha256-[0-9a-f]{64}$/.test(tag);
+}
+
 /** The tag the referrers fallback uses for a subject: `sha256-<hex>`. */
 export function referrersTag(subjectDigest: string): string {
   return subjectDigest.replace(':', '-');

@@ -6,7 +6,7 @@ import { gociCacheDir } from '../common/cache-dir.js';
 import { GociError } from '../common/errors.js';
 import { inspectBinary } from '../compiler/binary/inspect.js';
 import type { Platform } from '../compiler/platform.js';
-import { DEFAULT_GO_SHARE, DEFAULT_GOROOT, GO_BUILD_TOOLS, keepInToolchain, type GoBuilderImage } from './go-builder-image.js';
+import { DEFAULT_GO_SHARE, DEFAULT_GOROOT, GO_BUILD_TOOLS, builderSystemEntries, keepInToolchain, type GoBuilderImage } from './go-builder-image.js';
 import { assembleHostImage, hostFileEntries, mergeEntries, type HostEntryKind } from './host-files.js';
 import { normaliseLayerPath, type LayerEntry } from './layer.js';
 
@@ -80,9 +80,6 @@ const SRC_PACKAGE = 'golang-1.19-src';
 const LIBC_PACKAGE = 'libc6';
 const SHELL_PACKAGE = 'dash';
 
-/** The same as the amd64 builder's (go-builder-image.ts keeps its own private copies). */
-const passwdRoot = (withShell: boolean): string => `root:x:0:0:root:/root:${withShell ? '/bin/sh' : '/sbin/nologin'}\n`;
-const GROUP_ROOT = 'root:x:0:\n';
 
 /** The default place of the .debs. */
 export function defaultDebCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -167,13 +164,7 @@ export async function foreignGoBuilderImage(options: ForeignGoBuilderOptions): P
 
     const goLibraries = await foreignClosure(goBinary, libcRoot, target);
     const shell = shellRoot === undefined ? undefined : await shellEntries(shellRoot, libcRoot, target);
-    const system: LayerEntry[] = mergeEntries(goLibraries.entries, ...(shell ? [shell] : []), [
-      { type: 'file', path: '/etc/passwd', mode: 0o644, uid: 0, gid: 0, content: Buffer.from(passwdRoot(options.withShell)) },
-      { type: 'file', path: '/etc/group', mode: 0o644, uid: 0, gid: 0, content: Buffer.from(GROUP_ROOT) },
-      { type: 'directory', path: '/root', mode: 0o700, uid: 0, gid: 0 },
-      { type: 'directory', path: '/tmp', mode: 0o1777, uid: 0, gid: 0 },
-      { type: 'directory', path: '/src', mode: 0o755, uid: 0, gid: 0 },
-    ]);
+    const system: LayerEntry[] = mergeEntries(goLibraries.entries, ...(shell ? [shell] : []), builderSystemEntries(options.withShell));
 
     const env = [`PATH=${DEFAULT_GOROOT}/bin:/usr/local/bin:/usr/bin:/bin`, `GOROOT=${DEFAULT_GOROOT}`, 'GOCACHE=/root/.cache/go-build', 'CGO_ENABLED=0', ...target.extraEnv];
     const debNames = debs.map((deb) => basename(deb));

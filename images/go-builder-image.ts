@@ -82,9 +82,19 @@ export function keepInToolchain(relativePath: string, kind: HostEntryKind, toolD
   }
 }
 
-/** root's login shell is /bin/sh only in the image that has one. */
-const passwdRoot = (withShell: boolean): string => `root:x:0:0:root:/root:${withShell ? '/bin/sh' : '/sbin/nologin'}\n`;
-const GROUP_ROOT = 'root:x:0:\n';
+/**
+ * What every Go builder image has besides the toolchain and its loader: root (whose login shell is
+ * /bin/sh only in the image that has one), /root, /tmp and the /src working directory.
+ */
+export function builderSystemEntries(withShell: boolean): LayerEntry[] {
+  return [
+    { type: 'file', path: '/etc/passwd', mode: 0o644, uid: 0, gid: 0, content: Buffer.from(`root:x:0:0:root:/root:${withShell ? '/bin/sh' : '/sbin/nologin'}\n`) },
+    { type: 'file', path: '/etc/group', mode: 0o644, uid: 0, gid: 0, content: Buffer.from('root:x:0:\n') },
+    { type: 'directory', path: '/root', mode: 0o700, uid: 0, gid: 0 },
+    { type: 'directory', path: '/tmp', mode: 0o1777, uid: 0, gid: 0 },
+    { type: 'directory', path: '/src', mode: 0o755, uid: 0, gid: 0 },
+  ];
+}
 
 /**
  * Builds the image into `options.layoutDir` (untagged; tag it with tagInLayout, or write a
@@ -125,13 +135,7 @@ export async function goBuilderImage(options: GoBuilderImageOptions): Promise<Go
     // The toolchain layer has the binary itself; this one only what loads it.
     goClosure.entries.filter((entry) => entry.path !== goBinary),
     ...shell.map((closure) => closure.entries),
-    [
-      { type: 'file', path: '/etc/passwd', mode: 0o644, uid: 0, gid: 0, content: Buffer.from(passwdRoot(options.withShell)) },
-      { type: 'file', path: '/etc/group', mode: 0o644, uid: 0, gid: 0, content: Buffer.from(GROUP_ROOT) },
-      { type: 'directory', path: '/root', mode: 0o700, uid: 0, gid: 0 },
-      { type: 'directory', path: '/tmp', mode: 0o1777, uid: 0, gid: 0 },
-      { type: 'directory', path: '/src', mode: 0o755, uid: 0, gid: 0 },
-    ],
+    builderSystemEntries(options.withShell),
   );
 
   const env = [`PATH=${goroot}/bin:/usr/local/bin:/usr/bin:/bin`, `GOROOT=${goroot}`, 'GOCACHE=/root/.cache/go-build', 'CGO_ENABLED=0'];

@@ -1,4 +1,5 @@
 import type { OciPlatform } from './descriptor.js';
+import { rfc3339 } from '../common/time.js';
 
 /** The runtime part of an image config (`config` in the JSON): what the container starts as. */
 export interface RuntimeConfig {
@@ -32,9 +33,7 @@ export interface ImageConfigInput {
   created: number;
 }
 
-export function rfc3339(epoch: number): string {
-  return new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
-}
+export { rfc3339 } from '../common/time.js';
 
 /**
  * The image config JSON (OCI image-spec config.md). Fields with no value are left out

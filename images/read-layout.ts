@@ -4,6 +4,7 @@ import { GociError } from '../common/errors.js';
 import type { Descriptor, OciPlatform } from './descriptor.js';
 import { blobFile, directoryFiles, objectOf, readJsonBlob, MAX_JSON_BLOB, type ImageFiles } from './image-files.js';
 import { REF_NAME } from './oci-layout.js';
+import { isReferrersTag } from './artifact.js';
 
 /** One platform's image as its source stores it. Every document in it was verified against its digest. */
 export interface StoredImage {
@@ -85,9 +86,6 @@ export async function readLayoutIndex(files: ImageFiles): Promise<Descriptor[]> 
   return descriptorsIn(files, objectOf(document, 'index.json', files).manifests, 'index.json');
 }
 
-function isReferrersTag(name: string | undefined): boolean {
-  return name !== undefined && /^sha256-[0-9a-f]{64}$/.test(name);
-}
 
 /**
  * The images `tag` names in an OCI layout; without a tag, the layout's only image. An unknown

@@ -12,6 +12,7 @@ import { MAX_JSON_BLOB, readRange, type ImageFiles } from './image-files.js';
 import { MEDIA_TYPES } from './media-types.js';
 import { imagesUnder, type StoredImageSet } from './read-layout.js';
 import type { ReferrerSource } from './referrers.js';
+import { isReferrersTag } from './artifact.js';
 
 /**
  * An image read straight from a registry (`docker://REGISTRY/REPO[:TAG|@DIGEST]`), through the
@@ -41,7 +42,6 @@ export interface OpenedRegistryImage {
 /** Every manifest and index type goci reads; distribution 2.8 answers 404 for a type not asked for. */
 const MANIFEST_TYPES = [MEDIA_TYPES.oci.index, MEDIA_TYPES.oci.manifest, MEDIA_TYPES.docker.index, MEDIA_TYPES.docker.manifest];
 const BLOB_PATH = /^blobs\/sha256\/([0-9a-f]{64})$/;
-const REFERRERS_TAG = /^sha256-[0-9a-f]{64}$/;
 /** How many tags a "not found" message lists before it says how many more there are. */
 const LISTED_TAGS = 20;
 
@@ -245,7 +245,7 @@ async function topManifest(client: RegistryClient, ref: ImageRef, where: string,
   } catch (error) {
     if (!isRegistryFailure(error, 'not-found')) throw error;
     // The registry's order is its own (distribution 2.8's varies); sorted, the message is stable.
-    const tags = (await client.listTags(ref.repository)).filter((name) => !REFERRERS_TAG.test(name)).sort();
+    const tags = (await client.listTags(ref.repository)).filter((name) => !isReferrersTag(name)).sort();
     if (tags.length === 0) {
       throw new GociError('NOT_FOUND', `repository ${where} does not exist`, { hint: `check the registry and the repository name: ${ref.registry} lists no tags for ${ref.repository}`, cause: error });
     }

@@ -6,6 +6,7 @@ import { sha256Digest, type Descriptor, type JsonBlob } from '../images/descript
 import type { ImageManifest } from '../images/manifest.js';
 import { MEDIA_TYPES } from '../images/media-types.js';
 import { REF_NAME, blobPath } from '../images/oci-layout.js';
+import { isReferrersTag } from '../images/artifact.js';
 
 /** A tagged multi-platform image as it sits in an OCI layout, ready to push. */
 export interface LayoutImage {
@@ -29,7 +30,7 @@ export async function readLayoutImage(layoutDir: string, tag: string | undefined
   const top = JSON.parse(await readFile(join(layoutDir, 'index.json'), 'utf8').catch(() => {
     throw new GociError('NOT_FOUND', `${displayPath(layoutDir)} is not an OCI layout (no index.json)`, { hint: 'write one with goci build --oci-layout DIR' });
   })) as { manifests: Descriptor[] };
-  const tagged = top.manifests.filter((entry) => !/^sha256-[0-9a-f]{64}$/.test(entry.annotations?.[REF_NAME] ?? ''));
+  const tagged = top.manifests.filter((entry) => !isReferrersTag(entry.annotations?.[REF_NAME]));
   const entry = tag === undefined ? (tagged.length === 1 ? tagged[0] : undefined) : top.manifests.find((candidate) => candidate.annotations?.[REF_NAME] === tag);
   if (!entry || !INDEX_TYPES.has(entry.mediaType)) {
     const tags = tagged.map((candidate) => candidate.annotations?.[REF_NAME]).filter(Boolean).join(', ');

@@ -17,6 +17,11 @@ export const DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/';
 
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** Docker's tag grammar: letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-'. */
+export function isValidTag(tag: string): boolean {
+  return TAG.test(tag);
+}
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:]+\])(?::\d{1,5})?$/;
 

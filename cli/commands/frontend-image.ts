@@ -14,6 +14,8 @@ import { writeTarball } from '../../images/tarball.js';
 import { RegistryClients } from '../../registry/clients.js';
 import { pushImage } from '../../registry/push.js';
 import { formatReference, parseReference, withDigest, type ImageRef } from '../../registry/reference.js';
+import { collect } from '../collect.js';
+import { isValidTag } from '../../registry/reference.js';
 
 interface FrontendImageFlags {
   base: string;
@@ -43,7 +45,6 @@ export interface FrontendImageResult {
   pushed?: string;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 const DEFAULT_REPOSITORY = 'goci-frontend';
 const DEFAULT_LAYOUT = join('dist', 'frontend-oci');
 
@@ -87,7 +88,7 @@ export function frontendImageCommand(): Command {
 
 function checkTags(tags: string[]): string[] {
   for (const tag of tags) {
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
+    if (!isValidTag(tag)) {
       throw new GociError('BAD_ARGUMENT', `--tag ${tag}: not a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`);
     }
   }

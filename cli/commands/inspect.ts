@@ -6,6 +6,7 @@ import { formatPlatform } from '../../compiler/platform.js';
 import { imageReferenceOf, readImage, readImageSbom, type ImageReport, type PlatformReport, type ReadOptions } from '../../images/read-image.js';
 import type { ReferrerReport } from '../../images/referrers.js';
 import { formatSize } from '../table.js';
+import { collect } from '../collect.js';
 
 interface InspectFlags {
   json?: boolean;
@@ -15,7 +16,6 @@ interface InspectFlags {
   verbose?: boolean;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function inspectCommand(): Command {
   return new Command('inspect')

@@ -4,8 +4,8 @@ import { GociError } from '../../common/errors.js';
 import { RegistryClient } from '../../registry/client.js';
 import { registryHost, storeCredentials } from '../../registry/credentials.js';
 import { formatRegistry, parseRegistryArgument, type CommandIo } from './logout.js';
+import { collect } from '../collect.js';
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 interface LoginFlags {
   username?: string;

@@ -5,8 +5,8 @@ import { RegistryClients } from '../../registry/clients.js';
 import { readLayoutImage } from '../../registry/layout-image.js';
 import { pushImage } from '../../registry/push.js';
 import { formatReference, parseReference, withDigest } from '../../registry/reference.js';
+import { collect } from '../collect.js';
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 interface PushFlags {
   tags?: string;
