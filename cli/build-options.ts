@@ -15,6 +15,8 @@ export interface BuildFlags {
   jobs: string;
   buildvcs?: string;
   dryRun?: boolean;
+  /** false with --no-cache. */
+  cache: boolean;
   verbose?: boolean;
   json?: boolean;
   progress?: ProgressMode;
@@ -30,6 +32,7 @@ export function addBuildOptions(command: Command): Command {
     .option('-j, --jobs <n>', 'targets built at once', String(availableParallelism()))
     .addOption(new Option('--buildvcs <mode>', 'passed to go build -buildvcs').choices(['true', 'false', 'auto']))
     .option('--dry-run', 'print the go build command and environment of every target, build nothing')
+    .option('--no-cache', "run go build for every target even when goci's cache holds a binary built from the same inputs")
     .option('-v, --verbose', 'print each go build command as it starts')
     .addOption(progressOption())
     .option('--json', 'print the result as JSON');

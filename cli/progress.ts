@@ -4,7 +4,7 @@ import { formatSeconds, formatSize } from './table.js';
 /** What a long command reports as it goes. Plain data, so every display shows the same facts. */
 export type ProgressEvent =
   | { kind: 'compile-start'; target: string; command: string }
-  | { kind: 'compile-done'; target: string; size: number; seconds: number }
+  | { kind: 'compile-done'; target: string; size: number; seconds: number; cached: boolean }
   | { kind: 'image-start'; image: string; platforms: number }
   | { kind: 'image-done'; image: string; digest: string }
   | { kind: 'sink-done'; sink: string; where: string };
@@ -26,7 +26,7 @@ function describe(event: ProgressEvent, verbose: boolean): string | undefined {
     case 'compile-start':
       return verbose ? `compiling ${event.target}: ${event.command}` : `compiling ${event.target}`;
     case 'compile-done':
-      return `compiled ${event.target} (${formatSize(event.size)}, ${formatSeconds(event.seconds)})`;
+      return `compiled ${event.target} (${formatSize(event.size)}, ${event.cached ? 'cached' : formatSeconds(event.seconds)})`;
     case 'image-start':
       return `assembling ${event.image} for ${event.platforms} platform${event.platforms === 1 ? '' : 's'}`;
     case 'image-done':

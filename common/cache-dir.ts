@@ -6,3 +6,8 @@ export function gociCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.GOCI_CACHE_DIR) return env.GOCI_CACHE_DIR;
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'goci');
 }
+
+/** Each of goci's caches (layers, binaries) keeps its most recently used entries up to this many bytes. */
+export function cacheMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
+  return Number(env.GOCI_CACHE_MAX_BYTES) || 2 * 1024 ** 3;
+}

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { moveIntoPlace } from '../common/atomic.js';
+import { openBinaryCache } from './binary-cache.js';
 import type { Plan, Target } from './plan.js';
 import { formatPlatform } from './platform.js';
 import { buildTarget } from './run.js';
@@ -17,15 +18,19 @@ export interface CompiledBinary {
   size: number;
   sha256: string;
   seconds: number;
+  /** Taken from goci's binary cache: nothing that go build reads had changed. */
+  cached: boolean;
 }
 
 export interface CompileOptions {
   /** Where binaries land: `<distDir>/bin/<file>`. */
   distDir: string;
   jobs: number;
+  /** Reuse binaries from goci's cache when every input is unchanged (--no-cache turns it off). */
+  cache: boolean;
   onStart?: (target: Target) => void;
   /** Called as each target finishes and passes its checks (before anything moves into dist). */
-  onBuilt?: (target: Target, size: number, seconds: number) => void;
+  onBuilt?: (target: Target, size: number, seconds: number, cached: boolean) => void;
 }
 
 /**
@@ -34,10 +39,11 @@ export interface CompileOptions {
  */
 export async function compileTargets(plan: Plan, options: CompileOptions): Promise<CompiledBinary[]> {
   const scratch = await mkdtemp(join(tmpdir(), 'goci-compile-'));
+  const cache = options.cache ? openBinaryCache(plan.toolchain.go, options.distDir, process.env) : undefined;
   try {
     const built = await runLimited(plan.targets, options.jobs, async (target, signal) => {
-      const binary = await buildTarget(plan.toolchain.go, target, scratch, signal, options.onStart);
-      options.onBuilt?.(target, binary.size, binary.seconds);
+      const binary = await buildTarget(plan.toolchain.go, target, scratch, signal, cache, options.onStart);
+      options.onBuilt?.(target, binary.size, binary.seconds, binary.cached);
       return binary;
     });
     const results: CompiledBinary[] = [];
@@ -53,6 +59,7 @@ export async function compileTargets(plan: Plan, options: CompileOptions): Promi
         size: binary.size,
         sha256: binary.sha256,
         seconds: binary.seconds,
+        cached: binary.cached,
       });
     }
     return results;

@@ -32,6 +32,8 @@ export interface Target {
   /** File name under dist/bin. */
   fileName: string;
   command: GoCommand;
+  /** The directory of the go.mod the build belongs to; undefined in GOPATH mode. */
+  moduleRoot: string | undefined;
   stamp: Stamp;
   /** Absolute paths that must not appear inside the binary (the -trimpath promise). */
   sourcePaths: string[];
@@ -87,6 +89,7 @@ async function planSpec(spec: Spec, request: CompileRequest, toolchain: Toolchai
         platform,
         fileName: binaryFileName(build.binary, stamp.version, platform),
         command: goBuildCommand({ build, where, platform, stamp, versionSettings: spec.version, cwd, moduleMode: module.mode, buildvcs: request.buildvcs, processEnv: request.env }),
+        moduleRoot: module.root,
         stamp,
         sourcePaths: [...new Set([cwd, module.root ?? cwd, spec.baseDir])],
         where,

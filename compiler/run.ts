@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { GociError } from '../common/errors.js';
+import type { BinaryCache } from './binary-cache.js';
 import { commandLine } from './command.js';
 import { explainBuildFailure } from './failure.js';
 import type { Target } from './plan.js';
@@ -16,13 +17,27 @@ export interface BuiltBinary {
   size: number;
   sha256: string;
   seconds: number;
+  /** Whether it came from goci's binary cache instead of go build. */
+  cached: boolean;
 }
 
-/** Runs one target's `go build` into `scratchDir`, then checks what came out. */
-export async function buildTarget(go: string, target: Target, scratchDir: string, signal: AbortSignal, onStart?: (target: Target) => void): Promise<BuiltBinary> {
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Runs one target's `go build` into `scratchDir`, or takes the binary from `cache` when it
+ * holds one for the same inputs, then checks what came out (a cached binary too: the checks
+ * are about this build's source paths).
+ */
+export async function buildTarget(go: string, target: Target, scratchDir: string, signal: AbortSignal, cache: BinaryCache | undefined, onStart?: (target: Target) => void): Promise<BuiltBinary> {
   const scratchPath = join(scratchDir, target.fileName);
   const started = process.hrtime.bigint();
   onStart?.(target);
+  const key = await cache?.keyFor(target);
+  const cachedBytes = key === undefined ? undefined : await cache!.fetch(key, scratchPath);
+  if (cachedBytes) {
+    verifyBinary(target, cachedBytes);
+    return { target, scratchPath, size: cachedBytes.length, sha256: sha256(cachedBytes), seconds: secondsSince(started), cached: true };
+  }
   const result = await execa(go, commandLine(target.command, scratchPath), {
     cwd: target.command.cwd,
     env: target.command.env,
@@ -33,8 +48,14 @@ export async function buildTarget(go: string, target: Target, scratchDir: string
   });
   if (result.isCanceled) throw new GociError('GO_BUILD_FAILED', `${target.binary} (${formatPlatform(target.platform)}) was cancelled after another target failed`);
   if (result.exitCode !== 0) throw await explainBuildFailure(target, result.all ?? '');
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const seconds = secondsSince(started);
   const bytes = await readFile(scratchPath);
   verifyBinary(target, bytes);
-  return { target, scratchPath, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), seconds };
+  const digest = sha256(bytes);
+  if (key !== undefined) await cache!.store(key, scratchPath, digest);
+  return { target, scratchPath, size: bytes.length, sha256: digest, seconds, cached: false };
+}
+
+function secondsSince(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e9;
 }

@@ -13,6 +13,8 @@ export interface Stamp {
   /** `epoch` as RFC 3339 UTC. */
   date: string;
   commitTimestamp: string;
+  /** Uncommitted changes: what Go stamps as vcs.modified when it stamps VCS information. */
+  modified: boolean;
   /** Where the source can be browsed (the git origin, credentials removed), if anywhere. */
   sourceUrl: string | undefined;
 }
@@ -73,6 +75,7 @@ export function makeStamp(state: SourceState, env: NodeJS.ProcessEnv, versionOve
     epoch,
     date: rfc3339(epoch),
     commitTimestamp: state.commitTime === undefined ? '' : String(state.commitTime),
+    modified: state.dirty,
     sourceUrl: state.sourceUrl,
   };
 }

@@ -1,17 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, readFile, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { writeFileAtomic } from '../common/atomic.js';
-import { gociCacheDir } from '../common/cache-dir.js';
+import { cacheMaxBytes, gociCacheDir } from '../common/cache-dir.js';
+import { pruneCache } from '../common/cache-prune.js';
 import type { Layer } from './layer.js';
 
 /** Bump when the layer writer's output for the same entries changes. */
 const LAYER_FORMAT = 1;
-/** The cache keeps the most recently used layers up to this many bytes ($GOCI_CACHE_MAX_BYTES). */
-const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
 
 function hex(digest: string): string {
   return digest.replace(/^sha256:/, '');
@@ -104,25 +103,5 @@ export async function cachedLayer(key: string, blobDir: string, build: LayerBuil
 async function remember(cacheDir: string, recordPath: string, layer: Layer): Promise<void> {
   const { blobPath: _blobPath, ...record } = layer;
   await writeFileAtomic(recordPath, JSON.stringify(record));
-  await prune(cacheDir, Number(process.env.GOCI_CACHE_MAX_BYTES) || DEFAULT_MAX_BYTES, hex(layer.digest));
-}
-
-/** Drops the least recently used blobs (and records pointing at them) until the cache fits; never `keep`. */
-async function prune(cacheDir: string, maxBytes: number, keep: string): Promise<void> {
-  const names = await readdir(cacheDir);
-  const blobs = await Promise.all(names.filter((name) => /^[0-9a-f]{64}$/.test(name)).map(async (name) => ({ name, info: await stat(join(cacheDir, name)) })));
-  let total = blobs.reduce((sum, blob) => sum + blob.info.size, 0);
-  if (total <= maxBytes) return;
-  const dropped = new Set<string>();
-  for (const blob of blobs.sort((a, b) => a.info.mtimeMs - b.info.mtimeMs)) {
-    if (total <= maxBytes) break;
-    if (blob.name === keep) continue;
-    await rm(join(cacheDir, blob.name), { force: true });
-    dropped.add(blob.name);
-    total -= blob.info.size;
-  }
-  for (const name of names.filter((file) => file.endsWith('.json'))) {
-    const record = await readFile(join(cacheDir, name), 'utf8').then((text) => JSON.parse(text) as { digest: string }, () => undefined);
-    if (!record || dropped.has(hex(record.digest))) await rm(join(cacheDir, name), { force: true });
-  }
+  await pruneCache(cacheDir, cacheMaxBytes(), hex(layer.digest));
 }

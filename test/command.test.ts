@@ -5,7 +5,7 @@ import { parsePlatform } from '../compiler/platform.js';
 import { parseSpecText } from '../spec/load.js';
 import type { Stamp } from '../compiler/version.js';
 
-const STAMP: Stamp = { version: '1.2.3', commit: '1a2b3c4d5e6f', shortCommit: '1a2b3c4', epoch: 1714564800, date: '2024-05-01T12:00:00Z', commitTimestamp: '1714564800', sourceUrl: undefined };
+const STAMP: Stamp = { version: '1.2.3', commit: '1a2b3c4d5e6f', shortCommit: '1a2b3c4', epoch: 1714564800, date: '2024-05-01T12:00:00Z', commitTimestamp: '1714564800', modified: false, sourceUrl: undefined };
 
 function input(yaml: string, platform = 'linux/arm/v7', overrides: Partial<CommandInput> = {}): CommandInput {
   const spec = parseSpecText(yaml, 'goci.yaml', '/src/app');

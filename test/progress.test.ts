@@ -5,7 +5,8 @@ import { makeProgress, type ProgressEvent } from '../cli/progress.js';
 const EVENTS: ProgressEvent[] = [
   { kind: 'compile-start', target: 'hello linux/amd64', command: 'go build …' },
   { kind: 'compile-start', target: 'hello linux/arm64', command: 'go build …' },
-  { kind: 'compile-done', target: 'hello linux/amd64', size: 1257472, seconds: 0.25 },
+  { kind: 'compile-done', target: 'hello linux/amd64', size: 1257472, seconds: 0.25, cached: false },
+  { kind: 'compile-done', target: 'hello linux/arm64', size: 1245184, seconds: 0.01, cached: true },
   { kind: 'image-done', image: 'hello:1.2.3', digest: 'sha256:abc' },
 ];
 
@@ -29,6 +30,7 @@ describe('progress', () => {
       'goci: compiling hello linux/amd64',
       'goci: compiling hello linux/arm64',
       'goci: compiled hello linux/amd64 (1.2 MiB, 0.25s)',
+      'goci: compiled hello linux/arm64 (1.2 MiB, cached)',
       'goci: assembled hello:1.2.3 sha256:abc',
       '',
     ].join('\n'));

@@ -41,8 +41,8 @@ before(async () => {
   cloneA = join(cloneA, 'hello');
   firstRun = await release(cloneA);
   rerun = await release(cloneA);
-  // A cold, separate build cache: an independent rebuild, not a cache hit.
-  otherClone = await release(cloneB, { ...process.env, GOCACHE: cacheB });
+  // Cold, separate Go and goci caches: an independent rebuild, not a cache hit.
+  otherClone = await release(cloneB, { ...process.env, GOCACHE: join(cacheB, 'go'), GOCI_CACHE_DIR: join(cacheB, 'goci') });
 });
 after(async () => Promise.all([origin, cloneA, cloneB, cacheB].map(removeDirectory)));
 

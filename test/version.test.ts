@@ -78,7 +78,7 @@ describe('version rules', () => {
 
   test('outside git the version is plain 0.0.0-dev and the date is the epoch', () => {
     const stamp = makeStamp(NO_SOURCE_STATE, {}, undefined);
-    assert.deepEqual(stamp, { version: '0.0.0-dev', commit: '', shortCommit: '', epoch: 0, date: '1970-01-01T00:00:00Z', commitTimestamp: '', sourceUrl: undefined });
+    assert.deepEqual(stamp, { version: '0.0.0-dev', commit: '', shortCommit: '', epoch: 0, date: '1970-01-01T00:00:00Z', commitTimestamp: '', modified: false, sourceUrl: undefined });
   });
 
   test('a tag that is not semver is refused with what to do', () => {

@@ -42,8 +42,9 @@ export async function compilePlan(plan: Plan, flags: BuildFlags, progress: Progr
   return compileTargets(plan, {
     distDir: dist,
     jobs: jobCount(flags),
+    cache: flags.cache,
     onStart: (target) => progress.report({ kind: 'compile-start', target: label(target), command: displayCommand(target.command, join(dist, 'bin', target.fileName), plan.toolchain.go) }),
-    onBuilt: (target, size, seconds) => progress.report({ kind: 'compile-done', target: label(target), size, seconds }),
+    onBuilt: (target, size, seconds, cached) => progress.report({ kind: 'compile-done', target: label(target), size, seconds, cached }),
   });
 }
 
@@ -62,7 +63,7 @@ function printDryRun(plan: Plan, dist: string, json: boolean): void {
 function binaryTable(binaries: CompiledBinary[]): string {
   return renderTable(
     ['TARGET', 'FILE', 'SIZE', 'SHA256', 'TIME'],
-    binaries.map((binary) => [binary.platform, displayPath(binary.path), formatSize(binary.size), binary.sha256.slice(0, 16), formatSeconds(binary.seconds)]),
+    binaries.map((binary) => [binary.platform, displayPath(binary.path), formatSize(binary.size), binary.sha256.slice(0, 16), binary.cached ? 'cached' : formatSeconds(binary.seconds)]),
     [2, 4],
   );
 }

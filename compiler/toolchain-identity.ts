@@ -1,0 +1,42 @@
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/**
+ * What names the Go toolchain without running it (running `go env` costs more than a cache hit
+ * saves): the go command, the compiler and the linker by path, size, inode and mtime, and
+ * GOROOT's VERSION. An upgrade or reinstall changes at least one of them. Undefined when the
+ * layout is not the usual GOROOT/bin/go, so goci does not cache what it cannot name.
+ */
+export async function toolchainIdentity(go: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  try {
+    const command = await realpath(go);
+    const goroot = env.GOROOT || dirname(dirname(command));
+    const toolDir = join(goroot, 'pkg', 'tool', `${hostGoos()}_${hostGoarch()}`);
+    const files = [command, join(toolDir, 'compile'), join(toolDir, 'link'), join(toolDir, 'asm')];
+    const stats = await Promise.all(files.map(async (file) => {
+      const info = await stat(file);
+      return `${file} ${info.size} ${info.ino} ${info.mtimeMs}`;
+    }));
+    const version = await readFile(join(goroot, 'VERSION'), 'utf8').catch(() => '');
+    return [...stats, version.trim()].join('\n');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Settings `go env -w` wrote (GOFLAGS, GOAMD64, …): they change builds without being in the environment. */
+export async function goEnvFile(env: NodeJS.ProcessEnv): Promise<string> {
+  if (env.GOENV === 'off') return '';
+  const path = env.GOENV || join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'go', 'env');
+  return readFile(path, 'utf8').catch(() => '');
+}
+
+function hostGoos(): string {
+  return process.platform === 'win32' ? 'windows' : process.platform;
+}
+
+function hostGoarch(): string {
+  const arches: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };
+  return arches[process.arch] ?? process.arch;
+}
