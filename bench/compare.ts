@@ -9,7 +9,8 @@
  *
  * Each cold (empty Go cache, BuildKit cache and registry), warm (nothing changed) and incremental
  * (one Go line changed); median of BENCH_RUNS runs (default 3). Every image is checked to run and
- * print the version before its times count. Writes bench/results/compare.json and compare.svg.
+ * print the version before its times count. Writes bench/results/compare.json, compare.svg and
+ * compare.md (the table the README shows).
  *
  *   npm run bench:compare        (after `npm test` has installed the system packages)
  */
@@ -26,6 +27,7 @@ import { startRegistry, type RegistryHarness } from '../test/support/registry.js
 import { renderBarChart } from './chart.js';
 import { crossCompilingDockerfile, emulatedDockerfile } from './dockerfiles.js';
 import { median } from './measure.js';
+import { markdownTable } from './table.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'lib', 'goci.mjs');
@@ -89,14 +91,18 @@ async function imageSize(world: World, repository: string, references: string[])
   return total;
 }
 
-async function gociRun(world: World, source: string, scenario: Scenario, run: number): Promise<Measurement> {
-  const env = { ...process.env, GOCACHE: join(world.work, `gocache-goci-${run}`), GOCI_CACHE_DIR: join(world.work, `gocicache-${run}`) };
+/** Caches of one contender's run of one example: a cold run shares nothing with anything measured before it. */
+function runCache(world: World, kind: string, example: string, run: number): string {
+  return join(world.work, `${kind}-${example}-${run}`);
+}
+
+async function gociRun(world: World, example: string, source: string, run: number): Promise<Measurement> {
+  const env = { ...process.env, GOCACHE: runCache(world, 'gocache-goci', example, run), GOCI_CACHE_DIR: runCache(world, 'gocicache', example, run) };
   const repository = 'bench/goci';
   const start = process.hrtime.bigint();
   const { stdout } = await execa(process.execPath, [CLI, 'build', '.', '--platform', PLATFORMS.join(','), '--version', VERSION, '--buildvcs', 'false', '--base', 'scratch', '--sbom', 'none', '--push', `${world.proxy.host}/${repository}`, '--tags', VERSION, '--json', '--progress', 'plain'], { cwd: source, env });
   const elapsed = seconds(start);
   const digest = (JSON.parse(stdout) as { images: { index: { digest: string } }[] }).images[0]!.index.digest;
-  void scenario;
   return { seconds: elapsed, uploadedBytes: uploaded(world.proxy), imageBytes: await imageSize(world, repository, [VERSION]), identity: digest };
 }
 
@@ -121,12 +127,12 @@ async function dockerfileRun(world: World, source: string, kind: 'cross' | 'emul
 }
 
 /** The go build commands goci runs, straight, in parallel: what any image tool must at least spend. */
-async function floorRun(world: World, source: string, run: number): Promise<Measurement> {
+async function floorRun(world: World, example: string, source: string, run: number): Promise<Measurement> {
   const { stdout } = await execa(process.execPath, [CLI, 'compile', '.', '--platform', PLATFORMS.join(','), '--version', VERSION, '--buildvcs', 'false', '--dry-run', '--json', '--dist', join(world.work, 'floor-plan')], { cwd: source });
   const commands = (JSON.parse(stdout) as { commands: { cwd: string; env: Record<string, string>; go: string; args: string[] }[] }).commands;
-  const out = join(world.work, `floor-out-${run}`);
+  const out = runCache(world, 'floor-out', example, run);
   await mkdir(out, { recursive: true });
-  const env = { ...process.env, GOCACHE: join(world.work, `gocache-floor-${run}`) };
+  const env = { ...process.env, GOCACHE: runCache(world, 'gocache-floor', example, run) };
   const start = process.hrtime.bigint();
   await Promise.all(commands.map((command, index) => {
     const args = [...command.args];
@@ -171,15 +177,14 @@ async function measure(world: World, example: string, contender: Contender, scen
   world.proxy.reset();
   switch (contender) {
     case 'goci':
-      return gociRun(world, source, scenario, run);
+      return gociRun(world, example, source, run);
     case 'Dockerfile (cross)':
       return dockerfileRun(world, source, 'cross', scenario);
     case 'Dockerfile (emulated)':
       return dockerfileRun(world, source, 'emulated', scenario);
     case 'go build (floor)':
-      return floorRun(world, source, run);
+      return floorRun(world, example, source, run);
   }
-  void example;
 }
 
 async function prepareImages(world: World): Promise<void> {
@@ -289,6 +294,7 @@ async function report(rows: Row[], totalSeconds: number): Promise<void> {
     }))),
   });
   await writeFile(join(RESULTS, 'compare.svg'), svg);
+  await writeFile(join(RESULTS, 'compare.md'), markdownTable(rows, CONTENDERS, 'goci'));
   console.log(`\n${'example'.padEnd(8)}${'scenario'.padEnd(13)}${CONTENDERS.map((name) => name.padEnd(24)).join('')}`);
   for (const example of EXAMPLES) {
     for (const scenario of SCENARIOS) {
@@ -299,7 +305,7 @@ async function report(rows: Row[], totalSeconds: number): Promise<void> {
       console.log(`${example.padEnd(8)}${scenario.padEnd(13)}${cells.join('')}`);
     }
   }
-  console.log(`\ntargets: ${JSON.stringify(targets)}\nwrote bench/results/compare.json and compare.svg in ${totalSeconds}s`);
+  console.log(`\ntargets: ${JSON.stringify(targets)}\nwrote bench/results/compare.json, compare.svg and compare.md in ${totalSeconds}s`);
 }
 
 await main();
