@@ -294,17 +294,9 @@ async function report(rows: Row[], totalSeconds: number): Promise<void> {
     }))),
   });
   await writeFile(join(RESULTS, 'compare.svg'), svg);
-  await writeFile(join(RESULTS, 'compare.md'), markdownTable(rows, CONTENDERS, 'goci'));
-  console.log(`\n${'example'.padEnd(8)}${'scenario'.padEnd(13)}${CONTENDERS.map((name) => name.padEnd(24)).join('')}`);
-  for (const example of EXAMPLES) {
-    for (const scenario of SCENARIOS) {
-      const cells = CONTENDERS.map((contender) => {
-        const row = rows.find((candidate) => candidate.example === example && candidate.scenario === scenario && candidate.contender === contender);
-        return (row?.seconds === undefined ? 'not run' : `${row.seconds.toFixed(2)}s`).padEnd(24);
-      });
-      console.log(`${example.padEnd(8)}${scenario.padEnd(13)}${cells.join('')}`);
-    }
-  }
+  const table = markdownTable(rows, CONTENDERS, 'goci');
+  await writeFile(join(RESULTS, 'compare.md'), table);
+  console.log(`\n${table}`);
   console.log(`\ntargets: ${JSON.stringify(targets)}\nwrote bench/results/compare.json, compare.svg and compare.md in ${totalSeconds}s`);
 }
 

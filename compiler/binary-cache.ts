@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { readFile, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { temporarySibling, writeFileAtomic } from '../common/atomic.js';
+import { writeFileAtomic } from '../common/atomic.js';
 import { cacheMaxBytes, gociCacheDir } from '../common/cache-dir.js';
 import { pruneCache } from '../common/cache-prune.js';
 import { readModuleInputs, type ModuleInputs } from './module-inputs.js';
@@ -27,10 +27,16 @@ const OUTSIDE_INPUT_FLAGS = /(^|\s)--?(overlay|modfile)\b/;
 export interface BinaryCache {
   /** The target's key, or undefined when goci cannot name all its inputs. */
   keyFor(target: Target): Promise<string | undefined>;
-  /** Writes the cached binary for `key` to `path` and returns its bytes, if the cache holds it intact. */
-  fetch(key: string, path: string): Promise<Buffer | undefined>;
-  /** Remembers the binary at `path` (sha256 hex `sha256`) for `key`. Never fails the build. */
-  store(key: string, path: string, sha256: string): Promise<void>;
+  /** Writes the cached binary for `key` to `path` and returns it, if the cache holds it intact. */
+  fetch(key: string, path: string): Promise<CachedBinary | undefined>;
+  /** Remembers `binary` for `key`. Never fails the build. */
+  store(key: string, binary: CachedBinary): Promise<void>;
+}
+
+export interface CachedBinary {
+  bytes: Buffer;
+  /** Hex, as the compile results print it. */
+  sha256: string;
 }
 
 interface CachedRecord {
@@ -74,24 +80,18 @@ export function openBinaryCache(go: string, distDir: string, env: NodeJS.Process
       if (typeof record?.digest !== 'string') return undefined;
       const blob = join(cacheDir, record.digest.replace(/^sha256:/, ''));
       const bytes = await readFile(blob).catch(() => undefined);
+      if (!bytes) return undefined;
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
       // A damaged cache costs a rebuild, never a wrong binary.
-      if (!bytes || `sha256:${createHash('sha256').update(bytes).digest('hex')}` !== record.digest) return undefined;
+      if (`sha256:${sha256}` !== record.digest) return undefined;
       await writeFile(path, bytes, { mode: 0o755 });
       const now = new Date();
       await utimes(blob, now, now).catch(() => undefined);
-      return bytes;
+      return { bytes, sha256 };
     },
-    async store(key, path, sha256) {
+    async store(key, { bytes, sha256 }) {
       try {
-        await mkdir(cacheDir, { recursive: true });
-        const blob = join(cacheDir, sha256);
-        const tmp = temporarySibling(blob);
-        try {
-          await copyFile(path, tmp);
-          await rename(tmp, blob);
-        } finally {
-          await rm(tmp, { force: true });
-        }
+        await writeFileAtomic(join(cacheDir, sha256), bytes, 0o755);
         await writeFileAtomic(join(cacheDir, `${key}.json`), JSON.stringify({ digest: `sha256:${sha256}` } satisfies CachedRecord));
         await pruneCache(cacheDir, cacheMaxBytes(env), sha256);
       } catch {

@@ -121,8 +121,13 @@ export function goTargetEnv(platform: Platform): GoTargetEnv {
   return env;
 }
 
+/** This machine's architecture in Go's words (GOARCH). */
+export function hostGoarch(): string {
+  const arches: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };
+  return arches[process.arch] ?? process.arch;
+}
+
 /** The platform of this machine, as a Linux container would see it. */
 export function hostLinuxPlatform(): Platform {
-  const arches: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-  return normalise({ os: 'linux', arch: arches[process.arch] ?? process.arch });
+  return normalise({ os: 'linux', arch: hostGoarch() });
 }

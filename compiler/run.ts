@@ -21,8 +21,6 @@ export interface BuiltBinary {
   cached: boolean;
 }
 
-const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
-
 /**
  * Runs one target's `go build` into `scratchDir`, or takes the binary from `cache` when it
  * holds one for the same inputs, then checks what came out (a cached binary too: the checks
@@ -33,10 +31,10 @@ export async function buildTarget(go: string, target: Target, scratchDir: string
   const started = process.hrtime.bigint();
   onStart?.(target);
   const key = await cache?.keyFor(target);
-  const cachedBytes = key === undefined ? undefined : await cache!.fetch(key, scratchPath);
-  if (cachedBytes) {
-    verifyBinary(target, cachedBytes);
-    return { target, scratchPath, size: cachedBytes.length, sha256: sha256(cachedBytes), seconds: secondsSince(started), cached: true };
+  const cached = key === undefined ? undefined : await cache!.fetch(key, scratchPath);
+  if (cached) {
+    verifyBinary(target, cached.bytes);
+    return { target, scratchPath, size: cached.bytes.length, sha256: cached.sha256, seconds: secondsSince(started), cached: true };
   }
   const result = await execa(go, commandLine(target.command, scratchPath), {
     cwd: target.command.cwd,
@@ -51,9 +49,9 @@ export async function buildTarget(go: string, target: Target, scratchDir: string
   const seconds = secondsSince(started);
   const bytes = await readFile(scratchPath);
   verifyBinary(target, bytes);
-  const digest = sha256(bytes);
-  if (key !== undefined) await cache!.store(key, scratchPath, digest);
-  return { target, scratchPath, size: bytes.length, sha256: digest, seconds, cached: false };
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (key !== undefined) await cache!.store(key, { bytes, sha256 });
+  return { target, scratchPath, size: bytes.length, sha256, seconds, cached: false };
 }
 
 function secondsSince(started: bigint): number {

@@ -1,6 +1,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { hostGoarch } from './platform.js';
 
 /**
  * What names the Go toolchain without running it (running `go env` costs more than a cache hit
@@ -34,9 +35,4 @@ export async function goEnvFile(env: NodeJS.ProcessEnv): Promise<string> {
 
 function hostGoos(): string {
   return process.platform === 'win32' ? 'windows' : process.platform;
-}
-
-function hostGoarch(): string {
-  const arches: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };
-  return arches[process.arch] ?? process.arch;
 }

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { alive, waitForExit } from './process.js';
 import { execa, type Result } from 'execa';
 
 /**
@@ -32,26 +33,7 @@ const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
 const KILL_TIMEOUT_MS = 5_000;
 
-/** Whether `pid` still runs. A zombie does not: it waits for a parent (often pid 1) to reap it. */
-async function alive(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-}
 
-async function waitForExit(pid: number, child: ChildProcess | undefined, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child !== undefined && child.pid === pid && (child.exitCode !== null || child.signalCode !== null)) return true;
-    if (!(await alive(pid))) return true;
-    await sleep(50);
-  }
-  return false;
-}
 
 async function ping(socket: string): Promise<boolean> {
   return new Promise((resolve) => {

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { alive, waitForExit } from './process.js';
 import { execa } from 'execa';
 
 /**
@@ -116,24 +117,7 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-async function alive(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-}
 
-async function waitForExit(child: ChildProcess, pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null || !(await alive(pid))) return true;
-    await sleep(25);
-  }
-  return false;
-}
 
 async function startOnce(options: RegistryOptions): Promise<RegistryHarness | 'port-taken'> {
   const root = await mkdtemp(join(tmpdir(), 'goci-registry-'));
@@ -170,9 +154,9 @@ async function startOnce(options: RegistryOptions): Promise<RegistryHarness | 'p
     process.removeListener('exit', onExit);
     if (pid > 0 && (await alive(pid))) {
       process.kill(pid, 'SIGTERM');
-      if (!(await waitForExit(child, pid, STOP_TIMEOUT_MS))) {
+      if (!(await waitForExit(pid, child, STOP_TIMEOUT_MS))) {
         process.kill(pid, 'SIGKILL');
-        await waitForExit(child, pid, STOP_TIMEOUT_MS);
+        await waitForExit(pid, child, STOP_TIMEOUT_MS);
       }
     }
     await rm(root, { recursive: true, force: true, maxRetries: 3 });
