@@ -20,6 +20,8 @@ need dockerd docker.io
 need docker-registry docker-registry
 need openssl openssl
 need perl perl
+need /usr/bin/time time
+need mkfifo coreutils
 need /usr/bin/docker docker.io
 
 if [ ${#packages[@]} -gt 0 ]; then

@@ -24,7 +24,7 @@ async function dockerBuild(dir: string, platform: string, tag: string, extraArgs
   const result = await docker(
     ['build', '--progress', 'plain', '-f', join(dir, 'goci.yaml'), '--build-arg', `GO_IMAGE=${GO_BUILDER_IMAGE}`, '--build-arg', 'VERSION=1.2.3', '--build-arg', `SOURCE_DATE_EPOCH=${EPOCH}`, '--platform', platform, '-t', tag, ...extraArgs, dir],
     { env: { ...daemon.env, DOCKER_BUILDKIT: '1' } },
-    { timeoutMs: 300_000 },
+    { timeoutMs: 1_200_000 },
   );
   return { exitCode: result.exitCode ?? -1, output: `${String(result.stdout ?? '')}\n${String(result.stderr ?? '')}` };
 }

@@ -2,7 +2,7 @@
  * Decodes the build information the Go toolchain embeds in every program, the same way Go's
  * debug/buildinfo and runtime/debug.ParseBuildInfo do (Go 1.19 sources), without running `go`.
  */
-import { UnreadableBinary, fileOffsetOf, type ExecutableLayout } from './layout.js';
+import { MAX_READ, UnreadableBinary, fileOffsetOf, type ByteSource, type ExecutableLayout } from './layout.js';
 import type { BuildSetting, GoBuildInfo, Module } from './types.js';
 
 const MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
@@ -10,6 +10,10 @@ const BLOB_ALIGNMENT = 16;
 const BLOB_HEADER_SIZE = 32;
 /** Go only searches this far past the address the headers give; the linker puts the blob near the start. */
 const SEARCH_WINDOW = 64 * 1024;
+/** How much of the blob is read: Go 1.19 decodes the inline strings from a 64 KiB window. */
+const BLOB_READ = 1024 * 1024;
+/** The whole-file scan reads this much at a time. */
+const SCAN_CHUNK = 4 * 1024 * 1024;
 const FLAG_BIG_ENDIAN = 1;
 /** Set by Go ≥ 1.18: the strings follow the header instead of being pointed to. */
 const FLAG_INLINE_STRINGS = 2;
@@ -31,17 +35,40 @@ export function readBuildInfo(layout: ExecutableLayout): GoBuildInfo | undefined
   return parseModInfo(raw.version, stripSentinels(raw.modinfo));
 }
 
-/** The file bytes from the blob's magic onwards. */
+/** The file bytes from the blob's magic onwards (at most BLOB_READ of them). */
 function locateBlob(layout: ExecutableLayout): Buffer | undefined {
   if (layout.buildInfoAddress !== undefined) {
-    const region = readVirtual(layout, layout.buildInfoAddress, Number.POSITIVE_INFINITY);
-    const at = region === undefined ? undefined : findAlignedMagic(region.subarray(0, SEARCH_WINDOW));
-    if (region !== undefined && at !== undefined) return region.subarray(at);
+    const located = fileOffsetOf(layout.mappings, layout.buildInfoAddress);
+    if (located !== undefined) {
+      const window = readRange(layout.image, located.offset, Math.min(located.end, located.offset + SEARCH_WINDOW));
+      const at = findAlignedMagic(window);
+      if (at !== undefined) return readRange(layout.image, located.offset + at, located.offset + at + BLOB_READ);
+    }
   }
   // The headers did not lead there (odd section layout, post-processed file), but the linker
   // always aligns the blob, so an aligned scan of the whole image still finds it.
-  const at = findAlignedMagic(layout.image);
-  return at === undefined ? undefined : layout.image.subarray(at);
+  const at = scanForMagic(layout.image);
+  return at === undefined ? undefined : readRange(layout.image, at, at + BLOB_READ);
+}
+
+/** Bytes [start, end) of the source, clipped to its length. */
+function readRange(source: ByteSource, start: number, end: number): Buffer {
+  const clipped = Math.min(end, source.length);
+  return clipped > start ? source.read(start, clipped - start) : Buffer.alloc(0);
+}
+
+/** The first aligned magic in the whole source, read a chunk at a time so memory stays bounded. */
+function scanForMagic(source: ByteSource): number | undefined {
+  // Chunks start on the alignment, and overlap by less than one magic so none is cut in two.
+  const overlap = BLOB_ALIGNMENT * Math.ceil(MAGIC.length / BLOB_ALIGNMENT);
+  for (let start = 0; start < source.length; start += SCAN_CHUNK - overlap) {
+    const chunk = readRange(source, start, start + SCAN_CHUNK);
+    for (let at = chunk.indexOf(MAGIC); at >= 0; at = chunk.indexOf(MAGIC, at + 1)) {
+      if ((start + at) % BLOB_ALIGNMENT === 0 && source.length - (start + at) >= BLOB_HEADER_SIZE) return start + at;
+    }
+    if (start + SCAN_CHUNK >= source.length) break;
+  }
+  return undefined;
 }
 
 function findAlignedMagic(bytes: Buffer): number | undefined {
@@ -92,8 +119,8 @@ function readPointer(bytes: Buffer, offset: number, pointerSize: 4 | 8, bigEndia
 /** Up to maxLength file bytes starting at a virtual address, stopping where its mapping ends. */
 function readVirtual(layout: ExecutableLayout, address: number, maxLength: number): Buffer | undefined {
   const located = fileOffsetOf(layout.mappings, address);
-  if (located === undefined) return undefined;
-  return layout.image.subarray(located.offset, Math.min(located.end, layout.image.length, located.offset + maxLength));
+  if (located === undefined || maxLength > MAX_READ) return undefined;
+  return readRange(layout.image, located.offset, Math.min(located.end, located.offset + maxLength));
 }
 
 function readLengthPrefixed(bytes: Buffer, offset: number): { bytes: Buffer; next: number } | undefined {

@@ -1,4 +1,4 @@
-import { ByteView, UnreadableBinary, fileOffsetOf, type ExecutableLayout, type MappedRange } from './layout.js';
+import { ByteView, UnreadableBinary, fileOffsetOf, type ByteSource, type ExecutableLayout, type MappedRange } from './layout.js';
 
 const CLASS_32 = 1;
 const CLASS_64 = 2;
@@ -48,7 +48,7 @@ interface SectionHeader {
 }
 
 /** Reads the parts of an ELF file goci cares about. `file` must start with the ELF magic. */
-export function readElf(file: Buffer): ExecutableLayout {
+export function readElf(file: ByteSource): ExecutableLayout {
   const ident = new ByteView(file);
   const wide = isElf64(ident.u8(4, 'ELF class'));
   const view = ident.withByteOrder(isLittleEndian(ident.u8(5, 'ELF byte order')));

@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 
 import { GociError } from '../../common/errors.js';
 import { readBuildInfo } from './buildinfo.js';
 import { readElf } from './elf.js';
 import { readMachO } from './macho.js';
 import { readPe } from './pe.js';
-import { UnreadableBinary, type ExecutableLayout } from './layout.js';
+import { UnreadableBinary, bufferSource, fileSource, type ByteSource, type ExecutableLayout } from './layout.js';
 import type { BinaryFormat, BinaryReport, BuildSetting } from './types.js';
 
 const HINT_BAD_BINARY =
@@ -13,11 +13,28 @@ const HINT_BAD_BINARY =
 
 /** Describes a compiled program from its bytes alone: platform, linking and Go build info. */
 export async function inspectBinary(path: string): Promise<BinaryReport> {
-  return inspectBuffer(await readWholeFile(path), path);
+  // Headers and sections are read by range: a multi-gigabyte file costs the pages they name.
+  const fd = openForReading(path);
+  try {
+    const stats = fstatSync(fd);
+    if (stats.isDirectory()) throw badBinary(path, 'it is a directory', undefined);
+    // A FIFO or device would block or never end.
+    if (!stats.isFile()) throw badBinary(path, 'it is not a regular file', undefined);
+    return describeOrExplain(fileSource(fd, stats.size), path);
+  } catch (error) {
+    if (error instanceof GociError) throw error;
+    throw readFailure(path, error);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** As inspectBinary, for bytes already in memory. `source` names them in error messages. */
 export function inspectBuffer(bytes: Buffer, source = 'the binary'): BinaryReport {
+  return describeOrExplain(bufferSource(bytes), source);
+}
+
+function describeOrExplain(bytes: ByteSource, source: string): BinaryReport {
   try {
     return describe(bytes);
   } catch (error) {
@@ -26,7 +43,7 @@ export function inspectBuffer(bytes: Buffer, source = 'the binary'): BinaryRepor
   }
 }
 
-function describe(bytes: Buffer): BinaryReport {
+function describe(bytes: ByteSource): BinaryReport {
   const layout = readLayout(bytes);
   const buildInfo = readBuildInfo(layout);
   const settings = buildInfo?.settings ?? [];
@@ -44,9 +61,10 @@ function describe(bytes: Buffer): BinaryReport {
   };
 }
 
-function readLayout(bytes: Buffer): ExecutableLayout {
+function readLayout(bytes: ByteSource): ExecutableLayout {
   if (bytes.length === 0) throw new UnreadableBinary('the file is empty');
-  switch (detectFormat(bytes)) {
+  // The first bytes tell the format; a file that is none of them is refused without reading on.
+  switch (detectFormat(bytes.read(0, Math.min(8, bytes.length)))) {
     case 'elf':
       return readElf(bytes);
     case 'pe':
@@ -92,9 +110,10 @@ function settingValue(settings: readonly BuildSetting[], key: string): string | 
   return value === '' ? undefined : value;
 }
 
-async function readWholeFile(path: string): Promise<Buffer> {
+function openForReading(path: string): number {
   try {
-    return await readFile(path);
+    // Non-blocking, so a FIFO is refused by the type check below instead of waiting for a writer.
+    return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -103,12 +122,15 @@ async function readWholeFile(path: string): Promise<Buffer> {
         cause: error,
       });
     }
-    if (code === 'EISDIR') throw badBinary(path, 'it is a directory', error);
-    throw new GociError('IO_FAILED', `cannot read ${path}: ${(error as Error).message}`, {
-      hint: 'Check that the file exists and the current user may read it.',
-      cause: error,
-    });
+    throw readFailure(path, error);
   }
+}
+
+function readFailure(path: string, error: unknown): GociError {
+  return new GociError('IO_FAILED', `cannot read ${path}: ${(error as Error).message}`, {
+    hint: 'Check that the file exists and the current user may read it.',
+    cause: error,
+  });
 }
 
 function badBinary(source: string, reason: string, cause: unknown): GociError {

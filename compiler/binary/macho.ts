@@ -1,4 +1,4 @@
-import { ByteView, UnreadableBinary, type ExecutableLayout, type MappedRange } from './layout.js';
+import { ByteView, UnreadableBinary, sliceSource, type ByteSource, type ExecutableLayout, type MappedRange } from './layout.js';
 
 const MH_MAGIC = 0xfeedface;
 const MH_MAGIC_64 = 0xfeedfacf;
@@ -30,23 +30,24 @@ interface LoadCommands {
 }
 
 /** Reads a Mach-O file, or the first architecture of a universal (fat) one. */
-export function readMachO(file: Buffer): ExecutableLayout {
+export function readMachO(file: ByteSource): ExecutableLayout {
   const magic = new ByteView(file, false).u32(0, 'Mach-O magic');
   if (magic === FAT_MAGIC || magic === FAT_MAGIC_64) return readThin(firstArchitecture(file, magic === FAT_MAGIC_64));
   return readThin(file);
 }
 
 /** Universal headers are always big-endian; offsets in the chosen slice are relative to the slice. */
-function firstArchitecture(file: Buffer, wide: boolean): Buffer {
+function firstArchitecture(file: ByteSource, wide: boolean): ByteSource {
   const view = new ByteView(file, false);
   if (view.u32(4, 'universal Mach-O architecture count') === 0) throw new UnreadableBinary('universal Mach-O holds no architectures');
   const entry = 8;
   const offset = wide ? view.u64(entry + 8, 'universal Mach-O slice offset') : view.u32(entry + 8, 'universal Mach-O slice offset');
   const size = wide ? view.u64(entry + 16, 'universal Mach-O slice size') : view.u32(entry + 12, 'universal Mach-O slice size');
-  return view.slice(offset, size, 'first architecture of universal Mach-O');
+  view.need(offset, size, 'first architecture of universal Mach-O');
+  return sliceSource(file, offset, size);
 }
 
-function readThin(image: Buffer): ExecutableLayout {
+function readThin(image: ByteSource): ExecutableLayout {
   const { view, wide } = thinView(image);
   const headerSize = wide ? 32 : 28;
   view.need(0, headerSize, 'Mach-O header');
@@ -73,7 +74,7 @@ function mappedRange(segment: Segment): MappedRange {
 }
 
 /** The magic's byte order says how the whole file is written. */
-function thinView(image: Buffer): { view: ByteView; wide: boolean } {
+function thinView(image: ByteSource): { view: ByteView; wide: boolean } {
   const little = new ByteView(image, true);
   const magic = little.u32(0, 'Mach-O magic');
   if (magic === MH_MAGIC || magic === MH_MAGIC_64) return { view: little, wide: magic === MH_MAGIC_64 };

@@ -1,4 +1,4 @@
-import { ByteView, UnreadableBinary, type ExecutableLayout, type MappedRange } from './layout.js';
+import { ByteView, UnreadableBinary, type ByteSource, type ExecutableLayout, type MappedRange } from './layout.js';
 
 const PE_SIGNATURE = 0x00004550; // "PE\0\0" read little-endian
 const OPTIONAL_MAGIC_PE32 = 0x10b;
@@ -25,7 +25,7 @@ interface OptionalHeader {
 }
 
 /** Reads the parts of a PE (Windows) executable goci cares about. `file` must start with "MZ". */
-export function readPe(file: Buffer): ExecutableLayout {
+export function readPe(file: ByteSource): ExecutableLayout {
   const view = new ByteView(file, true);
   const peOffset = view.u32(0x3c, 'DOS header pointer to the PE header');
   if (view.u32(peOffset, 'PE signature') !== PE_SIGNATURE) {

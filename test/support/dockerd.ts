@@ -29,7 +29,7 @@ export interface DockerdHarness {
 export const DOCKER_CLI = '/usr/bin/docker';
 const DOCKERD = '/usr/sbin/dockerd';
 const DAEMON_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
-const START_TIMEOUT_MS = 30_000;
+const START_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 15_000;
 const KILL_TIMEOUT_MS = 5_000;
 
@@ -208,5 +208,5 @@ export async function startDockerd(): Promise<DockerdHarness> {
 
 /** Runs the 20.10 docker client against the harness daemon; never throws on a non-zero exit. */
 export async function docker(args: string[], harness: Pick<DockerdHarness, 'env'>, options: { timeoutMs?: number } = {}): Promise<Result> {
-  return execa(DOCKER_CLI, args, { env: harness.env, extendEnv: false, reject: false, stdin: 'ignore', timeout: options.timeoutMs ?? 60_000 });
+  return execa(DOCKER_CLI, args, { env: harness.env, extendEnv: false, reject: false, stdin: 'ignore', timeout: options.timeoutMs ?? 900_000 });
 }

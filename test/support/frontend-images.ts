@@ -25,7 +25,7 @@ export async function loadGoBuilderImage(daemon: DockerdHarness, work: string, t
 export async function loadBuiltGoBuilder(daemon: DockerdHarness, work: string, image: GoBuilderImage, tag: string): Promise<void> {
   const tarball = join(work, `go-builder-${tag}.tar`);
   await writeTarball(tarball, image.layoutDir, { repository: 'goci-go-builder', tag }, [image.image], image.indexDescriptor, image.platform);
-  const loaded = await docker(['load', '-i', tarball], daemon, { timeoutMs: 120_000 });
+  const loaded = await docker(['load', '-i', tarball], daemon, { timeoutMs: 900_000 });
   assert.equal(loaded.exitCode, 0, output(loaded));
 }
 
@@ -35,6 +35,6 @@ export async function loadFrontendImage(daemon: DockerdHarness, work: string, na
   const tarball = join(work, 'frontend.tar');
   const built = await goci(['frontend-image', '--base', 'host', '--tarball', tarball, '--repository', repository, '--tag', tag]);
   assert.equal(built.exitCode, 0, built.stderr);
-  const loaded = await docker(['load', '-i', tarball], daemon, { timeoutMs: 120_000 });
+  const loaded = await docker(['load', '-i', tarball], daemon, { timeoutMs: 900_000 });
   assert.equal(loaded.exitCode, 0, output(loaded));
 }

@@ -39,7 +39,7 @@ export interface RegistryOptions {
   relativeUrls?: boolean;
 }
 
-const START_TIMEOUT_MS = 15_000;
+const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 5_000;
 
 /** A port that was free a moment ago (the registry binds it right after; a clash is retried). */
