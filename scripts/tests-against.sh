@@ -65,5 +65,9 @@ awk -v rev="$(git rev-parse --short "$rev")" '
   }' "$report" | tee "$scratch/summary.txt"
 passed=$(grep -c '^PASSES' "$scratch/summary.txt" || true)
 total=$(wc -l <"$scratch/summary.txt")
-echo "$((total - passed)) of $total tests fail on $rev"
+cancelled=$(sed -n 's/^# cancelled //p' "$report" | tail -n 1)
+if [ "${cancelled:-0}" -gt 0 ]; then
+  echo "cancelled on $rev: ${cancelled} test(s) still running when their file hit the time limit (they hang there)"
+fi
+echo "$((total - passed)) of $total finished tests fail on $rev"
 [ "$passed" -eq 0 ]
