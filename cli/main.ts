@@ -11,11 +11,13 @@ import { pushCommand } from './commands/push.js';
 import { releaseCommand } from './commands/release.js';
 import { reportError, writeJsonFailure } from './report-error.js';
 
+const outputError = (text: string, write: (text: string) => void): void => write(text.replace(/^error: /, 'goci: '));
+
 const program = new Command('goci')
   .description('build reproducible, multi-arch container images for Go programs, no Docker daemon needed')
   .version('0.1.0', '--goci-version', 'print goci\'s own version')
   .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'goci: ')) })
+  .configureOutput({ outputError })
   .addCommand(buildCommand())
   .addCommand(compileCommand())
   .addCommand(releaseCommand())
@@ -26,7 +28,8 @@ const program = new Command('goci')
   .addCommand(logoutCommand())
   .addCommand(frontendImageCommand());
 
-for (const command of program.commands) command.exitOverride();
+// addCommand does not pass settings down: each command's usage errors also read `goci: …`.
+for (const command of program.commands) command.exitOverride().configureOutput({ outputError });
 
 /** `--json` given to a command that has it: its failures are printed as JSON on stdout too. */
 function jsonRequested(argv: readonly string[]): boolean {

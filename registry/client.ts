@@ -234,7 +234,9 @@ export class RegistryClient {
       return new TransientError(message, { retryAfterMs: parseRetryAfter(response.headers.get('retry-after')), status: response.status });
     }
     const detail = said ? said.text : body.length > 0 ? `${response.headers.get('content-type') ?? 'no content type'}: ${preview(body)}` : 'no body';
-    return registryError(kind, `${this.registry}: ${what}: the registry answered ${response.status} (${detail})`);
+    // A 404 here is for something the registry itself named or should hold: its fault, not the user's.
+    const hint = kind === 'not-found' ? 'the registry lost it (a purged upload session, a deleted blob); run the command again' : undefined;
+    return registryError(kind, `${this.registry}: ${what}: the registry answered ${response.status} (${detail})`, hint ? { hint } : {});
   }
 
   /** Parses a body that must be JSON; anything else names the registry and what came back. */
