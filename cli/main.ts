@@ -38,7 +38,8 @@ function jsonRequested(argv: readonly string[]): boolean {
   const flags = end >= 0 ? args.slice(0, end) : args;
   const name = flags.find((arg) => program.commands.some((candidate) => candidate.name() === arg));
   const command = program.commands.find((candidate) => candidate.name() === name);
-  return flags.includes('--json') && command !== undefined && command.options.some((option) => option.long === '--json');
+  const hasJson = command?.options.some((option) => option.long === '--json') ?? false;
+  return hasJson && flags.includes('--json');
 }
 
 try {
@@ -49,7 +50,8 @@ try {
     // Help and version exit 0; every usage mistake has already been printed by commander.
     process.exitCode = error.exitCode === 0 ? 0 : 2;
     if (json && error.exitCode !== 0) {
-      writeJsonFailure({ code: 'BAD_ARGUMENT', message: error.message.replace(/^error: /, ''), hint: null, exitCode: 2 });
+      const message = error.message.replace(/^error: /, '');
+      writeJsonFailure({ code: 'BAD_ARGUMENT', message, hint: null, exitCode: 2 });
     }
   } else {
     process.exitCode = reportError(error, process.argv.includes('--verbose') || process.argv.includes('-v'), json);

@@ -10,7 +10,15 @@ export type ProgressEvent =
   | { kind: 'image-done'; image: string; digest: string }
   | { kind: 'sink-done'; sink: string; where: string }
   /** A registry wait between tries: what the server asked for (Retry-After) or goci's backoff. */
-  | { kind: 'registry-wait'; registry: string; reason: string; retryAfter: boolean; delayMs: number; attempt: number; attempts: number };
+  | {
+      kind: 'registry-wait';
+      registry: string;
+      reason: string;
+      retryAfter: boolean;
+      delayMs: number;
+      attempt: number;
+      attempts: number;
+    };
 
 export type ProgressMode = 'plain' | 'tty' | 'json';
 
@@ -83,7 +91,11 @@ function ttyProgress(write: (text: string) => void): Progress {
   };
   return {
     report(event) {
-      const key = 'target' in event ? event.target : 'image' in event ? `image ${event.image}` : 'sink' in event ? `sink ${event.sink}` : `registry ${event.registry}`;
+      const key =
+        'target' in event ? event.target
+        : 'image' in event ? `image ${event.image}`
+        : 'sink' in event ? `sink ${event.sink}`
+        : `registry ${event.registry}`;
       lines.set(key, describe(event, false)!);
       draw();
     },

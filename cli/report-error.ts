@@ -25,13 +25,15 @@ export function reportError(error: unknown, verbose: boolean, json = false): num
     process.stderr.write(`goci: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
     const exitCode = USAGE_CODES.has(error.code) ? 2 : 1;
     const tags = error instanceof PushError ? { tags: error.tags } : {};
-    if (json) writeJsonFailure({ code: error.code, message: error.message, hint: error.hint ?? null, exitCode, ...tags });
+    const hint = error.hint ?? null;
+    if (json) writeJsonFailure({ code: error.code, message: error.message, hint, exitCode, ...tags });
     return exitCode;
   }
   const message = error instanceof Error ? (verbose ? (error.stack ?? error.message) : error.message) : String(error);
   const hint = 'please report it with the command you ran';
   process.stderr.write(`goci: internal error: ${message} (${hint})\n`);
-  if (json) writeJsonFailure({ code: 'INTERNAL', message: `internal error: ${error instanceof Error ? error.message : String(error)}`, hint, exitCode: 70 });
+  const plain = error instanceof Error ? error.message : String(error);
+  if (json) writeJsonFailure({ code: 'INTERNAL', message: `internal error: ${plain}`, hint, exitCode: 70 });
   return 70;
 }
 

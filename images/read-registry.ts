@@ -271,13 +271,18 @@ export async function topManifest(
     // The registry's order is its own (distribution 2.8's varies); sorted, the message is stable.
     const tags = (await client.listTags(ref.repository)).filter((name) => !isReferrersTag(name)).sort();
     if (tags.length === 0) {
-      throw new GociError('NOT_FOUND', `${subject}repository ${where} does not exist`, { hint: `check the registry and the repository name: ${ref.registry} lists no tags for ${ref.repository}`, cause: error });
+      const hint = `check the registry and the repository name: ${ref.registry} lists no tags for ${ref.repository}`;
+      throw new GociError('NOT_FOUND', `${subject}repository ${where} does not exist`, { hint, cause: error });
     }
     const listed = tags.length > LISTED_TAGS ? `${tags.slice(0, LISTED_TAGS).join(', ')} and ${tags.length - LISTED_TAGS} more` : tags.join(', ');
     const example = `${source.examplePrefix}${where}:${tags.includes('latest') ? 'latest' : tags[0]}`;
     if (ref.digest !== undefined) {
-      throw new GociError('NOT_FOUND', `${subject}manifest ${ref.digest} is not in ${where} (its tags: ${listed})`, { hint: `check the digest, or name a tag, such as ${example}`, cause: error });
+      const hint = `check the digest, or name a tag, such as ${example}`;
+      const message = `${subject}manifest ${ref.digest} is not in ${where} (its tags: ${listed})`;
+      throw new GociError('NOT_FOUND', message, { hint, cause: error });
     }
-    throw new GociError('NOT_FOUND', `${subject}tag "${reference}" is not in ${where} (its tags: ${listed})`, { hint: `name one of its tags, such as ${example}`, cause: error });
+    const hint = `name one of its tags, such as ${example}`;
+    const message = `${subject}tag "${reference}" is not in ${where} (its tags: ${listed})`;
+    throw new GociError('NOT_FOUND', message, { hint, cause: error });
   }
 }

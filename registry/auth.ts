@@ -259,7 +259,8 @@ export class Authenticator {
       if (service) url.searchParams.set('service', service);
       for (const scope of scopes) url.searchParams.append('scope', scope);
       if (credential) url.searchParams.set('account', credential.username);
-      const basic = credential ? `Basic ${Buffer.from(`${credential.username}:${credential.secret}`).toString('base64')}` : undefined;
+      const pair = credential ? `${credential.username}:${credential.secret}` : undefined;
+      const basic = pair === undefined ? undefined : `Basic ${Buffer.from(pair).toString('base64')}`;
       // The user's password goes to the realm's own origin only (the transport checks every hop).
       const request = { method: 'GET', url, headers: { accept: 'application/json' } };
       response = await this.options.transport.buffered(

@@ -184,18 +184,22 @@ export class RegistryClient {
         | { kind: 'unauthorized'; challenge: string | null }
         | { kind: 'forbidden'; body: Buffer }
         | { kind: 'elsewhere'; url: string };
-      const outcome = await this.transport.send<Outcome>({ ...request, ...(credential ? { credential } : {}) }, async (response) => {
+      const sent: HttpRequest = credential ? { ...request, credential } : request;
+      const outcome = await this.transport.send<Outcome>(sent, async (response) => {
         // A 401 from another origin (an upload Location, a redirect) is not the registry's to
         // answer: learning its challenge would send the user's credentials where it points.
-        if (response.status === 401 && new URL(response.url).origin !== new URL(this.base).origin) return { kind: 'elsewhere', url: response.url };
+        const elsewhere = new URL(response.url).origin !== new URL(this.base).origin;
+        if (response.status === 401 && elsewhere) return { kind: 'elsewhere', url: response.url };
         if (response.status === 401) return { kind: 'unauthorized', challenge: response.headers.get('www-authenticate') };
         if (response.status === 403) return { kind: 'forbidden', body: await readBody(response, MAX_ERROR_BODY, request).catch(() => Buffer.alloc(0)) };
         return { kind: 'done', value: await consume(response) };
       });
       if (outcome.kind === 'done') return outcome.value;
       if (outcome.kind === 'elsewhere') {
-        throw registryError('auth', `${this.registry}: ${request.method} ${redactUrl(outcome.url)} answered 401: goci sends ${this.registry}'s credentials to ${this.registry} only`, {
-          hint: 'the registry sent this request to another host (an upload Location or a redirect); that host must accept it without them',
+        const what = `${request.method} ${redactUrl(outcome.url)} answered 401`;
+        const rule = `goci sends ${this.registry}'s credentials to ${this.registry} only`;
+        throw registryError('auth', `${this.registry}: ${what}: ${rule}`, {
+          hint: 'the registry sent this request to another host (an upload Location, a redirect) that asks for them',
         });
       }
       if (outcome.kind === 'forbidden') {
@@ -230,13 +234,16 @@ export class RegistryClient {
     const said = describeErrors(body);
     const kind = response.status === 404 ? 'not-found' : response.status >= 400 && response.status < 500 ? 'rejected' : 'protocol';
     if (isRetryableStatus(response.status)) {
-      const message = `${this.registry}: ${what}: the registry answered ${response.status}${said ? `: ${said.text}` : ''}`;
-      return new TransientError(message, { retryAfterMs: parseRetryAfter(response.headers.get('retry-after')), status: response.status });
+      const saying = said ? `: ${said.text}` : '';
+      const message = `${this.registry}: ${what}: the registry answered ${response.status}${saying}`;
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      return new TransientError(message, { retryAfterMs, status: response.status });
     }
     const detail = said ? said.text : body.length > 0 ? `${response.headers.get('content-type') ?? 'no content type'}: ${preview(body)}` : 'no body';
     // A 404 here is for something the registry itself named or should hold: its fault, not the user's.
-    const hint = kind === 'not-found' ? 'the registry lost it (a purged upload session, a deleted blob); run the command again' : undefined;
-    return registryError(kind, `${this.registry}: ${what}: the registry answered ${response.status} (${detail})`, hint ? { hint } : {});
+    const lost = 'the registry lost it (a purged upload session, a deleted blob); run the command again';
+    const message = `${this.registry}: ${what}: the registry answered ${response.status} (${detail})`;
+    return registryError(kind, message, kind === 'not-found' ? { hint: lost } : {});
   }
 
   /** Parses a body that must be JSON; anything else names the registry and what came back. */
@@ -374,7 +381,8 @@ export class RegistryClient {
     this.transport.log(`${why} in ${(delay / 1000).toFixed(1)} s`);
     const reason = error.status !== undefined ? String(error.status) : 'connection lost';
     const attempts = this.transport.retry.attempts;
-    await this.transport.wait(this.base, { reason, retryAfter: error.retryAfterMs !== undefined, delayMs: delay, attempt: attempt + 2, attempts });
+    const retryAfter = error.retryAfterMs !== undefined;
+    await this.transport.wait(this.base, { reason, retryAfter, delayMs: delay, attempt: attempt + 2, attempts });
   }
 
   /** GET on an upload URL: how many bytes the registry holds and where to continue; undefined when the session is gone. */

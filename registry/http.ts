@@ -52,7 +52,10 @@ export class TransientError extends RegistryError {
   /** The HTTP status that said so (429, 503), when it was one rather than a lost connection. */
   readonly status: number | undefined;
 
-  constructor(message: string, options: { retryAfterMs?: number; status?: number; hint?: string; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { retryAfterMs?: number | undefined; status?: number; hint?: string; cause?: unknown } = {},
+  ) {
     super('unreachable', message, options);
     this.retryAfterMs = options.retryAfterMs;
     this.status = options.status;
@@ -396,8 +399,10 @@ export class Transport {
       }
       const delay = this.delayFor(attempt, retryAfterMs);
       this.log(`${request.method} ${redactUrl(request.url)} → ${failure}, retrying in ${(delay / 1000).toFixed(1)} s (${attempt + 2}/${this.retry.attempts})`);
-      const event = { reason: reason ?? failure, retryAfter: retryAfterMs !== undefined, delayMs: delay, attempt: attempt + 2, attempts: this.retry.attempts };
-      await this.wait(request.url, event);
+      const retryAfter = retryAfterMs !== undefined;
+      const attempts = this.retry.attempts;
+      const next = attempt + 2;
+      await this.wait(request.url, { reason: reason ?? failure, retryAfter, delayMs: delay, attempt: next, attempts });
     }
   }
 
@@ -434,7 +439,9 @@ export class Transport {
     const headers: Record<string, string> = { 'accept-encoding': 'identity' };
     // Only `request.credential` may authorize, and only on its origin: a header smuggled in
     // through `headers` would follow the request anywhere.
-    for (const [name, value] of Object.entries(request.headers ?? {})) if (name.toLowerCase() !== 'authorization') headers[name] = value;
+    for (const [name, value] of Object.entries(request.headers ?? {})) {
+      if (name.toLowerCase() !== 'authorization') headers[name] = value;
+    }
     let method = request.method;
     let body = request.body;
     try {
@@ -492,8 +499,13 @@ export class Transport {
 }
 
 /** The headers of one hop: with the credential when the hop's origin is the credential's own, else without. */
-export function withCredential(headers: Record<string, string>, url: URL, credential: ScopedCredential | undefined): Record<string, string> {
-  return credential && url.origin === new URL(credential.origin).origin ? { ...headers, authorization: credential.header } : headers;
+export function withCredential(
+  headers: Record<string, string>,
+  url: URL,
+  credential: ScopedCredential | undefined,
+): Record<string, string> {
+  const own = credential !== undefined && url.origin === new URL(credential.origin).origin;
+  return own ? { ...headers, authorization: credential.header } : headers;
 }
 
 class NetworkFailure extends Error {

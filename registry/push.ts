@@ -65,7 +65,10 @@ export class PushError extends GociError {
   readonly tags: TagOutcome;
 
   constructor(cause: GociError, tags: readonly string[], updated: ReadonlySet<string>, tagging: boolean) {
-    const outcome = { updated: tags.filter((tag) => updated.has(tag)), notUpdated: tags.filter((tag) => !updated.has(tag)) };
+    const outcome = {
+      updated: tags.filter((tag) => updated.has(tag)),
+      notUpdated: tags.filter((tag) => !updated.has(tag)),
+    };
     const list = (names: string[]): string => (names.length > 0 ? names.join(', ') : 'none');
     const where = tagging ? `; tags updated: ${list(outcome.updated)}; not updated: ${list(outcome.notUpdated)}` : '';
     super(cause.code, `${cause.message}${where}`, {
@@ -104,7 +107,8 @@ async function pushInOrder(request: PushRequest, updated: Set<string>, startTagg
   const [exact, ...moving] = request.tags;
   if (exact !== undefined) await tag(exact);
   const failures: unknown[] = [];
-  await runLimited(moving, request.concurrency, (name) => tag(name).catch((error: unknown) => void failures.push(error)));
+  const record = (error: unknown): void => void failures.push(error);
+  await runLimited(moving, request.concurrency, (name) => tag(name).catch(record));
   if (failures.length > 0) throw failures[0];
   return { digest: request.index.digest, blobs: counts };
 }

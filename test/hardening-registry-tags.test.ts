@@ -16,6 +16,8 @@ import { removeDirectory, temporaryDirectory } from './support/workspace.js';
 
 const TAGS = '1.2.3,1.2,1,latest';
 const INJECTED = 'UNKNOWN injected 500';
+/** What every failed-tag JSON starts with: a registry that keeps answering 500 is unreachable (exit 1). */
+const UNREACHABLE = { code: 'REGISTRY_UNREACHABLE', hint: null, exitCode: 1 };
 
 let registry: RegistryHarness;
 let proxy: RegistryProxy;
@@ -27,7 +29,20 @@ let env: NodeJS.ProcessEnv;
 /** Tag PUTs the proxy saw for `repository`, in the order they arrived. */
 function tagPuts(repository: string): string[] {
   const prefix = `/v2/${repository}/manifests/`;
-  return proxy.records.filter((record) => record.method === 'PUT' && record.path.startsWith(prefix) && !record.path.includes('sha256:')).map((record) => record.path.slice(prefix.length));
+  const tagged = proxy.records.filter((record) => record.method === 'PUT' && record.path.startsWith(prefix));
+  const references = tagged.map((record) => record.path.slice(prefix.length));
+  return references.filter((reference) => !reference.startsWith('sha256:'));
+}
+
+/** The proxy answers every PUT of `tag` in `repository` with 500: no retry gets through. */
+function failTag(repository: string, tag: string): void {
+  const path = new RegExp(`^/v2/${repository}/manifests/${tag.replace(/\./g, '\\.')}$`);
+  proxy.addFault({ method: 'PUT', path, times: 100, fault: { kind: 'status', status: 500 } });
+}
+
+/** The message of the last try's 500 for `tag`. */
+function answered(tag: string): string {
+  return `${proxy.host}: PUT manifest ${tag}: the registry answered 500: ${INJECTED}`;
 }
 
 /** The repository's tags as the registry itself lists them (not through goci). */
@@ -37,13 +52,14 @@ async function registryTags(repository: string): Promise<string[]> {
   return [...(body.tags ?? [])].sort();
 }
 
-function push(repository: string, extra: string[] = []): ReturnType<typeof goci> {
-  return goci(['push', `oci:${layout}:1.2.3`, `${proxy.host}/${repository}`, '--tags', TAGS, '--json', ...extra], { env });
+function push(repository: string): ReturnType<typeof goci> {
+  return goci(['push', `oci:${layout}:1.2.3`, `${proxy.host}/${repository}`, '--tags', TAGS, '--json'], { env });
 }
 
 before(async () => {
   work = await temporaryDirectory('hardening-tags');
-  env = { ...process.env, SOURCE_DATE_EPOCH: '1714564800', GOCI_CACHE_DIR: join(work, 'cache'), DOCKER_CONFIG: join(work, 'no-docker-config') };
+  const cache = join(work, 'cache');
+  env = { ...process.env, SOURCE_DATE_EPOCH: '1714564800', GOCI_CACHE_DIR: cache, DOCKER_CONFIG: join(work, 'none') };
   registry = await startRegistry();
   proxy = await startProxy(registry.url);
   ({ layout, repo } = await helloLayout(work, env));
@@ -58,20 +74,21 @@ describe('a failed push moves no tag it should not', () => {
   test('when the exact version tag fails, no moving tag (1.2, 1, latest) is written', async () => {
     proxy.reset();
     proxy.clearFaults();
-    proxy.addFault({ method: 'PUT', path: /^\/v2\/acme\/exact\/manifests\/1\.2\.3$/, times: 100, fault: { kind: 'status', status: 500 } });
+    failTag('acme/exact', '1.2.3');
     const result = await push('acme/exact');
     proxy.clearFaults();
     assert.equal(result.exitCode, 1);
-    assert.deepEqual(tagPuts('acme/exact'), ['1.2.3', '1.2.3', '1.2.3', '1.2.3', '1.2.3'], 'five tries of the exact tag, nothing else');
+    assert.deepEqual(tagPuts('acme/exact'), ['1.2.3', '1.2.3', '1.2.3', '1.2.3', '1.2.3'], 'five tries, no other tag');
     assert.deepEqual(await registryTags('acme/exact'), []);
-    const message = `${proxy.host}: PUT manifest 1.2.3: the registry answered 500: ${INJECTED}; tags updated: none; not updated: 1.2.3, 1.2, 1, latest`;
+    const message = `${answered('1.2.3')}; tags updated: none; not updated: 1.2.3, 1.2, 1, latest`;
     assert.equal(lastLine(result.stderr), `goci: ${message}`);
-    assert.deepEqual(JSON.parse(result.stdout), { code: 'REGISTRY_UNREACHABLE', message, hint: null, exitCode: 1, tags: { updated: [], notUpdated: ['1.2.3', '1.2', '1', 'latest'] } });
+    const tags = { updated: [], notUpdated: ['1.2.3', '1.2', '1', 'latest'] };
+    assert.deepEqual(JSON.parse(result.stdout), { ...UNREACHABLE, message, tags });
   });
 
   test('when a moving tag fails, the exact tag went first and the error lists the tags updated and not', async () => {
     proxy.reset();
-    proxy.addFault({ method: 'PUT', path: /^\/v2\/acme\/moving\/manifests\/1$/, times: 100, fault: { kind: 'status', status: 500 } });
+    failTag('acme/moving', '1');
     const result = await push('acme/moving');
     proxy.clearFaults();
     assert.equal(result.exitCode, 1);
@@ -80,21 +97,24 @@ describe('a failed push moves no tag it should not', () => {
     assert.deepEqual(puts.filter((tag) => tag === '1'), ['1', '1', '1', '1', '1']);
     assert.deepEqual(puts.filter((tag) => tag !== '1').sort(), ['1.2', '1.2.3', 'latest']);
     assert.deepEqual(await registryTags('acme/moving'), ['1.2', '1.2.3', 'latest']);
-    const message = `${proxy.host}: PUT manifest 1: the registry answered 500: ${INJECTED}; tags updated: 1.2.3, 1.2, latest; not updated: 1`;
+    const message = `${answered('1')}; tags updated: 1.2.3, 1.2, latest; not updated: 1`;
     assert.equal(lastLine(result.stderr), `goci: ${message}`);
-    assert.deepEqual(JSON.parse(result.stdout), { code: 'REGISTRY_UNREACHABLE', message, hint: null, exitCode: 1, tags: { updated: ['1.2.3', '1.2', 'latest'], notUpdated: ['1'] } });
+    const tags = { updated: ['1.2.3', '1.2', 'latest'], notUpdated: ['1'] };
+    assert.deepEqual(JSON.parse(result.stdout), { ...UNREACHABLE, message, tags });
   });
 
   test('goci build --push --json: a failed tag is reported as JSON on stdout with the tags', async () => {
     proxy.reset();
-    proxy.addFault({ method: 'PUT', path: /^\/v2\/acme\/built\/manifests\/latest$/, times: 100, fault: { kind: 'status', status: 500 } });
-    const args = ['build', '.', '--platform', 'linux/amd64', '--version', '1.2.3', '--push', `${proxy.host}/acme/built`, '--sbom', 'none', '--progress', 'plain', '--json'];
-    const result = await goci(args, { cwd: repo, env });
+    failTag('acme/built', 'latest');
+    const target = `${proxy.host}/acme/built`;
+    const args = ['build', '.', '--platform', 'linux/amd64', '--version', '1.2.3', '--push', target];
+    const result = await goci([...args, '--sbom', 'none', '--progress', 'plain', '--json'], { cwd: repo, env });
     proxy.clearFaults();
     assert.equal(result.exitCode, 1);
-    const message = `${proxy.host}: PUT manifest latest: the registry answered 500: ${INJECTED}; tags updated: 1.2.3, 1.2, 1; not updated: latest`;
+    const message = `${answered('latest')}; tags updated: 1.2.3, 1.2, 1; not updated: latest`;
     assert.equal(lastLine(result.stderr), `goci: ${message}`);
-    assert.deepEqual(JSON.parse(result.stdout), { code: 'REGISTRY_UNREACHABLE', message, hint: null, exitCode: 1, tags: { updated: ['1.2.3', '1.2', '1'], notUpdated: ['latest'] } });
+    const tags = { updated: ['1.2.3', '1.2', '1'], notUpdated: ['latest'] };
+    assert.deepEqual(JSON.parse(result.stdout), { ...UNREACHABLE, message, tags });
     assert.deepEqual(await registryTags('acme/built'), ['1', '1.2', '1.2.3']);
   });
 });
@@ -103,7 +123,7 @@ describe('--json failures are one JSON object on stdout', () => {
   test('goci push --json, a layout tag that does not exist: the code, message, hint and exit code', async () => {
     const result = await goci(['push', `oci:${layout}:9.9.9`, `${proxy.host}/acme/none`, '--json'], { env });
     assert.equal(result.exitCode, 2);
-    const failure = JSON.parse(result.stdout) as { code: string; message: string; hint: string | null; exitCode: number };
+    const failure = JSON.parse(result.stdout) as { message: string; hint: string | null; exitCode: number };
     assert.equal(failure.exitCode, 2);
     assert.equal(lastLine(result.stderr), `goci: ${failure.message}${failure.hint ? ` (${failure.hint})` : ''}`);
     assert.deepEqual(Object.keys(failure), ['code', 'message', 'hint', 'exitCode']);
@@ -113,7 +133,8 @@ describe('--json failures are one JSON object on stdout', () => {
     const result = await goci(['push', `oci:${layout}:1.2.3`, '--json'], { env });
     assert.equal(result.exitCode, 2);
     assert.equal(lastLine(result.stderr), "goci: missing required argument 'repository'");
-    assert.deepEqual(JSON.parse(result.stdout), { code: 'BAD_ARGUMENT', message: "missing required argument 'repository'", hint: null, exitCode: 2 });
+    const message = "missing required argument 'repository'";
+    assert.deepEqual(JSON.parse(result.stdout), { code: 'BAD_ARGUMENT', message, hint: null, exitCode: 2 });
   });
 
   test('goci inspect --json of a repository the registry does not have', async () => {

@@ -13,6 +13,9 @@ import { removeDirectory, temporaryDirectory } from './support/workspace.js';
  * answers one request 429 with Retry-After: 1 (or 503), and the run still succeeds.
  */
 
+/** 429 with Retry-After: 1, once. */
+const TOO_MANY = { kind: 'status' as const, status: 429, headers: { 'Retry-After': '1' } };
+
 let registry: RegistryHarness;
 let proxy: RegistryProxy;
 let work: string;
@@ -27,7 +30,8 @@ function waitLines(stderr: string): string[] {
 
 before(async () => {
   work = await temporaryDirectory('hardening-waits');
-  env = { ...process.env, SOURCE_DATE_EPOCH: '1714564800', GOCI_CACHE_DIR: join(work, 'cache'), DOCKER_CONFIG: join(work, 'no-docker-config') };
+  const cache = join(work, 'cache');
+  env = { ...process.env, SOURCE_DATE_EPOCH: '1714564800', GOCI_CACHE_DIR: cache, DOCKER_CONFIG: join(work, 'none') };
   registry = await startRegistry();
   proxy = await startProxy(registry.url);
   ({ layout, repo } = await helloLayout(work, env));
@@ -41,9 +45,9 @@ after(async () => {
 });
 
 describe('a wait between tries is a progress event', () => {
-  test('goci push (plain lines when stderr is no terminal): a 429 with Retry-After: 1 prints "registry asked to wait 1s (429), retrying"', async () => {
+  test('goci push (plain: stderr is no terminal), 429 + Retry-After: 1: "registry asked to wait 1s"', async () => {
     proxy.reset();
-    proxy.addFault({ method: 'HEAD', path: /\/manifests\//, fault: { kind: 'status', status: 429, headers: { 'Retry-After': '1' } } });
+    proxy.addFault({ method: 'HEAD', path: /\/manifests\//, fault: TOO_MANY });
     const result = await goci(['push', `oci:${layout}:1.2.3`, `${proxy.host}/acme/plain:1.2.3`], { env });
     proxy.clearFaults();
     assert.equal(result.exitCode, 0, result.stderr);
@@ -53,15 +57,16 @@ describe('a wait between tries is a progress event', () => {
 
   test('goci build --push, --progress json: the wait is one JSON event', async () => {
     proxy.reset();
-    proxy.addFault({ method: 'HEAD', path: /\/manifests\//, fault: { kind: 'status', status: 429, headers: { 'Retry-After': '1' } } });
-    const args = ['build', '.', '--platform', 'linux/amd64', '--version', '1.2.3', '--sbom', 'none', '--push', `${proxy.host}/acme/json`, '--progress', 'json'];
-    const result = await goci(args, { cwd: repo, env });
+    proxy.addFault({ method: 'HEAD', path: /\/manifests\//, fault: TOO_MANY });
+    const args = ['build', '.', '--platform', 'linux/amd64', '--version', '1.2.3', '--sbom', 'none'];
+    const result = await goci([...args, '--push', `${proxy.host}/acme/json`, '--progress', 'json'], { cwd: repo, env });
     proxy.clearFaults();
     assert.equal(result.exitCode, 0, result.stderr);
-    const events = result.stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { kind: string });
-    assert.deepEqual(events.filter((event) => event.kind === 'registry-wait'), [
-      { kind: 'registry-wait', registry: proxy.host, reason: '429', retryAfter: true, delayMs: 1000, attempt: 2, attempts: 5 },
-    ]);
+    const lines = result.stderr.split('\n').filter((line) => line.startsWith('{'));
+    const events = lines.map((line) => JSON.parse(line) as { kind: string });
+    const wait = { kind: 'registry-wait', registry: proxy.host, reason: '429', retryAfter: true, delayMs: 1000 };
+    const tries = { attempt: 2, attempts: 5 };
+    assert.deepEqual(events.filter((event) => event.kind === 'registry-wait'), [{ ...wait, ...tries }]);
   });
 
   test('goci push: a 503 without Retry-After prints the backoff and the try that follows', async () => {
@@ -78,9 +83,11 @@ describe('a wait between tries is a progress event', () => {
 
   test('goci build with a registry base: the base resolution\'s wait is printed', async () => {
     proxy.reset();
-    proxy.addFault({ method: 'GET', path: /\/acme\/hello\/manifests\/1\.2\.3$/, fault: { kind: 'status', status: 429, headers: { 'Retry-After': '1' } } });
-    const args = ['build', '.', '--platform', 'linux/amd64', '--version', '1.2.3', '--sbom', 'none', '--progress', 'plain', '--base', `${proxy.host}/acme/hello:1.2.3`, '--dist', join(work, 'on-base')];
-    const result = await goci(args, { cwd: repo, env });
+    proxy.addFault({ method: 'GET', path: /\/acme\/hello\/manifests\/1\.2\.3$/, fault: TOO_MANY });
+    const args = ['build', '.', '--platform', 'linux/amd64', '--version', '1.2.3', '--sbom', 'none'];
+    const base = `${proxy.host}/acme/hello:1.2.3`;
+    const dist = join(work, 'on-base');
+    const result = await goci([...args, '--progress', 'plain', '--base', base, '--dist', dist], { cwd: repo, env });
     proxy.clearFaults();
     assert.equal(result.exitCode, 0, result.stderr);
     assert.deepEqual(waitLines(result.stderr), ['goci: registry asked to wait 1s (429), retrying']);
@@ -88,7 +95,7 @@ describe('a wait between tries is a progress event', () => {
 
   test('goci inspect docker://…: the wait is printed on stderr, the report on stdout', async () => {
     proxy.reset();
-    proxy.addFault({ method: 'GET', path: /\/acme\/hello\/manifests\/1\.2\.3$/, fault: { kind: 'status', status: 429, headers: { 'Retry-After': '1' } } });
+    proxy.addFault({ method: 'GET', path: /\/acme\/hello\/manifests\/1\.2\.3$/, fault: TOO_MANY });
     const result = await goci(['inspect', `docker://${proxy.host}/acme/hello:1.2.3`, '--json'], { env });
     proxy.clearFaults();
     assert.equal(result.exitCode, 0, result.stderr);

@@ -233,7 +233,8 @@ describe('secrets and errors', () => {
   test('connection refused fails at once (no retry, no wait) and names the host', async () => {
     const port = await freePort();
     // --verbose logs every request and every retry: "at once" is one try and no wait, counted, not timed.
-    const result = await goci(['build', '.', '--push', `127.0.0.1:${port}/acme/hello`, '--verbose', '--progress', 'plain'], { cwd: repo });
+    const target = `127.0.0.1:${port}/acme/hello`;
+    const result = await goci(['build', '.', '--push', target, '--verbose', '--progress', 'plain'], { cwd: repo });
     assert.equal(result.exitCode, 1);
     assert.equal(lastLine(result.stderr).split(' (')[0], `goci: cannot connect to 127.0.0.1:${port}: connection refused`);
     assert.deepEqual(result.stderr.split('\n').filter((line) => /retrying/.test(line)), []);

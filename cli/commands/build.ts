@@ -55,7 +55,8 @@ export function buildCommand(): Command {
       const progress = makeProgress(flags.progress, flags.verbose === true);
       const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
       // Registry waits (a base's or the push target's) show up in the progress display.
-      const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait: waitReporter(() => progress) });
+      const onWait = waitReporter(() => progress);
+      const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
       const specs = [...new Set(plan.targets.map((target) => target.spec))];
       const linuxPlatforms = (spec: Spec): Platform[] => plan.targets.filter((target) => target.spec === spec && target.platform.os === 'linux').map((target) => target.platform);
       const prepared = await Promise.all(specs.map((spec) => prepareImage(spec, linuxPlatforms(spec), flags, clients)));

@@ -40,10 +40,13 @@ export function pushCommand(): Command {
       const tags = flags.tags?.split(',').map((item) => item.trim()).filter(Boolean) ?? [target.tag ?? tag ?? 'latest'];
       const progress = makeProgress(flags.progress, flags.verbose === true);
       const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
-      const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait: waitReporter(() => progress) });
+      const onWait = waitReporter(() => progress);
+      const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
       const { images, index, indexMediaType } = image;
       const client = clients.for(target.registry);
-      const request = { client, repository: target.repository, layoutDir: dir, images, index, indexMediaType, tags, mountable: new Map(), concurrency: 4 };
+      const mountable = new Map<string, string>();
+      const where = { client, repository: target.repository, layoutDir: dir };
+      const request = { ...where, images, index, indexMediaType, tags, mountable, concurrency: 4 };
       const result = await pushImage(request).finally(() => progress.finish());
       const reference = formatReference(withDigest(target, result.digest));
       process.stdout.write(flags.json ? `${JSON.stringify({ reference, tags, blobs: result.blobs }, null, 2)}\n` : `pushed ${reference} (tags ${tags.join(', ')}; blobs uploaded ${result.blobs.uploaded}, already there ${result.blobs.present})\n`);

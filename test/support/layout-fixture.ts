@@ -10,7 +10,8 @@ import { exampleRepository } from './workspace.js';
 export async function helloLayout(work: string, env: NodeJS.ProcessEnv): Promise<{ layout: string; repo: string }> {
   const repo = await exampleRepository('hello', 'layout-fixture');
   const dist = join(work, 'dist');
-  const built = await goci(['build', '.', '--platform', 'linux/amd64', '--version', '1.2.3', '--dist', dist, '--sbom', 'none', '--progress', 'plain'], { cwd: repo, env });
+  const args = ['build', '.', '--platform', 'linux/amd64', '--version', '1.2.3', '--dist', dist, '--sbom', 'none'];
+  const built = await goci([...args, '--progress', 'plain'], { cwd: repo, env });
   if (built.exitCode !== 0) throw new Error(`goci build failed: ${built.stderr}`);
   return { layout: join(dist, 'oci'), repo };
 }

@@ -169,7 +169,8 @@ export async function startProxy(upstream: string): Promise<RegistryProxy> {
       request.resume();
       request.once('end', () => {
         record.status = fault.status ?? 307;
-        response.writeHead(record.status, { location: new URL(request.url ?? '/', fault.to).href, 'content-length': '0' });
+        const location = new URL(request.url ?? '/', fault.to).href;
+        response.writeHead(record.status, { location, 'content-length': '0' });
         response.end();
       });
       return;

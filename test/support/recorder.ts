@@ -22,7 +22,10 @@ export interface Recorder {
   stop(): Promise<void>;
 }
 
-export async function startRecorder(upstream: string, authorize: (method: string, path: string) => Promise<string | undefined>): Promise<Recorder> {
+export async function startRecorder(
+  upstream: string,
+  authorize: (method: string, path: string) => Promise<string | undefined>,
+): Promise<Recorder> {
   const target = new URL(upstream);
   const records: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -43,7 +46,8 @@ export async function startRecorder(upstream: string, authorize: (method: string
         delete headers.authorization;
         const authorization = await authorize(record.method, new URL(record.url, origin).pathname);
         if (authorization) headers.authorization = authorization;
-        const upstreamRequest = httpRequest({ host: target.hostname, port: target.port, method: record.method, path: record.url, headers }, (upstreamResponse) => {
+        const options = { host: target.hostname, port: target.port, method: record.method, path: record.url, headers };
+        const upstreamRequest = httpRequest(options, (upstreamResponse) => {
           record.status = upstreamResponse.statusCode ?? 0;
           const answer: OutgoingHttpHeaders = { ...upstreamResponse.headers };
           // Relative Locations stay on this origin; absolute ones naming the registry are made so.
