@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { GociError } from '../common/errors.js';
 import { RegistryClient } from '../registry/client.js';
 import { goci } from './support/goci.js';
 import { startProxy, type RegistryProxy } from './support/proxy.js';
@@ -153,6 +154,34 @@ describe('htpasswd (Basic) credentials', () => {
   });
 
   originCases({ name: 'basic', proxy: () => proxy, recorder: () => recorder });
+
+  test('basic: a 401 from another origin is not answered (its realm would get the password)', async () => {
+    // A host behind an upload Location that asks for credentials, naming a realm of its own.
+    const challenge = { 'www-authenticate': 'Bearer realm="{origin}/token",service="elsewhere"' };
+    const token = { status: 200, headers: { 'content-type': 'application/json' }, body: '{"token":"t"}' };
+    const asker = await startRecorder(registry.url, async () => undefined, (_method, path) =>
+      path === '/token' ? token : { status: 401, headers: challenge },
+    );
+    try {
+      proxy.reset();
+      proxy.clearFaults();
+      proxy.addFault({ method: 'POST', path: UPLOADS, times: 100, fault: { kind: 'relocate', to: asker.url } });
+      const blob = await makeBlob(700);
+      const credential = { username: USER, secret: PASSWORD, identityToken: false, source: 'the test' };
+      const c = new RegistryClient({ registry: proxy.host, insecureRegistries: [], credential, retry: { attempts: 1 } });
+      const upload = c.uploadBlobFile('origin/asker', blob.digest, blob.size, blob.path);
+      const error = await upload.catch((caught: unknown) => caught);
+      // One PUT, no Authorization on it, and no token request to the realm it named.
+      assert.deepEqual(seen(asker), ['PUT no authorization']);
+      assert.ok(error instanceof GociError, String(error));
+      assert.equal(error.code, 'REGISTRY_AUTH');
+      const rule = `answered 401: goci sends ${proxy.host}'s credentials to ${proxy.host} only`;
+      assert.ok(error.message.startsWith(`${proxy.host}: PUT ${asker.url}/v2/origin/asker/blobs/uploads/`), error.message);
+      assert.ok(error.message.endsWith(rule), error.message);
+    } finally {
+      await asker.stop();
+    }
+  });
 
   test('goci build --push: no upload sent to another origin carries Authorization, and the push succeeds', async () => {
     proxy.reset();

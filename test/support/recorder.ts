@@ -22,9 +22,17 @@ export interface Recorder {
   stop(): Promise<void>;
 }
 
+/** An answer the recorder gives itself instead of forwarding (`{origin}` in a header is its own URL). */
+export interface OwnAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
 export async function startRecorder(
   upstream: string,
   authorize: (method: string, path: string) => Promise<string | undefined>,
+  answer: (method: string, path: string) => OwnAnswer | undefined = () => undefined,
 ): Promise<Recorder> {
   const target = new URL(upstream);
   const records: RecordedRequest[] = [];
@@ -41,6 +49,15 @@ export async function startRecorder(
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.once('end', () => {
+      const own = answer(record.method, new URL(record.url, origin).pathname);
+      if (own) {
+        record.status = own.status;
+        const entries = Object.entries(own.headers ?? {}).map(([name, value]) => [name, value.split('{origin}').join(origin)]);
+        const length = String(Buffer.byteLength(own.body ?? ''));
+        response.writeHead(own.status, { ...Object.fromEntries(entries), 'content-length': length });
+        response.end(own.body ?? '');
+        return;
+      }
       void (async () => {
         const headers: OutgoingHttpHeaders = { ...request.headers, host: target.host };
         delete headers.authorization;
