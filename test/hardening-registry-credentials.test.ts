@@ -168,7 +168,7 @@ describe('htpasswd (Basic) credentials', () => {
       proxy.addFault({ method: 'POST', path: UPLOADS, times: 100, fault: { kind: 'relocate', to: asker.url } });
       const blob = await makeBlob(700);
       const credential = { username: USER, secret: PASSWORD, identityToken: false, source: 'the test' };
-      const c = new RegistryClient({ registry: proxy.host, insecureRegistries: [], credential, retry: { attempts: 1 } });
+      const c = new RegistryClient({ registry: proxy.host, insecureRegistries: [], credential });
       const upload = c.uploadBlobFile('origin/asker', blob.digest, blob.size, blob.path);
       const error = await upload.catch((caught: unknown) => caught);
       // One PUT, no Authorization on it, and no token request to the realm it named.
@@ -176,7 +176,8 @@ describe('htpasswd (Basic) credentials', () => {
       assert.ok(error instanceof GociError, String(error));
       assert.equal(error.code, 'REGISTRY_AUTH');
       const rule = `answered 401: goci sends ${proxy.host}'s credentials to ${proxy.host} only`;
-      assert.ok(error.message.startsWith(`${proxy.host}: PUT ${asker.url}/v2/origin/asker/blobs/uploads/`), error.message);
+      const start = `${proxy.host}: PUT ${asker.url}/v2/origin/asker/blobs/uploads/`;
+      assert.ok(error.message.startsWith(start), error.message);
       assert.ok(error.message.endsWith(rule), error.message);
     } finally {
       await asker.stop();

@@ -89,7 +89,8 @@ describe('a reference that names nothing is the user\'s to fix: exit 2, saying h
     const result = await goci(['inspect', `docker://${baseRepo}:9.9`], { env });
     assert.equal(result.exitCode, 2);
     const message = `tag "9.9" is not in ${baseRepo} (its tags: 1.2.3)`;
-    assert.equal(lastLine(result.stderr), `goci: ${message} (name one of its tags, such as docker://${baseRepo}:1.2.3)`);
+    const hint = `name one of its tags, such as docker://${baseRepo}:1.2.3`;
+    assert.equal(lastLine(result.stderr), `goci: ${message} (${hint})`);
   });
 });
 

@@ -52,7 +52,8 @@ export async function startRecorder(
       const own = answer(record.method, new URL(record.url, origin).pathname);
       if (own) {
         record.status = own.status;
-        const entries = Object.entries(own.headers ?? {}).map(([name, value]) => [name, value.split('{origin}').join(origin)]);
+        const named = (value: string): string => value.split('{origin}').join(origin);
+        const entries = Object.entries(own.headers ?? {}).map(([name, value]) => [name, named(value)]);
         const length = String(Buffer.byteLength(own.body ?? ''));
         response.writeHead(own.status, { ...Object.fromEntries(entries), 'content-length': length });
         response.end(own.body ?? '');
