@@ -9,13 +9,15 @@ import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { pushCommand } from './commands/push.js';
 import { releaseCommand } from './commands/release.js';
-import { reportError } from './report-error.js';
+import { reportError, writeJsonFailure } from './report-error.js';
+
+const outputError = (text: string, write: (text: string) => void): void => write(text.replace(/^error: /, 'goci: '));
 
 const program = new Command('goci')
   .description('build reproducible, multi-arch container images for Go programs, no Docker daemon needed')
   .version('0.1.0', '--goci-version', 'print goci\'s own version')
   .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'goci: ')) })
+  .configureOutput({ outputError })
   .addCommand(buildCommand())
   .addCommand(compileCommand())
   .addCommand(releaseCommand())
@@ -26,16 +28,33 @@ const program = new Command('goci')
   .addCommand(logoutCommand())
   .addCommand(frontendImageCommand());
 
-for (const command of program.commands) command.exitOverride();
+// addCommand does not pass settings down: each command's usage errors also read `goci: …`.
+for (const command of program.commands) command.exitOverride().configureOutput({ outputError });
+
+/** `--json` given to a command that has it: its failures are printed as JSON on stdout too. */
+function jsonRequested(argv: readonly string[]): boolean {
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  const flags = end >= 0 ? args.slice(0, end) : args;
+  const name = flags.find((arg) => program.commands.some((candidate) => candidate.name() === arg));
+  const command = program.commands.find((candidate) => candidate.name() === name);
+  const hasJson = command?.options.some((option) => option.long === '--json') ?? false;
+  return hasJson && flags.includes('--json');
+}
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
+  const json = jsonRequested(process.argv);
   if (error instanceof CommanderError) {
     // Help and version exit 0; every usage mistake has already been printed by commander.
     process.exitCode = error.exitCode === 0 ? 0 : 2;
+    if (json && error.exitCode !== 0) {
+      const message = error.message.replace(/^error: /, '');
+      writeJsonFailure({ code: 'BAD_ARGUMENT', message, hint: null, exitCode: 2 });
+    }
   } else {
-    process.exitCode = reportError(error, process.argv.includes('--verbose') || process.argv.includes('-v'));
+    process.exitCode = reportError(error, process.argv.includes('--verbose') || process.argv.includes('-v'), json);
   }
 }
 

@@ -1,4 +1,5 @@
 import { Option } from 'commander';
+import type { WaitHook } from '../registry/http.js';
 import { formatSeconds, formatSize } from './table.js';
 
 /** What a long command reports as it goes. Plain data, so every display shows the same facts. */
@@ -7,7 +8,17 @@ export type ProgressEvent =
   | { kind: 'compile-done'; target: string; size: number; seconds: number; cached: boolean }
   | { kind: 'image-start'; image: string; platforms: number }
   | { kind: 'image-done'; image: string; digest: string }
-  | { kind: 'sink-done'; sink: string; where: string };
+  | { kind: 'sink-done'; sink: string; where: string }
+  /** A registry wait between tries: what the server asked for (Retry-After) or goci's backoff. */
+  | {
+      kind: 'registry-wait';
+      registry: string;
+      reason: string;
+      retryAfter: boolean;
+      delayMs: number;
+      attempt: number;
+      attempts: number;
+    };
 
 export type ProgressMode = 'plain' | 'tty' | 'json';
 
@@ -33,7 +44,28 @@ function describe(event: ProgressEvent, verbose: boolean): string | undefined {
       return `assembled ${event.image} ${event.digest}`;
     case 'sink-done':
       return `wrote ${event.sink} ${event.where}`;
+    case 'registry-wait':
+      return describeWait(event);
   }
+}
+
+function waitSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))}s`;
+}
+
+/** `registry asked to wait 30s (429), retrying`, or the backoff: `registry answered 503, retrying in 1.2s (2/5)`. */
+function describeWait(event: Extract<ProgressEvent, { kind: 'registry-wait' }>): string {
+  if (event.retryAfter) return `registry asked to wait ${waitSeconds(event.delayMs)} (${event.reason}), retrying`;
+  const what = /^\d+$/.test(event.reason) ? `answered ${event.reason}` : `connection failed (${event.reason})`;
+  return `registry ${what}, retrying in ${waitSeconds(event.delayMs)} (${event.attempt}/${event.attempts})`;
+}
+
+/** The hook a registry client calls before it waits, reporting to `progress`. */
+export function waitReporter(progress: () => Progress | undefined): WaitHook {
+  return (wait) => {
+    const { host, ...rest } = wait;
+    progress()?.report({ kind: 'registry-wait', registry: host, ...rest });
+  };
 }
 
 /** Lines on stderr, for logs; `--verbose` adds the exact go build command. */
@@ -59,7 +91,11 @@ function ttyProgress(write: (text: string) => void): Progress {
   };
   return {
     report(event) {
-      const key = 'target' in event ? event.target : 'image' in event ? `image ${event.image}` : `sink ${event.sink}`;
+      const key =
+        'target' in event ? event.target
+        : 'image' in event ? `image ${event.image}`
+        : 'sink' in event ? `sink ${event.sink}`
+        : `registry ${event.registry}`;
       lines.set(key, describe(event, false)!);
       draw();
     },

@@ -23,6 +23,7 @@ export type GociErrorCode =
   | 'REGISTRY_DENIED'
   | 'REGISTRY_UNREACHABLE'
   | 'REGISTRY_PROTOCOL'
+  | 'REGISTRY_NOT_FOUND'
   | 'DIGEST_MISMATCH';
 
 export class GociError extends Error {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { GociError } from '../common/errors.js';
 import { RegistryClient, type ManifestResponse } from '../registry/client.js';
-import { isRegistryFailure, type Verbose } from '../registry/http.js';
+import { isRegistryFailure, type Verbose, type WaitHook } from '../registry/http.js';
 import { formatReference, parseReference, type ImageRef } from '../registry/reference.js';
 import type { Descriptor } from './descriptor.js';
 import { MAX_JSON_BLOB, readRange, type ImageFiles } from './image-files.js';
@@ -27,6 +27,8 @@ export interface RegistryAccess {
   /** Hosts that may be spoken to over plain HTTP (loopback always may). */
   insecureRegistries?: readonly string[];
   verbose?: Verbose;
+  /** Told before every wait between tries (Retry-After or backoff). */
+  onWait?: WaitHook;
   /** Environment for credential lookup (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -215,6 +217,7 @@ export async function openRegistryImage(ref: ImageRef, access: RegistryAccess = 
     registry: ref.registry,
     insecureRegistries: access.insecureRegistries ?? [],
     ...(access.verbose ? { verbose: access.verbose } : {}),
+    ...(access.onWait ? { onWait: access.onWait } : {}),
     ...(access.env ? { env: access.env } : {}),
   });
   const where = formatReference({ ...ref, tag: undefined, digest: undefined });
@@ -238,22 +241,48 @@ export async function openRegistryImage(ref: ImageRef, access: RegistryAccess = 
   }
 }
 
-async function topManifest(client: RegistryClient, ref: ImageRef, where: string, tag: string | undefined): Promise<ManifestResponse> {
+/** How a reference that names nothing is reported: who gave it, and how an example is written. */
+export interface ReferenceSource {
+  /** Put before the message, e.g. `--base 127.0.0.1:5000/nope:1`. */
+  subject?: string;
+  /** Before the example reference in the hint: `docker://` for inspect, nothing for a base. */
+  examplePrefix: string;
+}
+
+/**
+ * The manifest or index a user's reference names (its digest, else its tag). When the registry
+ * has none, the error is the user's to fix (NOT_FOUND, exit 2) and says how the reference was
+ * read: the registry and repository, and the tags it does have.
+ */
+export async function topManifest(
+  client: RegistryClient,
+  ref: ImageRef,
+  where: string,
+  tag: string | undefined,
+  accept: readonly string[] = MANIFEST_TYPES,
+  source: ReferenceSource = { examplePrefix: 'docker://' },
+): Promise<ManifestResponse> {
   const reference = ref.digest ?? tag!;
   try {
-    return await client.getManifest(ref.repository, reference, MANIFEST_TYPES);
+    return await client.getManifest(ref.repository, reference, accept);
   } catch (error) {
     if (!isRegistryFailure(error, 'not-found')) throw error;
+    const subject = source.subject ? `${source.subject}: ` : '';
     // The registry's order is its own (distribution 2.8's varies); sorted, the message is stable.
     const tags = (await client.listTags(ref.repository)).filter((name) => !isReferrersTag(name)).sort();
     if (tags.length === 0) {
-      throw new GociError('NOT_FOUND', `repository ${where} does not exist`, { hint: `check the registry and the repository name: ${ref.registry} lists no tags for ${ref.repository}`, cause: error });
+      const hint = `check the registry and the repository name: ${ref.registry} lists no tags for ${ref.repository}`;
+      throw new GociError('NOT_FOUND', `${subject}repository ${where} does not exist`, { hint, cause: error });
     }
     const listed = tags.length > LISTED_TAGS ? `${tags.slice(0, LISTED_TAGS).join(', ')} and ${tags.length - LISTED_TAGS} more` : tags.join(', ');
-    const example = `docker://${where}:${tags.includes('latest') ? 'latest' : tags[0]}`;
+    const example = `${source.examplePrefix}${where}:${tags.includes('latest') ? 'latest' : tags[0]}`;
     if (ref.digest !== undefined) {
-      throw new GociError('NOT_FOUND', `manifest ${ref.digest} is not in ${where} (its tags: ${listed})`, { hint: `check the digest, or name a tag, such as ${example}`, cause: error });
+      const hint = `check the digest, or name a tag, such as ${example}`;
+      const message = `${subject}manifest ${ref.digest} is not in ${where} (its tags: ${listed})`;
+      throw new GociError('NOT_FOUND', message, { hint, cause: error });
     }
-    throw new GociError('NOT_FOUND', `tag "${reference}" is not in ${where} (its tags: ${listed})`, { hint: `name one of its tags, such as ${example}`, cause: error });
+    const hint = `name one of its tags, such as ${example}`;
+    const message = `${subject}tag "${reference}" is not in ${where} (its tags: ${listed})`;
+    throw new GociError('NOT_FOUND', message, { hint, cause: error });
   }
 }

@@ -248,8 +248,10 @@ export class Authenticator {
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.secret, client_id: 'goci' });
       if (service) form.set('service', service);
       if (scopes.length > 0) form.set('scope', scopes.join(' '));
+      // The body holds the identity token: a redirect must not carry it anywhere else.
+      const headers = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
       response = await this.options.transport.buffered(
-        { method: 'POST', url: realm, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: form.toString() },
+        { method: 'POST', url: realm, headers, body: form.toString(), followRedirects: false },
         MAX_TOKEN_RESPONSE,
       );
     } else {
@@ -257,9 +259,14 @@ export class Authenticator {
       if (service) url.searchParams.set('service', service);
       for (const scope of scopes) url.searchParams.append('scope', scope);
       if (credential) url.searchParams.set('account', credential.username);
-      const headers: Record<string, string> = { accept: 'application/json' };
-      if (credential) headers.authorization = `Basic ${Buffer.from(`${credential.username}:${credential.secret}`).toString('base64')}`;
-      response = await this.options.transport.buffered({ method: 'GET', url, headers }, MAX_TOKEN_RESPONSE);
+      const pair = credential ? `${credential.username}:${credential.secret}` : undefined;
+      const basic = pair === undefined ? undefined : `Basic ${Buffer.from(pair).toString('base64')}`;
+      // The user's password goes to the realm's own origin only (the transport checks every hop).
+      const request = { method: 'GET', url, headers: { accept: 'application/json' } };
+      response = await this.options.transport.buffered(
+        basic ? { ...request, credential: { header: basic, origin: realm.origin } } : request,
+        MAX_TOKEN_RESPONSE,
+      );
     }
     if (response.status === 401 || response.status === 403) {
       if (credential) throw await this.rejected(scopes, response.status);

@@ -4,7 +4,6 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { temporarySibling } from '../common/atomic.js';
 import { GociError } from '../common/errors.js';
 import { sha256Digest, type Descriptor } from '../images/descriptor.js';
@@ -17,6 +16,7 @@ import {
   parseRetryAfter,
   preview,
   readBody,
+  redactUrl,
   registryError,
   resolveLocation,
   Transport,
@@ -25,6 +25,7 @@ import {
   type HttpResponse,
   type RetryPolicy,
   type Verbose,
+  type WaitHook,
 } from './http.js';
 import { registryScheme } from './reference.js';
 
@@ -41,6 +42,8 @@ export interface RegistryClientOptions {
   /** Requests in flight to this host (default 4). */
   concurrency?: number;
   verbose?: Verbose;
+  /** Told before every wait between tries, so progress displays show it. */
+  onWait?: WaitHook;
   /** Blobs up to this size go in one PUT; larger ones in PATCH chunks (default 32 MiB). */
   chunkThreshold?: number;
   /** Bytes per PATCH (default 16 MiB, or the registry's OCI-Chunk-Min-Length if larger). */
@@ -129,6 +132,7 @@ export class RegistryClient {
     this.transport = new Transport({
       concurrency: options.concurrency ?? 4,
       ...(options.verbose ? { verbose: options.verbose } : {}),
+      ...(options.onWait ? { onWait: options.onWait } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
     });
@@ -173,15 +177,31 @@ export class RegistryClient {
     let force = false;
     for (let round = 0; ; round++) {
       const authorization = await this.auth.authorize(wanted, force);
-      const headers: Record<string, string> = { ...request.headers };
-      if (authorization.header) headers.authorization = authorization.header;
-      type Outcome = { kind: 'done'; value: T } | { kind: 'unauthorized'; challenge: string | null } | { kind: 'forbidden'; body: Buffer };
-      const outcome = await this.transport.send<Outcome>({ ...request, headers }, async (response) => {
+      // The credential belongs to the registry's origin; the transport attaches it there and nowhere else.
+      const credential = authorization.header ? { header: authorization.header, origin: this.base } : undefined;
+      type Outcome =
+        | { kind: 'done'; value: T }
+        | { kind: 'unauthorized'; challenge: string | null }
+        | { kind: 'forbidden'; body: Buffer }
+        | { kind: 'elsewhere'; url: string };
+      const sent: HttpRequest = credential ? { ...request, credential } : request;
+      const outcome = await this.transport.send<Outcome>(sent, async (response) => {
+        // A 401 from another origin (an upload Location, a redirect) is not the registry's to
+        // answer: learning its challenge would send the user's credentials where it points.
+        const elsewhere = new URL(response.url).origin !== new URL(this.base).origin;
+        if (response.status === 401 && elsewhere) return { kind: 'elsewhere', url: response.url };
         if (response.status === 401) return { kind: 'unauthorized', challenge: response.headers.get('www-authenticate') };
         if (response.status === 403) return { kind: 'forbidden', body: await readBody(response, MAX_ERROR_BODY, request).catch(() => Buffer.alloc(0)) };
         return { kind: 'done', value: await consume(response) };
       });
       if (outcome.kind === 'done') return outcome.value;
+      if (outcome.kind === 'elsewhere') {
+        const what = `${request.method} ${redactUrl(outcome.url)} answered 401`;
+        const rule = `goci sends ${this.registry}'s credentials to ${this.registry} only`;
+        throw registryError('auth', `${this.registry}: ${what}: ${rule}`, {
+          hint: 'the registry sent this request to another host (an upload Location, a redirect) that asks for them',
+        });
+      }
       if (outcome.kind === 'forbidden') {
         const said = describeErrors(outcome.body);
         throw await this.auth.denied(wanted.join(' ') || 'the registry', `403${said ? `: ${said.text}` : ''}`);
@@ -214,10 +234,16 @@ export class RegistryClient {
     const said = describeErrors(body);
     const kind = response.status === 404 ? 'not-found' : response.status >= 400 && response.status < 500 ? 'rejected' : 'protocol';
     if (isRetryableStatus(response.status)) {
-      return new TransientError(`${this.registry}: ${what}: the registry answered ${response.status}${said ? `: ${said.text}` : ''}`, { retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) });
+      const saying = said ? `: ${said.text}` : '';
+      const message = `${this.registry}: ${what}: the registry answered ${response.status}${saying}`;
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      return new TransientError(message, { retryAfterMs, status: response.status });
     }
     const detail = said ? said.text : body.length > 0 ? `${response.headers.get('content-type') ?? 'no content type'}: ${preview(body)}` : 'no body';
-    return registryError(kind, `${this.registry}: ${what}: the registry answered ${response.status} (${detail})`);
+    // A 404 here is for something the registry itself named or should hold: its fault, not the user's.
+    const lost = 'the registry lost it (a purged upload session, a deleted blob); run the command again';
+    const message = `${this.registry}: ${what}: the registry answered ${response.status} (${detail})`;
+    return registryError(kind, message, kind === 'not-found' ? { hint: lost } : {});
   }
 
   /** Parses a body that must be JSON; anything else names the registry and what came back. */
@@ -353,7 +379,10 @@ export class RegistryClient {
   private async backoff(attempt: number, error: TransientError, why: string): Promise<void> {
     const delay = this.transport.delayFor(attempt, error.retryAfterMs);
     this.transport.log(`${why} in ${(delay / 1000).toFixed(1)} s`);
-    await sleep(delay);
+    const reason = error.status !== undefined ? String(error.status) : 'connection lost';
+    const attempts = this.transport.retry.attempts;
+    const retryAfter = error.retryAfterMs !== undefined;
+    await this.transport.wait(this.base, { reason, retryAfter, delayMs: delay, attempt: attempt + 2, attempts });
   }
 
   /** GET on an upload URL: how many bytes the registry holds and where to continue; undefined when the session is gone. */

@@ -1,8 +1,11 @@
 import { RegistryClient } from './client.js';
+import type { WaitHook } from './http.js';
 
 export interface RegistryAccess {
   insecureRegistries: string[];
   verbose: ((line: string) => void) | undefined;
+  /** Told before every wait between tries to any of the registries. */
+  onWait?: WaitHook;
 }
 
 /** One client per registry host for the whole run, so tokens and connection limits are shared. */
@@ -14,7 +17,12 @@ export class RegistryClients {
   for(registry: string): RegistryClient {
     let client = this.clients.get(registry);
     if (!client) {
-      client = new RegistryClient({ registry, insecureRegistries: this.access.insecureRegistries, ...(this.access.verbose ? { verbose: this.access.verbose } : {}) });
+      client = new RegistryClient({
+        registry,
+        insecureRegistries: this.access.insecureRegistries,
+        ...(this.access.verbose ? { verbose: this.access.verbose } : {}),
+        ...(this.access.onWait ? { onWait: this.access.onWait } : {}),
+      });
       this.clients.set(registry, client);
     }
     return client;

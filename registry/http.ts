@@ -17,7 +17,9 @@ const FAILURE_CODES: Record<RegistryFailure, GociErrorCode> = {
   denied: 'REGISTRY_DENIED',
   unreachable: 'REGISTRY_UNREACHABLE',
   protocol: 'REGISTRY_PROTOCOL',
-  'not-found': 'NOT_FOUND',
+  // Something the registry should hold (a blob, an upload session) is gone: not the user's input.
+  // A user's reference that names nothing is reported by its reader as NOT_FOUND (exit 2).
+  'not-found': 'REGISTRY_NOT_FOUND',
   digest: 'DIGEST_MISMATCH',
   rejected: 'REGISTRY_PROTOCOL',
 };
@@ -47,10 +49,16 @@ export function isRegistryFailure(error: unknown, kind: RegistryFailure): boolea
 export class TransientError extends RegistryError {
   /** How long the server asked to wait (Retry-After), if it said. */
   readonly retryAfterMs: number | undefined;
+  /** The HTTP status that said so (429, 503), when it was one rather than a lost connection. */
+  readonly status: number | undefined;
 
-  constructor(message: string, options: { retryAfterMs?: number; hint?: string; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { retryAfterMs?: number | undefined; status?: number; hint?: string; cause?: unknown } = {},
+  ) {
     super('unreachable', message, options);
     this.retryAfterMs = options.retryAfterMs;
+    this.status = options.status;
   }
 }
 
@@ -86,9 +94,37 @@ export interface HttpRequest {
    * session turn it off: after a drop they ask the registry how far it got instead.
    */
   retry?: boolean;
-  /** Follow redirects (default true), dropping Authorization when the origin changes. */
+  /** Follow redirects (default true); the credential goes only to the hops on its own origin. */
   followRedirects?: boolean;
+  /**
+   * The credential for this request and the origin it belongs to. The transport is the one
+   * place an Authorization header is put on the wire: only when the URL of the hop being sent
+   * (the request's, or a redirect's) has exactly that scheme, host and port.
+   */
+  credential?: ScopedCredential;
 }
+
+/** An Authorization header value and the origin (`scheme://host:port`) it was obtained for. */
+export interface ScopedCredential {
+  header: string;
+  origin: string;
+}
+
+/** What the transport is waiting for before it tries again, for progress displays. */
+export interface WaitEvent {
+  /** The host asked (`host:port`). */
+  host: string;
+  /** Why: the status (429, 503) or what happened to the connection (ECONNRESET, an upload cut). */
+  reason: string;
+  /** The server asked for this wait (Retry-After), rather than goci's own backoff. */
+  retryAfter: boolean;
+  delayMs: number;
+  /** The try that comes after the wait (2 for the first retry) and how many there may be. */
+  attempt: number;
+  attempts: number;
+}
+
+export type WaitHook = (event: WaitEvent) => void;
 
 export interface HttpResponse {
   status: number;
@@ -113,6 +149,8 @@ export interface TransportOptions {
   /** Requests in flight per host, shared by every transport in this process (the first to ask sets it). */
   concurrency?: number;
   verbose?: Verbose;
+  /** Told before every wait between tries (Retry-After or backoff), so a display never goes silent. */
+  onWait?: WaitHook;
   /** For tests: where backoff jitter comes from. */
   random?: () => number;
 }
@@ -290,6 +328,7 @@ export class Transport {
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
   readonly verbose: Verbose | undefined;
+  readonly onWait: WaitHook | undefined;
   private readonly concurrency: number;
   private readonly random: () => number;
 
@@ -298,11 +337,18 @@ export class Transport {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.verbose = options.verbose;
+    this.onWait = options.onWait;
     this.random = options.random ?? Math.random;
   }
 
   log(line: string): void {
     this.verbose?.(line);
+  }
+
+  /** Tells the wait hook, then waits `delayMs`. */
+  async wait(url: string | URL, event: Omit<WaitEvent, 'host'>): Promise<void> {
+    this.onWait?.({ host: hostOf(url), ...event });
+    await sleep(event.delayMs);
   }
 
   /** The wait before retry number `attempt` (0-based), honouring a Retry-After. */
@@ -326,6 +372,7 @@ export class Transport {
       const release = await limiter.acquire();
       let retryAfterMs: number | undefined;
       let failure: string;
+      let reason: string | undefined;
       try {
         const outcome = await this.once(request, async (response) => {
           if (allowRetry && !last && isRetryableStatus(response.status)) {
@@ -339,6 +386,7 @@ export class Transport {
       } catch (error) {
         if (error instanceof ConnectionLost && rereadable && !last) {
           failure = error.message;
+          reason = 'connection lost';
         } else if (error instanceof NetworkFailure) {
           const kind = error.classification.kind;
           if (kind === 'refused' || kind === 'blocked' || kind === 'dns' || kind === 'tls' || last) throw this.networkError(request, error, attempt + 1);
@@ -351,7 +399,10 @@ export class Transport {
       }
       const delay = this.delayFor(attempt, retryAfterMs);
       this.log(`${request.method} ${redactUrl(request.url)} → ${failure}, retrying in ${(delay / 1000).toFixed(1)} s (${attempt + 2}/${this.retry.attempts})`);
-      await sleep(delay);
+      const retryAfter = retryAfterMs !== undefined;
+      const attempts = this.retry.attempts;
+      const next = attempt + 2;
+      await this.wait(request.url, { reason: reason ?? failure, retryAfter, delayMs: delay, attempt: next, attempts });
     }
   }
 
@@ -385,7 +436,12 @@ export class Transport {
   private async once<T>(request: HttpRequest, consume: (response: HttpResponse) => Promise<T>): Promise<T> {
     const timer = idleAbort(this.timeoutMs);
     let url = new URL(request.url);
-    const headers: Record<string, string> = { 'accept-encoding': 'identity', ...request.headers };
+    const headers: Record<string, string> = { 'accept-encoding': 'identity' };
+    // Only `request.credential` may authorize, and only on its origin: a header smuggled in
+    // through `headers` would follow the request anywhere.
+    for (const [name, value] of Object.entries(request.headers ?? {})) {
+      if (name.toLowerCase() !== 'authorization') headers[name] = value;
+    }
     let method = request.method;
     let body = request.body;
     try {
@@ -395,7 +451,7 @@ export class Transport {
           const prepared = requestBody(body, timer.touch);
           response = await fetch(url, {
             method,
-            headers,
+            headers: withCredential(headers, url, request.credential),
             body: prepared.body ?? null,
             redirect: 'manual',
             signal: timer.signal,
@@ -410,9 +466,6 @@ export class Transport {
         if (request.followRedirects !== false && [301, 302, 303, 307, 308].includes(response.status) && location && hop < 10) {
           await response.body?.cancel().catch(() => undefined);
           const next = new URL(location, url);
-          if (next.origin !== url.origin) {
-            for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
-          }
           if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
             method = method === 'HEAD' ? 'HEAD' : 'GET';
             body = undefined;
@@ -443,6 +496,16 @@ export class Transport {
       timer.clear();
     }
   }
+}
+
+/** The headers of one hop: with the credential when the hop's origin is the credential's own, else without. */
+export function withCredential(
+  headers: Record<string, string>,
+  url: URL,
+  credential: ScopedCredential | undefined,
+): Record<string, string> {
+  const own = credential !== undefined && url.origin === new URL(credential.origin).origin;
+  return own ? { ...headers, authorization: credential.header } : headers;
 }
 
 class NetworkFailure extends Error {

@@ -1,3 +1,4 @@
+import { GociError } from '../common/errors.js';
 import type { ImageManifest } from '../images/manifest.js';
 import type { JsonBlob } from '../images/descriptor.js';
 import { blobPath } from '../images/oci-layout.js';
@@ -33,10 +34,53 @@ export interface PushResult {
 
 /**
  * Pushes in the order a registry can check: every blob, then each platform manifest by digest
- * (its blobs exist), then the index under each tag (its manifests exist). A blob the
- * repository already has is not sent again, so re-pushing an unchanged image moves no blob bytes.
+ * (its blobs exist), then the index under each tag (its manifests exist), the first tag before
+ * the others. A blob the repository already has is not sent again, so re-pushing an unchanged
+ * image moves no blob bytes. A failure is a PushError that says which tags moved.
  */
 export async function pushImage(request: PushRequest): Promise<PushResult> {
+  const updated = new Set<string>();
+  let tagging = false;
+  try {
+    return await pushInOrder(request, updated, () => {
+      tagging = true;
+    });
+  } catch (error) {
+    if (!(error instanceof GociError)) throw error;
+    throw new PushError(error, request.tags, updated, tagging);
+  }
+}
+
+/** Where each tag of a failed push stands: `updated` ones name the new index, `notUpdated` ones do not. */
+export interface TagOutcome {
+  updated: string[];
+  notUpdated: string[];
+}
+
+/**
+ * A push that failed: the cause's code, hint and exit status, and which tags moved. Once tags
+ * were being written the message lists them, so a CI log says what `latest` points at now.
+ */
+export class PushError extends GociError {
+  readonly tags: TagOutcome;
+
+  constructor(cause: GociError, tags: readonly string[], updated: ReadonlySet<string>, tagging: boolean) {
+    const outcome = {
+      updated: tags.filter((tag) => updated.has(tag)),
+      notUpdated: tags.filter((tag) => !updated.has(tag)),
+    };
+    const list = (names: string[]): string => (names.length > 0 ? names.join(', ') : 'none');
+    const where = tagging ? `; tags updated: ${list(outcome.updated)}; not updated: ${list(outcome.notUpdated)}` : '';
+    super(cause.code, `${cause.message}${where}`, {
+      ...(cause.hint !== undefined ? { hint: cause.hint } : {}),
+      ...(cause.detail !== undefined ? { detail: cause.detail } : {}),
+      cause,
+    });
+    this.tags = outcome;
+  }
+}
+
+async function pushInOrder(request: PushRequest, updated: Set<string>, startTagging: () => void): Promise<PushResult> {
   const counts = { present: 0, mounted: 0, uploaded: 0, uploadedBytes: 0 };
   // A registry stores a manifest only once every blob it names is there: a manifest it already
   // has needs no blob checked, so re-pushing an unchanged image costs a few HEAD requests.
@@ -51,10 +95,21 @@ export async function pushImage(request: PushRequest): Promise<PushResult> {
     request.onBlob?.(blob.digest, how);
   });
   await runLimited(missing, request.concurrency, (image) => request.client.putManifest(request.repository, image.manifest.digest, image.descriptor.mediaType, image.manifest.bytes));
-  await runLimited(request.tags, request.concurrency, async (tag) => {
-    const current = await request.client.headManifest(request.repository, tag, [request.indexMediaType]);
-    if (current?.digest !== request.index.digest) await request.client.putManifest(request.repository, tag, request.indexMediaType, request.index.bytes);
-  });
+  const tag = async (name: string): Promise<void> => {
+    const { client, repository, indexMediaType, index } = request;
+    const current = await client.headManifest(repository, name, [indexMediaType]);
+    if (current?.digest !== index.digest) await client.putManifest(repository, name, indexMediaType, index.bytes);
+    updated.add(name);
+  };
+  // The exact version tag first: the moving ones (`1.2`, `1`, `latest`, others) only follow a
+  // release that is there. They are independent of each other, so each is tried.
+  startTagging();
+  const [exact, ...moving] = request.tags;
+  if (exact !== undefined) await tag(exact);
+  const failures: unknown[] = [];
+  const record = (error: unknown): void => void failures.push(error);
+  await runLimited(moving, request.concurrency, (name) => tag(name).catch(record));
+  if (failures.length > 0) throw failures[0];
   return { digest: request.index.digest, blobs: counts };
 }
 

@@ -264,7 +264,8 @@ describe('the registry client against docker-registry 2.8 (through a counting pr
     const started = Date.now();
     await client().ping();
     const waited = Date.now() - started;
-    assert.ok(waited >= 990 && waited < 3000, `waited ${waited} ms`);
+    // At least the second asked for; no upper bound (a busy machine may be slow): the one retry is counted below.
+    assert.ok(waited >= 990, `waited ${waited} ms`);
     assert.deepEqual(proxy.records.map((record) => record.status), [429, 200]);
     assert.ok(lines.includes(`GET http://${proxy.host}/v2/ → 429, retrying in 1.0 s (2/5)`));
   });
@@ -353,7 +354,9 @@ describe('the registry client against docker-registry 2.8 (through a counting pr
     assert.equal(await c.headManifest('test/manifest', 'v2', [OCI_MANIFEST]), undefined);
     const error = await c.getManifest('test/manifest', 'v1', ['application/vnd.docker.distribution.manifest.v2+json']).catch((caught: unknown) => caught);
     assert.ok(error instanceof GociError);
-    assert.equal(error.code, 'NOT_FOUND');
+    // The client cannot tell a user's reference from one the registry named: the readers of a
+    // user's reference (inspect, --base) turn this into NOT_FOUND (exit 2) themselves.
+    assert.equal(error.code, 'REGISTRY_NOT_FOUND');
     assert.equal(error.message, `${proxy.host}/test/manifest:v1: manifest not found (MANIFEST_UNKNOWN OCI manifest found, but accept header does not support OCI manifests)`);
   });
 

@@ -30,7 +30,7 @@ import type { ImageSpec, Spec } from '../../spec/schema.js';
 import { addBuildOptions, compileRequest, distDir, type BuildFlags } from '../build-options.js';
 import { addImageOptions, applyImageFlags, tagsFor, type ImageFlags } from '../image-options.js';
 import { formatSize, renderTable } from '../table.js';
-import { makeProgress, type Progress } from '../progress.js';
+import { makeProgress, waitReporter, type Progress } from '../progress.js';
 import { compilePlan } from './compile.js';
 
 /** What `goci build` reports per image, as --json prints it. */
@@ -52,13 +52,16 @@ export function buildCommand(): Command {
     .action(async (dirs: string[], flags: BuildFlags & ImageFlags) => {
       const plan = await makePlan(compileRequest(dirs, flags));
       // Everything that can be wrong with the image settings is found before anything compiles.
-      const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose: flags.verbose ? (line) => process.stderr.write(`goci: ${line}\n`) : undefined });
+      const progress = makeProgress(flags.progress, flags.verbose === true);
+      const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
+      // Registry waits (a base's or the push target's) show up in the progress display.
+      const onWait = waitReporter(() => progress);
+      const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
       const specs = [...new Set(plan.targets.map((target) => target.spec))];
       const linuxPlatforms = (spec: Spec): Platform[] => plan.targets.filter((target) => target.spec === spec && target.platform.os === 'linux').map((target) => target.platform);
       const prepared = await Promise.all(specs.map((spec) => prepareImage(spec, linuxPlatforms(spec), flags, clients)));
       // The base layer needs no binary: build it (into goci's cache) while Go compiles.
       const warming = flags.dryRun ? [] : prepared.map((image) => prepareBaseLayer(image.base, plan.targets.find((target) => target.spec === image.spec)!.stamp.epoch).catch(() => undefined));
-      const progress = makeProgress(flags.progress, flags.verbose === true);
       try {
         const binaries = await compilePlan(plan, flags, progress);
         await Promise.all(warming);

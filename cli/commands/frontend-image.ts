@@ -12,6 +12,7 @@ import { frontendImage, type FrontendImage } from '../../images/frontend-image.j
 import { prepareLayout, tagInLayout } from '../../images/oci-layout.js';
 import { writeTarball } from '../../images/tarball.js';
 import { RegistryClients } from '../../registry/clients.js';
+import { makeProgress, waitReporter } from '../progress.js';
 import { pushImage } from '../../registry/push.js';
 import { formatReference, parseReference, withDigest, type ImageRef } from '../../registry/reference.js';
 import { collect } from '../collect.js';
@@ -103,7 +104,11 @@ async function runFrontendImage(flags: FrontendImageFlags): Promise<FrontendImag
   const bundle = resolve(flags.bundle ?? defaultBundle() ?? 'lib/goci.mjs');
   const epoch = sourceDateEpoch(process.env, { commit: undefined, commitTime: undefined, tag: undefined, distance: 0, dirty: false, sourceUrl: undefined });
   const layoutDir = flags.ociLayout !== undefined || (!flags.tarball && !flags.load && !push) ? resolve(flags.ociLayout ?? DEFAULT_LAYOUT) : undefined;
-  const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose: flags.verbose ? (line) => process.stderr.write(`goci: ${line}\n`) : undefined });
+  const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
+  // Registry waits are printed as lines (this command has no live display).
+  const progress = makeProgress('plain', flags.verbose === true);
+  const onWait = waitReporter(() => progress);
+  const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
 
   // Everything that can fail fast does, before any layer is written.
   if (layoutDir) await prepareLayout(layoutDir);

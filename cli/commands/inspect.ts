@@ -7,6 +7,7 @@ import { imageReferenceOf, readImage, readImageSbom, type ImageReport, type Plat
 import type { ReferrerReport } from '../../images/referrers.js';
 import { formatSize } from '../table.js';
 import { collect } from '../collect.js';
+import { makeProgress, progressOption, waitReporter, type ProgressMode } from '../progress.js';
 
 interface InspectFlags {
   json?: boolean;
@@ -14,6 +15,7 @@ interface InspectFlags {
   platform?: string;
   insecureRegistry?: string[];
   verbose?: boolean;
+  progress?: ProgressMode;
 }
 
 
@@ -26,22 +28,25 @@ export function inspectCommand(): Command {
     .option('--platform <platform>', 'with --sbom: the platform image, os/arch[/variant] (default: the only one, else this machine\'s)')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry (loopback registries always may) (repeatable)', collect)
     .option('-v, --verbose', 'print each registry request (never credentials)')
+    .addOption(progressOption())
     .action(async (target: string, flags: InspectFlags) => {
       const image = await imageReferenceOf(target);
       if (flags.platform !== undefined && !flags.sbom) {
         throw new GociError('BAD_ARGUMENT', '--platform goes with --sbom', { hint: 'goci inspect reports every platform of an image; --sbom --platform os/arch prints one platform\'s SBOM' });
       }
       if (image !== undefined) {
+        const progress = makeProgress(flags.progress, flags.verbose === true);
         const options: ReadOptions = {
           insecureRegistries: flags.insecureRegistry ?? [],
+          onWait: waitReporter(() => progress),
           ...(flags.verbose ? { verbose: (line: string) => process.stderr.write(`goci: ${line}\n`) } : {}),
         };
         if (flags.sbom) {
-          const { sbom } = await readImageSbom(image, flags.platform, options);
+          const { sbom } = await readImageSbom(image, flags.platform, options).finally(() => progress.finish());
           process.stdout.write(`${JSON.stringify(sbom.document, null, 2)}\n`);
           return;
         }
-        const report = await readImage(image, options);
+        const report = await readImage(image, options).finally(() => progress.finish());
         process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : describeImage(report));
         return;
       }

@@ -6,13 +6,14 @@ import { readLayoutImage } from '../../registry/layout-image.js';
 import { pushImage } from '../../registry/push.js';
 import { formatReference, parseReference, withDigest } from '../../registry/reference.js';
 import { collect } from '../collect.js';
-
+import { makeProgress, progressOption, waitReporter, type ProgressMode } from '../progress.js';
 
 interface PushFlags {
   tags?: string;
   insecureRegistry?: string[];
   json?: boolean;
   verbose?: boolean;
+  progress?: ProgressMode;
 }
 
 /** `oci:DIR[:TAG]` → the layout directory and the tag. */
@@ -31,13 +32,22 @@ export function pushCommand(): Command {
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry (loopback always may) (repeatable)', collect)
     .option('-v, --verbose', 'log each registry request (never a credential)')
     .option('--json', 'print the result as JSON')
+    .addOption(progressOption())
     .action(async (source: string, repository: string, flags: PushFlags) => {
       const { dir, tag } = parseLayoutReference(source);
       const target = parseReference(repository);
       const image = await readLayoutImage(dir, tag);
       const tags = flags.tags?.split(',').map((item) => item.trim()).filter(Boolean) ?? [target.tag ?? tag ?? 'latest'];
-      const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose: flags.verbose ? (line) => process.stderr.write(`goci: ${line}\n`) : undefined });
-      const result = await pushImage({ client: clients.for(target.registry), repository: target.repository, layoutDir: dir, images: image.images, index: image.index, indexMediaType: image.indexMediaType, tags, mountable: new Map(), concurrency: 4 });
+      const progress = makeProgress(flags.progress, flags.verbose === true);
+      const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
+      const onWait = waitReporter(() => progress);
+      const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
+      const { images, index, indexMediaType } = image;
+      const client = clients.for(target.registry);
+      const mountable = new Map<string, string>();
+      const where = { client, repository: target.repository, layoutDir: dir };
+      const request = { ...where, images, index, indexMediaType, tags, mountable, concurrency: 4 };
+      const result = await pushImage(request).finally(() => progress.finish());
       const reference = formatReference(withDigest(target, result.digest));
       process.stdout.write(flags.json ? `${JSON.stringify({ reference, tags, blobs: result.blobs }, null, 2)}\n` : `pushed ${reference} (tags ${tags.join(', ')}; blobs uploaded ${result.blobs.uploaded}, already there ${result.blobs.present})\n`);
     });

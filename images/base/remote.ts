@@ -8,6 +8,7 @@ import type { RegistryClient } from '../../registry/client.js';
 import { formatReference, type ImageRef } from '../../registry/reference.js';
 import { sha256Digest, type Descriptor } from '../descriptor.js';
 import { MEDIA_TYPES } from '../media-types.js';
+import { topManifest } from '../read-registry.js';
 
 /** What a platform image of a remote base contributes: its layers and its config's runtime settings. */
 export interface RemoteBasePlatform {
@@ -70,10 +71,18 @@ function sameVariant(entry: PlatformEntry['platform'], platform: Platform): bool
  * (variants matched as containerd does) and reads its config. A platform the base lacks is an
  * error that lists what the base offers.
  */
-export async function resolveRemoteBase(client: RegistryClient, ref: ImageRef, platforms: Platform[]): Promise<RemoteBase> {
-  const reference = ref.digest ?? ref.tag ?? 'latest';
-  const top = await client.getManifest(ref.repository, reference, MANIFEST_TYPES);
+export async function resolveRemoteBase(
+  client: RegistryClient,
+  ref: ImageRef,
+  platforms: Platform[],
+  field?: string,
+): Promise<RemoteBase> {
   const name = formatReference(ref);
+  // A reference that names nothing is the user's to fix (exit 2); anything missing below it is the registry's.
+  const where = formatReference({ ...ref, tag: undefined, digest: undefined });
+  const source = { subject: `${field ? `${field} ` : 'base image '}${name}`, examplePrefix: '' };
+  const tag = ref.digest === undefined ? (ref.tag ?? 'latest') : ref.tag;
+  const top = await topManifest(client, ref, where, tag, MANIFEST_TYPES, source);
   const document = parseJson(top.bytes, `the manifest of ${name}`);
   const entries: PlatformEntry[] = Array.isArray(document.manifests) ? document.manifests : [{ digest: top.digest, mediaType: top.mediaType }];
   const resolved: RemoteBasePlatform[] = [];

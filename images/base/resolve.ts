@@ -24,7 +24,7 @@ export interface RemoteBaseContext {
 export async function resolveAnyBase(name: string, where: string, context: RemoteBaseContext): Promise<ImageBase> {
   if ((BUILT_IN_BASES as readonly string[]).includes(name)) return resolveBase(name, where);
   const ref = parseReference(name);
-  const remote = await resolveRemoteBase(context.clientFor(ref.registry), ref, context.platforms);
+  const remote = await resolveRemoteBase(context.clientFor(ref.registry), ref, context.platforms, where);
   const first = remote.platforms[0]!;
   return { kind: 'remote', name: formatReference(ref), remote, env: first.env, user: first.user, workingDir: first.workingDir };
 }

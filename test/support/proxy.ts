@@ -24,7 +24,14 @@ export type Fault =
   /** Close the client's connection after `afterBytes` of the response body. */
   | { kind: 'drop-response'; afterBytes: number }
   /** Answer nothing until the client gives up (or `ms`, default 10 s, then 504). */
-  | { kind: 'stall'; ms?: number };
+  | { kind: 'stall'; ms?: number }
+  /**
+   * Forward, then point the answer's Location at another origin (`to`, e.g. a recorder):
+   * an upload session whose PATCH and PUT go to another host, as with blob storage.
+   */
+  | { kind: 'relocate'; to: string }
+  /** Answer a redirect (default 307) to the same path and query on another origin, without forwarding. */
+  | { kind: 'redirect'; to: string; status?: number };
 
 export interface FaultRule {
   method?: string;
@@ -158,6 +165,17 @@ export async function startProxy(upstream: string): Promise<RegistryProxy> {
       return;
     }
 
+    if (fault?.kind === 'redirect') {
+      request.resume();
+      request.once('end', () => {
+        record.status = fault.status ?? 307;
+        const location = new URL(request.url ?? '/', fault.to).href;
+        response.writeHead(record.status, { location, 'content-length': '0' });
+        response.end();
+      });
+      return;
+    }
+
     if (fault?.kind === 'stall') {
       request.resume();
       const timer = setTimeout(() => {
@@ -181,6 +199,10 @@ export async function startProxy(upstream: string): Promise<RegistryProxy> {
     const upstreamRequest = httpRequest({ host: target.hostname.replace(/^\[|\]$/g, ''), port: target.port, method, path: request.url, headers, agent }, (upstreamResponse) => {
       const responseHeaders: OutgoingHttpHeaders = { ...upstreamResponse.headers };
       if (typeof responseHeaders.location === 'string') responseHeaders.location = rewrite(responseHeaders.location);
+      if (fault?.kind === 'relocate' && typeof responseHeaders.location === 'string') {
+        const moved = new URL(responseHeaders.location, origin);
+        responseHeaders.location = new URL(`${moved.pathname}${moved.search}`, fault.to).href;
+      }
       const challenge = responseHeaders['www-authenticate'];
       if (typeof challenge === 'string') responseHeaders['www-authenticate'] = rewrite(challenge);
       else if (Array.isArray(challenge)) responseHeaders['www-authenticate'] = challenge.map(rewrite);
