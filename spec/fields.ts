@@ -43,6 +43,12 @@ export function readString(path: string, value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new FieldError(path, `expected a non-empty string, found ${describe(value)}`);
   }
+  return checkNoNul(path, value);
+}
+
+/** No NUL byte: no path, argument or environment value can carry one (binary garbage in the file). */
+export function checkNoNul(path: string, value: string): string {
+  if (value.includes('\0')) throw new FieldError(path, 'contains a NUL character');
   return value;
 }
 
@@ -69,7 +75,7 @@ export function readEnv(path: string, value: unknown): Record<string, string> {
       const text = readString(`${path}[${index}]`, item);
       const equals = text.indexOf('=');
       if (equals <= 0) throw new FieldError(`${path}[${index}]`, `"${text}" is not NAME=value`);
-      env[checkEnvName(`${path}[${index}]`, text.slice(0, equals))] = text.slice(equals + 1);
+      env[checkEnvName(`${path}[${index}]`, text.slice(0, equals))] = checkNoNul(`${path}[${index}]`, text.slice(equals + 1));
     });
     return env;
   }
@@ -78,7 +84,7 @@ export function readEnv(path: string, value: unknown): Record<string, string> {
     if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
       throw new FieldError(join(path, name), `expected a string, found ${describe(raw)}`);
     }
-    env[checkEnvName(join(path, name), name)] = String(raw);
+    env[checkEnvName(join(path, name), name)] = checkNoNul(join(path, name), String(raw));
   }
   return env;
 }

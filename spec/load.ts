@@ -21,18 +21,41 @@ export async function loadSpecFile(file: string): Promise<Spec> {
 /** Parses spec text; a BuildKit frontend reads the same text from its own source. */
 export function parseSpecText(text: string, file: string, baseDir: string): Spec {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
-  const [problem] = document.errors;
-  if (problem) {
-    const position = lineCounter.linePos(problem.pos[0]);
-    const where = `${displayPath(file)}:${position.line}:${position.col}`;
-    throw new GociError('BAD_SPEC', `${where}: ${problem.message.split('\n')[0]}`, { hint: 'fix the YAML syntax' });
-  }
+  const data = readYaml(() => {
+    const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+    const [problem] = document.errors;
+    if (problem) {
+      const position = lineCounter.linePos(problem.pos[0]);
+      const where = `${displayPath(file)}:${position.line}:${position.col}`;
+      throw new GociError('BAD_SPEC', `${where}: ${problem.message.split('\n')[0]}`, { hint: 'fix the YAML syntax' });
+    }
+    // The yaml package refuses alias expansion beyond maxAliasCount (a "billion laughs" file).
+    return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  }, file);
   try {
-    return validateSpec(document.toJS(), file, baseDir);
+    return validateSpec(data, file, baseDir);
   } catch (error) {
     if (error instanceof GociError) throw new GociError(error.code, `${displayPath(file)}: ${error.message}`, { hint: error.hint ?? 'see the goci.yaml reference in the README' });
     throw error;
+  }
+}
+
+/** Aliases a goci.yaml may expand; a real one has a handful, an alias bomb has millions. */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * Runs the YAML reader: whatever it throws on hostile text (an alias bomb, nesting deep enough
+ * to exhaust the stack) is a one-line error about the file, never an internal error.
+ */
+function readYaml(read: () => unknown, file: string): unknown {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof GociError) throw error;
+    const message = error instanceof RangeError ? 'it is nested too deeply to read' : (error as Error).message.split('\n')[0]!;
+    throw new GociError('BAD_SPEC', `${displayPath(file)}: cannot be read as YAML: ${message}`, {
+      hint: 'write goci.yaml as plain YAML (few aliases, little nesting)',
+    });
   }
 }
 
