@@ -59,6 +59,8 @@ const FORBIDDEN_FLAGS: Record<string, string> = {
   '-pkgdir': 'it loads precompiled packages from any directory',
 };
 
+const REMOVE_HINT = 'remove it from goci.yaml';
+
 /** -pgo (Go >= 1.21) reads a profile from a path; `auto` (default.pgo of the main package) and `off` read none. */
 const PGO_VALUES = ['auto', 'off'];
 
@@ -132,7 +134,7 @@ function checkFlag(flag: string, where: string): string {
   const reason = RESERVED_FLAGS[name];
   if (reason) throw new GociError('BAD_SPEC', `${where}: "${flag}" is set by goci; ${reason}`);
   const forbidden = Object.hasOwn(FORBIDDEN_FLAGS, name) ? FORBIDDEN_FLAGS[name] : undefined;
-  if (forbidden) throw new GociError('BAD_SPEC', `${where}: "${flag}" is not allowed in goci.yaml: ${forbidden}`);
+  if (forbidden) throw new GociError('BAD_SPEC', `${where}: "${flag}" is not allowed in goci.yaml: ${forbidden}`, { hint: REMOVE_HINT });
   if (name === '-pgo' && !PGO_VALUES.includes(flag.slice(flag.indexOf('=') + 1))) {
     throw new GociError('BAD_SPEC', `${where}: "${flag}" is not allowed in goci.yaml: it reads a profile from any path`, {
       hint: 'use -pgo=auto with a default.pgo in the main package',
@@ -145,7 +147,7 @@ function checkFlag(flag: string, where: string): string {
 function checkEnv(env: Record<string, string>, where: string): void {
   for (const [name, value] of Object.entries(env)) {
     const rule = FORBIDDEN_ENV.find(([pattern]) => pattern.test(name));
-    if (rule) throw new GociError('BAD_SPEC', `${where}.${name}: setting ${name} is not allowed in goci.yaml: ${rule[1]}`);
+    if (rule) throw new GociError('BAD_SPEC', `${where}.${name}: setting ${name} is not allowed in goci.yaml: ${rule[1]}`, { hint: REMOVE_HINT });
     // cmd/go splits GOFLAGS on whitespace; each field is one flag.
     if (name === 'GOFLAGS') for (const flag of value.split(/[ \t\n\r]+/).filter(Boolean)) checkFlag(flag, `${where}.GOFLAGS`);
   }
@@ -173,7 +175,7 @@ function renderLinkerFlags(text: string, data: TemplateData, where: string): str
     if (!field.startsWith('-')) return;
     const name = flagName(field);
     const reason = Object.hasOwn(FORBIDDEN_LINKER_FLAGS, name) ? FORBIDDEN_LINKER_FLAGS[name] : undefined;
-    if (reason) throw new GociError('BAD_SPEC', `${where}: "${field}" is not allowed in goci.yaml: ${reason}`);
+    if (reason) throw new GociError('BAD_SPEC', `${where}: "${field}" is not allowed in goci.yaml: ${reason}`, { hint: REMOVE_HINT });
   });
   return fields.map((field, index) => quoteLinkerField(field, () => `${where}: ${describeField(splitLinkerFields(text, where)[index]!)}`)).join(' ');
 }
