@@ -92,7 +92,10 @@ export function goBuildCommand(input: CommandInput): GoCommand {
   const flags = build.flags.map((flag, index) => checkFlag(render(flag, `flags[${index}]`), `${input.where}.flags[${index}]`));
   const userEnv = Object.fromEntries(Object.entries(build.env).map(([name, value]) => [name, render(value, `env.${name}`)]));
   checkEnv(userEnv, `${input.where}.env`);
-  const tags = build.tags.map((tag, index) => checkTag(tag, render(tag, `tags[${index}]`), `${input.where}.tags[${index}]`));
+  const tags = build.tags.map((tag, index) => {
+    const field = `tags[${index}]`;
+    return checkTag(tag, render(tag, field), `${input.where}.${field}`);
+  });
   const ldflags = build.ldflags.map((flag, index) => renderLinkerFlags(flag, data, `${input.where}.ldflags[${index}]`));
   const args = ['build', '-trimpath'];
   if (input.moduleMode !== 'gopath' && !flags.some((flag) => flag.startsWith('-mod='))) args.push(input.moduleMode === 'vendor' ? '-mod=vendor' : '-mod=readonly');
@@ -134,22 +137,30 @@ function checkFlag(flag: string, where: string): string {
   const reason = RESERVED_FLAGS[name];
   if (reason) throw new GociError('BAD_SPEC', `${where}: "${flag}" is set by goci; ${reason}`);
   const forbidden = Object.hasOwn(FORBIDDEN_FLAGS, name) ? FORBIDDEN_FLAGS[name] : undefined;
-  if (forbidden) throw new GociError('BAD_SPEC', `${where}: "${flag}" is not allowed in goci.yaml: ${forbidden}`, { hint: REMOVE_HINT });
+  if (forbidden) throw notAllowed(where, flag, forbidden);
   if (name === '-pgo' && !PGO_VALUES.includes(flag.slice(flag.indexOf('=') + 1))) {
-    throw new GociError('BAD_SPEC', `${where}: "${flag}" is not allowed in goci.yaml: it reads a profile from any path`, {
-      hint: 'use -pgo=auto with a default.pgo in the main package',
-    });
+    const hint = 'use -pgo=auto with a default.pgo in the main package';
+    const problem = 'is not allowed in goci.yaml: it reads a profile from any path';
+    throw new GociError('BAD_SPEC', `${where}: "${flag}" ${problem}`, { hint });
   }
   return flag;
+}
+
+function notAllowed(where: string, flag: string, reason: string): GociError {
+  return new GociError('BAD_SPEC', `${where}: "${flag}" is not allowed in goci.yaml: ${reason}`, { hint: REMOVE_HINT });
 }
 
 /** A build's env after rendering: no variable that picks programs, and GOFLAGS holds no forbidden flag. */
 function checkEnv(env: Record<string, string>, where: string): void {
   for (const [name, value] of Object.entries(env)) {
     const rule = FORBIDDEN_ENV.find(([pattern]) => pattern.test(name));
-    if (rule) throw new GociError('BAD_SPEC', `${where}.${name}: setting ${name} is not allowed in goci.yaml: ${rule[1]}`, { hint: REMOVE_HINT });
+    if (rule) {
+      const problem = `setting ${name} is not allowed in goci.yaml: ${rule[1]}`;
+      throw new GociError('BAD_SPEC', `${where}.${name}: ${problem}`, { hint: REMOVE_HINT });
+    }
     // cmd/go splits GOFLAGS on whitespace; each field is one flag.
-    if (name === 'GOFLAGS') for (const flag of value.split(/[ \t\n\r]+/).filter(Boolean)) checkFlag(flag, `${where}.GOFLAGS`);
+    if (name !== 'GOFLAGS') continue;
+    for (const flag of value.split(/[ \t\n\r]+/).filter(Boolean)) checkFlag(flag, `${where}.GOFLAGS`);
   }
 }
 
@@ -157,7 +168,8 @@ function checkEnv(env: Record<string, string>, where: string): void {
 function checkTag(written: string, tag: string, where: string): string {
   if (tag !== '' && !/[\s,]/.test(tag)) return tag;
   const actions = templateActions(written);
-  const source = actions.length > 0 && tag !== written ? `${actions.join(' ')} gives ${JSON.stringify(tag)}, which` : `${JSON.stringify(tag)}`;
+  const shown = JSON.stringify(tag);
+  const source = actions.length > 0 && tag !== written ? `${actions.join(' ')} gives ${shown}, which` : shown;
   throw new GociError('BAD_SPEC', `${where}: ${source} is not one build tag (no commas, spaces or empty tags)`, {
     hint: 'list each tag as its own element of tags',
   });
@@ -175,9 +187,12 @@ function renderLinkerFlags(text: string, data: TemplateData, where: string): str
     if (!field.startsWith('-')) return;
     const name = flagName(field);
     const reason = Object.hasOwn(FORBIDDEN_LINKER_FLAGS, name) ? FORBIDDEN_LINKER_FLAGS[name] : undefined;
-    if (reason) throw new GociError('BAD_SPEC', `${where}: "${field}" is not allowed in goci.yaml: ${reason}`, { hint: REMOVE_HINT });
+    if (reason) throw notAllowed(where, field, reason);
   });
-  return fields.map((field, index) => quoteLinkerField(field, () => `${where}: ${describeField(splitLinkerFields(text, where)[index]!)}`)).join(' ');
+  const written = splitLinkerFields(text, where);
+  const quote = (field: string, index: number): string =>
+    quoteLinkerField(field, () => `${where}: ${describeField(written[index]!)}`);
+  return fields.map(quote).join(' ');
 }
 
 function describeField(written: string): string {
@@ -197,7 +212,9 @@ function splitLinkerFields(text: string, where: string): string[] {
     const quote = text[at]!;
     if (quote === "'" || quote === '"') {
       const end = text.indexOf(quote, at + 1);
-      if (end < 0) throw new GociError('BAD_SPEC', `${where}: unterminated ${quote} string`, { hint: 'close the quote' });
+      if (end < 0) {
+        throw new GociError('BAD_SPEC', `${where}: unterminated ${quote} string`, { hint: 'close the quote' });
+      }
       fields.push(text.slice(at + 1, end));
       at = end + 1;
       continue;
@@ -219,9 +236,8 @@ function quoteLinkerField(field: string, where: () => string): string {
   if (field !== '' && !LINKER_SPACE.test(field) && field[0] !== "'" && field[0] !== '"') return field;
   if (!field.includes("'")) return `'${field}'`;
   if (!field.includes('"')) return `"${field}"`;
-  throw new GociError('BAD_SPEC', `${where()} with both ' and " and whitespace, which -ldflags cannot carry as one argument`, {
-    hint: 'use a value without one of the quote kinds',
-  });
+  const problem = `with both ' and " and whitespace, which -ldflags cannot carry as one argument`;
+  throw new GociError('BAD_SPEC', `${where()} ${problem}`, { hint: 'use a value without one of the quote kinds' });
 }
 
 /** -s -w strip, -buildid= keeps the bytes independent of the machine, -X stamps the version. */
@@ -234,7 +250,10 @@ function linkerFlags(input: CommandInput, userFlags: string[]): string {
   ];
   const definitions = stamps
     .filter(([variable]) => variable !== undefined)
-    .map(([variable, value]) => `-X ${quoteLinkerField(`${variable}=${value}`, () => `${input.where}: the stamp ${variable} is a value`)}`);
+    .map(([variable, value]) => {
+      const where = (): string => `${input.where}: the stamp ${variable} is a value`;
+      return `-X ${quoteLinkerField(`${variable}=${value}`, where)}`;
+    });
   return ['-s', '-w', '-buildid=', ...definitions, ...userFlags].join(' ');
 }
 

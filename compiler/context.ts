@@ -23,12 +23,14 @@ export async function buildContext(baseDir: string, requested: string | undefine
   const base = await realpath(baseDir);
   if (requested === undefined) return { dir: base, shown: displayPath(baseDir) };
   const dir = await realpath(resolve(requested)).catch((error: NodeJS.ErrnoException) => {
-    throw new GociError('NOT_FOUND', `--context ${requested}: cannot be read (${error.code ?? error.message})`, { hint: 'give an existing directory' });
+    const problem = error.code ?? error.message;
+    const hint = 'give an existing directory';
+    throw new GociError('NOT_FOUND', `--context ${requested}: cannot be read (${problem})`, { hint });
   });
   if (!isInside(base, dir)) {
-    throw new GociError('BAD_ARGUMENT', `--context ${requested} does not contain ${displayPath(baseDir)}, where the build's paths start`, {
-      hint: 'give a directory that holds goci.yaml (the module or git root)',
-    });
+    const problem = `does not contain ${displayPath(baseDir)}, where the build's paths start`;
+    const hint = 'give a directory that holds goci.yaml (the module or git root)';
+    throw new GociError('BAD_ARGUMENT', `--context ${requested} ${problem}`, { hint });
   }
   return { dir, shown: displayPath(resolve(requested)) };
 }
@@ -44,14 +46,20 @@ export function isInside(path: string, dir: string): boolean {
  * does not exist is judged by its nearest existing parent plus the rest, so a missing file is
  * left for the caller to report and never used to reach outside.
  */
-export async function realPathInContext(path: string, context: BuildContext, where: string, written: string): Promise<string> {
+export async function realPathInContext(
+  path: string,
+  context: BuildContext,
+  where: string,
+  written: string,
+): Promise<string> {
   const real = await realPathOf(path, where, written);
   if (!isInside(real, context.dir)) throw outsideContext(where, written, real, context);
   return real;
 }
 
 export function outsideContext(where: string, written: string, real: string, context: BuildContext): GociError {
-  return new GociError('BAD_SPEC', `${where}: "${written}" resolves to ${real}, outside the build context ${context.shown}`, { hint: WIDEN_HINT });
+  const problem = `resolves to ${real}, outside the build context ${context.shown}`;
+  return new GociError('BAD_SPEC', `${where}: "${written}" ${problem}`, { hint: WIDEN_HINT });
 }
 
 /** The real path of `path`; for a missing path, its nearest existing parent's plus the rest. A loop is refused. */
@@ -71,5 +79,6 @@ export async function realPathOf(path: string, where: string, written: string): 
 }
 
 export function symlinkLoop(where: string, written: string): GociError {
-  return new GociError('BAD_SPEC', `${where}: "${written}" is a symlink loop (or passes through one)`, { hint: 'remove the loop, or leave it out of the build' });
+  const hint = 'remove the loop, or leave it out of the build';
+  return new GociError('BAD_SPEC', `${where}: "${written}" is a symlink loop (or passes through one)`, { hint });
 }

@@ -122,7 +122,8 @@ async function buildDirectory(spec: Spec, build: BuildSpec, context: BuildContex
   const dir = await realPathInContext(resolve(spec.baseDir, build.dir), context, field('dir'), build.dir);
   const cwd = await existingDirectory(dir);
   if (isAbsolute(build.main)) {
-    throw new GociError('BAD_SPEC', `${field('main')}: "${build.main}" is an absolute path; write the main package relative to dir (./cmd/api)`);
+    const problem = 'is an absolute path; write the main package relative to dir (./cmd/api)';
+    throw new GociError('BAD_SPEC', `${field('main')}: "${build.main}" ${problem}`);
   }
   if (build.main === '.' || build.main === '..' || build.main.startsWith('./') || build.main.startsWith('../')) {
     await realPathInContext(resolve(cwd, build.main), context, field('main'), build.main);

@@ -31,7 +31,9 @@ export function renderTemplate(text: string, data: TemplateData, where: string):
     if (name === 'Env') {
       if (key === undefined) throw templateError(where, action, 'needs a variable name, e.g. {{.Env.HOME}}');
       const value = Object.hasOwn(data.Env, key) ? data.Env[key] : undefined;
-      if (typeof value !== 'string') throw templateError(where, action, `refers to ${key}, which is not set in the environment`);
+      if (typeof value !== 'string') {
+        throw templateError(where, action, `refers to ${key}, which is not set in the environment`);
+      }
       return value;
     }
     const field = FIELDS.find((known) => known === name && known !== 'Env');

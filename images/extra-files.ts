@@ -2,7 +2,8 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { GociError } from '../common/errors.js';
-import { WIDEN_HINT, buildContext, isInside, realPathInContext, realPathOf, type BuildContext } from '../compiler/context.js';
+import { WIDEN_HINT, buildContext, isInside, realPathInContext, realPathOf } from '../compiler/context.js';
+import type { BuildContext } from '../compiler/context.js';
 import type { FileSpec } from '../spec/schema.js';
 import type { LayerEntry } from './layer.js';
 
@@ -34,12 +35,16 @@ export async function extraFileEntries(
     const at = where(`${file.path}.src`);
     const source = await realPathInContext(resolve(baseDir, file.src), within, at, file.src);
     const info = await lstat(source).catch(() => undefined);
-    if (!info) throw new GociError('NOT_FOUND', `${at}: ${file.src} does not exist`, { hint: 'paths in image.files are relative to the goci.yaml directory' });
+    if (!info) {
+      const hint = 'paths in image.files are relative to the goci.yaml directory';
+      throw new GociError('NOT_FOUND', `${at}: ${file.src} does not exist`, { hint });
+    }
+    const { uid, gid } = file;
     if (info.isDirectory()) {
-      entries.push({ type: 'directory', path: file.dst, mode: 0o755, uid: file.uid, gid: file.gid });
+      entries.push({ type: 'directory', path: file.dst, mode: 0o755, uid, gid });
       await walk({ file, at, context: within }, source, file.src, file.dst, entries);
     } else if (info.isFile()) {
-      entries.push({ type: 'file', path: file.dst, mode: file.mode ?? defaultMode(info.mode), uid: file.uid, gid: file.gid, source });
+      entries.push({ type: 'file', path: file.dst, mode: file.mode ?? defaultMode(info.mode), uid, gid, source });
     } else {
       throw notCopyable(at, file.src, info);
     }
@@ -58,6 +63,7 @@ interface Walk {
 /** A copied tree, depth first in name order; `shown` is the entry's path as the user wrote it (`web/css`). */
 async function walk(walking: Walk, dir: string, shown: string, dst: string, into: LayerEntry[]): Promise<void> {
   const { file, at } = walking;
+  const { uid, gid } = file;
   for (const name of (await readdir(dir)).sort()) {
     const source = join(dir, name);
     const entryShown = `${shown.replace(/\/+$/, '')}/${name}`;
@@ -66,12 +72,12 @@ async function walk(walking: Walk, dir: string, shown: string, dst: string, into
     if (info.isSymbolicLink()) {
       const target = await readlink(source);
       await checkSymlink(source, target, entryShown, walking);
-      into.push({ type: 'symlink', path, target, uid: file.uid, gid: file.gid });
+      into.push({ type: 'symlink', path, target, uid, gid });
     } else if (info.isDirectory()) {
-      into.push({ type: 'directory', path, mode: 0o755, uid: file.uid, gid: file.gid });
+      into.push({ type: 'directory', path, mode: 0o755, uid, gid });
       await walk(walking, source, entryShown, path, into);
     } else if (info.isFile()) {
-      into.push({ type: 'file', path, mode: file.mode ?? defaultMode(info.mode), uid: file.uid, gid: file.gid, source });
+      into.push({ type: 'file', path, mode: file.mode ?? defaultMode(info.mode), uid, gid, source });
     } else {
       throw notCopyable(at, entryShown, info);
     }
@@ -87,15 +93,23 @@ async function checkSymlink(source: string, target: string, shown: string, walki
   const { at, context } = walking;
   const real = await realPathOf(resolve(dirname(source), target), at, shown);
   if (!isInside(real, context.dir)) {
-    throw new GociError('BAD_SPEC', `${at}: "${shown}" is a symlink to ${target}, outside the build context ${context.shown}`, { hint: WIDEN_HINT });
+    const problem = `is a symlink to ${target}, outside the build context ${context.shown}`;
+    throw new GociError('BAD_SPEC', `${at}: "${shown}" ${problem}`, { hint: WIDEN_HINT });
   }
 }
 
 function notCopyable(at: string, shown: string, info: Stats): GociError {
-  const kind = info.isFIFO() ? 'a FIFO' : info.isSocket() ? 'a socket' : info.isCharacterDevice() ? 'a character device' : info.isBlockDevice() ? 'a block device' : 'not a regular file';
-  return new GociError('BAD_SPEC', `${at}: "${shown}" is ${kind}; only regular files, directories and symlinks can be copied into an image`, {
-    hint: 'leave it out of image.files',
-  });
+  const kind = info.isFIFO()
+    ? 'a FIFO'
+    : info.isSocket()
+      ? 'a socket'
+      : info.isCharacterDevice()
+        ? 'a character device'
+        : info.isBlockDevice()
+          ? 'a block device'
+          : 'not a regular file';
+  const problem = `is ${kind}; only regular files, directories and symlinks can be copied into an image`;
+  return new GociError('BAD_SPEC', `${at}: "${shown}" ${problem}`, { hint: 'leave it out of image.files' });
 }
 
 function rejectDuplicateDestinations(entries: LayerEntry[], where: (path: string) => string): void {

@@ -75,7 +75,8 @@ export function readEnv(path: string, value: unknown): Record<string, string> {
       const text = readString(`${path}[${index}]`, item);
       const equals = text.indexOf('=');
       if (equals <= 0) throw new FieldError(`${path}[${index}]`, `"${text}" is not NAME=value`);
-      env[checkEnvName(`${path}[${index}]`, text.slice(0, equals))] = checkNoNul(`${path}[${index}]`, text.slice(equals + 1));
+      const at = `${path}[${index}]`;
+      env[checkEnvName(at, text.slice(0, equals))] = checkNoNul(at, text.slice(equals + 1));
     });
     return env;
   }

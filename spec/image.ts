@@ -1,5 +1,6 @@
 import { isAbsolute } from 'node:path';
-import { FieldError, checkNoNul, describe, join, readAnyMapping, readEnv, readMapping, readOptionalString, readString, readStringList } from './fields.js';
+import { FieldError, checkNoNul, describe, join, readAnyMapping, readEnv, readMapping } from './fields.js';
+import { readOptionalString, readString, readStringList } from './fields.js';
 import { DEFAULT_BASE, DEFAULT_BINARY_DIR, type FileSpec, type ImageSpec } from './schema.js';
 
 const IMAGE_FIELDS = ['base', 'repository', 'binaries', 'entrypoint', 'binaryDir', 'args', 'env', 'workdir', 'user', 'ports', 'stopSignal', 'labels', 'annotations', 'files'] as const;
@@ -57,12 +58,16 @@ export function checkLabelKey(path: string, key: string): string {
 function readLabels(path: string, value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
   const record = readAnyMapping(path, value);
-  return Object.fromEntries(Object.entries(record).map(([key, raw]) => [checkLabelKey(join(path, key), key), readScalar(join(path, key), raw)]));
+  return Object.fromEntries(
+    Object.entries(record).map(([key, raw]) => [checkLabelKey(join(path, key), key), readScalar(join(path, key), raw)]),
+  );
 }
 
 /** A label value or user as people write them: text, a number or a boolean, never a list or mapping. */
 function readScalar(path: string, value: unknown): string {
-  if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
+  const number = typeof value === 'number' && Number.isFinite(value);
+  const scalar = typeof value === 'string' || typeof value === 'boolean' || number;
+  if (scalar) {
     return checkNoNul(path, String(value));
   }
   throw new FieldError(path, `expected a string, found ${describe(value)}`);
@@ -96,7 +101,10 @@ function readFiles(path: string, value: unknown): FileSpec[] {
  */
 function readSource(path: string, value: unknown): string {
   const text = readString(path, value);
-  if (isAbsolute(text)) throw new FieldError(path, `"${text}" is an absolute path; sources are relative to the goci.yaml directory and stay inside the build context`);
+  if (isAbsolute(text)) {
+    const rule = 'sources are relative to the goci.yaml directory and stay inside the build context';
+    throw new FieldError(path, `"${text}" is an absolute path; ${rule}`);
+  }
   return text;
 }
 

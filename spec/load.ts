@@ -52,7 +52,8 @@ function readYaml(read: () => unknown, file: string): unknown {
     return read();
   } catch (error) {
     if (error instanceof GociError) throw error;
-    const message = error instanceof RangeError ? 'it is nested too deeply to read' : (error as Error).message.split('\n')[0]!;
+    const text = error instanceof RangeError ? 'it is nested too deeply to read' : String((error as Error).message);
+    const message = text.split('\n')[0]!;
     throw new GociError('BAD_SPEC', `${displayPath(file)}: cannot be read as YAML: ${message}`, {
       hint: 'write goci.yaml as plain YAML (few aliases, little nesting)',
     });

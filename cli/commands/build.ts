@@ -58,7 +58,9 @@ export function buildCommand(): Command {
       const specs = [...new Set(plan.targets.map((target) => target.spec))];
       const linuxPlatforms = (spec: Spec): Platform[] => plan.targets.filter((target) => target.spec === spec && target.platform.os === 'linux').map((target) => target.platform);
       const contextOf = (spec: Spec): BuildContext => plan.targets.find((target) => target.spec === spec)!.context;
-      const prepared = await Promise.all(specs.map((spec) => prepareImage(spec, linuxPlatforms(spec), flags, clients, contextOf(spec))));
+      const prepared = await Promise.all(
+        specs.map((spec) => prepareImage(spec, linuxPlatforms(spec), flags, clients, contextOf(spec))),
+      );
       for (const image of prepared) await prepareOutputs(image, flags, clients);
       // The base layer needs no binary: build it (into goci's cache) while Go compiles.
       const warming = flags.dryRun ? [] : prepared.map((image) => prepareBaseLayer(image.base, plan.targets.find((target) => target.spec === image.spec)!.stamp.epoch).catch(() => undefined));
@@ -109,7 +111,11 @@ async function prepareImage(
 }
 
 /** Makes the outputs ready (and reachable) once every image's input was checked. */
-async function prepareOutputs(prepared: PreparedImage, flags: BuildFlags & ImageFlags, clients: RegistryClients): Promise<void> {
+async function prepareOutputs(
+  prepared: PreparedImage,
+  flags: BuildFlags & ImageFlags,
+  clients: RegistryClients,
+): Promise<void> {
   if (flags.dryRun) return;
   if (prepared.layoutDir) await prepareLayout(prepared.layoutDir);
   if (flags.load) await connectToDocker(dockerSocketPath());
