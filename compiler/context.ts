@@ -1,7 +1,8 @@
 import { realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { displayPath } from '../common/display-path.js';
 import { GociError } from '../common/errors.js';
+import type { Spec } from '../spec/schema.js';
 
 /**
  * The build context, as `docker build` has one: the directory whose files a goci.yaml may name
@@ -81,4 +82,24 @@ export async function realPathOf(path: string, where: string, written: string): 
 export function symlinkLoop(where: string, written: string): GociError {
   const hint = 'remove the loop, or leave it out of the build';
   return new GociError('BAD_SPEC', `${where}: "${written}" is a symlink loop (or passes through one)`, { hint });
+}
+
+/**
+ * For a context that is not on this machine (BuildKit's): the spec's relative paths, checked by
+ * their text alone, since BuildKit's file operations keep them inside the context it sent.
+ * `..` that climbs above the context is refused, as the CLI refuses it after resolving symlinks.
+ */
+export function checkPathsStayInContext(spec: Spec, file: string): void {
+  const check = (fieldPath: string, path: string): void => {
+    const climbs = posix.normalize(path).split('/')[0] === '..';
+    if (isAbsolute(path) || climbs) {
+      const where = `${file}: ${fieldPath}`;
+      throw new GociError('BAD_SPEC', `${where}: "${path}" leaves the build context`, { hint: WIDEN_HINT });
+    }
+  };
+  for (const build of spec.builds) {
+    check(`${build.path}.dir`, build.dir);
+    if (build.main.startsWith('.')) check(`${build.path}.main`, posix.join(build.dir, build.main));
+  }
+  for (const item of spec.image.files) check(`${item.path}.src`, item.src);
 }

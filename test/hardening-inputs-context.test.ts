@@ -36,16 +36,23 @@ async function project(name: string, yaml: string): Promise<{ parent: string; ap
   return { parent, app };
 }
 
+function cacheEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, GOCI_CACHE_DIR: join(work, 'cache') };
+}
+
 async function build(app: string, ...args: string[]): Promise<void> {
-  const env = { ...process.env, GOCI_CACHE_DIR: join(work, 'cache') };
-  const result = await goci(['build', '--version', '1.2.3', '--platform', `linux/${hostGoarch()}`, '--sbom', 'none', ...args], { cwd: app, env });
+  const env = cacheEnv();
+  const flags = ['--version', '1.2.3', '--platform', `linux/${hostGoarch()}`, '--sbom', 'none'];
+  const result = await goci(['build', ...flags, ...args], { cwd: app, env });
   assert.equal(result.exitCode, 0, result.stderr);
 }
 
 /** The entries of the image.files layer below /srv, as `type name [-> target]`. */
 async function srvEntries(app: string): Promise<string[]> {
   const headers = await layerHeaders(join(app, 'dist', 'oci'), '1.2.3', hostGoarch());
-  return headers.filter((header) => header.name.startsWith('srv/')).map((header) => `${header.type} ${header.name}${header.linkname ? ` -> ${header.linkname}` : ''}`);
+  return headers
+    .filter((header) => header.name.startsWith('srv/'))
+    .map((header) => `${header.type} ${header.name}${header.linkname ? ` -> ${header.linkname}` : ''}`);
 }
 
 describe('the build context', () => {
@@ -87,17 +94,19 @@ describe('the build context', () => {
   });
 
   test('--context widens the context to a parent directory', async () => {
-    const { app } = await project('widened', 'image:\n  files:\n    - {src: ../shared/config.txt, dst: /srv/config.txt}\n');
+    const yaml = 'image:\n  files:\n    - {src: ../shared/config.txt, dst: /srv/config.txt}\n';
+    const { app } = await project('widened', yaml);
     await build(app, '--context', '..');
     assert.deepEqual(await srvEntries(app), ['directory srv/', 'file srv/config.txt']);
   });
 
   test('goci compile refuses builds[].dir outside the context too, and compiles nothing', async () => {
     const { parent, app } = await project('compile-dir', 'builds:\n  - dir: ../shared\n');
-    const result = await goci(['compile', '--version', '1.2.3'], { cwd: app, env: { ...process.env, GOCI_CACHE_DIR: join(work, 'cache') } });
+    const result = await goci(['compile', '--version', '1.2.3'], { cwd: app, env: cacheEnv() });
     assert.equal(
       lastLine(result.stderr),
-      `goci: goci.yaml: builds[0].dir: "../shared" resolves to ${parent}/shared, outside the build context ${app} (name only files inside the build context, or widen it with --context DIR)`,
+      `goci: goci.yaml: builds[0].dir: "../shared" resolves to ${parent}/shared, outside the build context ${app} ` +
+        '(name only files inside the build context, or widen it with --context DIR)',
     );
     assert.equal(result.exitCode, 2);
     assert.deepEqual(await listFiles(join(app, 'dist')), []);
@@ -105,7 +114,8 @@ describe('the build context', () => {
 
   test('goci compile still builds other systems than Linux', async () => {
     const { app } = await project('windows', 'builds:\n  - binary: app\n');
-    const result = await goci(['compile', '--version', '1.2.3', '--platform', 'windows/amd64'], { cwd: app, env: { ...process.env, GOCI_CACHE_DIR: join(work, 'cache') } });
+    const args = ['compile', '--version', '1.2.3', '--platform', 'windows/amd64'];
+    const result = await goci(args, { cwd: app, env: cacheEnv() });
     assert.equal(result.exitCode, 0, result.stderr);
     assert.deepEqual(await listFiles(join(app, 'dist')), ['bin/app-1.2.3-windows-amd64.exe']);
   });

@@ -38,7 +38,8 @@ before(async () => {
   await writeFile(join(seed, 'main.go'), MAIN);
   await writeFile(join(seed, 'web', 'index.html'), '<h1>hi</h1>\n');
   await writeFile(join(seed, 'goci.yaml'), 'image:\n  files:\n    - {src: web, dst: /srv/web}\n');
-  const result = await goci(['build', '--version', '1.0.0', '--dist', dist], { cwd: seed, env: { ...process.env, GOCI_CACHE_DIR: cache } });
+  const env = { ...process.env, GOCI_CACHE_DIR: cache };
+  const result = await goci(['build', '--version', '1.0.0', '--dist', dist], { cwd: seed, env });
   assert.equal(result.exitCode, 0, result.stderr);
 });
 
@@ -58,7 +59,8 @@ interface Case {
 const FILES = (src: string): string => `image:\n  files:\n    - {src: ${JSON.stringify(src)}, dst: /srv/x}\n`;
 const BUILD = (field: string): string => `builds:\n  - ${field}\n`;
 const OUTSIDE_HINT = '(name only files inside the build context, or widen it with --context DIR)';
-const NOT_COPYABLE = 'only regular files, directories and symlinks can be copied into an image (leave it out of image.files)';
+const NOT_COPYABLE =
+  'only regular files, directories and symlinks can be copied into an image (leave it out of image.files)';
 
 /** The billion laughs: nine levels of nine aliases each expand to 9^9 strings. */
 function aliasBomb(): string {
@@ -81,41 +83,53 @@ const CASES: Case[] = [
   {
     name: 'a source escaping with ..',
     yaml: FILES('../secret'),
-    message: `goci: goci.yaml: image.files[0].src: "../secret" resolves to PARENT/secret, outside the build context APP ${OUTSIDE_HINT}`,
+    message:
+      `goci: goci.yaml: image.files[0].src: "../secret" resolves to PARENT/secret, outside the build context APP ` +
+      `${OUTSIDE_HINT}`,
     exitCode: 2,
   },
   {
     name: 'an absolute source',
     yaml: FILES('/etc/passwd'),
-    message: 'goci: goci.yaml: image.files[0].src: "/etc/passwd" is an absolute path; sources are relative to the goci.yaml directory and stay inside the build context (see the goci.yaml reference in the README)',
+    message:
+      'goci: goci.yaml: image.files[0].src: "/etc/passwd" is an absolute path; sources are relative to the goci.yaml ' +
+      'directory and stay inside the build context (see the goci.yaml reference in the README)',
     exitCode: 2,
   },
   {
     name: 'a source that is a symlink out of the context',
     yaml: FILES('config'),
     setup: async (app) => symlink('../secret', join(app, 'config')),
-    message: `goci: goci.yaml: image.files[0].src: "config" resolves to PARENT/secret, outside the build context APP ${OUTSIDE_HINT}`,
+    message:
+      `goci: goci.yaml: image.files[0].src: "config" resolves to PARENT/secret, outside the build context APP ` +
+      `${OUTSIDE_HINT}`,
     exitCode: 2,
   },
   {
     name: 'a symlink out of the context inside a copied directory',
     yaml: FILES('web'),
     setup: async (app) => webWith(app, 'passwd', (path) => symlink('/etc/passwd', path)),
-    message: `goci: goci.yaml: image.files[0].src: "web/passwd" is a symlink to /etc/passwd, outside the build context APP ${OUTSIDE_HINT}`,
+    message:
+      `goci: goci.yaml: image.files[0].src: "web/passwd" is a symlink to /etc/passwd, outside the build context APP ` +
+      `${OUTSIDE_HINT}`,
     exitCode: 2,
   },
   {
     name: 'a relative symlink climbing out of a copied directory',
     yaml: FILES('web'),
     setup: async (app) => webWith(app, 'up', (path) => symlink('../../secret', path)),
-    message: `goci: goci.yaml: image.files[0].src: "web/up" is a symlink to ../../secret, outside the build context APP ${OUTSIDE_HINT}`,
+    message:
+      `goci: goci.yaml: image.files[0].src: "web/up" is a symlink to ../../secret, outside the build context APP ` +
+      `${OUTSIDE_HINT}`,
     exitCode: 2,
   },
   {
     name: 'a symlink to /dev/null in a copied directory',
     yaml: FILES('web'),
     setup: async (app) => webWith(app, 'null', (path) => symlink('/dev/null', path)),
-    message: `goci: goci.yaml: image.files[0].src: "web/null" is a symlink to /dev/null, outside the build context APP ${OUTSIDE_HINT}`,
+    message:
+      `goci: goci.yaml: image.files[0].src: "web/null" is a symlink to /dev/null, outside the build context APP ` +
+      `${OUTSIDE_HINT}`,
     exitCode: 2,
   },
   {
@@ -161,53 +175,67 @@ const CASES: Case[] = [
         await symlink('loop-b', path);
         await symlink('loop-a', join(app, 'web', 'loop-b'));
       }),
-    message: 'goci: goci.yaml: image.files[0].src: "web/loop-a" is a symlink loop (or passes through one) (remove the loop, or leave it out of the build)',
+    message:
+      'goci: goci.yaml: image.files[0].src: "web/loop-a" is a symlink loop (or passes through one) (remove the loop, ' +
+      'or leave it out of the build)',
     exitCode: 2,
   },
   {
     name: 'a YAML alias bomb',
     yaml: aliasBomb(),
-    message: 'goci: goci.yaml: cannot be read as YAML: Excessive alias count indicates a resource exhaustion attack (write goci.yaml as plain YAML (few aliases, little nesting))',
+    message:
+      'goci: goci.yaml: cannot be read as YAML: Excessive alias count indicates a resource exhaustion attack (write ' +
+      'goci.yaml as plain YAML (few aliases, little nesting))',
     exitCode: 2,
   },
   {
     name: 'a NUL character in an env value',
     yaml: BUILD('env: {TEAM: "a\\0b"}'),
-    message: 'goci: goci.yaml: builds[0].env.TEAM: contains a NUL character (see the goci.yaml reference in the README)',
+    message:
+      'goci: goci.yaml: builds[0].env.TEAM: contains a NUL character (see the goci.yaml reference in the README)',
     exitCode: 2,
   },
   {
     name: 'a mapping where the user is expected',
     yaml: 'image:\n  user: {name: root}\n',
-    message: 'goci: goci.yaml: image.user: expected a string, found a mapping (see the goci.yaml reference in the README)',
+    message:
+      'goci: goci.yaml: image.user: expected a string, found a mapping (see the goci.yaml reference in the README)',
     exitCode: 2,
   },
   {
     name: 'an ldflags value with both quote kinds and whitespace',
     yaml: BUILD('ldflags: ["-X main.team={{.Env.TEAM}}"]'),
     env: { TEAM: `it's "x" y` },
-    message: `goci: goci.yaml: builds[0].ldflags[0]: {{.Env.TEAM}} gives a value with both ' and " and whitespace, which -ldflags cannot carry as one argument (use a value without one of the quote kinds)`,
+    message:
+      `goci: goci.yaml: builds[0].ldflags[0]: {{.Env.TEAM}} gives a value with both ' and " and whitespace, which ` +
+      `-ldflags cannot carry as one argument (use a value without one of the quote kinds)`,
     exitCode: 2,
   },
   {
     name: 'a tags value adding a tag',
     yaml: BUILD('tags: ["{{.Env.TAG}}"]'),
     env: { TAG: 'netgo,evil' },
-    message: 'goci: goci.yaml: builds[0].tags[0]: {{.Env.TAG}} gives "netgo,evil", which is not one build tag (no commas, spaces or empty tags) (list each tag as its own element of tags)',
+    message:
+      'goci: goci.yaml: builds[0].tags[0]: {{.Env.TAG}} gives "netgo,evil", which is not one build tag (no commas, ' +
+      'spaces or empty tags) (list each tag as its own element of tags)',
     exitCode: 2,
   },
   {
     name: 'a flags value that becomes -toolexec',
     yaml: BUILD('flags: ["{{.Env.FLAG}}"]'),
     env: { FLAG: '-toolexec=/bin/true' },
-    message: 'goci: goci.yaml: builds[0].flags[0]: "-toolexec=/bin/true" is not allowed in goci.yaml: it runs a program of its choosing around every compiler and linker step (remove it from goci.yaml)',
+    message:
+      'goci: goci.yaml: builds[0].flags[0]: "-toolexec=/bin/true" is not allowed in goci.yaml: it runs a program of ' +
+      'its choosing around every compiler and linker step (remove it from goci.yaml)',
     exitCode: 2,
   },
   ...['constructor', '__proto__', 'toString', 'hasOwnProperty'].map(
     (name): Case => ({
       name: `{{.Env.${name}}} with no such variable`,
       yaml: BUILD(`ldflags: ["-X main.team={{.Env.${name}}}"]`),
-      message: `goci: goci.yaml: builds[0].ldflags[0]: {{.Env.${name}}} refers to ${name}, which is not set in the environment`,
+      message:
+        `goci: goci.yaml: builds[0].ldflags[0]: {{.Env.${name}}} refers to ${name}, which is not set in the ` +
+        `environment`,
       exitCode: 2,
     }),
   ),
@@ -215,7 +243,9 @@ const CASES: Case[] = [
     (name): Case => ({
       name: `{{.${name}}} is not a field`,
       yaml: BUILD(`ldflags: ["-X main.team={{.${name}}}"]`),
-      message: `goci: goci.yaml: builds[0].ldflags[0]: {{.${name}}} is unknown; fields are .Version .Commit .ShortCommit .Date .CommitTimestamp .Os .Arch .Variant .Env`,
+      message:
+        `goci: goci.yaml: builds[0].ldflags[0]: {{.${name}}} is unknown; fields are .Version .Commit .ShortCommit ` +
+        `.Date .CommitTimestamp .Os .Arch .Variant .Env`,
       exitCode: 2,
     }),
   ),
@@ -231,44 +261,58 @@ const CASES: Case[] = [
     ([flag, reason]): Case => ({
       name: `flags: ${flag}`,
       yaml: BUILD(`flags: [${JSON.stringify(flag)}, /tmp/x]`),
-      message: `goci: goci.yaml: builds[0].flags[0]: "${flag}" is not allowed in goci.yaml: ${reason} (remove it from goci.yaml)`,
+      message:
+        `goci: goci.yaml: builds[0].flags[0]: "${flag}" is not allowed in goci.yaml: ${reason} (remove it from ` +
+        `goci.yaml)`,
       exitCode: 2,
     }),
   ),
   {
     name: 'flags: -pgo with a profile path',
     yaml: BUILD('flags: [-pgo=/tmp/cpu.pprof]'),
-    message: 'goci: goci.yaml: builds[0].flags[0]: "-pgo=/tmp/cpu.pprof" is not allowed in goci.yaml: it reads a profile from any path (use -pgo=auto with a default.pgo in the main package)',
+    message:
+      'goci: goci.yaml: builds[0].flags[0]: "-pgo=/tmp/cpu.pprof" is not allowed in goci.yaml: it reads a profile ' +
+      'from any path (use -pgo=auto with a default.pgo in the main package)',
     exitCode: 2,
   },
   {
     name: 'env GOFLAGS smuggling -toolexec',
     yaml: BUILD('env: {GOFLAGS: "-mod=mod -toolexec=/bin/true"}'),
-    message: 'goci: goci.yaml: builds[0].env.GOFLAGS: "-toolexec=/bin/true" is not allowed in goci.yaml: it runs a program of its choosing around every compiler and linker step (remove it from goci.yaml)',
+    message:
+      'goci: goci.yaml: builds[0].env.GOFLAGS: "-toolexec=/bin/true" is not allowed in goci.yaml: it runs a program ' +
+      'of its choosing around every compiler and linker step (remove it from goci.yaml)',
     exitCode: 2,
   },
   {
     name: 'env GOFLAGS smuggling --overlay',
     yaml: BUILD('env: ["GOFLAGS=--overlay=/tmp/o.json"]'),
-    message: 'goci: goci.yaml: builds[0].env.GOFLAGS: "--overlay=/tmp/o.json" is not allowed in goci.yaml: it replaces source files with files from any path (remove it from goci.yaml)',
+    message:
+      'goci: goci.yaml: builds[0].env.GOFLAGS: "--overlay=/tmp/o.json" is not allowed in goci.yaml: it replaces ' +
+      'source files with files from any path (remove it from goci.yaml)',
     exitCode: 2,
   },
   {
     name: 'env CC choosing a program',
     yaml: BUILD('env: {CGO_ENABLED: "1", CC: /tmp/evil}'),
-    message: 'goci: goci.yaml: builds[0].env.CC: setting CC is not allowed in goci.yaml: it chooses a program go runs (remove it from goci.yaml)',
+    message:
+      'goci: goci.yaml: builds[0].env.CC: setting CC is not allowed in goci.yaml: it chooses a program go runs ' +
+      '(remove it from goci.yaml)',
     exitCode: 2,
   },
   {
     name: 'env GOENV naming a go env file',
     yaml: BUILD('env: {GOENV: ./go.env}'),
-    message: 'goci: goci.yaml: builds[0].env.GOENV: setting GOENV is not allowed in goci.yaml: it names a go env file that can set GOFLAGS, CC or GOROOT (remove it from goci.yaml)',
+    message:
+      'goci: goci.yaml: builds[0].env.GOENV: setting GOENV is not allowed in goci.yaml: it names a go env file that ' +
+      'can set GOFLAGS, CC or GOROOT (remove it from goci.yaml)',
     exitCode: 2,
   },
   {
     name: 'ldflags -extld naming a program',
     yaml: BUILD('ldflags: ["-linkmode=external -extld=/tmp/evil"]'),
-    message: 'goci: goci.yaml: builds[0].ldflags[0]: "-extld=/tmp/evil" is not allowed in goci.yaml: it names the external linker program go runs (remove it from goci.yaml)',
+    message:
+      'goci: goci.yaml: builds[0].ldflags[0]: "-extld=/tmp/evil" is not allowed in goci.yaml: it names the external ' +
+      'linker program go runs (remove it from goci.yaml)',
     exitCode: 2,
   },
   {
@@ -281,32 +325,41 @@ const CASES: Case[] = [
     name: 'builds[].dir through a symlink out of the context',
     yaml: BUILD('dir: elsewhere'),
     setup: async (app) => symlink('..', join(app, 'elsewhere')),
-    message: `goci: goci.yaml: builds[0].dir: "elsewhere" resolves to PARENT, outside the build context APP ${OUTSIDE_HINT}`,
+    message:
+      `goci: goci.yaml: builds[0].dir: "elsewhere" resolves to PARENT, outside the build context APP ${OUTSIDE_HINT}`,
     exitCode: 2,
   },
   {
     name: 'builds[].main outside the context',
     yaml: BUILD('main: ../other'),
-    message: `goci: goci.yaml: builds[0].main: "../other" resolves to PARENT/other, outside the build context APP ${OUTSIDE_HINT}`,
+    message:
+      `goci: goci.yaml: builds[0].main: "../other" resolves to PARENT/other, outside the build context APP ` +
+      `${OUTSIDE_HINT}`,
     exitCode: 2,
   },
   {
     name: 'an absolute builds[].main',
     yaml: BUILD('main: /usr/lib/go-1.19/src/cmd/gofmt'),
-    message: 'goci: goci.yaml: builds[0].main: "/usr/lib/go-1.19/src/cmd/gofmt" is an absolute path; write the main package relative to dir (./cmd/api)',
+    message:
+      'goci: goci.yaml: builds[0].main: "/usr/lib/go-1.19/src/cmd/gofmt" is an absolute path; write the main package ' +
+      'relative to dir (./cmd/api)',
     exitCode: 2,
   },
   {
     name: 'non-Linux platforms given to goci build with --platform',
     yaml: BUILD('binary: app'),
     args: ['--platform', 'linux/amd64,windows/amd64,darwin/arm64'],
-    message: 'goci: --platform: goci build makes Linux images and cannot put windows/amd64, darwin/arm64 in one (build binaries for other systems with goci compile or goci release)',
+    message:
+      'goci: --platform: goci build makes Linux images and cannot put windows/amd64, darwin/arm64 in one (build ' +
+      'binaries for other systems with goci compile or goci release)',
     exitCode: 2,
   },
   {
     name: 'non-Linux platforms in builds[].platforms',
     yaml: BUILD('platforms: [linux/arm64, windows/amd64]'),
-    message: 'goci: goci.yaml: builds[0].platforms: goci build makes Linux images and cannot put windows/amd64 in one (build binaries for other systems with goci compile or goci release)',
+    message:
+      'goci: goci.yaml: builds[0].platforms: goci build makes Linux images and cannot put windows/amd64 in one ' +
+      '(build binaries for other systems with goci compile or goci release)',
     exitCode: 2,
   },
 ];
@@ -325,7 +378,8 @@ describe('a hostile goci.yaml fails with one line and changes nothing', () => {
       await item.setup?.(app);
       const [distBefore, cacheBefore] = [await treeFingerprint(dist), await treeFingerprint(cache)];
       const env = { ...process.env, ...item.env, GOCI_CACHE_DIR: cache };
-      const result = await goci(['build', '--version', '1.2.3', '--dist', dist, ...(item.args ?? [])], { cwd: app, env });
+      const args = ['build', '--version', '1.2.3', '--dist', dist, ...(item.args ?? [])];
+      const result = await goci(args, { cwd: app, env });
       const expected = item.message.replaceAll('PARENT', parent).replaceAll('APP', app);
       assert.equal(lastLine(result.stderr), expected, result.stderr);
       assert.equal(result.exitCode, item.exitCode);

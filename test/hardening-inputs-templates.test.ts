@@ -14,7 +14,9 @@ import { removeDirectory, temporaryDirectory } from './support/workspace.js';
  */
 
 const GO_MOD = 'module example.com/stamp\n\ngo 1.19\n';
-const MAIN = 'package main\n\nimport "fmt"\n\nvar version = "dev"\nvar commit = "none"\n\nfunc main() { fmt.Printf("version=%s\\ncommit=%s\\n", version, commit) }\n';
+const MAIN =
+  'package main\n\nimport "fmt"\n\nvar version = "dev"\nvar commit = "none"\n\n' +
+  'func main() { fmt.Printf("version=%s\\ncommit=%s\\n", version, commit) }\n';
 const PLATFORM = `linux/${hostGoarch()}`;
 let work: string;
 
@@ -58,6 +60,7 @@ describe('template values cannot inject linker flags', () => {
   });
 
   test('a field quoted in goci.yaml keeps its spaces, as go build reads it', async () => {
-    assert.equal(await stamped('quoted', "-X 'main.commit=two {{.Env.X}}'", 'words -X main.version=pwned'), 'version=1.2.3\ncommit=two words -X main.version=pwned');
+    const output = await stamped('quoted', "-X 'main.commit=two {{.Env.X}}'", 'words -X main.version=pwned');
+    assert.equal(output, 'version=1.2.3\ncommit=two words -X main.version=pwned');
   });
 });

@@ -22,15 +22,19 @@ async function blob(layout: string, digest: string): Promise<Buffer> {
  * OCI layout's blobs (index.json → index → manifest → gzip'd tars), in layer order.
  */
 export async function layerHeaders(layout: string, tag: string, architecture: string): Promise<LayerHeader[]> {
-  const top = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
+  type Entry = { digest: string; annotations?: Record<string, string>; platform?: { architecture: string } };
+  type Listing = { manifests: Entry[] };
+  const top = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as Listing;
   const tagged = top.manifests.find((entry) => entry.annotations?.['org.opencontainers.image.ref.name'] === tag);
   if (!tagged) throw new Error(`tag ${tag} is not in ${layout}`);
-  const index = JSON.parse((await blob(layout, tagged.digest)).toString('utf8')) as { manifests: { digest: string; platform?: { architecture: string } }[] };
+  const index = JSON.parse((await blob(layout, tagged.digest)).toString('utf8')) as Listing;
   const entry = index.manifests.find((item) => item.platform?.architecture === architecture);
   if (!entry) throw new Error(`no ${architecture} image under ${tag}`);
   const manifest = JSON.parse((await blob(layout, entry.digest)).toString('utf8')) as { layers: { digest: string }[] };
   const headers: LayerHeader[] = [];
-  for (const layer of manifest.layers) headers.push(...(await tarHeaders(gunzipSync(await blob(layout, layer.digest)))));
+  for (const layer of manifest.layers) {
+    headers.push(...(await tarHeaders(gunzipSync(await blob(layout, layer.digest)))));
+  }
   return headers;
 }
 
@@ -39,7 +43,8 @@ async function tarHeaders(bytes: Buffer): Promise<LayerHeader[]> {
   const headers: LayerHeader[] = [];
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
-      headers.push({ name: header.name, type: header.type ?? 'file', linkname: header.linkname ?? null, mode: header.mode ?? 0 });
+      const { name, type, linkname, mode } = header;
+      headers.push({ name, type: type ?? 'file', linkname: linkname ?? null, mode: mode ?? 0 });
       stream.on('end', next);
       stream.resume();
     });
@@ -49,6 +54,10 @@ async function tarHeaders(bytes: Buffer): Promise<LayerHeader[]> {
   Readable.from([bytes]).pipe(extract);
   await done;
   return headers;
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /**
@@ -62,7 +71,7 @@ export async function treeFingerprint(dir: string): Promise<string[]> {
     if (!info) return;
     const mode = (info.mode & 0o7777).toString(8);
     if (info.isSymbolicLink()) lines.push(`${shown} symlink ${await readlink(path)}`);
-    else if (info.isFile()) lines.push(`${shown} file ${mode} ${createHash('sha256').update(await readFile(path)).digest('hex')}`);
+    else if (info.isFile()) lines.push(`${shown} file ${mode} ${sha256(await readFile(path))}`);
     else if (info.isDirectory()) {
       lines.push(`${shown} dir ${mode}`);
       for (const name of (await readdir(path)).sort()) await visit(join(path, name), `${shown}/${name}`);
