@@ -14,7 +14,10 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  return `${typeof value} ${JSON.stringify(value)}`;
+  if (typeof value === 'number' && !Number.isFinite(value)) return `number ${String(value)}`;
+  const text = JSON.stringify(value);
+  // Garbage can be long: show its start, so the message stays a readable line.
+  return `${typeof value} ${text.length > 80 ? `${text.slice(0, 60)}…" (${String(value).length} characters)` : text}`;
 }
 
 /** A mapping with any keys (labels, annotations): the caller checks each key. */

@@ -120,10 +120,16 @@ function readMode(path: string, value: unknown): number | undefined {
   return mode;
 }
 
+const MAX_ID = 4294967295;
+
 /** `uid:gid` or a single uid (then gid = uid); numeric only, since the image may have no /etc/passwd. */
 function readOwner(path: string, value: unknown): [number, number] {
   if (value === undefined || value === null) return [0, 0];
   const match = /^(\d+)(?::(\d+))?$/.exec(String(value));
-  if (!match) throw new FieldError(path, `expected a numeric owner such as 65532 or 65532:65532, found ${describe(value)}`);
-  return [Number(match[1]), Number(match[2] ?? match[1])];
+  const ids = match ? [Number(match[1]), Number(match[2] ?? match[1])] : [];
+  // A tar header (and Linux) holds ids up to 2^32 - 1; a larger one is refused here, before anything compiles.
+  if (!match || ids.some((id) => id > MAX_ID)) {
+    throw new FieldError(path, `expected a numeric owner such as 65532 or 65532:65532, found ${describe(value)}`);
+  }
+  return [ids[0]!, ids[1]!];
 }

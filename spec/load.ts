@@ -22,8 +22,11 @@ export async function loadSpecFile(file: string): Promise<Spec> {
 export function parseSpecText(text: string, file: string, baseDir: string): Spec {
   const lineCounter = new LineCounter();
   const data = readYaml(() => {
-    const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+    // logLevel 'error': the yaml package would otherwise print its warnings (a list used as a key) after goci's line.
+    const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter, logLevel: 'error' });
     const [problem] = document.errors;
+    // The parser catches its own stack overflow; where it gave up depends on Node's stack size, so no position.
+    if (problem && /call stack/i.test(problem.message)) throw new RangeError(problem.message);
     if (problem) {
       const position = lineCounter.linePos(problem.pos[0]);
       const where = `${displayPath(file)}:${position.line}:${position.col}`;

@@ -45,8 +45,8 @@ before(async () => {
 
 interface Case {
   name: string;
-  /** goci.yaml's text. */
-  yaml: string;
+  /** goci.yaml's text (or bytes). */
+  yaml: string | Buffer;
   /** Makes files, links, devices in the module directory `app` (its parent holds `secret`). */
   setup?: (app: string) => Promise<void>;
   env?: Record<string, string>;
@@ -186,6 +186,39 @@ const CASES: Case[] = [
     message:
       'goci: goci.yaml: cannot be read as YAML: Excessive alias count indicates a resource exhaustion attack (write ' +
       'goci.yaml as plain YAML (few aliases, little nesting))',
+    exitCode: 2,
+  },
+  {
+    name: 'binary garbage',
+    // Bytes 0x80..0xff: not UTF-8, so each reads as U+FFFD; the message shows the start of the text.
+    yaml: Buffer.from(Array.from({ length: 128 }, (_, index) => 0x80 + index)),
+    message:
+      `goci: goci.yaml: (top level): expected a mapping, found string "${'\ufffd'.repeat(59)}…" (128 characters) ` +
+      '(see the goci.yaml reference in the README)',
+    exitCode: 2,
+  },
+  {
+    name: 'YAML nested deeper than the stack',
+    yaml: `builds: ${'['.repeat(20000)}${']'.repeat(20000)}\n`,
+    message:
+      'goci: goci.yaml: cannot be read as YAML: it is nested too deeply to read ' +
+      '(write goci.yaml as plain YAML (few aliases, little nesting))',
+    exitCode: 2,
+  },
+  {
+    name: 'a list used as a mapping key',
+    yaml: '? [builds]\n: x\n',
+    message:
+      'goci: goci.yaml: [ builds ]: unknown field; known fields here are version, builds, image ' +
+      '(see the goci.yaml reference in the README)',
+    exitCode: 2,
+  },
+  {
+    name: 'an owner id larger than a tar header holds',
+    yaml: 'image:\n  files:\n    - {src: main.go, dst: /x, owner: "99999999999999999999"}\n',
+    message:
+      'goci: goci.yaml: image.files[0].owner: expected a numeric owner such as 65532 or 65532:65532, ' +
+      'found string "99999999999999999999" (see the goci.yaml reference in the README)',
     exitCode: 2,
   },
   {
