@@ -64,11 +64,19 @@ const REMOVE_HINT = 'remove it from goci.yaml';
 /** -pgo (Go >= 1.21) reads a profile from a path; `auto` (default.pgo of the main package) and `off` read none. */
 const PGO_VALUES = ['auto', 'off'];
 
-/** Linker flags in ldflags that name a program the linker runs (or flags for it). */
+/** Linker flags in ldflags that run a program of the file's choosing, or read or write any path. */
 const FORBIDDEN_LINKER_FLAGS: Record<string, string> = {
   '-extld': 'it names the external linker program go runs',
   '-extar': 'it names the archiver program go runs',
   '-extldflags': 'it passes flags (such as -wrapper or plugins) to the external linker program',
+  // Checked with go 1.19: `-ldflags="-o /tmp/x"` writes the program there, not where goci asked.
+  '-o': 'it makes the linker write the program anywhere; goci chooses the output file (see --dist)',
+  '-tmpdir': 'it makes the linker write its temporary files anywhere',
+  '-L': 'it makes the linker read packages from any directory',
+  '-importcfg': 'it makes the linker read packages named by a file at any path',
+  '-cpuprofile': 'it writes a profile to any path',
+  '-memprofile': 'it writes a profile to any path',
+  '-benchmarkprofile': 'it writes a profile to any path',
 };
 
 /**

@@ -349,6 +349,15 @@ const CASES: Case[] = [
     exitCode: 2,
   },
   {
+    name: 'ldflags -o writing the program elsewhere',
+    yaml: BUILD('ldflags: ["-o {{.Env.OUT}}"]'),
+    env: { OUT: '/tmp/goci-hostile-evil' },
+    message:
+      'goci: goci.yaml: builds[0].ldflags[0]: "-o" is not allowed in goci.yaml: it makes the linker write the program ' +
+      'anywhere; goci chooses the output file (see --dist) (remove it from goci.yaml)',
+    exitCode: 2,
+  },
+  {
     name: 'builds[].dir outside the context',
     yaml: BUILD('dir: ..'),
     message: `goci: goci.yaml: builds[0].dir: ".." resolves to PARENT, outside the build context APP ${OUTSIDE_HINT}`,
