@@ -1,5 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { displayPath } from '../common/display-path.js';
 import { LineCounter, parseDocument } from 'yaml';
 import { GociError } from '../common/errors.js';
@@ -8,8 +8,19 @@ import { validateSpec } from './validate.js';
 
 export const SPEC_FILE_NAME = 'goci.yaml';
 
+/** A real goci.yaml is a few KiB; anything this large is refused before it is read into memory. */
+const MAX_SPEC_BYTES = 1 << 20;
+
 /** Reads and validates a goci.yaml; every message starts with the file's name. */
 export async function loadSpecFile(file: string): Promise<Spec> {
+  const info = await stat(file).catch(() => undefined);
+  if (info && !info.isFile()) {
+    throw new GociError('BAD_SPEC', `${displayPath(file)}: not a regular file`, { hint: 'a goci.yaml is a YAML text file' });
+  }
+  if (info && info.size > MAX_SPEC_BYTES) {
+    const problem = `${info.size} bytes, more than a goci.yaml may have (${MAX_SPEC_BYTES})`;
+    throw new GociError('BAD_SPEC', `${displayPath(file)}: ${problem}`, { hint: 'a goci.yaml is a YAML text file' });
+  }
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new GociError('NOT_FOUND', `${file}: cannot read the spec file (${error.code ?? error.message})`, {
       hint: 'check the path given to --config',
@@ -72,6 +83,23 @@ export function fieldLocation(spec: Spec, fieldPath: string): string {
 /** The spec for a directory: its goci.yaml when it has one, else one build of the directory itself. */
 export async function specForDirectory(dir: string): Promise<Spec> {
   const candidate = join(dir, SPEC_FILE_NAME);
-  const found = await stat(candidate).then((info) => info.isFile(), () => false);
-  return found ? loadSpecFile(candidate) : validateSpec(undefined, undefined, dir);
+  const link = await lstat(candidate).catch(() => undefined);
+  if (!link) return validateSpec(undefined, undefined, dir);
+  if (link.isSymbolicLink()) await checkLinkStaysInside(candidate, dir);
+  return loadSpecFile(candidate);
+}
+
+/**
+ * A goci.yaml found in a directory is part of it: a symlink leading out of the directory is
+ * refused (its target's text would show in error messages); --config names another file on purpose.
+ */
+async function checkLinkStaysInside(candidate: string, dir: string): Promise<void> {
+  const target = await realpath(candidate).catch(() => undefined);
+  if (target === undefined) return;
+  const rel = relative(await realpath(dir), target);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    throw new GociError('BAD_SPEC', `${displayPath(candidate)}: a symlink to ${target}, outside ${displayPath(dir)}`, {
+      hint: 'copy the file into the directory, or name it with --config FILE',
+    });
+  }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -219,6 +219,33 @@ const CASES: Case[] = [
     message:
       'goci: goci.yaml: image.files[0].owner: expected a numeric owner such as 65532 or 65532:65532, ' +
       'found string "99999999999999999999" (see the goci.yaml reference in the README)',
+    exitCode: 2,
+  },
+  {
+    name: 'goci.yaml as a symlink out of its directory',
+    yaml: '',
+    setup: async (app) => {
+      await rm(join(app, 'goci.yaml'));
+      await symlink('../secret', join(app, 'goci.yaml'));
+    },
+    message:
+      'goci: goci.yaml: a symlink to PARENT/secret, outside APP (copy the file into the directory, or name it with --config FILE)',
+    exitCode: 2,
+  },
+  {
+    name: 'goci.yaml as a character device',
+    yaml: '',
+    setup: async (app) => {
+      await rm(join(app, 'goci.yaml'));
+      await execa('mknod', [join(app, 'goci.yaml'), 'c', '1', '5']);
+    },
+    message: 'goci: goci.yaml: not a regular file (a goci.yaml is a YAML text file)',
+    exitCode: 2,
+  },
+  {
+    name: 'a goci.yaml of several MiB',
+    yaml: `# ${'x'.repeat(3 << 20)}\n`,
+    message: 'goci: goci.yaml: 3145731 bytes, more than a goci.yaml may have (1048576) (a goci.yaml is a YAML text file)',
     exitCode: 2,
   },
   {
