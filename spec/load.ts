@@ -14,12 +14,11 @@ const MAX_SPEC_BYTES = 1 << 20;
 /** Reads and validates a goci.yaml; every message starts with the file's name. */
 export async function loadSpecFile(file: string): Promise<Spec> {
   const info = await stat(file).catch(() => undefined);
-  if (info && !info.isFile()) {
-    throw new GociError('BAD_SPEC', `${displayPath(file)}: not a regular file`, { hint: 'a goci.yaml is a YAML text file' });
-  }
+  const hint = 'a goci.yaml is a YAML text file';
+  if (info && !info.isFile()) throw new GociError('BAD_SPEC', `${displayPath(file)}: not a regular file`, { hint });
   if (info && info.size > MAX_SPEC_BYTES) {
     const problem = `${info.size} bytes, more than a goci.yaml may have (${MAX_SPEC_BYTES})`;
-    throw new GociError('BAD_SPEC', `${displayPath(file)}: ${problem}`, { hint: 'a goci.yaml is a YAML text file' });
+    throw new GociError('BAD_SPEC', `${displayPath(file)}: ${problem}`, { hint });
   }
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new GociError('NOT_FOUND', `${file}: cannot read the spec file (${error.code ?? error.message})`, {

@@ -229,7 +229,8 @@ const CASES: Case[] = [
       await symlink('../secret', join(app, 'goci.yaml'));
     },
     message:
-      'goci: goci.yaml: a symlink to PARENT/secret, outside APP (copy the file into the directory, or name it with --config FILE)',
+      'goci: goci.yaml: a symlink to PARENT/secret, outside APP ' +
+      '(copy the file into the directory, or name it with --config FILE)',
     exitCode: 2,
   },
   {
@@ -245,7 +246,8 @@ const CASES: Case[] = [
   {
     name: 'a goci.yaml of several MiB',
     yaml: `# ${'x'.repeat(3 << 20)}\n`,
-    message: 'goci: goci.yaml: 3145731 bytes, more than a goci.yaml may have (1048576) (a goci.yaml is a YAML text file)',
+    message:
+      'goci: goci.yaml: 3145731 bytes, more than a goci.yaml may have (1048576) (a goci.yaml is a YAML text file)',
     exitCode: 2,
   },
   {
@@ -380,7 +382,8 @@ const CASES: Case[] = [
     yaml: BUILD('ldflags: ["-o {{.Env.OUT}}"]'),
     env: { OUT: '/tmp/goci-hostile-evil' },
     message:
-      'goci: goci.yaml: builds[0].ldflags[0]: "-o" is not allowed in goci.yaml: it makes the linker write the program ' +
+      'goci: goci.yaml: builds[0].ldflags[0]: "-o" is not allowed in goci.yaml: ' +
+      'it makes the linker write the program ' +
       'anywhere; goci chooses the output file (see --dist) (remove it from goci.yaml)',
     exitCode: 2,
   },
