@@ -57,9 +57,23 @@ const FORBIDDEN_FLAGS: Record<string, string> = {
   '-C': 'it makes go build another directory; use builds[].dir inside the build context',
   // Loads (and writes) precompiled packages from any directory.
   '-pkgdir': 'it loads precompiled packages from any directory',
+  // Flags for gccgo (gcc), which can load plugins and run programs (-fplugin, -wrapper, -B).
+  '-gccgoflags': 'gcc flags can load plugins and run programs',
+  // Runs another compiler program (gccgo) instead of the toolchain's own.
+  '-compiler': 'it runs another compiler program',
 };
 
 const REMOVE_HINT = 'remove it from goci.yaml';
+
+/** Compiler and assembler flags (in -gcflags, -asmflags) that read or write a file at any path. */
+const FORBIDDEN_TOOL_FLAGS: Record<string, string> = Object.fromEntries([
+  ...['-I', '-importcfg', '-embedcfg', '-symabis'].map((name) => [name, 'reads files from any path']),
+  ...['-o', '-asmhdr', '-linkobj', '-json'].map((name) => [name, 'writes a file to any path']),
+  ...['-bench', '-cpuprofile', '-memprofile', '-blockprofile', '-mutexprofile', '-traceprofile'].map((name) => [
+    name,
+    'writes a profile to any path',
+  ]),
+]);
 
 /** -pgo (Go >= 1.21) reads a profile from a path; `auto` (default.pgo of the main package) and `off` read none. */
 const PGO_VALUES = ['auto', 'off'];
@@ -97,7 +111,8 @@ export function goBuildCommand(input: CommandInput): GoCommand {
   const { build, platform, stamp } = input;
   const data = templateData(stamp, platform, input.processEnv);
   const render = (text: string, field: string): string => renderTemplate(text, data, `${input.where}.${field}`);
-  const flags = build.flags.map((flag, index) => checkFlag(render(flag, `flags[${index}]`), `${input.where}.flags[${index}]`));
+  const flags = build.flags.map((flag, index) => render(flag, `flags[${index}]`));
+  flags.forEach((flag, index) => checkFlag(flag, `${input.where}.flags[${index}]`, flags[index + 1]));
   const userEnv = Object.fromEntries(Object.entries(build.env).map(([name, value]) => [name, render(value, `env.${name}`)]));
   checkEnv(userEnv, `${input.where}.env`);
   const tags = build.tags.map((tag, index) => {
@@ -139,7 +154,11 @@ function flagName(flag: string): string {
   return `-${flag.replace(/^--?/, '').split('=')[0]!}`;
 }
 
-function checkFlag(flag: string, where: string): string {
+/**
+ * One go build flag; `next` is the element after it, the value of the `-flag value` form. A
+ * value for the compiler or assembler (-gcflags, -asmflags) is checked field by field.
+ */
+function checkFlag(flag: string, where: string, next?: string): string {
   if (!flag.startsWith('-')) return flag;
   const name = flagName(flag);
   const reason = RESERVED_FLAGS[name];
@@ -151,7 +170,20 @@ function checkFlag(flag: string, where: string): string {
     const problem = 'is not allowed in goci.yaml: it reads a profile from any path';
     throw new GociError('BAD_SPEC', `${where}: "${flag}" ${problem}`, { hint });
   }
+  if (name === '-gcflags' || name === '-asmflags') {
+    const value = flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : (next ?? '');
+    for (const field of toolFlagFields(value, where)) {
+      const reason = Object.hasOwn(FORBIDDEN_TOOL_FLAGS, flagName(field)) ? FORBIDDEN_TOOL_FLAGS[flagName(field)] : undefined;
+      if (reason) throw notAllowed(where, flag.includes('=') ? flag : `${flag} ${value}`, `its ${field} ${reason}`);
+    }
+  }
   return flag;
+}
+
+/** The flags in a -gcflags/-asmflags value: `[pattern=]args`, args split as cmd/go splits them. */
+function toolFlagFields(value: string, where: string): string[] {
+  const args = value.startsWith('-') || !value.includes('=') ? value : value.slice(value.indexOf('=') + 1);
+  return splitLinkerFields(args, where).filter((field) => field.startsWith('-'));
 }
 
 function notAllowed(where: string, flag: string, reason: string): GociError {

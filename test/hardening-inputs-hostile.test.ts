@@ -319,6 +319,11 @@ const CASES: Case[] = [
     ['-modfile', "it reads go.mod from any path instead of the module's own"],
     ['-C=..', 'it makes go build another directory; use builds[].dir inside the build context'],
     ['-pkgdir=/tmp/pkg', 'it loads precompiled packages from any directory'],
+    ['-gccgoflags=-fplugin=/tmp/evil.so', 'gcc flags can load plugins and run programs'],
+    ['-compiler=gccgo', 'it runs another compiler program'],
+    ['-gcflags=all=-importcfg /tmp/cfg', 'its -importcfg reads files from any path'],
+    ['-asmflags=-I /tmp/include', 'its -I reads files from any path'],
+    ['-gcflags=example.com/app=-cpuprofile=/tmp/cpu', 'its -cpuprofile=/tmp/cpu writes a profile to any path'],
   ].map(
     ([flag, reason]): Case => ({
       name: `flags: ${flag}`,
@@ -329,6 +334,14 @@ const CASES: Case[] = [
       exitCode: 2,
     }),
   ),
+  {
+    name: 'flags: -gcflags with its value as the next element',
+    yaml: BUILD('flags: [-gcflags, "-N -o /tmp/x.o"]'),
+    message:
+      'goci: goci.yaml: builds[0].flags[0]: "-gcflags -N -o /tmp/x.o" is not allowed in goci.yaml: ' +
+      'its -o writes a file to any path (remove it from goci.yaml)',
+    exitCode: 2,
+  },
   {
     name: 'flags: -pgo with a profile path',
     yaml: BUILD('flags: [-pgo=/tmp/cpu.pprof]'),
