@@ -149,6 +149,11 @@ function templateData(stamp: Stamp, platform: Platform, env: NodeJS.ProcessEnv):
   };
 }
 
+/** A table's entry for a name, never something inherited from Object.prototype. */
+function ownValue(table: Record<string, string>, name: string): string | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 /** The flag's name as go's flag package reads it: `--x=v`, `-x=v` and `-x` all name `-x`. */
 function flagName(flag: string): string {
   return `-${flag.replace(/^--?/, '').split('=')[0]!}`;
@@ -161,9 +166,9 @@ function flagName(flag: string): string {
 function checkFlag(flag: string, where: string, next?: string): string {
   if (!flag.startsWith('-')) return flag;
   const name = flagName(flag);
-  const reason = RESERVED_FLAGS[name];
+  const reason = ownValue(RESERVED_FLAGS, name);
   if (reason) throw new GociError('BAD_SPEC', `${where}: "${flag}" is set by goci; ${reason}`);
-  const forbidden = Object.hasOwn(FORBIDDEN_FLAGS, name) ? FORBIDDEN_FLAGS[name] : undefined;
+  const forbidden = ownValue(FORBIDDEN_FLAGS, name);
   if (forbidden) throw notAllowed(where, flag, forbidden);
   if (name === '-pgo' && !PGO_VALUES.includes(flag.slice(flag.indexOf('=') + 1))) {
     const hint = 'use -pgo=auto with a default.pgo in the main package';
@@ -173,7 +178,7 @@ function checkFlag(flag: string, where: string, next?: string): string {
   if (name === '-gcflags' || name === '-asmflags') {
     const value = flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : (next ?? '');
     for (const field of toolFlagFields(value, where)) {
-      const reason = Object.hasOwn(FORBIDDEN_TOOL_FLAGS, flagName(field)) ? FORBIDDEN_TOOL_FLAGS[flagName(field)] : undefined;
+      const reason = ownValue(FORBIDDEN_TOOL_FLAGS, flagName(field));
       if (reason) throw notAllowed(where, flag.includes('=') ? flag : `${flag} ${value}`, `its ${field} ${reason}`);
     }
   }
@@ -226,7 +231,7 @@ function renderLinkerFlags(text: string, data: TemplateData, where: string): str
   fields.forEach((field) => {
     if (!field.startsWith('-')) return;
     const name = flagName(field);
-    const reason = Object.hasOwn(FORBIDDEN_LINKER_FLAGS, name) ? FORBIDDEN_LINKER_FLAGS[name] : undefined;
+    const reason = ownValue(FORBIDDEN_LINKER_FLAGS, name);
     if (reason) throw notAllowed(where, field, reason);
   });
   const written = splitLinkerFields(text, where);
