@@ -42,7 +42,9 @@ export async function extraFileEntries(
     const { uid, gid } = file;
     if (info.isDirectory()) {
       entries.push({ type: 'directory', path: file.dst, mode: 0o755, uid, gid });
-      await walk({ file, at, context: within }, source, file.src, file.dst, entries);
+      await walk({ file, at, context: within }, source, file.src, file.dst, entries).catch((error: unknown) => {
+        throw readFailure(error, at, file.src);
+      });
     } else if (info.isFile()) {
       entries.push({ type: 'file', path: file.dst, mode: file.mode ?? defaultMode(info.mode), uid, gid, source });
     } else {
@@ -96,6 +98,14 @@ async function checkSymlink(source: string, target: string, shown: string, walki
     const problem = `is a symlink to ${target}, outside the build context ${context.shown}`;
     throw new GociError('BAD_SPEC', `${at}: "${shown}" ${problem}`, { hint: WIDEN_HINT });
   }
+}
+
+/** An unreadable directory or an entry removed while it was walked: one line naming the tree, not an internal error. */
+function readFailure(error: unknown, at: string, src: string): GociError {
+  if (error instanceof GociError) return error;
+  const { code, path } = error as NodeJS.ErrnoException;
+  const problem = `${path ?? src}: ${code ?? (error as Error).message}`;
+  return new GociError('IO_FAILED', `${at}: "${src}" cannot be read (${problem})`, { cause: error });
 }
 
 function notCopyable(at: string, shown: string, info: Stats): GociError {
