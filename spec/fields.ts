@@ -94,7 +94,10 @@ export function readEnv(path: string, value: unknown): Record<string, string> {
 }
 
 function checkEnvName(path: string, name: string): string {
-  if (!ENV_NAME.test(name)) throw new FieldError(path, `"${name}" is not a valid environment variable name`);
+  // __proto__ would be dropped by a plain object's setter rather than stored: refuse it, never lose it silently.
+  if (!ENV_NAME.test(name) || name === '__proto__') {
+    throw new FieldError(path, `"${name}" is not a valid environment variable name`);
+  }
   return name;
 }
 

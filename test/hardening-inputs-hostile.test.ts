@@ -258,6 +258,14 @@ const CASES: Case[] = [
     exitCode: 2,
   },
   {
+    name: 'an env variable named __proto__',
+    yaml: 'image:\n  env: {__proto__: x}\n',
+    message:
+      'goci: goci.yaml: image.env.__proto__: "__proto__" is not a valid environment variable name ' +
+      '(see the goci.yaml reference in the README)',
+    exitCode: 2,
+  },
+  {
     name: 'a mapping where the user is expected',
     yaml: 'image:\n  user: {name: root}\n',
     message:
