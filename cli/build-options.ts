@@ -11,6 +11,8 @@ export interface BuildFlags {
   platform?: string[];
   version?: string;
   config?: string;
+  /** The build context goci.yaml's paths may reach (default: goci.yaml's directory). */
+  context?: string;
   dist: string;
   jobs: string;
   buildvcs?: string;
@@ -28,6 +30,7 @@ export function addBuildOptions(command: Command): Command {
     .option('-p, --platform <list>', 'target platforms, os/arch[/variant], comma-separated or repeated; "all" = Go\'s first-class ports', collect)
     .option('--version <semver>', 'the version to stamp (default: derived from git tags)')
     .option('-c, --config <file>', 'goci.yaml to use instead of <dir>/goci.yaml')
+    .option('--context <dir>', "widen the build context goci.yaml's paths may reach (default: goci.yaml's directory)")
     .option('--dist <dir>', 'output directory', 'dist')
     .option('-j, --jobs <n>', 'targets built at once (default: the number of cores, at least 4)', String(defaultJobs()))
     .addOption(new Option('--buildvcs <mode>', 'passed to go build -buildvcs').choices(['true', 'false', 'auto']))
@@ -48,7 +51,15 @@ function defaultJobs(): number {
 }
 
 export function compileRequest(packages: string[], flags: BuildFlags): CompileRequest {
-  return { packages, config: flags.config, platforms: flags.platform, version: flags.version, buildvcs: flags.buildvcs, env: process.env };
+  return {
+    packages,
+    config: flags.config,
+    platforms: flags.platform,
+    version: flags.version,
+    buildvcs: flags.buildvcs,
+    env: process.env,
+    context: flags.context,
+  };
 }
 
 export function jobCount(flags: BuildFlags): number {

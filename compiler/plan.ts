@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { GociError } from '../common/errors.js';
 import { fieldLocation, loadSpecFile, specForDirectory } from '../spec/load.js';
 import type { BuildSpec, Spec } from '../spec/schema.js';
 import { goBuildCommand, type GoCommand } from './command.js';
+import { buildContext, realPathInContext, type BuildContext } from './context.js';
 import { readSourceState } from './git.js';
 import { findModule } from './module.js';
 import { binaryFileName } from './naming.js';
@@ -22,6 +23,13 @@ export interface CompileRequest {
   version: string | undefined;
   buildvcs: string | undefined;
   env: NodeJS.ProcessEnv;
+  /** `--context`: the directory goci.yaml's paths may reach; default the goci.yaml's (or package's) directory. */
+  context?: string | undefined;
+  /**
+   * Set by `goci build`, which makes Linux images: any other platform is refused before anything
+   * compiles rather than compiled and left out of the image.
+   */
+  linuxOnly?: boolean;
 }
 
 /** One binary to build. */
@@ -41,6 +49,8 @@ export interface Target {
   where: string;
   /** The spec it came from: the image stage reads its image settings and base directory. */
   spec: Spec;
+  /** The build context of the spec: image.files must stay inside it. */
+  context: BuildContext;
 }
 
 export interface Plan {
@@ -76,10 +86,11 @@ async function existingDirectory(dir: string): Promise<string> {
 }
 
 async function planSpec(spec: Spec, request: CompileRequest, toolchain: Toolchain): Promise<Target[]> {
+  const context = await buildContext(spec.baseDir, request.context);
   const stamp = makeStamp(await readSourceState(spec.baseDir), request.env, request.version);
   const targets: Target[] = [];
   for (const build of spec.builds) {
-    const cwd = await existingDirectory(resolve(spec.baseDir, build.dir));
+    const cwd = await buildDirectory(spec, build, context);
     const module = await findModule(cwd);
     for (const platform of platformsFor(spec, build, request, toolchain)) {
       const where = fieldLocation(spec, build.path);
@@ -94,16 +105,48 @@ async function planSpec(spec: Spec, request: CompileRequest, toolchain: Toolchai
         sourcePaths: [...new Set([cwd, module.root ?? cwd, spec.baseDir])],
         where,
         spec,
+        context,
       });
     }
   }
   return targets;
 }
 
+/**
+ * Where go build runs: builds[].dir, inside the context after resolving symlinks; and main,
+ * when it is a path (`./cmd/api`), inside it too. An import path is resolved by go through the
+ * module's own requirements; an absolute one would read any directory and is refused.
+ */
+async function buildDirectory(spec: Spec, build: BuildSpec, context: BuildContext): Promise<string> {
+  const field = (name: string): string => fieldLocation(spec, `${build.path}.${name}`);
+  const dir = await realPathInContext(resolve(spec.baseDir, build.dir), context, field('dir'), build.dir);
+  const cwd = await existingDirectory(dir);
+  if (isAbsolute(build.main)) {
+    const problem = 'is an absolute path; write the main package relative to dir (./cmd/api)';
+    throw new GociError('BAD_SPEC', `${field('main')}: "${build.main}" ${problem}`);
+  }
+  if (build.main === '.' || build.main === '..' || build.main.startsWith('./') || build.main.startsWith('../')) {
+    await realPathInContext(resolve(cwd, build.main), context, field('main'), build.main);
+  }
+  return resolve(spec.baseDir, build.dir);
+}
+
 function platformsFor(spec: Spec, build: BuildSpec, request: CompileRequest, toolchain: Toolchain): Platform[] {
-  if (request.platforms !== undefined) return resolvePlatforms(request.platforms, toolchain.ports, '--platform', false);
-  if (build.platforms !== undefined) return resolvePlatforms(build.platforms, toolchain.ports, fieldLocation(spec, `${build.path}.platforms`), true);
-  return [hostLinuxPlatform()];
+  const fromFlag = request.platforms !== undefined;
+  const where = fromFlag ? '--platform' : fieldLocation(spec, `${build.path}.platforms`);
+  const platforms = fromFlag
+    ? resolvePlatforms(request.platforms!, toolchain.ports, where, false)
+    : build.platforms !== undefined
+      ? resolvePlatforms(build.platforms, toolchain.ports, where, true)
+      : [hostLinuxPlatform()];
+  const others = platforms.filter((platform) => platform.os !== 'linux');
+  if (request.linuxOnly && others.length > 0) {
+    const names = others.map(formatPlatform).join(', ');
+    throw new GociError('BAD_PLATFORM', `${where}: goci build makes Linux images and cannot put ${names} in one`, {
+      hint: 'build binaries for other systems with goci compile or goci release',
+    });
+  }
+  return platforms;
 }
 
 /** Two targets writing the same file would overwrite each other; say so before building. */

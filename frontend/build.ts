@@ -3,6 +3,7 @@ import { create } from '@bufbuild/protobuf';
 import { GociError } from '../common/errors.js';
 import { inspectBuffer } from '../compiler/binary/inspect.js';
 import { commandLine, goBuildCommand } from '../compiler/command.js';
+import { checkPathsStayInContext } from '../compiler/context.js';
 import { formatPlatform, resolvePlatforms, type Platform } from '../compiler/platform.js';
 import { NO_SOURCE_STATE } from '../compiler/git.js';
 import { makeStamp, type Stamp } from '../compiler/version.js';
@@ -124,6 +125,7 @@ export async function buildResult(gateway: Gateway, options: FrontendOptions, pr
   progress.step = 'reading goci.yaml';
   const request = await readRequest(gateway, options, pong.platforms.map((platform) => ({ os: platform.OS, arch: platform.Architecture, ...(platform.Variant ? { variant: platform.Variant } : {}) })));
   const { spec, stamp } = request;
+  checkPathsStayInContext(spec, request.specFile);
   progress.step = 'reading the context';
   const excludePatterns = await ignorePatterns(gateway, options);
   const context = localSource('context', { sessionId: options.sessionId, sharedKeyHint: 'context', excludePatterns });

@@ -14,7 +14,10 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  return `${typeof value} ${JSON.stringify(value)}`;
+  if (typeof value === 'number' && !Number.isFinite(value)) return `number ${String(value)}`;
+  const text = JSON.stringify(value);
+  // Garbage can be long: show its start, so the message stays a readable line.
+  return `${typeof value} ${text.length > 80 ? `${text.slice(0, 60)}…" (${String(value).length} characters)` : text}`;
 }
 
 /** A mapping with any keys (labels, annotations): the caller checks each key. */
@@ -43,6 +46,12 @@ export function readString(path: string, value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new FieldError(path, `expected a non-empty string, found ${describe(value)}`);
   }
+  return checkNoNul(path, value);
+}
+
+/** No NUL byte: no path, argument or environment value can carry one (binary garbage in the file). */
+export function checkNoNul(path: string, value: string): string {
+  if (value.includes('\0')) throw new FieldError(path, 'contains a NUL character');
   return value;
 }
 
@@ -69,7 +78,8 @@ export function readEnv(path: string, value: unknown): Record<string, string> {
       const text = readString(`${path}[${index}]`, item);
       const equals = text.indexOf('=');
       if (equals <= 0) throw new FieldError(`${path}[${index}]`, `"${text}" is not NAME=value`);
-      env[checkEnvName(`${path}[${index}]`, text.slice(0, equals))] = text.slice(equals + 1);
+      const at = `${path}[${index}]`;
+      env[checkEnvName(at, text.slice(0, equals))] = checkNoNul(at, text.slice(equals + 1));
     });
     return env;
   }
@@ -78,13 +88,16 @@ export function readEnv(path: string, value: unknown): Record<string, string> {
     if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
       throw new FieldError(join(path, name), `expected a string, found ${describe(raw)}`);
     }
-    env[checkEnvName(join(path, name), name)] = String(raw);
+    env[checkEnvName(join(path, name), name)] = checkNoNul(join(path, name), String(raw));
   }
   return env;
 }
 
 function checkEnvName(path: string, name: string): string {
-  if (!ENV_NAME.test(name)) throw new FieldError(path, `"${name}" is not a valid environment variable name`);
+  // __proto__ would be dropped by a plain object's setter rather than stored: refuse it, never lose it silently.
+  if (!ENV_NAME.test(name) || name === '__proto__') {
+    throw new FieldError(path, `"${name}" is not a valid environment variable name`);
+  }
   return name;
 }
 

@@ -1,4 +1,6 @@
-import { FieldError, describe, join, readAnyMapping, readEnv, readMapping, readOptionalString, readString, readStringList } from './fields.js';
+import { isAbsolute } from 'node:path';
+import { FieldError, checkNoNul, describe, join, readAnyMapping, readEnv, readMapping } from './fields.js';
+import { readOptionalString, readString, readStringList } from './fields.js';
 import { DEFAULT_BASE, DEFAULT_BINARY_DIR, type FileSpec, type ImageSpec } from './schema.js';
 
 const IMAGE_FIELDS = ['base', 'repository', 'binaries', 'entrypoint', 'binaryDir', 'args', 'env', 'workdir', 'user', 'ports', 'stopSignal', 'labels', 'annotations', 'files'] as const;
@@ -20,7 +22,7 @@ export function readImageSpec(value: unknown): ImageSpec {
     args: readStringList(field('args'), record.args),
     env: readEnv(field('env'), record.env),
     workdir: optional('workdir') === undefined ? undefined : checkAbsolute(field('workdir'), optional('workdir')!),
-    user: record.user === undefined || record.user === null ? undefined : String(record.user),
+    user: readUser(field('user'), record.user),
     ports: readPorts(field('ports'), record.ports),
     stopSignal: optional('stopSignal'),
     labels: readLabels(field('labels'), record.labels),
@@ -56,7 +58,23 @@ export function checkLabelKey(path: string, key: string): string {
 function readLabels(path: string, value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
   const record = readAnyMapping(path, value);
-  return Object.fromEntries(Object.entries(record).map(([key, raw]) => [checkLabelKey(join(path, key), key), String(raw)]));
+  return Object.fromEntries(
+    Object.entries(record).map(([key, raw]) => [checkLabelKey(join(path, key), key), readScalar(join(path, key), raw)]),
+  );
+}
+
+/** A label value or user as people write them: text, a number or a boolean, never a list or mapping. */
+function readScalar(path: string, value: unknown): string {
+  const number = typeof value === 'number' && Number.isFinite(value);
+  const scalar = typeof value === 'string' || typeof value === 'boolean' || number;
+  if (scalar) {
+    return checkNoNul(path, String(value));
+  }
+  throw new FieldError(path, `expected a string, found ${describe(value)}`);
+}
+
+function readUser(path: string, value: unknown): string | undefined {
+  return value === undefined || value === null ? undefined : readScalar(path, value);
 }
 
 function readFiles(path: string, value: unknown): FileSpec[] {
@@ -67,7 +85,7 @@ function readFiles(path: string, value: unknown): FileSpec[] {
     const record = readMapping(at, item, FILE_FIELDS);
     const [uid, gid] = readOwner(`${at}.owner`, record.owner);
     return {
-      src: readString(`${at}.src`, record.src),
+      src: readSource(`${at}.src`, record.src),
       dst: checkAbsolute(`${at}.dst`, readString(`${at}.dst`, record.dst)),
       mode: readMode(`${at}.mode`, record.mode),
       uid,
@@ -75,6 +93,19 @@ function readFiles(path: string, value: unknown): FileSpec[] {
       path: at,
     };
   });
+}
+
+/**
+ * A source path in the build context, relative to the goci.yaml's directory; whether it stays in
+ * the context is checked against the file system when the image is planned.
+ */
+function readSource(path: string, value: unknown): string {
+  const text = readString(path, value);
+  if (isAbsolute(text)) {
+    const rule = 'sources are relative to the goci.yaml directory and stay inside the build context';
+    throw new FieldError(path, `"${text}" is an absolute path; ${rule}`);
+  }
+  return text;
 }
 
 /**
@@ -89,10 +120,16 @@ function readMode(path: string, value: unknown): number | undefined {
   return mode;
 }
 
+const MAX_ID = 4294967295;
+
 /** `uid:gid` or a single uid (then gid = uid); numeric only, since the image may have no /etc/passwd. */
 function readOwner(path: string, value: unknown): [number, number] {
   if (value === undefined || value === null) return [0, 0];
   const match = /^(\d+)(?::(\d+))?$/.exec(String(value));
-  if (!match) throw new FieldError(path, `expected a numeric owner such as 65532 or 65532:65532, found ${describe(value)}`);
-  return [Number(match[1]), Number(match[2] ?? match[1])];
+  const ids = match ? [Number(match[1]), Number(match[2] ?? match[1])] : [];
+  // A tar header (and Linux) holds ids up to 2^32 - 1; a larger one is refused here, before anything compiles.
+  if (!match || ids.some((id) => id > MAX_ID)) {
+    throw new FieldError(path, `expected a numeric owner such as 65532 or 65532:65532, found ${describe(value)}`);
+  }
+  return [ids[0]!, ids[1]!];
 }

@@ -25,6 +25,7 @@ import { planImage, type BuiltTarget, type ImagePlan } from '../../images/image-
 import { MEDIA_TYPES } from '../../images/media-types.js';
 import { prepareLayout, tagInLayout } from '../../images/oci-layout.js';
 import { makePlan } from '../../compiler/plan.js';
+import type { BuildContext } from '../../compiler/context.js';
 import type { ImageBase } from '../../images/assemble.js';
 import type { ImageSpec, Spec } from '../../spec/schema.js';
 import { addBuildOptions, compileRequest, distDir, type BuildFlags } from '../build-options.js';
@@ -50,7 +51,8 @@ export function buildCommand(): Command {
     .description('compile, then assemble a multi-arch image (no Docker needed) into an OCI layout; optionally a tarball or the local daemon')
     .argument('[dirs...]', 'directories of Go main packages (or of a goci.yaml); default: the current directory')
     .action(async (dirs: string[], flags: BuildFlags & ImageFlags) => {
-      const plan = await makePlan(compileRequest(dirs, flags));
+      // goci build makes Linux images: other platforms are refused before compiling (linuxOnly).
+      const plan = await makePlan({ ...compileRequest(dirs, flags), linuxOnly: true });
       // Everything that can be wrong with the image settings is found before anything compiles.
       const progress = makeProgress(flags.progress, flags.verbose === true);
       const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
@@ -59,7 +61,11 @@ export function buildCommand(): Command {
       const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
       const specs = [...new Set(plan.targets.map((target) => target.spec))];
       const linuxPlatforms = (spec: Spec): Platform[] => plan.targets.filter((target) => target.spec === spec && target.platform.os === 'linux').map((target) => target.platform);
-      const prepared = await Promise.all(specs.map((spec) => prepareImage(spec, linuxPlatforms(spec), flags, clients)));
+      const contextOf = (spec: Spec): BuildContext => plan.targets.find((target) => target.spec === spec)!.context;
+      const prepared = await Promise.all(
+        specs.map((spec) => prepareImage(spec, linuxPlatforms(spec), flags, clients, contextOf(spec))),
+      );
+      for (const image of prepared) await prepareOutputs(image, flags, clients);
       // The base layer needs no binary: build it (into goci's cache) while Go compiles.
       const warming = flags.dryRun ? [] : prepared.map((image) => prepareBaseLayer(image.base, plan.targets.find((target) => target.spec === image.spec)!.stamp.epoch).catch(() => undefined));
       try {
@@ -89,20 +95,34 @@ interface PreparedImage {
   push: ImageRef | undefined;
 }
 
-async function prepareImage(spec: Spec, platforms: Platform[], flags: BuildFlags & ImageFlags, clients: RegistryClients): Promise<PreparedImage> {
+async function prepareImage(
+  spec: Spec,
+  platforms: Platform[],
+  flags: BuildFlags & ImageFlags,
+  clients: RegistryClients,
+  context: BuildContext,
+): Promise<PreparedImage> {
   const image = applyImageFlags(spec.image, flags);
   const push = flags.push === undefined ? undefined : parseReference(flags.push);
   if (push?.digest) throw new GociError('BAD_ARGUMENT', `--push ${flags.push}: push to a repository or a tag, not a digest`);
   tagsFor('0.0.0', flags, push?.tag);
+  // image.files is walked and checked whole before anything is written or compiled.
+  const fileEntries = await extraFileEntries(image.files, spec.baseDir, (path) => fieldLocation(spec, path), context);
   const base = await resolveAnyBase(image.base, flags.base ? '--base' : 'image.base', { platforms, clientFor: (registry) => clients.for(registry) });
-  const fileEntries = await extraFileEntries(image.files, spec.baseDir, (path) => fieldLocation(spec, path));
   const layoutDir = flags.ociLayout !== undefined || !push ? resolve(flags.ociLayout ?? join(distDir(flags), 'oci')) : undefined;
-  if (!flags.dryRun) {
-    if (layoutDir) await prepareLayout(layoutDir);
-    if (flags.load) await connectToDocker(dockerSocketPath());
-    if (push) await clients.for(push.registry).ping();
-  }
   return { spec, image, base, fileEntries, layoutDir, push };
+}
+
+/** Makes the outputs ready (and reachable) once every image's input was checked. */
+async function prepareOutputs(
+  prepared: PreparedImage,
+  flags: BuildFlags & ImageFlags,
+  clients: RegistryClients,
+): Promise<void> {
+  if (flags.dryRun) return;
+  if (prepared.layoutDir) await prepareLayout(prepared.layoutDir);
+  if (flags.load) await connectToDocker(dockerSocketPath());
+  if (prepared.push) await clients.for(prepared.push.registry).ping();
 }
 
 async function buildImage(prepared: PreparedImage, built: BuiltTarget[], flags: BuildFlags & ImageFlags, progress: Progress, clients: RegistryClients): Promise<BuiltImage> {
