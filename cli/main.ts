@@ -10,6 +10,7 @@ import { logoutCommand } from './commands/logout.js';
 import { pushCommand } from './commands/push.js';
 import { releaseCommand } from './commands/release.js';
 import { reportError } from './report-error.js';
+import { handleStopSignals } from '../common/interrupt.js';
 
 const program = new Command('goci')
   .description('build reproducible, multi-arch container images for Go programs, no Docker daemon needed')
@@ -27,6 +28,8 @@ const program = new Command('goci')
   .addCommand(frontendImageCommand());
 
 for (const command of program.commands) command.exitOverride();
+// SIGINT/SIGTERM: stop go, remove goci's temporary files, exit 130/143 with one line (issue 10).
+handleStopSignals();
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,171 @@
+import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { temporarySibling, writeFileAtomic } from '../common/atomic.js';
+import { displayPath } from '../common/display-path.js';
+import { GociError } from '../common/errors.js';
+import { trackTemporary } from '../common/interrupt.js';
+import { fileSystemError } from '../common/io-error.js';
+import { withLock } from '../common/lock.js';
+import { ownedName, ownerTag, sweepDeadOwners } from '../common/owner.js';
+import { makeDirectories, removeEmptyDirectories, type FilePublication } from '../common/publish.js';
+import { referrersIndex, referrersTag, type Artifact } from './artifact.js';
+import { writeArtifactBlobs } from './artifact-layout.js';
+import { hashFile } from './blob-file.js';
+import { canonicalJson, sha256Digest, type Descriptor } from './descriptor.js';
+import { MEDIA_TYPES } from './media-types.js';
+import { layoutBlobDir, layoutIndexWith, layoutLockPath, LAYOUT_FILE, readLayoutIndex, REF_NAME, writeJsonBlob } from './oci-layout.js';
+
+/**
+ * A scratch OCI layout a run writes every blob into before anything reaches the real layout:
+ * a hidden sibling of the layout (same file system, so publishing is a rename per blob), or a
+ * directory in $TMPDIR when there is no layout (push only). Its name carries the owner, so a
+ * later run sweeps it if this one dies.
+ */
+export interface LayoutStage {
+  dir: string;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Fails early, creating nothing, when `layoutDir` cannot be written: the nearest existing
+ * directory on its path must be a writable directory (a read-only mount says EROFS).
+ */
+export async function checkLayoutWritable(layoutDir: string): Promise<void> {
+  let dir = layoutDir;
+  while (!(await stat(dir).then(() => true, () => false)) && dirname(dir) !== dir) dir = dirname(dir);
+  try {
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    const explained = fileSystemError(error, layoutDir);
+    if (explained !== error) throw explained;
+    throw new GociError('IO_FAILED', `cannot write the OCI layout ${displayPath(layoutDir)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: 'choose a writable directory with --oci-layout',
+    });
+  }
+}
+
+export async function openLayoutStage(layoutDir: string | undefined): Promise<LayoutStage> {
+  let dir: string;
+  let created: string[] = [];
+  if (layoutDir === undefined) {
+    dir = await mkdtemp(join(tmpdir(), `goci-stage-${ownerTag()}-`));
+  } else {
+    const parent = dirname(layoutDir);
+    const prefix = `.${basename(layoutDir)}.goci-`;
+    created = await makeDirectories(parent).catch((error: unknown) => {
+      throw fileSystemError(error, parent, 'create');
+    });
+    await sweepDeadOwners(parent, (name) => name.startsWith(prefix));
+    dir = join(parent, `${prefix}stage-${ownedName()}`);
+  }
+  const forget = trackTemporary(dir);
+  const forgetParents = created.map((path) => trackTemporary(path));
+  try {
+    await mkdir(layoutBlobDir(dir), { recursive: true });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    await removeEmptyDirectories(created);
+    throw fileSystemError(error, dir, 'create');
+  }
+  return {
+    dir,
+    async dispose() {
+      await rm(dir, { recursive: true, force: true });
+      // Parents this run created for the layout stay only if the layout now lives in them.
+      await removeEmptyDirectories(created);
+      forget();
+      forgetParents.forEach((done) => done());
+    },
+  };
+}
+
+/** What a run records in the layout's index.json: tags, and artifacts listed under their subjects. */
+export interface LayoutUpdate {
+  tags: { tag: string; descriptor: Descriptor }[];
+  attachments: { artifact: Artifact; subject: Descriptor }[];
+}
+
+async function referrersIn(layoutDir: string, entry: Descriptor | undefined): Promise<Descriptor[]> {
+  if (!entry) return [];
+  const bytes = await readFile(join(layoutBlobDir(layoutDir), entry.digest.slice(7))).catch(() => undefined);
+  return bytes && sha256Digest(bytes) === entry.digest ? ((JSON.parse(bytes.toString('utf8')) as { manifests?: Descriptor[] }).manifests ?? []) : [];
+}
+
+/**
+ * Publishes a staged run into `layoutDir` as one step, holding the layout's lock (so runs
+ * writing the same layout at once lose no tag): every staged blob is moved in (a blob already
+ * there is kept only when its bytes match its name; a damaged one is replaced), `also` (the
+ * run's binaries) is committed, and index.json is replaced last, in one rename. Any failure
+ * rolls all of it back: the layout and dist are left as they were.
+ */
+export async function publishLayout(stageDir: string, layoutDir: string, update: LayoutUpdate, also?: FilePublication): Promise<void> {
+  await withLock(layoutLockPath(layoutDir), async () => {
+    const blobDir = layoutBlobDir(layoutDir);
+    const moved: { target: string; backup?: string }[] = [];
+    let created: string[] = [];
+    try {
+      const index = await readLayoutIndex(layoutDir);
+      const entries = new Map<string, Descriptor>();
+      const referrers = new Map<string, Descriptor[]>();
+      for (const { artifact, subject } of update.attachments) {
+        await writeArtifactBlobs(stageDir, artifact);
+        const tag = referrersTag(subject.digest);
+        const listed = referrers.get(tag) ?? (await referrersIn(layoutDir, index.manifests.find((entry) => entry.annotations?.[REF_NAME] === tag)));
+        const list = referrersIndex(listed, artifact.descriptor);
+        await writeJsonBlob(stageDir, list);
+        referrers.set(tag, (JSON.parse(Buffer.from(list.bytes).toString('utf8')) as { manifests: Descriptor[] }).manifests);
+        entries.set(tag, { mediaType: MEDIA_TYPES.oci.index, digest: list.digest, size: list.size });
+      }
+      for (const { tag, descriptor } of update.tags) entries.set(tag, descriptor);
+      await also?.prepare();
+      created = await makeDirectories(blobDir).catch((error: unknown) => {
+        throw fileSystemError(error, blobDir, 'create');
+      });
+      await sweepDeadOwners(blobDir);
+      await sweepDeadOwners(dirname(layoutDir), (name) => name.startsWith(`.${basename(layoutDir)}.goci-`));
+      for (const name of await readdir(layoutBlobDir(stageDir))) {
+        if (!/^[0-9a-f]{64}$/.test(name)) continue;
+        const target = join(blobDir, name);
+        const present = await stat(target).then(() => true, () => false);
+        if (present && (await hashFile(target)) === name) continue;
+        const entry: { target: string; backup?: string } = { target };
+        try {
+          if (present) {
+            entry.backup = temporarySibling(target).replace(/\.tmp$/, '.old');
+            await rename(target, entry.backup);
+          }
+          moved.push(entry);
+          await rename(join(layoutBlobDir(stageDir), name), target);
+        } catch (error) {
+          throw fileSystemError(error, target);
+        }
+      }
+      await also?.commit();
+      const layoutFile = join(layoutDir, 'oci-layout');
+      if ((await readFile(layoutFile, 'utf8').catch(() => undefined)) !== canonicalJson(LAYOUT_FILE)) {
+        await writeFileAtomic(layoutFile, canonicalJson(LAYOUT_FILE)).catch((error: unknown) => {
+          throw fileSystemError(error, layoutFile);
+        });
+      }
+      const indexPath = join(layoutDir, 'index.json');
+      await writeFileAtomic(indexPath, layoutIndexWith(index, entries)).catch((error: unknown) => {
+        throw fileSystemError(error, indexPath);
+      });
+    } catch (error) {
+      await also?.rollback();
+      for (const entry of moved.reverse()) {
+        await rm(entry.target, { force: true }).catch(() => undefined);
+        if (entry.backup) await rename(entry.backup, entry.target).catch(() => undefined);
+      }
+      if (created.length > 0) {
+        // This run created the layout directory (under the lock nobody else writes it): remove it whole.
+        await rm(created.at(-1)!, { recursive: true, force: true }).catch(() => undefined);
+      }
+      throw error;
+    }
+    await also?.finish();
+    for (const entry of moved) if (entry.backup) await rm(entry.backup, { force: true }).catch(() => undefined);
+  });
+}
