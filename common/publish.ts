@@ -16,7 +16,11 @@ export interface PublishedFile {
  * rollback can remove exactly those (and only while empty: another run may use them now).
  */
 export async function makeDirectories(dir: string): Promise<string[]> {
-  const first = await mkdir(dir, { recursive: true });
+  const first = await mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    // mkdir -p says EEXIST when a file stands where a directory should be.
+    if (error.code === 'EEXIST') throw Object.assign(new Error(`${dir}: not a directory`), { code: 'ENOTDIR', path: error.path });
+    throw error;
+  });
   if (first === undefined) return [];
   const created: string[] = [];
   for (let current = dir; ; current = dirname(current)) {

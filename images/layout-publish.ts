@@ -1,15 +1,13 @@
-import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { temporarySibling, writeFileAtomic } from '../common/atomic.js';
-import { displayPath } from '../common/display-path.js';
-import { GociError } from '../common/errors.js';
 import { trackTemporary } from '../common/interrupt.js';
 import { fileSystemError } from '../common/io-error.js';
 import { withLock } from '../common/lock.js';
 import { ownedName, ownerTag, sweepDeadOwners } from '../common/owner.js';
 import { makeDirectories, removeEmptyDirectories, type FilePublication } from '../common/publish.js';
+import { checkWritable } from '../common/writable.js';
 import { referrersIndex, referrersTag, type Artifact } from './artifact.js';
 import { writeArtifactBlobs } from './artifact-layout.js';
 import { hashFile } from './blob-file.js';
@@ -28,22 +26,9 @@ export interface LayoutStage {
   dispose(): Promise<void>;
 }
 
-/**
- * Fails early, creating nothing, when `layoutDir` cannot be written: the nearest existing
- * directory on its path must be a writable directory (a read-only mount says EROFS).
- */
+/** Fails early, creating nothing, when `layoutDir` cannot be written (see checkWritable). */
 export async function checkLayoutWritable(layoutDir: string): Promise<void> {
-  let dir = layoutDir;
-  while (!(await stat(dir).then(() => true, () => false)) && dirname(dir) !== dir) dir = dirname(dir);
-  try {
-    await access(dir, constants.W_OK);
-  } catch (error) {
-    const explained = fileSystemError(error, layoutDir);
-    if (explained !== error) throw explained;
-    throw new GociError('IO_FAILED', `cannot write the OCI layout ${displayPath(layoutDir)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
-      hint: 'choose a writable directory with --oci-layout',
-    });
-  }
+  await checkWritable(layoutDir);
 }
 
 export async function openLayoutStage(layoutDir: string | undefined): Promise<LayoutStage> {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { displayPath } from '../../common/display-path.js';
+import { checkWritable } from '../../common/writable.js';
 import { displayCommand } from '../../compiler/command.js';
 import { compileStaged, compileTargets, type CompiledBinary, type CompileOptions, type StagedBinaries } from '../../compiler/compile.js';
 import { makePlan, type Plan } from '../../compiler/plan.js';
@@ -38,6 +39,8 @@ export async function compilePlan(plan: Plan, flags: BuildFlags, progress: Progr
     printDryRun(plan, dist, flags.json === true);
     return undefined;
   }
+  // A read-only or blocked --dist is found before anything compiles.
+  await checkWritable(join(dist, 'bin'));
   return compileTargets(plan, compileOptions(plan, flags, progress));
 }
 
@@ -47,6 +50,7 @@ export async function compilePlanStaged(plan: Plan, flags: BuildFlags, progress:
     printDryRun(plan, distDir(flags), flags.json === true);
     return undefined;
   }
+  await checkWritable(join(distDir(flags), 'bin'));
   return compileStaged(plan, compileOptions(plan, flags, progress));
 }
 

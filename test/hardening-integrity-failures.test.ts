@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { CLI, goci, lastLine } from './support/goci.js';
+import { childPids, snapshot } from './support/integrity.js';
+import { alive, waitForExit } from './support/process.js';
+import { startProxy, type RegistryProxy } from './support/proxy.js';
+import { startRegistry, type RegistryHarness } from './support/registry.js';
+import { exampleRepository, removeDirectory, temporaryDirectory } from './support/workspace.js';
+
+// Issue 10, break 7 (and the environment part of 9): a failed or stopped run leaves outputs as
+// they were; a full disk and a read-only file system are said as such (exit 1).
+
+const PLATFORMS = 'linux/amd64,linux/arm64,linux/arm/v7';
+const made: string[] = [];
+const mounts: string[] = [];
+let repo: string;
+
+before(async () => {
+  repo = await exampleRepository('hello', 'integrity-failures');
+  made.push(repo);
+});
+after(async () => {
+  for (const mount of mounts.reverse()) await execa('umount', [mount], { reject: false });
+  await Promise.all(made.map(removeDirectory));
+});
+
+async function scratch(prefix: string): Promise<string> {
+  const dir = await temporaryDirectory(prefix);
+  made.push(dir);
+  return dir;
+}
+
+const env = { ...process.env, SOURCE_DATE_EPOCH: '1714564800' };
+
+interface CompileJson {
+  binaries: { path: string; size: number }[];
+}
+
+describe('a full disk (ENOSPC) while binaries move into --dist', () => {
+  test('goci compile of three binaries into a tmpfs with room for two: exit 1, the path and ENOSPC, dist as before', async () => {
+    const probe = await goci(['compile', '.', '--platform', PLATFORMS, '--version', '1.0.0', '--json', '--dist', await scratch('integrity-probe')], { cwd: repo, env });
+    assert.equal(probe.exitCode, 0, probe.stderr);
+    const binaries = (JSON.parse(probe.stdout) as CompileJson).binaries;
+    const names = binaries.map((binary) => binary.path.split('/').at(-1)!);
+    const page = 4096;
+    const pages = (size: number): number => Math.ceil(size / page) * page;
+    // Room for the old file, the directory and the first two binaries, not the third.
+    const size = pages(binaries[0]!.size) + pages(binaries[1]!.size) + 16 * page;
+    assert.ok(size < pages(binaries[0]!.size) + pages(binaries[1]!.size) + pages(binaries[2]!.size));
+    const dist = await scratch('integrity-enospc');
+    await execa('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dist]);
+    mounts.push(dist);
+    await mkdir(join(dist, 'bin'));
+    await writeFile(join(dist, 'bin', names[0]!), 'an older binary\n');
+    const before = await snapshot(dist);
+
+    const result = await goci(['compile', '.', '--platform', PLATFORMS, '--version', '1.0.0', '--dist', dist], { cwd: repo, env });
+    assert.equal(result.exitCode, 1, result.stderr);
+    assert.equal(lastLine(result.stderr), `goci: cannot write ${join(dist, 'bin', names[2]!)}: no space left on the device (ENOSPC) (free space on that file system or choose another --dist or --oci-layout)`);
+    assert.deepEqual(await snapshot(dist), before);
+    const { stdout } = await execa('df', ['--output=used', '-B1', dist]);
+    assert.ok(Number(stdout.split('\n')[1]) < pages(binaries[0]!.size), 'the disk was left full');
+  });
+});
+
+describe('a read-only file system (EROFS)', () => {
+  let readOnly: string;
+  let untouched: string[];
+
+  before(async () => {
+    const backing = await scratch('integrity-erofs');
+    await writeFile(join(backing, 'keep.txt'), 'before\n');
+    readOnly = await scratch('integrity-erofs-mount');
+    await execa('mount', ['--bind', backing, readOnly]);
+    mounts.push(readOnly);
+    await execa('mount', ['-o', 'remount,bind,ro', readOnly]);
+    untouched = await snapshot(readOnly);
+  });
+
+  test('goci compile --dist on a read-only mount: exit 1 naming the path and EROFS, before compiling', async () => {
+    const result = await goci(['compile', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--progress', 'plain', '--dist', readOnly], { cwd: repo, env });
+    assert.equal(result.exitCode, 1, result.stderr);
+    assert.equal(result.stderr, `goci: cannot write ${join(readOnly, 'bin')}: read-only file system (EROFS) (choose a writable --dist or --oci-layout)`);
+    assert.deepEqual(await snapshot(readOnly), untouched);
+  });
+
+  test('goci build --dist on a read-only mount: exit 1 naming the layout and EROFS, before compiling', async () => {
+    const result = await goci(['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--progress', 'plain', '--dist', readOnly], { cwd: repo, env });
+    assert.equal(result.exitCode, 1, result.stderr);
+    assert.equal(result.stderr, `goci: cannot write ${join(readOnly, 'oci')}: read-only file system (EROFS) (choose a writable --dist or --oci-layout)`);
+    assert.deepEqual(await snapshot(readOnly), untouched);
+  });
+});
+
+describe('a build that fails after compiling leaves dist as it was', () => {
+  let registry: RegistryHarness;
+  let proxy: RegistryProxy;
+
+  before(async () => {
+    registry = await startRegistry();
+    proxy = await startProxy(registry.url);
+    const layout = join(await scratch('integrity-base-src'), 'oci');
+    const built = await goci(['build', '.', '--platform', 'linux/amd64', '--version', '0.1.0', '--sbom', 'none', '--oci-layout', layout], { cwd: repo, env });
+    assert.equal(built.exitCode, 0, built.stderr);
+    await execa('skopeo', ['copy', '--all', '--dest-tls-verify=false', `oci:${layout}:0.1.0`, `docker://${registry.host}/acme/base:1`]);
+  });
+  after(async () => {
+    await proxy?.stop();
+    await registry?.stop();
+  });
+
+  test('a digest mismatch on a base layer: exit 1, dist/bin and dist/oci byte-identical to before', async () => {
+    const dist = join(await scratch('integrity-mismatch'), 'dist');
+    const first = await goci(['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--dist', dist], { cwd: repo, env });
+    assert.equal(first.exitCode, 0, first.stderr);
+    const before = await snapshot(dist);
+
+    proxy.addFault({ method: 'GET', path: /\/blobs\/sha256:/, times: 50, fault: { kind: 'corrupt-response', at: 100 } });
+    const cache = await scratch('integrity-mismatch-cache');
+    const args = ['build', '.', '--platform', 'linux/amd64', '--version', '2.0.0', '--base', `${proxy.host}/acme/base:1`, '--dist', dist];
+    const result = await goci(args, { cwd: repo, env: { ...env, GOCI_CACHE_DIR: cache } });
+    proxy.clearFaults();
+    assert.equal(result.exitCode, 1, result.stderr);
+    assert.match(lastLine(result.stderr), /digest mismatch/);
+    assert.deepEqual(await snapshot(dist), before);
+    assert.deepEqual((await readdir(join(dist, '..'))).filter((name) => name.includes('goci-')), []);
+  });
+
+  test('a --tarball that cannot be written (a file where a directory should be): exit 1, dist byte-identical to before', async () => {
+    const work = await scratch('integrity-late');
+    const dist = join(work, 'dist');
+    const first = await goci(['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--dist', dist], { cwd: repo, env });
+    assert.equal(first.exitCode, 0, first.stderr);
+    await writeFile(join(work, 'not-a-dir'), 'a file\n');
+    const before = await snapshot(dist);
+
+    const result = await goci(['build', '.', '--platform', 'linux/amd64', '--version', '2.0.0', '--dist', dist, '--tarball', join(work, 'not-a-dir', 'image.tar')], { cwd: repo, env });
+    assert.equal(result.exitCode, 1, result.stderr);
+    assert.equal(lastLine(result.stderr), `goci: cannot create ${join(work, 'not-a-dir')}: a component of the path is not a directory (ENOTDIR) (choose an output path whose parents are directories)`);
+    assert.deepEqual(await snapshot(dist), before);
+  });
+});
+
+/** The pids below `pid` (children, grandchildren, …). */
+async function descendants(pid: number): Promise<number[]> {
+  const direct = await childPids(pid);
+  return [...direct, ...(await Promise.all(direct.map(descendants))).flat()];
+}
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  describe(`${signal} while go compiles`, () => {
+    test(`goci build exits ${code} with one line, go and its compilers are gone, TMPDIR holds nothing, dist is as before`, async () => {
+      const tmp = await scratch(`integrity-${signal}-tmp`);
+      const goCache = await scratch(`integrity-${signal}-gocache`);
+      const dist = join(await scratch(`integrity-${signal}-out`), 'dist');
+      await mkdir(join(dist, 'bin'), { recursive: true });
+      await writeFile(join(dist, 'bin', 'older'), 'older\n');
+      const before = await snapshot(dist);
+      // A cold Go build cache and goci cache: go is busy compiling the standard library.
+      const runEnv = { ...env, TMPDIR: tmp, GOCACHE: goCache, GOCI_CACHE_DIR: await scratch(`integrity-${signal}-cache`) };
+      const child = spawn(process.execPath, [CLI, 'build', '.', '--platform', 'linux/amd64,linux/arm64', '--version', '1.0.0', '--dist', dist, '--progress', 'plain'], { cwd: repo, env: runEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('close', (exitCode) => resolve(exitCode)));
+      const running = await waitForCompiler(child.pid!, tmp);
+      child.kill(signal);
+      const exitCode = await exited;
+
+      assert.equal(exitCode, code, stderr);
+      assert.equal(lastLine(stderr), `goci: stopped by ${signal}; outputs are as they were and temporary files were removed`);
+      for (const pid of running) assert.ok(await waitForExit(pid, undefined, 30_000), `process ${pid} still runs`);
+      assert.deepEqual(await readdir(tmp), []);
+      assert.deepEqual(await snapshot(dist), before);
+    });
+  });
+}
+
+/** Waits until goci's scratch directory exists and go has started a compiler; returns every process below goci. */
+async function waitForCompiler(gociPid: number, tmp: string): Promise<number[]> {
+  for (;;) {
+    const scratchDirs = (await readdir(tmp)).filter((name) => name.startsWith('goci-compile-'));
+    const below = await descendants(gociPid);
+    const names = await Promise.all(below.map((pid) => readFile(`/proc/${pid}/comm`, 'utf8').then((text) => text.trim(), () => '')));
+    if (scratchDirs.length === 1 && names.includes('go') && names.some((name) => name === 'compile' || name === 'asm')) return below;
+    assert.ok(await alive(gociPid), 'goci ended before go started a compiler');
+    await sleep(20);
+  }
+}
