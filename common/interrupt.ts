@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
 
 /**
  * What goci must undo when SIGINT or SIGTERM stops it: child process groups to kill (go build
@@ -12,7 +12,7 @@ interface Child {
 }
 
 const children = new Set<Child>();
-const temporaries = new Set<string>();
+const temporaries = new Map<string, boolean>();
 let critical = 0;
 let pending: NodeJS.Signals | undefined;
 let stopping = false;
@@ -29,9 +29,12 @@ export function trackChild(pid: number | undefined, exited: Promise<unknown>): (
   return () => children.delete(child);
 }
 
-/** Registers a temporary path removed on a signal; the returned function unregisters it. */
-export function trackTemporary(path: string): () => void {
-  temporaries.add(path);
+/**
+ * Registers a temporary path removed on a signal (with `ifEmpty`, a directory goci created
+ * that is removed only while empty); the returned function unregisters it.
+ */
+export function trackTemporary(path: string, ifEmpty = false): () => void {
+  temporaries.set(path, ifEmpty);
   return () => temporaries.delete(path);
 }
 
@@ -57,9 +60,10 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
     }
   }
   await Promise.all([...children].map((child) => child.exited.catch(() => undefined)));
-  for (const path of temporaries) {
+  for (const [path, ifEmpty] of temporaries) {
     try {
-      rmSync(path, { recursive: true, force: true });
+      if (ifEmpty) rmdirSync(path);
+      else rmSync(path, { recursive: true, force: true });
     } catch {
       // Best effort: the next run sweeps what a dead process left.
     }

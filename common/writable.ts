@@ -7,10 +7,10 @@ import { fileSystemError } from './io-error.js';
 
 /**
  * Fails early, creating nothing, when `path` (an output directory, existing or not) cannot be
- * written: the nearest existing directory on its path must be a writable directory. A
+ * written (`action` words the message: `cannot <action> <path>: …`): the nearest existing directory on its path must be a writable directory. A
  * read-only mount says EROFS, a file in the way ENOTDIR.
  */
-export async function checkWritable(path: string): Promise<void> {
+export async function checkWritable(path: string, action = 'write'): Promise<void> {
   let dir = path;
   let info = await stat(dir).catch(() => undefined);
   while (!info && dirname(dir) !== dir) {
@@ -21,9 +21,9 @@ export async function checkWritable(path: string): Promise<void> {
     if (info && !info.isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
     await access(dir, constants.W_OK);
   } catch (error) {
-    const explained = fileSystemError(error, path);
+    const explained = fileSystemError(error, path, action);
     if (explained !== error) throw explained;
-    throw new GociError('IO_FAILED', `cannot write ${displayPath(path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+    throw new GociError('IO_FAILED', `cannot ${action} ${displayPath(path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
       hint: 'choose a writable --dist or --oci-layout',
     });
   }

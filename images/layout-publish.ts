@@ -28,7 +28,7 @@ export interface LayoutStage {
 
 /** Fails early, creating nothing, when `layoutDir` cannot be written (see checkWritable). */
 export async function checkLayoutWritable(layoutDir: string): Promise<void> {
-  await checkWritable(layoutDir);
+  await checkWritable(layoutDir, 'write the OCI layout');
 }
 
 export async function openLayoutStage(layoutDir: string | undefined): Promise<LayoutStage> {
@@ -46,7 +46,7 @@ export async function openLayoutStage(layoutDir: string | undefined): Promise<La
     dir = join(parent, `${prefix}stage-${ownedName()}`);
   }
   const forget = trackTemporary(dir);
-  const forgetParents = created.map((path) => trackTemporary(path));
+  const forgetParents = created.map((path) => trackTemporary(path, true));
   try {
     await mkdir(layoutBlobDir(dir), { recursive: true });
   } catch (error) {

@@ -92,7 +92,7 @@ describe('a read-only file system (EROFS)', () => {
   test('goci build --dist on a read-only mount: exit 1 naming the layout and EROFS, before compiling', async () => {
     const result = await goci(['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--progress', 'plain', '--dist', readOnly], { cwd: repo, env });
     assert.equal(result.exitCode, 1, result.stderr);
-    assert.equal(result.stderr, `goci: cannot write ${join(readOnly, 'oci')}: read-only file system (EROFS) (choose a writable --dist or --oci-layout)`);
+    assert.equal(result.stderr, `goci: cannot write the OCI layout ${join(readOnly, 'oci')}: read-only file system (EROFS) (choose a writable --dist or --oci-layout)`);
     assert.deepEqual(await snapshot(readOnly), untouched);
   });
 });
