@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { temporarySibling, writeFileAtomic } from '../common/atomic.js';
 import { trackTemporary } from '../common/interrupt.js';
-import { fileSystemError } from '../common/io-error.js';
+import { isGociError } from '../common/errors.js';
+import { fileSystemError, knownErrno } from '../common/io-error.js';
 import { withLock } from '../common/lock.js';
 import { ownedName, ownerTag, sweepDeadOwners } from '../common/owner.js';
 import { makeDirectories, removeEmptyDirectories, type FilePublication } from '../common/publish.js';
@@ -153,4 +154,15 @@ export async function publishLayout(stageDir: string, layoutDir: string, update:
     await also?.finish();
     for (const entry of moved) if (entry.backup) await rm(entry.backup, { force: true }).catch(() => undefined);
   });
+}
+
+/**
+ * A full or read-only disk while a run writes its staged layout (a hidden sibling of the
+ * layout) is said about the layout itself: `cannot write the OCI layout dist/oci: no space …`.
+ */
+export function stagingFailure(error: unknown, layoutDir: string | undefined): unknown {
+  const cause = isGociError(error) ? error.cause : error;
+  const code = knownErrno(cause);
+  if (layoutDir === undefined || (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'EROFS')) return error;
+  return fileSystemError(cause, layoutDir, 'write the OCI layout');
 }

@@ -68,6 +68,55 @@ describe('a full disk (ENOSPC) while binaries move into --dist', () => {
   });
 });
 
+describe('a full disk (ENOSPC) during goci build', () => {
+  const page = 4096;
+  const pages = (size: number): number => Math.ceil(size / page) * page;
+
+  async function tmpfsDist(size: number): Promise<{ dist: string; before: string[] }> {
+    const dist = await scratch('integrity-build-enospc');
+    await execa('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dist]);
+    mounts.push(dist);
+    await writeFile(join(dist, 'keep.txt'), 'before\n');
+    return { dist, before: await snapshot(dist) };
+  }
+
+  async function usedBytes(dir: string): Promise<number> {
+    const { stdout } = await execa('df', ['--output=used', '-B1', dir]);
+    return Number(stdout.split('\n')[1]);
+  }
+
+  const args = (dist: string): string[] => ['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--dist', dist];
+
+  test('room for the staged layout but not the binary: exit 1 naming the binary, dist as before (layout rolled back)', async () => {
+    const probe = await scratch('integrity-build-probe');
+    const probed = await goci([...args(probe), '--json'], { cwd: repo, env });
+    assert.equal(probed.exitCode, 0, probed.stderr);
+    const blobs = await readdir(join(probe, 'oci', 'blobs', 'sha256'));
+    let layoutBytes = 0;
+    for (const name of blobs) layoutBytes += pages((await readFile(join(probe, 'oci', 'blobs', 'sha256', name))).length);
+    const binary = (await readdir(join(probe, 'bin')))[0]!;
+    const binarySize = (await readFile(join(probe, 'bin', binary))).length;
+    const { dist, before } = await tmpfsDist(layoutBytes + 32 * page + pages(binarySize) / 2);
+
+    const result = await goci(args(dist), { cwd: repo, env });
+    assert.equal(result.exitCode, 1, result.stderr);
+    const hint = 'free space on that file system or choose another --dist or --oci-layout';
+    assert.equal(lastLine(result.stderr), `goci: cannot write ${join(dist, 'bin', binary)}: no space left on the device (ENOSPC) (${hint})`);
+    assert.deepEqual(await snapshot(dist), before);
+    assert.ok((await usedBytes(dist)) < 16 * page, 'the disk was left full');
+  });
+
+  test('no room for the staged layout: exit 1 naming the layout, dist as before', async () => {
+    const { dist, before } = await tmpfsDist(48 * page);
+    const result = await goci(args(dist), { cwd: repo, env: { ...env, GOCI_CACHE_DIR: await scratch('integrity-build-enospc-cache') } });
+    assert.equal(result.exitCode, 1, result.stderr);
+    const hint = 'free space on that file system or choose another --dist or --oci-layout';
+    assert.equal(lastLine(result.stderr), `goci: cannot write the OCI layout ${join(dist, 'oci')}: no space left on the device (ENOSPC) (${hint})`);
+    assert.deepEqual(await snapshot(dist), before);
+    assert.ok((await usedBytes(dist)) < 16 * page, 'the disk was left full');
+  });
+});
+
 describe('a read-only file system (EROFS)', () => {
   let readOnly: string;
   let untouched: string[];

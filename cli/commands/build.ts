@@ -22,7 +22,8 @@ import type { LayerEntry } from '../../images/layer.js';
 import { fieldLocation } from '../../spec/load.js';
 import { planImage, type BuiltTarget, type ImagePlan } from '../../images/image-plan.js';
 import { MEDIA_TYPES } from '../../images/media-types.js';
-import { checkLayoutWritable, openLayoutStage, publishLayout, type LayoutUpdate } from '../../images/layout-publish.js';
+import { checkLayoutWritable, openLayoutStage, publishLayout, stagingFailure } from '../../images/layout-publish.js';
+import type { LayoutUpdate } from '../../images/layout-publish.js';
 import { trackTemporary, uninterrupted } from '../../common/interrupt.js';
 import { ownerTag } from '../../common/owner.js';
 import { FilePublication, type PublishedFile } from '../../common/publish.js';
@@ -79,9 +80,13 @@ export function buildCommand(): Command {
             const update: LayoutUpdate = { tags: [], attachments: [] };
             const files: PublishedFile[] = staged.binaries.map((binary, position) => ({ from: staged.staged[position]!, to: binary.path }));
             results = [];
-            for (const image of prepared) {
-              const forImage = built.filter((item) => item.target.spec === image.spec);
-              results.push(await buildImage(image, stage.dir, forImage, flags, progress, clients, update, files));
+            try {
+              for (const image of prepared) {
+                const forImage = built.filter((item) => item.target.spec === image.spec);
+                results.push(await buildImage(image, stage.dir, forImage, flags, progress, clients, update, files));
+              }
+            } catch (error) {
+              throw stagingFailure(error, layoutDir);
             }
             const publication = new FilePublication(files);
             await uninterrupted(async () => (layoutDir ? publishLayout(stage.dir, layoutDir, update, publication) : publication.publish()));
