@@ -149,6 +149,7 @@ describe('a read-only file system (EROFS)', () => {
 describe('a build that fails after compiling leaves dist as it was', () => {
   let registry: RegistryHarness;
   let proxy: RegistryProxy;
+  let baseLayers: RegExp;
 
   before(async () => {
     registry = await startRegistry();
@@ -157,6 +158,12 @@ describe('a build that fails after compiling leaves dist as it was', () => {
     const built = await goci(['build', '.', '--platform', 'linux/amd64', '--version', '0.1.0', '--sbom', 'none', '--oci-layout', layout], { cwd: repo, env });
     assert.equal(built.exitCode, 0, built.stderr);
     await execa('skopeo', ['copy', '--all', '--dest-tls-verify=false', `oci:${layout}:0.1.0`, `docker://${registry.host}/acme/base:1`]);
+    const blob = async (digest: string): Promise<any> => JSON.parse(await readFile(join(layout, 'blobs', 'sha256', digest.slice(7)), 'utf8'));
+    const top = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    const index = await blob(top.manifests.find((entry: any) => entry.annotations?.['org.opencontainers.image.ref.name'] === '0.1.0')!.digest);
+    const manifest = await blob(index.manifests[0].digest);
+    // Only the layers: the base's manifest and config resolve (before compiling), its layers fail later.
+    baseLayers = new RegExp(`/blobs/(${manifest.layers.map((layer: { digest: string }) => layer.digest).join('|')})$`);
   });
   after(async () => {
     await proxy?.stop();
@@ -169,13 +176,14 @@ describe('a build that fails after compiling leaves dist as it was', () => {
     assert.equal(first.exitCode, 0, first.stderr);
     const before = await snapshot(dist);
 
-    proxy.addFault({ method: 'GET', path: /\/blobs\/sha256:/, times: 50, fault: { kind: 'corrupt-response', at: 100 } });
+    proxy.addFault({ method: 'GET', path: baseLayers, times: 50, fault: { kind: 'corrupt-response', at: 100 } });
     const cache = await scratch('integrity-mismatch-cache');
     const args = ['build', '.', '--platform', 'linux/amd64', '--version', '2.0.0', '--base', `${proxy.host}/acme/base:1`, '--dist', dist];
     const result = await goci(args, { cwd: repo, env: { ...env, GOCI_CACHE_DIR: cache } });
     proxy.clearFaults();
     assert.equal(result.exitCode, 1, result.stderr);
     assert.match(lastLine(result.stderr), /digest mismatch/);
+    assert.ok(proxy.records.some((record) => record.fault === 'corrupt-response'));
     assert.deepEqual(await snapshot(dist), before);
     assert.deepEqual((await readdir(join(dist, '..'))).filter((name) => name.includes('goci-')), []);
   });
