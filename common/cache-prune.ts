@@ -12,8 +12,9 @@ import { sweepDeadOwners } from './owner.js';
 export async function pruneCache(cacheDir: string, maxBytes: number, keep: string): Promise<void> {
   await sweepDeadOwners(cacheDir);
   const names = await readdir(cacheDir);
+  const hashes = names.filter((name) => /^[0-9a-f]{64}$/.test(name));
   const found = await Promise.all(
-    names.filter((name) => /^[0-9a-f]{64}$/.test(name)).map(async (name) => ({ name, info: await stat(join(cacheDir, name)).catch(() => undefined) })),
+    hashes.map(async (name) => ({ name, info: await stat(join(cacheDir, name)).catch(() => undefined) })),
   );
   const blobs = found.flatMap((blob) => (blob.info ? [{ name: blob.name, info: blob.info }] : []));
   let total = blobs.reduce((sum, blob) => sum + blob.info.size, 0);

@@ -45,7 +45,9 @@ async function acquire(path: string): Promise<void> {
         continue;
       }
       if (Date.now() > deadline) {
-        throw new GociError('IO_FAILED', `another goci run (pid ${owner.split('-')[0]}) holds the lock ${displayPath(path)} and did not release it in ${lockTimeoutMs() / 1000} s`, {
+        const who = `another goci run (pid ${owner.split('-')[0]})`;
+        const waited = `${lockTimeoutMs() / 1000} s`;
+        throw new GociError('IO_FAILED', `${who} holds the lock ${displayPath(path)} and did not release it in ${waited}`, {
           hint: 'wait for that run to finish; raise the wait with GOCI_LOCK_TIMEOUT=<seconds>',
         });
       }

@@ -18,7 +18,9 @@ export interface PublishedFile {
 export async function makeDirectories(dir: string): Promise<string[]> {
   const first = await mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
     // mkdir -p says EEXIST when a file stands where a directory should be.
-    if (error.code === 'EEXIST') throw Object.assign(new Error(`${dir}: not a directory`), { code: 'ENOTDIR', path: error.path });
+    if (error.code === 'EEXIST') {
+      throw Object.assign(new Error(`${dir}: not a directory`), { code: 'ENOTDIR', path: error.path });
+    }
     throw error;
   });
   if (first === undefined) return [];

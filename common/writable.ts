@@ -7,7 +7,8 @@ import { fileSystemError } from './io-error.js';
 
 /**
  * Fails early, creating nothing, when `path` (an output directory, existing or not) cannot be
- * written (`action` words the message: `cannot <action> <path>: …`): the nearest existing directory on its path must be a writable directory. A
+ * written (`action` words the message: `cannot <action> <path>: …`): the nearest existing
+ * directory on its path must be a writable directory. A
  * read-only mount says EROFS, a file in the way ENOTDIR.
  */
 export async function checkWritable(path: string, action = 'write'): Promise<void> {
@@ -23,7 +24,8 @@ export async function checkWritable(path: string, action = 'write'): Promise<voi
   } catch (error) {
     const explained = fileSystemError(error, path, action);
     if (explained !== error) throw explained;
-    throw new GociError('IO_FAILED', `cannot ${action} ${displayPath(path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new GociError('IO_FAILED', `cannot ${action} ${displayPath(path)}: ${reason}`, {
       hint: 'choose a writable --dist or --oci-layout',
     });
   }

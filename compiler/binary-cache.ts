@@ -79,7 +79,10 @@ export function openBinaryCache(go: string, distDir: string, env: NodeJS.Process
     },
     async fetch(key, path) {
       const recordPath = join(cacheDir, `${key}.json`);
-      const record = await readFile(recordPath, 'utf8').then((text) => JSON.parse(text) as Partial<CachedRecord>, () => undefined);
+      const record = await readFile(recordPath, 'utf8').then(
+        (text) => JSON.parse(text) as Partial<CachedRecord>,
+        () => undefined,
+      );
       if (typeof record?.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(record.digest)) return undefined;
       const blob = join(cacheDir, record.digest.replace(/^sha256:/, ''));
       // Read whole, then hashed: a blob another run prunes meanwhile is a miss, never a partial binary.
@@ -88,7 +91,8 @@ export function openBinaryCache(go: string, distDir: string, env: NodeJS.Process
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       // A damaged cache costs a rebuild, never a wrong binary: the entry is evicted and go build runs.
       if (`sha256:${sha256}` !== record.digest) {
-        warn(`cached binary ${record.digest} in ${displayPath(cacheDir)} did not match its digest; removed it, compiling again`);
+        const where = displayPath(cacheDir);
+        warn(`cached binary ${record.digest} in ${where} did not match its digest; removed it, compiling again`);
         await rm(blob, { force: true }).catch(() => undefined);
         await rm(recordPath, { force: true }).catch(() => undefined);
         return undefined;

@@ -80,7 +80,8 @@ export async function compileStaged(plan: Plan, options: CompileOptions): Promis
       cached: binary.cached,
     }));
     const staged = built.map((binary) => binary.scratchPath);
-    const publication = new FilePublication(binaries.map((binary, position) => ({ from: staged[position]!, to: binary.path })));
+    const files = binaries.map((binary, position) => ({ from: staged[position]!, to: binary.path }));
+    const publication = new FilePublication(files);
     return { binaries, staged, publication, dispose };
   } catch (error) {
     await dispose();

@@ -37,7 +37,10 @@ export async function buildTarget(go: string, target: Target, scratchDir: string
     verifyBinary(target, cached.bytes);
     return { target, scratchPath, size: cached.bytes.length, sha256: cached.sha256, seconds: secondsSince(started), cached: true };
   }
-  if (stopRequested()) throw new GociError('GO_BUILD_FAILED', `${target.binary} (${formatPlatform(target.platform)}) was not started: goci is stopping`);
+  if (stopRequested()) {
+    const what = `${target.binary} (${formatPlatform(target.platform)})`;
+    throw new GociError('GO_BUILD_FAILED', `${what} was not started: goci is stopping`);
+  }
   // Go's own work directories go below goci's scratch directory (GOTMPDIR), and go runs in its
   // own process group: on SIGINT/SIGTERM goci kills the group (go and the compilers it started)
   // and removes the scratch directory with everything Go left in it.

@@ -10,11 +10,13 @@ import { ociPlatform } from './platform.js';
 import type { RemoteBase, RemoteBasePlatform } from './base/remote.js';
 
 /** Promise.all that, on a failure, waits for every other promise to settle before throwing the first error. */
-async function allSettledOrThrow<T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+type Settled<T extends readonly unknown[]> = { -readonly [K in keyof T]: Awaited<T[K]> };
+
+async function allSettledOrThrow<T extends readonly unknown[]>(promises: T): Promise<Settled<T>> {
   const settled = await Promise.allSettled(promises);
   const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
-  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as Settled<T>;
 }
 
 function baseLayerKey(cacheKey: string, epoch: number): string {

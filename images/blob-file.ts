@@ -10,7 +10,13 @@ import { cloneFile } from '../common/publish.js';
 export async function hashFile(path: string): Promise<string | undefined> {
   const hash = createHash('sha256');
   try {
-    await pipeline(createReadStream(path), new Writable({ write: (chunk: Buffer, _encoding, done) => { hash.update(chunk); done(); } }));
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        hash.update(chunk);
+        done();
+      },
+    });
+    await pipeline(createReadStream(path), sink);
     return hash.digest('hex');
   } catch {
     return undefined;
@@ -31,7 +37,8 @@ export async function copyVerifiedBlob(source: string, target: string, hex: stri
     try {
       await cloneFile(source, tmp);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (error as NodeJS.ErrnoException).path === source) return 'missing';
+      const { code, path } = error as NodeJS.ErrnoException;
+      if (code === 'ENOENT' && path === source) return 'missing';
       throw error;
     }
     if ((await hashFile(tmp)) !== hex) return 'corrupt';

@@ -30,7 +30,11 @@ async function evict(cacheDir: string, recordPath: string, digest: string): Prom
  * A blob already in `blobDir` is kept only if its own bytes match. 'missing' when the entry
  * vanished (another run pruned it): a miss, not an error.
  */
-async function materialise(cacheDir: string, record: CachedRecord, blobDir: string): Promise<Layer | 'missing' | 'corrupt'> {
+async function materialise(
+  cacheDir: string,
+  record: CachedRecord,
+  blobDir: string,
+): Promise<Layer | 'missing' | 'corrupt'> {
   const target = join(blobDir, hex(record.digest));
   if ((await hashFile(target)) !== hex(record.digest)) {
     await mkdir(blobDir, { recursive: true });

@@ -14,7 +14,8 @@ import { writeArtifactBlobs } from './artifact-layout.js';
 import { hashFile } from './blob-file.js';
 import { canonicalJson, sha256Digest, type Descriptor } from './descriptor.js';
 import { MEDIA_TYPES } from './media-types.js';
-import { layoutBlobDir, layoutIndexWith, layoutLockPath, LAYOUT_FILE, readLayoutIndex, REF_NAME, writeJsonBlob } from './oci-layout.js';
+import { LAYOUT_FILE, REF_NAME, layoutBlobDir, layoutIndexWith, layoutLockPath } from './oci-layout.js';
+import { readLayoutIndex, writeJsonBlob } from './oci-layout.js';
 
 /**
  * A scratch OCI layout a run writes every blob into before anything reaches the real layout:
@@ -76,7 +77,8 @@ export interface LayoutUpdate {
 async function referrersIn(layoutDir: string, entry: Descriptor | undefined): Promise<Descriptor[]> {
   if (!entry) return [];
   const bytes = await readFile(join(layoutBlobDir(layoutDir), entry.digest.slice(7))).catch(() => undefined);
-  return bytes && sha256Digest(bytes) === entry.digest ? ((JSON.parse(bytes.toString('utf8')) as { manifests?: Descriptor[] }).manifests ?? []) : [];
+  if (!bytes || sha256Digest(bytes) !== entry.digest) return [];
+  return (JSON.parse(bytes.toString('utf8')) as { manifests?: Descriptor[] }).manifests ?? [];
 }
 
 /**
@@ -86,7 +88,12 @@ async function referrersIn(layoutDir: string, entry: Descriptor | undefined): Pr
  * run's binaries) is committed, and index.json is replaced last, in one rename. Any failure
  * rolls all of it back: the layout and dist are left as they were.
  */
-export async function publishLayout(stageDir: string, layoutDir: string, update: LayoutUpdate, also?: FilePublication): Promise<void> {
+export async function publishLayout(
+  stageDir: string,
+  layoutDir: string,
+  update: LayoutUpdate,
+  also?: FilePublication,
+): Promise<void> {
   await withLock(layoutLockPath(layoutDir), async () => {
     const blobDir = layoutBlobDir(layoutDir);
     const moved: { target: string; backup?: string }[] = [];
@@ -98,10 +105,12 @@ export async function publishLayout(stageDir: string, layoutDir: string, update:
       for (const { artifact, subject } of update.attachments) {
         await writeArtifactBlobs(stageDir, artifact);
         const tag = referrersTag(subject.digest);
-        const listed = referrers.get(tag) ?? (await referrersIn(layoutDir, index.manifests.find((entry) => entry.annotations?.[REF_NAME] === tag)));
+        const tagged = index.manifests.find((entry) => entry.annotations?.[REF_NAME] === tag);
+        const listed = referrers.get(tag) ?? (await referrersIn(layoutDir, tagged));
         const list = referrersIndex(listed, artifact.descriptor);
         await writeJsonBlob(stageDir, list);
-        referrers.set(tag, (JSON.parse(Buffer.from(list.bytes).toString('utf8')) as { manifests: Descriptor[] }).manifests);
+        const document = JSON.parse(Buffer.from(list.bytes).toString('utf8')) as { manifests: Descriptor[] };
+        referrers.set(tag, document.manifests);
         entries.set(tag, { mediaType: MEDIA_TYPES.oci.index, digest: list.digest, size: list.size });
       }
       for (const { tag, descriptor } of update.tags) entries.set(tag, descriptor);

@@ -53,7 +53,9 @@ export function layoutLockPath(layoutDir: string): string {
 /** index.json's text with `entries` (tag → descriptor) set, every other tag kept. */
 export function layoutIndexWith(index: LayoutIndex, entries: ReadonlyMap<string, Descriptor>): string {
   const others = index.manifests.filter((entry) => !entries.has(entry.annotations?.[REF_NAME] ?? ''));
-  const added = [...entries].map(([tag, descriptor]): Descriptor => ({ ...descriptor, annotations: { ...descriptor.annotations, [REF_NAME]: tag } }));
+  const added = [...entries].map(
+    ([tag, descriptor]): Descriptor => ({ ...descriptor, annotations: { ...descriptor.annotations, [REF_NAME]: tag } }),
+  );
   return canonicalJson({ ...index, manifests: [...others, ...added] });
 }
 

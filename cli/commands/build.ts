@@ -75,10 +75,15 @@ export function buildCommand(): Command {
             // Images read the binaries where they are staged; results name their final paths.
             const built: BuiltTarget[] = staged.binaries.map((binary, position) => ({
               binary: { ...binary, path: staged.staged[position]! },
-              target: plan.targets.find((target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform)!,
+              target: plan.targets.find(
+                (target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform,
+              )!,
             }));
             const update: LayoutUpdate = { tags: [], attachments: [] };
-            const files: PublishedFile[] = staged.binaries.map((binary, position) => ({ from: staged.staged[position]!, to: binary.path }));
+            const files: PublishedFile[] = staged.binaries.map((binary, position) => ({
+              from: staged.staged[position]!,
+              to: binary.path,
+            }));
             results = [];
             try {
               for (const image of prepared) {
@@ -89,9 +94,13 @@ export function buildCommand(): Command {
               throw stagingFailure(error, layoutDir);
             }
             const publication = new FilePublication(files);
-            await uninterrupted(async () => (layoutDir ? publishLayout(stage.dir, layoutDir, update, publication) : publication.publish()));
-            for (const result of results) if (result.ociLayout) progress.report({ kind: 'sink-done', sink: 'oci layout', where: displayPath(result.ociLayout) });
-            for (const result of results) if (result.tarball) progress.report({ kind: 'sink-done', sink: 'tarball', where: displayPath(result.tarball) });
+            await uninterrupted(async () =>
+              layoutDir ? publishLayout(stage.dir, layoutDir, update, publication) : publication.publish(),
+            );
+            for (const { ociLayout, tarball } of results) {
+              if (ociLayout) progress.report({ kind: 'sink-done', sink: 'oci layout', where: displayPath(ociLayout) });
+              if (tarball) progress.report({ kind: 'sink-done', sink: 'tarball', where: displayPath(tarball) });
+            }
           } finally {
             await stage.dispose();
           }
@@ -160,10 +169,14 @@ async function buildImage(
   const indexDescriptor = { mediaType: MEDIA_TYPES[flags.format].index, digest: assembled.index.digest, size: assembled.index.size };
   // A remote base's layers are needed locally unless the only output is a push to its own registry (then they are mounted).
   const mountOnly = push !== undefined && !prepared.layoutDir && !flags.tarball && !flags.load && base.kind === 'remote' && base.remote.ref.registry === push.registry;
-  if (base.kind === 'remote' && !mountOnly) await downloadBaseLayers(clients.for(base.remote.ref.registry), base, layoutDir, 4, prepared.layoutDir);
+  if (base.kind === 'remote' && !mountOnly) {
+    await downloadBaseLayers(clients.for(base.remote.ref.registry), base, layoutDir, 4, prepared.layoutDir);
+  }
   const sboms = flags.sbom === 'none' ? [] : sbomArtifacts(flags.sbom, name, assembled.images, plan.entrypoints, built[0]!.target.stamp.epoch);
   if (prepared.layoutDir) {
-    for (const [position, sbom] of sboms.entries()) update.attachments.push({ artifact: sbom, subject: assembled.images[position]!.descriptor });
+    for (const [position, sbom] of sboms.entries()) {
+      update.attachments.push({ artifact: sbom, subject: assembled.images[position]!.descriptor });
+    }
     for (const tag of tags) update.tags.push({ tag, descriptor: indexDescriptor });
   }
   const pushed = push ? await pushTo(push, layoutDir, assembled, indexDescriptor.mediaType, tags, base, clients) : undefined;

@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { displayPath } from '../../common/display-path.js';
 import { checkWritable } from '../../common/writable.js';
 import { displayCommand } from '../../compiler/command.js';
-import { compileStaged, compileTargets, type CompiledBinary, type CompileOptions, type StagedBinaries } from '../../compiler/compile.js';
+import { compileStaged, compileTargets } from '../../compiler/compile.js';
+import type { CompiledBinary, CompileOptions, StagedBinaries } from '../../compiler/compile.js';
 import { makePlan, type Plan } from '../../compiler/plan.js';
 import { formatPlatform } from '../../compiler/platform.js';
 import { addBuildOptions, compileRequest, distDir, jobCount, type BuildFlags } from '../build-options.js';
@@ -45,7 +46,11 @@ export async function compilePlan(plan: Plan, flags: BuildFlags, progress: Progr
 }
 
 /** Like compilePlan, but leaves the binaries staged: `goci build` publishes them with the image. */
-export async function compilePlanStaged(plan: Plan, flags: BuildFlags, progress: Progress): Promise<StagedBinaries | undefined> {
+export async function compilePlanStaged(
+  plan: Plan,
+  flags: BuildFlags,
+  progress: Progress,
+): Promise<StagedBinaries | undefined> {
   if (flags.dryRun) {
     printDryRun(plan, distDir(flags), flags.json === true);
     return undefined;

@@ -42,14 +42,18 @@ export function releaseCommand(): Command {
           { from: written.checksums, to: final(written.checksums) },
         ];
         await uninterrupted(() => new FilePublication(files).publish());
-        release = { archives: written.archives.map((archive) => ({ ...archive, path: final(archive.path) })), checksums: final(written.checksums) };
+        release = {
+          archives: written.archives.map((archive) => ({ ...archive, path: final(archive.path) })),
+          checksums: final(written.checksums),
+        };
       } finally {
         await rm(scratch, { recursive: true, force: true });
         forget();
         await staged.dispose();
       }
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ version: plan.targets[0]?.stamp.version, binaries: staged.binaries, ...release }, null, 2)}\n`);
+        const json = { version: plan.targets[0]?.stamp.version, binaries: staged.binaries, ...release };
+        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
         return;
       }
       const rows = release.archives.map((archive) => [archive.platform, displayPath(archive.path), formatSize(archive.size), archive.sha256.slice(0, 16)]);

@@ -9,7 +9,13 @@ import { blobPath } from '../oci-layout.js';
  * by the client before it is renamed into place; blobs already there (verified) are not fetched again,
  * nor those `reuseFrom` (another layout) holds intact.
  */
-export async function downloadBaseLayers(client: RegistryClient, base: RemoteBaseLayers, layoutDir: string, concurrency: number, reuseFrom?: string): Promise<number> {
+export async function downloadBaseLayers(
+  client: RegistryClient,
+  base: RemoteBaseLayers,
+  layoutDir: string,
+  concurrency: number,
+  reuseFrom?: string,
+): Promise<number> {
   const layers = new Map(base.remote.platforms.flatMap((platform) => platform.layers).map((layer) => [layer.digest, layer]));
   let fetched = 0;
   await runLimited([...layers.values()], concurrency, async (layer) => {
@@ -17,7 +23,10 @@ export async function downloadBaseLayers(client: RegistryClient, base: RemoteBas
     const hex = layer.digest.replace(/^sha256:/, '');
     if ((await hashFile(path)) === hex) return;
     // A copy from the layout this run publishes to, checked against the digest, spares a download.
-    if (reuseFrom !== undefined && (await copyVerifiedBlob(blobPath(reuseFrom, layer.digest), path, hex).catch(() => 'missing')) === 'copied') return;
+    if (reuseFrom !== undefined) {
+      const reused = await copyVerifiedBlob(blobPath(reuseFrom, layer.digest), path, hex).catch(() => 'missing');
+      if (reused === 'copied') return;
+    }
     await client.fetchBlobToFile(base.remote.ref.repository, layer.digest, layer.size, path);
     fetched++;
   });
