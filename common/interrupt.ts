@@ -41,15 +41,18 @@ export function trackTemporary(path: string, ifEmpty = false): () => void {
 /** Runs `work` (a publish) to its end even when a signal arrives meanwhile, then honours the signal. */
 export async function uninterrupted<T>(work: () => Promise<T>): Promise<T> {
   critical++;
+  let done = false;
   try {
-    return await work();
+    const result = await work();
+    done = true;
+    return result;
   } finally {
     critical--;
-    if (critical === 0 && pending) void stop(pending);
+    if (critical === 0 && pending) void stop(pending, done);
   }
 }
 
-async function stop(signal: NodeJS.Signals): Promise<void> {
+async function stop(signal: NodeJS.Signals, published = false): Promise<void> {
   if (stopping) return;
   stopping = true;
   for (const child of children) {
@@ -68,7 +71,8 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
       // Best effort: the next run sweeps what a dead process left.
     }
   }
-  process.stderr.write(`goci: stopped by ${signal}; outputs are as they were and temporary files were removed\n`);
+  const outputs = published ? 'after its outputs were written' : 'outputs are as they were';
+  process.stderr.write(`goci: stopped by ${signal}; ${outputs} and temporary files were removed\n`);
   process.exit(signal === 'SIGINT' ? 130 : 143);
 }
 

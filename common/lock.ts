@@ -47,7 +47,8 @@ async function acquire(path: string): Promise<void> {
       if (Date.now() > deadline) {
         const who = `another goci run (pid ${owner.split('-')[0]})`;
         const waited = `${lockTimeoutMs() / 1000} s`;
-        throw new GociError('IO_FAILED', `${who} holds the lock ${displayPath(path)} and did not release it in ${waited}`, {
+        const message = `${who} holds the lock ${displayPath(path)} and did not release it in ${waited}`;
+        throw new GociError('IO_FAILED', message, {
           hint: 'wait for that run to finish; raise the wait with GOCI_LOCK_TIMEOUT=<seconds>',
         });
       }

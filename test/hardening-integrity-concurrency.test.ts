@@ -31,17 +31,21 @@ const TAGS_PER_RUN = 6;
 
 function runArgs(run: number, layout: string): string[] {
   const tags = Array.from({ length: TAGS_PER_RUN }, (_, position) => ['--tag', `run${run}-${position}`]).flat();
-  return ['build', '.', '--platform', 'linux/amd64,linux/arm64', '--version', `1.0.${run}`, '--oci-layout', layout, ...tags];
+  return ['build', '.', '--platform', 'linux/amd64,linux/arm64', '--version', `1.0.${run}`, '--oci-layout', layout]
+    .concat(tags);
 }
 
 async function layoutTags(layout: string): Promise<string[]> {
-  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { annotations?: Record<string, string> }[] };
-  return index.manifests.map((entry) => entry.annotations?.['org.opencontainers.image.ref.name'] ?? '').filter((tag) => tag.startsWith('run')).sort();
+  const text = await readFile(join(layout, 'index.json'), 'utf8');
+  const index = JSON.parse(text) as { manifests: { annotations?: Record<string, string> }[] };
+  const tags = index.manifests.map((entry) => entry.annotations?.['org.opencontainers.image.ref.name'] ?? '');
+  return tags.filter((tag) => tag.startsWith('run')).sort();
 }
 
 /** Names goci leaves only while it runs: staging directories, temporary files, locks. */
 async function leftovers(dir: string): Promise<string[]> {
-  return ((await readdir(dir, { recursive: true }).catch(() => [])) as string[]).filter((name) => /goci-/.test(name)).sort();
+  const names = (await readdir(dir, { recursive: true }).catch(() => [])) as string[];
+  return names.filter((name) => /goci-/.test(name)).sort();
 }
 
 async function fourConcurrentBuilds(env: NodeJS.ProcessEnv, layout: string): Promise<void> {
@@ -50,14 +54,15 @@ async function fourConcurrentBuilds(env: NodeJS.ProcessEnv, layout: string): Pro
 }
 
 describe('concurrent goci build processes share one layout and one cache', () => {
-  test('four builds into one --oci-layout and one cache: every tag present, every blob verifies, skopeo reads each run', async () => {
+  test('four builds into one layout and cache: all tags there, every blob verifies, skopeo reads each', async () => {
     const cache = await scratch('integrity-shared-cache');
     const out = await scratch('integrity-shared-out');
     const layout = join(out, 'oci');
     const env = { ...process.env, SOURCE_DATE_EPOCH: '1714564800', GOCI_CACHE_DIR: cache };
     await fourConcurrentBuilds(env, layout);
 
-    const expected = [0, 1, 2, 3].flatMap((run) => Array.from({ length: TAGS_PER_RUN }, (_, position) => `run${run}-${position}`)).sort();
+    const expected = [0, 1, 2, 3].flatMap((run) => Array.from({ length: TAGS_PER_RUN }, (_, at) => `run${run}-${at}`));
+    expected.sort();
     assert.deepEqual(await layoutTags(layout), expected);
     assert.deepEqual(await badBlobs(layout), []);
     for (const run of [0, 1, 2, 3]) {
@@ -67,7 +72,7 @@ describe('concurrent goci build processes share one layout and one cache', () =>
     assert.deepEqual(await leftovers(out), []);
   });
 
-  test('four builds while every run evicts what the others copy (a 1-byte cache): all succeed and every blob verifies', async () => {
+  test('four builds, each evicting what the others copy (1-byte cache): all succeed, every blob verifies', async () => {
     const cache = await scratch('integrity-evicting-cache');
     const out = await scratch('integrity-evicting-out');
     const layout = join(out, 'oci');
@@ -80,7 +85,7 @@ describe('concurrent goci build processes share one layout and one cache', () =>
 });
 
 describe('a goci run killed with SIGKILL', () => {
-  test('killed while go compiles: dist is untouched, the next run succeeds and sweeps the dead run\'s scratch directory', async () => {
+  test('killed while go compiles: dist untouched; the next run succeeds, sweeps the dead run\'s scratch', async () => {
     const tmp = await scratch('integrity-kill-tmp');
     const goCache = await scratch('integrity-kill-gocache');
     const cache = await scratch('integrity-kill-cache');
@@ -89,8 +94,10 @@ describe('a goci run killed with SIGKILL', () => {
     await writeFile(join(dist, 'keep.txt'), 'before\n');
     const before = await snapshot(dist);
     // A cold Go build cache: go is busy compiling the standard library for a while.
-    const env = { ...process.env, TMPDIR: tmp, GOCACHE: goCache, GOCI_CACHE_DIR: cache, SOURCE_DATE_EPOCH: '1714564800' };
-    const child = spawn(process.execPath, [CLI, 'build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--dist', dist], { cwd: repo, env, stdio: 'ignore' });
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, GOCACHE: goCache, GOCI_CACHE_DIR: cache };
+    env.SOURCE_DATE_EPOCH = '1714564800';
+    const args = ['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--dist', dist];
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: repo, env, stdio: 'ignore' });
     const goPids = await waitForGo(child.pid!, tmp);
     child.kill('SIGKILL');
     await waitForExit(child.pid!, child, 60_000);
@@ -106,7 +113,7 @@ describe('a goci run killed with SIGKILL', () => {
     assert.deepEqual(await snapshot(dist), before);
     assert.deepEqual((await readdir(tmp)).filter((name) => name.startsWith('goci-compile-')).length, 1);
 
-    const next = await goci(['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--dist', dist], { cwd: repo, env });
+    const next = await goci(args, { cwd: repo, env });
     assert.equal(next.exitCode, 0, next.stderr);
     assert.deepEqual(await badBlobs(join(dist, 'oci')), []);
     assert.deepEqual((await readdir(tmp)).filter((name) => name.startsWith('goci-')), []);
@@ -124,7 +131,9 @@ describe('a goci run killed with SIGKILL', () => {
     assert.equal(await alive(dead.pid!), false);
     await writeFile(join(out, '.oci.goci-lock'), `${dead.pid}-${token}\n`);
 
-    const result = await goci(['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--oci-layout', layout, '--tag', 'after-kill'], { cwd: repo, env: { ...process.env, GOCI_LOCK_TIMEOUT: '5' } });
+    const args = ['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--oci-layout', layout];
+    args.push('--tag', 'after-kill');
+    const result = await goci(args, { cwd: repo, env: { ...process.env, GOCI_LOCK_TIMEOUT: '5' } });
     assert.equal(result.exitCode, 0, result.stderr);
     assert.deepEqual(await badBlobs(layout), []);
     assert.equal(await exists(join(out, '.oci.goci-lock')), false);
@@ -136,15 +145,26 @@ describe('a goci run killed with SIGKILL', () => {
     const holder = spawn('sleep', ['600'], { stdio: 'ignore' });
     try {
       await writeFile(join(out, '.oci.goci-lock'), `${holder.pid}-${await startToken(holder.pid!)}\n`);
-      const result = await goci(['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--oci-layout', layout], { cwd: repo, env: { ...process.env, GOCI_LOCK_TIMEOUT: '1' } });
+      const args = ['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--oci-layout', layout];
+      const result = await goci(args, { cwd: repo, env: { ...process.env, GOCI_LOCK_TIMEOUT: '1' } });
       assert.equal(result.exitCode, 1, result.stderr);
-      assert.equal(lastLine(result.stderr), `goci: another goci run (pid ${holder.pid}) holds the lock ${join(out, '.oci.goci-lock')} and did not release it in 1 s (wait for that run to finish; raise the wait with GOCI_LOCK_TIMEOUT=<seconds>)`);
+      assert.equal(
+        lastLine(result.stderr),
+        `goci: another goci run (pid ${holder.pid}) holds the lock ${join(out, '.oci.goci-lock')} ` +
+          'and did not release it in 1 s ' +
+          '(wait for that run to finish; raise the wait with GOCI_LOCK_TIMEOUT=<seconds>)',
+      );
       assert.equal(await exists(layout), false);
     } finally {
       holder.kill('SIGKILL');
     }
   });
 });
+
+/** A process's command name (/proc/PID/comm), or '' once it is gone. */
+async function commandName(pid: number): Promise<string> {
+  return readFile(`/proc/${pid}/comm`, 'utf8').then((text) => text.trim(), () => '');
+}
 
 /** The pids below `pid` (children, grandchildren, …). */
 async function descendants(pid: number): Promise<number[]> {
@@ -157,8 +177,9 @@ async function waitForGo(gociPid: number, tmp: string): Promise<number[]> {
   for (;;) {
     const scratchDirs = (await readdir(tmp)).filter((name) => name.startsWith('goci-compile-'));
     const below = await descendants(gociPid);
-    const names = await Promise.all(below.map((pid) => readFile(`/proc/${pid}/comm`, 'utf8').then((text) => text.trim(), () => '')));
-    if (scratchDirs.length === 1 && names.includes('go') && names.some((name) => name === 'compile' || name === 'asm' || name === 'link')) return below;
+    const names = await Promise.all(below.map(commandName));
+    const compiling = names.some((name) => name === 'compile' || name === 'asm' || name === 'link');
+    if (scratchDirs.length === 1 && names.includes('go') && compiling) return below;
     assert.ok(await alive(gociPid), 'goci ended before go started');
     await sleep(20);
   }
