@@ -27,7 +27,8 @@ import type { LayoutUpdate } from '../../images/layout-publish.js';
 import { trackTemporary, uninterrupted } from '../../common/interrupt.js';
 import { ownerTag } from '../../common/owner.js';
 import { FilePublication, type PublishedFile } from '../../common/publish.js';
-import { makePlan } from '../../compiler/plan.js';
+import { makePlan, type Plan } from '../../compiler/plan.js';
+import type { StagedBinaries } from '../../compiler/compile.js';
 import type { ImageBase } from '../../images/assemble.js';
 import type { ImageSpec, Spec } from '../../spec/schema.js';
 import { addBuildOptions, compileRequest, distDir, type BuildFlags } from '../build-options.js';
@@ -66,48 +67,7 @@ export function buildCommand(): Command {
         const staged = await compilePlanStaged(plan, flags, progress);
         await Promise.all(warming);
         if (!staged) return;
-        // --- staged publish (issue 10, break 7): nothing reaches dist or the layout until every image is built.
-        const layoutDir = prepared[0]?.layoutDir;
-        let results: BuiltImage[];
-        try {
-          const stage = await openLayoutStage(layoutDir);
-          try {
-            // Images read the binaries where they are staged; results name their final paths.
-            const built: BuiltTarget[] = staged.binaries.map((binary, position) => ({
-              binary: { ...binary, path: staged.staged[position]! },
-              target: plan.targets.find(
-                (target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform,
-              )!,
-            }));
-            const update: LayoutUpdate = { tags: [], attachments: [] };
-            const files: PublishedFile[] = staged.binaries.map((binary, position) => ({
-              from: staged.staged[position]!,
-              to: binary.path,
-            }));
-            results = [];
-            try {
-              for (const image of prepared) {
-                const forImage = built.filter((item) => item.target.spec === image.spec);
-                results.push(await buildImage(image, stage.dir, forImage, flags, progress, clients, update, files));
-              }
-            } catch (error) {
-              throw stagingFailure(error, layoutDir);
-            }
-            const publication = new FilePublication(files);
-            await uninterrupted(async () =>
-              layoutDir ? publishLayout(stage.dir, layoutDir, update, publication) : publication.publish(),
-            );
-            for (const { ociLayout, tarball } of results) {
-              if (ociLayout) progress.report({ kind: 'sink-done', sink: 'oci layout', where: displayPath(ociLayout) });
-              if (tarball) progress.report({ kind: 'sink-done', sink: 'tarball', where: displayPath(tarball) });
-            }
-          } finally {
-            await stage.dispose();
-          }
-        } finally {
-          await staged.dispose();
-        }
-        // --- end staged publish
+        const results = await buildAndPublish(plan, prepared, staged, flags, progress, clients);
         progress.finish();
         if (flags.imageRefs) await writeFileAtomic(resolve(flags.imageRefs), results.flatMap((result) => (result.pushed ? [`${result.pushed.reference}\n`] : [])).join(''));
         process.stdout.write(flags.json ? `${JSON.stringify({ images: results }, null, 2)}\n` : results.map(describeImage).join('\n'));
@@ -115,6 +75,62 @@ export function buildCommand(): Command {
         progress.finish();
       }
     });
+}
+
+/**
+ * Builds every image into one staged layout (a hidden sibling of the layout, or $TMPDIR when
+ * only pushing), then publishes the binaries, the layout's blobs and tags, and a --tarball as
+ * one step: a run that fails or is stopped before the end leaves dist and the layout as they
+ * were (issue 10, break 7).
+ */
+async function buildAndPublish(
+  plan: Plan,
+  prepared: PreparedImage[],
+  staged: StagedBinaries,
+  flags: BuildFlags & ImageFlags,
+  progress: Progress,
+  clients: RegistryClients,
+): Promise<BuiltImage[]> {
+  const layoutDir = prepared[0]?.layoutDir;
+  try {
+    const stage = await openLayoutStage(layoutDir);
+    try {
+      // Images read the binaries where they are staged; results name their final paths.
+      const built: BuiltTarget[] = staged.binaries.map((binary, position) => ({
+        binary: { ...binary, path: staged.staged[position]! },
+        target: plan.targets.find(
+          (target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform,
+        )!,
+      }));
+      const update: LayoutUpdate = { tags: [], attachments: [] };
+      const files: PublishedFile[] = staged.binaries.map((binary, position) => ({
+        from: staged.staged[position]!,
+        to: binary.path,
+      }));
+      const results: BuiltImage[] = [];
+      try {
+        for (const image of prepared) {
+          const forImage = built.filter((item) => item.target.spec === image.spec);
+          results.push(await buildImage(image, stage.dir, forImage, flags, progress, clients, update, files));
+        }
+      } catch (error) {
+        throw stagingFailure(error, layoutDir);
+      }
+      const publication = new FilePublication(files);
+      await uninterrupted(async () =>
+        layoutDir ? publishLayout(stage.dir, layoutDir, update, publication) : publication.publish(),
+      );
+      for (const { ociLayout, tarball } of results) {
+        if (ociLayout) progress.report({ kind: 'sink-done', sink: 'oci layout', where: displayPath(ociLayout) });
+        if (tarball) progress.report({ kind: 'sink-done', sink: 'tarball', where: displayPath(tarball) });
+      }
+      return results;
+    } finally {
+      await stage.dispose();
+    }
+  } finally {
+    await staged.dispose();
+  }
 }
 
 /** An image's settings, checked, with its base resolved and its outputs ready to write. */
