@@ -9,15 +9,19 @@ import { join } from 'node:path';
  * tell the leftovers of a dead process (kill -9, power loss) from those of a live one, even
  * after the pid was reused.
  */
-function startToken(pid: number): string | undefined {
+function procStat(pid: number): { state: string; start: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19];
+    return { state: fields[0]!, start: fields[19]! };
   } catch {
-    return process.platform === 'linux' ? undefined : '0';
+    return undefined;
   }
+}
+
+function startToken(pid: number): string | undefined {
+  return procStat(pid)?.start ?? (process.platform === 'linux' ? undefined : '0');
 }
 
 let own: string | undefined;
@@ -44,8 +48,10 @@ export function ownerAlive(tag: string): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
-  const token = startToken(pid);
-  return token === undefined || match[2] === '0' || token === match[2];
+  const stat = procStat(pid);
+  // A zombie (killed, not yet reaped by its parent) holds nothing any more.
+  if (stat?.state === 'Z') return false;
+  return stat === undefined || match[2] === '0' || stat.start === match[2];
 }
 
 /** The owner tag inside a goci temporary name, e.g. `.x.goci-123-456-ab12.tmp` or `goci-compile-123-456-Xy9`. */
