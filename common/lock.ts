@@ -1,4 +1,5 @@
-import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { displayPath } from './display-path.js';
 import { GociError } from './errors.js';
@@ -25,6 +26,7 @@ async function acquire(path: string): Promise<void> {
   const mine = ownerTag();
   const tmp = `${path}.goci-${ownedName()}.tmp`;
   const forget = trackTemporary(tmp);
+  await mkdir(dirname(path), { recursive: true });
   await writeFile(tmp, `${mine}\n`);
   const deadline = Date.now() + lockTimeoutMs();
   try {

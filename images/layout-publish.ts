@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { temporarySibling, writeFileAtomic } from '../common/atomic.js';
 import { trackTemporary } from '../common/interrupt.js';
 import { isGociError } from '../common/errors.js';
@@ -39,13 +39,13 @@ export async function openLayoutStage(layoutDir: string | undefined): Promise<La
   if (layoutDir === undefined) {
     dir = await mkdtemp(join(tmpdir(), `goci-stage-${ownerTag()}-`));
   } else {
-    const parent = dirname(layoutDir);
-    const prefix = `.${basename(layoutDir)}.goci-`;
-    created = await makeDirectories(parent).catch((error: unknown) => {
-      throw fileSystemError(error, parent, 'create');
+    // Inside the layout directory: the same file system (publishing is a rename per blob), and
+    // it works where the layout is a mount point whose parent cannot be written.
+    created = await makeDirectories(layoutDir).catch((error: unknown) => {
+      throw fileSystemError(error, layoutDir, 'create');
     });
-    await sweepDeadOwners(parent, (name) => name.startsWith(prefix));
-    dir = join(parent, `${prefix}stage-${ownedName()}`);
+    await sweepDeadOwners(layoutDir, (name) => name.startsWith('.goci-'));
+    dir = join(layoutDir, `.goci-stage-${ownedName()}`);
   }
   const forget = trackTemporary(dir);
   const forgetParents = created.map((path) => trackTemporary(path, true));
@@ -60,7 +60,7 @@ export async function openLayoutStage(layoutDir: string | undefined): Promise<La
     dir,
     async dispose() {
       await rm(dir, { recursive: true, force: true });
-      // Parents this run created for the layout stay only if the layout now lives in them.
+      // Directories this run created for the layout stay only if the layout now lives in them.
       await removeEmptyDirectories(created);
       forget();
       forgetParents.forEach((done) => done());
@@ -98,6 +98,7 @@ export async function publishLayout(
     const blobDir = layoutBlobDir(layoutDir);
     const moved: { target: string; backup?: string }[] = [];
     let created: string[] = [];
+    let wroteLayoutFile = false;
     try {
       const index = await readLayoutIndex(layoutDir);
       const entries = new Map<string, Descriptor>();
@@ -119,7 +120,7 @@ export async function publishLayout(
         throw fileSystemError(error, blobDir, 'create');
       });
       await sweepDeadOwners(blobDir);
-      await sweepDeadOwners(dirname(layoutDir), (name) => name.startsWith(`.${basename(layoutDir)}.goci-`));
+      await sweepDeadOwners(layoutDir, (name) => name.startsWith('.goci-'));
       for (const name of await readdir(layoutBlobDir(stageDir))) {
         if (!/^[0-9a-f]{64}$/.test(name)) continue;
         const target = join(blobDir, name);
@@ -143,6 +144,7 @@ export async function publishLayout(
         await writeFileAtomic(layoutFile, canonicalJson(LAYOUT_FILE)).catch((error: unknown) => {
           throw fileSystemError(error, layoutFile);
         });
+        wroteLayoutFile = true;
       }
       const indexPath = join(layoutDir, 'index.json');
       await writeFileAtomic(indexPath, layoutIndexWith(index, entries)).catch((error: unknown) => {
@@ -155,9 +157,10 @@ export async function publishLayout(
         if (entry.backup) await rename(entry.backup, entry.target).catch(() => undefined);
       }
       if (created.length > 0) {
-        // This run created the layout directory (under the lock nobody else writes it): remove it whole.
+        // This run created the blob store (under the lock nobody else writes it): remove it whole.
         await rm(created.at(-1)!, { recursive: true, force: true }).catch(() => undefined);
       }
+      if (wroteLayoutFile) await rm(join(layoutDir, 'oci-layout'), { force: true }).catch(() => undefined);
       throw error;
     }
     await also?.finish();
@@ -166,7 +169,7 @@ export async function publishLayout(
 }
 
 /**
- * A full or read-only disk while a run writes its staged layout (a hidden sibling of the
+ * A full or read-only disk while a run writes its staged layout (a hidden directory in the
  * layout) is said about the layout itself: `cannot write the OCI layout dist/oci: no space …`.
  */
 export function stagingFailure(error: unknown, layoutDir: string | undefined): unknown {

@@ -1,5 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
 import { displayPath } from '../common/display-path.js';
 import { GociError } from '../common/errors.js';
@@ -42,12 +42,9 @@ export async function writeJsonBlob(layoutDir: string, blob: JsonBlob): Promise<
   await writeFileAtomic(path, blob.bytes);
 }
 
-/**
- * The lock that serialises index.json updates of `layoutDir`: a hidden sibling, so it can be
- * taken before the layout directory exists.
- */
+/** The lock that serialises index.json updates of `layoutDir`: a hidden file in it, there only while held. */
 export function layoutLockPath(layoutDir: string): string {
-  return join(dirname(layoutDir), `.${basename(layoutDir)}.goci-lock`);
+  return join(layoutDir, '.goci-lock');
 }
 
 /** index.json's text with `entries` (tag → descriptor) set, every other tag kept. */

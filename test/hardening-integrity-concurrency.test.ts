@@ -129,14 +129,15 @@ describe('a goci run killed with SIGKILL', () => {
     dead.kill('SIGKILL');
     await waitForExit(dead.pid!, dead, 10_000);
     assert.equal(await alive(dead.pid!), false);
-    await writeFile(join(out, '.oci.goci-lock'), `${dead.pid}-${token}\n`);
+    await mkdir(layout);
+    await writeFile(join(layout, '.goci-lock'), `${dead.pid}-${token}\n`);
 
     const args = ['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--oci-layout', layout];
     args.push('--tag', 'after-kill');
     const result = await goci(args, { cwd: repo, env: { ...process.env, GOCI_LOCK_TIMEOUT: '5' } });
     assert.equal(result.exitCode, 0, result.stderr);
     assert.deepEqual(await badBlobs(layout), []);
-    assert.equal(await exists(join(out, '.oci.goci-lock')), false);
+    assert.equal(await exists(join(layout, '.goci-lock')), false);
   });
 
   test('a lock held by a live run makes the next run wait, then fail with the lock file named', async () => {
@@ -144,17 +145,19 @@ describe('a goci run killed with SIGKILL', () => {
     const layout = join(out, 'oci');
     const holder = spawn('sleep', ['600'], { stdio: 'ignore' });
     try {
-      await writeFile(join(out, '.oci.goci-lock'), `${holder.pid}-${await startToken(holder.pid!)}\n`);
+      await mkdir(layout);
+      await writeFile(join(layout, '.goci-lock'), `${holder.pid}-${await startToken(holder.pid!)}\n`);
+      const before = await snapshot(out);
       const args = ['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--oci-layout', layout];
       const result = await goci(args, { cwd: repo, env: { ...process.env, GOCI_LOCK_TIMEOUT: '1' } });
       assert.equal(result.exitCode, 1, result.stderr);
       assert.equal(
         lastLine(result.stderr),
-        `goci: another goci run (pid ${holder.pid}) holds the lock ${join(out, '.oci.goci-lock')} ` +
+        `goci: another goci run (pid ${holder.pid}) holds the lock ${join(layout, '.goci-lock')} ` +
           'and did not release it in 1 s ' +
           '(wait for that run to finish; raise the wait with GOCI_LOCK_TIMEOUT=<seconds>)',
       );
-      assert.equal(await exists(layout), false);
+      assert.deepEqual(await snapshot(out), before);
     } finally {
       holder.kill('SIGKILL');
     }
