@@ -31,9 +31,14 @@ async function acquire(path: string): Promise<void> {
   const deadline = Date.now() + lockTimeoutMs();
   try {
     for (let attempt = 0; ; attempt++) {
-      const taken = await link(tmp, path).then(() => true, (error: NodeJS.ErrnoException) => {
+      const taken = await link(tmp, path).then(() => true, async (error: NodeJS.ErrnoException) => {
         if (error.code === 'EEXIST') return false;
-        throw error;
+        if (error.code !== 'EPERM' && error.code !== 'ENOTSUP' && error.code !== 'EOPNOTSUPP') throw error;
+        // A file system without hard links: an exclusive create (the owner tag follows at once).
+        return writeFile(path, `${mine}\n`, { flag: 'wx' }).then(() => true, (failure: NodeJS.ErrnoException) => {
+          if (failure.code === 'EEXIST') return false;
+          throw failure;
+        });
       });
       if (taken) return;
       const owner = await readOwner(path);
