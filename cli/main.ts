@@ -10,6 +10,7 @@ import { logoutCommand } from './commands/logout.js';
 import { pushCommand } from './commands/push.js';
 import { releaseCommand } from './commands/release.js';
 import { reportError, writeJsonFailure } from './report-error.js';
+import { handleStopSignals } from '../common/interrupt.js';
 
 const outputError = (text: string, write: (text: string) => void): void => write(text.replace(/^error: /, 'goci: '));
 
@@ -41,6 +42,8 @@ function jsonRequested(argv: readonly string[]): boolean {
   const hasJson = command?.options.some((option) => option.long === '--json') ?? false;
   return hasJson && flags.includes('--json');
 }
+// SIGINT/SIGTERM: stop go, remove goci's temporary files, exit 130/143 with one line.
+handleStopSignals();
 
 try {
   await program.parseAsync(process.argv);

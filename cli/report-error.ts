@@ -1,4 +1,5 @@
 import { isGociError } from '../common/errors.js';
+import { fileSystemError } from '../common/io-error.js';
 import { PushError } from '../registry/push.js';
 
 /** Usage mistakes exit 2, failures of the build itself exit 1, bugs in goci exit 70. */
@@ -19,7 +20,9 @@ export interface JsonFailure {
  * line a user or CI log shows is goci's single sentence of what went wrong and what to do.
  * With `json`, stdout also gets the failure as one JSON object (stderr keeps its line).
  */
-export function reportError(error: unknown, verbose: boolean, json = false): number {
+export function reportError(thrown: unknown, verbose: boolean, json = false): number {
+  // A full disk, a read-only mount, a denied write: the environment's fault, said with the path (exit 1).
+  const error = fileSystemError(thrown);
   if (isGociError(error)) {
     if (error.detail) process.stderr.write(`${error.detail}\n`);
     process.stderr.write(`goci: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);

@@ -1,10 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { ownedName } from './owner.js';
 
-/** A sibling path in the same directory, so the final rename never crosses file systems. */
+/**
+ * A sibling path in the same directory, so the final rename never crosses file systems. Its
+ * name carries this process's owner tag, so a later run sweeps it if this process dies.
+ */
 export function temporarySibling(finalPath: string): string {
-  return join(dirname(finalPath), `.${basename(finalPath)}.goci-${randomBytes(6).toString('hex')}.tmp`);
+  return join(dirname(finalPath), `.${basename(finalPath)}.goci-${ownedName()}.tmp`);
 }
 
 /** Writes the whole file next to its destination, then renames it into place. */

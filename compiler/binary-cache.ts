@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFile, utimes, writeFile } from 'node:fs/promises';
+import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
 import { cacheMaxBytes, gociCacheDir } from '../common/cache-dir.js';
 import { pruneCache } from '../common/cache-prune.js';
+import { displayPath } from '../common/display-path.js';
+import { warn } from '../common/warn.js';
 import { readModuleInputs, type ModuleInputs } from './module-inputs.js';
 import type { Target } from './plan.js';
 import { goEnvFile, toolchainIdentity } from './toolchain-identity.js';
@@ -76,14 +78,26 @@ export function openBinaryCache(go: string, distDir: string, env: NodeJS.Process
       return createHash('sha256').update(description).digest('hex');
     },
     async fetch(key, path) {
-      const record = await readFile(join(cacheDir, `${key}.json`), 'utf8').then((text) => JSON.parse(text) as Partial<CachedRecord>, () => undefined);
-      if (typeof record?.digest !== 'string') return undefined;
+      const recordPath = join(cacheDir, `${key}.json`);
+      const record = await readFile(recordPath, 'utf8').then(
+        (text) => JSON.parse(text) as Partial<CachedRecord>,
+        () => undefined,
+      );
+      if (typeof record?.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(record.digest)) return undefined;
       const blob = join(cacheDir, record.digest.replace(/^sha256:/, ''));
+      // Read whole, then hashed: a blob another run prunes meanwhile is a miss, never a partial binary.
       const bytes = await readFile(blob).catch(() => undefined);
       if (!bytes) return undefined;
       const sha256 = createHash('sha256').update(bytes).digest('hex');
-      // A damaged cache costs a rebuild, never a wrong binary.
-      if (`sha256:${sha256}` !== record.digest) return undefined;
+      // A damaged cache costs a rebuild, never a wrong binary: the entry is evicted and go build runs.
+      if (`sha256:${sha256}` !== record.digest) {
+        const where = displayPath(cacheDir);
+        warn(`cached binary ${record.digest} in ${where} did not match its digest; removed it, compiling again`);
+        await rm(blob, { force: true }).catch(() => undefined);
+        await rm(recordPath, { force: true }).catch(() => undefined);
+        return undefined;
+      }
+      // A copy of the verified bytes: the output never shares an inode with the cache.
       await writeFile(path, bytes, { mode: 0o755 });
       const now = new Date();
       await utimes(blob, now, now).catch(() => undefined);

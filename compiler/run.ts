@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { GociError } from '../common/errors.js';
+import { stopRequested, trackChild } from '../common/interrupt.js';
 import type { BinaryCache } from './binary-cache.js';
 import { commandLine } from './command.js';
 import { explainBuildFailure } from './failure.js';
@@ -36,13 +37,36 @@ export async function buildTarget(go: string, target: Target, scratchDir: string
     verifyBinary(target, cached.bytes);
     return { target, scratchPath, size: cached.bytes.length, sha256: cached.sha256, seconds: secondsSince(started), cached: true };
   }
-  const result = await execa(go, commandLine(target.command, scratchPath), {
+  if (stopRequested()) {
+    const what = `${target.binary} (${formatPlatform(target.platform)})`;
+    throw new GociError('GO_BUILD_FAILED', `${what} was not started: goci is stopping`);
+  }
+  // Go's own work directories go below goci's scratch directory (GOTMPDIR), and go runs in its
+  // own process group: on SIGINT/SIGTERM goci kills the group (go and the compilers it started)
+  // and removes the scratch directory with everything Go left in it.
+  const goTmp = join(scratchDir, 'gotmp');
+  await mkdir(goTmp, { recursive: true });
+  const child = execa(go, commandLine(target.command, scratchPath), {
     cwd: target.command.cwd,
-    env: target.command.env,
+    env: { ...target.command.env, GOTMPDIR: goTmp },
     cancelSignal: signal,
     reject: false,
     stdin: 'ignore',
     all: true,
+    detached: true,
+  });
+  const untrack = trackChild(child.pid, child);
+  const killGroup = (): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  };
+  signal.addEventListener('abort', killGroup, { once: true });
+  const result = await child.finally(() => {
+    untrack();
+    signal.removeEventListener('abort', killGroup);
   });
   if (result.isCanceled) throw new GociError('GO_BUILD_FAILED', `${target.binary} (${formatPlatform(target.platform)}) was cancelled after another target failed`);
   if (result.exitCode !== 0) throw await explainBuildFailure(target, result.all ?? '');

@@ -9,6 +9,16 @@ import { layoutBlobDir, writeJsonBlob } from './oci-layout.js';
 import { ociPlatform } from './platform.js';
 import type { RemoteBase, RemoteBasePlatform } from './base/remote.js';
 
+/** Promise.all that, on a failure, waits for every other promise to settle before throwing the first error. */
+type Settled<T extends readonly unknown[]> = { -readonly [K in keyof T]: Awaited<T[K]> };
+
+async function allSettledOrThrow<T extends readonly unknown[]>(promises: T): Promise<Settled<T>> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as Settled<T>;
+}
+
 function baseLayerKey(cacheKey: string, epoch: number): string {
   return `${cacheKey}\nmtime=${epoch}`;
 }
@@ -90,8 +100,9 @@ export async function assembleImages(request: AssemblyRequest): Promise<Assemble
   const options = { mtime: request.epoch };
   const { base } = request;
   const builtIn = base.kind === 'remote' ? undefined : base;
-  // Every layer is independent: compress them side by side (zlib runs on the thread pool).
-  const [baseLayer, filesLayer, ...binaryLayers] = await Promise.all([
+  // Every layer is independent: compress them side by side (zlib runs on the thread pool). On a
+  // failure every write has ended before it is thrown, so the caller's cleanup races no writer.
+  const [baseLayer, filesLayer, ...binaryLayers] = await allSettledOrThrow([
     builtIn?.cacheKey === undefined ? undefined : cachedLayer(baseLayerKey(builtIn.cacheKey, request.epoch), blobDir, async (dir) => writeLayer(await builtIn.entries(), dir, options)),
     request.fileEntries.length === 0 ? undefined : writeLayer(request.fileEntries, blobDir, options),
     ...request.platforms.map((input) => cachedLayer(`${input.binaryCacheKey}\nmtime=${request.epoch}`, blobDir, (dir) => writeLayer(input.binaryEntries, dir, options))),

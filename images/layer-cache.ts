@@ -1,12 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { writeFileAtomic } from '../common/atomic.js';
 import { cacheMaxBytes, gociCacheDir } from '../common/cache-dir.js';
 import { pruneCache } from '../common/cache-prune.js';
+import { displayPath } from '../common/display-path.js';
+import { warn } from '../common/warn.js';
+import { copyVerifiedBlob, hashFile } from './blob-file.js';
 import type { Layer } from './layer.js';
 
 /** Bump when the layer writer's output for the same entries changes. */
@@ -16,44 +16,33 @@ function hex(digest: string): string {
   return digest.replace(/^sha256:/, '');
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
-}
-
-/** Hashes a file: the check that a cached blob still holds the bytes its name promises. */
-async function hashFile(path: string): Promise<string | undefined> {
-  const hash = createHash('sha256');
-  try {
-    await pipeline(createReadStream(path), new Transform({ transform: (chunk: Buffer, _encoding, done) => { hash.update(chunk); done(); } }));
-    return hash.digest('hex');
-  } catch {
-    return undefined;
-  }
+/** Drops a cache entry whose bytes do not match its digest, saying so: the layer is then rebuilt. */
+async function evict(cacheDir: string, recordPath: string, digest: string): Promise<void> {
+  warn(`cached layer ${digest} in ${displayPath(cacheDir)} did not match its digest; removed it, rebuilding the layer`);
+  await rm(join(cacheDir, hex(digest)), { force: true }).catch(() => undefined);
+  await rm(recordPath, { force: true }).catch(() => undefined);
 }
 
 /**
- * Puts a verified cached blob into `blobDir`: a hard link (blobs never change after they are
- * written), or a copy across file systems. A blob whose bytes no longer match its name is not
- * used, so a damaged cache can cost a rebuild but never a wrong image.
+ * Puts a cached blob into `blobDir` as a copy (or reflink), never a hard link: an output must
+ * not share an inode with the cache, or damage to one reaches the other. The copy is hashed
+ * before it is renamed into place, so a damaged cache costs a rebuild but never a wrong image.
+ * A blob already in `blobDir` is kept only if its own bytes match. 'missing' when the entry
+ * vanished (another run pruned it): a miss, not an error.
  */
-async function materialise(cacheDir: string, record: CachedRecord, blobDir: string, justWritten = false): Promise<Layer | undefined> {
+async function materialise(
+  cacheDir: string,
+  record: CachedRecord,
+  blobDir: string,
+): Promise<Layer | 'missing' | 'corrupt'> {
   const target = join(blobDir, hex(record.digest));
-  const cached = join(cacheDir, hex(record.digest));
-  if (!(await exists(target))) {
-    // A blob this process just wrote was hashed as it was written; anything older is re-checked.
-    if (!justWritten && (await hashFile(cached)) !== hex(record.digest)) return undefined;
+  if ((await hashFile(target)) !== hex(record.digest)) {
     await mkdir(blobDir, { recursive: true });
-    const tmp = `${target}.goci-${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      await link(cached, tmp).catch(async () => copyFile(cached, tmp));
-      await rename(tmp, target);
-    } catch {
-      await rm(tmp, { force: true });
-      return undefined;
-    }
+    const outcome = await copyVerifiedBlob(join(cacheDir, hex(record.digest)), target, hex(record.digest));
+    if (outcome !== 'copied') return outcome;
   }
   const now = new Date();
-  await utimes(cached, now, now).catch(() => undefined);
+  await utimes(join(cacheDir, hex(record.digest)), now, now).catch(() => undefined);
   return { ...record, blobPath: target };
 }
 
@@ -67,7 +56,8 @@ function cacheLocation(key: string): { cacheDir: string; recordPath: string } {
 }
 
 async function readRecord(recordPath: string): Promise<CachedRecord | undefined> {
-  return readFile(recordPath, 'utf8').then((text) => JSON.parse(text) as CachedRecord, () => undefined);
+  const record = await readFile(recordPath, 'utf8').then((text) => JSON.parse(text) as CachedRecord, () => undefined);
+  return typeof record?.digest === 'string' && /^sha256:[0-9a-f]{64}$/.test(record.digest) ? record : undefined;
 }
 
 /**
@@ -85,19 +75,26 @@ export async function warmLayerCache(key: string, build: LayerBuilder): Promise<
 
 /**
  * A layer whose bytes are a pure function of `key` (the static base; a binary layer keyed by
- * the binary's sha256): built once per machine, in goci's cache, then linked into `blobDir`.
+ * the binary's sha256): built once per machine, in goci's cache, then copied into `blobDir`.
  * `key` must name every input of the bytes; the compressed bytes also depend on Node's zlib,
  * so its version is part of the key. Without a usable cache it builds straight into `blobDir`.
+ * A cache entry whose bytes do not match is evicted with a warning and built again.
  */
 export async function cachedLayer(key: string, blobDir: string, build: LayerBuilder): Promise<Layer> {
   const { cacheDir, recordPath } = cacheLocation(key);
   const record = await readRecord(recordPath);
-  const reused = record && (await materialise(cacheDir, record, blobDir));
-  if (reused) return reused;
+  if (record) {
+    const reused = await materialise(cacheDir, record, blobDir).catch(() => 'missing' as const);
+    if (typeof reused === 'object') return reused;
+    if (reused === 'corrupt') await evict(cacheDir, recordPath, record.digest);
+  }
   if (!(await mkdir(cacheDir, { recursive: true }).then(() => true, () => false))) return build(blobDir);
-  const layer = await build(cacheDir);
+  const layer = await build(cacheDir).catch(() => undefined);
+  if (!layer) return build(blobDir);
   await remember(cacheDir, recordPath, layer).catch(() => undefined);
-  return (await materialise(cacheDir, layer, blobDir, true)) ?? build(blobDir);
+  const copied = await materialise(cacheDir, layer, blobDir).catch(() => 'missing' as const);
+  // Damaged or pruned between the write and the copy (another run): build straight into the output.
+  return typeof copied === 'object' ? copied : build(blobDir);
 }
 
 async function remember(cacheDir: string, recordPath: string, layer: Layer): Promise<void> {

@@ -138,13 +138,9 @@ export async function writeLayer(entries: readonly LayerEntry[], blobDir: string
     await closing.close();
 
     const blobPath = join(blobDir, written.digestHex);
-    const existing = await stat(blobPath).catch(() => undefined);
-    if (existing?.isFile() && existing.size === written.size) {
-      // Content-addressed: a blob with this name and size already holds these bytes.
-      await rm(tmp, { force: true });
-    } else {
-      await rename(tmp, blobPath);
-    }
+    // These bytes were hashed as they were written: they replace whatever holds the name now
+    // (a same-size file there may be damaged; the rename is atomic for readers).
+    await rename(tmp, blobPath);
     tmp = undefined;
     return {
       mediaType: LAYER_MEDIA_TYPE,

@@ -1,16 +1,17 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
 import { displayPath } from '../common/display-path.js';
 import { GociError } from '../common/errors.js';
-import { canonicalJson, type Descriptor, type JsonBlob } from './descriptor.js';
+import { withLock } from '../common/lock.js';
+import { canonicalJson, sha256Digest, type Descriptor, type JsonBlob } from './descriptor.js';
 import { MEDIA_TYPES } from './media-types.js';
 
 /** The annotation an OCI layout's index.json names its tags with. */
 export const REF_NAME = 'org.opencontainers.image.ref.name';
-const LAYOUT_FILE = { imageLayoutVersion: '1.0.0' };
+export const LAYOUT_FILE = { imageLayoutVersion: '1.0.0' };
 
-interface LayoutIndex {
+export interface LayoutIndex {
   schemaVersion: 2;
   mediaType?: string;
   manifests: Descriptor[];
@@ -33,14 +34,29 @@ export function blobPath(layoutDir: string, digest: string): string {
   return join(layoutBlobDir(layoutDir), digest.replace(/^sha256:/, ''));
 }
 
-/** Blobs are named by their digest, so one that exists already holds these bytes: write it once. */
+/** Writes a document blob, unless one with these exact bytes is there already (a damaged one is replaced). */
 export async function writeJsonBlob(layoutDir: string, blob: JsonBlob): Promise<void> {
   const path = blobPath(layoutDir, blob.digest);
-  if (await stat(path).then(() => true, () => false)) return;
+  const present = await readFile(path).catch(() => undefined);
+  if (present && sha256Digest(present) === blob.digest) return;
   await writeFileAtomic(path, blob.bytes);
 }
 
-async function readLayoutIndex(layoutDir: string): Promise<LayoutIndex> {
+/** The lock that serialises index.json updates of `layoutDir`: a hidden file in it, there only while held. */
+export function layoutLockPath(layoutDir: string): string {
+  return join(layoutDir, '.goci-lock');
+}
+
+/** index.json's text with `entries` (tag → descriptor) set, every other tag kept. */
+export function layoutIndexWith(index: LayoutIndex, entries: ReadonlyMap<string, Descriptor>): string {
+  const others = index.manifests.filter((entry) => !entries.has(entry.annotations?.[REF_NAME] ?? ''));
+  const added = [...entries].map(
+    ([tag, descriptor]): Descriptor => ({ ...descriptor, annotations: { ...descriptor.annotations, [REF_NAME]: tag } }),
+  );
+  return canonicalJson({ ...index, manifests: [...others, ...added] });
+}
+
+export async function readLayoutIndex(layoutDir: string): Promise<LayoutIndex> {
   const text = await readFile(join(layoutDir, 'index.json'), 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
@@ -63,9 +79,10 @@ async function readLayoutIndex(layoutDir: string): Promise<LayoutIndex> {
  * one, never a tag pointing at missing blobs. Other tags are kept.
  */
 export async function tagInLayout(layoutDir: string, descriptor: Descriptor, tag: string): Promise<void> {
-  await writeFileAtomic(join(layoutDir, 'oci-layout'), canonicalJson(LAYOUT_FILE));
-  const index = await readLayoutIndex(layoutDir);
-  const others = index.manifests.filter((entry) => entry.annotations?.[REF_NAME] !== tag);
-  const entry: Descriptor = { ...descriptor, annotations: { ...descriptor.annotations, [REF_NAME]: tag } };
-  await writeFileAtomic(join(layoutDir, 'index.json'), canonicalJson({ ...index, manifests: [...others, entry] }));
+  // Under the layout's lock: another run tagging the same layout at once must not lose its tag.
+  await withLock(layoutLockPath(layoutDir), async () => {
+    await writeFileAtomic(join(layoutDir, 'oci-layout'), canonicalJson(LAYOUT_FILE));
+    const index = await readLayoutIndex(layoutDir);
+    await writeFileAtomic(join(layoutDir, 'index.json'), layoutIndexWith(index, new Map([[tag, descriptor]])));
+  });
 }

@@ -6,7 +6,6 @@ import { displayPath } from '../../common/display-path.js';
 import { GociError } from '../../common/errors.js';
 import { formatPlatform, hostLinuxPlatform, parsePlatform, type Platform } from '../../compiler/platform.js';
 import { assembleImages, prepareBaseLayer, type AssembledImages } from '../../images/assemble.js';
-import { attachInLayout } from '../../images/artifact-layout.js';
 import { downloadBaseLayers } from '../../images/base/download.js';
 import { sbomArtifacts } from '../../images/sbom/artifacts.js';
 import { resolveAnyBase } from '../../images/base/resolve.js';
@@ -23,16 +22,21 @@ import type { LayerEntry } from '../../images/layer.js';
 import { fieldLocation } from '../../spec/load.js';
 import { planImage, type BuiltTarget, type ImagePlan } from '../../images/image-plan.js';
 import { MEDIA_TYPES } from '../../images/media-types.js';
-import { prepareLayout, tagInLayout } from '../../images/oci-layout.js';
-import { makePlan } from '../../compiler/plan.js';
 import type { BuildContext } from '../../compiler/context.js';
+import { checkLayoutWritable, openLayoutStage, publishLayout, stagingFailure } from '../../images/layout-publish.js';
+import type { LayoutUpdate } from '../../images/layout-publish.js';
+import { trackTemporary, uninterrupted } from '../../common/interrupt.js';
+import { ownerTag } from '../../common/owner.js';
+import { FilePublication, type PublishedFile } from '../../common/publish.js';
+import { makePlan, type Plan } from '../../compiler/plan.js';
+import type { StagedBinaries } from '../../compiler/compile.js';
 import type { ImageBase } from '../../images/assemble.js';
 import type { ImageSpec, Spec } from '../../spec/schema.js';
 import { addBuildOptions, compileRequest, distDir, type BuildFlags } from '../build-options.js';
 import { addImageOptions, applyImageFlags, tagsFor, type ImageFlags } from '../image-options.js';
 import { formatSize, renderTable } from '../table.js';
 import { makeProgress, waitReporter, type Progress } from '../progress.js';
-import { compilePlan } from './compile.js';
+import { compilePlanStaged } from './compile.js';
 
 /** What `goci build` reports per image, as --json prints it. */
 export interface BuiltImage {
@@ -69,12 +73,10 @@ export function buildCommand(): Command {
       // The base layer needs no binary: build it (into goci's cache) while Go compiles.
       const warming = flags.dryRun ? [] : prepared.map((image) => prepareBaseLayer(image.base, plan.targets.find((target) => target.spec === image.spec)!.stamp.epoch).catch(() => undefined));
       try {
-        const binaries = await compilePlan(plan, flags, progress);
+        const staged = await compilePlanStaged(plan, flags, progress);
         await Promise.all(warming);
-        if (!binaries) return;
-        const built: BuiltTarget[] = binaries.map((binary) => ({ binary, target: plan.targets.find((target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform)! }));
-        const results: BuiltImage[] = [];
-        for (const image of prepared) results.push(await buildImage(image, built.filter((item) => item.target.spec === image.spec), flags, progress, clients));
+        if (!staged) return;
+        const results = await buildAndPublish(plan, prepared, staged, flags, progress, clients);
         progress.finish();
         if (flags.imageRefs) await writeFileAtomic(resolve(flags.imageRefs), results.flatMap((result) => (result.pushed ? [`${result.pushed.reference}\n`] : [])).join(''));
         process.stdout.write(flags.json ? `${JSON.stringify({ images: results }, null, 2)}\n` : results.map(describeImage).join('\n'));
@@ -82,6 +84,62 @@ export function buildCommand(): Command {
         progress.finish();
       }
     });
+}
+
+/**
+ * Builds every image into one staged layout (a hidden sibling of the layout, or $TMPDIR when
+ * only pushing), then publishes the binaries, the layout's blobs and tags, and a --tarball as
+ * one step: a run that fails or is stopped before the end leaves dist and the layout as they
+ * were (issue 10, break 7).
+ */
+async function buildAndPublish(
+  plan: Plan,
+  prepared: PreparedImage[],
+  staged: StagedBinaries,
+  flags: BuildFlags & ImageFlags,
+  progress: Progress,
+  clients: RegistryClients,
+): Promise<BuiltImage[]> {
+  const layoutDir = prepared[0]?.layoutDir;
+  try {
+    const stage = await openLayoutStage(layoutDir);
+    try {
+      // Images read the binaries where they are staged; results name their final paths.
+      const built: BuiltTarget[] = staged.binaries.map((binary, position) => ({
+        binary: { ...binary, path: staged.staged[position]! },
+        target: plan.targets.find(
+          (target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform,
+        )!,
+      }));
+      const update: LayoutUpdate = { tags: [], attachments: [] };
+      const files: PublishedFile[] = staged.binaries.map((binary, position) => ({
+        from: staged.staged[position]!,
+        to: binary.path,
+      }));
+      const results: BuiltImage[] = [];
+      try {
+        for (const image of prepared) {
+          const forImage = built.filter((item) => item.target.spec === image.spec);
+          results.push(await buildImage(image, stage.dir, forImage, flags, progress, clients, update, files));
+        }
+      } catch (error) {
+        throw stagingFailure(error, layoutDir);
+      }
+      const publication = new FilePublication(files);
+      await uninterrupted(async () =>
+        layoutDir ? publishLayout(stage.dir, layoutDir, update, publication) : publication.publish(),
+      );
+      for (const { ociLayout, tarball } of results) {
+        if (ociLayout) progress.report({ kind: 'sink-done', sink: 'oci layout', where: displayPath(ociLayout) });
+        if (tarball) progress.report({ kind: 'sink-done', sink: 'tarball', where: displayPath(tarball) });
+      }
+      return results;
+    } finally {
+      await stage.dispose();
+    }
+  } finally {
+    await staged.dispose();
+  }
 }
 
 /** An image's settings, checked, with its base resolved and its outputs ready to write. */
@@ -113,30 +171,33 @@ async function prepareImage(
   return { spec, image, base, fileEntries, layoutDir, push };
 }
 
-/** Makes the outputs ready (and reachable) once every image's input was checked. */
+/** Checks the outputs can be written (and reached) once every image's input was checked; creates nothing. */
 async function prepareOutputs(
   prepared: PreparedImage,
   flags: BuildFlags & ImageFlags,
   clients: RegistryClients,
 ): Promise<void> {
   if (flags.dryRun) return;
-  if (prepared.layoutDir) await prepareLayout(prepared.layoutDir);
+  if (prepared.layoutDir) await checkLayoutWritable(prepared.layoutDir);
   if (flags.load) await connectToDocker(dockerSocketPath());
   if (prepared.push) await clients.for(prepared.push.registry).ping();
 }
 
-async function buildImage(prepared: PreparedImage, built: BuiltTarget[], flags: BuildFlags & ImageFlags, progress: Progress, clients: RegistryClients): Promise<BuiltImage> {
-  const staging = prepared.layoutDir ?? (await mkdtemp(join(tmpdir(), 'goci-stage-')));
-  try {
-    return await buildImageIn(staging, prepared, built, flags, progress, clients);
-  } finally {
-    if (!prepared.layoutDir) await rm(staging, { recursive: true, force: true });
-  }
-}
-
-async function buildImageIn(layoutDir: string, prepared: PreparedImage, built: BuiltTarget[], flags: BuildFlags & ImageFlags, progress: Progress, clients: RegistryClients): Promise<BuiltImage> {
+/**
+ * Builds one image into the run's staged layout `layoutDir`; what the real layout must record
+ * (tags, SBOM attachments) goes into `update`, a --tarball into `files`, all published later.
+ */
+async function buildImage(
+  prepared: PreparedImage,
+  layoutDir: string,
+  built: BuiltTarget[],
+  flags: BuildFlags & ImageFlags,
+  progress: Progress,
+  clients: RegistryClients,
+  update: LayoutUpdate,
+  files: PublishedFile[],
+): Promise<BuiltImage> {
   const { spec, image, base, fileEntries, push } = prepared;
-  await prepareLayout(layoutDir);
   const plan = await planImage({ spec, image, built, base, fileEntries, format: flags.format, layoutDir });
   const tags = tagsFor(built[0]!.target.stamp.version, flags, push?.tag);
   const loadPlatform = chooseLoadPlatform(plan, flags.loadPlatform);
@@ -147,20 +208,22 @@ async function buildImageIn(layoutDir: string, prepared: PreparedImage, built: B
   const indexDescriptor = { mediaType: MEDIA_TYPES[flags.format].index, digest: assembled.index.digest, size: assembled.index.size };
   // A remote base's layers are needed locally unless the only output is a push to its own registry (then they are mounted).
   const mountOnly = push !== undefined && !prepared.layoutDir && !flags.tarball && !flags.load && base.kind === 'remote' && base.remote.ref.registry === push.registry;
-  if (base.kind === 'remote' && !mountOnly) await downloadBaseLayers(clients.for(base.remote.ref.registry), base, layoutDir, 4);
+  if (base.kind === 'remote' && !mountOnly) {
+    await downloadBaseLayers(clients.for(base.remote.ref.registry), base, layoutDir, 4, prepared.layoutDir);
+  }
   const sboms = flags.sbom === 'none' ? [] : sbomArtifacts(flags.sbom, name, assembled.images, plan.entrypoints, built[0]!.target.stamp.epoch);
   if (prepared.layoutDir) {
-    for (const [position, sbom] of sboms.entries()) await attachInLayout(layoutDir, sbom, assembled.images[position]!.descriptor);
-    for (const tag of tags) await tagInLayout(layoutDir, indexDescriptor, tag);
-    progress.report({ kind: 'sink-done', sink: 'oci layout', where: displayPath(layoutDir) });
+    for (const [position, sbom] of sboms.entries()) {
+      update.attachments.push({ artifact: sbom, subject: assembled.images[position]!.descriptor });
+    }
+    for (const tag of tags) update.tags.push({ tag, descriptor: indexDescriptor });
   }
   const pushed = push ? await pushTo(push, layoutDir, assembled, indexDescriptor.mediaType, tags, base, clients) : undefined;
   if (push && pushed) {
     for (const [position, sbom] of sboms.entries()) pushed.sboms.push(await attachToRegistry(clients.for(push.registry), push.repository, sbom, assembled.images[position]!.descriptor, layoutDir));
   }
   if (pushed) progress.report({ kind: 'sink-done', sink: 'registry', where: pushed.reference });
-  const exported = await exportToDocker(plan, assembled, layoutDir, tags, loadPlatform, flags);
-  if (exported.tarball) progress.report({ kind: 'sink-done', sink: 'tarball', where: displayPath(exported.tarball) });
+  const exported = await exportToDocker(plan, assembled, layoutDir, tags, loadPlatform, flags, files);
   if (exported.loaded) progress.report({ kind: 'sink-done', sink: 'docker daemon', where: exported.loaded.tags.join(', ') });
   return {
     ...exported,
@@ -211,17 +274,29 @@ interface DockerExport {
  * --tarball and --load. Both use the docker-archive view of one platform (Docker 20.10's image
  * store holds one); --load writes that tarball to a scratch file and hands it to the daemon.
  */
-async function exportToDocker(plan: ImagePlan, assembled: AssembledImages, layoutDir: string, tags: string[], platform: Platform, flags: ImageFlags): Promise<DockerExport> {
+async function exportToDocker(
+  plan: ImagePlan,
+  assembled: AssembledImages,
+  layoutDir: string,
+  tags: string[],
+  platform: Platform,
+  flags: ImageFlags,
+  files: PublishedFile[],
+): Promise<DockerExport> {
   if (!flags.tarball && !flags.load) return {};
-  const scratch = flags.load ? await mkdtemp(join(tmpdir(), 'goci-load-')) : undefined;
+  const scratch = flags.load ? await mkdtemp(join(tmpdir(), `goci-load-${ownerTag()}-`)) : undefined;
+  const forget = scratch ? trackTemporary(scratch) : undefined;
   try {
-    const path = flags.tarball ? resolve(flags.tarball) : join(scratch!, 'image.tar');
+    // The tarball is written into the run's stage and published with everything else.
+    const path = flags.tarball ? join(layoutDir, `tarball-${files.length}.tar`) : join(scratch!, 'image.tar');
+    if (flags.tarball) files.push({ from: path, to: resolve(flags.tarball) });
     const index = { mediaType: MEDIA_TYPES[flags.format].index, digest: assembled.index.digest, size: assembled.index.size };
     await writeTarball(path, layoutDir, { repository: plan.repository, tag: tags[0]! }, assembled.images, index, ociPlatform(platform));
     const loaded = flags.load ? await loadIntoDocker(path, {}) : undefined;
-    return { ...(flags.tarball ? { tarball: path } : {}), ...(loaded ? { loaded } : {}) };
+    return { ...(flags.tarball ? { tarball: resolve(flags.tarball) } : {}), ...(loaded ? { loaded } : {}) };
   } finally {
     if (scratch) await rm(scratch, { recursive: true, force: true });
+    forget?.();
   }
 }
 

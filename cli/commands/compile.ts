@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { displayPath } from '../../common/display-path.js';
+import { checkWritable } from '../../common/writable.js';
 import { displayCommand } from '../../compiler/command.js';
-import { compileTargets, type CompiledBinary } from '../../compiler/compile.js';
+import { compileStaged, compileTargets } from '../../compiler/compile.js';
+import type { CompiledBinary, CompileOptions, StagedBinaries } from '../../compiler/compile.js';
 import { makePlan, type Plan } from '../../compiler/plan.js';
 import { formatPlatform } from '../../compiler/platform.js';
 import { addBuildOptions, compileRequest, distDir, jobCount, type BuildFlags } from '../build-options.js';
@@ -38,14 +40,35 @@ export async function compilePlan(plan: Plan, flags: BuildFlags, progress: Progr
     printDryRun(plan, dist, flags.json === true);
     return undefined;
   }
+  // A read-only or blocked --dist is found before anything compiles.
+  await checkWritable(join(dist, 'bin'));
+  return compileTargets(plan, compileOptions(plan, flags, progress));
+}
+
+/** Like compilePlan, but leaves the binaries staged: `goci build` publishes them with the image. */
+export async function compilePlanStaged(
+  plan: Plan,
+  flags: BuildFlags,
+  progress: Progress,
+): Promise<StagedBinaries | undefined> {
+  if (flags.dryRun) {
+    printDryRun(plan, distDir(flags), flags.json === true);
+    return undefined;
+  }
+  await checkWritable(join(distDir(flags), 'bin'));
+  return compileStaged(plan, compileOptions(plan, flags, progress));
+}
+
+function compileOptions(plan: Plan, flags: BuildFlags, progress: Progress): CompileOptions {
+  const dist = distDir(flags);
   const label = (target: Plan['targets'][number]): string => `${target.binary} ${formatPlatform(target.platform)}`;
-  return compileTargets(plan, {
+  return {
     distDir: dist,
     jobs: jobCount(flags),
     cache: flags.cache,
     onStart: (target) => progress.report({ kind: 'compile-start', target: label(target), command: displayCommand(target.command, join(dist, 'bin', target.fileName), plan.toolchain.go) }),
     onBuilt: (target, size, seconds, cached) => progress.report({ kind: 'compile-done', target: label(target), size, seconds, cached }),
-  });
+  };
 }
 
 function printDryRun(plan: Plan, dist: string, json: boolean): void {

@@ -1,20 +1,59 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { Command } from 'commander';
 import { displayPath } from '../../common/display-path.js';
+import { trackTemporary, uninterrupted } from '../../common/interrupt.js';
+import { ownerTag } from '../../common/owner.js';
+import { FilePublication } from '../../common/publish.js';
+import { makePlan } from '../../compiler/plan.js';
 import { writeRelease } from '../../compiler/release.js';
-import { addBuildOptions, distDir, type BuildFlags } from '../build-options.js';
+import { addBuildOptions, compileRequest, distDir, type BuildFlags } from '../build-options.js';
+import { makeProgress } from '../progress.js';
 import { formatSize, renderTable } from '../table.js';
-import { planAndCompile } from './compile.js';
+import { compilePlanStaged } from './compile.js';
 
 export function releaseCommand(): Command {
   return addBuildOptions(new Command('release'))
     .description('compile every target and package each into a reproducible archive with checksums.txt in <dist>/release')
     .argument('[dirs...]', 'directories of Go main packages (or of a goci.yaml); default: the current directory')
     .action(async (dirs: string[], flags: BuildFlags) => {
-      const { plan, binaries } = await planAndCompile(dirs, flags);
-      if (!binaries) return;
-      const release = await writeRelease(plan, binaries, distDir(flags));
+      const plan = await makePlan(compileRequest(dirs, flags));
+      const progress = makeProgress(flags.progress, flags.verbose === true);
+      let staged;
+      try {
+        staged = await compilePlanStaged(plan, flags, progress);
+      } finally {
+        progress.finish();
+      }
+      if (!staged) return;
+      // Binaries, archives and checksums.txt are written to scratch, then published together (or not at all).
+      const dist = distDir(flags);
+      const scratch = await mkdtemp(join(tmpdir(), `goci-stage-${ownerTag()}-`));
+      const forget = trackTemporary(scratch);
+      let release;
+      try {
+        const binaries = staged.binaries.map((binary, position) => ({ ...binary, path: staged.staged[position]! }));
+        const written = await writeRelease(plan, binaries, scratch);
+        const final = (path: string): string => join(dist, relative(scratch, path));
+        const files = [
+          ...staged.binaries.map((binary, position) => ({ from: staged.staged[position]!, to: binary.path })),
+          ...written.archives.map((archive) => ({ from: archive.path, to: final(archive.path) })),
+          { from: written.checksums, to: final(written.checksums) },
+        ];
+        await uninterrupted(() => new FilePublication(files).publish());
+        release = {
+          archives: written.archives.map((archive) => ({ ...archive, path: final(archive.path) })),
+          checksums: final(written.checksums),
+        };
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+        forget();
+        await staged.dispose();
+      }
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ version: plan.targets[0]?.stamp.version, binaries, ...release }, null, 2)}\n`);
+        const json = { version: plan.targets[0]?.stamp.version, binaries: staged.binaries, ...release };
+        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
         return;
       }
       const rows = release.archives.map((archive) => [archive.platform, displayPath(archive.path), formatSize(archive.size), archive.sha256.slice(0, 16)]);
