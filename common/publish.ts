@@ -77,7 +77,7 @@ export class FilePublication {
     for (const entry of this.staged) {
       try {
         if (await stat(entry.to).then(() => true, () => false)) {
-          entry.backup = temporarySibling(entry.to).replace(/\.tmp$/, '.old');
+          entry.backup = temporarySibling(entry.to, 'old');
           this.forget.push(trackTemporary(entry.backup));
           await rename(entry.to, entry.backup);
         }
