@@ -63,11 +63,11 @@ export function buildCommand(): Command {
       // Registry waits (a base's or the push target's) show up in the progress display.
       const onWait = waitReporter(() => progress);
       const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
-      const specs = [...new Set(plan.targets.map((target) => target.spec))];
+      // Each spec once, in target order, with the build context its targets share.
+      const contexts = new Map<Spec, BuildContext>(plan.targets.map((target) => [target.spec, target.context]));
       const linuxPlatforms = (spec: Spec): Platform[] => plan.targets.filter((target) => target.spec === spec && target.platform.os === 'linux').map((target) => target.platform);
-      const contextOf = (spec: Spec): BuildContext => plan.targets.find((target) => target.spec === spec)!.context;
       const prepared = await Promise.all(
-        specs.map((spec) => prepareImage(spec, linuxPlatforms(spec), flags, clients, contextOf(spec))),
+        [...contexts].map(([spec, context]) => prepareImage(spec, linuxPlatforms(spec), flags, clients, context)),
       );
       for (const image of prepared) await prepareOutputs(image, flags, clients);
       // The base layer needs no binary: build it (into goci's cache) while Go compiles.
