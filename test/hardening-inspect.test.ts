@@ -72,7 +72,7 @@ describe('goci inspect reads by range', () => {
     assert.equal(result.exitCode, 1, result.stderr);
     assert.equal(
       lastLine(result.stderr),
-      `goci: cannot read ${zeros} as a program: it is not an ELF, PE or Mach-O executable  ${NOT_A_PROGRAM_HINT}`,
+      `goci: cannot read ${zeros} as a program: it is not an ELF, PE or Mach-O executable ${NOT_A_PROGRAM_HINT}`,
     );
     assert.ok(result.maxRssKiB < RSS_LIMIT_KIB, `peak RSS ${result.maxRssKiB} KiB`);
   });
@@ -83,7 +83,7 @@ describe('goci inspect reads by range', () => {
     assert.equal(result.exitCode, 1, result.stderr);
     assert.equal(
       lastLine(result.stderr),
-      `goci: cannot read ${zeros} as a program: it is not an ELF, PE or Mach-O executable  ${NOT_A_PROGRAM_HINT}`,
+      `goci: cannot read ${zeros} as a program: it is not an ELF, PE or Mach-O executable ${NOT_A_PROGRAM_HINT}`,
     );
   });
 
@@ -109,7 +109,7 @@ describe('goci inspect reads by range', () => {
     assert.equal(result.exitCode, 1, result.stderr);
     assert.equal(
       lastLine(result.stderr),
-      `goci: cannot read ${fifo} as a program: it is not a regular file  ${NOT_A_PROGRAM_HINT}`,
+      `goci: cannot read ${fifo} as a program: it is not a regular file ${NOT_A_PROGRAM_HINT}`,
     );
   });
 });
