@@ -1,4 +1,5 @@
 import { Option } from 'commander';
+import { routeWarnings } from '../common/warn.js';
 import type { WaitHook } from '../registry/http.js';
 import { formatSeconds, formatSize } from './table.js';
 
@@ -89,6 +90,12 @@ function ttyProgress(write: (text: string) => void): Progress {
     write(`${drawn > 0 ? `\x1b[${drawn}F` : ''}${text.map((line) => `\x1b[2K${line}\n`).join('')}`);
     drawn = text.length;
   };
+  // A warning (goci: warning: …) goes above the block: written into it, the next redraw would overwrite it.
+  const restoreWarnings = routeWarnings((line) => {
+    write(`${drawn > 0 ? `\x1b[${drawn}F\x1b[0J` : ''}${line}`);
+    drawn = 0;
+    draw();
+  });
   return {
     report(event) {
       const key =
@@ -102,6 +109,7 @@ function ttyProgress(write: (text: string) => void): Progress {
     finish() {
       if (drawn > 0) write(`\x1b[${drawn}F\x1b[0J`);
       drawn = 0;
+      restoreWarnings();
     },
   };
 }

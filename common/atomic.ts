@@ -4,10 +4,11 @@ import { ownedName } from './owner.js';
 
 /**
  * A sibling path in the same directory, so the final rename never crosses file systems. Its
- * name carries this process's owner tag, so a later run sweeps it if this process dies.
+ * name carries this process's owner tag, so a later run sweeps it if this process dies. `kind`
+ * 'old' names the copy a publish keeps of the file it replaces until the publish is over.
  */
-export function temporarySibling(finalPath: string): string {
-  return join(dirname(finalPath), `.${basename(finalPath)}.goci-${ownedName()}.tmp`);
+export function temporarySibling(finalPath: string, kind: 'tmp' | 'old' = 'tmp'): string {
+  return join(dirname(finalPath), `.${basename(finalPath)}.goci-${ownedName()}.${kind}`);
 }
 
 /** Writes the whole file next to its destination, then renames it into place. */

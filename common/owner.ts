@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trackTemporary } from './interrupt.js';
 
 /**
  * Names goci gives its temporary files, staging directories and locks carry their owner: the
@@ -70,4 +72,28 @@ export async function sweepDeadOwners(dir: string, matches: (name: string) => bo
     if (owner === undefined || !matches(name) || ownerAlive(owner)) continue;
     await rm(join(dir, name), { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** What a scratch directory in $TMPDIR is for; its name starts `goci-<kind>-<owner>-`. */
+export type ScratchKind = 'compile' | 'stage' | 'load';
+
+/** Whether `name` (in $TMPDIR) is a goci scratch directory, for sweepDeadOwners. */
+export function isScratchName(name: string): boolean {
+  return /^goci-(compile|stage|load)-/.test(name);
+}
+
+/**
+ * A scratch directory in $TMPDIR owned by this process: dispose() removes it, so does a
+ * SIGINT/SIGTERM, and a later run sweeps it if this process dies first.
+ */
+export async function ownedScratch(kind: ScratchKind): Promise<{ dir: string; dispose(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), `goci-${kind}-${ownerTag()}-`));
+  const forget = trackTemporary(dir);
+  return {
+    dir,
+    async dispose() {
+      await rm(dir, { recursive: true, force: true });
+      forget();
+    },
+  };
 }

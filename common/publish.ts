@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { temporarySibling } from './atomic.js';
 import { trackTemporary } from './interrupt.js';
@@ -76,10 +76,22 @@ export class FilePublication {
   async commit(): Promise<void> {
     for (const entry of this.staged) {
       try {
-        if (await stat(entry.to).then(() => true, () => false)) {
-          entry.backup = temporarySibling(entry.to).replace(/\.tmp$/, '.old');
-          this.forget.push(trackTemporary(entry.backup));
-          await rename(entry.to, entry.backup);
+        const backup = temporarySibling(entry.to, 'old');
+        const forget = trackTemporary(backup);
+        // No stat first: another run publishing the same path may move it meanwhile (goci compile
+        // takes no lock on dist), and nothing there now is simply nothing to keep.
+        const kept = await rename(entry.to, backup).then(
+          () => true,
+          (error: NodeJS.ErrnoException) => {
+            if (error.code === 'ENOENT') return false;
+            throw error;
+          },
+        );
+        if (kept) {
+          entry.backup = backup;
+          this.forget.push(forget);
+        } else {
+          forget();
         }
         await rename(entry.temp, entry.to);
         entry.placed = true;

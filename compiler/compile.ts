@@ -1,9 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trackTemporary, uninterrupted } from '../common/interrupt.js';
-import { ownerTag, sweepDeadOwners } from '../common/owner.js';
-import { FilePublication } from '../common/publish.js';
+import { uninterrupted } from '../common/interrupt.js';
+import { isScratchName, ownedScratch, sweepDeadOwners } from '../common/owner.js';
+import { FilePublication, type PublishedFile } from '../common/publish.js';
 import { openBinaryCache } from './binary-cache.js';
 import type { Plan, Target } from './plan.js';
 import { formatPlatform } from './platform.js';
@@ -36,15 +35,15 @@ export interface CompileOptions {
 }
 
 /**
- * Binaries built and checked but not yet in dist: `binaries` name their final paths, `staged`
- * the scratch files holding them. `publication` moves them into dist/bin as one step (or
- * not at all); `dispose` removes the scratch directory.
+ * Binaries built and checked but not yet in dist: `binaries` name their final paths,
+ * `inScratch` are the same with the scratch paths that hold them (for what reads them before
+ * they are published), `files` pair each scratch file with its place in dist/bin for a
+ * FilePublication. `dispose` removes the scratch directory.
  */
 export interface StagedBinaries {
   binaries: CompiledBinary[];
-  /** Scratch path per binary, in the order of `binaries`. */
-  staged: string[];
-  publication: FilePublication;
+  inScratch: CompiledBinary[];
+  files: PublishedFile[];
   dispose(): Promise<void>;
 }
 
@@ -54,13 +53,8 @@ export interface StagedBinaries {
  * them with the rest of its outputs. Scratch directories of goci runs that died are swept.
  */
 export async function compileStaged(plan: Plan, options: CompileOptions): Promise<StagedBinaries> {
-  await sweepDeadOwners(tmpdir(), (name) => /^goci-(compile|stage|load)-/.test(name));
-  const scratch = await mkdtemp(join(tmpdir(), `goci-compile-${ownerTag()}-`));
-  const forget = trackTemporary(scratch);
-  const dispose = async (): Promise<void> => {
-    await rm(scratch, { recursive: true, force: true });
-    forget();
-  };
+  await sweepDeadOwners(tmpdir(), isScratchName);
+  const { dir: scratch, dispose } = await ownedScratch('compile');
   const cache = options.cache ? openBinaryCache(plan.toolchain.go, options.distDir, process.env) : undefined;
   try {
     const built = await runLimited(plan.targets, options.jobs, async (target, signal) => {
@@ -79,10 +73,9 @@ export async function compileStaged(plan: Plan, options: CompileOptions): Promis
       seconds: binary.seconds,
       cached: binary.cached,
     }));
-    const staged = built.map((binary) => binary.scratchPath);
-    const files = binaries.map((binary, position) => ({ from: staged[position]!, to: binary.path }));
-    const publication = new FilePublication(files);
-    return { binaries, staged, publication, dispose };
+    const inScratch = binaries.map((binary, position) => ({ ...binary, path: built[position]!.scratchPath }));
+    const files = binaries.map((binary, position) => ({ from: inScratch[position]!.path, to: binary.path }));
+    return { binaries, inScratch, files, dispose };
   } catch (error) {
     await dispose();
     throw error;
@@ -95,9 +88,13 @@ export async function compileStaged(plan: Plan, options: CompileOptions): Promis
  * it was.
  */
 export async function compileTargets(plan: Plan, options: CompileOptions): Promise<CompiledBinary[]> {
-  const staged = await compileStaged(plan, options);
+  return publishStaged(await compileStaged(plan, options));
+}
+
+/** Moves staged binaries into dist/bin, all or none, then removes their scratch directory. */
+export async function publishStaged(staged: StagedBinaries): Promise<CompiledBinary[]> {
   try {
-    await uninterrupted(() => staged.publication.publish());
+    await uninterrupted(() => new FilePublication(staged.files).publish());
     return staged.binaries;
   } finally {
     await staged.dispose();

@@ -70,13 +70,21 @@ export async function realPathOf(path: string, where: string, written: string): 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') throw symlinkLoop(where, written);
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-      throw new GociError('IO_FAILED', `${where}: "${written}" cannot be read (${code ?? (error as Error).message})`);
-    }
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw unreadable(where, written, error);
     const parent = dirname(path);
     if (parent === path) return path;
     return resolve(await realPathOf(parent, where, written), relative(parent, path));
   }
+}
+
+/**
+ * A path goci.yaml names that exists but cannot be read (EACCES, EIO, …): `<where>: "<written>"
+ * cannot be read ([<path>: ]<errno>)`, where `path` is the entry below it that failed.
+ */
+export function unreadable(where: string, written: string, error: unknown, path?: string): GociError {
+  const problem = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  const at = path === undefined ? '' : `${path}: `;
+  return new GociError('IO_FAILED', `${where}: "${written}" cannot be read (${at}${problem})`, { cause: error });
 }
 
 export function symlinkLoop(where: string, written: string): GociError {

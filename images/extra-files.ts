@@ -2,7 +2,7 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { GociError } from '../common/errors.js';
-import { WIDEN_HINT, buildContext, isInside, realPathInContext, realPathOf } from '../compiler/context.js';
+import { WIDEN_HINT, buildContext, isInside, realPathInContext, realPathOf, unreadable } from '../compiler/context.js';
 import type { BuildContext } from '../compiler/context.js';
 import type { FileSpec } from '../spec/schema.js';
 import type { LayerEntry } from './layer.js';
@@ -103,9 +103,7 @@ async function checkSymlink(source: string, target: string, shown: string, walki
 /** An unreadable directory or an entry removed while it was walked: one line naming the tree, not an internal error. */
 function readFailure(error: unknown, at: string, src: string): GociError {
   if (error instanceof GociError) return error;
-  const { code, path } = error as NodeJS.ErrnoException;
-  const problem = `${path ?? src}: ${code ?? (error as Error).message}`;
-  return new GociError('IO_FAILED', `${at}: "${src}" cannot be read (${problem})`, { cause: error });
+  return unreadable(at, src, error, (error as NodeJS.ErrnoException).path ?? src);
 }
 
 function notCopyable(at: string, shown: string, info: Stats): GociError {

@@ -129,7 +129,7 @@ export async function publishLayout(
         const entry: { target: string; backup?: string } = { target };
         try {
           if (present) {
-            entry.backup = temporarySibling(target).replace(/\.tmp$/, '.old');
+            entry.backup = temporarySibling(target, 'old');
             await rename(target, entry.backup);
           }
           moved.push(entry);

@@ -1,8 +1,9 @@
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { displayPath } from '../common/display-path.js';
 import { LineCounter, parseDocument } from 'yaml';
 import { GociError } from '../common/errors.js';
+import { isInside } from '../compiler/context.js';
 import type { Spec } from './schema.js';
 import { validateSpec } from './validate.js';
 
@@ -95,8 +96,7 @@ export async function specForDirectory(dir: string): Promise<Spec> {
 async function checkLinkStaysInside(candidate: string, dir: string): Promise<void> {
   const target = await realpath(candidate).catch(() => undefined);
   if (target === undefined) return;
-  const rel = relative(await realpath(dir), target);
-  if (rel.startsWith('..') || isAbsolute(rel)) {
+  if (!isInside(target, await realpath(dir))) {
     throw new GociError('BAD_SPEC', `${displayPath(candidate)}: a symlink to ${target}, outside ${displayPath(dir)}`, {
       hint: 'copy the file into the directory, or name it with --config FILE',
     });

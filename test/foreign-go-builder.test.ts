@@ -48,7 +48,8 @@ function stepSeconds(log: string, text: string): number | undefined {
 async function timedBuild(dockerfile: string, tag: string, platform: string): Promise<{ seconds: number; stepSeconds: number | undefined }> {
   await writeFile(join(context, 'Dockerfile'), dockerfile);
   const started = Date.now();
-  const build = await docker(['build', '--network', 'host', '--platform', platform, '--progress', 'plain', '-t', tag, context], { env: { ...daemon.env, DOCKER_BUILDKIT: '1' } }, { timeoutMs: 1_200_000 });
+  const args = ['build', '--network', 'host', '--platform', platform, '--progress', 'plain', '-t', tag, context];
+  const build = await docker(args, { env: { ...daemon.env, DOCKER_BUILDKIT: '1' } }, { timeoutMs: 1_200_000 });
   const seconds = (Date.now() - started) / 1000;
   assert.equal(build.exitCode, 0, out(build));
   return { seconds, stepSeconds: stepSeconds(String(build.stderr), 'RUN CGO_ENABLED=0') };
@@ -89,7 +90,8 @@ describe('foreign-architecture Go builder images', () => {
     await loadBuiltGoBuilder(daemon, work, arm64, '1.19-arm64');
     const inspect = await docker(['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}} {{json .Config.WorkingDir}}', 'goci-go-builder:1.19-arm64'], daemon);
     assert.equal(String(inspect.stdout).trim(), 'linux/arm64 "/src"');
-    const run = await docker(['run', '--rm', '--platform', 'linux/arm64', '--network', 'none', 'goci-go-builder:1.19-arm64', 'go', 'version'], daemon, { timeoutMs: 900_000 });
+    const runArm64 = ['run', '--rm', '--platform', 'linux/arm64', '--network', 'none', 'goci-go-builder:1.19-arm64'];
+    const run = await docker([...runArm64, 'go', 'version'], daemon, { timeoutMs: 900_000 });
     assert.equal(run.exitCode, 0, out(run));
     assert.equal(String(run.stdout).trim(), 'go version go1.19.8 linux/arm64');
   });
@@ -113,10 +115,11 @@ describe('foreign-architecture Go builder images', () => {
     await loadBuiltGoBuilder(daemon, work, arm, '1.19-arm');
     const inspect = await docker(['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}/{{.Variant}}', 'goci-go-builder:1.19-arm'], daemon);
     assert.equal(String(inspect.stdout).trim(), 'linux/arm/v7');
-    const run = await docker(['run', '--rm', '--platform', 'linux/arm/v7', '--network', 'none', 'goci-go-builder:1.19-arm', 'go', 'version'], daemon, { timeoutMs: 900_000 });
+    const runArm = ['run', '--rm', '--platform', 'linux/arm/v7', '--network', 'none', 'goci-go-builder:1.19-arm'];
+    const run = await docker([...runArm, 'go', 'version'], daemon, { timeoutMs: 900_000 });
     assert.equal(run.exitCode, 0, out(run));
     assert.equal(String(run.stdout).trim(), 'go version go1.19.8 linux/arm');
-    const goarm = await docker(['run', '--rm', '--platform', 'linux/arm/v7', '--network', 'none', 'goci-go-builder:1.19-arm', 'go', 'env', 'GOARCH', 'GOARM'], daemon, { timeoutMs: 900_000 });
+    const goarm = await docker([...runArm, 'go', 'env', 'GOARCH', 'GOARM'], daemon, { timeoutMs: 900_000 });
     assert.equal(goarm.exitCode, 0, out(goarm));
     assert.equal(String(goarm.stdout).trim(), 'arm\n7');
   });

@@ -111,7 +111,8 @@ describe('the Go builder image', () => {
       ].join('\n'),
     );
     const env = { env: { ...daemon.env, DOCKER_BUILDKIT: '1' } };
-    const build = await docker(['build', '--network', 'host', '--platform', 'linux/arm64', '--progress', 'plain', '-t', 'hello-arm64:docker', context], env, { timeoutMs: 1_200_000 });
+    const args = ['build', '--network', 'host', '--platform', 'linux/arm64', '--progress', 'plain'];
+    const build = await docker([...args, '-t', 'hello-arm64:docker', context], env, { timeoutMs: 1_200_000 });
     assert.equal(build.exitCode, 0, out(build));
     const arch = await docker(['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', 'hello-arm64:docker'], daemon);
     assert.equal(String(arch.stdout).trim(), 'linux/arm64');

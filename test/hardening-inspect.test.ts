@@ -41,10 +41,23 @@ async function sparseZeros(name: string, size: number): Promise<string> {
   return path;
 }
 
+interface InspectMeasured {
+  exitCode: number;
+  stderr: string;
+  stdout: string;
+  maxRssKiB: number;
+}
+
+/** The hint every "cannot read … as a program" line ends with. */
+const NOT_A_PROGRAM_HINT =
+  '(Pass an executable built by `go build` for Linux, Windows or macOS; ' +
+  'if it was copied or downloaded, check that the copy is complete.)';
+
 /** Runs `goci inspect FILE` under GNU time; returns the result and the peak resident set in KiB. */
-async function inspectMeasured(file: string): Promise<{ exitCode: number; stderr: string; stdout: string; maxRssKiB: number }> {
+async function inspectMeasured(file: string): Promise<InspectMeasured> {
   const report = join(work, 'time.txt');
-  const result = await execa('/usr/bin/time', ['-f', '%M', '-o', report, process.execPath, CLI, 'inspect', file, '--json'], {
+  const command = [process.execPath, CLI, 'inspect', file, '--json'];
+  const result = await execa('/usr/bin/time', ['-f', '%M', '-o', report, ...command], {
     reject: false,
     stdin: 'ignore',
   });
@@ -59,8 +72,7 @@ describe('goci inspect reads by range', () => {
     assert.equal(result.exitCode, 1, result.stderr);
     assert.equal(
       lastLine(result.stderr),
-      `goci: cannot read ${zeros} as a program: it is not an ELF, PE or Mach-O executable ` +
-        '(Pass an executable built by `go build` for Linux, Windows or macOS; if it was copied or downloaded, check that the copy is complete.)',
+      `goci: cannot read ${zeros} as a program: it is not an ELF, PE or Mach-O executable ${NOT_A_PROGRAM_HINT}`,
     );
     assert.ok(result.maxRssKiB < RSS_LIMIT_KIB, `peak RSS ${result.maxRssKiB} KiB`);
   });
@@ -71,8 +83,7 @@ describe('goci inspect reads by range', () => {
     assert.equal(result.exitCode, 1, result.stderr);
     assert.equal(
       lastLine(result.stderr),
-      `goci: cannot read ${zeros} as a program: it is not an ELF, PE or Mach-O executable ` +
-        '(Pass an executable built by `go build` for Linux, Windows or macOS; if it was copied or downloaded, check that the copy is complete.)',
+      `goci: cannot read ${zeros} as a program: it is not an ELF, PE or Mach-O executable ${NOT_A_PROGRAM_HINT}`,
     );
   });
 
@@ -84,8 +95,10 @@ describe('goci inspect reads by range', () => {
     await handle.close();
     const result = await inspectMeasured(padded);
     assert.equal(result.exitCode, 0, result.stderr);
-    const report = JSON.parse(result.stdout) as { os: string; arch: string; static: boolean; buildInfo: { path: string } };
-    assert.deepEqual([report.os, report.arch, report.static, report.buildInfo.path], ['linux', 'amd64', true, 'example.com/padded']);
+    type Report = { os: string; arch: string; static: boolean; buildInfo: { path: string } };
+    const report = JSON.parse(result.stdout) as Report;
+    const read = [report.os, report.arch, report.static, report.buildInfo.path];
+    assert.deepEqual(read, ['linux', 'amd64', true, 'example.com/padded']);
     assert.ok(result.maxRssKiB < RSS_LIMIT_KIB, `peak RSS ${result.maxRssKiB} KiB`);
   });
 
@@ -96,8 +109,7 @@ describe('goci inspect reads by range', () => {
     assert.equal(result.exitCode, 1, result.stderr);
     assert.equal(
       lastLine(result.stderr),
-      `goci: cannot read ${fifo} as a program: it is not a regular file ` +
-        '(Pass an executable built by `go build` for Linux, Windows or macOS; if it was copied or downloaded, check that the copy is complete.)',
+      `goci: cannot read ${fifo} as a program: it is not a regular file ${NOT_A_PROGRAM_HINT}`,
     );
   });
 });

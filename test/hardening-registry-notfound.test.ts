@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { goci, lastLine } from './support/goci.js';
-import { helloLayout } from './support/layout-fixture.js';
-import { startProxy, type RegistryProxy } from './support/proxy.js';
-import { startRegistry, type RegistryHarness } from './support/registry.js';
-import { removeDirectory, temporaryDirectory } from './support/workspace.js';
+import { startHelloRegistry, type HelloRegistry } from './support/hello-registry.js';
+import type { RegistryProxy } from './support/proxy.js';
+import type { RegistryHarness } from './support/registry.js';
 
 /**
  * Issue 10, break 9 (registry part): a 404 for a blob or an upload the registry should have is
@@ -17,6 +16,7 @@ const LOST_HINT = 'the registry lost it (a purged upload session, a deleted blob
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
+let fixture: HelloRegistry | undefined;
 let registry: RegistryHarness;
 let proxy: RegistryProxy;
 let work: string;
@@ -44,20 +44,14 @@ async function registryJson(path: string, accept: string): Promise<any> {
 }
 
 before(async () => {
-  work = await temporaryDirectory('hardening-notfound');
-  const cache = join(work, 'cache');
-  env = { ...process.env, SOURCE_DATE_EPOCH: '1714564800', GOCI_CACHE_DIR: cache, DOCKER_CONFIG: join(work, 'none') };
-  registry = await startRegistry();
-  proxy = await startProxy(registry.url);
+  fixture = await startHelloRegistry('hardening-notfound');
+  ({ registry, proxy, work, layout, repo, env } = fixture);
   baseRepo = `${proxy.host}/acme/base`;
-  ({ layout, repo } = await helloLayout(work, env));
   const pushed = await goci(['push', `oci:${layout}:1.2.3`, `${baseRepo}:1.2.3`], { env });
   assert.equal(pushed.exitCode, 0, pushed.stderr);
 });
 after(async () => {
-  await proxy?.stop();
-  await registry?.stop();
-  await Promise.all([work, repo].map(removeDirectory));
+  await fixture?.stop();
 });
 
 describe('a reference that names nothing is the user\'s to fix: exit 2, saying how it was read', () => {

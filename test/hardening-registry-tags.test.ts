@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { goci, lastLine } from './support/goci.js';
-import { helloLayout } from './support/layout-fixture.js';
-import { startProxy, type RegistryProxy } from './support/proxy.js';
-import { startRegistry, type RegistryHarness } from './support/registry.js';
-import { removeDirectory, temporaryDirectory } from './support/workspace.js';
+import { startHelloRegistry, type HelloRegistry } from './support/hello-registry.js';
+import type { RegistryProxy } from './support/proxy.js';
+import type { RegistryHarness } from './support/registry.js';
 
 /**
  * Issue 10, break 8: a failed push moves no tag it should not. The exact version tag is written
@@ -19,9 +17,9 @@ const INJECTED = 'UNKNOWN injected 500';
 /** What every failed-tag JSON starts with: a registry that keeps answering 500 is unreachable (exit 1). */
 const UNREACHABLE = { code: 'REGISTRY_UNREACHABLE', hint: null, exitCode: 1 };
 
+let fixture: HelloRegistry | undefined;
 let registry: RegistryHarness;
 let proxy: RegistryProxy;
-let work: string;
 let layout: string;
 let repo: string;
 let env: NodeJS.ProcessEnv;
@@ -57,17 +55,11 @@ function push(repository: string): ReturnType<typeof goci> {
 }
 
 before(async () => {
-  work = await temporaryDirectory('hardening-tags');
-  const cache = join(work, 'cache');
-  env = { ...process.env, SOURCE_DATE_EPOCH: '1714564800', GOCI_CACHE_DIR: cache, DOCKER_CONFIG: join(work, 'none') };
-  registry = await startRegistry();
-  proxy = await startProxy(registry.url);
-  ({ layout, repo } = await helloLayout(work, env));
+  fixture = await startHelloRegistry('hardening-tags');
+  ({ registry, proxy, layout, repo, env } = fixture);
 });
 after(async () => {
-  await proxy?.stop();
-  await registry?.stop();
-  await Promise.all([work, repo].map(removeDirectory));
+  await fixture?.stop();
 });
 
 describe('a failed push moves no tag it should not', () => {

@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { goci } from './support/goci.js';
-import { helloLayout } from './support/layout-fixture.js';
-import { startProxy, type RegistryProxy } from './support/proxy.js';
-import { startRegistry, type RegistryHarness } from './support/registry.js';
-import { removeDirectory, temporaryDirectory } from './support/workspace.js';
+import { startHelloRegistry, type HelloRegistry } from './support/hello-registry.js';
+import type { RegistryProxy } from './support/proxy.js';
 
 /**
  * Issue 10, break 10: waiting is visible. Every wait between tries (a Retry-After, or goci's
@@ -16,7 +14,7 @@ import { removeDirectory, temporaryDirectory } from './support/workspace.js';
 /** 429 with Retry-After: 1, once. */
 const TOO_MANY = { kind: 'status' as const, status: 429, headers: { 'Retry-After': '1' } };
 
-let registry: RegistryHarness;
+let fixture: HelloRegistry | undefined;
 let proxy: RegistryProxy;
 let work: string;
 let layout: string;
@@ -29,19 +27,13 @@ function waitLines(stderr: string): string[] {
 }
 
 before(async () => {
-  work = await temporaryDirectory('hardening-waits');
-  const cache = join(work, 'cache');
-  env = { ...process.env, SOURCE_DATE_EPOCH: '1714564800', GOCI_CACHE_DIR: cache, DOCKER_CONFIG: join(work, 'none') };
-  registry = await startRegistry();
-  proxy = await startProxy(registry.url);
-  ({ layout, repo } = await helloLayout(work, env));
+  fixture = await startHelloRegistry('hardening-waits');
+  ({ proxy, work, layout, repo, env } = fixture);
   const pushed = await goci(['push', `oci:${layout}:1.2.3`, `${proxy.host}/acme/hello:1.2.3`], { env });
   assert.equal(pushed.exitCode, 0, pushed.stderr);
 });
 after(async () => {
-  await proxy?.stop();
-  await registry?.stop();
-  await Promise.all([work, repo].map(removeDirectory));
+  await fixture?.stop();
 });
 
 describe('a wait between tries is a progress event', () => {

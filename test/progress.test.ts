@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { makeProgress, type ProgressEvent } from '../cli/progress.js';
+import { warn } from '../common/warn.js';
 
 const EVENTS: ProgressEvent[] = [
   { kind: 'compile-start', target: 'hello linux/amd64', command: 'go build …' },
@@ -49,6 +50,21 @@ describe('progress', () => {
     // The fourth draw moves up over the three lines drawn before it and rewrites them.
     assert.ok(text.includes('\x1b[2F\x1b[2Kcompiled hello linux/amd64 (1.2 MiB, 0.25s)\n\x1b[2Kcompiling hello linux/arm64\n'), JSON.stringify(text));
     assert.ok(text.endsWith('\x1b[3F\x1b[0J'), JSON.stringify(text.slice(-20)));
+  });
+
+  test('tty: a warning is written above the block, which is drawn again below it', () => {
+    const out = stream(true);
+    const progress = makeProgress('tty', false, out);
+    progress.report(EVENTS[0]!);
+    warn('cached layer sha256:abc did not match its digest');
+    progress.finish();
+    assert.equal(
+      out.text,
+      '\x1b[2Kcompiling hello linux/amd64\n' +
+        '\x1b[1F\x1b[0Jgoci: warning: cached layer sha256:abc did not match its digest\n' +
+        '\x1b[2Kcompiling hello linux/amd64\n' +
+        '\x1b[1F\x1b[0J',
+    );
   });
 
   test('without --progress: live on a terminal, lines elsewhere', () => {

@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { displayPath } from '../../common/display-path.js';
@@ -25,8 +23,8 @@ import { MEDIA_TYPES } from '../../images/media-types.js';
 import type { BuildContext } from '../../compiler/context.js';
 import { checkLayoutWritable, openLayoutStage, publishLayout, stagingFailure } from '../../images/layout-publish.js';
 import type { LayoutUpdate } from '../../images/layout-publish.js';
-import { trackTemporary, uninterrupted } from '../../common/interrupt.js';
-import { ownerTag } from '../../common/owner.js';
+import { uninterrupted } from '../../common/interrupt.js';
+import { ownedScratch } from '../../common/owner.js';
 import { FilePublication, type PublishedFile } from '../../common/publish.js';
 import { makePlan, type Plan } from '../../compiler/plan.js';
 import type { StagedBinaries } from '../../compiler/compile.js';
@@ -63,11 +61,11 @@ export function buildCommand(): Command {
       // Registry waits (a base's or the push target's) show up in the progress display.
       const onWait = waitReporter(() => progress);
       const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
-      const specs = [...new Set(plan.targets.map((target) => target.spec))];
+      // Each spec once, in target order, with the build context its targets share.
+      const contexts = new Map<Spec, BuildContext>(plan.targets.map((target) => [target.spec, target.context]));
       const linuxPlatforms = (spec: Spec): Platform[] => plan.targets.filter((target) => target.spec === spec && target.platform.os === 'linux').map((target) => target.platform);
-      const contextOf = (spec: Spec): BuildContext => plan.targets.find((target) => target.spec === spec)!.context;
       const prepared = await Promise.all(
-        specs.map((spec) => prepareImage(spec, linuxPlatforms(spec), flags, clients, contextOf(spec))),
+        [...contexts].map(([spec, context]) => prepareImage(spec, linuxPlatforms(spec), flags, clients, context)),
       );
       for (const image of prepared) await prepareOutputs(image, flags, clients);
       // The base layer needs no binary: build it (into goci's cache) while Go compiles.
@@ -105,17 +103,14 @@ async function buildAndPublish(
     const stage = await openLayoutStage(layoutDir);
     try {
       // Images read the binaries where they are staged; results name their final paths.
-      const built: BuiltTarget[] = staged.binaries.map((binary, position) => ({
-        binary: { ...binary, path: staged.staged[position]! },
+      const built: BuiltTarget[] = staged.inScratch.map((binary) => ({
+        binary,
         target: plan.targets.find(
           (target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform,
         )!,
       }));
       const update: LayoutUpdate = { tags: [], attachments: [] };
-      const files: PublishedFile[] = staged.binaries.map((binary, position) => ({
-        from: staged.staged[position]!,
-        to: binary.path,
-      }));
+      const files: PublishedFile[] = [...staged.files];
       const results: BuiltImage[] = [];
       try {
         for (const image of prepared) {
@@ -284,19 +279,17 @@ async function exportToDocker(
   files: PublishedFile[],
 ): Promise<DockerExport> {
   if (!flags.tarball && !flags.load) return {};
-  const scratch = flags.load ? await mkdtemp(join(tmpdir(), `goci-load-${ownerTag()}-`)) : undefined;
-  const forget = scratch ? trackTemporary(scratch) : undefined;
+  const scratch = flags.load ? await ownedScratch('load') : undefined;
   try {
     // The tarball is written into the run's stage and published with everything else.
-    const path = flags.tarball ? join(layoutDir, `tarball-${files.length}.tar`) : join(scratch!, 'image.tar');
+    const path = flags.tarball ? join(layoutDir, `tarball-${files.length}.tar`) : join(scratch!.dir, 'image.tar');
     if (flags.tarball) files.push({ from: path, to: resolve(flags.tarball) });
     const index = { mediaType: MEDIA_TYPES[flags.format].index, digest: assembled.index.digest, size: assembled.index.size };
     await writeTarball(path, layoutDir, { repository: plan.repository, tag: tags[0]! }, assembled.images, index, ociPlatform(platform));
     const loaded = flags.load ? await loadIntoDocker(path, {}) : undefined;
     return { ...(flags.tarball ? { tarball: resolve(flags.tarball) } : {}), ...(loaded ? { loaded } : {}) };
   } finally {
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-    forget?.();
+    await scratch?.dispose();
   }
 }
 

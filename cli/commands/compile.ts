@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { displayPath } from '../../common/display-path.js';
 import { checkWritable } from '../../common/writable.js';
 import { displayCommand } from '../../compiler/command.js';
-import { compileStaged, compileTargets } from '../../compiler/compile.js';
+import { compileStaged, publishStaged } from '../../compiler/compile.js';
 import type { CompiledBinary, CompileOptions, StagedBinaries } from '../../compiler/compile.js';
 import { makePlan, type Plan } from '../../compiler/plan.js';
 import { formatPlatform } from '../../compiler/platform.js';
@@ -35,14 +35,8 @@ export async function planAndCompile(dirs: string[], flags: BuildFlags): Promise
 
 /** Builds a plan's targets, or with --dry-run prints their commands and builds nothing. */
 export async function compilePlan(plan: Plan, flags: BuildFlags, progress: Progress): Promise<CompiledBinary[] | undefined> {
-  const dist = distDir(flags);
-  if (flags.dryRun) {
-    printDryRun(plan, dist, flags.json === true);
-    return undefined;
-  }
-  // A read-only or blocked --dist is found before anything compiles.
-  await checkWritable(join(dist, 'bin'));
-  return compileTargets(plan, compileOptions(plan, flags, progress));
+  const staged = await compilePlanStaged(plan, flags, progress);
+  return staged && publishStaged(staged);
 }
 
 /** Like compilePlan, but leaves the binaries staged: `goci build` publishes them with the image. */
@@ -55,6 +49,7 @@ export async function compilePlanStaged(
     printDryRun(plan, distDir(flags), flags.json === true);
     return undefined;
   }
+  // A read-only or blocked --dist is found before anything compiles.
   await checkWritable(join(distDir(flags), 'bin'));
   return compileStaged(plan, compileOptions(plan, flags, progress));
 }

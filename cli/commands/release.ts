@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Command } from 'commander';
 import { displayPath } from '../../common/display-path.js';
-import { trackTemporary, uninterrupted } from '../../common/interrupt.js';
-import { ownerTag } from '../../common/owner.js';
+import { uninterrupted } from '../../common/interrupt.js';
+import { ownedScratch } from '../../common/owner.js';
 import { FilePublication } from '../../common/publish.js';
 import { makePlan } from '../../compiler/plan.js';
 import { writeRelease } from '../../compiler/release.js';
@@ -29,26 +27,26 @@ export function releaseCommand(): Command {
       if (!staged) return;
       // Binaries, archives and checksums.txt are written to scratch, then published together (or not at all).
       const dist = distDir(flags);
-      const scratch = await mkdtemp(join(tmpdir(), `goci-stage-${ownerTag()}-`));
-      const forget = trackTemporary(scratch);
       let release;
       try {
-        const binaries = staged.binaries.map((binary, position) => ({ ...binary, path: staged.staged[position]! }));
-        const written = await writeRelease(plan, binaries, scratch);
-        const final = (path: string): string => join(dist, relative(scratch, path));
-        const files = [
-          ...staged.binaries.map((binary, position) => ({ from: staged.staged[position]!, to: binary.path })),
-          ...written.archives.map((archive) => ({ from: archive.path, to: final(archive.path) })),
-          { from: written.checksums, to: final(written.checksums) },
-        ];
-        await uninterrupted(() => new FilePublication(files).publish());
-        release = {
-          archives: written.archives.map((archive) => ({ ...archive, path: final(archive.path) })),
-          checksums: final(written.checksums),
-        };
+        const scratch = await ownedScratch('stage');
+        try {
+          const written = await writeRelease(plan, staged.inScratch, scratch.dir);
+          const final = (path: string): string => join(dist, relative(scratch.dir, path));
+          const files = [
+            ...staged.files,
+            ...written.archives.map((archive) => ({ from: archive.path, to: final(archive.path) })),
+            { from: written.checksums, to: final(written.checksums) },
+          ];
+          await uninterrupted(() => new FilePublication(files).publish());
+          release = {
+            archives: written.archives.map((archive) => ({ ...archive, path: final(archive.path) })),
+            checksums: final(written.checksums),
+          };
+        } finally {
+          await scratch.dispose();
+        }
       } finally {
-        await rm(scratch, { recursive: true, force: true });
-        forget();
         await staged.dispose();
       }
       if (flags.json) {

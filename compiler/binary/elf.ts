@@ -1,4 +1,11 @@
-import { ByteView, UnreadableBinary, fileOffsetOf, type ByteSource, type ExecutableLayout, type MappedRange } from './layout.js';
+import {
+  ByteView,
+  UnreadableBinary,
+  fileOffsetOf,
+  type ByteSource,
+  type ExecutableLayout,
+  type MappedRange,
+} from './layout.js';
 
 const CLASS_32 = 1;
 const CLASS_64 = 2;

@@ -140,10 +140,11 @@ export class ByteView {
   }
 
   need(offset: number, length: number, what: string): void {
-    const valid =
-      Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length >= 0 && offset + length <= this.length;
+    const integers = Number.isSafeInteger(offset) && Number.isSafeInteger(length);
+    const valid = integers && offset >= 0 && length >= 0 && offset + length <= this.length;
     if (!valid) {
-      throw new UnreadableBinary(`${what} (bytes ${offset}..${offset + length}) lies beyond the end of the file (${this.length} bytes)`);
+      const range = `bytes ${offset}..${offset + length}`;
+      throw new UnreadableBinary(`${what} (${range}) lies beyond the end of the file (${this.length} bytes)`);
     }
   }
 
@@ -188,7 +189,9 @@ export class ByteView {
   /** Bytes a header points at; a claim beyond MAX_READ is refused rather than allocated. */
   slice(offset: number, length: number, what: string): Buffer {
     this.need(offset, length, what);
-    if (length > MAX_READ) throw new UnreadableBinary(`${what} claims ${length} bytes, more than goci reads (${MAX_READ})`);
+    if (length > MAX_READ) {
+      throw new UnreadableBinary(`${what} claims ${length} bytes, more than goci reads (${MAX_READ})`);
+    }
     return this.source.read(offset, length);
   }
 

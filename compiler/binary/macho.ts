@@ -1,4 +1,11 @@
-import { ByteView, UnreadableBinary, sliceSource, type ByteSource, type ExecutableLayout, type MappedRange } from './layout.js';
+import {
+  ByteView,
+  UnreadableBinary,
+  sliceSource,
+  type ByteSource,
+  type ExecutableLayout,
+  type MappedRange,
+} from './layout.js';
 
 const MH_MAGIC = 0xfeedface;
 const MH_MAGIC_64 = 0xfeedfacf;

@@ -208,5 +208,6 @@ export async function startDockerd(): Promise<DockerdHarness> {
 
 /** Runs the 20.10 docker client against the harness daemon; never throws on a non-zero exit. */
 export async function docker(args: string[], harness: Pick<DockerdHarness, 'env'>, options: { timeoutMs?: number } = {}): Promise<Result> {
-  return execa(DOCKER_CLI, args, { env: harness.env, extendEnv: false, reject: false, stdin: 'ignore', timeout: options.timeoutMs ?? 900_000 });
+  const timeout = options.timeoutMs ?? 900_000;
+  return execa(DOCKER_CLI, args, { env: harness.env, extendEnv: false, reject: false, stdin: 'ignore', timeout });
 }

@@ -1,5 +1,5 @@
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 
 /**
  * A loopback HTTP proxy in front of a registry. The client talks to the proxy's port as if it
@@ -101,7 +101,6 @@ export async function startProxy(upstream: string): Promise<RegistryProxy> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const rules: { rule: FaultRule; seen: number; applied: number }[] = [];
   const records: ProxyRecord[] = [];
-  const sockets = new Set<Socket>();
   let inFlight = 0;
   let maxInFlight = 0;
   let origin = '';
@@ -279,17 +278,9 @@ export async function startProxy(upstream: string): Promise<RegistryProxy> {
 
   const server = createServer(handle);
   server.maxConnections = 128;
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  origin = `http://127.0.0.1:${port}`;
+  const loopback = await listenOnLoopback(server);
+  const port = loopback.port;
+  origin = loopback.origin;
 
   const matching = (method: string, pattern: string): ProxyRecord[] => records.filter((record) => record.pattern === `${method} ${pattern}`);
   return {
@@ -313,9 +304,8 @@ export async function startProxy(upstream: string): Promise<RegistryProxy> {
     bytes: (method, pattern) =>
       matching(method, pattern).reduce((sum, record) => ({ request: sum.request + record.requestBytes, forwarded: sum.forwarded + record.forwardedBytes, response: sum.response + record.responseBytes }), { request: 0, forwarded: 0, response: 0 }),
     stop: async () => {
-      for (const socket of sockets) socket.destroy();
       agent.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await loopback.close();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
-import type { Socket } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 
 /**
  * A second loopback origin for credential tests: it stands for a host other than the registry
@@ -36,7 +36,6 @@ export async function startRecorder(
 ): Promise<Recorder> {
   const target = new URL(upstream);
   const records: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
   let origin = '';
   const server = createServer((request, response) => {
     const record: RecordedRequest = {
@@ -82,22 +81,7 @@ export async function startRecorder(
       })();
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  return {
-    url: origin,
-    records,
-    stop: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const loopback = await listenOnLoopback(server);
+  origin = loopback.origin;
+  return { url: origin, records, stop: loopback.close };
 }
