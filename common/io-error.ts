@@ -31,11 +31,18 @@ export function knownErrno(error: unknown): string | undefined {
  * `cannot write dist/bin/app: no space left on the device (ENOSPC)`: an environment problem
  * (exit 1), never an internal error. Other errors pass through unchanged.
  */
-export function fileSystemError(error: unknown, path?: string, action = 'write'): unknown {
+export function fileSystemError(error: unknown, path?: string, action?: string): unknown {
   const code = knownErrno(error);
   if (code === undefined) return error;
   const where = path ?? (error as { dest?: string }).dest ?? (error as NodeJS.ErrnoException).path;
   const { says, hint } = ERRNO_TEXT[code]!;
   const place = where ? ` ${displayPath(where)}` : '';
-  return new GociError('IO_FAILED', `cannot ${action}${place}: ${says} (${code})`, { hint, cause: error });
+  // An errno from reading (an unreadable image.files source) must not send the user to --dist.
+  const reading = action === undefined && READING_CALLS.has((error as NodeJS.ErrnoException).syscall ?? '');
+  const verb = action ?? (reading ? 'read' : 'write');
+  const advice = reading ? 'check that the file exists and that goci may read it' : hint;
+  return new GociError('IO_FAILED', `cannot ${verb}${place}: ${says} (${code})`, { hint: advice, cause: error });
 }
+
+/** System calls that only read: their errors are about an input, not an output. */
+const READING_CALLS = new Set(['read', 'scandir', 'opendir', 'stat', 'lstat', 'readlink', 'realpath', 'access']);

@@ -5,13 +5,15 @@ import { displayPath } from './display-path.js';
 import { GociError } from './errors.js';
 import { fileSystemError } from './io-error.js';
 
+const OUTPUT_DIRECTORIES = '--dist or --oci-layout';
+
 /**
  * Fails early, creating nothing, when `path` (an output directory, existing or not) cannot be
- * written (`action` words the message: `cannot <action> <path>: …`): the nearest existing
- * directory on its path must be a writable directory. A
- * read-only mount says EROFS, a file in the way ENOTDIR.
+ * written (`action` words the message: `cannot <action> <path>: …`; `flag` names the option
+ * that chose it, for the hint): the nearest existing directory on its path must be a writable
+ * directory. A read-only mount says EROFS, a file in the way ENOTDIR.
  */
-export async function checkWritable(path: string, action = 'write'): Promise<void> {
+export async function checkWritable(path: string, action = 'write', flag = OUTPUT_DIRECTORIES): Promise<void> {
   let dir = path;
   let info = await stat(dir).catch(() => undefined);
   while (!info && dirname(dir) !== dir) {
@@ -23,10 +25,10 @@ export async function checkWritable(path: string, action = 'write'): Promise<voi
     await access(dir, constants.W_OK);
   } catch (error) {
     const explained = fileSystemError(error, path, action);
-    if (explained !== error) throw explained;
+    if (explained instanceof GociError && flag === OUTPUT_DIRECTORIES) throw explained;
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new GociError('IO_FAILED', `cannot ${action} ${displayPath(path)}: ${reason}`, {
-      hint: 'choose a writable --dist or --oci-layout',
-    });
+    const message =
+      explained instanceof GociError ? explained.message : `cannot ${action} ${displayPath(path)}: ${reason}`;
+    throw new GociError('IO_FAILED', message, { hint: `choose a writable ${flag}`, cause: error });
   }
 }

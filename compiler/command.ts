@@ -88,6 +88,7 @@ const FORBIDDEN_LINKER_FLAGS: Record<string, string> = {
   '-tmpdir': 'it makes the linker write its temporary files anywhere',
   '-L': 'it makes the linker read packages from any directory',
   '-importcfg': 'it makes the linker read packages named by a file at any path',
+  '-libgcc': 'it makes the linker read a compiler support library from any path',
   '-cpuprofile': 'it writes a profile to any path',
   '-memprofile': 'it writes a profile to any path',
   '-benchmarkprofile': 'it writes a profile to any path',

@@ -399,6 +399,14 @@ const CASES: Case[] = [
     exitCode: 2,
   },
   {
+    name: 'ldflags -libgcc reading a library from any path',
+    yaml: BUILD('ldflags: ["-libgcc=/etc/shadow"]'),
+    message:
+      'goci: goci.yaml: builds[0].ldflags[0]: "-libgcc=/etc/shadow" is not allowed in goci.yaml: it makes the linker ' +
+      'read a compiler support library from any path (remove it from goci.yaml)',
+    exitCode: 2,
+  },
+  {
     name: 'ldflags -o writing the program elsewhere',
     yaml: BUILD('ldflags: ["-o {{.Env.OUT}}"]'),
     env: { OUT: '/tmp/goci-hostile-evil' },

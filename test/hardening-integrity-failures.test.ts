@@ -215,7 +215,7 @@ describe('a build that fails after compiling leaves dist as it was', () => {
     assert.deepEqual((await readdir(join(dist, '..'))).filter((name) => name.includes('goci-')), []);
   });
 
-  test('a --tarball that cannot be written (a file where a directory should be): exit 1, dist as before', async () => {
+  test('a --tarball under a file: exit 1 before compiling, dist as before', async () => {
     const work = await scratch('integrity-late');
     const dist = join(work, 'dist');
     const first = await goci(['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--dist', dist], {
@@ -231,9 +231,10 @@ describe('a build that fails after compiling leaves dist as it was', () => {
     assert.equal(result.exitCode, 1, result.stderr);
     assert.equal(
       lastLine(result.stderr),
-      `goci: cannot create ${join(work, 'not-a-dir')}: a component of the path is not a directory (ENOTDIR) ` +
-        '(choose an output path whose parents are directories)',
+      `goci: cannot write the tarball into ${join(work, 'not-a-dir')}: a component of the path is not a directory ` +
+        '(ENOTDIR) (choose a writable --tarball)',
     );
+    assert.doesNotMatch(result.stderr, /^goci: compiled /m);
     assert.deepEqual(await snapshot(dist), before);
   });
 });

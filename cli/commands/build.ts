@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { displayPath } from '../../common/display-path.js';
 import { GociError } from '../../common/errors.js';
@@ -12,6 +12,7 @@ import { attachToRegistry, type AttachedBy } from '../../registry/attach.js';
 import { pushImage, type PushResult } from '../../registry/push.js';
 import { formatReference, parseReference, withDigest, withTag, type ImageRef } from '../../registry/reference.js';
 import { writeFileAtomic } from '../../common/atomic.js';
+import { checkWritable } from '../../common/writable.js';
 import { connectToDocker, dockerSocketPath, loadIntoDocker } from '../../images/docker-daemon.js';
 import { ociPlatform } from '../../images/platform.js';
 import { writeTarball } from '../../images/tarball.js';
@@ -173,6 +174,7 @@ async function prepareOutputs(
   clients: RegistryClients,
 ): Promise<void> {
   if (flags.dryRun) return;
+  if (flags.tarball) await checkWritable(dirname(resolve(flags.tarball)), 'write the tarball into', '--tarball');
   if (prepared.layoutDir) await checkLayoutWritable(prepared.layoutDir);
   if (flags.load) await connectToDocker(dockerSocketPath());
   if (prepared.push) await clients.for(prepared.push.registry).ping();
