@@ -56,9 +56,11 @@ export class FilePublication {
   async prepare(): Promise<void> {
     for (const { from, to } of this.files) {
       const dir = dirname(to);
-      this.created.unshift(...(await makeDirectories(dir).catch((error: unknown) => {
-        throw fileSystemError(error, dir, 'create');
-      })));
+      this.created.unshift(
+        ...(await makeDirectories(dir).catch((error: unknown) => {
+          throw fileSystemError(error, dir, 'create');
+        })),
+      );
       const temp = temporarySibling(to);
       this.forget.push(trackTemporary(temp));
       this.staged.push({ temp, to, placed: false });

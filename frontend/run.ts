@@ -32,7 +32,10 @@ export async function runFrontend(transport: UnaryTransport, env: NodeJS.Process
   // If nothing is left to wait for before a result was returned, say where that happened
   // instead of leaving BuildKit with "frontend grpc server closed unexpectedly".
   const emptied = (): void => {
-    void gateway.return(undefined, { code: STATUS_UNKNOWN, message: `goci: the frontend stopped without a result while ${progress.step}` });
+    void gateway.return(undefined, {
+      code: STATUS_UNKNOWN,
+      message: `goci: the frontend stopped without a result while ${progress.step}`,
+    });
   };
   process.once('beforeExit', emptied);
   let result;
@@ -50,7 +53,9 @@ export async function runFrontend(transport: UnaryTransport, env: NodeJS.Process
     await gateway.return(result);
     progress.step = 'returned';
   } catch (error) {
-    process.stderr.write(`goci frontend: Return failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(
+      `goci frontend: Return failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     throw error;
   }
 }

@@ -60,7 +60,14 @@ export async function planImage(input: ImagePlanInput): Promise<ImagePlan> {
     const report = await inspectBinary(entrypoint.binary.path);
     entrypoints.push({ report, sha256: entrypoint.binary.sha256 });
     const labels = imageLabels(report, stamp, entrypoint.target.binary, image.labels);
-    const binaryEntries: LayerEntry[] = binaries.map((built) => ({ type: 'file', path: `${image.binaryDir}/${installedBinaryName(built.target.binary, platform)}`, mode: 0o755, uid: 0, gid: 0, source: built.binary.path }));
+    const binaryEntries: LayerEntry[] = binaries.map((built) => ({
+      type: 'file',
+      path: `${image.binaryDir}/${installedBinaryName(built.target.binary, platform)}`,
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      source: built.binary.path,
+    }));
     perPlatform.push({
       platform,
       binaryEntries,
@@ -93,7 +100,11 @@ function selectBuilds(built: BuiltTarget[], image: ImageSpec, where: (path: stri
   if (!image.binaries) return all;
   return image.binaries.map((name, index) => {
     const match = built.find((item) => item.target.buildId === name || item.target.binary === name);
-    if (!match) throw new GociError('BAD_SPEC', `${where(`image.binaries[${index}]`)}: no build is called "${name}"; builds are ${all.join(', ')}`);
+    if (!match)
+      throw new GociError(
+        'BAD_SPEC',
+        `${where(`image.binaries[${index}]`)}: no build is called "${name}"; builds are ${all.join(', ')}`,
+      );
     return match.target.buildId;
   });
 }
@@ -101,21 +112,38 @@ function selectBuilds(built: BuiltTarget[], image: ImageSpec, where: (path: stri
 function pickEntrypoint(builds: string[], image: ImageSpec, where: (path: string) => string): string {
   if (!image.entrypoint) return builds[0]!;
   if (builds.includes(image.entrypoint)) return image.entrypoint;
-  throw new GociError('BAD_SPEC', `${where('image.entrypoint')}: "${image.entrypoint}" is not one of the image's binaries (${builds.join(', ')})`);
+  throw new GociError(
+    'BAD_SPEC',
+    `${where('image.entrypoint')}: "${image.entrypoint}" is not one of the image's binaries (${builds.join(', ')})`,
+  );
 }
 
 function platformsOf(built: BuiltTarget[]): Platform[] {
   const linux = built.map((item) => item.target.platform).filter((platform) => platform.os === 'linux');
-  if (linux.length === 0) throw new GociError('BAD_PLATFORM', 'no linux platform to build an image for', { hint: 'add a linux/... platform (container images run Linux binaries)' });
+  if (linux.length === 0)
+    throw new GociError('BAD_PLATFORM', 'no linux platform to build an image for', {
+      hint: 'add a linux/... platform (container images run Linux binaries)',
+    });
   return linux;
 }
 
-function binaryFor(built: BuiltTarget[], buildId: string, platform: Platform, where: (path: string) => string): BuiltTarget {
-  const match = built.find((item) => item.target.buildId === buildId && formatPlatform(item.target.platform) === formatPlatform(platform));
+function binaryFor(
+  built: BuiltTarget[],
+  buildId: string,
+  platform: Platform,
+  where: (path: string) => string,
+): BuiltTarget {
+  const match = built.find(
+    (item) => item.target.buildId === buildId && formatPlatform(item.target.platform) === formatPlatform(platform),
+  );
   if (!match) {
-    throw new GociError('BAD_SPEC', `${where('image.binaries')}: build "${buildId}" has no ${formatPlatform(platform)} binary, so that image would be incomplete`, {
-      hint: 'give every build in the image the same platforms',
-    });
+    throw new GociError(
+      'BAD_SPEC',
+      `${where('image.binaries')}: build "${buildId}" has no ${formatPlatform(platform)} binary, so that image would be incomplete`,
+      {
+        hint: 'give every build in the image the same platforms',
+      },
+    );
   }
   return match;
 }

@@ -13,7 +13,9 @@ import { compilePlanStaged } from './compile.js';
 
 export function releaseCommand(): Command {
   return addBuildOptions(new Command('release'))
-    .description('compile every target and package each into a reproducible archive with checksums.txt in <dist>/release')
+    .description(
+      'compile every target and package each into a reproducible archive with checksums.txt in <dist>/release',
+    )
     .argument('[dirs...]', 'directories of Go main packages (or of a goci.yaml); default: the current directory')
     .action(async (dirs: string[], flags: BuildFlags) => {
       const plan = await makePlan(compileRequest(dirs, flags));
@@ -54,7 +56,12 @@ export function releaseCommand(): Command {
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
         return;
       }
-      const rows = release.archives.map((archive) => [archive.platform, displayPath(archive.path), formatSize(archive.size), archive.sha256.slice(0, 16)]);
+      const rows = release.archives.map((archive) => [
+        archive.platform,
+        displayPath(archive.path),
+        formatSize(archive.size),
+        archive.sha256.slice(0, 16),
+      ]);
       process.stdout.write(renderTable(['TARGET', 'ARCHIVE', 'SIZE', 'SHA256'], rows, [2]));
       process.stdout.write(`checksums: ${displayPath(release.checksums)}\n`);
     });
