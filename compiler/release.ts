@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
+import { found } from '../common/found.js';
 import { renderChecksums } from './archive/checksums.js';
 import type { ArchiveEntry } from './archive/entry.js';
 import { writeTarGz } from './archive/tar-gz.js';
@@ -36,9 +37,12 @@ export async function writeRelease(plan: Plan, binaries: CompiledBinary[], distD
   const releaseDir = join(distDir, 'release');
   const archives: ReleaseArchive[] = [];
   for (const binary of binaries) {
-    const target = plan.targets.find(
-      (candidate) => formatPlatform(candidate.platform) === binary.platform && candidate.buildId === binary.build,
-    )!;
+    const target = found(
+      plan.targets.find(
+        (candidate) => formatPlatform(candidate.platform) === binary.platform && candidate.buildId === binary.build,
+      ),
+      `the target of the compiled binary ${binary.build} ${binary.platform}`,
+    );
     const entries: ArchiveEntry[] = [
       { name: installedBinaryName(target.binary, target.platform), source: binary.path, mode: 0o755 },
       ...(await documentEntries(target)),

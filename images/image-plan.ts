@@ -1,4 +1,5 @@
 import { GociError } from '../common/errors.js';
+import { found } from '../common/found.js';
 import { inspectBinary } from '../compiler/binary/inspect.js';
 import type { BinaryReport } from '../compiler/binary/types.js';
 import type { CompiledBinary } from '../compiler/compile.js';
@@ -56,7 +57,10 @@ export async function planImage(input: ImagePlanInput): Promise<ImagePlan> {
   const entrypoints: EntrypointBinary[] = [];
   for (const platform of platforms) {
     const binaries = builds.map((buildId) => binaryFor(input.built, buildId, platform, where));
-    const entrypoint = binaries.find((built) => built.target.buildId === entrypointBuild)!;
+    const entrypoint = found(
+      binaries.find((built) => built.target.buildId === entrypointBuild),
+      `the entrypoint binary (build "${entrypointBuild}") for ${formatPlatform(platform)}`,
+    );
     const report = await inspectBinary(entrypoint.binary.path);
     entrypoints.push({ report, sha256: entrypoint.binary.sha256 });
     const labels = imageLabels(report, stamp, entrypoint.target.binary, image.labels);
@@ -76,7 +80,10 @@ export async function planImage(input: ImagePlanInput): Promise<ImagePlan> {
       annotations: { ...labels, ...image.annotations },
     });
   }
-  const entrypointTarget = input.built.find((built) => built.target.buildId === entrypointBuild)!.target;
+  const entrypointTarget = found(
+    input.built.find((built) => built.target.buildId === entrypointBuild),
+    `a compiled binary of the entrypoint build "${entrypointBuild}"`,
+  ).target;
   return {
     request: {
       layoutDir: input.layoutDir,

@@ -7,6 +7,7 @@ import type { BinaryReport } from '../compiler/binary/types.js';
 import { goci } from './support/goci.js';
 import { rootfsListing, skopeoConfig, skopeoRaw, umociUnpack } from './support/oci.js';
 import { exampleRepository, git, removeDirectory } from './support/workspace.js';
+import { found } from '../common/found.js';
 
 const PLATFORMS = 'linux/amd64,linux/arm64,linux/arm/v7';
 const EPOCH = '1714564800';
@@ -127,7 +128,10 @@ describe('goci build examples/hello for three platforms', () => {
     const report = JSON.parse(
       (await goci(['inspect', '--json', join(repoA, 'dist', 'bin', 'hello-1.2.3-linux-amd64')])).stdout,
     ) as BinaryReport;
-    const revision = report.buildInfo!.settings.find((setting) => setting.key === 'vcs.revision')!.value;
+    const revision = found(
+      report.buildInfo!.settings.find((setting) => setting.key === 'vcs.revision'),
+      'the vcs.revision build setting',
+    ).value;
     assert.equal(revision, await git(repoA, 'rev-parse', 'HEAD'));
     assert.deepEqual(config.config.Labels, {
       'dev.goci.go.module': report.buildInfo!.main!.path,

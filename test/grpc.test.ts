@@ -23,6 +23,7 @@ import {
   statusFromResponse,
 } from '../frontend/grpc/status.js';
 import { StdioDuplex } from '../frontend/grpc/stdio.js';
+import { found } from '../common/found.js';
 
 const SOLVE = '/moby.buildkit.v1.frontend.LLBBridge/Solve';
 const bytes = (...values: number[]) => Uint8Array.from(values);
@@ -1008,7 +1009,13 @@ describe('grpc client', () => {
       [...new Set(shown.filter((line) => line.startsWith('GOAWAY')))],
       ['GOAWAY NO_ERROR (0), last stream 1'],
     );
-    assert.match(shown.find((line) => line.startsWith('server settings'))!, /^server settings \{.*\}$/);
+    assert.match(
+      found(
+        shown.find((line) => line.startsWith('server settings')),
+        'a server settings line',
+      ),
+      /^server settings \{.*\}$/,
+    );
   });
 });
 

@@ -16,6 +16,7 @@ import type { StoredLayer } from '../images/read-layout.js';
 import { goci, lastLine } from './support/goci.js';
 import { skopeoConfig } from './support/oci.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
+import { found } from '../common/found.js';
 
 const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'];
 /** Each platform's binary in dist/bin, and the skopeo overrides that pick its image. */
@@ -153,9 +154,12 @@ describe('goci inspect oci:DIR:TAG of the image goci build wrote', () => {
   test("lists each platform's SPDX SBOM, stored under the sha256-<hex> tag, as its one referrer", async () => {
     const index = await readJson(join(layout, 'index.json'));
     for (const platform of fromLayout.platforms) {
-      const tagged = (index.manifests as { digest: string; annotations?: Record<string, string> }[]).find(
-        (entry) => entry.annotations?.['org.opencontainers.image.ref.name'] === platform.manifest!.replace(':', '-'),
-      )!;
+      const tagged = found(
+        (index.manifests as { digest: string; annotations?: Record<string, string> }[]).find(
+          (entry) => entry.annotations?.['org.opencontainers.image.ref.name'] === platform.manifest!.replace(':', '-'),
+        ),
+        `the index entry tagged for ${platform.platform}`,
+      );
       const referrers = (await readJson(blob(layout, tagged.digest))).manifests as { digest: string; size: number }[];
       assert.deepEqual(
         platform.referrers,
@@ -172,7 +176,10 @@ describe('goci inspect oci:DIR:TAG of the image goci build wrote', () => {
 
   for (const platform of PLATFORMS) {
     test(`${platform}: config digest, labels, entrypoint, user and workdir are the image's`, async () => {
-      const report = fromLayout.platforms.find((item) => item.platform === platform)!;
+      const report = found(
+        fromLayout.platforms.find((item) => item.platform === platform),
+        `the ${platform} report`,
+      );
       const manifest = await readJson(blob(layout, report.manifest!));
       assert.equal(report.config, manifest.config.digest);
       const target = TARGETS[platform]!;
@@ -195,7 +202,10 @@ describe('goci inspect oci:DIR:TAG of the image goci build wrote', () => {
     });
 
     test(`${platform}: the binary inside is the one in dist/bin, build info and all`, async () => {
-      const report = fromLayout.platforms.find((item) => item.platform === platform)!;
+      const report = found(
+        fromLayout.platforms.find((item) => item.platform === platform),
+        `the ${platform} report`,
+      );
       const expected = await binaryReport(platform);
       assert.deepEqual(report.binary, expected);
       assert.equal(report.binary.buildInfo!.path, 'goci.dev/examples/hello');
@@ -255,7 +265,7 @@ describe('the tarball goci build --tarball wrote', () => {
     const docker = (await readTarMember(tarball, 'manifest.json')) as { Config: string; RepoTags: string[] }[];
     const expected = fromLayout.platforms.find(
       (platform) => `blobs/sha256/${platform.config.slice(7)}` === docker[0]!.Config,
-    )!;
+    );
     assert.ok(expected, 'manifest.json names one of the three configs');
     for (const reference of [`docker-archive:${tarball}`, `docker-archive:${tarball}:hello:1.2.3`]) {
       const report = await inspectJson(reference);

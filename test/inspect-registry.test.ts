@@ -11,6 +11,7 @@ import { goci, lastLine } from './support/goci.js';
 import { goVersionM } from './support/go-version.js';
 import { freePort, startRegistry, type RegistryHarness } from './support/registry.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
+import { found } from '../common/found.js';
 
 const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'];
 const EPOCH = '1714564800';
@@ -342,9 +343,12 @@ describe('goci inspect --sbom', () => {
     for (const platform of PLATFORMS) {
       const [remote, local] = await Promise.all([sbom(image('acme/hello'), platform), sbom(layout, platform)]);
       assert.deepEqual(remote, local);
-      const main = (remote.packages as { primaryPackagePurpose: string; annotations: { comment: string }[] }[]).find(
-        (pkg) => pkg.primaryPackagePurpose === 'APPLICATION',
-      )!;
+      const main = found(
+        (remote.packages as { primaryPackagePurpose: string; annotations: { comment: string }[] }[]).find(
+          (pkg) => pkg.primaryPackagePurpose === 'APPLICATION',
+        ),
+        'the APPLICATION package',
+      );
       assert.ok(
         main.annotations.some((note) => note.comment === `goci:platform=${platform}`),
         platform,

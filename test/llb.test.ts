@@ -8,6 +8,7 @@ import { exec } from '../frontend/llb/exec.js';
 import { fileOp } from '../frontend/llb/file.js';
 import { imageSource, localSource } from '../frontend/llb/sources.js';
 import { definition, type Output } from '../frontend/llb/vertex.js';
+import { found } from '../common/found.js';
 
 const BUILD = parsePlatform('linux/amd64');
 const TARGETS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'].map((text) => parsePlatform(text));
@@ -99,7 +100,10 @@ describe('LLB definitions', () => {
 
   test('-1 is written where BuildKit expects it: scratch mounts and file inputs, non-output mounts, kept modes', () => {
     const { ops } = decode(threePlatformBuild()[0]!);
-    const execOp = ops.find((op) => op.op.case === 'exec')!.op.value as Extract<Op['op'], { case: 'exec' }>['value'];
+    const execOp = found(
+      ops.find((op) => op.op.case === 'exec'),
+      'an exec op',
+    ).op.value as Extract<Op['op'], { case: 'exec' }>['value'];
     assert.deepEqual(
       execOp.mounts.map((mount) => [mount.dest, mount.input, mount.output, mount.mountType]),
       [
@@ -110,7 +114,10 @@ describe('LLB definitions', () => {
       ],
     );
     assert.equal(execOp.network, NetMode.NONE);
-    const fileValue = ops.find((op) => op.op.case === 'file')!.op.value as Extract<Op['op'], { case: 'file' }>['value'];
+    const fileValue = found(
+      ops.find((op) => op.op.case === 'file'),
+      'a file op',
+    ).op.value as Extract<Op['op'], { case: 'file' }>['value'];
     assert.deepEqual(
       fileValue.actions.map((action) => [action.input, action.secondaryInput, action.output]),
       [

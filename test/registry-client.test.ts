@@ -17,6 +17,7 @@ import {
 import { freePort, startRegistry, type RegistryHarness } from './support/registry.js';
 import { startProxy, type RegistryProxy } from './support/proxy.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
+import { found } from '../common/found.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -136,7 +137,10 @@ describe('the registry client against docker-registry 2.8 (through a counting pr
     assert.equal(proxy.count('PUT', '/v2/*/blobs/uploads/*'), 1);
     assert.equal(proxy.count('PATCH', '/v2/*/blobs/uploads/*'), 0);
     assert.equal(proxy.bytes('PUT', '/v2/*/blobs/uploads/*').forwarded, 5000);
-    const put = proxy.records.find((record) => record.method === 'PUT')!;
+    const put = found(
+      proxy.records.find((record) => record.method === 'PUT'),
+      'a PUT request',
+    );
     // The relative Location's _state query was kept, and the digest appended to it.
     assert.match(
       put.url,
@@ -156,9 +160,11 @@ describe('the registry client against docker-registry 2.8 (through a counting pr
       lines[1]!,
       /^PUT http:\/\/127\.0\.0\.1:\d+\/v2\/test\/verbose\/blobs\/uploads\/[0-9a-f-]{36}\?_state=…&digest=… 201$/,
     );
-    const state = new URL(proxy.records.find((record) => record.method === 'PUT')!.url, 'http://x').searchParams.get(
-      '_state',
-    )!;
+    const put = found(
+      proxy.records.find((record) => record.method === 'PUT'),
+      'a PUT request',
+    );
+    const state = new URL(put.url, 'http://x').searchParams.get('_state')!;
     assert.ok(state.length > 20);
     assert.ok(lines.every((line) => !line.includes(state) && !line.includes(state.slice(0, 20))));
   });

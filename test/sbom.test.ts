@@ -17,6 +17,7 @@ import { cyclonedxDocument, uuidV5 } from '../images/sbom/cyclonedx.js';
 import type { SbomInput } from '../images/sbom/input.js';
 import { golangPurl } from '../images/sbom/purl.js';
 import { spdxDocument } from '../images/sbom/spdx.js';
+import { found } from '../common/found.js';
 
 /*
  * No SPDX or CycloneDX validator is packaged for Debian (bookworm's apt-cache has only SPDX
@@ -898,11 +899,17 @@ describe('SBOMs of a real Go 1.19 binary', () => {
     const [main] = spdxPackages(spdx);
     assert.equal(main!.primaryPackagePurpose, 'APPLICATION');
     assert.deepEqual(main!.checksums, [{ algorithm: 'SHA256', checksumValue: sha256 }]);
-    const fork = spdxPackages(spdx).find((pkg) => pkg.name === 'example.com/fork')!;
+    const fork = found(
+      spdxPackages(spdx).find((pkg) => pkg.name === 'example.com/fork'),
+      'the example.com/fork package',
+    );
     assert.ok(
       fork.annotations.some((annotation: Json) => annotation.comment === 'goci:replaces=example.com/old@v1.0.0'),
     );
-    const local = spdxPackages(spdx).find((pkg) => pkg.name === 'example.com/local')!;
+    const local = found(
+      spdxPackages(spdx).find((pkg) => pkg.name === 'example.com/local'),
+      'the example.com/local package',
+    );
     assert.deepEqual(
       local.annotations.map((annotation: Json) => annotation.comment),
       ['goci:replaces=example.com/local@v0.0.0', 'goci:directory=./local'],

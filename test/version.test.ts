@@ -6,6 +6,7 @@ import { NO_SOURCE_STATE, browsableUrl } from '../compiler/git.js';
 import { deriveVersion, makeStamp } from '../compiler/version.js';
 import { goci } from './support/goci.js';
 import { FIXTURE_COMMIT_TIME, exampleRepository, git, removeDirectory } from './support/workspace.js';
+import { found } from '../common/found.js';
 
 const SHA = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d';
 const made: string[] = [];
@@ -19,7 +20,10 @@ async function versionOf(
   const result = await goci(['compile', dir, '--dry-run', '--json'], { env });
   assert.equal(result.exitCode, 0, result.stderr);
   const plan = JSON.parse(result.stdout) as { commands: { version: string; args: string[] }[] };
-  const ldflags = plan.commands[0]!.args.find((arg) => arg.startsWith('-ldflags='))!;
+  const ldflags = found(
+    plan.commands[0]!.args.find((arg) => arg.startsWith('-ldflags=')),
+    'the -ldflags argument',
+  );
   return { version: plan.commands[0]!.version, date: /main\.date=(\S+)/.exec(ldflags)![1]! };
 }
 

@@ -2,6 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { displayPath } from '../../common/display-path.js';
 import { GociError } from '../../common/errors.js';
+import { found } from '../../common/found.js';
 import { formatPlatform, hostLinuxPlatform, parsePlatform, type Platform } from '../../compiler/platform.js';
 import { assembleImages, prepareBaseLayer, type AssembledImages } from '../../images/assemble.js';
 import { downloadBaseLayers } from '../../images/base/download.js';
@@ -78,9 +79,13 @@ export function buildCommand(): Command {
       const warming = flags.dryRun
         ? []
         : prepared.map((image) =>
-            prepareBaseLayer(image.base, plan.targets.find((target) => target.spec === image.spec)!.stamp.epoch).catch(
-              () => undefined,
-            ),
+            prepareBaseLayer(
+              image.base,
+              found(
+                plan.targets.find((target) => target.spec === image.spec),
+                `a target of the image ${image.spec}`,
+              ).stamp.epoch,
+            ).catch(() => undefined),
           );
       try {
         const staged = await compilePlanStaged(plan, flags, progress);
@@ -123,9 +128,12 @@ async function buildAndPublish(
       // Images read the binaries where they are staged; results name their final paths.
       const built: BuiltTarget[] = staged.inScratch.map((binary) => ({
         binary,
-        target: plan.targets.find(
-          (target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform,
-        )!,
+        target: found(
+          plan.targets.find(
+            (target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform,
+          ),
+          `the target of the compiled binary ${binary.build} ${binary.platform}`,
+        ),
       }));
       const update: LayoutUpdate = { tags: [], attachments: [] };
       const files: PublishedFile[] = [...staged.files];
