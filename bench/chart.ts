@@ -83,6 +83,7 @@ const FALLBACK_COLORS = ['#6e7781', '#bf8700', '#8250df', '#1a7f37', '#cf222e', 
 export function escapeXml(text: string): string {
   return text
     .replace(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters XML cannot carry are what this finds
       /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
       '\uFFFD',
     )
@@ -388,5 +389,5 @@ export function renderBarChart(chart: BarChart): string {
     ...body,
     '</svg>',
   );
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -10,7 +10,7 @@ export function renderTable(header: string[], rows: string[][], rightAligned: nu
       )
       .join('  ')
       .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
 
 export function formatSize(bytes: number): string {

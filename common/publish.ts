@@ -110,12 +110,12 @@ export class FilePublication {
       await rm(entry.temp, { force: true }).catch(() => undefined);
     }
     await removeEmptyDirectories(this.created);
-    this.forget.forEach((forget) => forget());
+    for (const forget of this.forget) forget();
   }
 
   async finish(): Promise<void> {
     for (const entry of this.staged) if (entry.backup) await rm(entry.backup, { force: true }).catch(() => undefined);
-    this.forget.forEach((forget) => forget());
+    for (const forget of this.forget) forget();
   }
 
   /** prepare + commit, rolled back as a whole on any failure. */

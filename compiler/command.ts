@@ -113,7 +113,7 @@ export function goBuildCommand(input: CommandInput): GoCommand {
   const data = templateData(stamp, platform, input.processEnv);
   const render = (text: string, field: string): string => renderTemplate(text, data, `${input.where}.${field}`);
   const flags = build.flags.map((flag, index) => render(flag, `flags[${index}]`));
-  flags.forEach((flag, index) => checkFlag(flag, `${input.where}.flags[${index}]`, flags[index + 1]));
+  for (const [index, flag] of flags.entries()) checkFlag(flag, `${input.where}.flags[${index}]`, flags[index + 1]);
   const userEnv = Object.fromEntries(
     Object.entries(build.env).map(([name, value]) => [name, render(value, `env.${name}`)]),
   );

@@ -30,6 +30,11 @@ export interface UnaryTransport {
 
 const SERVICE = '/moby.buildkit.v1.frontend.LLBBridge';
 
+/** The part of an image config (as BuildKit resolves it) the frontend reads; the rest is not looked at. */
+export interface ImageConfigDocument {
+  config?: { Env?: string[] };
+}
+
 /** The calls a frontend makes back into BuildKit, typed. */
 export class Gateway {
   constructor(private readonly transport: UnaryTransport) {}
@@ -88,7 +93,7 @@ export class Gateway {
   async resolveImageConfig(
     reference: string,
     platform: Platform,
-  ): Promise<{ digest: string; config: Record<string, any> }> {
+  ): Promise<{ digest: string; config: ImageConfigDocument }> {
     const response = await this.call(
       'ResolveImageConfig',
       ResolveImageConfigRequestSchema,
@@ -97,7 +102,7 @@ export class Gateway {
     );
     return {
       digest: response.Digest,
-      config: JSON.parse(new TextDecoder().decode(response.Config)) as Record<string, any>,
+      config: JSON.parse(new TextDecoder().decode(response.Config)) as ImageConfigDocument,
     };
   }
 

@@ -1,6 +1,7 @@
 import { isGociError } from '../common/errors.js';
 import { buildResult } from './build.js';
 import { Gateway, type UnaryTransport } from './gateway.js';
+import type { Result } from './gen/gateway_pb.js';
 import { readFrontendOptions } from './options.js';
 
 /** gRPC's UNKNOWN: BuildKit shows the message to the user as the build's error. */
@@ -38,7 +39,7 @@ export async function runFrontend(transport: UnaryTransport, env: NodeJS.Process
     });
   };
   process.once('beforeExit', emptied);
-  let result;
+  let result: Result;
   try {
     result = await buildResult(gateway, readFrontendOptions(env), progress);
   } catch (error) {

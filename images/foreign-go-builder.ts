@@ -502,6 +502,7 @@ async function addArchitectures(architectures: readonly string[]): Promise<void>
 }
 
 async function installedVersion(name: string): Promise<string | undefined> {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${Version} is dpkg-query's own format syntax
   const result = await execa('dpkg-query', ['-W', '-f=${Version}', name], { reject: false, stdin: 'ignore' });
   return result.exitCode === 0 && String(result.stdout).trim() !== '' ? String(result.stdout).trim() : undefined;
 }

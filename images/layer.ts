@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { type Stats, constants as fsConstants } from 'node:fs';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -337,7 +337,7 @@ function isFromDisk(entry: CheckedEntry): entry is CheckedEntry & LayerFileFromD
 async function checkSources(entries: readonly CheckedEntry[]): Promise<void> {
   for (const entry of entries) {
     if (!isFromDisk(entry)) continue;
-    let stats;
+    let stats: Stats;
     try {
       stats = await stat(entry.source);
     } catch (error) {

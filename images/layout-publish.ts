@@ -63,7 +63,7 @@ export async function openLayoutStage(layoutDir: string | undefined): Promise<La
       // Directories this run created for the layout stay only if the layout now lives in them.
       await removeEmptyDirectories(created);
       forget();
-      forgetParents.forEach((done) => done());
+      for (const done of forgetParents) done();
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { RegistryCredential } from './credentials.js';
-import { preview, redactUrl, registryError, type Transport } from './http.js';
+import { type BufferedResponse, preview, redactUrl, registryError, type Transport } from './http.js';
 import { registryScheme } from './reference.js';
 
 /**
@@ -286,7 +286,7 @@ export class Authenticator {
     this.checkClearText(credential, realm);
     const service = challenge.params.service;
     const started = this.now();
-    let response;
+    let response: BufferedResponse;
     if (credential?.identityToken) {
       const form = new URLSearchParams({
         grant_type: 'refresh_token',

@@ -205,7 +205,10 @@ function parseGoVersionOutput(path: string, output: string): GoBuildInfo {
     if (indent !== '' || kind === undefined) continue;
     if (kind === 'path') info.path = fields.join('\t');
     if (kind === 'mod') last = info.main = moduleFromFields(fields);
-    if (kind === 'dep') info.deps.push((last = moduleFromFields(fields)));
+    if (kind === 'dep') {
+      last = moduleFromFields(fields);
+      info.deps.push(last);
+    }
     if (kind === '=>') {
       assert.ok(last, 'replacement without a module');
       last.replace = moduleFromFields(fields);
@@ -410,7 +413,7 @@ describe('unreadable input', () => {
             `${name} round ${round}: ${String(error)}`,
           );
         }
-        changes.forEach((change, index) => (bytes[change.at] = originals[index] ?? 0));
+        for (const [index, change] of changes.entries()) bytes[change.at] = originals[index] ?? 0;
       }
     }
   });

@@ -188,25 +188,22 @@ describe('writeLayer', () => {
     ]);
   });
 
-  test(
-    'every header is plain ustar with empty user and group names and the mtime field 0o' + MTIME.toString(8),
-    async () => {
-      const dir = await blobDir();
-      const layer = await writeLayer(entries(), dir, { mtime: MTIME });
-      const headers = rawHeaders(gunzipSync(await readFile(layer.blobPath)));
-      assert.equal(headers.length, 13);
-      for (const header of headers) {
-        const name = header.toString('latin1', 0, 100).replace(/\0+$/, '');
-        assert.equal(header.toString('latin1', 257, 265), 'ustar\u000000', `${name}: magic`);
-        assert.notEqual(String.fromCharCode(header[156]!), 'x', `${name}: pax header`);
-        assert.ok(
-          header.subarray(265, 329).every((byte) => byte === 0),
-          `${name}: uname/gname not empty`,
-        );
-        assert.equal(header.toString('latin1', 136, 147), MTIME.toString(8).padStart(11, '0'), `${name}: mtime`);
-      }
-    },
-  );
+  test(`every header is plain ustar with empty user and group names and the mtime field 0o${MTIME.toString(8)}`, async () => {
+    const dir = await blobDir();
+    const layer = await writeLayer(entries(), dir, { mtime: MTIME });
+    const headers = rawHeaders(gunzipSync(await readFile(layer.blobPath)));
+    assert.equal(headers.length, 13);
+    for (const header of headers) {
+      const name = header.toString('latin1', 0, 100).replace(/\0+$/, '');
+      assert.equal(header.toString('latin1', 257, 265), 'ustar\u000000', `${name}: magic`);
+      assert.notEqual(String.fromCharCode(header[156]!), 'x', `${name}: pax header`);
+      assert.ok(
+        header.subarray(265, 329).every((byte) => byte === 0),
+        `${name}: uname/gname not empty`,
+      );
+      assert.equal(header.toString('latin1', 136, 147), MTIME.toString(8).padStart(11, '0'), `${name}: mtime`);
+    }
+  });
 
   test('extracting with tar -xf gives back the source bytes and the symlink', async () => {
     const dir = await blobDir();

@@ -299,7 +299,10 @@ async function goVersionM(file: string): Promise<GoVersionM> {
     const module: Module = sum === '' ? { path, version } : { path, version, sum };
     if (kind === 'path') result.path = path;
     if (kind === 'mod') last = result.main = module;
-    if (kind === 'dep') result.deps.push((last = module));
+    if (kind === 'dep') {
+      last = module;
+      result.deps.push(module);
+    }
     if (kind === '=>') last!.replace = module;
   }
   return result;

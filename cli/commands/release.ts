@@ -5,11 +5,12 @@ import { uninterrupted } from '../../common/interrupt.js';
 import { ownedScratch } from '../../common/owner.js';
 import { FilePublication } from '../../common/publish.js';
 import { makePlan } from '../../compiler/plan.js';
-import { writeRelease } from '../../compiler/release.js';
+import { type Release, writeRelease } from '../../compiler/release.js';
 import { addBuildOptions, compileRequest, distDir, type BuildFlags } from '../build-options.js';
 import { makeProgress } from '../progress.js';
 import { formatSize, renderTable } from '../table.js';
 import { compilePlanStaged } from './compile.js';
+import type { StagedBinaries } from '../../compiler/compile.js';
 
 export function releaseCommand(): Command {
   return addBuildOptions(new Command('release'))
@@ -20,7 +21,7 @@ export function releaseCommand(): Command {
     .action(async (dirs: string[], flags: BuildFlags) => {
       const plan = await makePlan(compileRequest(dirs, flags));
       const progress = makeProgress(flags.progress, flags.verbose === true);
-      let staged;
+      let staged: StagedBinaries | undefined;
       try {
         staged = await compilePlanStaged(plan, flags, progress);
       } finally {
@@ -29,7 +30,7 @@ export function releaseCommand(): Command {
       if (!staged) return;
       // Binaries, archives and checksums.txt are written to scratch, then published together (or not at all).
       const dist = distDir(flags);
-      let release;
+      let release: Release;
       try {
         const scratch = await ownedScratch('stage');
         try {

@@ -279,10 +279,10 @@ function readInterpretedString(text: string): { raw: string; value: string } | u
   while (at < text.length && text[at] !== '"') {
     if (text[at] === '\n') return undefined;
     if (text[at] === '\\') {
-      const escape = readEscape(text, at + 1);
-      if (escape === undefined) return undefined;
-      bytes.push(...escape.bytes);
-      at = escape.next;
+      const escaped = readEscape(text, at + 1);
+      if (escaped === undefined) return undefined;
+      bytes.push(...escaped.bytes);
+      at = escaped.next;
     } else {
       const codePoint = text.codePointAt(at) ?? 0;
       bytes.push(...utf8(codePoint));

@@ -101,6 +101,8 @@ export function fileOp(base: Output | undefined, steps: FileStep[], name: string
             },
           },
         };
+      default:
+        throw new Error(`file op: a step of unknown kind ${JSON.stringify(step satisfies never)}`);
     }
   });
   const op = create(OpSchema, { inputs: inputs.map(inputOf), op: { case: 'file', value: { actions } } });

@@ -58,6 +58,7 @@ async function cachedDocument(digest: string, fetch: () => Promise<Buffer>): Pro
   return bytes;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: registry manifests and configs are walked untyped here, their fields read with fallbacks below
 function parseJson(bytes: Buffer, what: string): any {
   try {
     return JSON.parse(bytes.toString('utf8'));

@@ -239,6 +239,7 @@ function compareText(left: string, right: string): number {
 const HINT_CALLER = 'This is a bug in goci; please report it with the command you ran.';
 
 function checkName(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a subject name with control characters is what this refuses
   if (typeof name !== 'string' || name.trim() === '' || /[\u0000-\u001f\u007f]/.test(name) || !encodable(name)) {
     throw new GociError(
       'BAD_ARGUMENT',
@@ -290,7 +291,7 @@ function checkSha256(value: string): string {
 
 function checkPlatform(platform: SbomPlatform, binary: BinaryReport): SbomPlatform {
   const text = [platform?.os, platform?.architecture, platform?.variant].filter(Boolean).join('/');
-  if (!platform || !platform.os || !platform.architecture) {
+  if (!platform?.os || !platform.architecture) {
     throw new GociError('BAD_PLATFORM', `the SBOM platform ${JSON.stringify(text)} needs an os and an architecture`, {
       hint: HINT_CALLER,
     });
