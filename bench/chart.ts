@@ -82,7 +82,11 @@ const FALLBACK_COLORS = ['#6e7781', '#bf8700', '#8250df', '#1a7f37', '#cf222e', 
 /** Escapes text for XML content and attribute values; characters XML cannot carry become U+FFFD. */
 export function escapeXml(text: string): string {
   return text
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+    .replace(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters XML cannot carry are what this finds
+      /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+      '\uFFFD',
+    )
     .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
@@ -100,7 +104,7 @@ function charWidth(char: string): number {
   const code = char.codePointAt(0)!;
   if (code >= 0x2e80 || char === '—') return 1; // CJK, emoji and other wide glyphs
   if (' \t\n\r'.includes(char)) return 0.28;
-  if ('ijl|!.,:;\'`'.includes(char)) return 0.26;
+  if ("ijl|!.,:;'`".includes(char)) return 0.26;
   if ('ftrI()[]{}-/\\"'.includes(char)) return 0.36;
   if ('mwMW@%'.includes(char)) return 0.9;
   if (char >= '0' && char <= '9') return 0.56;
@@ -185,7 +189,8 @@ function linearScale(values: number[], unit: string): Scale {
   const count = Math.round(top / step);
   const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
   const ticks: Tick[] = [];
-  for (let k = 0; k <= count; k++) ticks.push({ x: (k / count) * PLOT_WIDTH, label: withUnit((k * step).toFixed(decimals), unit) });
+  for (let k = 0; k <= count; k++)
+    ticks.push({ x: (k / count) * PLOT_WIDTH, label: withUnit((k * step).toFixed(decimals), unit) });
   return { length: (value) => (value <= 0 ? 0 : Math.min(PLOT_WIDTH, (value / top) * PLOT_WIDTH)), ticks };
 }
 
@@ -215,7 +220,8 @@ export function renderBarChart(chart: BarChart): string {
   for (const s of chart.series) addSeries(s.name, s.color);
   let fallback = 0;
   for (const group of chart.groups) {
-    for (const bar of group.bars) if (!orderOf.has(bar.series)) addSeries(bar.series, FALLBACK_COLORS[fallback++ % FALLBACK_COLORS.length]!);
+    for (const bar of group.bars)
+      if (!orderOf.has(bar.series)) addSeries(bar.series, FALLBACK_COLORS[fallback++ % FALLBACK_COLORS.length]!);
   }
 
   const values = chart.groups.flatMap((g) => g.bars.map((b) => b.value)).filter(present);
@@ -227,7 +233,13 @@ export function renderBarChart(chart: BarChart): string {
       .map((bar, index) => ({ bar, index }))
       .sort((a, b) => orderOf.get(a.bar.series)! - orderOf.get(b.bar.series)! || a.index - b.index)
       .map(({ bar }): Row => {
-        const row: Row = { group: group.label, series: bar.series, color: colorOf.get(bar.series)!, label: NOT_RUN, length: 0 };
+        const row: Row = {
+          group: group.label,
+          series: bar.series,
+          color: colorOf.get(bar.series)!,
+          label: NOT_RUN,
+          length: 0,
+        };
         if (present(bar.value)) {
           row.value = bar.value;
           row.label = formatValue(bar.value, chart.unit);
@@ -270,10 +282,14 @@ export function renderBarChart(chart: BarChart): string {
   const body: string[] = [];
   let y = PAD;
 
-  body.push(`<text x="${n(PAD)}" y="${n(y + TITLE_SIZE - 3)}" font-size="${TITLE_SIZE}" font-weight="600">${escapeXml(chart.title)}</text>`);
+  body.push(
+    `<text x="${n(PAD)}" y="${n(y + TITLE_SIZE - 3)}" font-size="${TITLE_SIZE}" font-weight="600">${escapeXml(chart.title)}</text>`,
+  );
   y += TITLE_SIZE + 6;
   if (chart.subtitle) {
-    body.push(`<text x="${n(PAD)}" y="${n(y + SUBTITLE_SIZE - 2)}" font-size="${SUBTITLE_SIZE}" fill="${MUTED}">${escapeXml(chart.subtitle)}</text>`);
+    body.push(
+      `<text x="${n(PAD)}" y="${n(y + SUBTITLE_SIZE - 2)}" font-size="${SUBTITLE_SIZE}" fill="${MUTED}">${escapeXml(chart.subtitle)}</text>`,
+    );
     y += SUBTITLE_SIZE + 6;
   }
 
@@ -289,8 +305,12 @@ export function renderBarChart(chart: BarChart): string {
         y += LEGEND_ROW;
       }
       const top = y + (LEGEND_ROW - LEGEND_SWATCH) / 2;
-      swatches.push(`<path d="M${n(x)} ${n(top)}h${LEGEND_SWATCH}v${LEGEND_SWATCH}h-${LEGEND_SWATCH}z" fill="${escapeXml(item.color)}"/>`);
-      names.push(`<text x="${n(x + LEGEND_SWATCH + 5)}" y="${n(y + LEGEND_ROW / 2 + 4)}">${escapeXml(item.name)}</text>`);
+      swatches.push(
+        `<path d="M${n(x)} ${n(top)}h${LEGEND_SWATCH}v${LEGEND_SWATCH}h-${LEGEND_SWATCH}z" fill="${escapeXml(item.color)}"/>`,
+      );
+      names.push(
+        `<text x="${n(x + LEGEND_SWATCH + 5)}" y="${n(y + LEGEND_ROW / 2 + 4)}">${escapeXml(item.name)}</text>`,
+      );
       x += item.width + LEGEND_ITEM_GAP;
     }
     body.push(`<g class="legend" font-size="${LEGEND_SIZE}">`, ...swatches, ...names, '</g>');
@@ -311,15 +331,21 @@ export function renderBarChart(chart: BarChart): string {
     const rowsTop = y;
     for (const row of group.rows) {
       const middle = y + ROW_HEIGHT / 2;
-      labels.push(`<text x="${n(plotLeft - GUTTER_GAP)}" y="${n(middle + 4)}" text-anchor="end" font-size="${LABEL_SIZE}">${escapeXml(row.series)}</text>`);
+      labels.push(
+        `<text x="${n(plotLeft - GUTTER_GAP)}" y="${n(middle + 4)}" text-anchor="end" font-size="${LABEL_SIZE}">${escapeXml(row.series)}</text>`,
+      );
       const note = row.note ? `<tspan dx="${NOTE_GAP}" fill="${MUTED}">${escapeXml(row.note)}</tspan>` : '';
       if (row.value === undefined) {
-        labels.push(`<text class="not-run" x="${n(plotLeft + VALUE_GAP)}" y="${n(middle + 4)}" font-size="${VALUE_SIZE}" font-style="italic" fill="${MUTED}">${NOT_RUN}${note}</text>`);
+        labels.push(
+          `<text class="not-run" x="${n(plotLeft + VALUE_GAP)}" y="${n(middle + 4)}" font-size="${VALUE_SIZE}" font-style="italic" fill="${MUTED}">${NOT_RUN}${note}</text>`,
+        );
       } else {
         bars.push(
           `<rect class="bar" x="${n(plotLeft)}" y="${n(middle - BAR_HEIGHT / 2)}" width="${n(row.length)}" height="${BAR_HEIGHT}" fill="${escapeXml(row.color)}"/>`,
         );
-        labels.push(`<text x="${n(plotLeft + row.length + VALUE_GAP)}" y="${n(middle + 4)}" font-size="${VALUE_SIZE}">${escapeXml(row.label)}${note}</text>`);
+        labels.push(
+          `<text x="${n(plotLeft + row.length + VALUE_GAP)}" y="${n(middle + 4)}" font-size="${VALUE_SIZE}">${escapeXml(row.label)}${note}</text>`,
+        );
       }
       y += ROW_HEIGHT;
     }
@@ -341,14 +367,17 @@ export function renderBarChart(chart: BarChart): string {
   for (const tick of scale.ticks) axis.push(`M${n(plotLeft + tick.x)} ${n(plotBottom)}v${TICK_LENGTH}`);
   body.push(`<path class="axis" d="${axis.join('')}" stroke="${AXIS}" fill="none"/>`);
   const tickLabels = scale.ticks.map(
-    (tick) => `<text x="${n(plotLeft + tick.x)}" y="${n(plotBottom + TICK_LENGTH + TICK_SIZE + 2)}" text-anchor="middle">${escapeXml(tick.label)}</text>`,
+    (tick) =>
+      `<text x="${n(plotLeft + tick.x)}" y="${n(plotBottom + TICK_LENGTH + TICK_SIZE + 2)}" text-anchor="middle">${escapeXml(tick.label)}</text>`,
   );
   body.push(`<g class="ticks" font-size="${TICK_SIZE}" fill="${MUTED}">`, ...tickLabels, '</g>');
   const height = Math.ceil(plotBottom + TICK_LENGTH + TICK_SIZE + 6 + PAD);
 
   const description = [
     chart.subtitle ?? '',
-    ...groups.map((g) => `${g.label}: ${g.rows.map((r) => `${r.series} ${r.label}${r.note ? ` (${r.note})` : ''}`).join(', ')}.`),
+    ...groups.map(
+      (g) => `${g.label}: ${g.rows.map((r) => `${r.series} ${r.label}${r.note ? ` (${r.note})` : ''}`).join(', ')}.`,
+    ),
   ]
     .filter(Boolean)
     .join(' ');
@@ -360,5 +389,5 @@ export function renderBarChart(chart: BarChart): string {
     ...body,
     '</svg>',
   );
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -70,12 +70,17 @@ async function freshRegistry(world: World): Promise<void> {
 }
 
 function uploaded(proxy: RegistryProxy): number {
-  return proxy.records.filter((record) => record.path.includes('/blobs/uploads')).reduce((sum, record) => sum + record.requestBytes, 0);
+  return proxy.records
+    .filter((record) => record.path.includes('/blobs/uploads'))
+    .reduce((sum, record) => sum + record.requestBytes, 0);
 }
 
 async function registryJson(world: World, repository: string, reference: string): Promise<any> {
   const response = await fetch(`${world.registry.url}/v2/${repository}/manifests/${reference}`, {
-    headers: { Accept: 'application/vnd.oci.image.index.v1+json,application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json,application/vnd.docker.distribution.manifest.list.v2+json' },
+    headers: {
+      Accept:
+        'application/vnd.oci.image.index.v1+json,application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json,application/vnd.docker.distribution.manifest.list.v2+json',
+    },
   });
   return response.json();
 }
@@ -85,8 +90,14 @@ async function imageSize(world: World, repository: string, references: string[])
   let total = 0;
   for (const reference of references) {
     const document = await registryJson(world, repository, reference);
-    const manifests = document.manifests ? await Promise.all(document.manifests.map((entry: { digest: string }) => registryJson(world, repository, entry.digest))) : [document];
-    for (const manifest of manifests) total += manifest.config.size + manifest.layers.reduce((sum: number, layer: { size: number }) => sum + layer.size, 0);
+    const manifests = document.manifests
+      ? await Promise.all(
+          document.manifests.map((entry: { digest: string }) => registryJson(world, repository, entry.digest)),
+        )
+      : [document];
+    for (const manifest of manifests)
+      total +=
+        manifest.config.size + manifest.layers.reduce((sum: number, layer: { size: number }) => sum + layer.size, 0);
   }
   return total;
 }
@@ -97,16 +108,55 @@ function runCache(world: World, kind: string, example: string, run: number): str
 }
 
 async function gociRun(world: World, example: string, source: string, run: number): Promise<Measurement> {
-  const env = { ...process.env, GOCACHE: runCache(world, 'gocache-goci', example, run), GOCI_CACHE_DIR: runCache(world, 'gocicache', example, run) };
+  const env = {
+    ...process.env,
+    GOCACHE: runCache(world, 'gocache-goci', example, run),
+    GOCI_CACHE_DIR: runCache(world, 'gocicache', example, run),
+  };
   const repository = 'bench/goci';
   const start = process.hrtime.bigint();
-  const { stdout } = await execa(process.execPath, [CLI, 'build', '.', '--platform', PLATFORMS.join(','), '--version', VERSION, '--buildvcs', 'false', '--base', 'scratch', '--sbom', 'none', '--push', `${world.proxy.host}/${repository}`, '--tags', VERSION, '--json', '--progress', 'plain'], { cwd: source, env });
+  const { stdout } = await execa(
+    process.execPath,
+    [
+      CLI,
+      'build',
+      '.',
+      '--platform',
+      PLATFORMS.join(','),
+      '--version',
+      VERSION,
+      '--buildvcs',
+      'false',
+      '--base',
+      'scratch',
+      '--sbom',
+      'none',
+      '--push',
+      `${world.proxy.host}/${repository}`,
+      '--tags',
+      VERSION,
+      '--json',
+      '--progress',
+      'plain',
+    ],
+    { cwd: source, env },
+  );
   const elapsed = seconds(start);
   const digest = (JSON.parse(stdout) as { images: { index: { digest: string } }[] }).images[0]!.index.digest;
-  return { seconds: elapsed, uploadedBytes: uploaded(world.proxy), imageBytes: await imageSize(world, repository, [VERSION]), identity: digest };
+  return {
+    seconds: elapsed,
+    uploadedBytes: uploaded(world.proxy),
+    imageBytes: await imageSize(world, repository, [VERSION]),
+    identity: digest,
+  };
 }
 
-async function dockerfileRun(world: World, source: string, kind: 'cross' | 'emulated', scenario: Scenario): Promise<Measurement> {
+async function dockerfileRun(
+  world: World,
+  source: string,
+  kind: 'cross' | 'emulated',
+  scenario: Scenario,
+): Promise<Measurement> {
   if (scenario === 'cold') await docker(['builder', 'prune', '-af'], world.daemon, { timeoutMs: 120_000 });
   const dockerfile = join(source, `Dockerfile.${kind}`);
   const repository = `bench/dockerfile-${kind}`;
@@ -115,7 +165,11 @@ async function dockerfileRun(world: World, source: string, kind: 'cross' | 'emul
   const start = process.hrtime.bigint();
   for (const platform of PLATFORMS) {
     const tag = `${world.proxy.host}/${repository}:${VERSION}-${platform.split('/').slice(1).join('')}`;
-    const built = await docker(['build', '--network', 'host', '--platform', platform, '-f', dockerfile, '-t', tag, source], { env }, { timeoutMs: 1_800_000 });
+    const built = await docker(
+      ['build', '--network', 'host', '--platform', platform, '-f', dockerfile, '-t', tag, source],
+      { env },
+      { timeoutMs: 1_800_000 },
+    );
     if (built.exitCode !== 0) throw new Error(`docker build ${kind} ${platform} failed: ${String(built.stderr)}`);
     const pushed = await docker(['push', tag], { env }, { timeoutMs: 600_000 });
     if (pushed.exitCode !== 0) throw new Error(`docker push ${tag} failed: ${String(pushed.stderr)}`);
@@ -123,24 +177,55 @@ async function dockerfileRun(world: World, source: string, kind: 'cross' | 'emul
   }
   const elapsed = seconds(start);
   const references = PLATFORMS.map((platform) => `${VERSION}-${platform.split('/').slice(1).join('')}`);
-  return { seconds: elapsed, uploadedBytes: uploaded(world.proxy), imageBytes: await imageSize(world, repository, references), identity: digests.join(',') };
+  return {
+    seconds: elapsed,
+    uploadedBytes: uploaded(world.proxy),
+    imageBytes: await imageSize(world, repository, references),
+    identity: digests.join(','),
+  };
 }
 
 /** The go build commands goci runs, straight, in parallel: what any image tool must at least spend. */
 async function floorRun(world: World, example: string, source: string, run: number): Promise<Measurement> {
-  const { stdout } = await execa(process.execPath, [CLI, 'compile', '.', '--platform', PLATFORMS.join(','), '--version', VERSION, '--buildvcs', 'false', '--dry-run', '--json', '--dist', join(world.work, 'floor-plan')], { cwd: source });
-  const commands = (JSON.parse(stdout) as { commands: { cwd: string; env: Record<string, string>; go: string; args: string[] }[] }).commands;
+  const { stdout } = await execa(
+    process.execPath,
+    [
+      CLI,
+      'compile',
+      '.',
+      '--platform',
+      PLATFORMS.join(','),
+      '--version',
+      VERSION,
+      '--buildvcs',
+      'false',
+      '--dry-run',
+      '--json',
+      '--dist',
+      join(world.work, 'floor-plan'),
+    ],
+    { cwd: source },
+  );
+  const commands = (
+    JSON.parse(stdout) as { commands: { cwd: string; env: Record<string, string>; go: string; args: string[] }[] }
+  ).commands;
   const out = runCache(world, 'floor-out', example, run);
   await mkdir(out, { recursive: true });
   const env = { ...process.env, GOCACHE: runCache(world, 'gocache-floor', example, run) };
   const start = process.hrtime.bigint();
-  await Promise.all(commands.map((command, index) => {
-    const args = [...command.args];
-    args[args.indexOf('-o') + 1] = join(out, `bin-${index}`);
-    return execa(command.go, args, { cwd: command.cwd, env: { ...env, ...command.env } });
-  }));
+  await Promise.all(
+    commands.map((command, index) => {
+      const args = [...command.args];
+      args[args.indexOf('-o') + 1] = join(out, `bin-${index}`);
+      return execa(command.go, args, { cwd: command.cwd, env: { ...env, ...command.env } });
+    }),
+  );
   const elapsed = seconds(start);
-  const sums = await Promise.all(commands.map(async (_command, index) => (await execa('sha256sum', [join(out, `bin-${index}`)])).stdout.slice(0, 64)));
+  const sums = await Promise.all(
+    commands.map(async (_command, index) =>
+      (await execa('sha256sum', [join(out, `bin-${index}`)])).stdout.slice(0, 64),
+    ),
+  );
   return { seconds: elapsed, uploadedBytes: 0, imageBytes: 0, identity: sums.join(',') };
 }
 
@@ -148,12 +233,30 @@ async function floorRun(world: World, example: string, source: string, run: numb
 async function checkImages(world: World, contender: Contender, example: string): Promise<void> {
   if (contender === 'go build (floor)') return;
   for (const platform of PLATFORMS) {
-    const reference = contender === 'goci' ? `${world.registry.host}/bench/goci:${VERSION}` : `${world.registry.host}/bench/dockerfile-${contender.includes('cross') ? 'cross' : 'emulated'}:${VERSION}-${platform.split('/').slice(1).join('')}`;
+    const reference =
+      contender === 'goci'
+        ? `${world.registry.host}/bench/goci:${VERSION}`
+        : `${world.registry.host}/bench/dockerfile-${contender.includes('cross') ? 'cross' : 'emulated'}:${VERSION}-${platform.split('/').slice(1).join('')}`;
     const pulled = await docker(['pull', '--platform', platform, reference], world.daemon, { timeoutMs: 120_000 });
-    if (pulled.exitCode !== 0) throw new Error(`docker pull ${reference} (${platform}) failed: ${String(pulled.stderr)}`);
-    const ran = await docker(['run', '--rm', '--network', 'none', '--platform', platform, reference, ...(example === 'server' ? ['-version'] : [])], world.daemon, { timeoutMs: 120_000 });
+    if (pulled.exitCode !== 0)
+      throw new Error(`docker pull ${reference} (${platform}) failed: ${String(pulled.stderr)}`);
+    const ran = await docker(
+      [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--platform',
+        platform,
+        reference,
+        ...(example === 'server' ? ['-version'] : []),
+      ],
+      world.daemon,
+      { timeoutMs: 120_000 },
+    );
     const line = String(ran.stdout).split('\n')[0] ?? '';
-    if (!line.startsWith(`${VERSION} linux ${platform.split('/')[1]}`)) throw new Error(`${contender} ${platform}: the image printed "${line}", not version ${VERSION}`);
+    if (!line.startsWith(`${VERSION} linux ${platform.split('/')[1]}`))
+      throw new Error(`${contender} ${platform}: the image printed "${line}", not version ${VERSION}`);
   }
 }
 
@@ -161,7 +264,10 @@ async function checkImages(world: World, contender: Contender, example: string):
 async function changeOneLine(source: string, step: number): Promise<void> {
   const main = join(source, 'main.go');
   const text = await readFile(main, 'utf8');
-  await writeFile(main, text.replace(/\/\/ bench-change \d+\n/, '').replace('func main() {', `// bench-change ${step}\nfunc main() {`));
+  await writeFile(
+    main,
+    text.replace(/\/\/ bench-change \d+\n/, '').replace('func main() {', `// bench-change ${step}\nfunc main() {`),
+  );
 }
 
 async function exampleCopy(world: World, example: string, contender: Contender): Promise<string> {
@@ -173,7 +279,14 @@ async function exampleCopy(world: World, example: string, contender: Contender):
   return dir;
 }
 
-async function measure(world: World, example: string, contender: Contender, scenario: Scenario, source: string, run: number): Promise<Measurement> {
+async function measure(
+  world: World,
+  example: string,
+  contender: Contender,
+  scenario: Scenario,
+  source: string,
+  run: number,
+): Promise<Measurement> {
   world.proxy.reset();
   switch (contender) {
     case 'goci':
@@ -191,7 +304,11 @@ async function prepareImages(world: World): Promise<void> {
   await loadGoBuilderImage(world.daemon, world.work, 'shell', true);
   if (!world.emulation) return;
   for (const arch of ['arm64', 'arm'] as const) {
-    const image = await foreignGoBuilderImage({ arch, withShell: true, layoutDir: join(world.work, `foreign-${arch}`) });
+    const image = await foreignGoBuilderImage({
+      arch,
+      withShell: true,
+      layoutDir: join(world.work, `foreign-${arch}`),
+    });
     await loadBuiltGoBuilder(world.daemon, world.work, image, `emulated-${arch === 'arm' ? 'armv7' : 'arm64'}`);
   }
   // amd64 is native: the "emulated" Dockerfile builds it like the cross one.
@@ -214,13 +331,20 @@ async function main(): Promise<void> {
   const started = Date.now();
   const work = await mkdtemp(join(tmpdir(), 'goci-bench-compare-'));
   const registry = await startRegistry();
-  const world: World = { work, daemon: await startDockerd(), registry, proxy: await startProxy(registry.url), emulation: process.env.BENCH_EMULATED !== '0' };
+  const world: World = {
+    work,
+    daemon: await startDockerd(),
+    registry,
+    proxy: await startProxy(registry.url),
+    emulation: process.env.BENCH_EMULATED !== '0',
+  };
   const rows: Row[] = [];
   try {
     await prepareImages(world);
     for (const example of EXAMPLES) {
       for (const contender of CONTENDERS) {
-        if (contender === 'Dockerfile (emulated)' && (!world.emulation || !EMULATED_EXAMPLES.includes(example))) continue;
+        if (contender === 'Dockerfile (emulated)' && (!world.emulation || !EMULATED_EXAMPLES.includes(example)))
+          continue;
         const samples: Record<Scenario, Measurement[]> = { cold: [], warm: [], incremental: [] };
         for (let run = 0; run < RUNS; run++) {
           const source = await exampleCopy(world, example, contender);
@@ -230,7 +354,9 @@ async function main(): Promise<void> {
             const result = await measure(world, example, contender, scenario, source, run);
             if (run === 0 && scenario === 'cold') await checkImages(world, contender, example);
             samples[scenario].push(result);
-            console.log(`${example.padEnd(6)} ${contender.padEnd(22)} ${scenario.padEnd(11)} run ${run + 1}/${RUNS}: ${result.seconds.toFixed(2)}s, uploaded ${(result.uploadedBytes / 1e6).toFixed(1)} MB`);
+            console.log(
+              `${example.padEnd(6)} ${contender.padEnd(22)} ${scenario.padEnd(11)} run ${run + 1}/${RUNS}: ${result.seconds.toFixed(2)}s, uploaded ${(result.uploadedBytes / 1e6).toFixed(1)} MB`,
+            );
           }
         }
         for (const scenario of SCENARIOS) {
@@ -243,7 +369,10 @@ async function main(): Promise<void> {
             runs: list.map((sample) => Number(sample.seconds.toFixed(3))),
             uploadedBytes: median(list.map((sample) => sample.uploadedBytes)),
             imageBytes: list[0]!.imageBytes,
-            reproducible: scenario === 'cold' && list.length > 1 ? list.every((sample) => sample.identity === list[0]!.identity) : undefined,
+            reproducible:
+              scenario === 'cold' && list.length > 1
+                ? list.every((sample) => sample.identity === list[0]!.identity)
+                : undefined,
           });
         }
       }
@@ -258,8 +387,12 @@ async function main(): Promise<void> {
 }
 
 function ratio(rows: Row[], example: string, scenario: Scenario, other: Contender): number | undefined {
-  const goci = rows.find((row) => row.example === example && row.scenario === scenario && row.contender === 'goci')?.seconds;
-  const them = rows.find((row) => row.example === example && row.scenario === scenario && row.contender === other)?.seconds;
+  const goci = rows.find(
+    (row) => row.example === example && row.scenario === scenario && row.contender === 'goci',
+  )?.seconds;
+  const them = rows.find(
+    (row) => row.example === example && row.scenario === scenario && row.contender === other,
+  )?.seconds;
   return goci !== undefined && them !== undefined ? them / goci : undefined;
 }
 
@@ -273,31 +406,51 @@ async function report(rows: Row[], totalSeconds: number): Promise<void> {
     emulatedCold: ratio(rows, example, 'cold', 'Dockerfile (emulated)'),
     floorWarm: ratio(rows, example, 'warm', 'go build (floor)'),
     floorCold: ratio(rows, example, 'cold', 'go build (floor)'),
-    reproducible: rows.find((row) => row.example === example && row.contender === 'goci' && row.scenario === 'cold')?.reproducible,
+    reproducible: rows.find((row) => row.example === example && row.contender === 'goci' && row.scenario === 'cold')
+      ?.reproducible,
   }));
   await mkdir(RESULTS, { recursive: true });
-  await writeFile(join(RESULTS, 'compare.json'), `${JSON.stringify({ date, machine, runs: RUNS, platforms: PLATFORMS, totalSeconds, rows, targets }, null, 2)}\n`);
-  const colors: Record<Contender, string> = { goci: '#1f77b4', 'Dockerfile (cross)': '#ff7f0e', 'Dockerfile (emulated)': '#d62728', 'go build (floor)': '#7f7f7f' };
+  await writeFile(
+    join(RESULTS, 'compare.json'),
+    `${JSON.stringify({ date, machine, runs: RUNS, platforms: PLATFORMS, totalSeconds, rows, targets }, null, 2)}\n`,
+  );
+  const colors: Record<Contender, string> = {
+    goci: '#1f77b4',
+    'Dockerfile (cross)': '#ff7f0e',
+    'Dockerfile (emulated)': '#d62728',
+    'go build (floor)': '#7f7f7f',
+  };
   const svg = renderBarChart({
     title: 'goci vs a multi-stage Dockerfile on BuildKit: build + push of 3 platforms',
     subtitle: `${machine}, ${date}, median of ${RUNS} runs (log scale)`,
     unit: 's',
     logScale: true,
     series: CONTENDERS.map((name) => ({ name, color: colors[name] })),
-    groups: EXAMPLES.flatMap((example) => SCENARIOS.map((scenario) => ({
-      label: `${example} ${scenario}`,
-      bars: CONTENDERS.map((contender) => {
-        const row = rows.find((candidate) => candidate.example === example && candidate.scenario === scenario && candidate.contender === contender);
-        const times = contender === 'goci' ? undefined : ratio(rows, example, scenario, contender);
-        return { series: contender, value: row?.seconds ?? Number.NaN, ...(times ? { note: `goci ×${times.toFixed(1)} faster` } : {}) };
-      }),
-    }))),
+    groups: EXAMPLES.flatMap((example) =>
+      SCENARIOS.map((scenario) => ({
+        label: `${example} ${scenario}`,
+        bars: CONTENDERS.map((contender) => {
+          const row = rows.find(
+            (candidate) =>
+              candidate.example === example && candidate.scenario === scenario && candidate.contender === contender,
+          );
+          const times = contender === 'goci' ? undefined : ratio(rows, example, scenario, contender);
+          return {
+            series: contender,
+            value: row?.seconds ?? Number.NaN,
+            ...(times ? { note: `goci ×${times.toFixed(1)} faster` } : {}),
+          };
+        }),
+      })),
+    ),
   });
   await writeFile(join(RESULTS, 'compare.svg'), svg);
   const table = markdownTable(rows, CONTENDERS, 'goci');
   await writeFile(join(RESULTS, 'compare.md'), table);
   console.log(`\n${table}`);
-  console.log(`\ntargets: ${JSON.stringify(targets)}\nwrote bench/results/compare.json, compare.svg and compare.md in ${totalSeconds}s`);
+  console.log(
+    `\ntargets: ${JSON.stringify(targets)}\nwrote bench/results/compare.json, compare.svg and compare.md in ${totalSeconds}s`,
+  );
 }
 
 await main();

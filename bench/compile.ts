@@ -27,22 +27,41 @@ interface PlannedCommand {
 
 /** The exact commands goci would run, taken from its own --dry-run so both sides do the same work. */
 async function plannedCommands(dist: string): Promise<PlannedCommand[]> {
-  const { stdout } = await execa(process.execPath, [CLI, 'compile', EXAMPLE, '--platform', PLATFORMS, '--version', '1.0.0', '--dist', dist, '--dry-run', '--json'], { cwd: ROOT });
+  const { stdout } = await execa(
+    process.execPath,
+    [CLI, 'compile', EXAMPLE, '--platform', PLATFORMS, '--version', '1.0.0', '--dist', dist, '--dry-run', '--json'],
+    { cwd: ROOT },
+  );
   return (JSON.parse(stdout) as { commands: PlannedCommand[] }).commands;
 }
 
 async function direct(commands: PlannedCommand[], gocache: string): Promise<number> {
   const started = process.hrtime.bigint();
-  await Promise.all(commands.map((command) => timeProcess(command.go, command.args, { cwd: command.cwd, env: { ...process.env, ...command.env, GOCACHE: gocache } })));
+  await Promise.all(
+    commands.map((command) =>
+      timeProcess(command.go, command.args, {
+        cwd: command.cwd,
+        env: { ...process.env, ...command.env, GOCACHE: gocache },
+      }),
+    ),
+  );
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
 /** goci's binary cache lives beside the Go cache: cold means both empty, warm means both primed. */
 function viaGoci(dist: string, gocache: string): Promise<number> {
-  return timeProcess(process.execPath, [CLI, 'compile', EXAMPLE, '--platform', PLATFORMS, '--version', '1.0.0', '--dist', dist], { cwd: ROOT, env: { ...process.env, GOCACHE: gocache, GOCI_CACHE_DIR: `${gocache}-goci` } });
+  return timeProcess(
+    process.execPath,
+    [CLI, 'compile', EXAMPLE, '--platform', PLATFORMS, '--version', '1.0.0', '--dist', dist],
+    { cwd: ROOT, env: { ...process.env, GOCACHE: gocache, GOCI_CACHE_DIR: `${gocache}-goci` } },
+  );
 }
 
-async function scenario(name: 'cold' | 'warm', commands: PlannedCommand[], work: string): Promise<{ goci: number; direct: number }> {
+async function scenario(
+  name: 'cold' | 'warm',
+  commands: PlannedCommand[],
+  work: string,
+): Promise<{ goci: number; direct: number }> {
   const gociTimes: number[] = [];
   const directTimes: number[] = [];
   const warmCache = join(work, 'warm-cache');
@@ -62,7 +81,10 @@ async function scenario(name: 'cold' | 'warm', commands: PlannedCommand[], work:
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'goci-bench-compile-'));
   try {
-    const commands = (await plannedCommands(join(work, 'dist'))).map((command) => ({ ...command, args: command.args.map((arg) => arg.replace(/\/dist\/bin\//, '/direct/bin/')) }));
+    const commands = (await plannedCommands(join(work, 'dist'))).map((command) => ({
+      ...command,
+      args: command.args.map((arg) => arg.replace(/\/dist\/bin\//, '/direct/bin/')),
+    }));
     await execa('mkdir', ['-p', join(work, 'direct', 'bin')]);
     console.log(`bench:compile: ${EXAMPLE}, ${PLATFORMS}, median of ${RUNS} runs each`);
     let met = true;
@@ -70,7 +92,9 @@ async function main(): Promise<void> {
       const result = await scenario(name, commands, work);
       const ratio = result.goci / result.direct;
       met &&= ratio <= TARGET_RATIO;
-      console.log(`${name.padEnd(5)} go build direct ${result.direct.toFixed(2)}s  goci compile ${result.goci.toFixed(2)}s  ratio ${ratio.toFixed(3)} (target ≤ ${TARGET_RATIO})`);
+      console.log(
+        `${name.padEnd(5)} go build direct ${result.direct.toFixed(2)}s  goci compile ${result.goci.toFixed(2)}s  ratio ${ratio.toFixed(3)} (target ≤ ${TARGET_RATIO})`,
+      );
     }
     console.log(met ? 'target met' : 'target NOT met');
   } finally {

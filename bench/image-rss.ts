@@ -15,10 +15,26 @@ await assembleImages({
   format: 'oci',
   base,
   fileEntries: [],
-  runtime: { entrypoint: ['/usr/local/bin/big'], cmd: [], env: base.env, user: base.user, workingDir: base.workingDir, exposedPorts: [], stopSignal: undefined },
+  runtime: {
+    entrypoint: ['/usr/local/bin/big'],
+    cmd: [],
+    env: base.env,
+    user: base.user,
+    workingDir: base.workingDir,
+    exposedPorts: [],
+    stopSignal: undefined,
+  },
   epoch: 0,
   indexAnnotations: {},
-  platforms: [{ platform: parsePlatform('linux/amd64'), binaryEntries: [{ type: 'file', path: '/usr/local/bin/big', mode: 0o755, uid: 0, gid: 0, source: binary }], binaryCacheKey: `bench ${binary} ${Date.now()}`, labels: {}, annotations: {} }],
+  platforms: [
+    {
+      platform: parsePlatform('linux/amd64'),
+      binaryEntries: [{ type: 'file', path: '/usr/local/bin/big', mode: 0o755, uid: 0, gid: 0, source: binary }],
+      binaryCacheKey: `bench ${binary} ${Date.now()}`,
+      labels: {},
+      annotations: {},
+    },
+  ],
 });
 // maxRSS is in kilobytes.
 console.log(process.resourceUsage().maxRSS * 1024);

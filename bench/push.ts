@@ -25,11 +25,36 @@ type Tool = 'goci' | 'skopeo';
 function push(tool: Tool, layout: string, registry: RegistryHarness, repository: string): Promise<number> {
   return tool === 'goci'
     ? timeProcess(process.execPath, [CLI, 'push', layout, `${registry.host}/${repository}:1.0.0`])
-    : timeProcess('skopeo', ['copy', '--all', '--quiet', '--dest-tls-verify=false', layout, `docker://${registry.host}/${repository}:1.0.0`]);
+    : timeProcess('skopeo', [
+        'copy',
+        '--all',
+        '--quiet',
+        '--dest-tls-verify=false',
+        layout,
+        `docker://${registry.host}/${repository}:1.0.0`,
+      ]);
 }
 
 async function layoutOf(work: string, name: string, dir: string): Promise<string> {
-  await execa(process.execPath, [CLI, 'build', dir, '--platform', PLATFORMS, '--version', '1.0.0', '--dist', join(work, name), '--sbom', 'none', '--progress', 'plain'], { cwd: ROOT });
+  await execa(
+    process.execPath,
+    [
+      CLI,
+      'build',
+      dir,
+      '--platform',
+      PLATFORMS,
+      '--version',
+      '1.0.0',
+      '--dist',
+      join(work, name),
+      '--sbom',
+      'none',
+      '--progress',
+      'plain',
+    ],
+    { cwd: ROOT },
+  );
   return `oci:${join(work, name, 'oci')}:1.0.0`;
 }
 
@@ -38,7 +63,10 @@ async function bigModule(work: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'go.mod'), 'module example.com/big\n\ngo 1.19\n');
   await writeFile(join(dir, 'payload.bin'), randomBytes(48 * 1024 * 1024));
-  await writeFile(join(dir, 'main.go'), 'package main\n\nimport (\n\t_ "embed"\n\t"fmt"\n)\n\n//go:embed payload.bin\nvar payload []byte\n\nfunc main() { fmt.Println(len(payload)) }\n');
+  await writeFile(
+    join(dir, 'main.go'),
+    'package main\n\nimport (\n\t_ "embed"\n\t"fmt"\n)\n\n//go:embed payload.bin\nvar payload []byte\n\nfunc main() { fmt.Println(len(payload)) }\n',
+  );
   return dir;
 }
 
@@ -64,7 +92,9 @@ async function scenario(layout: string, label: string): Promise<boolean> {
     }
     const ratio = median(times.goci) / median(times.skopeo);
     met &&= ratio <= 1;
-    console.log(`${label.padEnd(14)} ${kind}  skopeo copy --all ${median(times.skopeo).toFixed(3)}s  goci push ${median(times.goci).toFixed(3)}s  ratio ${ratio.toFixed(3)} (target ≤ 1)`);
+    console.log(
+      `${label.padEnd(14)} ${kind}  skopeo copy --all ${median(times.skopeo).toFixed(3)}s  goci push ${median(times.goci).toFixed(3)}s  ratio ${ratio.toFixed(3)} (target ≤ 1)`,
+    );
   }
   return met;
 }

@@ -25,7 +25,8 @@ export function markdownTable(rows: TableRow[], contenders: readonly string[], r
   const keys = [...new Set(rows.map((row) => `${row.example}\u0000${row.scenario}`))];
   for (const key of keys) {
     const [example, scenario] = key.split('\u0000') as [string, string];
-    const find = (contender: string): TableRow | undefined => rows.find((row) => row.example === example && row.scenario === scenario && row.contender === contender);
+    const find = (contender: string): TableRow | undefined =>
+      rows.find((row) => row.example === example && row.scenario === scenario && row.contender === contender);
     const ours = find(reference);
     const cells = contenders.map((contender) => {
       const seconds = find(contender)?.seconds;
@@ -33,7 +34,9 @@ export function markdownTable(rows: TableRow[], contenders: readonly string[], r
       if (contender === reference || ours?.seconds === undefined) return `${seconds.toFixed(2)} s`;
       return `${seconds.toFixed(2)} s (×${(seconds / ours.seconds).toFixed(1)})`;
     });
-    lines.push(`| ${example} | ${scenario} | ${cells.join(' | ')} | ${megabytes(ours?.uploadedBytes)} | ${megabytes(ours?.imageBytes)} |`);
+    lines.push(
+      `| ${example} | ${scenario} | ${cells.join(' | ')} | ${megabytes(ours?.uploadedBytes)} | ${megabytes(ours?.imageBytes)} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -24,10 +24,13 @@ export interface BuildFlags {
   progress?: ProgressMode;
 }
 
-
 export function addBuildOptions(command: Command): Command {
   return command
-    .option('-p, --platform <list>', 'target platforms, os/arch[/variant], comma-separated or repeated; "all" = Go\'s first-class ports', collect)
+    .option(
+      '-p, --platform <list>',
+      'target platforms, os/arch[/variant], comma-separated or repeated; "all" = Go\'s first-class ports',
+      collect,
+    )
     .option('--version <semver>', 'the version to stamp (default: derived from git tags)')
     .option('-c, --config <file>', 'goci.yaml to use instead of <dir>/goci.yaml')
     .option('--context <dir>', "widen the build context goci.yaml's paths may reach (default: goci.yaml's directory)")
@@ -35,7 +38,10 @@ export function addBuildOptions(command: Command): Command {
     .option('-j, --jobs <n>', 'targets built at once (default: the number of cores, at least 4)', String(defaultJobs()))
     .addOption(new Option('--buildvcs <mode>', 'passed to go build -buildvcs').choices(['true', 'false', 'auto']))
     .option('--dry-run', 'print the go build command and environment of every target, build nothing')
-    .option('--no-cache', "run go build for every target even when goci's cache holds a binary built from the same inputs")
+    .option(
+      '--no-cache',
+      "run go build for every target even when goci's cache holds a binary built from the same inputs",
+    )
     .option('-v, --verbose', 'print each go build command as it starts')
     .addOption(progressOption())
     .option('--json', 'print the result as JSON');
@@ -64,7 +70,8 @@ export function compileRequest(packages: string[], flags: BuildFlags): CompileRe
 
 export function jobCount(flags: BuildFlags): number {
   const jobs = Number(flags.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1) throw new GociError('BAD_ARGUMENT', `--jobs ${flags.jobs}: expected a whole number of at least 1`);
+  if (!Number.isInteger(jobs) || jobs < 1)
+    throw new GociError('BAD_ARGUMENT', `--jobs ${flags.jobs}: expected a whole number of at least 1`);
   return jobs;
 }
 

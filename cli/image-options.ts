@@ -31,7 +31,6 @@ export interface ImageFlags {
   sbom: 'spdx' | 'cyclonedx' | 'none';
 }
 
-
 export function addImageOptions(command: Command): Command {
   return command
     .option('--base <name>', 'base image: static (default, runs as 65532), static:root, scratch')
@@ -39,7 +38,10 @@ export function addImageOptions(command: Command): Command {
     .option('--oci-layout <dir>', 'OCI layout to write (default: <dist>/oci)')
     .option('--tarball <file>', 'also write one tar that docker load, skopeo and umoci read')
     .option('--load', 'load the image into the local Docker daemon')
-    .option('--load-platform <platform>', 'the platform --load and --tarball\'s docker manifest use (default: this machine\'s)')
+    .option(
+      '--load-platform <platform>',
+      "the platform --load and --tarball's docker manifest use (default: this machine's)",
+    )
     .option('-t, --tag <tag>', 'tag to record (repeatable; default: the version)', collect)
     .option('--repository <name>', 'repository name for tags (default: image.repository, else the entrypoint binary)')
     .option('--label <key=value>', 'image label (repeatable)', collect)
@@ -51,13 +53,28 @@ export function addImageOptions(command: Command): Command {
     .option('--arg <arg>', 'default argument (Cmd) after the entrypoint (repeatable)', collect)
     .option('--entrypoint <binary>', 'which binary is the entrypoint')
     .option('--push <repository>', 'push the multi-arch image to this repository (e.g. ghcr.io/acme/api)')
-    .option('--tags <list>', 'comma-separated tags, instead of the version\'s (1.2.3 → 1.2.3, 1.2, 1, latest when pushing)')
-    .option('--insecure-registry <host>', 'allow plain HTTP to this registry (loopback registries always may) (repeatable)', collect)
-    .addOption(new Option('--sbom <format>', 'SBOM attached to each platform image (and stored in the OCI layout)').choices(['spdx', 'cyclonedx', 'none']).default('spdx'))
+    .option(
+      '--tags <list>',
+      "comma-separated tags, instead of the version's (1.2.3 → 1.2.3, 1.2, 1, latest when pushing)",
+    )
+    .option(
+      '--insecure-registry <host>',
+      'allow plain HTTP to this registry (loopback registries always may) (repeatable)',
+      collect,
+    )
+    .addOption(
+      new Option('--sbom <format>', 'SBOM attached to each platform image (and stored in the OCI layout)')
+        .choices(['spdx', 'cyclonedx', 'none'])
+        .default('spdx'),
+    )
     .option('--image-refs <file>', 'write the pushed repository@digest of each image to this file, one per line');
 }
 
-function keyValues(flag: string, items: string[] | undefined, checkKey: (key: string) => string): Record<string, string> {
+function keyValues(
+  flag: string,
+  items: string[] | undefined,
+  checkKey: (key: string) => string,
+): Record<string, string> {
   const result: Record<string, string> = {};
   for (const item of items ?? []) {
     const equals = item.indexOf('=');
@@ -85,12 +102,21 @@ export function applyImageFlags(image: ImageSpec, flags: ImageFlags): ImageSpec 
     repository: flags.repository ?? image.repository,
     entrypoint: flags.entrypoint ?? image.entrypoint,
     args: flags.arg ?? image.args,
-    env: { ...image.env, ...keyValues('--env', flags.env, (name) => { if (!ENV_NAME.test(name)) throw new GociError('BAD_ARGUMENT', `--env ${name}: not a valid variable name`); return name; }) },
+    env: {
+      ...image.env,
+      ...keyValues('--env', flags.env, (name) => {
+        if (!ENV_NAME.test(name)) throw new GociError('BAD_ARGUMENT', `--env ${name}: not a valid variable name`);
+        return name;
+      }),
+    },
     workdir: flags.workdir === undefined ? image.workdir : checkAbsolute('--workdir', flags.workdir),
     user: flags.user ?? image.user,
     ports: flags.port ? readPorts('--port', flags.port) : image.ports,
     labels: { ...image.labels, ...keyValues('--label', flags.label, (key) => checkLabelKey('--label', key)) },
-    annotations: { ...image.annotations, ...keyValues('--annotation', flags.annotation, (key) => checkLabelKey('--annotation', key)) },
+    annotations: {
+      ...image.annotations,
+      ...keyValues('--annotation', flags.annotation, (key) => checkLabelKey('--annotation', key)),
+    },
   }));
 }
 
@@ -100,11 +126,27 @@ export function applyImageFlags(image: ImageSpec, flags: ImageFlags): ImageSpec 
  * Docker's tag grammar has no '+', so semver build metadata becomes '-'.
  */
 export function tagsFor(version: string, flags: ImageFlags, pushTag?: string): string[] {
-  const explicit = [...(flags.tag ?? []), ...(flags.tags?.split(',').map((tag) => tag.trim()).filter(Boolean) ?? [])];
-  const tags = explicit.length > 0 ? explicit : pushTag ? [pushTag] : flags.push ? releaseTags(version) : [version.replace(/\+/g, '-')];
+  const explicit = [
+    ...(flags.tag ?? []),
+    ...(flags.tags
+      ?.split(',')
+      .map((tag) => tag.trim())
+      .filter(Boolean) ?? []),
+  ];
+  const tags =
+    explicit.length > 0
+      ? explicit
+      : pushTag
+        ? [pushTag]
+        : flags.push
+          ? releaseTags(version)
+          : [version.replace(/\+/g, '-')];
   for (const tag of tags) {
     if (!isValidTag(tag)) {
-      throw new GociError('BAD_ARGUMENT', `--tag ${tag}: not a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`);
+      throw new GociError(
+        'BAD_ARGUMENT',
+        `--tag ${tag}: not a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`,
+      );
     }
   }
   return tags;

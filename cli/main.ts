@@ -16,7 +16,7 @@ const outputError = (text: string, write: (text: string) => void): void => write
 
 const program = new Command('goci')
   .description('build reproducible, multi-arch container images for Go programs, no Docker daemon needed')
-  .version('0.1.0', '--goci-version', 'print goci\'s own version')
+  .version('0.1.0', '--goci-version', "print goci's own version")
   .exitOverride()
   .configureOutput({ outputError })
   .addCommand(buildCommand())
@@ -63,5 +63,7 @@ try {
 
 // Idle keep-alive connections and pool timers of the HTTP client would hold the process open
 // for a while after the work is done; once both streams have flushed there is nothing left to wait for.
-await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))));
+await Promise.all(
+  [process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))),
+);
 process.exit();

@@ -30,7 +30,10 @@ export interface Progress {
 }
 
 export function progressOption(): Option {
-  return new Option('--progress <mode>', 'progress on stderr: tty (live, the default on a terminal), plain (lines), json (one object per line)').choices(['plain', 'tty', 'json']);
+  return new Option(
+    '--progress <mode>',
+    'progress on stderr: tty (live, the default on a terminal), plain (lines), json (one object per line)',
+  ).choices(['plain', 'tty', 'json']);
 }
 
 function describe(event: ProgressEvent, verbose: boolean): string | undefined {
@@ -99,10 +102,13 @@ function ttyProgress(write: (text: string) => void): Progress {
   return {
     report(event) {
       const key =
-        'target' in event ? event.target
-        : 'image' in event ? `image ${event.image}`
-        : 'sink' in event ? `sink ${event.sink}`
-        : `registry ${event.registry}`;
+        'target' in event
+          ? event.target
+          : 'image' in event
+            ? `image ${event.image}`
+            : 'sink' in event
+              ? `sink ${event.sink}`
+              : `registry ${event.registry}`;
       lines.set(key, describe(event, false)!);
       draw();
     },
@@ -115,7 +121,11 @@ function ttyProgress(write: (text: string) => void): Progress {
 }
 
 /** The display for this run: the asked-for mode, else live on a terminal and lines elsewhere. */
-export function makeProgress(mode: ProgressMode | undefined, verbose: boolean, stream: NodeJS.WriteStream = process.stderr): Progress {
+export function makeProgress(
+  mode: ProgressMode | undefined,
+  verbose: boolean,
+  stream: NodeJS.WriteStream = process.stderr,
+): Progress {
   const write = (text: string): void => void stream.write(text);
   const chosen = mode ?? (stream.isTTY ? 'tty' : 'plain');
   if (chosen === 'json') return jsonProgress(write);

@@ -28,7 +28,10 @@ export async function pruneCache(cacheDir: string, maxBytes: number, keep: strin
     total -= blob.info.size;
   }
   for (const name of names.filter((file) => file.endsWith('.json'))) {
-    const record = await readFile(join(cacheDir, name), 'utf8').then((text) => JSON.parse(text) as { digest?: unknown }, () => undefined);
+    const record = await readFile(join(cacheDir, name), 'utf8').then(
+      (text) => JSON.parse(text) as { digest?: unknown },
+      () => undefined,
+    );
     const digest = typeof record?.digest === 'string' ? record.digest.replace(/^sha256:/, '') : undefined;
     if (!digest || dropped.has(digest)) await rm(join(cacheDir, name), { force: true });
   }

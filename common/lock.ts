@@ -13,7 +13,10 @@ function lockTimeoutMs(): number {
 }
 
 async function readOwner(path: string): Promise<string | undefined> {
-  return readFile(path, 'utf8').then((text) => text.trim(), () => undefined);
+  return readFile(path, 'utf8').then(
+    (text) => text.trim(),
+    () => undefined,
+  );
 }
 
 /**
@@ -31,21 +34,33 @@ async function acquire(path: string): Promise<void> {
   const deadline = Date.now() + lockTimeoutMs();
   try {
     for (let attempt = 0; ; attempt++) {
-      const taken = await link(tmp, path).then(() => true, async (error: NodeJS.ErrnoException) => {
-        if (error.code === 'EEXIST') return false;
-        if (error.code !== 'EPERM' && error.code !== 'ENOTSUP' && error.code !== 'EOPNOTSUPP') throw error;
-        // A file system without hard links: an exclusive create (the owner tag follows at once).
-        return writeFile(path, `${mine}\n`, { flag: 'wx' }).then(() => true, (failure: NodeJS.ErrnoException) => {
-          if (failure.code === 'EEXIST') return false;
-          throw failure;
-        });
-      });
+      const taken = await link(tmp, path).then(
+        () => true,
+        async (error: NodeJS.ErrnoException) => {
+          if (error.code === 'EEXIST') return false;
+          if (error.code !== 'EPERM' && error.code !== 'ENOTSUP' && error.code !== 'EOPNOTSUPP') throw error;
+          // A file system without hard links: an exclusive create (the owner tag follows at once).
+          return writeFile(path, `${mine}\n`, { flag: 'wx' }).then(
+            () => true,
+            (failure: NodeJS.ErrnoException) => {
+              if (failure.code === 'EEXIST') return false;
+              throw failure;
+            },
+          );
+        },
+      );
       if (taken) return;
       const owner = await readOwner(path);
       if (owner === undefined) continue;
       if (!ownerAlive(owner)) {
         const aside = `${path}.goci-${ownedName()}.stale`;
-        if (!(await rename(path, aside).then(() => true, () => false))) continue;
+        if (
+          !(await rename(path, aside).then(
+            () => true,
+            () => false,
+          ))
+        )
+          continue;
         const moved = await readOwner(aside);
         if (moved !== owner) await link(aside, path).catch(() => undefined);
         await rm(aside, { force: true });

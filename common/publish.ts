@@ -56,9 +56,11 @@ export class FilePublication {
   async prepare(): Promise<void> {
     for (const { from, to } of this.files) {
       const dir = dirname(to);
-      this.created.unshift(...(await makeDirectories(dir).catch((error: unknown) => {
-        throw fileSystemError(error, dir, 'create');
-      })));
+      this.created.unshift(
+        ...(await makeDirectories(dir).catch((error: unknown) => {
+          throw fileSystemError(error, dir, 'create');
+        })),
+      );
       const temp = temporarySibling(to);
       this.forget.push(trackTemporary(temp));
       this.staged.push({ temp, to, placed: false });
@@ -108,12 +110,12 @@ export class FilePublication {
       await rm(entry.temp, { force: true }).catch(() => undefined);
     }
     await removeEmptyDirectories(this.created);
-    this.forget.forEach((forget) => forget());
+    for (const forget of this.forget) forget();
   }
 
   async finish(): Promise<void> {
     for (const entry of this.staged) if (entry.backup) await rm(entry.backup, { force: true }).catch(() => undefined);
-    this.forget.forEach((forget) => forget());
+    for (const forget of this.forget) forget();
   }
 
   /** prepare + commit, rolled back as a whole on any failure. */

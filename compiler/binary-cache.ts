@@ -14,7 +14,21 @@ import { goEnvFile, toolchainIdentity } from './toolchain-identity.js';
 const KEY_FORMAT = 1;
 
 /** Variables that say where Go keeps things or how it fetches them, never what it builds (fetched modules are checked against go.sum). */
-const LOCATION_ONLY_ENV = new Set(['GOCACHE', 'GOMODCACHE', 'GOPROXY', 'GOSUMDB', 'GONOSUMDB', 'GONOPROXY', 'GOPRIVATE', 'GOINSECURE', 'GOVCS', 'GOTMPDIR', 'GOMAXPROCS', 'GOGC', 'GOTRACEBACK']);
+const LOCATION_ONLY_ENV = new Set([
+  'GOCACHE',
+  'GOMODCACHE',
+  'GOPROXY',
+  'GOSUMDB',
+  'GONOSUMDB',
+  'GONOPROXY',
+  'GOPRIVATE',
+  'GOINSECURE',
+  'GOVCS',
+  'GOTMPDIR',
+  'GOMAXPROCS',
+  'GOGC',
+  'GOTRACEBACK',
+]);
 
 /** Flags that make go build read files outside the module tree. */
 const OUTSIDE_INPUT_FLAGS = /(^|\s)--?(overlay|modfile)\b/;
@@ -62,7 +76,8 @@ export function openBinaryCache(go: string, distDir: string, env: NodeJS.Process
   return {
     async keyFor(target) {
       const { command, moduleRoot, stamp } = target;
-      if (moduleRoot === undefined || OUTSIDE_INPUT_FLAGS.test([...command.args, env.GOFLAGS ?? ''].join(' '))) return undefined;
+      if (moduleRoot === undefined || OUTSIDE_INPUT_FLAGS.test([...command.args, env.GOFLAGS ?? ''].join(' ')))
+        return undefined;
       const [toolchainId, goEnvText, inputs] = await Promise.all([toolchain, goEnv, moduleInputs(moduleRoot)]);
       if (toolchainId === undefined || inputs === undefined) return undefined;
       const description = JSON.stringify({
@@ -70,9 +85,16 @@ export function openBinaryCache(go: string, distDir: string, env: NodeJS.Process
         toolchain: toolchainId,
         goEnvFile: goEnvText,
         environment: goEnvironment(env),
-        command: { dir: relative(moduleRoot, command.cwd), args: command.args, env: command.env, package: command.package },
+        command: {
+          dir: relative(moduleRoot, command.cwd),
+          args: command.args,
+          env: command.env,
+          package: command.package,
+        },
         // What Go stamps as vcs.revision, vcs.time and vcs.modified, unless told not to stamp it.
-        vcs: command.args.includes('-buildvcs=false') ? undefined : { commit: stamp.commit, time: stamp.commitTimestamp, modified: stamp.modified },
+        vcs: command.args.includes('-buildvcs=false')
+          ? undefined
+          : { commit: stamp.commit, time: stamp.commitTimestamp, modified: stamp.modified },
         inputs: inputs.lines,
       });
       return createHash('sha256').update(description).digest('hex');
@@ -106,7 +128,10 @@ export function openBinaryCache(go: string, distDir: string, env: NodeJS.Process
     async store(key, { bytes, sha256 }) {
       try {
         await writeFileAtomic(join(cacheDir, sha256), bytes, 0o755);
-        await writeFileAtomic(join(cacheDir, `${key}.json`), JSON.stringify({ digest: `sha256:${sha256}` } satisfies CachedRecord));
+        await writeFileAtomic(
+          join(cacheDir, `${key}.json`),
+          JSON.stringify({ digest: `sha256:${sha256}` } satisfies CachedRecord),
+        );
         await pruneCache(cacheDir, cacheMaxBytes(env), sha256);
       } catch {
         // The cache is only a speed-up: a full disk or a read-only home must not fail the build.
@@ -118,6 +143,12 @@ export function openBinaryCache(go: string, distDir: string, env: NodeJS.Process
 /** The process's Go settings (GOFLAGS, GOAMD64, GOEXPERIMENT, …), without those that only locate things. */
 function goEnvironment(env: NodeJS.ProcessEnv): [string, string][] {
   return Object.entries(env)
-    .filter((entry): entry is [string, string] => /^(GO|CGO_)/.test(entry[0]) && !entry[0].startsWith('GOCI_') && !LOCATION_ONLY_ENV.has(entry[0]) && entry[1] !== undefined)
+    .filter(
+      (entry): entry is [string, string] =>
+        /^(GO|CGO_)/.test(entry[0]) &&
+        !entry[0].startsWith('GOCI_') &&
+        !LOCATION_ONLY_ENV.has(entry[0]) &&
+        entry[1] !== undefined,
+    )
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -52,7 +52,7 @@ const FORBIDDEN_FLAGS: Record<string, string> = {
   // A JSON file mapping source files to replacements anywhere on the machine.
   '-overlay': 'it replaces source files with files from any path',
   // go.mod (and go.sum) read from any path instead of the module's own.
-  '-modfile': 'it reads go.mod from any path instead of the module\'s own',
+  '-modfile': "it reads go.mod from any path instead of the module's own",
   // Go >= 1.20: changes directory before anything else, so the build reads another tree.
   '-C': 'it makes go build another directory; use builds[].dir inside the build context',
   // Loads (and writes) precompiled packages from any directory.
@@ -113,8 +113,10 @@ export function goBuildCommand(input: CommandInput): GoCommand {
   const data = templateData(stamp, platform, input.processEnv);
   const render = (text: string, field: string): string => renderTemplate(text, data, `${input.where}.${field}`);
   const flags = build.flags.map((flag, index) => render(flag, `flags[${index}]`));
-  flags.forEach((flag, index) => checkFlag(flag, `${input.where}.flags[${index}]`, flags[index + 1]));
-  const userEnv = Object.fromEntries(Object.entries(build.env).map(([name, value]) => [name, render(value, `env.${name}`)]));
+  for (const [index, flag] of flags.entries()) checkFlag(flag, `${input.where}.flags[${index}]`, flags[index + 1]);
+  const userEnv = Object.fromEntries(
+    Object.entries(build.env).map(([name, value]) => [name, render(value, `env.${name}`)]),
+  );
   checkEnv(userEnv, `${input.where}.env`);
   const tags = build.tags.map((tag, index) => {
     const field = `tags[${index}]`;
@@ -122,7 +124,8 @@ export function goBuildCommand(input: CommandInput): GoCommand {
   });
   const ldflags = build.ldflags.map((flag, index) => renderLinkerFlags(flag, data, `${input.where}.ldflags[${index}]`));
   const args = ['build', '-trimpath'];
-  if (input.moduleMode !== 'gopath' && !flags.some((flag) => flag.startsWith('-mod='))) args.push(input.moduleMode === 'vendor' ? '-mod=vendor' : '-mod=readonly');
+  if (input.moduleMode !== 'gopath' && !flags.some((flag) => flag.startsWith('-mod=')))
+    args.push(input.moduleMode === 'vendor' ? '-mod=vendor' : '-mod=readonly');
   const buildvcs = input.buildvcs ?? build.buildvcs;
   if (buildvcs !== undefined) args.push(`-buildvcs=${buildvcs}`);
   if (tags.length > 0) args.push(`-tags=${tags.join(',')}`);

@@ -14,17 +14,25 @@ export async function explainBuildFailure(target: Target, output: string): Promi
   if (excluded && target.command.env.CGO_ENABLED === '0') {
     const cgoFile = await findCgoFile(excluded[1]!);
     if (cgoFile) {
-      return new GociError('NEEDS_CGO', `${label}: ${cgoFile} uses cgo (import "C"), but goci builds static binaries with CGO_ENABLED=0`, {
-        hint: 'replace the cgo dependency with a pure-Go one; scratch and distroless-static images cannot run binaries that need libc',
-        detail: output.trim(),
-      });
+      return new GociError(
+        'NEEDS_CGO',
+        `${label}: ${cgoFile} uses cgo (import "C"), but goci builds static binaries with CGO_ENABLED=0`,
+        {
+          hint: 'replace the cgo dependency with a pure-Go one; scratch and distroless-static images cannot run binaries that need libc',
+          detail: output.trim(),
+        },
+      );
     }
   }
   if (/no Go files in|cannot find package|is not in (GOROOT|std)|no required module provides/.test(output)) {
-    return new GociError('NOT_MAIN_PACKAGE', `${label}: go build found no package to build in ${target.command.cwd} (${target.command.package})`, {
-      hint: 'point dir/main (or the command-line directory) at a Go main package',
-      detail: output.trim(),
-    });
+    return new GociError(
+      'NOT_MAIN_PACKAGE',
+      `${label}: go build found no package to build in ${target.command.cwd} (${target.command.package})`,
+      {
+        hint: 'point dir/main (or the command-line directory) at a Go main package',
+        detail: output.trim(),
+      },
+    );
   }
   return new GociError('GO_BUILD_FAILED', `go build failed for ${label}; go's output is above`, {
     hint: 'see the exact command with: goci compile --dry-run',

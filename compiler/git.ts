@@ -15,7 +15,14 @@ export interface SourceState {
   sourceUrl: string | undefined;
 }
 
-export const NO_SOURCE_STATE: SourceState = { commit: undefined, commitTime: undefined, tag: undefined, distance: 0, dirty: false, sourceUrl: undefined };
+export const NO_SOURCE_STATE: SourceState = {
+  commit: undefined,
+  commitTime: undefined,
+  tag: undefined,
+  distance: 0,
+  dirty: false,
+  sourceUrl: undefined,
+};
 
 async function git(dir: string, args: string[]): Promise<string | undefined> {
   const result = await execa('git', args, { cwd: dir, reject: false, stdin: 'ignore' }).catch(() => undefined);
@@ -32,7 +39,13 @@ export async function readSourceState(dir: string): Promise<SourceState> {
   ]);
   if (!head) return NO_SOURCE_STATE;
   const [commit, time] = head.split(' ');
-  return { commit, commitTime: Number(time), ...parseDescribe(described), dirty: (status ?? '') !== '', sourceUrl: browsableUrl(remote) };
+  return {
+    commit,
+    commitTime: Number(time),
+    ...parseDescribe(described),
+    dirty: (status ?? '') !== '',
+    sourceUrl: browsableUrl(remote),
+  };
 }
 
 /**

@@ -28,15 +28,25 @@ interface Walked {
  * Reads the inputs of a module, or says it cannot (undefined): without a go.mod (GOPATH mode)
  * or inside a go.work workspace the set of sources is not this directory tree.
  */
-export async function readModuleInputs(moduleRoot: string, excludedDirs: string[], env: NodeJS.ProcessEnv): Promise<ModuleInputs | undefined> {
+export async function readModuleInputs(
+  moduleRoot: string,
+  excludedDirs: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<ModuleInputs | undefined> {
   if (await inWorkspace(moduleRoot, env)) return undefined;
   const goMod = await readFile(join(moduleRoot, 'go.mod'), 'utf8').catch(() => undefined);
   if (goMod === undefined) return undefined;
-  const roots: [string, string][] = [['', moduleRoot], ...localReplacements(goMod).map((dir, index): [string, string] => [`replace${index}:`, resolve(moduleRoot, dir)])];
+  const roots: [string, string][] = [
+    ['', moduleRoot],
+    ...localReplacements(goMod).map((dir, index): [string, string] => [`replace${index}:`, resolve(moduleRoot, dir)]),
+  ];
   const lines: string[] = [];
   try {
     for (const [prefix, root] of roots) {
-      const walked = await walk(root, excludedDirs.map((dir) => resolve(dir)));
+      const walked = await walk(
+        root,
+        excludedDirs.map((dir) => resolve(dir)),
+      );
       for (const [path, digest] of await hashInputs(root, walked)) lines.push(`${prefix}${path} ${digest}`);
     }
   } catch {
@@ -51,7 +61,13 @@ async function inWorkspace(moduleRoot: string, env: NodeJS.ProcessEnv): Promise<
   if (env.GOWORK === 'off') return false;
   if (env.GOWORK) return true;
   for (let dir = moduleRoot; ; dir = dirname(dir)) {
-    if (await stat(join(dir, 'go.work')).then((info) => info.isFile(), () => false)) return true;
+    if (
+      await stat(join(dir, 'go.work')).then(
+        (info) => info.isFile(),
+        () => false,
+      )
+    )
+      return true;
     if (dirname(dir) === dir) return false;
   }
 }
@@ -100,15 +116,24 @@ async function hashInputs(root: string, walked: Walked): Promise<[string, string
     }
     return bytes;
   };
-  const selected = new Set(walked.files.filter((path) => SOURCE_FILE.test(path) || MODULE_FILES.has(path) || path.startsWith('vendor/')));
+  const selected = new Set(
+    walked.files.filter((path) => SOURCE_FILE.test(path) || MODULE_FILES.has(path) || path.startsWith('vendor/')),
+  );
   const embedding = new Set<string>();
   for (const path of selected) {
-    if (path.endsWith('.go') && EMBED_DIRECTIVE.test((await read(path)).toString('latin1'))) embedding.add(path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '');
+    if (path.endsWith('.go') && EMBED_DIRECTIVE.test((await read(path)).toString('latin1')))
+      embedding.add(path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '');
   }
   for (const path of walked.files) {
     if ([...embedding].some((dir) => path.startsWith(dir))) selected.add(path);
   }
   const hashed: [string, string][] = [];
-  for (const path of selected) hashed.push([path, createHash('sha256').update(await read(path)).digest('hex')]);
+  for (const path of selected)
+    hashed.push([
+      path,
+      createHash('sha256')
+        .update(await read(path))
+        .digest('hex'),
+    ]);
   return hashed;
 }

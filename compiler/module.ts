@@ -9,7 +9,10 @@ export interface ModuleFacts {
 }
 
 async function isFile(path: string): Promise<boolean> {
-  return stat(path).then((info) => info.isFile(), () => false);
+  return stat(path).then(
+    (info) => info.isFile(),
+    () => false,
+  );
 }
 
 /** Walks up to the nearest go.mod, as the go command does. */

@@ -69,7 +69,9 @@ export async function makePlan(request: CompileRequest): Promise<Plan> {
 async function loadSpecs(request: CompileRequest): Promise<Spec[]> {
   if (request.config !== undefined) {
     if (request.packages.length > 0) {
-      throw new GociError('BAD_ARGUMENT', '--config and package directories cannot be combined', { hint: 'give either --config FILE or directories, not both' });
+      throw new GociError('BAD_ARGUMENT', '--config and package directories cannot be combined', {
+        hint: 'give either --config FILE or directories, not both',
+      });
     }
     return [await loadSpecFile(resolve(request.config))];
   }
@@ -80,7 +82,9 @@ async function loadSpecs(request: CompileRequest): Promise<Spec[]> {
 async function existingDirectory(dir: string): Promise<string> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) {
-    throw new GociError('NOT_FOUND', `${dir}: no such directory`, { hint: 'give the directory of a Go main package (one that has package main)' });
+    throw new GociError('NOT_FOUND', `${dir}: no such directory`, {
+      hint: 'give the directory of a Go main package (one that has package main)',
+    });
   }
   return resolve(dir);
 }
@@ -99,7 +103,17 @@ async function planSpec(spec: Spec, request: CompileRequest, toolchain: Toolchai
         binary: build.binary,
         platform,
         fileName: binaryFileName(build.binary, stamp.version, platform),
-        command: goBuildCommand({ build, where, platform, stamp, versionSettings: spec.version, cwd, moduleMode: module.mode, buildvcs: request.buildvcs, processEnv: request.env }),
+        command: goBuildCommand({
+          build,
+          where,
+          platform,
+          stamp,
+          versionSettings: spec.version,
+          cwd,
+          moduleMode: module.mode,
+          buildvcs: request.buildvcs,
+          processEnv: request.env,
+        }),
         moduleRoot: module.root,
         stamp,
         sourcePaths: [...new Set([cwd, module.root ?? cwd, spec.baseDir])],
@@ -155,9 +169,13 @@ function rejectCollisions(targets: Target[]): void {
   for (const target of targets) {
     const earlier = seen.get(target.fileName);
     if (earlier) {
-      throw new GociError('BAD_ARGUMENT', `${target.where} and ${earlier.where} both produce ${target.fileName} (${formatPlatform(target.platform)})`, {
-        hint: 'give each build its own binary name',
-      });
+      throw new GociError(
+        'BAD_ARGUMENT',
+        `${target.where} and ${earlier.where} both produce ${target.fileName} (${formatPlatform(target.platform)})`,
+        {
+          hint: 'give each build its own binary name',
+        },
+      );
     }
     seen.set(target.fileName, target);
   }

@@ -49,9 +49,13 @@ export function formatPlatform(platform: Platform): string {
 export function parsePlatform(text: string, where = '--platform'): Platform {
   const parts = text.trim().toLowerCase().split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((part) => part === '')) {
-    throw new GociError('BAD_PLATFORM', `${where}: "${text}" is not a platform; write it as os/arch or os/arch/variant`, {
-      hint: 'for example linux/amd64, linux/arm64 or linux/arm/v7',
-    });
+    throw new GociError(
+      'BAD_PLATFORM',
+      `${where}: "${text}" is not a platform; write it as os/arch or os/arch/variant`,
+      {
+        hint: 'for example linux/amd64, linux/arm64 or linux/arm/v7',
+      },
+    );
   }
   const [os, rawArch, rawVariant] = parts as [string, string, string | undefined];
   const alias = ARCH_ALIASES[rawArch];
@@ -69,7 +73,10 @@ function checkVariant(text: string, where: string, arch: string, variant: string
     });
   }
   if (!allowed.includes(variant)) {
-    throw new GociError('BAD_PLATFORM', `${where}: "${text}" has an unknown ${arch} variant "${variant}"; use one of ${allowed.join(', ')}`);
+    throw new GociError(
+      'BAD_PLATFORM',
+      `${where}: "${text}" has an unknown ${arch} variant "${variant}"; use one of ${allowed.join(', ')}`,
+    );
   }
 }
 
@@ -86,11 +93,19 @@ function normalise(platform: Platform): Platform {
  * can build. `all` means Go's first-class ports: the ones every release is tested on.
  * `where` names each entry in errors, e.g. `builds[1].platforms` → `builds[1].platforms[0]`.
  */
-export function resolvePlatforms(entries: readonly string[], ports: readonly GoPort[], where: string, indexed: boolean): Platform[] {
+export function resolvePlatforms(
+  entries: readonly string[],
+  ports: readonly GoPort[],
+  where: string,
+  indexed: boolean,
+): Platform[] {
   const result: Platform[] = [];
   entries.forEach((entry, index) => {
     const location = indexed ? `${where}[${index}]` : where;
-    for (const text of entry.split(',').map((part) => part.trim()).filter(Boolean)) {
+    for (const text of entry
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
       const platforms = text === 'all' ? firstClassPlatforms(ports) : [parsePlatform(text, location)];
       for (const platform of platforms) {
         checkSupported(platform, text, ports, location);
@@ -99,7 +114,9 @@ export function resolvePlatforms(entries: readonly string[], ports: readonly GoP
     }
   });
   if (result.length === 0) {
-    throw new GociError('BAD_PLATFORM', `${where}: no platform given`, { hint: 'name at least one, for example linux/amd64' });
+    throw new GociError('BAD_PLATFORM', `${where}: no platform given`, {
+      hint: 'name at least one, for example linux/amd64',
+    });
   }
   return result;
 }
@@ -110,7 +127,10 @@ function firstClassPlatforms(ports: readonly GoPort[]): Platform[] {
 
 function checkSupported(platform: Platform, text: string, ports: readonly GoPort[], where: string): void {
   if (ports.some((port) => port.os === platform.os && port.arch === platform.arch)) return;
-  throw new GociError('BAD_PLATFORM', `${where}: "${text}" is not a platform this Go toolchain can build (see: go tool dist list)`);
+  throw new GociError(
+    'BAD_PLATFORM',
+    `${where}: "${text}" is not a platform this Go toolchain can build (see: go tool dist list)`,
+  );
 }
 
 /** GOOS/GOARCH plus the sub-architecture level, always explicit so the host's own GOAMD64/GOARM never leaks in. */
@@ -123,7 +143,16 @@ export function goTargetEnv(platform: Platform): GoTargetEnv {
 
 /** This machine's architecture in Go's words (GOARCH). */
 export function hostGoarch(): string {
-  const arches: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };
+  const arches: Record<string, string> = {
+    x64: 'amd64',
+    arm64: 'arm64',
+    arm: 'arm',
+    ia32: '386',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64',
+    loong64: 'loong64',
+  };
   return arches[process.arch] ?? process.arch;
 }
 

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
+import { found } from '../common/found.js';
 import { renderChecksums } from './archive/checksums.js';
 import type { ArchiveEntry } from './archive/entry.js';
 import { writeTarGz } from './archive/tar-gz.js';
@@ -36,21 +37,42 @@ export async function writeRelease(plan: Plan, binaries: CompiledBinary[], distD
   const releaseDir = join(distDir, 'release');
   const archives: ReleaseArchive[] = [];
   for (const binary of binaries) {
-    const target = plan.targets.find((candidate) => formatPlatform(candidate.platform) === binary.platform && candidate.buildId === binary.build)!;
-    const entries: ArchiveEntry[] = [{ name: installedBinaryName(target.binary, target.platform), source: binary.path, mode: 0o755 }, ...(await documentEntries(target))];
+    const target = found(
+      plan.targets.find(
+        (candidate) => formatPlatform(candidate.platform) === binary.platform && candidate.buildId === binary.build,
+      ),
+      `the target of the compiled binary ${binary.build} ${binary.platform}`,
+    );
+    const entries: ArchiveEntry[] = [
+      { name: installedBinaryName(target.binary, target.platform), source: binary.path, mode: 0o755 },
+      ...(await documentEntries(target)),
+    ];
     const name = archiveFileName(target.binary, target.stamp.version, target.platform);
     const write = target.platform.os === 'windows' ? writeZip : writeTarGz;
     const written = await write(join(releaseDir, name), entries, { mtime: target.stamp.epoch });
-    archives.push({ platform: binary.platform, binary: target.binary, path: written.path, size: written.size, sha256: written.sha256 });
+    archives.push({
+      platform: binary.platform,
+      binary: target.binary,
+      path: written.path,
+      size: written.size,
+      sha256: written.sha256,
+    });
   }
   const checksums = join(releaseDir, 'checksums.txt');
-  await writeFileAtomic(checksums, renderChecksums(archives.map((archive) => ({ name: archive.path.slice(releaseDir.length + 1), sha256: archive.sha256 }))));
+  await writeFileAtomic(
+    checksums,
+    renderChecksums(
+      archives.map((archive) => ({ name: archive.path.slice(releaseDir.length + 1), sha256: archive.sha256 })),
+    ),
+  );
   return { archives, checksums };
 }
 
 /** README and LICENSE from the package directory, else from the module root. */
 async function documentEntries(target: Target): Promise<ArchiveEntry[]> {
-  const dirs = [target.command.cwd, (await findModule(target.command.cwd)).root].filter((dir): dir is string => dir !== undefined);
+  const dirs = [target.command.cwd, (await findModule(target.command.cwd)).root].filter(
+    (dir): dir is string => dir !== undefined,
+  );
   const entries: ArchiveEntry[] = [];
   for (const pattern of [README, LICENSE]) {
     for (const dir of dirs) {

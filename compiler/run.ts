@@ -27,7 +27,14 @@ export interface BuiltBinary {
  * holds one for the same inputs, then checks what came out (a cached binary too: the checks
  * are about this build's source paths).
  */
-export async function buildTarget(go: string, target: Target, scratchDir: string, signal: AbortSignal, cache: BinaryCache | undefined, onStart?: (target: Target) => void): Promise<BuiltBinary> {
+export async function buildTarget(
+  go: string,
+  target: Target,
+  scratchDir: string,
+  signal: AbortSignal,
+  cache: BinaryCache | undefined,
+  onStart?: (target: Target) => void,
+): Promise<BuiltBinary> {
   const scratchPath = join(scratchDir, target.fileName);
   const started = process.hrtime.bigint();
   onStart?.(target);
@@ -35,7 +42,14 @@ export async function buildTarget(go: string, target: Target, scratchDir: string
   const cached = key === undefined ? undefined : await cache!.fetch(key, scratchPath);
   if (cached) {
     verifyBinary(target, cached.bytes);
-    return { target, scratchPath, size: cached.bytes.length, sha256: cached.sha256, seconds: secondsSince(started), cached: true };
+    return {
+      target,
+      scratchPath,
+      size: cached.bytes.length,
+      sha256: cached.sha256,
+      seconds: secondsSince(started),
+      cached: true,
+    };
   }
   if (stopRequested()) {
     const what = `${target.binary} (${formatPlatform(target.platform)})`;
@@ -68,7 +82,11 @@ export async function buildTarget(go: string, target: Target, scratchDir: string
     untrack();
     signal.removeEventListener('abort', killGroup);
   });
-  if (result.isCanceled) throw new GociError('GO_BUILD_FAILED', `${target.binary} (${formatPlatform(target.platform)}) was cancelled after another target failed`);
+  if (result.isCanceled)
+    throw new GociError(
+      'GO_BUILD_FAILED',
+      `${target.binary} (${formatPlatform(target.platform)}) was cancelled after another target failed`,
+    );
   if (result.exitCode !== 0) throw await explainBuildFailure(target, result.all ?? '');
   const seconds = secondsSince(started);
   const bytes = await readFile(scratchPath);

@@ -3,7 +3,11 @@
  * (through the signal) and is the error thrown, after everything started has stopped, so
  * callers can clean up knowing nothing is still writing.
  */
-export async function runLimited<T, R>(items: readonly T[], limit: number, work: (item: T, signal: AbortSignal) => Promise<R>): Promise<R[]> {
+export async function runLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, signal: AbortSignal) => Promise<R>,
+): Promise<R[]> {
   const controller = new AbortController();
   const results: R[] = new Array(items.length);
   let next = 0;

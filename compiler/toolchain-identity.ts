@@ -15,10 +15,12 @@ export async function toolchainIdentity(go: string, env: NodeJS.ProcessEnv): Pro
     const goroot = env.GOROOT || dirname(dirname(command));
     const toolDir = join(goroot, 'pkg', 'tool', `${hostGoos()}_${hostGoarch()}`);
     const files = [command, join(toolDir, 'compile'), join(toolDir, 'link'), join(toolDir, 'asm')];
-    const stats = await Promise.all(files.map(async (file) => {
-      const info = await stat(file);
-      return `${file} ${info.size} ${info.ino} ${info.mtimeMs}`;
-    }));
+    const stats = await Promise.all(
+      files.map(async (file) => {
+        const info = await stat(file);
+        return `${file} ${info.size} ${info.ino} ${info.mtimeMs}`;
+      }),
+    );
     const version = await readFile(join(goroot, 'VERSION'), 'utf8').catch(() => '');
     return [...stats, version.trim()].join('\n');
   } catch {

@@ -41,6 +41,10 @@ export async function readToolchain(env: NodeJS.ProcessEnv = process.env): Promi
       detail: String((error as { stderr?: string }).stderr ?? error),
     });
   });
-  const ports = (JSON.parse(list.stdout) as DistPort[]).map((port) => ({ os: port.GOOS, arch: port.GOARCH, firstClass: port.FirstClass }));
+  const ports = (JSON.parse(list.stdout) as DistPort[]).map((port) => ({
+    os: port.GOOS,
+    arch: port.GOARCH,
+    firstClass: port.FirstClass,
+  }));
   return { go, ports };
 }

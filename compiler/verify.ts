@@ -13,16 +13,24 @@ const AR_MAGIC = Buffer.from('!<arch>\n');
 export function verifyBinary(target: Target, bytes: Buffer): void {
   const label = `${target.binary} (${formatPlatform(target.platform)})`;
   if (bytes.subarray(0, AR_MAGIC.length).equals(AR_MAGIC)) {
-    throw new GociError('NOT_MAIN_PACKAGE', `${label}: ${target.command.package} in ${target.command.cwd} is not a main package, so go build made a library archive, not a program`, {
-      hint: 'point dir/main at the package that declares "package main" and func main',
-    });
+    throw new GociError(
+      'NOT_MAIN_PACKAGE',
+      `${label}: ${target.command.package} in ${target.command.cwd} is not a main package, so go build made a library archive, not a program`,
+      {
+        hint: 'point dir/main at the package that declares "package main" and func main',
+      },
+    );
   }
   if (target.platform.os === 'linux') checkStatic(label, bytes);
   for (const path of target.sourcePaths) {
     if (bytes.includes(path)) {
-      throw new GociError('PATH_LEAK', `${label}: the binary contains the source path ${path}, so it is not reproducible across machines`, {
-        hint: 'remove flags that undo -trimpath (for example -gcflags=all=-trimpath= or embedded absolute paths)',
-      });
+      throw new GociError(
+        'PATH_LEAK',
+        `${label}: the binary contains the source path ${path}, so it is not reproducible across machines`,
+        {
+          hint: 'remove flags that undo -trimpath (for example -gcflags=all=-trimpath= or embedded absolute paths)',
+        },
+      );
     }
   }
 }
@@ -30,8 +38,15 @@ export function verifyBinary(target: Target, bytes: Buffer): void {
 function checkStatic(label: string, bytes: Buffer): void {
   const report = inspectBuffer(bytes);
   if (report.static) return;
-  const needs = [report.interpreter ? `interpreter ${report.interpreter}` : undefined, report.needed.length > 0 ? `needs ${report.needed.join(', ')}` : undefined].filter(Boolean);
-  throw new GociError('NOT_STATIC', `${label}: the binary is dynamically linked (${needs.join('; ')}), so it cannot run on a scratch or distroless-static image`, {
-    hint: 'build with CGO_ENABLED=0 (remove CGO_ENABLED=1 from the build env) or use pure-Go dependencies',
-  });
+  const needs = [
+    report.interpreter ? `interpreter ${report.interpreter}` : undefined,
+    report.needed.length > 0 ? `needs ${report.needed.join(', ')}` : undefined,
+  ].filter(Boolean);
+  throw new GociError(
+    'NOT_STATIC',
+    `${label}: the binary is dynamically linked (${needs.join('; ')}), so it cannot run on a scratch or distroless-static image`,
+    {
+      hint: 'build with CGO_ENABLED=0 (remove CGO_ENABLED=1 from the build env) or use pure-Go dependencies',
+    },
+  );
 }

@@ -44,7 +44,10 @@ export function deriveVersion(state: SourceState): string {
   const tagged = checkedVersion(state.tag, `git tag ${state.tag}`);
   const base = semver.parse(tagged)!;
   if (state.distance === 0) return withMetadata(`${base.version}`, state.dirty ? ['dirty'] : []);
-  const next = base.prerelease.length > 0 ? `${base.version}.dev.${state.distance}` : `${semver.inc(base.version, 'patch')}-dev.${state.distance}`;
+  const next =
+    base.prerelease.length > 0
+      ? `${base.version}.dev.${state.distance}`
+      : `${semver.inc(base.version, 'patch')}-dev.${state.distance}`;
   return withMetadata(next, metadata);
 }
 
@@ -57,7 +60,9 @@ export function sourceDateEpoch(env: NodeJS.ProcessEnv, state: SourceState): num
   const raw = env.SOURCE_DATE_EPOCH;
   if (raw !== undefined && raw !== '') {
     if (!/^\d+$/.test(raw)) {
-      throw new GociError('BAD_ARGUMENT', `SOURCE_DATE_EPOCH="${raw}" is not a whole number of seconds`, { hint: 'set it to a Unix time, e.g. $(git log -1 --format=%ct)' });
+      throw new GociError('BAD_ARGUMENT', `SOURCE_DATE_EPOCH="${raw}" is not a whole number of seconds`, {
+        hint: 'set it to a Unix time, e.g. $(git log -1 --format=%ct)',
+      });
     }
     return Number(raw);
   }
@@ -65,7 +70,12 @@ export function sourceDateEpoch(env: NodeJS.ProcessEnv, state: SourceState): num
 }
 
 /** `versionWhere` names the version's origin in errors: the CLI's flag, or the frontend's build arg. */
-export function makeStamp(state: SourceState, env: NodeJS.ProcessEnv, versionOverride: string | undefined, versionWhere = '--version'): Stamp {
+export function makeStamp(
+  state: SourceState,
+  env: NodeJS.ProcessEnv,
+  versionOverride: string | undefined,
+  versionWhere = '--version',
+): Stamp {
   const epoch = sourceDateEpoch(env, state);
   const commit = state.commit ?? '';
   return {

@@ -11,7 +11,9 @@ function absolute(path: string): string {
 function resolveLink(byPath: Map<string, LayerEntry>, path: string): LayerEntry | undefined {
   let current = byPath.get(path);
   for (let hops = 0; current?.type === 'symlink' && hops < 16; hops++) {
-    const target = current.target.startsWith('/') ? current.target : posix.join(posix.dirname(current.path), current.target);
+    const target = current.target.startsWith('/')
+      ? current.target
+      : posix.join(posix.dirname(current.path), current.target);
     current = byPath.get(absolute(target));
   }
   return current?.type === 'symlink' ? undefined : current;
@@ -33,7 +35,15 @@ export async function baseSteps(entries: readonly LayerEntry[], epoch: number): 
       steps.push({ kind: 'mkdir', path: entry.path, mode: file.mode, uid: file.uid, gid: file.gid, timestamp: epoch });
     } else if (file.type === 'file') {
       const data = 'content' in file ? file.content : new Uint8Array(await readFile(file.source));
-      steps.push({ kind: 'mkfile', path: entry.path, mode: file.mode, data, uid: file.uid, gid: file.gid, timestamp: epoch });
+      steps.push({
+        kind: 'mkfile',
+        path: entry.path,
+        mode: file.mode,
+        data,
+        uid: file.uid,
+        gid: file.gid,
+        timestamp: epoch,
+      });
     }
   }
   return steps;

@@ -44,14 +44,23 @@ interface Request {
 /** The CLI's stamp, with what git would say given as build args (git is not consulted inside BuildKit). */
 function stampFrom(args: Record<string, string>): Stamp {
   const state = { ...NO_SOURCE_STATE, commit: args.REVISION || undefined, sourceUrl: args.SOURCE_URL || undefined };
-  return makeStamp(state, { SOURCE_DATE_EPOCH: args.SOURCE_DATE_EPOCH }, args.VERSION || undefined, 'build arg VERSION');
+  return makeStamp(
+    state,
+    { SOURCE_DATE_EPOCH: args.SOURCE_DATE_EPOCH },
+    args.VERSION || undefined,
+    'build arg VERSION',
+  );
 }
 
 /** goci.yaml from the `dockerfile` local (its directory), as `docker build -f` names it. */
 async function readSpec(gateway: Gateway, options: FrontendOptions): Promise<{ spec: Spec; file: string }> {
   const file = options.opts.filename ?? 'goci.yaml';
   const name = posix.basename(file);
-  const source = localSource('dockerfile', { sessionId: options.sessionId, sharedKeyHint: name, includePatterns: [name] });
+  const source = localSource('dockerfile', {
+    sessionId: options.sessionId,
+    sharedKeyHint: name,
+    includePatterns: [name],
+  });
   const ref = await gateway.solve(definition(source));
   const text = new TextDecoder().decode(await gateway.readFile(ref, name));
   return { spec: parseSpecText(text, name, SOURCE_DIR), file: name };
@@ -59,10 +68,20 @@ async function readSpec(gateway: Gateway, options: FrontendOptions): Promise<{ s
 
 /** .dockerignore patterns of the context, honoured the way docker build honours them. */
 async function ignorePatterns(gateway: Gateway, options: FrontendOptions): Promise<string[]> {
-  const source = localSource('context', { sessionId: options.sessionId, sharedKeyHint: '.dockerignore', includePatterns: ['.dockerignore'] });
+  const source = localSource('context', {
+    sessionId: options.sessionId,
+    sharedKeyHint: '.dockerignore',
+    includePatterns: ['.dockerignore'],
+  });
   const ref = await gateway.solve(definition(source));
-  const text = await gateway.readFile(ref, '.dockerignore').then((bytes) => new TextDecoder().decode(bytes), () => '');
-  return text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  const text = await gateway.readFile(ref, '.dockerignore').then(
+    (bytes) => new TextDecoder().decode(bytes),
+    () => '',
+  );
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
 async function readRequest(gateway: Gateway, options: FrontendOptions, workers: Platform[]): Promise<Request> {
@@ -70,12 +89,30 @@ async function readRequest(gateway: Gateway, options: FrontendOptions, workers: 
   const args = buildArgs(options.opts);
   const buildPlatform = options.workerPlatforms[0] ?? workers[0] ?? { os: 'linux', arch: 'amd64' };
   const requested = options.opts.platform ? [options.opts.platform] : undefined;
-  const platforms = requested ? resolvePlatforms(requested, GO_PORTS, 'platform', false) : [{ os: 'linux', arch: buildPlatform.arch, ...(buildPlatform.variant ? { variant: buildPlatform.variant } : {}) }];
-  return { spec, specFile: file, platforms, buildPlatform, stamp: stampFrom(args), goImage: args.GO_IMAGE ?? DEFAULT_GO_IMAGE, args };
+  const platforms = requested
+    ? resolvePlatforms(requested, GO_PORTS, 'platform', false)
+    : [{ os: 'linux', arch: buildPlatform.arch, ...(buildPlatform.variant ? { variant: buildPlatform.variant } : {}) }];
+  return {
+    spec,
+    specFile: file,
+    platforms,
+    buildPlatform,
+    stamp: stampFrom(args),
+    goImage: args.GO_IMAGE ?? DEFAULT_GO_IMAGE,
+    args,
+  };
 }
 
 /** One binary built for one target, in the Go image on the build platform (no emulation). */
-function goBuild(request: Request, build: BuildSpec, target: Platform, context: Output, goImage: Output, goEnv: string[], moduleMode: 'module' | 'vendor' | 'gopath'): Output {
+function goBuild(
+  request: Request,
+  build: BuildSpec,
+  target: Platform,
+  context: Output,
+  goImage: Output,
+  goEnv: string[],
+  moduleMode: 'module' | 'vendor' | 'gopath',
+): Output {
   const cwd = posix.join(SOURCE_DIR, build.dir);
   const command = goBuildCommand({
     build,
@@ -89,7 +126,12 @@ function goBuild(request: Request, build: BuildSpec, target: Platform, context: 
     buildvcs: build.buildvcs ?? 'false',
     processEnv: request.args,
   });
-  const env = [...goEnv.filter((entry) => !Object.keys(command.env).includes(entry.split('=')[0]!)), ...Object.entries(command.env).map(([name, value]) => `${name}=${value}`), `GOCACHE=${GO_CACHE}`, `GOMODCACHE=${GO_MOD_CACHE}`];
+  const env = [
+    ...goEnv.filter((entry) => !Object.keys(command.env).includes(entry.split('=')[0]!)),
+    ...Object.entries(command.env).map(([name, value]) => `${name}=${value}`),
+    `GOCACHE=${GO_CACHE}`,
+    `GOMODCACHE=${GO_MOD_CACHE}`,
+  ];
   const run = exec({
     root: goImage,
     args: ['go', ...commandLine(command, `/out/${build.binary}`)],
@@ -109,9 +151,17 @@ function goBuild(request: Request, build: BuildSpec, target: Platform, context: 
 }
 
 /** A built-in base, resolved by the CLI's code; its files become file steps. Registry bases are refused inside BuildKit for now. */
-async function baseOf(name: string, epoch: number): Promise<{ steps: FileStep[]; env: string[]; user: string; workingDir: string }> {
+async function baseOf(
+  name: string,
+  epoch: number,
+): Promise<{ steps: FileStep[]; env: string[]; user: string; workingDir: string }> {
   const base = await resolveBase(name, 'image.base');
-  return { steps: await baseSteps(await base.entries(), epoch), env: base.env, user: base.user, workingDir: base.workingDir };
+  return {
+    steps: await baseSteps(await base.entries(), epoch),
+    env: base.env,
+    user: base.user,
+    workingDir: base.workingDir,
+  };
 }
 
 /**
@@ -119,11 +169,23 @@ async function baseOf(name: string, epoch: number): Promise<{ steps: FileStep[];
  * back (their build info becomes the labels, as in the CLI), and an image filesystem of the
  * base, image.files and the binaries; plus the image config from the CLI's own code.
  */
-export async function buildResult(gateway: Gateway, options: FrontendOptions, progress: { step: string } = { step: '' }): Promise<Result> {
+export async function buildResult(
+  gateway: Gateway,
+  options: FrontendOptions,
+  progress: { step: string } = { step: '' },
+): Promise<Result> {
   progress.step = 'asking BuildKit for its capabilities';
   const pong = await gateway.ping();
   progress.step = 'reading goci.yaml';
-  const request = await readRequest(gateway, options, pong.platforms.map((platform) => ({ os: platform.OS, arch: platform.Architecture, ...(platform.Variant ? { variant: platform.Variant } : {}) })));
+  const request = await readRequest(
+    gateway,
+    options,
+    pong.platforms.map((platform) => ({
+      os: platform.OS,
+      arch: platform.Architecture,
+      ...(platform.Variant ? { variant: platform.Variant } : {}),
+    })),
+  );
   const { spec, stamp } = request;
   checkPathsStayInContext(spec, request.specFile);
   progress.step = 'reading the context';
@@ -132,35 +194,78 @@ export async function buildResult(gateway: Gateway, options: FrontendOptions, pr
   const contextRef = await gateway.solve(definition(context));
   const goImage = imageSource(request.goImage, request.buildPlatform);
   const goConfig = await gateway.resolveImageConfig(request.goImage, pbPlatform(request.buildPlatform));
-  const goEnv: string[] = goConfig.config.config?.Env ?? ['PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+  const goEnv: string[] = goConfig.config.config?.Env ?? [
+    'PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  ];
   const image = spec.image;
   const base = await baseOf(image.base, stamp.epoch);
-  const builds = image.binaries ? spec.builds.filter((build) => image.binaries!.includes(build.id) || image.binaries!.includes(build.binary)) : spec.builds;
-  const entrypoint = builds.find((build) => build.id === image.entrypoint || build.binary === image.entrypoint) ?? builds[0]!;
+  const builds = image.binaries
+    ? spec.builds.filter((build) => image.binaries!.includes(build.id) || image.binaries!.includes(build.binary))
+    : spec.builds;
+  const entrypoint =
+    builds.find((build) => build.id === image.entrypoint || build.binary === image.entrypoint) ?? builds[0]!;
   const labels = labelOptions(options.opts);
   const results: { platform: Platform; ref: string; config: Uint8Array }[] = [];
   for (const target of request.platforms) {
     const outputs = new Map<string, Output>();
     for (const build of builds) {
       const dir = posix.join(build.dir);
-      const moduleMode = (await gateway.exists(contextRef, posix.join(dir, 'vendor/modules.txt'))) ? 'vendor' : (await gateway.exists(contextRef, posix.join(dir, 'go.mod'))) ? 'module' : 'gopath';
+      const moduleMode = (await gateway.exists(contextRef, posix.join(dir, 'vendor/modules.txt')))
+        ? 'vendor'
+        : (await gateway.exists(contextRef, posix.join(dir, 'go.mod')))
+          ? 'module'
+          : 'gopath';
       outputs.set(build.id, goBuild(request, build, target, context, goImage, goEnv, moduleMode));
     }
     progress.step = `building ${entrypoint.binary} for ${formatPlatform(target)}`;
     const entryRef = await gateway.solve(definition(outputs.get(entrypoint.id)!));
     progress.step = `reading ${entrypoint.binary} for ${formatPlatform(target)}`;
     const report = inspectBuffer(Buffer.from(await gateway.readFile(entryRef, `/${entrypoint.binary}`)));
-    if (target.os === 'linux' && !report.static) throw new GociError('NOT_STATIC', `${entrypoint.binary} (${formatPlatform(target)}) is dynamically linked, so it cannot run on a scratch or distroless-static image`);
+    if (target.os === 'linux' && !report.static)
+      throw new GociError(
+        'NOT_STATIC',
+        `${entrypoint.binary} (${formatPlatform(target)}) is dynamically linked, so it cannot run on a scratch or distroless-static image`,
+      );
     const steps: FileStep[] = [
       ...base.steps,
-      ...image.files.map((file): FileStep => ({ kind: 'copy', from: context, src: posix.join('/', file.src), dest: file.dst, ...(file.mode === undefined ? {} : { mode: file.mode }), uid: file.uid, gid: file.gid, timestamp: stamp.epoch })),
+      ...image.files.map(
+        (file): FileStep => ({
+          kind: 'copy',
+          from: context,
+          src: posix.join('/', file.src),
+          dest: file.dst,
+          ...(file.mode === undefined ? {} : { mode: file.mode }),
+          uid: file.uid,
+          gid: file.gid,
+          timestamp: stamp.epoch,
+        }),
+      ),
       { kind: 'mkdir', path: image.binaryDir, mode: 0o755, uid: 0, gid: 0, timestamp: stamp.epoch },
-      ...builds.map((build): FileStep => ({ kind: 'copy', from: outputs.get(build.id)!, src: `/${build.binary}`, dest: `${image.binaryDir}/${build.binary}`, mode: 0o755, uid: 0, gid: 0, timestamp: stamp.epoch })),
+      ...builds.map(
+        (build): FileStep => ({
+          kind: 'copy',
+          from: outputs.get(build.id)!,
+          src: `/${build.binary}`,
+          dest: `${image.binaryDir}/${build.binary}`,
+          mode: 0o755,
+          uid: 0,
+          gid: 0,
+          timestamp: stamp.epoch,
+        }),
+      ),
     ];
     const rootfs = fileOp(undefined, steps, `[goci] image ${formatPlatform(target)}`);
     progress.step = `assembling the ${formatPlatform(target)} image`;
     const ref = await gateway.solve(definition(rootfs));
-    const config = imageConfig({ platform: ociPlatform(target), runtime: { ...imageRuntime(image, base, entrypoint.binary), labels: { ...imageLabels(report, stamp, entrypoint.binary, image.labels), ...labels } }, layers: [], created: stamp.epoch });
+    const config = imageConfig({
+      platform: ociPlatform(target),
+      runtime: {
+        ...imageRuntime(image, base, entrypoint.binary),
+        labels: { ...imageLabels(report, stamp, entrypoint.binary, image.labels), ...labels },
+      },
+      layers: [],
+      created: stamp.epoch,
+    });
     results.push({ platform: target, ref, config: encoder.encode(JSON.stringify(config)) });
   }
   progress.step = 'returning the result';
@@ -171,10 +276,16 @@ export async function buildResult(gateway: Gateway, options: FrontendOptions, pr
  * One platform: `ref` and `containerimage.config` (all Docker 20.10's image store exports). Several:
  * `refs` by platform id, a config per id, and `refs.platforms` listing them.
  */
-export function resultFor(results: { platform: Platform; ref: string; config: Uint8Array }[], refArray: boolean): Result {
+export function resultFor(
+  results: { platform: Platform; ref: string; config: Uint8Array }[],
+  refArray: boolean,
+): Result {
   if (results.length === 1) {
     const [only] = results;
-    return create(ResultSchema, { result: refArray ? { case: 'ref', value: { id: only!.ref } } : { case: 'refDeprecated', value: only!.ref }, metadata: { 'containerimage.config': only!.config } });
+    return create(ResultSchema, {
+      result: refArray ? { case: 'ref', value: { id: only!.ref } } : { case: 'refDeprecated', value: only!.ref },
+      metadata: { 'containerimage.config': only!.config },
+    });
   }
   const metadata: Record<string, Uint8Array> = {};
   const platforms = results.map(({ platform, config }) => {
@@ -185,7 +296,9 @@ export function resultFor(results: { platform: Platform; ref: string; config: Ui
   metadata['refs.platforms'] = encoder.encode(JSON.stringify({ Platforms: platforms }));
   const ids = results.map(({ platform, ref }) => [formatPlatform(platform), ref] as const);
   return create(ResultSchema, {
-    result: refArray ? { case: 'refs', value: { refs: Object.fromEntries(ids.map(([id, ref]) => [id, { id: ref }])) } } : { case: 'refsDeprecated', value: { refs: Object.fromEntries(ids) } },
+    result: refArray
+      ? { case: 'refs', value: { refs: Object.fromEntries(ids.map(([id, ref]) => [id, { id: ref }])) } }
+      : { case: 'refsDeprecated', value: { refs: Object.fromEntries(ids) } },
     metadata,
   });
 }

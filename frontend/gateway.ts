@@ -1,4 +1,11 @@
-import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import {
+  create,
+  fromBinary,
+  toBinary,
+  type DescMessage,
+  type MessageInitShape,
+  type MessageShape,
+} from '@bufbuild/protobuf';
 import {
   PingRequestSchema,
   PongResponseSchema,
@@ -23,11 +30,21 @@ export interface UnaryTransport {
 
 const SERVICE = '/moby.buildkit.v1.frontend.LLBBridge';
 
+/** The part of an image config (as BuildKit resolves it) the frontend reads; the rest is not looked at. */
+export interface ImageConfigDocument {
+  config?: { Env?: string[] };
+}
+
 /** The calls a frontend makes back into BuildKit, typed. */
 export class Gateway {
   constructor(private readonly transport: UnaryTransport) {}
 
-  private async call<I extends DescMessage, O extends DescMessage>(method: string, input: I, request: MessageInitShape<I>, output: O): Promise<MessageShape<O>> {
+  private async call<I extends DescMessage, O extends DescMessage>(
+    method: string,
+    input: I,
+    request: MessageInitShape<I>,
+    output: O,
+  ): Promise<MessageShape<O>> {
     const answer = await this.transport.unary(`${SERVICE}/${method}`, toBinary(input, create(input, request)));
     return fromBinary(output, answer);
   }
@@ -35,13 +52,23 @@ export class Gateway {
   /** BuildKit's capabilities and workers. */
   async ping(): Promise<{ frontendCaps: Set<string>; llbCaps: Set<string>; platforms: Platform[] }> {
     const pong = await this.call('Ping', PingRequestSchema, {}, PongResponseSchema);
-    const enabled = (caps: { ID: string; Enabled: boolean }[]): Set<string> => new Set(caps.filter((cap) => cap.Enabled).map((cap) => cap.ID));
-    return { frontendCaps: enabled(pong.FrontendAPICaps), llbCaps: enabled(pong.LLBCaps), platforms: pong.Workers.flatMap((worker) => worker.platforms) };
+    const enabled = (caps: { ID: string; Enabled: boolean }[]): Set<string> =>
+      new Set(caps.filter((cap) => cap.Enabled).map((cap) => cap.ID));
+    return {
+      frontendCaps: enabled(pong.FrontendAPICaps),
+      llbCaps: enabled(pong.LLBCaps),
+      platforms: pong.Workers.flatMap((worker) => worker.platforms),
+    };
   }
 
   /** Solves a definition and returns the id of its result, for ReadFile and for the final Return. */
   async solve(definition: Definition): Promise<string> {
-    const response = await this.call('Solve', SolveRequestSchema, { Definition: definition, allowResultReturn: true, allowResultArrayRef: true }, SolveResponseSchema);
+    const response = await this.call(
+      'Solve',
+      SolveRequestSchema,
+      { Definition: definition, allowResultReturn: true, allowResultArrayRef: true },
+      SolveResponseSchema,
+    );
     const result = response.result?.result;
     if (result?.case === 'ref') return result.value.id;
     if (result?.case === 'refDeprecated') return result.value;
@@ -49,7 +76,8 @@ export class Gateway {
   }
 
   async readFile(ref: string, path: string): Promise<Uint8Array> {
-    return (await this.call('ReadFile', ReadFileRequestSchema, { Ref: ref, FilePath: path }, ReadFileResponseSchema)).Data;
+    return (await this.call('ReadFile', ReadFileRequestSchema, { Ref: ref, FilePath: path }, ReadFileResponseSchema))
+      .Data;
   }
 
   /** Whether `path` exists in a solved result. */
@@ -62,9 +90,20 @@ export class Gateway {
     }
   }
 
-  async resolveImageConfig(reference: string, platform: Platform): Promise<{ digest: string; config: Record<string, any> }> {
-    const response = await this.call('ResolveImageConfig', ResolveImageConfigRequestSchema, { Ref: reference, Platform: platform, LogName: `[goci] resolve ${reference}` }, ResolveImageConfigResponseSchema);
-    return { digest: response.Digest, config: JSON.parse(new TextDecoder().decode(response.Config)) as Record<string, any> };
+  async resolveImageConfig(
+    reference: string,
+    platform: Platform,
+  ): Promise<{ digest: string; config: ImageConfigDocument }> {
+    const response = await this.call(
+      'ResolveImageConfig',
+      ResolveImageConfigRequestSchema,
+      { Ref: reference, Platform: platform, LogName: `[goci] resolve ${reference}` },
+      ResolveImageConfigResponseSchema,
+    );
+    return {
+      digest: response.Digest,
+      config: JSON.parse(new TextDecoder().decode(response.Config)) as ImageConfigDocument,
+    };
   }
 
   /** Hands the build result, or its error, back to BuildKit; the frontend exits only after this answers. */

@@ -21,10 +21,26 @@ interface WorkerJson {
 function workerPlatforms(raw: string | undefined): Platform[] {
   if (!raw) return [];
   const workers = JSON.parse(raw) as WorkerJson[];
-  return workers.flatMap((worker) => [
-    ...(worker.platforms ?? []).map((platform) => ({ os: platform.os ?? '', arch: platform.architecture ?? '', variant: platform.variant })),
-    ...(worker.Platforms ?? []).map((platform) => ({ os: platform.OS ?? '', arch: platform.Architecture ?? '', variant: platform.Variant })),
-  ]).filter((platform) => platform.os && platform.arch).map((platform) => parsePlatform(`${platform.os}/${platform.arch}${platform.variant ? `/${platform.variant}` : ''}`, 'BUILDKIT_WORKERS'));
+  return workers
+    .flatMap((worker) => [
+      ...(worker.platforms ?? []).map((platform) => ({
+        os: platform.os ?? '',
+        arch: platform.architecture ?? '',
+        variant: platform.variant,
+      })),
+      ...(worker.Platforms ?? []).map((platform) => ({
+        os: platform.OS ?? '',
+        arch: platform.Architecture ?? '',
+        variant: platform.Variant,
+      })),
+    ])
+    .filter((platform) => platform.os && platform.arch)
+    .map((platform) =>
+      parsePlatform(
+        `${platform.os}/${platform.arch}${platform.variant ? `/${platform.variant}` : ''}`,
+        'BUILDKIT_WORKERS',
+      ),
+    );
 }
 
 export function readFrontendOptions(env: NodeJS.ProcessEnv): FrontendOptions {
@@ -36,16 +52,27 @@ export function readFrontendOptions(env: NodeJS.ProcessEnv): FrontendOptions {
     else opts[value.slice(0, equals)] = value.slice(equals + 1);
   }
   const sessionId = env.BUILDKIT_SESSION_ID;
-  if (!sessionId) throw new GociError('BAD_ARGUMENT', 'BUILDKIT_SESSION_ID is not set: goci frontend runs inside BuildKit', { hint: 'use it through docker build with a # syntax= line, not directly' });
+  if (!sessionId)
+    throw new GociError('BAD_ARGUMENT', 'BUILDKIT_SESSION_ID is not set: goci frontend runs inside BuildKit', {
+      hint: 'use it through docker build with a # syntax= line, not directly',
+    });
   return { opts, sessionId, workerPlatforms: workerPlatforms(env.BUILDKIT_WORKERS) };
 }
 
 /** `build-arg:NAME` options. */
 export function buildArgs(opts: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(opts).filter(([key]) => key.startsWith('build-arg:')).map(([key, value]) => [key.slice('build-arg:'.length), value]));
+  return Object.fromEntries(
+    Object.entries(opts)
+      .filter(([key]) => key.startsWith('build-arg:'))
+      .map(([key, value]) => [key.slice('build-arg:'.length), value]),
+  );
 }
 
 /** `label:KEY` options (docker build --label). */
 export function labelOptions(opts: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(opts).filter(([key]) => key.startsWith('label:')).map(([key, value]) => [key.slice('label:'.length), value]));
+  return Object.fromEntries(
+    Object.entries(opts)
+      .filter(([key]) => key.startsWith('label:'))
+      .map(([key, value]) => [key.slice('label:'.length), value]),
+  );
 }

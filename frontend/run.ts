@@ -1,6 +1,7 @@
 import { isGociError } from '../common/errors.js';
 import { buildResult } from './build.js';
 import { Gateway, type UnaryTransport } from './gateway.js';
+import type { Result } from './gen/gateway_pb.js';
 import { readFrontendOptions } from './options.js';
 
 /** gRPC's UNKNOWN: BuildKit shows the message to the user as the build's error. */
@@ -32,10 +33,13 @@ export async function runFrontend(transport: UnaryTransport, env: NodeJS.Process
   // If nothing is left to wait for before a result was returned, say where that happened
   // instead of leaving BuildKit with "frontend grpc server closed unexpectedly".
   const emptied = (): void => {
-    void gateway.return(undefined, { code: STATUS_UNKNOWN, message: `goci: the frontend stopped without a result while ${progress.step}` });
+    void gateway.return(undefined, {
+      code: STATUS_UNKNOWN,
+      message: `goci: the frontend stopped without a result while ${progress.step}`,
+    });
   };
   process.once('beforeExit', emptied);
-  let result;
+  let result: Result;
   try {
     result = await buildResult(gateway, readFrontendOptions(env), progress);
   } catch (error) {
@@ -50,7 +54,9 @@ export async function runFrontend(transport: UnaryTransport, env: NodeJS.Process
     await gateway.return(result);
     progress.step = 'returned';
   } catch (error) {
-    process.stderr.write(`goci frontend: Return failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(
+      `goci frontend: Return failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     throw error;
   }
 }

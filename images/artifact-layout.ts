@@ -13,11 +13,16 @@ export async function writeArtifactBlobs(layoutDir: string, artifact: Artifact):
 }
 
 async function existingReferrers(layoutDir: string, tag: string): Promise<Descriptor[]> {
-  const index = await readFile(join(layoutDir, 'index.json'), 'utf8').then((text) => JSON.parse(text) as { manifests: Descriptor[] }, () => undefined);
+  const index = await readFile(join(layoutDir, 'index.json'), 'utf8').then(
+    (text) => JSON.parse(text) as { manifests: Descriptor[] },
+    () => undefined,
+  );
   const entry = index?.manifests.find((candidate) => candidate.annotations?.[REF_NAME] === tag);
   if (!entry) return [];
   const bytes = await readFile(join(layoutDir, 'blobs', 'sha256', entry.digest.slice(7))).catch(() => undefined);
-  return bytes && sha256Digest(bytes) === entry.digest ? ((JSON.parse(bytes.toString('utf8')) as { manifests: Descriptor[] }).manifests ?? []) : [];
+  return bytes && sha256Digest(bytes) === entry.digest
+    ? ((JSON.parse(bytes.toString('utf8')) as { manifests: Descriptor[] }).manifests ?? [])
+    : [];
 }
 
 /**

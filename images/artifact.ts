@@ -23,17 +23,38 @@ export interface Artifact {
  * the payload, and `subject` pointing at the image it describes, so registries with a referrers
  * API list it under that image.
  */
-export function artifactFor(subject: Descriptor, artifactType: string, payload: JsonBlob, annotations: Record<string, string>): Artifact {
+export function artifactFor(
+  subject: Descriptor,
+  artifactType: string,
+  payload: JsonBlob,
+  annotations: Record<string, string>,
+): Artifact {
   const manifest = jsonBlob({
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.oci.manifest,
     artifactType,
-    config: { mediaType: EMPTY_CONFIG.mediaType, digest: EMPTY_CONFIG.digest, size: EMPTY_CONFIG.size, data: EMPTY_CONFIG.data },
+    config: {
+      mediaType: EMPTY_CONFIG.mediaType,
+      digest: EMPTY_CONFIG.digest,
+      size: EMPTY_CONFIG.size,
+      data: EMPTY_CONFIG.data,
+    },
     layers: [{ mediaType: artifactType, digest: payload.digest, size: payload.size }],
     subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
     annotations,
   });
-  return { artifactType, payload, manifest, descriptor: { mediaType: MEDIA_TYPES.oci.manifest, digest: manifest.digest, size: manifest.size, artifactType, annotations } };
+  return {
+    artifactType,
+    payload,
+    manifest,
+    descriptor: {
+      mediaType: MEDIA_TYPES.oci.manifest,
+      digest: manifest.digest,
+      size: manifest.size,
+      artifactType,
+      annotations,
+    },
+  };
 }
 
 /** Whether a tag is a referrers fallback tag (`sha256-<hex>`): it lists an image's artifacts, not an image. */

@@ -29,7 +29,9 @@ function baseLayerKey(cacheKey: string, epoch: number): string {
  */
 export async function prepareBaseLayer(base: ImageBase, epoch: number): Promise<void> {
   if (base.kind === 'remote' || base.cacheKey === undefined) return;
-  await warmLayerCache(baseLayerKey(base.cacheKey, epoch), async (dir) => writeLayer(await base.entries(), dir, { mtime: epoch }));
+  await warmLayerCache(baseLayerKey(base.cacheKey, epoch), async (dir) =>
+    writeLayer(await base.entries(), dir, { mtime: epoch }),
+  );
 }
 
 /** A base as layers to write plus the runtime defaults it brings. */
@@ -80,7 +82,13 @@ export interface AssemblyRequest {
 }
 
 function remotePlatform(base: RemoteBaseLayers, platform: Platform): RemoteBasePlatform {
-  const match = base.remote.platforms.find((candidate) => candidate.platform === platform || (candidate.platform.os === platform.os && candidate.platform.arch === platform.arch && candidate.platform.variant === platform.variant));
+  const match = base.remote.platforms.find(
+    (candidate) =>
+      candidate.platform === platform ||
+      (candidate.platform.os === platform.os &&
+        candidate.platform.arch === platform.arch &&
+        candidate.platform.variant === platform.variant),
+  );
   if (!match) throw new Error(`remote base ${base.name} was resolved without ${platform.os}/${platform.arch}`);
   return match;
 }
@@ -103,9 +111,17 @@ export async function assembleImages(request: AssemblyRequest): Promise<Assemble
   // Every layer is independent: compress them side by side (zlib runs on the thread pool). On a
   // failure every write has ended before it is thrown, so the caller's cleanup races no writer.
   const [baseLayer, filesLayer, ...binaryLayers] = await allSettledOrThrow([
-    builtIn?.cacheKey === undefined ? undefined : cachedLayer(baseLayerKey(builtIn.cacheKey, request.epoch), blobDir, async (dir) => writeLayer(await builtIn.entries(), dir, options)),
+    builtIn?.cacheKey === undefined
+      ? undefined
+      : cachedLayer(baseLayerKey(builtIn.cacheKey, request.epoch), blobDir, async (dir) =>
+          writeLayer(await builtIn.entries(), dir, options),
+        ),
     request.fileEntries.length === 0 ? undefined : writeLayer(request.fileEntries, blobDir, options),
-    ...request.platforms.map((input) => cachedLayer(`${input.binaryCacheKey}\nmtime=${request.epoch}`, blobDir, (dir) => writeLayer(input.binaryEntries, dir, options))),
+    ...request.platforms.map((input) =>
+      cachedLayer(`${input.binaryCacheKey}\nmtime=${request.epoch}`, blobDir, (dir) =>
+        writeLayer(input.binaryEntries, dir, options),
+      ),
+    ),
   ]);
   const shared: { layer: Layer; history: ConfigLayer }[] = [];
   if (baseLayer) shared.push({ layer: baseLayer, history: { diffId: '', createdBy: `goci base: ${base.name}` } });
@@ -113,25 +129,56 @@ export async function assembleImages(request: AssemblyRequest): Promise<Assemble
   const images: ImageManifest[] = [];
   for (const [position, input] of request.platforms.entries()) {
     const binary = binaryLayers[position]!;
-    const layers = [...shared, { layer: binary, history: { diffId: '', createdBy: `goci binaries: ${input.binaryEntries.map((entry) => entry.path).join(' ')}` } }];
+    const layers = [
+      ...shared,
+      {
+        layer: binary,
+        history: {
+          diffId: '',
+          createdBy: `goci binaries: ${input.binaryEntries.map((entry) => entry.path).join(' ')}`,
+        },
+      },
+    ];
     const platform = ociPlatform(input.platform);
     const remote = base.kind === 'remote' ? remotePlatform(base, input.platform) : undefined;
     const config = jsonBlob(
       imageConfig({
         platform,
         runtime: { ...request.runtime, labels: input.labels },
-        ...(remote ? { inherited: { diffIds: remote.layers.map((layer) => layer.diffId), history: remote.history } } : {}),
+        ...(remote
+          ? { inherited: { diffIds: remote.layers.map((layer) => layer.diffId), history: remote.history } }
+          : {}),
         layers: layers.map(({ layer, history }) => ({ ...history, diffId: layer.diffId })),
         created: request.epoch,
       }),
     );
     await writeJsonBlob(request.layoutDir, config);
-    const annotations = remote && base.kind === 'remote' ? { ...input.annotations, 'org.opencontainers.image.base.name': base.name, 'org.opencontainers.image.base.digest': remote.manifestDigest } : input.annotations;
-    const image = imageManifest(request.format, platform, config, [...(remote?.layers ?? []), ...layers.map(({ layer }) => layer)], annotations);
+    const annotations =
+      remote && base.kind === 'remote'
+        ? {
+            ...input.annotations,
+            'org.opencontainers.image.base.name': base.name,
+            'org.opencontainers.image.base.digest': remote.manifestDigest,
+          }
+        : input.annotations;
+    const image = imageManifest(
+      request.format,
+      platform,
+      config,
+      [...(remote?.layers ?? []), ...layers.map(({ layer }) => layer)],
+      annotations,
+    );
     await writeJsonBlob(request.layoutDir, image.manifest);
     images.push(image);
   }
-  const indexAnnotations = base.kind === 'remote' ? { ...request.indexAnnotations, 'org.opencontainers.image.base.name': base.name, 'org.opencontainers.image.base.digest': base.remote.digest } : request.indexAnnotations;
+  const indexAnnotations =
+    base.kind === 'remote'
+      ? {
+          ...request.indexAnnotations,
+          'org.opencontainers.image.base.name': base.name,
+          'org.opencontainers.image.base.digest': base.remote.digest,
+        }
+      : request.indexAnnotations;
   const index = imageIndex(request.format, images, indexAnnotations);
   await writeJsonBlob(request.layoutDir, index);
   return { images, index };

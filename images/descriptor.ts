@@ -37,7 +37,11 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) => {
     if (item === null || typeof item !== 'object' || Array.isArray(item)) return item;
     const record = item as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(record).sort().map((key) => [key, record[key]]));
+    return Object.fromEntries(
+      Object.keys(record)
+        .sort()
+        .map((key) => [key, record[key]]),
+    );
   });
 }
 
@@ -46,6 +50,10 @@ export function jsonBlob(value: unknown): JsonBlob {
   return { bytes, digest: sha256Digest(bytes), size: bytes.length };
 }
 
-export function describeBlob(mediaType: string, blob: JsonBlob, extra: Pick<Descriptor, 'platform' | 'annotations'> = {}): Descriptor {
+export function describeBlob(
+  mediaType: string,
+  blob: JsonBlob,
+  extra: Pick<Descriptor, 'platform' | 'annotations'> = {},
+): Descriptor {
   return { mediaType, digest: blob.digest, size: blob.size, ...extra };
 }

@@ -29,9 +29,13 @@ export function dockerSocketPath(options: DockerLoadOptions = {}, env: NodeJS.Pr
   const host = env.DOCKER_HOST;
   if (host === undefined || host === '') return DEFAULT_DOCKER_SOCKET;
   if (host.startsWith('unix://')) return host.slice('unix://'.length) || DEFAULT_DOCKER_SOCKET;
-  throw new GociError('BAD_ARGUMENT', `DOCKER_HOST=${host} is not a unix socket; goci loads images into Docker over a unix socket only`, {
-    hint: 'set DOCKER_HOST=unix:///path/to/docker.sock, or unset it to use /var/run/docker.sock',
-  });
+  throw new GociError(
+    'BAD_ARGUMENT',
+    `DOCKER_HOST=${host} is not a unix socket; goci loads images into Docker over a unix socket only`,
+    {
+      hint: 'set DOCKER_HOST=unix:///path/to/docker.sock, or unset it to use /var/run/docker.sock',
+    },
+  );
 }
 
 /**
@@ -47,7 +51,9 @@ export async function loadIntoDocker(tarballPath: string, options: DockerLoadOpt
   const tarball = await stat(tarballPath).catch((error: NodeJS.ErrnoException) => error);
   if (tarball instanceof Error) {
     if (tarball.code === 'ENOENT') throw new GociError('NOT_FOUND', `image tarball ${tarballPath} does not exist`);
-    throw new GociError('IO_FAILED', `cannot read image tarball ${tarballPath}: ${tarball.message}`, { cause: tarball });
+    throw new GociError('IO_FAILED', `cannot read image tarball ${tarballPath}: ${tarball.message}`, {
+      cause: tarball,
+    });
   }
   if (!tarball.isFile()) throw new GociError('BAD_ARGUMENT', `image tarball ${tarballPath} is not a regular file`);
 
@@ -65,7 +71,11 @@ export async function loadIntoDocker(tarballPath: string, options: DockerLoadOpt
     return result;
   } catch (error) {
     if (isGociError(error)) throw error;
-    throw new GociError('IO_FAILED', `docker load of ${tarballPath} into ${socketPath} failed: ${oneLine(daemonMessage(error))}`, { cause: error });
+    throw new GociError(
+      'IO_FAILED',
+      `docker load of ${tarballPath} into ${socketPath} failed: ${oneLine(daemonMessage(error))}`,
+      { cause: error },
+    );
   }
 }
 
@@ -81,7 +91,11 @@ export async function connectToDocker(socketPath: string): Promise<Docker> {
     // `host: undefined` keeps a tcp:// DOCKER_HOST (which docker-modem reads itself) from winning over the socket.
     docker = new DockerClient({ socketPath, host: undefined });
   } catch (error) {
-    throw new GociError('BAD_ARGUMENT', `cannot set up a Docker client for ${socketPath}: ${(error as Error).message}`, { cause: error });
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `cannot set up a Docker client for ${socketPath}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   await ping(docker, socketPath);
   return docker;
@@ -90,7 +104,10 @@ export async function connectToDocker(socketPath: string): Promise<Docker> {
 async function ping(docker: Docker, socketPath: string): Promise<void> {
   try {
     // dockerode accepts an abort signal here; its type declarations do not list the options.
-    const pingWithOptions = docker.ping as unknown as (this: Docker, options: { abortSignal: AbortSignal }) => Promise<unknown>;
+    const pingWithOptions = docker.ping as unknown as (
+      this: Docker,
+      options: { abortSignal: AbortSignal },
+    ) => Promise<unknown>;
     await pingWithOptions.call(docker, { abortSignal: AbortSignal.timeout(PING_TIMEOUT_MS) });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -106,7 +123,10 @@ async function ping(docker: Docker, socketPath: string): Promise<void> {
               ? `no answer to /_ping within ${PING_TIMEOUT_MS / 1000} s`
               : oneLine(daemonMessage(error));
     throw new GociError('DOCKER_UNREACHABLE', `cannot reach the Docker daemon at unix://${socketPath} (${why})`, {
-      hint: code === 'EACCES' ? 'run as a user in the docker group, or set DOCKER_HOST to a socket you can use' : UNREACHABLE_HINT,
+      hint:
+        code === 'EACCES'
+          ? 'run as a user in the docker group, or set DOCKER_HOST to a socket you can use'
+          : UNREACHABLE_HINT,
       cause: error,
     });
   }
@@ -115,7 +135,8 @@ async function ping(docker: Docker, socketPath: string): Promise<void> {
 /** The JSON messages of a progress stream: one object per line (Docker ends each with "\r\n"). */
 async function readMessages(stream: NodeJS.ReadableStream): Promise<unknown[]> {
   let text = '';
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+  for await (const chunk of stream as AsyncIterable<Buffer | string>)
+    text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
   const messages: unknown[] = [];
   for (const line of text.split(/\r?\n/)) {
     const trimmed = line.trim();

@@ -124,7 +124,9 @@ function rejectDuplicateDestinations(entries: LayerEntry[], where: (path: string
   const seen = new Set<string>();
   for (const entry of entries) {
     if (seen.has(entry.path)) {
-      throw new GociError('BAD_SPEC', `${where('image.files')}: two files are copied to ${entry.path}`, { hint: 'give each file its own dst' });
+      throw new GociError('BAD_SPEC', `${where('image.files')}: two files are copied to ${entry.path}`, {
+        hint: 'give each file its own dst',
+      });
     }
     seen.add(entry.path);
   }

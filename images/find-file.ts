@@ -43,7 +43,12 @@ function entryPath(name: string): string {
  * uncompressed digest, rootfs.diff_ids) before anything found in it is used.
  * `where` names the image in messages (`the linux/amd64 image of oci:dist/oci:1.2.3`).
  */
-export async function findFile(files: ImageFiles, layers: readonly StoredLayer[], path: string, where: string): Promise<FoundFile | undefined> {
+export async function findFile(
+  files: ImageFiles,
+  layers: readonly StoredLayer[],
+  path: string,
+  where: string,
+): Promise<FoundFile | undefined> {
   let current = entryPath(path);
   let top = layers.length - 1;
   for (let hops = 0; hops <= MAX_LINKS; hops++) {
@@ -64,10 +69,15 @@ export async function findFile(files: ImageFiles, layers: readonly StoredLayer[]
         top = found.layer;
         break;
       case 'other':
-        throw new GociError('BAD_ARGUMENT', `${path} in ${where} is a ${found.type}${current === entryPath(path) ? '' : ` (/${current})`}, not a program`);
+        throw new GociError(
+          'BAD_ARGUMENT',
+          `${path} in ${where} is a ${found.type}${current === entryPath(path) ? '' : ` (/${current})`}, not a program`,
+        );
     }
   }
-  throw new GociError('BAD_ARGUMENT', `${path} in ${where} is behind more than ${MAX_LINKS} links`, { hint: 'a symlink loop, most likely' });
+  throw new GociError('BAD_ARGUMENT', `${path} in ${where} is behind more than ${MAX_LINKS} links`, {
+    hint: 'a symlink loop, most likely',
+  });
 }
 
 type Lookup =
@@ -109,7 +119,8 @@ async function lookup(files: ImageFiles, layers: readonly StoredLayer[], path: s
         settled.add(depth);
         continue;
       }
-      if (seen.type === 'symlink') return { kind: 'symlink', path: follow(ancestors[depth]!, seen.linkname, components.slice(depth + 1)) };
+      if (seen.type === 'symlink')
+        return { kind: 'symlink', path: follow(ancestors[depth]!, seen.linkname, components.slice(depth + 1)) };
       return { kind: 'missing' }; // a file where a directory should be: nothing is below it
     }
     const hit = findings.hit;
@@ -136,14 +147,23 @@ function follow(link: string, target: string, rest: string[]): string {
  * digest and its tar its diff ID; when the content cannot be read, a digest mismatch is
  * reported in preference, since that is the cause.
  */
-async function scanLayer(files: ImageFiles, layer: StoredLayer, path: string, ancestors: string[]): Promise<LayerFindings> {
+async function scanLayer(
+  files: ImageFiles,
+  layer: StoredLayer,
+  path: string,
+  ancestors: string[],
+): Promise<LayerFindings> {
   const expect = { ...(layer.digest ? { digest: layer.digest } : {}), size: layer.size };
   await blobSize(files, layer.path, expect, layer.role);
   const compression = compressionOf(await files.read(layer.path, 0, 6));
   if (compression !== 'gzip' && compression !== 'none') {
-    throw new GociError('BAD_ARGUMENT', `${layer.role} in ${files.description} is ${compression}-compressed, which goci does not read`, {
-      hint: 'goci reads gzip and uncompressed layers, as docker and goci write them',
-    });
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `${layer.role} in ${files.description} is ${compression}-compressed, which goci does not read`,
+      {
+        hint: 'goci reads gzip and uncompressed layers, as docker and goci write them',
+      },
+    );
   }
   try {
     return await readLayer(files, layer, compression === 'gzip', path, ancestors);
@@ -151,10 +171,14 @@ async function scanLayer(files: ImageFiles, layer: StoredLayer, path: string, an
     // Whatever failed, a blob that does not match its digest is the cause to report.
     await verifyBlob(files, layer.path, expect, layer.role);
     if (isGociError(error)) throw error;
-    throw new GociError('IO_FAILED', `${layer.role} in ${files.description} is not a readable ${compression === 'gzip' ? 'gzip-compressed ' : ''}tar: ${(error as Error).message}`, {
-      cause: error,
-      hint: 'the image is damaged or was changed after it was written: write or copy it again',
-    });
+    throw new GociError(
+      'IO_FAILED',
+      `${layer.role} in ${files.description} is not a readable ${compression === 'gzip' ? 'gzip-compressed ' : ''}tar: ${(error as Error).message}`,
+      {
+        cause: error,
+        hint: 'the image is damaged or was changed after it was written: write or copy it again',
+      },
+    );
   }
 }
 
@@ -166,9 +190,20 @@ function compressionOf(head: Buffer): string {
   return 'none';
 }
 
-async function readLayer(files: ImageFiles, layer: StoredLayer, gzip: boolean, path: string, ancestors: string[]): Promise<LayerFindings> {
+async function readLayer(
+  files: ImageFiles,
+  layer: StoredLayer,
+  gzip: boolean,
+  path: string,
+  ancestors: string[],
+): Promise<LayerFindings> {
   const findings: LayerFindings = { ancestors: new Map(), hidesBelow: false };
-  const blob = new BlobCheck(files, layer.path, { ...(layer.digest ? { digest: layer.digest } : {}), size: layer.size }, layer.role);
+  const blob = new BlobCheck(
+    files,
+    layer.path,
+    { ...(layer.digest ? { digest: layer.digest } : {}), size: layer.size },
+    layer.role,
+  );
   const tarHash = createHash('sha256');
   const extractor = tarExtract();
   extractor.on('error', noop);
@@ -178,11 +213,18 @@ async function readLayer(files: ImageFiles, layer: StoredLayer, gzip: boolean, p
       const header = entry.header;
       const name = entryPath(header.name);
       // tar-stream gives null for a type flag it does not know.
-      const seen: Seen = { type: (header.type as Header['type'] | null) ?? 'entry of an unknown type', linkname: header.linkname ?? '' };
+      const seen: Seen = {
+        type: (header.type as Header['type'] | null) ?? 'entry of an unknown type',
+        linkname: header.linkname ?? '',
+      };
       const depth = ancestors.indexOf(name);
       if (name === path) {
         if (seen.type === 'file' || seen.type === 'contiguous-file') {
-          findings.hit = { ...seen, type: 'file', bytes: await collect(entry as AsyncIterable<Buffer>, header.size ?? 0, `${path} in ${layer.role}`) };
+          findings.hit = {
+            ...seen,
+            type: 'file',
+            bytes: await collect(entry as AsyncIterable<Buffer>, header.size ?? 0, `${path} in ${layer.role}`),
+          };
           continue;
         }
         findings.hit = seen;
@@ -223,9 +265,13 @@ async function readLayer(files: ImageFiles, layer: StoredLayer, gzip: boolean, p
   if (produced.status === 'rejected') throw produced.reason;
   const diffId = `sha256:${tarHash.digest('hex')}`;
   if (layer.diffId !== undefined && diffId !== layer.diffId) {
-    throw new GociError('IO_FAILED', `blob ${layer.digest ?? layer.path} (${layer.role}) in ${files.description}: digest mismatch, its tar hashes to ${diffId} where the config's rootfs.diff_ids says ${layer.diffId}`, {
-      hint: 'the image is damaged or was changed after it was written: write or copy it again',
-    });
+    throw new GociError(
+      'IO_FAILED',
+      `blob ${layer.digest ?? layer.path} (${layer.role}) in ${files.description}: digest mismatch, its tar hashes to ${diffId} where the config's rootfs.diff_ids says ${layer.diffId}`,
+      {
+        hint: 'the image is damaged or was changed after it was written: write or copy it again',
+      },
+    );
   }
   return findings;
 }
@@ -243,7 +289,8 @@ function hides(name: string, path: string): boolean {
 
 /** Exactly one entry's bytes, into one buffer of its announced size. */
 async function collect(entry: AsyncIterable<Buffer>, size: number, what: string): Promise<Buffer> {
-  if (size > MAX_FILE) throw new GociError('BAD_ARGUMENT', `${what} is ${size} bytes, more than goci reads as a program`);
+  if (size > MAX_FILE)
+    throw new GociError('BAD_ARGUMENT', `${what} is ${size} bytes, more than goci reads as a program`);
   const bytes = Buffer.allocUnsafe(size);
   let filled = 0;
   for await (const chunk of entry) {

@@ -6,7 +6,14 @@ import { gociCacheDir } from '../common/cache-dir.js';
 import { GociError } from '../common/errors.js';
 import { inspectBinary } from '../compiler/binary/inspect.js';
 import type { Platform } from '../compiler/platform.js';
-import { DEFAULT_GO_SHARE, DEFAULT_GOROOT, GO_BUILD_TOOLS, builderSystemEntries, keepInToolchain, type GoBuilderImage } from './go-builder-image.js';
+import {
+  DEFAULT_GO_SHARE,
+  DEFAULT_GOROOT,
+  GO_BUILD_TOOLS,
+  builderSystemEntries,
+  keepInToolchain,
+  type GoBuilderImage,
+} from './go-builder-image.js';
 import { assembleHostImage, hostFileEntries, mergeEntries, type HostEntryKind } from './host-files.js';
 import { normaliseLayerPath, type LayerEntry } from './layer.js';
 
@@ -71,15 +78,26 @@ interface ForeignTarget {
 }
 
 const TARGETS: Record<ForeignGoArch, ForeignTarget> = {
-  arm64: { debianArch: 'arm64', platform: { os: 'linux', arch: 'arm64' }, toolDir: 'linux_arm64', triplet: 'aarch64-linux-gnu', extraEnv: [] },
-  arm: { debianArch: 'armhf', platform: { os: 'linux', arch: 'arm', variant: 'v7' }, toolDir: 'linux_arm', triplet: 'arm-linux-gnueabihf', extraEnv: ['GOARM=7'] },
+  arm64: {
+    debianArch: 'arm64',
+    platform: { os: 'linux', arch: 'arm64' },
+    toolDir: 'linux_arm64',
+    triplet: 'aarch64-linux-gnu',
+    extraEnv: [],
+  },
+  arm: {
+    debianArch: 'armhf',
+    platform: { os: 'linux', arch: 'arm', variant: 'v7' },
+    toolDir: 'linux_arm',
+    triplet: 'arm-linux-gnueabihf',
+    extraEnv: ['GOARM=7'],
+  },
 };
 
 const GO_PACKAGE = 'golang-1.19-go';
 const SRC_PACKAGE = 'golang-1.19-src';
 const LIBC_PACKAGE = 'libc6';
 const SHELL_PACKAGE = 'dash';
-
 
 /** The default place of the .debs. */
 export function defaultDebCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -109,11 +127,13 @@ export function defaultDebCacheDir(env: NodeJS.ProcessEnv = process.env): string
  */
 export async function foreignGoBuilderImage(options: ForeignGoBuilderOptions): Promise<ForeignGoBuilderImage> {
   const target = TARGETS[options.arch];
-  if (target === undefined) throw new GociError('BAD_ARGUMENT', `no foreign Go builder for arch "${String(options.arch)}"; use arm64 or arm`);
+  if (target === undefined)
+    throw new GociError('BAD_ARGUMENT', `no foreign Go builder for arch "${String(options.arch)}"; use arm64 or arm`);
   const cacheDir = options.cacheDir ?? defaultDebCacheDir();
   const hostShare = options.share ?? DEFAULT_GO_SHARE;
   const shareOnHost = options.share !== null && (await isDirectory(hostShare));
-  if (!shareOnHost && typeof options.share === 'string') throw new GociError('NOT_FOUND', `the Go sources ${options.share} are not a directory`);
+  if (!shareOnHost && typeof options.share === 'string')
+    throw new GociError('NOT_FOUND', `the Go sources ${options.share} are not a directory`);
 
   // Sources and compiler must be one release: pin the toolchain to this machine's sources.
   const pinned = shareOnHost && options.share === undefined ? await installedVersion(SRC_PACKAGE) : undefined;
@@ -145,28 +165,55 @@ export async function foreignGoBuilderImage(options: ForeignGoBuilderOptions): P
     const goroot = join(goRoot, DEFAULT_GOROOT);
     const goBinary = join(goroot, 'bin', 'go');
     const report = await inspectBinary(goBinary);
-    if (report.arch !== target.platform.arch) throw new GociError('BAD_BINARY', `${basename(debs[0]!)} holds a ${report.arch} go command, not ${target.platform.arch}`);
+    if (report.arch !== target.platform.arch)
+      throw new GociError(
+        'BAD_BINARY',
+        `${basename(debs[0]!)} holds a ${report.arch} go command, not ${target.platform.arch}`,
+      );
     const goVersion = report.buildInfo?.goVersion;
-    if (goVersion === undefined) throw new GociError('BAD_BINARY', `${basename(debs[0]!)}'s go command carries no Go build info`);
+    if (goVersion === undefined)
+      throw new GociError('BAD_BINARY', `${basename(debs[0]!)}'s go command carries no Go build info`);
     const version = (await readFile(join(goroot, 'VERSION'), 'utf8').catch(() => '')).split('\n')[0]?.trim();
-    if (version && version !== goVersion) throw new GociError('BAD_ARGUMENT', `${basename(debs[0]!)}: VERSION says ${version} but its go command is ${goVersion}`);
+    if (version && version !== goVersion)
+      throw new GociError(
+        'BAD_ARGUMENT',
+        `${basename(debs[0]!)}: VERSION says ${version} but its go command is ${goVersion}`,
+      );
 
-    const treeFilter = (root: string) => (path: string, kind: HostEntryKind): boolean => !keepInToolchain(relative(root, path), kind, target.toolDir);
+    const treeFilter =
+      (root: string) =>
+      (path: string, kind: HostEntryKind): boolean =>
+        !keepInToolchain(relative(root, path), kind, target.toolDir);
     // golang-1.19-go:<arch> also ships files of the share tree, generated for its architecture
     // (src/internal/buildcfg/zbootstrap.go: defaultGOARM, defaultGO_LDSO; go/build/zcgo.go;
     // pkg/include): they replace the sources' (or this machine's amd64) ones.
     const packageShare = join(goRoot, DEFAULT_GO_SHARE);
-    const ownShare = (await isDirectory(packageShare)) ? await hostFileEntries([{ source: packageShare, at: DEFAULT_GO_SHARE }], { exclude: treeFilter(packageShare) }) : [];
+    const ownShare = (await isDirectory(packageShare))
+      ? await hostFileEntries([{ source: packageShare, at: DEFAULT_GO_SHARE }], { exclude: treeFilter(packageShare) })
+      : [];
     const toolchain = mergeEntries(
       await hostFileEntries([{ source: goroot, at: DEFAULT_GOROOT }], { exclude: treeFilter(goroot) }),
-      overlayEntries(await hostFileEntries([{ source: shareSource, at: DEFAULT_GO_SHARE }], { exclude: treeFilter(shareSource) }), ownShare),
+      overlayEntries(
+        await hostFileEntries([{ source: shareSource, at: DEFAULT_GO_SHARE }], { exclude: treeFilter(shareSource) }),
+        ownShare,
+      ),
     );
 
     const goLibraries = await foreignClosure(goBinary, libcRoot, target);
     const shell = shellRoot === undefined ? undefined : await shellEntries(shellRoot, libcRoot, target);
-    const system: LayerEntry[] = mergeEntries(goLibraries.entries, ...(shell ? [shell] : []), builderSystemEntries(options.withShell));
+    const system: LayerEntry[] = mergeEntries(
+      goLibraries.entries,
+      ...(shell ? [shell] : []),
+      builderSystemEntries(options.withShell),
+    );
 
-    const env = [`PATH=${DEFAULT_GOROOT}/bin:/usr/local/bin:/usr/bin:/bin`, `GOROOT=${DEFAULT_GOROOT}`, 'GOCACHE=/root/.cache/go-build', 'CGO_ENABLED=0', ...target.extraEnv];
+    const env = [
+      `PATH=${DEFAULT_GOROOT}/bin:/usr/local/bin:/usr/bin:/bin`,
+      `GOROOT=${DEFAULT_GOROOT}`,
+      'GOCACHE=/root/.cache/go-build',
+      'CGO_ENABLED=0',
+      ...target.extraEnv,
+    ];
     const debNames = debs.map((deb) => basename(deb));
     const image = await assembleHostImage({
       layoutDir: options.layoutDir,
@@ -182,7 +229,11 @@ export async function foreignGoBuilderImage(options: ForeignGoBuilderOptions): P
           createdBy: `goci go-builder: ${[goLibraries.dynamic ? `go's loader and libraries from ${debNames[1]}` : '', options.withShell ? `/bin/sh (dash) from ${debNames[2]}` : '', '/etc/passwd, /etc/group, /root, /tmp, /src'].filter(Boolean).join('; ')}`,
         },
       ],
-      runtime: { env, workingDir: '/src', labels: { 'org.opencontainers.image.title': 'goci go builder', 'org.opencontainers.image.version': goVersion } },
+      runtime: {
+        env,
+        workingDir: '/src',
+        labels: { 'org.opencontainers.image.title': 'goci go builder', 'org.opencontainers.image.version': goVersion },
+      },
     });
     return { ...image, goVersion, goDynamic: goLibraries.dynamic, env, debianArch: target.debianArch, debs };
   } finally {
@@ -219,7 +270,10 @@ interface ForeignClosure {
 async function foreignClosure(binary: string, libcRoot: string, target: ForeignTarget): Promise<ForeignClosure> {
   const report = await inspectBinary(binary);
   if (report.format !== 'elf' || report.arch !== target.platform.arch) {
-    throw new GociError('BAD_BINARY', `${binary} is a ${report.format} ${report.arch} program, not a ${target.platform.arch} ELF one`);
+    throw new GociError(
+      'BAD_BINARY',
+      `${binary} is a ${report.format} ${report.arch} program, not a ${target.platform.arch} ELF one`,
+    );
   }
   if (report.static) return { entries: [], dynamic: false };
   const entries: LayerEntry[] = [];
@@ -240,7 +294,10 @@ async function foreignClosure(binary: string, libcRoot: string, target: ForeignT
       }
     }
     if (found === undefined) {
-      throw new GociError('NOT_FOUND', `${basename(binary)} needs ${name}, which libc6:${target.debianArch} does not hold in ${searchPath.join(', ')}`);
+      throw new GociError(
+        'NOT_FOUND',
+        `${basename(binary)} needs ${name}, which libc6:${target.debianArch} does not hold in ${searchPath.join(', ')}`,
+      );
     }
     const entry = await packageFile(libcRoot, found, found);
     entries.push(entry);
@@ -318,12 +375,21 @@ async function cachedDeb(cacheDir: string, request: DebRequest): Promise<string 
   const files = await readdir(cacheDir).catch(() => [] as string[]);
   const matching = files.filter((file) => {
     const parsed = parseDebName(file);
-    return parsed !== undefined && parsed.name === request.name && parsed.arch === request.arch && (request.version === undefined || parsed.version === request.version);
+    return (
+      parsed !== undefined &&
+      parsed.name === request.name &&
+      parsed.arch === request.arch &&
+      (request.version === undefined || parsed.version === request.version)
+    );
   });
   if (matching.length === 0) return undefined;
   let best = matching[0]!;
   for (const file of matching.slice(1)) {
-    const newer = await execa('dpkg', ['--compare-versions', parseDebName(file)!.version, 'gt', parseDebName(best)!.version], { reject: false });
+    const newer = await execa(
+      'dpkg',
+      ['--compare-versions', parseDebName(file)!.version, 'gt', parseDebName(best)!.version],
+      { reject: false },
+    );
     if (newer.exitCode === 0) best = file;
   }
   return join(cacheDir, best);
@@ -363,7 +429,8 @@ async function ensureDebsNow(requests: readonly DebRequest[], cacheDir: string):
         updated ??= aptUpdate();
         const updateErrors = await updated;
         attempt = await aptDownload(names, staging);
-        if (attempt.failed && updateErrors !== '') attempt.stderr += `\n(apt-get update before it: ${updateErrors.trim()})`;
+        if (attempt.failed && updateErrors !== '')
+          attempt.stderr += `\n(apt-get update before it: ${updateErrors.trim()})`;
       }
       if (attempt.failed) {
         throw new GociError('IO_FAILED', `apt-get download ${names.join(' ')} failed: ${attempt.stderr.trim()}`, {
@@ -380,7 +447,11 @@ async function ensureDebsNow(requests: readonly DebRequest[], cacheDir: string):
   return Promise.all(
     requests.map(async (request, position) => {
       const path = found[position] ?? (await cachedDeb(cacheDir, request));
-      if (path === undefined) throw new GociError('NOT_FOUND', `apt-get download ${aptName(request)} left no ${request.name}_*_${request.arch}.deb in ${cacheDir}`);
+      if (path === undefined)
+        throw new GociError(
+          'NOT_FOUND',
+          `apt-get download ${aptName(request)} left no ${request.name}_*_${request.arch}.deb in ${cacheDir}`,
+        );
       return path;
     }),
   );
@@ -389,20 +460,40 @@ async function ensureDebsNow(requests: readonly DebRequest[], cacheDir: string):
 async function aptDownload(names: readonly string[], dir: string): Promise<{ failed: boolean; stderr: string }> {
   // As root, apt hands downloads to the _apt user, who cannot write into a private cache
   // directory (it warns and downloads as root anyway): ask for root straight away.
-  const result = await execa('apt-get', ['-q', '-o', 'APT::Sandbox::User=root', 'download', ...names], { cwd: dir, reject: false, stdin: 'ignore', env: { LC_ALL: 'C' } });
-  if (result.failed && (result as { code?: string }).code === 'ENOENT') throw new GociError('NOT_FOUND', 'apt-get is not installed: foreign Go builder images are made from Debian packages');
+  const result = await execa('apt-get', ['-q', '-o', 'APT::Sandbox::User=root', 'download', ...names], {
+    cwd: dir,
+    reject: false,
+    stdin: 'ignore',
+    env: { LC_ALL: 'C' },
+  });
+  if (result.failed && (result as { code?: string }).code === 'ENOENT')
+    throw new GociError(
+      'NOT_FOUND',
+      'apt-get is not installed: foreign Go builder images are made from Debian packages',
+    );
   return { failed: result.failed, stderr: String(result.stderr) };
 }
 
 async function aptUpdate(): Promise<string> {
-  const result = await execa('apt-get', ['-q', '-o', 'DPkg::Lock::Timeout=120', 'update'], { reject: false, stdin: 'ignore', env: { LC_ALL: 'C' } });
-  if ((result as { code?: string }).code === 'ENOENT') throw new GociError('NOT_FOUND', 'apt-get is not installed: foreign Go builder images are made from Debian packages');
+  const result = await execa('apt-get', ['-q', '-o', 'DPkg::Lock::Timeout=120', 'update'], {
+    reject: false,
+    stdin: 'ignore',
+    env: { LC_ALL: 'C' },
+  });
+  if ((result as { code?: string }).code === 'ENOENT')
+    throw new GociError(
+      'NOT_FOUND',
+      'apt-get is not installed: foreign Go builder images are made from Debian packages',
+    );
   return result.failed ? String(result.stderr || result.shortMessage) : '';
 }
 
 async function addArchitectures(architectures: readonly string[]): Promise<void> {
   if (architectures.length === 0) return;
-  const known = new Set([(await run('dpkg', ['--print-architecture'])).trim(), ...(await run('dpkg', ['--print-foreign-architectures'])).split('\n').map((line) => line.trim())]);
+  const known = new Set([
+    (await run('dpkg', ['--print-architecture'])).trim(),
+    ...(await run('dpkg', ['--print-foreign-architectures'])).split('\n').map((line) => line.trim()),
+  ]);
   for (const arch of architectures) {
     if (known.has(arch)) continue;
     await run('dpkg', ['--add-architecture', arch]);
@@ -411,6 +502,7 @@ async function addArchitectures(architectures: readonly string[]): Promise<void>
 }
 
 async function installedVersion(name: string): Promise<string | undefined> {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${Version} is dpkg-query's own format syntax
   const result = await execa('dpkg-query', ['-W', '-f=${Version}', name], { reject: false, stdin: 'ignore' });
   return result.exitCode === 0 && String(result.stdout).trim() !== '' ? String(result.stdout).trim() : undefined;
 }
@@ -426,7 +518,10 @@ async function isDirectory(path: string): Promise<boolean> {
 async function run(command: string, args: readonly string[]): Promise<string> {
   const result = await execa(command, args, { reject: false, stdin: 'ignore', env: { LC_ALL: 'C' } });
   if (result.failed) {
-    const reason = (result as { code?: string }).code === 'ENOENT' ? 'it is not installed' : String(result.stderr || result.shortMessage).trim();
+    const reason =
+      (result as { code?: string }).code === 'ENOENT'
+        ? 'it is not installed'
+        : String(result.stderr || result.shortMessage).trim();
     throw new GociError('IO_FAILED', `${command} ${args.join(' ')} failed: ${reason}`);
   }
   return String(result.stdout);

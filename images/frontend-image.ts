@@ -78,7 +78,14 @@ async function appEntries(bundle: string, dataDir: string): Promise<LayerEntry[]
   return mergeEntries(
     [
       { type: 'file', path: FRONTEND_BUNDLE, mode: 0o644, uid: 0, gid: 0, source: bundle },
-      { type: 'file', path: `${FRONTEND_DIR}/package.json`, mode: 0o644, uid: 0, gid: 0, content: Buffer.from(FRONTEND_PACKAGE_JSON) },
+      {
+        type: 'file',
+        path: `${FRONTEND_DIR}/package.json`,
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        content: Buffer.from(FRONTEND_PACKAGE_JSON),
+      },
     ],
     await hostFileEntries([{ source: dataDir, at: `${FRONTEND_DIR}/images/base/data` }]),
   );
@@ -100,26 +107,50 @@ async function appEntries(bundle: string, dataDir: string): Promise<LayerEntry[]
 export async function frontendImage(options: FrontendImageOptions): Promise<FrontendImage> {
   const dataDir = options.dataDir ?? BASE_DATA_DIR;
   const platform = hostLinuxPlatform();
-  const app = { entries: await appEntries(options.bundle, dataDir), createdBy: `goci frontend-image: ${FRONTEND_DIR} (goci.mjs, package.json, images/base/data)` };
-  const common = { layoutDir: options.layoutDir, platform, epoch: options.epoch ?? 0, ...(options.format ? { format: options.format } : {}) };
+  const app = {
+    entries: await appEntries(options.bundle, dataDir),
+    createdBy: `goci frontend-image: ${FRONTEND_DIR} (goci.mjs, package.json, images/base/data)`,
+  };
+  const common = {
+    layoutDir: options.layoutDir,
+    platform,
+    epoch: options.epoch ?? 0,
+    ...(options.format ? { format: options.format } : {}),
+  };
 
   if (options.base === 'host') {
     const node = await executableClosure(options.node ?? process.execPath, { at: NODE_IN_IMAGE });
-    const runtimeLayer = mergeEntries(node.entries, [{ type: 'directory', path: '/tmp', mode: 0o1777, uid: 0, gid: 0 }]);
+    const runtimeLayer = mergeEntries(node.entries, [
+      { type: 'directory', path: '/tmp', mode: 0o1777, uid: 0, gid: 0 },
+    ]);
     const entrypoint = [NODE_IN_IMAGE, FRONTEND_BUNDLE, 'frontend'];
     const labels = { ...FRONTEND_LABELS };
     const image = await assembleHostImage({
       ...common,
-      layers: [{ entries: runtimeLayer, createdBy: `goci frontend-image: this machine's node (${node.source}) at ${NODE_IN_IMAGE}, its loader ${node.interpreter ?? '(none)'} and libraries ${node.libraries.join(' ') || '(none)'}; /tmp` }, app],
+      layers: [
+        {
+          entries: runtimeLayer,
+          createdBy: `goci frontend-image: this machine's node (${node.source}) at ${NODE_IN_IMAGE}, its loader ${node.interpreter ?? '(none)'} and libraries ${node.libraries.join(' ') || '(none)'}; /tmp`,
+        },
+        app,
+      ],
       runtime: { entrypoint, env: [HOST_PATH], labels },
     });
     return { ...image, base: undefined, entrypoint, labels };
   }
 
   if ((BUILT_IN_BASES as readonly string[]).includes(options.base)) {
-    throw new GociError('BAD_ARGUMENT', `--base ${options.base}: goci's built-in bases have no node to run the frontend`, { hint: 'use --base host, or a registry image with node, such as docker.io/library/node:20-slim' });
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `--base ${options.base}: goci's built-in bases have no node to run the frontend`,
+      { hint: 'use --base host, or a registry image with node, such as docker.io/library/node:20-slim' },
+    );
   }
-  if (!options.clientFor) throw new GociError('BAD_ARGUMENT', `the base ${options.base} is a registry image, and no registry client was given`);
+  if (!options.clientFor)
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `the base ${options.base} is a registry image, and no registry client was given`,
+    );
   const base = await resolveAnyBase(options.base, '--base', { platforms: [platform], clientFor: options.clientFor });
   if (base.kind !== 'remote') throw new Error(`${options.base} did not resolve to a registry base`);
   const remote = base.remote.platforms[0]!;
@@ -129,8 +160,16 @@ export async function frontendImage(options: FrontendImageOptions): Promise<Fron
     ...common,
     base,
     layers: [app],
-    runtime: { entrypoint, env: base.env, user: base.user, workingDir: base.workingDir, exposedPorts: remote.exposedPorts, labels },
+    runtime: {
+      entrypoint,
+      env: base.env,
+      user: base.user,
+      workingDir: base.workingDir,
+      exposedPorts: remote.exposedPorts,
+      labels,
+    },
   });
-  if (options.fetchBaseLayers ?? true) await downloadBaseLayers(options.clientFor(base.remote.ref.registry), base, options.layoutDir, 4);
+  if (options.fetchBaseLayers ?? true)
+    await downloadBaseLayers(options.clientFor(base.remote.ref.registry), base, options.layoutDir, 4);
   return { ...image, base, entrypoint, labels };
 }

@@ -3,7 +3,14 @@ import { basename, join, relative, sep } from 'node:path';
 import { GociError } from '../common/errors.js';
 import { inspectBinary } from '../compiler/binary/inspect.js';
 import { goTargetEnv, hostLinuxPlatform } from '../compiler/platform.js';
-import { assembleHostImage, executableClosure, hostFileEntries, mergeEntries, type HostEntryKind, type HostImage } from './host-files.js';
+import {
+  assembleHostImage,
+  executableClosure,
+  hostFileEntries,
+  mergeEntries,
+  type HostEntryKind,
+  type HostImage,
+} from './host-files.js';
 import type { LayerEntry } from './layer.js';
 
 /**
@@ -46,7 +53,17 @@ export const DEFAULT_GO_SHARE = '/usr/share/go-1.19';
  * (cgo only with CGO_ENABLED=1; cover and test2json for `go test`). Left out: addr2line, api,
  * dist, doc, fix, nm, objdump, pprof, trace (35 MB; `go tool` debugging aids).
  */
-export const GO_BUILD_TOOLS: readonly string[] = ['asm', 'buildid', 'cgo', 'compile', 'cover', 'link', 'pack', 'test2json', 'vet'];
+export const GO_BUILD_TOOLS: readonly string[] = [
+  'asm',
+  'buildid',
+  'cgo',
+  'compile',
+  'cover',
+  'link',
+  'pack',
+  'test2json',
+  'vet',
+];
 
 /**
  * Which parts of a toolchain tree go into the image, by path inside the tree (GOROOT or the
@@ -88,7 +105,14 @@ export function keepInToolchain(relativePath: string, kind: HostEntryKind, toolD
  */
 export function builderSystemEntries(withShell: boolean): LayerEntry[] {
   return [
-    { type: 'file', path: '/etc/passwd', mode: 0o644, uid: 0, gid: 0, content: Buffer.from(`root:x:0:0:root:/root:${withShell ? '/bin/sh' : '/sbin/nologin'}\n`) },
+    {
+      type: 'file',
+      path: '/etc/passwd',
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      content: Buffer.from(`root:x:0:0:root:/root:${withShell ? '/bin/sh' : '/sbin/nologin'}\n`),
+    },
     { type: 'file', path: '/etc/group', mode: 0o644, uid: 0, gid: 0, content: Buffer.from('root:x:0:\n') },
     { type: 'directory', path: '/root', mode: 0o700, uid: 0, gid: 0 },
     { type: 'directory', path: '/tmp', mode: 0o1777, uid: 0, gid: 0 },
@@ -119,18 +143,25 @@ export async function goBuilderImage(options: GoBuilderImageOptions): Promise<Go
 
   const report = await inspectBinary(goBinary);
   const goVersion = report.buildInfo?.goVersion;
-  if (goVersion === undefined) throw new GociError('BAD_BINARY', `${goBinary} carries no Go build info, so it is not a Go toolchain's go command`);
+  if (goVersion === undefined)
+    throw new GociError('BAD_BINARY', `${goBinary} carries no Go build info, so it is not a Go toolchain's go command`);
   const version = (await readFile(join(goroot, 'VERSION'), 'utf8').catch(() => '')).split('\n')[0]?.trim();
-  if (version && version !== goVersion) throw new GociError('BAD_ARGUMENT', `${goroot}/VERSION says ${version} but ${goBinary} is ${goVersion}`);
+  if (version && version !== goVersion)
+    throw new GociError('BAD_ARGUMENT', `${goroot}/VERSION says ${version} but ${goBinary} is ${goVersion}`);
 
-  const treeFilter = (root: string) => (path: string, kind: HostEntryKind): boolean => !keepInToolchain(relative(root, path), kind, toolDir);
+  const treeFilter =
+    (root: string) =>
+    (path: string, kind: HostEntryKind): boolean =>
+      !keepInToolchain(relative(root, path), kind, toolDir);
   const toolchain = mergeEntries(
     await hostFileEntries([goroot], { exclude: treeFilter(goroot) }),
     ...(share === undefined ? [] : [await hostFileEntries([share], { exclude: treeFilter(share) })]),
   );
 
   const goClosure = await executableClosure(goBinary);
-  const shell = options.withShell ? await Promise.all([executableClosure('/bin/sh', { at: '/bin/sh' }), executableClosure('/usr/bin/env')]) : [];
+  const shell = options.withShell
+    ? await Promise.all([executableClosure('/bin/sh', { at: '/bin/sh' }), executableClosure('/usr/bin/env')])
+    : [];
   const system: LayerEntry[] = mergeEntries(
     // The toolchain layer has the binary itself; this one only what loads it.
     goClosure.entries.filter((entry) => entry.path !== goBinary),
@@ -138,20 +169,32 @@ export async function goBuilderImage(options: GoBuilderImageOptions): Promise<Go
     builderSystemEntries(options.withShell),
   );
 
-  const env = [`PATH=${goroot}/bin:/usr/local/bin:/usr/bin:/bin`, `GOROOT=${goroot}`, 'GOCACHE=/root/.cache/go-build', 'CGO_ENABLED=0'];
+  const env = [
+    `PATH=${goroot}/bin:/usr/local/bin:/usr/bin:/bin`,
+    `GOROOT=${goroot}`,
+    'GOCACHE=/root/.cache/go-build',
+    'CGO_ENABLED=0',
+  ];
   const trees = [goroot, ...(share === undefined ? [] : [share])].join(' ');
   const image = await assembleHostImage({
     layoutDir: options.layoutDir,
     platform: host,
     epoch: options.epoch ?? 0,
     layers: [
-      { entries: toolchain, createdBy: `goci go-builder: ${goVersion} toolchain from ${trees} (bin, pkg/include, pkg/tool/${toolDir}: ${GO_BUILD_TOOLS.join(' ')}, src without cmd, testdata and tests)` },
+      {
+        entries: toolchain,
+        createdBy: `goci go-builder: ${goVersion} toolchain from ${trees} (bin, pkg/include, pkg/tool/${toolDir}: ${GO_BUILD_TOOLS.join(' ')}, src without cmd, testdata and tests)`,
+      },
       {
         entries: system,
         createdBy: `goci go-builder: ${[goClosure.dynamic ? `${basename(goBinary)}'s loader and libraries` : '', options.withShell ? '/bin/sh (dash), /usr/bin/env and their libraries' : '', '/etc/passwd, /etc/group, /root, /tmp, /src'].filter(Boolean).join('; ')}`,
       },
     ],
-    runtime: { env, workingDir: '/src', labels: { 'org.opencontainers.image.title': 'goci go builder', 'org.opencontainers.image.version': goVersion } },
+    runtime: {
+      env,
+      workingDir: '/src',
+      labels: { 'org.opencontainers.image.title': 'goci go builder', 'org.opencontainers.image.version': goVersion },
+    },
   });
   return { ...image, goVersion, goDynamic: goClosure.dynamic, env };
 }

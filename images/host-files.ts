@@ -55,12 +55,19 @@ function imagePath(path: string): string {
  * - owners are always 0:0; sockets, fifos and devices are refused.
  * Entries for the same image path from two inputs must agree (see mergeEntries).
  */
-export async function hostFileEntries(paths: readonly (string | HostPath)[], options: HostFileOptions = {}): Promise<LayerEntry[]> {
+export async function hostFileEntries(
+  paths: readonly (string | HostPath)[],
+  options: HostFileOptions = {},
+): Promise<LayerEntry[]> {
   const lists: LayerEntry[][] = [];
   for (const item of paths) {
     const { source, at } = hostPathOf(item);
     const stats = await stat(source).catch((error: NodeJS.ErrnoException) => {
-      throw new GociError(error.code === 'ENOENT' ? 'NOT_FOUND' : 'IO_FAILED', `host path ${source} cannot be read: ${error.code ?? error.message}`, { cause: error });
+      throw new GociError(
+        error.code === 'ENOENT' ? 'NOT_FOUND' : 'IO_FAILED',
+        `host path ${source} cannot be read: ${error.code ?? error.message}`,
+        { cause: error },
+      );
     });
     const entries: LayerEntry[] = [];
     if (stats.isDirectory()) {
@@ -85,7 +92,9 @@ function directoryEntry(at: string, mode: number): LayerEntry {
 }
 
 function notCopyable(source: string): GociError {
-  return new GociError('BAD_ARGUMENT', `host path ${source} is not a regular file, directory or symlink`, { hint: 'leave sockets, fifos and devices out of image files' });
+  return new GociError('BAD_ARGUMENT', `host path ${source} is not a regular file, directory or symlink`, {
+    hint: 'leave sockets, fifos and devices out of image files',
+  });
 }
 
 async function walk(dir: string, at: string, into: LayerEntry[], options: HostFileOptions): Promise<void> {
@@ -94,7 +103,13 @@ async function walk(dir: string, at: string, into: LayerEntry[], options: HostFi
     const source = join(dir, name);
     const target = posix.join(at, name);
     const stats = await lstat(source);
-    const kind: HostEntryKind | undefined = stats.isSymbolicLink() ? 'symlink' : stats.isDirectory() ? 'directory' : stats.isFile() ? 'file' : undefined;
+    const kind: HostEntryKind | undefined = stats.isSymbolicLink()
+      ? 'symlink'
+      : stats.isDirectory()
+        ? 'directory'
+        : stats.isFile()
+          ? 'file'
+          : undefined;
     if (kind === undefined) throw notCopyable(source);
     if (options.exclude?.(source, kind)) continue;
     if (kind === 'symlink') {
@@ -119,7 +134,12 @@ function identity(entry: LayerEntry): string {
     case 'file':
       return 'source' in entry && entry.source !== undefined
         ? JSON.stringify([...common, entry.mode, 'source', entry.source])
-        : JSON.stringify([...common, entry.mode, 'content', Buffer.from((entry as { content: Uint8Array }).content).toString('base64')]);
+        : JSON.stringify([
+            ...common,
+            entry.mode,
+            'content',
+            Buffer.from((entry as { content: Uint8Array }).content).toString('base64'),
+          ]);
   }
 }
 
@@ -136,7 +156,10 @@ export function mergeEntries(...lists: readonly LayerEntry[][]): LayerEntry[] {
     if (previous === undefined) {
       byPath.set(key, entry);
     } else if (identity(previous) !== identity(entry)) {
-      throw new GociError('BAD_ARGUMENT', `image path /${key} is given twice with different content (${identity(previous)} and ${identity(entry)})`);
+      throw new GociError(
+        'BAD_ARGUMENT',
+        `image path /${key} is given twice with different content (${identity(previous)} and ${identity(entry)})`,
+      );
     }
   }
   return [...byPath.values()];
@@ -194,14 +217,18 @@ export function parseLdd(output: string, binary: string): LddLine[] {
     // Anything else (`linux-vdso.so.1 (0x...)`, `statically linked`) names no file.
   }
   if (missing.length > 0) {
-    throw new GociError('NOT_FOUND', `${binary} needs ${missing.join(', ')}, which this machine's loader cannot find`, { hint: 'install the missing libraries, or copy a static binary instead' });
+    throw new GociError('NOT_FOUND', `${binary} needs ${missing.join(', ')}, which this machine's loader cannot find`, {
+      hint: 'install the missing libraries, or copy a static binary instead',
+    });
   }
   return lines;
 }
 
 async function hostFile(path: string, at: string): Promise<LayerEntry & { type: 'file'; source: string }> {
   const real = await realpath(path).catch((error: NodeJS.ErrnoException) => {
-    throw new GociError('NOT_FOUND', `${path} cannot be resolved on this machine: ${error.code ?? error.message}`, { cause: error });
+    throw new GociError('NOT_FOUND', `${path} cannot be resolved on this machine: ${error.code ?? error.message}`, {
+      cause: error,
+    });
   });
   const stats = await stat(real);
   if (!stats.isFile()) throw new GociError('BAD_ARGUMENT', `${path} is not a regular file`);
@@ -223,12 +250,20 @@ async function hostFile(path: string, at: string): Promise<LayerEntry & { type: 
 export async function executableClosure(binary: string, options: ClosureOptions = {}): Promise<ExecutableClosure> {
   const self = await hostFile(binary, options.at ?? binary);
   const report = await inspectBinary(self.source);
-  if (report.format !== 'elf') throw new GociError('BAD_BINARY', `${binary} is a ${report.format} binary; only Linux ELF programs can go into an image with their libraries`);
+  if (report.format !== 'elf')
+    throw new GociError(
+      'BAD_BINARY',
+      `${binary} is a ${report.format} binary; only Linux ELF programs can go into an image with their libraries`,
+    );
   const host = hostLinuxPlatform();
   if (report.arch !== host.arch) {
-    throw new GociError('BAD_BINARY', `${binary} is a ${report.arch} program; its libraries can only be resolved for this machine's architecture (${host.arch})`);
+    throw new GociError(
+      'BAD_BINARY',
+      `${binary} is a ${report.arch} program; its libraries can only be resolved for this machine's architecture (${host.arch})`,
+    );
   }
-  if (report.static) return { entries: [self], source: self.source, dynamic: false, interpreter: undefined, libraries: [] };
+  if (report.static)
+    return { entries: [self], source: self.source, dynamic: false, interpreter: undefined, libraries: [] };
 
   let output: string;
   try {
@@ -237,8 +272,17 @@ export async function executableClosure(binary: string, options: ClosureOptions 
   } catch (error) {
     if (isGociError(error)) throw error;
     const failed = error as { code?: string; stderr?: string; shortMessage?: string };
-    if (failed.code === 'ENOENT') throw new GociError('NOT_FOUND', 'ldd is not installed on this machine; it is needed to find the libraries of a dynamic binary', { cause: error });
-    throw new GociError('IO_FAILED', `ldd ${binary} failed: ${(failed.stderr || failed.shortMessage || String(error)).trim()}`, { cause: error });
+    if (failed.code === 'ENOENT')
+      throw new GociError(
+        'NOT_FOUND',
+        'ldd is not installed on this machine; it is needed to find the libraries of a dynamic binary',
+        { cause: error },
+      );
+    throw new GociError(
+      'IO_FAILED',
+      `ldd ${binary} failed: ${(failed.stderr || failed.shortMessage || String(error)).trim()}`,
+      { cause: error },
+    );
   }
   const lines = parseLdd(output, binary);
   const entries: LayerEntry[] = [self];
@@ -248,7 +292,13 @@ export async function executableClosure(binary: string, options: ClosureOptions 
     entries.push(await hostFile(line.path, line.path));
     if (line.path !== report.interpreter) libraries.push(imagePath(line.path));
   }
-  return { entries: mergeEntries(entries), source: self.source, dynamic: true, interpreter: report.interpreter, libraries };
+  return {
+    entries: mergeEntries(entries),
+    source: self.source,
+    dynamic: true,
+    interpreter: report.interpreter,
+    libraries,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,7 +338,16 @@ export interface HostImage {
   layers: Layer[];
 }
 
-const EMPTY_RUNTIME: RuntimeConfig = { entrypoint: [], cmd: [], env: [], user: '', workingDir: '', exposedPorts: [], stopSignal: undefined, labels: {} };
+const EMPTY_RUNTIME: RuntimeConfig = {
+  entrypoint: [],
+  cmd: [],
+  env: [],
+  user: '',
+  workingDir: '',
+  exposedPorts: [],
+  stopSignal: undefined,
+  labels: {},
+};
 
 /**
  * Writes a one-platform image into an OCI layout: each layer as writeLayer makes it (written
@@ -305,23 +364,60 @@ export async function assembleHostImage(request: HostImageRequest): Promise<Host
   const platform = ociPlatform(target);
   await prepareLayout(request.layoutDir);
   const blobDir = layoutBlobDir(request.layoutDir);
-  const layers = await Promise.all(request.layers.map((layer) => writeLayer(layer.entries, blobDir, { mtime: epoch, ...(request.gzipLevel === undefined ? {} : { gzipLevel: request.gzipLevel }) })));
-  const remote = request.base?.remote.platforms.find((candidate) => candidate.platform === target || (candidate.platform.os === target.os && candidate.platform.arch === target.arch && candidate.platform.variant === target.variant));
-  if (request.base && !remote) throw new GociError('BAD_PLATFORM', `the base ${request.base.name} was resolved without ${platform.os}/${platform.architecture}`);
+  const layers = await Promise.all(
+    request.layers.map((layer) =>
+      writeLayer(layer.entries, blobDir, {
+        mtime: epoch,
+        ...(request.gzipLevel === undefined ? {} : { gzipLevel: request.gzipLevel }),
+      }),
+    ),
+  );
+  const remote = request.base?.remote.platforms.find(
+    (candidate) =>
+      candidate.platform === target ||
+      (candidate.platform.os === target.os &&
+        candidate.platform.arch === target.arch &&
+        candidate.platform.variant === target.variant),
+  );
+  if (request.base && !remote)
+    throw new GociError(
+      'BAD_PLATFORM',
+      `the base ${request.base.name} was resolved without ${platform.os}/${platform.architecture}`,
+    );
   const config = jsonBlob(
     imageConfig({
       platform,
       runtime: { ...EMPTY_RUNTIME, ...request.runtime },
-      ...(remote ? { inherited: { diffIds: remote.layers.map((layer) => layer.diffId), history: remote.history } } : {}),
-      layers: layers.map((layer, position) => ({ diffId: layer.diffId, createdBy: request.layers[position]!.createdBy })),
+      ...(remote
+        ? { inherited: { diffIds: remote.layers.map((layer) => layer.diffId), history: remote.history } }
+        : {}),
+      layers: layers.map((layer, position) => ({
+        diffId: layer.diffId,
+        createdBy: request.layers[position]!.createdBy,
+      })),
       created: epoch,
     }),
   );
   await writeJsonBlob(request.layoutDir, config);
-  const baseAnnotations: Record<string, string> = request.base && remote ? { 'org.opencontainers.image.base.name': request.base.name, 'org.opencontainers.image.base.digest': remote.manifestDigest } : {};
-  const image = imageManifest(format, platform, config, [...(remote?.layers ?? []), ...layers], { ...request.annotations, ...baseAnnotations });
+  const baseAnnotations: Record<string, string> =
+    request.base && remote
+      ? {
+          'org.opencontainers.image.base.name': request.base.name,
+          'org.opencontainers.image.base.digest': remote.manifestDigest,
+        }
+      : {};
+  const image = imageManifest(format, platform, config, [...(remote?.layers ?? []), ...layers], {
+    ...request.annotations,
+    ...baseAnnotations,
+  });
   await writeJsonBlob(request.layoutDir, image.manifest);
-  const indexAnnotations: Record<string, string> = request.base ? { ...request.annotations, 'org.opencontainers.image.base.name': request.base.name, 'org.opencontainers.image.base.digest': request.base.remote.digest } : { ...request.annotations };
+  const indexAnnotations: Record<string, string> = request.base
+    ? {
+        ...request.annotations,
+        'org.opencontainers.image.base.name': request.base.name,
+        'org.opencontainers.image.base.digest': request.base.remote.digest,
+      }
+    : { ...request.annotations };
   const index = imageIndex(format, [image], indexAnnotations);
   await writeJsonBlob(request.layoutDir, index);
   const indexDescriptor: Descriptor = { mediaType: MEDIA_TYPES[format].index, digest: index.digest, size: index.size };

@@ -44,7 +44,8 @@ export function imageConfig(input: ImageConfigInput): Record<string, unknown> {
   const created = rfc3339(input.created);
   const config: Record<string, unknown> = {};
   if (runtime.user) config.User = runtime.user;
-  if (runtime.exposedPorts.length > 0) config.ExposedPorts = Object.fromEntries(runtime.exposedPorts.map((port) => [port, {}]));
+  if (runtime.exposedPorts.length > 0)
+    config.ExposedPorts = Object.fromEntries(runtime.exposedPorts.map((port) => [port, {}]));
   if (runtime.env.length > 0) config.Env = runtime.env;
   if (runtime.entrypoint.length > 0) config.Entrypoint = runtime.entrypoint;
   if (runtime.cmd.length > 0) config.Cmd = runtime.cmd;
@@ -57,7 +58,17 @@ export function imageConfig(input: ImageConfigInput): Record<string, unknown> {
     os: input.platform.os,
     ...(input.platform.variant ? { variant: input.platform.variant } : {}),
     config,
-    rootfs: { type: 'layers', diff_ids: [...(input.inherited?.diffIds ?? []), ...input.layers.map((layer) => layer.diffId)] },
-    history: [...(input.inherited?.history ?? []), ...input.layers.map((layer) => ({ created, created_by: layer.createdBy, ...(layer.comment ? { comment: layer.comment } : {}) }))],
+    rootfs: {
+      type: 'layers',
+      diff_ids: [...(input.inherited?.diffIds ?? []), ...input.layers.map((layer) => layer.diffId)],
+    },
+    history: [
+      ...(input.inherited?.history ?? []),
+      ...input.layers.map((layer) => ({
+        created,
+        created_by: layer.createdBy,
+        ...(layer.comment ? { comment: layer.comment } : {}),
+      })),
+    ],
   };
 }

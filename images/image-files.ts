@@ -55,7 +55,8 @@ export async function readRange(file: string, start: number, length: number): Pr
 /** The files of a directory (an OCI layout). */
 export function directoryFiles(dir: string): ImageFiles {
   const full = (path: string): string => {
-    if (path.startsWith('/') || path.split('/').includes('..')) throw new GociError('BAD_ARGUMENT', `${JSON.stringify(path)} is not a path inside ${displayPath(dir)}`);
+    if (path.startsWith('/') || path.split('/').includes('..'))
+      throw new GociError('BAD_ARGUMENT', `${JSON.stringify(path)} is not a path inside ${displayPath(dir)}`);
     return join(dir, path);
   };
   return {
@@ -78,9 +79,13 @@ export function directoryFiles(dir: string): ImageFiles {
 export function digestHex(digest: unknown, role: string): string {
   const match = typeof digest === 'string' ? SHA256_DIGEST.exec(digest) : null;
   if (match === null) {
-    throw new GociError('IO_FAILED', `${role} names the digest ${JSON.stringify(digest)}, which is not sha256:<64 lowercase hex digits>`, {
-      hint: 'goci reads images whose blobs are addressed by sha256, as every registry and builder writes them',
-    });
+    throw new GociError(
+      'IO_FAILED',
+      `${role} names the digest ${JSON.stringify(digest)}, which is not sha256:<64 lowercase hex digits>`,
+      {
+        hint: 'goci reads images whose blobs are addressed by sha256, as every registry and builder writes them',
+      },
+    );
   }
   return match[1]!;
 }
@@ -95,18 +100,32 @@ export function missingBlob(files: ImageFiles, path: string, role: string): Goci
 }
 
 export function digestMismatch(files: ImageFiles, role: string, expected: string, actual: string): GociError {
-  return new GociError('IO_FAILED', `blob ${expected} (${role}) in ${files.description}: digest mismatch, its bytes hash to ${actual}`, { hint: CORRUPT_HINT });
+  return new GociError(
+    'IO_FAILED',
+    `blob ${expected} (${role}) in ${files.description}: digest mismatch, its bytes hash to ${actual}`,
+    { hint: CORRUPT_HINT },
+  );
 }
 
 function sizeMismatch(files: ImageFiles, role: string, name: string, expected: number, actual: number): GociError {
-  return new GociError('IO_FAILED', `blob ${name} (${role}) in ${files.description}: size mismatch, it has ${actual} bytes where ${expected} were announced`, { hint: CORRUPT_HINT });
+  return new GociError(
+    'IO_FAILED',
+    `blob ${name} (${role}) in ${files.description}: size mismatch, it has ${actual} bytes where ${expected} were announced`,
+    { hint: CORRUPT_HINT },
+  );
 }
 
 /** The size of the file at `path`, failing with NOT_FOUND when it is missing or is not the announced size. */
-export async function blobSize(files: ImageFiles, path: string, expect: BlobExpectation, role: string): Promise<number> {
+export async function blobSize(
+  files: ImageFiles,
+  path: string,
+  expect: BlobExpectation,
+  role: string,
+): Promise<number> {
   const size = await files.size(path);
   if (size === undefined) throw missingBlob(files, path, role);
-  if (expect.size !== undefined && size !== expect.size) throw sizeMismatch(files, role, expect.digest ?? path, expect.size, size);
+  if (expect.size !== undefined && size !== expect.size)
+    throw sizeMismatch(files, role, expect.digest ?? path, expect.size, size);
   return size;
 }
 
@@ -133,24 +152,39 @@ export class BlobCheck {
   /** Call once, after the last byte. Returns the blob's digest. */
   check(): string {
     const actual = `sha256:${this.hash.digest('hex')}`;
-    if (this.expect.digest !== undefined && actual !== this.expect.digest) throw digestMismatch(this.files, this.role, this.expect.digest, actual);
-    if (this.expect.size !== undefined && this.seen !== this.expect.size) throw sizeMismatch(this.files, this.role, this.expect.digest ?? this.path, this.expect.size, this.seen);
+    if (this.expect.digest !== undefined && actual !== this.expect.digest)
+      throw digestMismatch(this.files, this.role, this.expect.digest, actual);
+    if (this.expect.size !== undefined && this.seen !== this.expect.size)
+      throw sizeMismatch(this.files, this.role, this.expect.digest ?? this.path, this.expect.size, this.seen);
     return actual;
   }
 }
 
 /** Re-reads a whole blob only to check it: after its content failed to parse, this tells corruption from a bad format. */
-export async function verifyBlob(files: ImageFiles, path: string, expect: BlobExpectation, role: string): Promise<void> {
+export async function verifyBlob(
+  files: ImageFiles,
+  path: string,
+  expect: BlobExpectation,
+  role: string,
+): Promise<void> {
   const check = new BlobCheck(files, path, expect, role);
   for await (const chunk of files.stream(path) as AsyncIterable<Buffer>) check.update(chunk);
   check.check();
 }
 
 /** A small blob read whole, its size and digest checked before anything reads it. */
-export async function readSmallBlob(files: ImageFiles, path: string, expect: BlobExpectation, role: string): Promise<{ bytes: Buffer; digest: string }> {
+export async function readSmallBlob(
+  files: ImageFiles,
+  path: string,
+  expect: BlobExpectation,
+  role: string,
+): Promise<{ bytes: Buffer; digest: string }> {
   const size = await blobSize(files, path, expect, role);
   if (size > MAX_JSON_BLOB) {
-    throw new GociError('IO_FAILED', `${role} (${path}) in ${files.description} has ${size} bytes, too large for an image document`);
+    throw new GociError(
+      'IO_FAILED',
+      `${role} (${path}) in ${files.description} has ${size} bytes, too large for an image document`,
+    );
   }
   const bytes = await files.read(path, 0, size);
   const check = new BlobCheck(files, path, { ...expect, size }, role);
@@ -159,12 +193,21 @@ export async function readSmallBlob(files: ImageFiles, path: string, expect: Blo
 }
 
 /** A JSON document (manifest, index, config), verified, then parsed. */
-export async function readJsonBlob(files: ImageFiles, path: string, expect: BlobExpectation, role: string): Promise<{ document: unknown; digest: string; size: number }> {
+export async function readJsonBlob(
+  files: ImageFiles,
+  path: string,
+  expect: BlobExpectation,
+  role: string,
+): Promise<{ document: unknown; digest: string; size: number }> {
   const { bytes, digest } = await readSmallBlob(files, path, expect, role);
   try {
     return { document: JSON.parse(bytes.toString('utf8')) as unknown, digest, size: bytes.byteLength };
   } catch (error) {
-    throw new GociError('IO_FAILED', `${role} (${path}) in ${files.description} is not JSON: ${(error as Error).message}`, { cause: error });
+    throw new GociError(
+      'IO_FAILED',
+      `${role} (${path}) in ${files.description} is not JSON: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 

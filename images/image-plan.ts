@@ -1,4 +1,5 @@
 import { GociError } from '../common/errors.js';
+import { found } from '../common/found.js';
 import { inspectBinary } from '../compiler/binary/inspect.js';
 import type { BinaryReport } from '../compiler/binary/types.js';
 import type { CompiledBinary } from '../compiler/compile.js';
@@ -56,11 +57,21 @@ export async function planImage(input: ImagePlanInput): Promise<ImagePlan> {
   const entrypoints: EntrypointBinary[] = [];
   for (const platform of platforms) {
     const binaries = builds.map((buildId) => binaryFor(input.built, buildId, platform, where));
-    const entrypoint = binaries.find((built) => built.target.buildId === entrypointBuild)!;
+    const entrypoint = found(
+      binaries.find((built) => built.target.buildId === entrypointBuild),
+      `the entrypoint binary (build "${entrypointBuild}") for ${formatPlatform(platform)}`,
+    );
     const report = await inspectBinary(entrypoint.binary.path);
     entrypoints.push({ report, sha256: entrypoint.binary.sha256 });
     const labels = imageLabels(report, stamp, entrypoint.target.binary, image.labels);
-    const binaryEntries: LayerEntry[] = binaries.map((built) => ({ type: 'file', path: `${image.binaryDir}/${installedBinaryName(built.target.binary, platform)}`, mode: 0o755, uid: 0, gid: 0, source: built.binary.path }));
+    const binaryEntries: LayerEntry[] = binaries.map((built) => ({
+      type: 'file',
+      path: `${image.binaryDir}/${installedBinaryName(built.target.binary, platform)}`,
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      source: built.binary.path,
+    }));
     perPlatform.push({
       platform,
       binaryEntries,
@@ -69,7 +80,10 @@ export async function planImage(input: ImagePlanInput): Promise<ImagePlan> {
       annotations: { ...labels, ...image.annotations },
     });
   }
-  const entrypointTarget = input.built.find((built) => built.target.buildId === entrypointBuild)!.target;
+  const entrypointTarget = found(
+    input.built.find((built) => built.target.buildId === entrypointBuild),
+    `a compiled binary of the entrypoint build "${entrypointBuild}"`,
+  ).target;
   return {
     request: {
       layoutDir: input.layoutDir,
@@ -93,7 +107,11 @@ function selectBuilds(built: BuiltTarget[], image: ImageSpec, where: (path: stri
   if (!image.binaries) return all;
   return image.binaries.map((name, index) => {
     const match = built.find((item) => item.target.buildId === name || item.target.binary === name);
-    if (!match) throw new GociError('BAD_SPEC', `${where(`image.binaries[${index}]`)}: no build is called "${name}"; builds are ${all.join(', ')}`);
+    if (!match)
+      throw new GociError(
+        'BAD_SPEC',
+        `${where(`image.binaries[${index}]`)}: no build is called "${name}"; builds are ${all.join(', ')}`,
+      );
     return match.target.buildId;
   });
 }
@@ -101,21 +119,38 @@ function selectBuilds(built: BuiltTarget[], image: ImageSpec, where: (path: stri
 function pickEntrypoint(builds: string[], image: ImageSpec, where: (path: string) => string): string {
   if (!image.entrypoint) return builds[0]!;
   if (builds.includes(image.entrypoint)) return image.entrypoint;
-  throw new GociError('BAD_SPEC', `${where('image.entrypoint')}: "${image.entrypoint}" is not one of the image's binaries (${builds.join(', ')})`);
+  throw new GociError(
+    'BAD_SPEC',
+    `${where('image.entrypoint')}: "${image.entrypoint}" is not one of the image's binaries (${builds.join(', ')})`,
+  );
 }
 
 function platformsOf(built: BuiltTarget[]): Platform[] {
   const linux = built.map((item) => item.target.platform).filter((platform) => platform.os === 'linux');
-  if (linux.length === 0) throw new GociError('BAD_PLATFORM', 'no linux platform to build an image for', { hint: 'add a linux/... platform (container images run Linux binaries)' });
+  if (linux.length === 0)
+    throw new GociError('BAD_PLATFORM', 'no linux platform to build an image for', {
+      hint: 'add a linux/... platform (container images run Linux binaries)',
+    });
   return linux;
 }
 
-function binaryFor(built: BuiltTarget[], buildId: string, platform: Platform, where: (path: string) => string): BuiltTarget {
-  const match = built.find((item) => item.target.buildId === buildId && formatPlatform(item.target.platform) === formatPlatform(platform));
+function binaryFor(
+  built: BuiltTarget[],
+  buildId: string,
+  platform: Platform,
+  where: (path: string) => string,
+): BuiltTarget {
+  const match = built.find(
+    (item) => item.target.buildId === buildId && formatPlatform(item.target.platform) === formatPlatform(platform),
+  );
   if (!match) {
-    throw new GociError('BAD_SPEC', `${where('image.binaries')}: build "${buildId}" has no ${formatPlatform(platform)} binary, so that image would be incomplete`, {
-      hint: 'give every build in the image the same platforms',
-    });
+    throw new GociError(
+      'BAD_SPEC',
+      `${where('image.binaries')}: build "${buildId}" has no ${formatPlatform(platform)} binary, so that image would be incomplete`,
+      {
+        hint: 'give every build in the image the same platforms',
+      },
+    );
   }
   return match;
 }

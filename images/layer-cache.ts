@@ -56,7 +56,10 @@ function cacheLocation(key: string): { cacheDir: string; recordPath: string } {
 }
 
 async function readRecord(recordPath: string): Promise<CachedRecord | undefined> {
-  const record = await readFile(recordPath, 'utf8').then((text) => JSON.parse(text) as CachedRecord, () => undefined);
+  const record = await readFile(recordPath, 'utf8').then(
+    (text) => JSON.parse(text) as CachedRecord,
+    () => undefined,
+  );
   return typeof record?.digest === 'string' && /^sha256:[0-9a-f]{64}$/.test(record.digest) ? record : undefined;
 }
 
@@ -68,8 +71,21 @@ export async function warmLayerCache(key: string, build: LayerBuilder): Promise<
   const { cacheDir, recordPath } = cacheLocation(key);
   const record = await readRecord(recordPath);
   // Present is enough here: cachedLayer verifies the bytes when it puts them into an output.
-  if (record && (await stat(join(cacheDir, hex(record.digest))).then((info) => info.size === record.size, () => false))) return;
-  if (!(await mkdir(cacheDir, { recursive: true }).then(() => true, () => false))) return;
+  if (
+    record &&
+    (await stat(join(cacheDir, hex(record.digest))).then(
+      (info) => info.size === record.size,
+      () => false,
+    ))
+  )
+    return;
+  if (
+    !(await mkdir(cacheDir, { recursive: true }).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
   await remember(cacheDir, recordPath, await build(cacheDir)).catch(() => undefined);
 }
 
@@ -88,7 +104,13 @@ export async function cachedLayer(key: string, blobDir: string, build: LayerBuil
     if (typeof reused === 'object') return reused;
     if (reused === 'corrupt') await evict(cacheDir, recordPath, record.digest);
   }
-  if (!(await mkdir(cacheDir, { recursive: true }).then(() => true, () => false))) return build(blobDir);
+  if (
+    !(await mkdir(cacheDir, { recursive: true }).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return build(blobDir);
   const layer = await build(cacheDir).catch(() => undefined);
   if (!layer) return build(blobDir);
   await remember(cacheDir, recordPath, layer).catch(() => undefined);

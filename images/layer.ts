@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { type Stats, constants as fsConstants } from 'node:fs';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -120,7 +120,11 @@ type LayerHeader = PackHeader & { pax?: Record<string, string> };
  * hash, deflate and the digest hash into a temporary file in `blobDir`, which is renamed into
  * place at the end. On failure the temporary file is removed and the error is a GociError.
  */
-export async function writeLayer(entries: readonly LayerEntry[], blobDir: string, options: LayerOptions): Promise<Layer> {
+export async function writeLayer(
+  entries: readonly LayerEntry[],
+  blobDir: string,
+  options: LayerOptions,
+): Promise<Layer> {
   const mtime = checkMtime(options.mtime);
   const level = checkGzipLevel(options.gzipLevel ?? DEFAULT_GZIP_LEVEL);
   const checked = checkEntries(entries);
@@ -154,7 +158,9 @@ export async function writeLayer(entries: readonly LayerEntry[], blobDir: string
     if (output !== undefined) await output.close().catch(() => undefined);
     if (tmp !== undefined) await rm(tmp, { force: true }).catch(() => undefined);
     if (isGociError(error)) throw error;
-    throw new GociError('IO_FAILED', `cannot write layer blob into ${blobDir}: ${(error as Error).message}`, { cause: error });
+    throw new GociError('IO_FAILED', `cannot write layer blob into ${blobDir}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -167,7 +173,10 @@ function badArgument(message: string, hint?: string): GociError {
 
 function checkMtime(mtime: number): number {
   if (!Number.isSafeInteger(mtime) || mtime < 0 || mtime > MAX_LAYER_MTIME) {
-    throw badArgument(`layer mtime ${String(mtime)} is not a whole number of unix seconds between 0 and ${MAX_LAYER_MTIME}`, 'set SOURCE_DATE_EPOCH to a time between 1970 and 2038');
+    throw badArgument(
+      `layer mtime ${String(mtime)} is not a whole number of unix seconds between 0 and ${MAX_LAYER_MTIME}`,
+      'set SOURCE_DATE_EPOCH to a time between 1970 and 2038',
+    );
   }
   return mtime;
 }
@@ -190,10 +199,16 @@ export function normaliseLayerPath(path: string): string {
   if (path.includes('\0')) throw badArgument(`layer path ${shown} contains a NUL byte`);
   const segments = path.split('/').filter((segment) => segment !== '' && segment !== '.');
   if (segments.includes('..')) {
-    throw badArgument(`layer path ${shown} contains a '..' segment`, "give the path inside the image, such as '/usr/local/bin/app'");
+    throw badArgument(
+      `layer path ${shown} contains a '..' segment`,
+      "give the path inside the image, such as '/usr/local/bin/app'",
+    );
   }
   if (segments.length === 0) {
-    throw badArgument(`layer path ${shown} is empty or names the root directory`, "give the path inside the image, such as '/usr/local/bin/app'");
+    throw badArgument(
+      `layer path ${shown} is empty or names the root directory`,
+      "give the path inside the image, such as '/usr/local/bin/app'",
+    );
   }
   return segments.join('/');
 }
@@ -227,7 +242,10 @@ function checkEntry(entry: LayerEntry): CheckedEntry {
       if (hasContent && !((entry as LayerFileWithContent).content instanceof Uint8Array)) {
         throw badArgument(`layer file ${name} has content that is not a Uint8Array`);
       }
-      if (hasSource && (typeof (entry as LayerFileFromDisk).source !== 'string' || (entry as LayerFileFromDisk).source === '')) {
+      if (
+        hasSource &&
+        (typeof (entry as LayerFileFromDisk).source !== 'string' || (entry as LayerFileFromDisk).source === '')
+      ) {
         throw badArgument(`layer file ${name} has an empty source path`);
       }
       break;
@@ -241,7 +259,9 @@ function checkEntry(entry: LayerEntry): CheckedEntry {
       }
       break;
     default:
-      throw badArgument(`layer entry ${name} has unknown type ${JSON.stringify((entry as { type: unknown }).type)}; expected file, directory or symlink`);
+      throw badArgument(
+        `layer entry ${name} has unknown type ${JSON.stringify((entry as { type: unknown }).type)}; expected file, directory or symlink`,
+      );
   }
   return { ...entry, name, nameBytes: Buffer.from(name, 'utf8') };
 }
@@ -294,9 +314,15 @@ function checkEntries(entries: readonly LayerEntry[]): CheckedEntry[] {
 function sourceError(entry: CheckedEntry & LayerFileFromDisk, error: unknown): GociError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') {
-    return new GociError('NOT_FOUND', `layer file ${entry.name}: source ${entry.source} does not exist`, { cause: error });
+    return new GociError('NOT_FOUND', `layer file ${entry.name}: source ${entry.source} does not exist`, {
+      cause: error,
+    });
   }
-  return new GociError('IO_FAILED', `layer file ${entry.name}: cannot read ${entry.source}: ${(error as Error).message}`, { cause: error });
+  return new GociError(
+    'IO_FAILED',
+    `layer file ${entry.name}: cannot read ${entry.source}: ${(error as Error).message}`,
+    { cause: error },
+  );
 }
 
 function notRegular(entry: CheckedEntry & LayerFileFromDisk): GociError {
@@ -311,7 +337,7 @@ function isFromDisk(entry: CheckedEntry): entry is CheckedEntry & LayerFileFromD
 async function checkSources(entries: readonly CheckedEntry[]): Promise<void> {
   for (const entry of entries) {
     if (!isFromDisk(entry)) continue;
-    let stats;
+    let stats: Stats;
     try {
       stats = await stat(entry.source);
     } catch (error) {
@@ -363,7 +389,12 @@ export function gzipHeader(level: number): Buffer {
   return Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, xfl, GZIP_OS_UNIX]);
 }
 
-async function writeTarGzip(entries: readonly CheckedEntry[], mtime: number, level: number, handle: FileHandle): Promise<Written> {
+async function writeTarGzip(
+  entries: readonly CheckedEntry[],
+  mtime: number,
+  level: number,
+  handle: FileHandle,
+): Promise<Written> {
   const diffIdHash = createHash('sha256');
   let crc = 0;
   let uncompressedSize = 0;
@@ -376,16 +407,26 @@ async function writeTarGzip(entries: readonly CheckedEntry[], mtime: number, lev
     }
   }
   const output = new HashedOutput(handle);
-  await packTar(entries, (packer, entry) => addEntry(packer, entry, mtime), async (tar) => {
-    await output.write(gzipHeader(level));
-    await pipeline(tarBytes(tar), coalesce, createDeflateRaw({ level, chunkSize: COALESCE_BYTES }), async (compressed: AsyncIterable<Buffer>) => {
-      for await (const chunk of compressed) await output.write(chunk);
-    });
-    const trailer = Buffer.alloc(8);
-    trailer.writeUInt32LE(crc >>> 0, 0);
-    trailer.writeUInt32LE(uncompressedSize % 2 ** 32, 4);
-    await output.write(trailer);
-  }, output);
+  await packTar(
+    entries,
+    (packer, entry) => addEntry(packer, entry, mtime),
+    async (tar) => {
+      await output.write(gzipHeader(level));
+      await pipeline(
+        tarBytes(tar),
+        coalesce,
+        createDeflateRaw({ level, chunkSize: COALESCE_BYTES }),
+        async (compressed: AsyncIterable<Buffer>) => {
+          for await (const chunk of compressed) await output.write(chunk);
+        },
+      );
+      const trailer = Buffer.alloc(8);
+      trailer.writeUInt32LE(crc >>> 0, 0);
+      trailer.writeUInt32LE(uncompressedSize % 2 ** 32, 4);
+      await output.write(trailer);
+    },
+    output,
+  );
   return { digestHex: output.sha256Hex(), size: output.size, diffIdHex: diffIdHash.digest('hex'), uncompressedSize };
 }
 
@@ -416,7 +457,14 @@ function tarHeader(entry: CheckedEntry, mtime: number, size: number): LayerHeade
       header = { ...base, name: `${entry.name}/`, type: 'directory', mode: entry.mode | fsConstants.S_IFDIR, size: 0 };
       break;
     case 'symlink':
-      header = { ...base, name: entry.name, type: 'symlink', mode: SYMLINK_MODE | fsConstants.S_IFLNK, size: 0, linkname: entry.target };
+      header = {
+        ...base,
+        name: entry.name,
+        type: 'symlink',
+        mode: SYMLINK_MODE | fsConstants.S_IFLNK,
+        size: 0,
+        linkname: entry.target,
+      };
       break;
   }
   const pax: Record<string, string> = {};
@@ -466,7 +514,11 @@ async function addEntry(packer: Pack, entry: CheckedEntry, mtime: number): Promi
  * Reads the file from its start in bounded chunks, failing (before passing on any byte beyond
  * `size`) unless it holds exactly the `size` bytes its header already announced.
  */
-async function* readExactly(entry: CheckedEntry & LayerFileFromDisk, handle: FileHandle, size: number): AsyncGenerator<Buffer> {
+async function* readExactly(
+  entry: CheckedEntry & LayerFileFromDisk,
+  handle: FileHandle,
+  size: number,
+): AsyncGenerator<Buffer> {
   let position = 0;
   for (;;) {
     const buffer = Buffer.allocUnsafe(READ_CHUNK);
@@ -489,4 +541,3 @@ async function* readExactly(entry: CheckedEntry & LayerFileFromDisk, handle: Fil
     );
   }
 }
-

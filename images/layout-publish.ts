@@ -63,7 +63,7 @@ export async function openLayoutStage(layoutDir: string | undefined): Promise<La
       // Directories this run created for the layout stay only if the layout now lives in them.
       await removeEmptyDirectories(created);
       forget();
-      forgetParents.forEach((done) => done());
+      for (const done of forgetParents) done();
     },
   };
 }
@@ -124,7 +124,10 @@ export async function publishLayout(
       for (const name of await readdir(layoutBlobDir(stageDir))) {
         if (!/^[0-9a-f]{64}$/.test(name)) continue;
         const target = join(blobDir, name);
-        const present = await stat(target).then(() => true, () => false);
+        const present = await stat(target).then(
+          () => true,
+          () => false,
+        );
         if (present && (await hashFile(target)) === name) continue;
         const entry: { target: string; backup?: string } = { target };
         try {

@@ -18,13 +18,23 @@ function layerMediaType(format: ImageFormat, mediaType: string): string {
   return GZIP_LAYER_TYPES.has(mediaType) ? MEDIA_TYPES[format].layerGzip : mediaType;
 }
 
-export function imageManifest(format: ImageFormat, platform: OciPlatform, config: JsonBlob, layers: Descriptor[], annotations: Record<string, string>): ImageManifest {
+export function imageManifest(
+  format: ImageFormat,
+  platform: OciPlatform,
+  config: JsonBlob,
+  layers: Descriptor[],
+  annotations: Record<string, string>,
+): ImageManifest {
   const types = MEDIA_TYPES[format];
   const document = {
     schemaVersion: 2,
     mediaType: types.manifest,
     config: describeBlob(types.config, config),
-    layers: layers.map((layer) => ({ mediaType: layerMediaType(format, layer.mediaType), digest: layer.digest, size: layer.size })),
+    layers: layers.map((layer) => ({
+      mediaType: layerMediaType(format, layer.mediaType),
+      digest: layer.digest,
+      size: layer.size,
+    })),
     // Docker schema 2 has no annotations field.
     ...(format === 'oci' && Object.keys(annotations).length > 0 ? { annotations } : {}),
   };
@@ -33,7 +43,11 @@ export function imageManifest(format: ImageFormat, platform: OciPlatform, config
 }
 
 /** The multi-platform index over platform manifests, in the order given. */
-export function imageIndex(format: ImageFormat, manifests: ImageManifest[], annotations: Record<string, string>): JsonBlob {
+export function imageIndex(
+  format: ImageFormat,
+  manifests: ImageManifest[],
+  annotations: Record<string, string>,
+): JsonBlob {
   const types = MEDIA_TYPES[format];
   return jsonBlob({
     schemaVersion: 2,

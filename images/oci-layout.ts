@@ -20,9 +20,13 @@ export interface LayoutIndex {
 /** Creates the layout's blob store, failing with one clear line before any work is done. */
 export async function prepareLayout(layoutDir: string): Promise<void> {
   await mkdir(layoutBlobDir(layoutDir), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-    throw new GociError('IO_FAILED', `cannot write the OCI layout ${displayPath(layoutDir)}: ${error.code ?? error.message}`, {
-      hint: 'choose a writable directory with --oci-layout',
-    });
+    throw new GociError(
+      'IO_FAILED',
+      `cannot write the OCI layout ${displayPath(layoutDir)}: ${error.code ?? error.message}`,
+      {
+        hint: 'choose a writable directory with --oci-layout',
+      },
+    );
   });
 }
 
@@ -67,9 +71,13 @@ export async function readLayoutIndex(layoutDir: string): Promise<LayoutIndex> {
     if (!Array.isArray(index.manifests)) throw new Error('no manifests list');
     return index;
   } catch (error) {
-    throw new GociError('BAD_ARGUMENT', `${layoutDir} holds an index.json that is not an OCI index (${(error as Error).message})`, {
-      hint: 'point --oci-layout at an empty directory or an existing OCI layout',
-    });
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `${layoutDir} holds an index.json that is not an OCI index (${(error as Error).message})`,
+      {
+        hint: 'point --oci-layout at an empty directory or an existing OCI layout',
+      },
+    );
   }
 }
 

@@ -6,7 +6,14 @@ import { displayPath } from '../common/display-path.js';
 import { GociError } from '../common/errors.js';
 import type { Descriptor } from './descriptor.js';
 import { blobSize, objectOf, readJsonBlob, readSmallBlob, type ImageFiles } from './image-files.js';
-import { diffIdsOf, imagesUnder, platformName, readLayoutIndex, type StoredImage, type StoredImageSet } from './read-layout.js';
+import {
+  diffIdsOf,
+  imagesUnder,
+  platformName,
+  readLayoutIndex,
+  type StoredImage,
+  type StoredImageSet,
+} from './read-layout.js';
 
 /**
  * A tar holding an image, read in place: `oci-archive:` (an OCI layout in a tar) and
@@ -41,13 +48,19 @@ export async function archiveFiles(file: string, transport: string): Promise<Ima
         hint: `${transport}:FILE names a tar, such as the one goci build --tarball writes`,
       });
     }
-    throw new GociError('IO_FAILED', `cannot read the archive ${displayPath(file)}: ${code ?? (error as Error).message}`, { cause: error });
+    throw new GociError(
+      'IO_FAILED',
+      `cannot read the archive ${displayPath(file)}: ${code ?? (error as Error).message}`,
+      { cause: error },
+    );
   }
   let entries: Map<string, TarEntry>;
   try {
     const stats = await handle.stat();
     if (stats.isDirectory()) {
-      throw new GociError('BAD_ARGUMENT', `archive ${displayPath(file)} is a directory`, { hint: 'for an OCI layout directory, write oci:DIR[:TAG]' });
+      throw new GociError('BAD_ARGUMENT', `archive ${displayPath(file)} is a directory`, {
+        hint: 'for an OCI layout directory, write oci:DIR[:TAG]',
+      });
     }
     entries = await indexTar(handle, stats.size, description);
   } finally {
@@ -60,7 +73,11 @@ export async function archiveFiles(file: string, transport: string): Promise<Ima
       const entry = entries.get(name);
       if (entry === undefined) return undefined;
       if (entry.kind === 'file') return entry;
-      name = memberPath(entry.kind === 'symlink' && !entry.target.startsWith('/') ? posix.join(posix.dirname(name), entry.target) : entry.target);
+      name = memberPath(
+        entry.kind === 'symlink' && !entry.target.startsWith('/')
+          ? posix.join(posix.dirname(name), entry.target)
+          : entry.target,
+      );
     }
     return undefined;
   };
@@ -85,7 +102,8 @@ export async function archiveFiles(file: string, transport: string): Promise<Ima
         let filled = 0;
         while (filled < wanted) {
           const { bytesRead } = await reading.read(buffer, filled, wanted - filled, entry.offset + start + filled);
-          if (bytesRead === 0) throw new GociError('IO_FAILED', `${description} ended inside ${path}: it was changed while it was read`);
+          if (bytesRead === 0)
+            throw new GociError('IO_FAILED', `${description} ended inside ${path}: it was changed while it was read`);
           filled += bytesRead;
         }
         return buffer;
@@ -96,7 +114,11 @@ export async function archiveFiles(file: string, transport: string): Promise<Ima
     stream(path) {
       const entry = member(path);
       if (entry.size === 0) return Readable.from([]);
-      return createReadStream(file, { start: entry.offset, end: entry.offset + entry.size - 1, highWaterMark: 1 << 20 });
+      return createReadStream(file, {
+        start: entry.offset,
+        end: entry.offset + entry.size - 1,
+        highWaterMark: 1 << 20,
+      });
     },
   };
 }
@@ -104,8 +126,11 @@ export async function archiveFiles(file: string, transport: string): Promise<Ima
 async function indexTar(handle: FileHandle, fileSize: number, description: string): Promise<Map<string, TarEntry>> {
   const entries = new Map<string, TarEntry>();
   const notTar = (why: string): GociError =>
-    new GociError('BAD_ARGUMENT', `${description} is not a tar archive: ${why}`, { hint: 'give a tar written by goci build --tarball, docker save or skopeo copy' });
-  const damaged = (why: string): GociError => new GociError('IO_FAILED', `${description} is damaged: ${why}`, { hint: 'write or copy it again' });
+    new GociError('BAD_ARGUMENT', `${description} is not a tar archive: ${why}`, {
+      hint: 'give a tar written by goci build --tarball, docker save or skopeo copy',
+    });
+  const damaged = (why: string): GociError =>
+    new GociError('IO_FAILED', `${description} is damaged: ${why}`, { hint: 'write or copy it again' });
 
   const readAt = async (position: number, length: number): Promise<Buffer> => {
     const buffer = Buffer.alloc(length);
@@ -125,27 +150,37 @@ async function indexTar(handle: FileHandle, fileSize: number, description: strin
   for (let first = true; ; first = false) {
     const header = await readAt(offset, BLOCK);
     if (header.length === 0 && !first) break; // no end-of-archive blocks: tolerated, as GNU tar does
-    if (header.length < BLOCK) throw first ? notTar('it is shorter than one tar header') : damaged(`it ends inside the header at byte ${offset}`);
+    if (header.length < BLOCK)
+      throw first
+        ? notTar('it is shorter than one tar header')
+        : damaged(`it ends inside the header at byte ${offset}`);
     if (header.every((byte) => byte === 0)) {
       if (first) throw notTar('it starts with an empty block');
       break;
     }
     if (first && header[0] === 0x1f && header[1] === 0x8b) {
-      throw new GociError('BAD_ARGUMENT', `${description} is gzip-compressed`, { hint: 'goci reads uncompressed tars: gunzip it first' });
+      throw new GociError('BAD_ARGUMENT', `${description} is gzip-compressed`, {
+        hint: 'goci reads uncompressed tars: gunzip it first',
+      });
     }
-    if (!checksumMatches(header)) throw first ? notTar('its first header has a bad checksum') : damaged(`the header at byte ${offset} has a bad checksum`);
+    if (!checksumMatches(header))
+      throw first
+        ? notTar('its first header has a bad checksum')
+        : damaged(`the header at byte ${offset} has a bad checksum`);
 
     const size = numeric(header, 124, 12);
     const type = String.fromCharCode(header[156]!);
     const extended = type === 'x' || type === 'g' || type === 'L' || type === 'K';
     const dataOffset = offset + BLOCK;
     const recordedSize = !extended && pax.size !== undefined ? Number.parseInt(pax.size, 10) : size;
-    if (!Number.isSafeInteger(recordedSize) || recordedSize < 0) throw damaged(`the header at byte ${offset} has an invalid size`);
+    if (!Number.isSafeInteger(recordedSize) || recordedSize < 0)
+      throw damaged(`the header at byte ${offset} has an invalid size`);
     if (dataOffset + recordedSize > fileSize) throw damaged(`it ends inside the member at byte ${offset}`);
     const next = dataOffset + Math.ceil(recordedSize / BLOCK) * BLOCK;
 
     if (extended) {
-      if (recordedSize > MAX_LONG_HEADER) throw damaged(`the extended header at byte ${offset} is ${recordedSize} bytes long`);
+      if (recordedSize > MAX_LONG_HEADER)
+        throw damaged(`the extended header at byte ${offset} is ${recordedSize} bytes long`);
       const data = await readAt(dataOffset, recordedSize);
       if (type === 'x') pax = { ...pax, ...paxRecords(data) };
       else if (type === 'L') longName = cString(data, 0, data.length);
@@ -160,7 +195,8 @@ async function indexTar(handle: FileHandle, fileSize: number, description: strin
     const headerName = cString(header, 0, 100);
     const name = memberPath(pax.path ?? longName ?? (prefix ? `${prefix}/${headerName}` : headerName));
     const link = pax.linkpath ?? longLink ?? cString(header, 157, 100);
-    if (type === '0' || type === '\0' || type === '7') entries.set(name, { kind: 'file', offset: dataOffset, size: recordedSize });
+    if (type === '0' || type === '\0' || type === '7')
+      entries.set(name, { kind: 'file', offset: dataOffset, size: recordedSize });
     else if (type === '2') entries.set(name, { kind: 'symlink', target: link });
     else if (type === '1') entries.set(name, { kind: 'hardlink', target: link });
     else entries.delete(name);
@@ -192,7 +228,13 @@ function numeric(header: Buffer, start: number, length: number): number {
     for (let index = start + 1; index < start + length; index++) value = value * 256 + header[index]!;
     return value;
   }
-  const text = header.subarray(start, start + length).toString('latin1').replace(/[\0 ]+/g, ' ').trim().split(' ')[0] ?? '';
+  const text =
+    header
+      .subarray(start, start + length)
+      .toString('latin1')
+      .replace(/[\0 ]+/g, ' ')
+      .trim()
+      .split(' ')[0] ?? '';
   return text === '' ? 0 : Number.parseInt(text, 8);
 }
 
@@ -239,50 +281,83 @@ const CONFIG_NAMED_BY_DIGEST = /(?:^|\/)([0-9a-f]{64})\.json$/;
  * also an OCI layout (goci's tarball, `docker save` of Docker 25+), the manifest whose config
  * is this image's config is reported with it, so the answer is the one `oci-archive:` gives.
  */
-export async function readDockerArchive(files: ImageFiles, name: string | undefined, withName: (name: string) => string): Promise<StoredImageSet> {
+export async function readDockerArchive(
+  files: ImageFiles,
+  name: string | undefined,
+  withName: (name: string) => string,
+): Promise<StoredImageSet> {
   const entries = await readDockerManifest(files);
   const names = entries.flatMap((entry, index) => (entry.RepoTags.length > 0 ? entry.RepoTags : [`@${index}`]));
   let chosen: DockerArchiveEntry | undefined;
   let chosenName: string | undefined;
   if (name === undefined) {
     if (entries.length !== 1) {
-      throw new GociError('BAD_ARGUMENT', `${files.description} holds ${entries.length} images (${names.join(', ') || 'none'}); name one`, {
-        hint: `add its name or @index, such as ${withName(names[0] ?? '@0')}`,
-      });
+      throw new GociError(
+        'BAD_ARGUMENT',
+        `${files.description} holds ${entries.length} images (${names.join(', ') || 'none'}); name one`,
+        {
+          hint: `add its name or @index, such as ${withName(names[0] ?? '@0')}`,
+        },
+      );
     }
     chosen = entries[0]!;
     chosenName = chosen.RepoTags[0];
   } else {
     const position = /^@(\d+)$/.exec(name);
     const wanted = normalName(name);
-    chosen = position ? entries[Number(position[1])] : entries.find((entry) => entry.RepoTags.some((tag) => normalName(tag) === wanted));
+    chosen = position
+      ? entries[Number(position[1])]
+      : entries.find((entry) => entry.RepoTags.some((tag) => normalName(tag) === wanted));
     chosenName = name;
     if (chosen === undefined) {
-      throw new GociError('NOT_FOUND', `image ${JSON.stringify(name)} is not in ${files.description} (its images: ${names.join(', ') || 'none'})`, {
-        hint: `name one of them, such as ${withName(names[0] ?? '@0')}`,
-      });
+      throw new GociError(
+        'NOT_FOUND',
+        `image ${JSON.stringify(name)} is not in ${files.description} (its images: ${names.join(', ') || 'none'})`,
+        {
+          hint: `name one of them, such as ${withName(names[0] ?? '@0')}`,
+        },
+      );
     }
   }
 
   const configRole = 'config of the image';
   const named = NAMED_BY_DIGEST.exec(chosen.Config) ?? CONFIG_NAMED_BY_DIGEST.exec(chosen.Config);
-  const config = await readJsonBlob(files, memberPath(chosen.Config), named ? { digest: `sha256:${named[1]}` } : {}, configRole);
+  const config = await readJsonBlob(
+    files,
+    memberPath(chosen.Config),
+    named ? { digest: `sha256:${named[1]}` } : {},
+    configRole,
+  );
   const document = objectOf(config.document, `${configRole} ${chosen.Config}`, files);
   const platform = platformName(document as { os?: string; architecture?: string; variant?: string }) ?? 'the image';
   const diffIds = diffIdsOf(document);
   if (diffIds.length !== chosen.Layers.length) {
-    throw new GociError('IO_FAILED', `the config ${config.digest} in ${files.description} lists ${diffIds.length} layers (rootfs.diff_ids) where manifest.json lists ${chosen.Layers.length}`);
+    throw new GociError(
+      'IO_FAILED',
+      `the config ${config.digest} in ${files.description} lists ${diffIds.length} layers (rootfs.diff_ids) where manifest.json lists ${chosen.Layers.length}`,
+    );
   }
   const layers = await Promise.all(
     chosen.Layers.map(async (layerPath, index) => {
       const path = memberPath(layerPath);
       const role = `layer ${index + 1} of ${platform}`;
       const digest = NAMED_BY_DIGEST.exec(path)?.[1];
-      return { path, size: await blobSize(files, path, {}, role), ...(digest ? { digest: `sha256:${digest}` } : {}), diffId: diffIds[index]!, role };
+      return {
+        path,
+        size: await blobSize(files, path, {}, role),
+        ...(digest ? { digest: `sha256:${digest}` } : {}),
+        diffId: diffIds[index]!,
+        role,
+      };
     }),
   );
   const manifest = await ociManifestFor(files, config.digest);
-  const image: StoredImage = { ...(manifest ? { manifest } : {}), config: { digest: config.digest, size: config.size, document }, layers, name: platform };
+  const image: StoredImage = {
+    ...(manifest ? { manifest } : {}),
+    config: { digest: config.digest, size: config.size, document },
+    layers,
+    name: platform,
+  };
   return { ...(chosenName === undefined ? {} : { tag: chosenName }), images: [image] };
 }
 
@@ -303,29 +378,46 @@ function normalName(name: string): string {
 
 async function readDockerManifest(files: ImageFiles): Promise<DockerArchiveEntry[]> {
   if ((await files.size('manifest.json')) === undefined) {
-    throw new GociError('NOT_FOUND', `${files.location} is not a docker archive: it has no manifest.json`, { hint: 'for an OCI layout in a tar, write oci-archive:FILE[:TAG]' });
+    throw new GociError('NOT_FOUND', `${files.location} is not a docker archive: it has no manifest.json`, {
+      hint: 'for an OCI layout in a tar, write oci-archive:FILE[:TAG]',
+    });
   }
   const { bytes } = await readSmallBlob(files, 'manifest.json', {}, 'manifest.json');
   let document: unknown;
   try {
     document = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    throw new GociError('IO_FAILED', `manifest.json of ${files.description} is not JSON: ${(error as Error).message}`, { cause: error });
+    throw new GociError('IO_FAILED', `manifest.json of ${files.description} is not JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
-  if (!Array.isArray(document)) throw new GociError('IO_FAILED', `manifest.json of ${files.description} is not a list of images`);
+  if (!Array.isArray(document))
+    throw new GociError('IO_FAILED', `manifest.json of ${files.description} is not a list of images`);
   return document.map((item: unknown, index) => {
     const entry = objectOf(item, `image ${index} of manifest.json`, files);
     const layers = entry.Layers;
-    if (typeof entry.Config !== 'string' || !Array.isArray(layers) || !layers.every((layer) => typeof layer === 'string')) {
-      throw new GociError('IO_FAILED', `image ${index} of manifest.json in ${files.description} has no Config and Layers`);
+    if (
+      typeof entry.Config !== 'string' ||
+      !Array.isArray(layers) ||
+      !layers.every((layer) => typeof layer === 'string')
+    ) {
+      throw new GociError(
+        'IO_FAILED',
+        `image ${index} of manifest.json in ${files.description} has no Config and Layers`,
+      );
     }
-    const tags = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((tag): tag is string => typeof tag === 'string') : [];
+    const tags = Array.isArray(entry.RepoTags)
+      ? entry.RepoTags.filter((tag): tag is string => typeof tag === 'string')
+      : [];
     return { Config: entry.Config, RepoTags: tags, Layers: layers as string[] };
   });
 }
 
 /** The OCI manifest (digest and size) of the tar's own OCI layout that uses this config, if the tar is one. */
-async function ociManifestFor(files: ImageFiles, configDigest: string): Promise<{ digest: string; size: number } | undefined> {
+async function ociManifestFor(
+  files: ImageFiles,
+  configDigest: string,
+): Promise<{ digest: string; size: number } | undefined> {
   if ((await files.size('index.json')) === undefined) return undefined;
   const tagged: Descriptor[] = await readLayoutIndex(files);
   for (const descriptor of tagged) {

@@ -10,7 +10,15 @@ import type { ImageFiles } from './image-files.js';
 import { archiveFiles, readDockerArchive } from './read-archive.js';
 import { layoutFiles, platformName, readLayout, type StoredImage, type StoredImageSet } from './read-layout.js';
 import { openRegistryImage, registryImageRef, type RegistryAccess } from './read-registry.js';
-import { layoutReferrers, listReferrers, NO_REFERRERS, readSbom, type ReferrerReport, type ReferrerSource, type SbomReport } from './referrers.js';
+import {
+  layoutReferrers,
+  listReferrers,
+  NO_REFERRERS,
+  readSbom,
+  type ReferrerReport,
+  type ReferrerSource,
+  type SbomReport,
+} from './referrers.js';
 
 /**
  * Where an image is, as skopeo spells it: `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`,
@@ -89,7 +97,13 @@ export async function imageReferenceOf(text: string): Promise<ImageReference | u
   const prefix = TRANSPORT_PREFIX.exec(text)?.[1];
   if (prefix === undefined) return undefined;
   if (!isTransport(prefix)) {
-    if (await stat(text).then(() => true, () => false)) return undefined;
+    if (
+      await stat(text).then(
+        () => true,
+        () => false,
+      )
+    )
+      return undefined;
     throw new GociError('BAD_ARGUMENT', `unknown image transport "${prefix}" in ${text}`, {
       hint: `goci inspect reads ${SYNTAX}, or a binary's path; copy other images into one first, such as skopeo copy docker-daemon:IMAGE oci:DIR:TAG`,
     });
@@ -102,22 +116,32 @@ export function parseImageReference(text: string): ImageReference {
   const colon = text.indexOf(':');
   const transport = text.slice(0, colon);
   if (!isTransport(transport)) {
-    throw new GociError('BAD_ARGUMENT', `unknown image transport "${transport}" in ${text}`, { hint: `goci inspect reads ${SYNTAX}` });
+    throw new GociError('BAD_ARGUMENT', `unknown image transport "${transport}" in ${text}`, {
+      hint: `goci inspect reads ${SYNTAX}`,
+    });
   }
   const rest = text.slice(colon + 1);
   if (transport === 'docker') return parseRegistryReference(text, rest);
   const split = rest.indexOf(':');
   const path = split === -1 ? rest : rest.slice(0, split);
   const tag = split === -1 ? undefined : rest.slice(split + 1);
-  if (path === '') throw new GociError('BAD_ARGUMENT', `${text} names no ${transport === 'oci' ? 'directory' : 'file'}`, { hint: `write ${TRANSPORTS[transport]}` });
-  if (tag === '') throw new GociError('BAD_ARGUMENT', `${text} ends in an empty ${transport === 'docker-archive' ? 'name' : 'tag'}`, { hint: `leave out the ':' or write ${TRANSPORTS[transport]}` });
+  if (path === '')
+    throw new GociError('BAD_ARGUMENT', `${text} names no ${transport === 'oci' ? 'directory' : 'file'}`, {
+      hint: `write ${TRANSPORTS[transport]}`,
+    });
+  if (tag === '')
+    throw new GociError('BAD_ARGUMENT', `${text} ends in an empty ${transport === 'docker-archive' ? 'name' : 'tag'}`, {
+      hint: `leave out the ':' or write ${TRANSPORTS[transport]}`,
+    });
   return { transport, path, ...(tag === undefined ? {} : { tag }) };
 }
 
 /** `docker://REGISTRY/REPO[:TAG][@DIGEST]`: the part after `docker:` is a Docker image reference behind `//`. */
 function parseRegistryReference(text: string, rest: string): ImageReference {
   if (!rest.startsWith('//') || rest.length === 2) {
-    throw new GociError('BAD_ARGUMENT', `${text} names no registry image`, { hint: `write ${TRANSPORTS.docker}, such as docker://ghcr.io/acme/api:1.2.3` });
+    throw new GociError('BAD_ARGUMENT', `${text} names no registry image`, {
+      hint: `write ${TRANSPORTS.docker}, such as docker://ghcr.io/acme/api:1.2.3`,
+    });
   }
   const ref = parseReference(rest.slice(2));
   return {
@@ -147,7 +171,12 @@ export interface OpenedImage {
 /** The images a reference names, and the files to read their layers from. Call close() when done. */
 export async function openImage(reference: ImageReference, options: ReadOptions = {}): Promise<OpenedImage> {
   const withTag = (tag: string): string => formatImageReference({ ...reference, tag });
-  const local = (files: ImageFiles, found: StoredImageSet, referrers: ReferrerSource): OpenedImage => ({ files, found, referrers, close: async () => {} });
+  const local = (files: ImageFiles, found: StoredImageSet, referrers: ReferrerSource): OpenedImage => ({
+    files,
+    found,
+    referrers,
+    close: async () => {},
+  });
   switch (reference.transport) {
     case 'oci': {
       const files = await layoutFiles(reference.path);
@@ -161,7 +190,11 @@ export async function openImage(reference: ImageReference, options: ReadOptions 
       const files = await archiveFiles(reference.path, reference.transport);
       const found = await readDockerArchive(files, reference.tag, withTag);
       // goci's tarball (and docker save's since Docker 25) is an OCI layout as well.
-      return local(files, found, (await files.size('index.json')) === undefined ? NO_REFERRERS : layoutReferrers(files));
+      return local(
+        files,
+        found,
+        (await files.size('index.json')) === undefined ? NO_REFERRERS : layoutReferrers(files),
+      );
     }
     case 'docker':
       return openRegistryImage(registryImageRef(reference.path, reference.tag, reference.digest), options);
@@ -188,7 +221,10 @@ export async function readImage(reference: ImageReference, options: ReadOptions 
     const platforms: PlatformReport[] = [];
     for (const image of found.images) {
       const report = await platformReport(files, image, shown);
-      platforms.push({ ...report, referrers: image.manifest ? await listReferrers(files, opened.referrers, image.manifest.digest) : [] });
+      platforms.push({
+        ...report,
+        referrers: image.manifest ? await listReferrers(files, opened.referrers, image.manifest.digest) : [],
+      });
     }
     return { reference: shown, ...(found.index ? { index: { digest: found.index.digest } } : {}), platforms };
   } finally {
@@ -201,7 +237,11 @@ export async function readImage(reference: ImageReference, options: ReadOptions 
  * this machine's Linux platform; an image with several and none of them this machine's fails
  * with the list. No layer is read: the SBOM is found through the manifest's referrers.
  */
-export async function readImageSbom(reference: ImageReference, platform: string | undefined, options: ReadOptions = {}): Promise<ImageSbom> {
+export async function readImageSbom(
+  reference: ImageReference,
+  platform: string | undefined,
+  options: ReadOptions = {},
+): Promise<ImageSbom> {
   const wanted = platform === undefined ? undefined : formatPlatform(parsePlatform(platform, '--platform'));
   const opened = await openImage(reference, options);
   try {
@@ -234,15 +274,22 @@ function choosePlatform(images: StoredImage[], wanted: string | undefined, refer
   if (wanted !== undefined) {
     const match = images.find((image) => normalName(image.name) === wanted);
     if (match) return match;
-    throw new GociError('BAD_PLATFORM', `--platform ${wanted}: ${reference} has no such platform (it has ${names.join(', ')})`);
+    throw new GociError(
+      'BAD_PLATFORM',
+      `--platform ${wanted}: ${reference} has no such platform (it has ${names.join(', ')})`,
+    );
   }
   if (images.length === 1) return images[0]!;
   const host = formatPlatform(hostLinuxPlatform());
   const match = images.find((image) => normalName(image.name) === host);
   if (match) return match;
-  throw new GociError('BAD_ARGUMENT', `${reference} has ${images.length} platforms (${names.join(', ')}), none of them this machine's (${host}); name one`, {
-    hint: `add --platform, such as --platform ${names[0]}`,
-  });
+  throw new GociError(
+    'BAD_ARGUMENT',
+    `${reference} has ${images.length} platforms (${names.join(', ')}), none of them this machine's (${host}); name one`,
+    {
+      hint: `add --platform, such as --platform ${names[0]}`,
+    },
+  );
 }
 
 interface RuntimeSettings {
@@ -254,13 +301,18 @@ interface RuntimeSettings {
   Labels?: unknown;
 }
 
-async function platformReport(files: ImageFiles, image: StoredImage, reference: string): Promise<Omit<PlatformReport, 'referrers'>> {
+async function platformReport(
+  files: ImageFiles,
+  image: StoredImage,
+  reference: string,
+): Promise<Omit<PlatformReport, 'referrers'>> {
   const settings = (image.config.document.config ?? {}) as RuntimeSettings;
   const entrypoint = strings(settings.Entrypoint);
   const workingDir = typeof settings.WorkingDir === 'string' ? settings.WorkingDir : '';
   const where = `the ${image.name} image of ${reference}`;
   return {
-    platform: platformName(image.config.document as { os?: string; architecture?: string; variant?: string }) ?? 'unknown',
+    platform:
+      platformName(image.config.document as { os?: string; architecture?: string; variant?: string }) ?? 'unknown',
     manifest: image.manifest?.digest ?? null,
     config: image.config.digest,
     size: (image.manifest?.size ?? 0) + image.config.size + image.layers.reduce((sum, layer) => sum + layer.size, 0),
@@ -268,28 +320,52 @@ async function platformReport(files: ImageFiles, image: StoredImage, reference: 
     entrypoint,
     user: typeof settings.User === 'string' ? settings.User : '',
     workingDir,
-    binary: await entrypointBinary(files, image, entrypoint[0] ?? strings(settings.Cmd)[0], settings, workingDir, where),
+    binary: await entrypointBinary(
+      files,
+      image,
+      entrypoint[0] ?? strings(settings.Cmd)[0],
+      settings,
+      workingDir,
+      where,
+    ),
   };
 }
 
 /** The program the container starts, as the runtime finds it: absolute, relative to the working directory, or on PATH. */
-async function entrypointBinary(files: ImageFiles, image: StoredImage, program: string | undefined, settings: RuntimeSettings, workingDir: string, where: string): Promise<BinaryReport> {
+async function entrypointBinary(
+  files: ImageFiles,
+  image: StoredImage,
+  program: string | undefined,
+  settings: RuntimeSettings,
+  workingDir: string,
+  where: string,
+): Promise<BinaryReport> {
   if (program === undefined || program === '') {
     throw new GociError('NOT_FOUND', `${where} has no entrypoint or command, so no program to inspect`);
   }
-  const searchPath = strings(settings.Env).find((entry) => entry.startsWith('PATH='))?.slice('PATH='.length) ?? DEFAULT_PATH;
+  const searchPath =
+    strings(settings.Env)
+      .find((entry) => entry.startsWith('PATH='))
+      ?.slice('PATH='.length) ?? DEFAULT_PATH;
   const candidates = program.startsWith('/')
     ? [program]
     : program.includes('/')
       ? [posix.join('/', workingDir, program)]
-      : searchPath.split(':').filter((dir) => dir !== '').map((dir) => posix.join('/', dir, program));
+      : searchPath
+          .split(':')
+          .filter((dir) => dir !== '')
+          .map((dir) => posix.join('/', dir, program));
   for (const candidate of candidates) {
     const found = await findFile(files, image.layers, candidate, where);
     if (found !== undefined) return inspectBuffer(found.bytes, `${found.path} in ${where}`);
   }
-  throw new GociError('NOT_FOUND', `the entrypoint ${program} is not in ${where}${candidates.length > 1 ? ` (looked in ${candidates.map(posix.dirname).join(':')})` : ''}`, {
-    hint: 'the image config names a program its layers do not hold',
-  });
+  throw new GociError(
+    'NOT_FOUND',
+    `the entrypoint ${program} is not in ${where}${candidates.length > 1 ? ` (looked in ${candidates.map(posix.dirname).join(':')})` : ''}`,
+    {
+      hint: 'the image config names a program its layers do not hold',
+    },
+  );
 }
 
 function strings(value: unknown): string[] {
@@ -298,5 +374,9 @@ function strings(value: unknown): string[] {
 
 function labelsOf(value: unknown): Record<string, string> {
   if (value === null || typeof value !== 'object') return {};
-  return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    ),
+  );
 }

@@ -38,7 +38,10 @@ export interface StoredImageSet {
   images: StoredImage[];
 }
 
-const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+const INDEX_TYPES = new Set([
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+]);
 /** Indexes inside indexes are legal; anything this deep is a loop or a mistake. */
 const MAX_INDEX_DEPTH = 4;
 /** BuildKit's attestation manifests sit in the index next to the platform images; they are not images. */
@@ -76,43 +79,67 @@ export async function readLayoutIndex(files: ImageFiles): Promise<Descriptor[]> 
       hint: 'an OCI layout is a directory or tar that holds oci-layout, index.json and blobs/, such as the dist/oci that goci build writes',
     });
   }
-  if (size > MAX_JSON_BLOB) throw new GociError('IO_FAILED', `index.json of ${files.description} has ${size} bytes, too large for an index`);
+  if (size > MAX_JSON_BLOB)
+    throw new GociError('IO_FAILED', `index.json of ${files.description} has ${size} bytes, too large for an index`);
   let document: unknown;
   try {
     document = JSON.parse((await files.read('index.json', 0, size)).toString('utf8'));
   } catch (error) {
-    throw new GociError('IO_FAILED', `index.json of ${files.description} is not JSON: ${(error as Error).message}`, { cause: error });
+    throw new GociError('IO_FAILED', `index.json of ${files.description} is not JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return descriptorsIn(files, objectOf(document, 'index.json', files).manifests, 'index.json');
 }
-
 
 /**
  * The images `tag` names in an OCI layout; without a tag, the layout's only image. An unknown
  * tag, or no tag where there are several, is a one-line error that lists the tags.
  */
-export async function readLayout(files: ImageFiles, tag: string | undefined, withTag: ReferenceWithTag): Promise<StoredImageSet> {
+export async function readLayout(
+  files: ImageFiles,
+  tag: string | undefined,
+  withTag: ReferenceWithTag,
+): Promise<StoredImageSet> {
   const all = await readLayoutIndex(files);
   // `sha256-<hex>` tags list an image's referrers (its SBOMs), not images of their own.
   const entries = all.filter((entry) => !isReferrersTag(entry.annotations?.[REF_NAME]));
-  const tags = entries.map((entry) => entry.annotations?.[REF_NAME]).filter((name): name is string => typeof name === 'string');
+  const tags = entries
+    .map((entry) => entry.annotations?.[REF_NAME])
+    .filter((name): name is string => typeof name === 'string');
   const listed = tags.length > 0 ? tags.join(', ') : 'none';
   let chosen: Descriptor | undefined;
   if (tag !== undefined) {
     chosen = all.find((entry) => entry.annotations?.[REF_NAME] === tag);
     if (chosen === undefined) {
-      throw new GociError('NOT_FOUND', `tag ${JSON.stringify(tag)} is not in ${files.description} (its tags: ${listed})`, {
-        hint: tags.length > 0 ? `name one of its tags, such as ${withTag(tags[0]!)}` : 'this layout tags nothing: leave the tag out',
-      });
+      throw new GociError(
+        'NOT_FOUND',
+        `tag ${JSON.stringify(tag)} is not in ${files.description} (its tags: ${listed})`,
+        {
+          hint:
+            tags.length > 0
+              ? `name one of its tags, such as ${withTag(tags[0]!)}`
+              : 'this layout tags nothing: leave the tag out',
+        },
+      );
     }
   } else if (entries.length === 1) {
     chosen = entries[0]!;
   } else if (entries.length === 0) {
-    throw new GociError('NOT_FOUND', `${files.description} holds no images`, { hint: 'write an image into it first, for example with goci build' });
-  } else {
-    throw new GociError('BAD_ARGUMENT', `${files.description} holds ${entries.length} images (tags: ${listed}); name one`, {
-      hint: tags.length > 0 ? `add the tag, such as ${withTag(tags[0]!)}` : 'give each image a tag (org.opencontainers.image.ref.name)',
+    throw new GociError('NOT_FOUND', `${files.description} holds no images`, {
+      hint: 'write an image into it first, for example with goci build',
     });
+  } else {
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `${files.description} holds ${entries.length} images (tags: ${listed}); name one`,
+      {
+        hint:
+          tags.length > 0
+            ? `add the tag, such as ${withTag(tags[0]!)}`
+            : 'give each image a tag (org.opencontainers.image.ref.name)',
+      },
+    );
   }
   const name = chosen.annotations?.[REF_NAME];
   const found = await imagesUnder(files, chosen);
@@ -129,12 +156,17 @@ export async function imagesUnder(files: ImageFiles, descriptor: Descriptor): Pr
       if (entry.annotations?.[REFERENCE_TYPE] !== undefined || entry.platform?.os === 'unknown') continue;
       const document = await readDocument(files, entry, describeEntry(entry, `an entry of ${entry.digest}`));
       if (document.kind === 'manifest') images.push(await manifestImage(files, entry, document));
-      else if (depth >= MAX_INDEX_DEPTH) throw new GociError('IO_FAILED', `${files.description} nests indexes more than ${MAX_INDEX_DEPTH} deep at ${entry.digest}`);
+      else if (depth >= MAX_INDEX_DEPTH)
+        throw new GociError(
+          'IO_FAILED',
+          `${files.description} nests indexes more than ${MAX_INDEX_DEPTH} deep at ${entry.digest}`,
+        );
       else await visit(document.manifests, depth + 1);
     }
   };
   await visit(top.manifests, 1);
-  if (images.length === 0) throw new GociError('NOT_FOUND', `the index ${descriptor.digest} in ${files.description} lists no platform images`);
+  if (images.length === 0)
+    throw new GociError('NOT_FOUND', `the index ${descriptor.digest} in ${files.description} lists no platform images`);
   return { index: { digest: descriptor.digest, size: descriptor.size }, images };
 }
 
@@ -152,17 +184,30 @@ async function readDocument(files: ImageFiles, descriptor: Descriptor, image: st
   const role = isIndex ? `index of ${image}` : `manifest of ${image}`;
   const { document, digest, size } = await readJsonBlob(files, blobFile(descriptor.digest, role), descriptor, role);
   const record = objectOf(document, `${role} ${descriptor.digest}`, files);
-  if (Array.isArray(record.manifests) && !('config' in record)) return { kind: 'index', manifests: descriptorsIn(files, record.manifests, `index ${digest}`) };
+  if (Array.isArray(record.manifests) && !('config' in record))
+    return { kind: 'index', manifests: descriptorsIn(files, record.manifests, `index ${digest}`) };
   if ('config' in record) return { kind: 'manifest', digest, size, document: record, role };
-  throw new GociError('IO_FAILED', `${role} ${digest} in ${files.description} is neither an image manifest nor an index`);
+  throw new GociError(
+    'IO_FAILED',
+    `${role} ${digest} in ${files.description} is neither an image manifest nor an index`,
+  );
 }
 
-async function manifestImage(files: ImageFiles, descriptor: Descriptor, manifest: ImageDocument & { kind: 'manifest' }): Promise<StoredImage> {
+async function manifestImage(
+  files: ImageFiles,
+  descriptor: Descriptor,
+  manifest: ImageDocument & { kind: 'manifest' },
+): Promise<StoredImage> {
   const [configDescriptor] = descriptorsIn(files, [manifest.document.config], `${manifest.role} ${manifest.digest}`);
   const layerDescriptors = descriptorsIn(files, manifest.document.layers ?? [], `${manifest.role} ${manifest.digest}`);
   let name = platformName(descriptor.platform) ?? 'the image';
   const configRole = `config of ${name}`;
-  const config = await readJsonBlob(files, blobFile(configDescriptor!.digest, configRole), configDescriptor!, configRole);
+  const config = await readJsonBlob(
+    files,
+    blobFile(configDescriptor!.digest, configRole),
+    configDescriptor!,
+    configRole,
+  );
   const configDocument = objectOf(config.document, `${configRole} ${config.digest}`, files);
   name = platformName(configDocument as Partial<OciPlatform>) ?? name;
   const diffIds = diffIdsOf(configDocument);
@@ -171,7 +216,13 @@ async function manifestImage(files: ImageFiles, descriptor: Descriptor, manifest
     config: { digest: config.digest, size: config.size, document: configDocument },
     layers: layerDescriptors.map((layer, index) => {
       const role = `layer ${index + 1} of ${name}`;
-      return { path: blobFile(layer.digest, role), size: layer.size, digest: layer.digest, ...(diffIds[index] ? { diffId: diffIds[index] } : {}), role };
+      return {
+        path: blobFile(layer.digest, role),
+        size: layer.size,
+        digest: layer.digest,
+        ...(diffIds[index] ? { diffId: diffIds[index] } : {}),
+        role,
+      };
     }),
     name,
   };
@@ -185,10 +236,16 @@ export function diffIdsOf(config: Record<string, unknown>): string[] {
 
 /** The descriptors of a `manifests` or `layers` list, each with a digest and a size; `where` names the list in messages. */
 export function descriptorsIn(files: ImageFiles, value: unknown, where: string): Descriptor[] {
-  if (!Array.isArray(value)) throw new GociError('IO_FAILED', `${where} in ${files.description} has no list of descriptors`);
+  if (!Array.isArray(value))
+    throw new GociError('IO_FAILED', `${where} in ${files.description} has no list of descriptors`);
   return value.map((item: unknown) => {
     const record = objectOf(item, `a descriptor in ${where}`, files);
-    if (typeof record.digest !== 'string' || typeof record.size !== 'number' || !Number.isSafeInteger(record.size) || record.size < 0) {
+    if (
+      typeof record.digest !== 'string' ||
+      typeof record.size !== 'number' ||
+      !Number.isSafeInteger(record.size) ||
+      record.size < 0
+    ) {
       throw new GociError('IO_FAILED', `a descriptor in ${where} in ${files.description} has no valid digest and size`);
     }
     return record as unknown as Descriptor;

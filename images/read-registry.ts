@@ -42,7 +42,12 @@ export interface OpenedRegistryImage {
 }
 
 /** Every manifest and index type goci reads; distribution 2.8 answers 404 for a type not asked for. */
-const MANIFEST_TYPES = [MEDIA_TYPES.oci.index, MEDIA_TYPES.oci.manifest, MEDIA_TYPES.docker.index, MEDIA_TYPES.docker.manifest];
+const MANIFEST_TYPES = [
+  MEDIA_TYPES.oci.index,
+  MEDIA_TYPES.oci.manifest,
+  MEDIA_TYPES.docker.index,
+  MEDIA_TYPES.docker.manifest,
+];
 const BLOB_PATH = /^blobs\/sha256\/([0-9a-f]{64})$/;
 /** How many tags a "not found" message lists before it says how many more there are. */
 const LISTED_TAGS = 20;
@@ -80,7 +85,8 @@ class RegistryFiles implements ImageFiles {
 
   /** Marks digests as manifests (referrers, index entries) so they are fetched from /manifests/. */
   expectManifests(descriptors: readonly Descriptor[]): void {
-    for (const descriptor of descriptors) this.note(descriptor.digest, { kind: 'manifest', mediaType: descriptor.mediaType });
+    for (const descriptor of descriptors)
+      this.note(descriptor.digest, { kind: 'manifest', mediaType: descriptor.mediaType });
   }
 
   async size(path: string): Promise<number | undefined> {
@@ -122,7 +128,11 @@ class RegistryFiles implements ImageFiles {
     this.scratch = undefined;
     // Downloads still running would write into the directory about to go.
     await Promise.allSettled(this.downloads.values());
-    if (scratch) await scratch.then((dir) => rm(dir, { recursive: true, force: true }), () => undefined);
+    if (scratch)
+      await scratch.then(
+        (dir) => rm(dir, { recursive: true, force: true }),
+        () => undefined,
+      );
   }
 
   private blobDigest(path: string): string {
@@ -147,8 +157,14 @@ class RegistryFiles implements ImageFiles {
     }
     if (document === null || typeof document !== 'object') return;
     const descriptors = (value: unknown): { digest?: unknown; size?: unknown; mediaType?: unknown }[] =>
-      Array.isArray(value) ? value.filter((item): item is Record<string, unknown> => item !== null && typeof item === 'object') : [];
-    for (const entry of descriptors(document.manifests)) this.note(entry.digest, { kind: 'manifest', mediaType: typeof entry.mediaType === 'string' ? entry.mediaType : '' });
+      Array.isArray(value)
+        ? value.filter((item): item is Record<string, unknown> => item !== null && typeof item === 'object')
+        : [];
+    for (const entry of descriptors(document.manifests))
+      this.note(entry.digest, {
+        kind: 'manifest',
+        mediaType: typeof entry.mediaType === 'string' ? entry.mediaType : '',
+      });
     const config = document.config as { digest?: unknown } | undefined;
     if (config && typeof config === 'object') this.note(config.digest, { kind: 'config' });
     for (const layer of descriptors(document.layers)) {
@@ -166,7 +182,10 @@ class RegistryFiles implements ImageFiles {
     if (fetching === undefined) {
       fetching = (async () => {
         if (known.kind === 'config') return this.client.fetchBlobBytes(this.repository, digest, MAX_JSON_BLOB);
-        const accept = known.mediaType && !MANIFEST_TYPES.includes(known.mediaType) ? [...MANIFEST_TYPES, known.mediaType] : MANIFEST_TYPES;
+        const accept =
+          known.mediaType && !MANIFEST_TYPES.includes(known.mediaType)
+            ? [...MANIFEST_TYPES, known.mediaType]
+            : MANIFEST_TYPES;
         const manifest = await this.client.getManifest(this.repository, digest, accept);
         this.learn(manifest.bytes);
         return manifest.bytes;
@@ -186,7 +205,12 @@ class RegistryFiles implements ImageFiles {
       download = (async () => {
         this.scratch ??= mkdtemp(join(tmpdir(), 'goci-inspect-'));
         const file = join(await this.scratch, digest.slice('sha256:'.length));
-        await this.client.fetchBlobToFile(this.repository, digest, known?.kind === 'layer' ? known.size : undefined, file);
+        await this.client.fetchBlobToFile(
+          this.repository,
+          digest,
+          known?.kind === 'layer' ? known.size : undefined,
+          file,
+        );
         return file;
       })();
       // A failed download may be asked for again (and fail with the same reason).
@@ -274,7 +298,10 @@ export async function topManifest(
       const hint = `check the registry and the repository name: ${ref.registry} lists no tags for ${ref.repository}`;
       throw new GociError('NOT_FOUND', `${subject}repository ${where} does not exist`, { hint, cause: error });
     }
-    const listed = tags.length > LISTED_TAGS ? `${tags.slice(0, LISTED_TAGS).join(', ')} and ${tags.length - LISTED_TAGS} more` : tags.join(', ');
+    const listed =
+      tags.length > LISTED_TAGS
+        ? `${tags.slice(0, LISTED_TAGS).join(', ')} and ${tags.length - LISTED_TAGS} more`
+        : tags.join(', ');
     const example = `${source.examplePrefix}${where}:${tags.includes('latest') ? 'latest' : tags[0]}`;
     if (ref.digest !== undefined) {
       const hint = `check the digest, or name a tag, such as ${example}`;

@@ -46,7 +46,11 @@ export async function addEmptyEntry(packer: Pack, header: PackHeader): Promise<v
 }
 
 /** Writes one entry's content into its tar-stream sink, honouring backpressure. */
-export async function streamEntry(packer: Pack, header: PackHeader, chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<void> {
+export async function streamEntry(
+  packer: Pack,
+  header: PackHeader,
+  chunks: Iterable<Buffer> | AsyncIterable<Buffer>,
+): Promise<void> {
   let sink!: ReturnType<Pack['entry']>;
   const done = new Promise<void>((resolve, reject) => {
     sink = packer.entry(header, (error) => (error ? reject(error) : resolve()));
@@ -74,7 +78,12 @@ export async function streamEntry(packer: Pack, header: PackHeader, chunks: Iter
  * fail too ("tar entry destroyed", "premature close"); a failed write to `output` can only be
  * a cause, and the producer's own failures (unreadable source, size change) are GociErrors.
  */
-export async function packTar<T>(entries: readonly T[], addEntry: (packer: Pack, entry: T) => Promise<void>, consume: (tar: AsyncIterable<Buffer>) => Promise<void>, output: HashedOutput): Promise<void> {
+export async function packTar<T>(
+  entries: readonly T[],
+  addEntry: (packer: Pack, entry: T) => Promise<void>,
+  consume: (tar: AsyncIterable<Buffer>) => Promise<void>,
+  output: HashedOutput,
+): Promise<void> {
   const packer = tarPack();
   // Errors reach us through the iterator and the entry callbacks; without a listener,
   // destroying the packer would also throw them as an uncaught 'error' event.
@@ -98,7 +107,9 @@ export async function packTar<T>(entries: readonly T[], addEntry: (packer: Pack,
   const [produced, consumed] = await Promise.allSettled([producing, consuming]);
   if (produced.status === 'rejected' || consumed.status === 'rejected') {
     if (output.failure !== undefined) throw output.failure;
-    const reasons = [produced, consumed].flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+    const reasons = [produced, consumed].flatMap((result) =>
+      result.status === 'rejected' ? [result.reason as unknown] : [],
+    );
     throw reasons.find(isGociError) ?? reasons[0];
   }
 }

@@ -87,7 +87,10 @@ export async function writeTarball(
     ...loaded.layers.map((layer) => [layer.digest, 'layer'] as const),
   ] as const) {
     if (!reached.has(hexOf(digest))) {
-      throw new GociError('BAD_ARGUMENT', `the ${what} ${digest} of the ${showPlatform(loaded.platform)} image is not reachable from ${index.digest}, the index the tarball is written for`);
+      throw new GociError(
+        'BAD_ARGUMENT',
+        `the ${what} ${digest} of the ${showPlatform(loaded.platform)} image is not reachable from ${index.digest}, the index the tarball is written for`,
+      );
     }
   }
 
@@ -110,7 +113,9 @@ export async function writeTarball(
     if (output !== undefined) await output.close().catch(() => undefined);
     if (tmp !== undefined) await rm(tmp, { force: true }).catch(() => undefined);
     if (isGociError(error)) throw error;
-    throw new GociError('IO_FAILED', `cannot write image tarball ${finalPath}: ${(error as Error).message}`, { cause: error });
+    throw new GociError('IO_FAILED', `cannot write image tarball ${finalPath}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -126,9 +131,13 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 
 function checkTag(tag: TarballTag): void {
   if (typeof tag?.repository !== 'string' || !REPOSITORY.test(tag.repository) || tag.repository.length > 255) {
-    throw new GociError('BAD_ARGUMENT', `image tarball repository ${JSON.stringify(tag?.repository)} is not a valid repository name`, {
-      hint: "use lowercase letters, digits and separators, optionally after a registry host, such as 'example.com/team/hello'",
-    });
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `image tarball repository ${JSON.stringify(tag?.repository)} is not a valid repository name`,
+      {
+        hint: "use lowercase letters, digits and separators, optionally after a registry host, such as 'example.com/team/hello'",
+      },
+    );
   }
   if (typeof tag.tag !== 'string' || !TAG.test(tag.tag)) {
     throw new GociError('BAD_ARGUMENT', `image tarball tag ${JSON.stringify(tag.tag)} is not a valid tag`, {
@@ -155,15 +164,24 @@ function pickPlatform(images: ImageManifest[], loadPlatform: OciPlatform): Image
   if (exact.length === 1) return exact[0]!;
   const loose = loadPlatform.variant
     ? []
-    : images.filter((image) => image.platform.os === loadPlatform.os && image.platform.architecture === loadPlatform.architecture);
+    : images.filter(
+        (image) => image.platform.os === loadPlatform.os && image.platform.architecture === loadPlatform.architecture,
+      );
   if (exact.length === 0 && loose.length === 1) return loose[0]!;
   const available = images.map((image) => showPlatform(image.platform)).join(', ') || 'none';
   if (exact.length > 1 || loose.length > 1) {
-    throw new GociError('BAD_ARGUMENT', `more than one image is for ${showPlatform(loadPlatform)} (images: ${available}), so the tarball cannot name one for docker load`);
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `more than one image is for ${showPlatform(loadPlatform)} (images: ${available}), so the tarball cannot name one for docker load`,
+    );
   }
-  throw new GociError('BAD_ARGUMENT', `no image is for ${showPlatform(loadPlatform)}, the platform to load into Docker (images: ${available})`, {
-    hint: 'choose one of the platforms that were built',
-  });
+  throw new GociError(
+    'BAD_ARGUMENT',
+    `no image is for ${showPlatform(loadPlatform)}, the platform to load into Docker (images: ${available})`,
+    {
+      hint: 'choose one of the platforms that were built',
+    },
+  );
 }
 
 function hexOf(digest: string): string {
@@ -184,13 +202,20 @@ function missingBlob(layoutDir: string, digest: string, role: string, error: unk
       cause: error,
     });
   }
-  return new GociError('IO_FAILED', `cannot read blob ${digest} (${role}) from the OCI layout ${layoutDir}: ${(error as Error).message}`, { cause: error });
+  return new GociError(
+    'IO_FAILED',
+    `cannot read blob ${digest} (${role}) from the OCI layout ${layoutDir}: ${(error as Error).message}`,
+    { cause: error },
+  );
 }
 
 /** Reads a manifest or index blob whole (they are small), checking its size and digest. */
 async function readJsonBlob(layoutDir: string, descriptor: Descriptor, role: string): Promise<unknown> {
   if (descriptor.size > MAX_JSON_BLOB) {
-    throw new GociError('BAD_ARGUMENT', `${role} ${descriptor.digest} claims ${descriptor.size} bytes, too large for a manifest or index`);
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `${role} ${descriptor.digest} claims ${descriptor.size} bytes, too large for a manifest or index`,
+    );
   }
   let handle: FileHandle;
   try {
@@ -220,20 +245,31 @@ async function readJsonBlob(layoutDir: string, descriptor: Descriptor, role: str
   try {
     return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch (error) {
-    throw new GociError('BAD_ARGUMENT', `${role} ${descriptor.digest} in ${layoutDir} is not JSON: ${(error as Error).message}`);
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `${role} ${descriptor.digest} in ${layoutDir} is not JSON: ${(error as Error).message}`,
+    );
   }
 }
 
 function sizeMismatch(layoutDir: string, descriptor: Descriptor, role: string, actual: number): GociError {
-  return new GociError('IO_FAILED', `blob ${descriptor.digest} (${role}) in ${layoutDir} holds ${actual} bytes, but its descriptor says ${descriptor.size}`, {
-    hint: 'the layout is damaged: write the image into it again',
-  });
+  return new GociError(
+    'IO_FAILED',
+    `blob ${descriptor.digest} (${role}) in ${layoutDir} holds ${actual} bytes, but its descriptor says ${descriptor.size}`,
+    {
+      hint: 'the layout is damaged: write the image into it again',
+    },
+  );
 }
 
 function digestMismatch(layoutDir: string, digest: string, role: string, actualHex: string): GociError {
-  return new GociError('IO_FAILED', `blob ${digest} (${role}) in ${layoutDir} has content with digest sha256:${actualHex}`, {
-    hint: 'the layout is damaged: write the image into it again',
-  });
+  return new GociError(
+    'IO_FAILED',
+    `blob ${digest} (${role}) in ${layoutDir} has content with digest sha256:${actualHex}`,
+    {
+      hint: 'the layout is damaged: write the image into it again',
+    },
+  );
 }
 
 function descriptorsIn(document: unknown, field: 'manifests' | 'layers', role: string, digest: string): Descriptor[] {
@@ -273,7 +309,10 @@ async function reachableBlobs(layoutDir: string, index: Descriptor): Promise<Map
     const seen = reached.get(hex);
     if (seen !== undefined) {
       if (seen.size !== descriptor.size) {
-        throw new GociError('BAD_ARGUMENT', `blob ${descriptor.digest} is described with two sizes, ${seen.size} and ${descriptor.size}`);
+        throw new GociError(
+          'BAD_ARGUMENT',
+          `blob ${descriptor.digest} is described with two sizes, ${seen.size} and ${descriptor.size}`,
+        );
       }
       return;
     }
@@ -286,9 +325,13 @@ async function reachableBlobs(layoutDir: string, index: Descriptor): Promise<Map
       }
     } else if (MANIFEST_TYPES.has(descriptor.mediaType)) {
       const document = await readJsonBlob(layoutDir, descriptor, role);
-      const config = checkDescriptor((document as Record<string, unknown> | null)?.config, `config of ${role} ${descriptor.digest}`);
+      const config = checkDescriptor(
+        (document as Record<string, unknown> | null)?.config,
+        `config of ${role} ${descriptor.digest}`,
+      );
       await visit(config, `config of ${image}`, image);
-      for (const layer of descriptorsIn(document, 'layers', role, descriptor.digest)) await visit(layer, `layer of ${image}`, image);
+      for (const layer of descriptorsIn(document, 'layers', role, descriptor.digest))
+        await visit(layer, `layer of ${image}`, image);
     } else {
       await checkLeaf(layoutDir, descriptor, role);
     }
@@ -312,7 +355,8 @@ async function checkLeaf(layoutDir: string, descriptor: Descriptor, role: string
   }
   try {
     const stats = await handle.stat();
-    if (!stats.isFile()) throw new GociError('IO_FAILED', `blob ${descriptor.digest} (${role}) in ${layoutDir} is not a regular file`);
+    if (!stats.isFile())
+      throw new GociError('IO_FAILED', `blob ${descriptor.digest} (${role}) in ${layoutDir} is not a regular file`);
     if (stats.size !== descriptor.size) throw sizeMismatch(layoutDir, descriptor, role, stats.size);
   } finally {
     await handle.close();
@@ -322,7 +366,13 @@ async function checkLeaf(layoutDir: string, descriptor: Descriptor, role: string
 // ---------------------------------------------------------------------------------------------
 // The tar
 
-function tarEntries(layoutDir: string, tag: TarballTag, reached: Map<string, ReachedBlob>, index: Descriptor, loaded: ImageManifest): TarEntry[] {
+function tarEntries(
+  layoutDir: string,
+  tag: TarballTag,
+  reached: Map<string, ReachedBlob>,
+  index: Descriptor,
+  loaded: ImageManifest,
+): TarEntry[] {
   const layoutIndex = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.oci.index,
@@ -342,23 +392,36 @@ function tarEntries(layoutDir: string, tag: TarballTag, reached: Map<string, Rea
     { kind: 'content', name: 'oci-layout', bytes: Buffer.from(canonicalJson(LAYOUT_FILE), 'utf8') },
     { kind: 'content', name: 'index.json', bytes: Buffer.from(canonicalJson(layoutIndex), 'utf8') },
     { kind: 'content', name: 'manifest.json', bytes: Buffer.from(JSON.stringify(dockerManifest), 'utf8') },
-    ...[...reached.values()].map((blob): TarEntry => ({ kind: 'blob', name: `blobs/sha256/${blob.hex}`, blob, path: blobPath(layoutDir, `sha256:${blob.hex}`) })),
+    ...[...reached.values()].map(
+      (blob): TarEntry => ({
+        kind: 'blob',
+        name: `blobs/sha256/${blob.hex}`,
+        blob,
+        path: blobPath(layoutDir, `sha256:${blob.hex}`),
+      }),
+    ),
   ];
   return entries.sort((a, b) => Buffer.compare(Buffer.from(a.name, 'utf8'), Buffer.from(b.name, 'utf8')));
 }
 
 function header(entry: TarEntry, size: number): PackHeader {
   const base = { name: entry.name, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' };
-  if (entry.kind === 'directory') return { ...base, type: 'directory', mode: DIRECTORY_MODE | fsConstants.S_IFDIR, size: 0 };
+  if (entry.kind === 'directory')
+    return { ...base, type: 'directory', mode: DIRECTORY_MODE | fsConstants.S_IFDIR, size: 0 };
   return { ...base, type: 'file', mode: FILE_MODE | fsConstants.S_IFREG, size };
 }
 
 /** Packs the entries into `handle`, returning the sha256 and size of exactly the bytes written. */
 async function writeTar(entries: readonly TarEntry[], handle: FileHandle): Promise<{ sha256: string; size: number }> {
   const output = new HashedOutput(handle);
-  await packTar(entries, addEntry, async (tar) => {
-    for await (const chunk of tar) await output.write(chunk);
-  }, output);
+  await packTar(
+    entries,
+    addEntry,
+    async (tar) => {
+      for await (const chunk of tar) await output.write(chunk);
+    },
+    output,
+  );
   return { sha256: output.sha256Hex(), size: output.size };
 }
 
@@ -411,9 +474,11 @@ async function* verifiedBlob(entry: TarEntry & { kind: 'blob' }, handle: FileHan
     yield chunk;
   }
   if (position !== entry.blob.size) {
-    throw new GociError('IO_FAILED', `blob ${digest} (${entry.blob.role}) in ${layoutDir} changed size while it was written into the tarball`);
+    throw new GociError(
+      'IO_FAILED',
+      `blob ${digest} (${entry.blob.role}) in ${layoutDir} changed size while it was written into the tarball`,
+    );
   }
   const actual = hash.digest('hex');
   if (actual !== entry.blob.hex) throw digestMismatch(layoutDir, digest, entry.blob.role, actual);
 }
-

@@ -13,15 +13,29 @@ export type AttachedBy = 'referrers-api' | 'fallback-tag';
  * referrers API acknowledges the subject (`OCI-Subject`); otherwise the artifact is added to the
  * `sha256-<subject hex>` index, the distribution spec's fallback, which keeps earlier referrers.
  */
-export async function attachToRegistry(client: RegistryClient, repository: string, artifact: Artifact, subject: Descriptor, stagingDir: string): Promise<AttachedBy> {
+export async function attachToRegistry(
+  client: RegistryClient,
+  repository: string,
+  artifact: Artifact,
+  subject: Descriptor,
+  stagingDir: string,
+): Promise<AttachedBy> {
   await writeArtifactBlobs(stagingDir, artifact);
   for (const blob of [{ digest: artifact.payload.digest, size: artifact.payload.size }, EMPTY_CONFIG]) {
-    if ((await client.blobExists(repository, blob.digest)) === undefined) await client.uploadBlobFile(repository, blob.digest, blob.size, blobPath(stagingDir, blob.digest));
+    if ((await client.blobExists(repository, blob.digest)) === undefined)
+      await client.uploadBlobFile(repository, blob.digest, blob.size, blobPath(stagingDir, blob.digest));
   }
-  const { subject: acknowledged } = await client.putManifest(repository, artifact.manifest.digest, MEDIA_TYPES.oci.manifest, artifact.manifest.bytes);
+  const { subject: acknowledged } = await client.putManifest(
+    repository,
+    artifact.manifest.digest,
+    MEDIA_TYPES.oci.manifest,
+    artifact.manifest.bytes,
+  );
   if (acknowledged) return 'referrers-api';
   const tag = referrersTag(subject.digest);
-  const existing = (await client.headManifest(repository, tag, [MEDIA_TYPES.oci.index])) ? await referrersAt(client, repository, tag) : [];
+  const existing = (await client.headManifest(repository, tag, [MEDIA_TYPES.oci.index]))
+    ? await referrersAt(client, repository, tag)
+    : [];
   const index = referrersIndex(existing, artifact.descriptor);
   await client.putManifest(repository, tag, MEDIA_TYPES.oci.index, index.bytes);
   return 'fallback-tag';

@@ -1,5 +1,5 @@
 import type { RegistryCredential } from './credentials.js';
-import { preview, redactUrl, registryError, type Transport } from './http.js';
+import { type BufferedResponse, preview, redactUrl, registryError, type Transport } from './http.js';
 import { registryScheme } from './reference.js';
 
 /**
@@ -86,7 +86,11 @@ export function mergeScopes(scopes: readonly string[]): string[] {
     }
     const resource = scope.slice(0, last);
     const actions = byResource.get(resource) ?? new Set<string>();
-    for (const action of scope.slice(last + 1).split(',').filter(Boolean)) actions.add(action);
+    for (const action of scope
+      .slice(last + 1)
+      .split(',')
+      .filter(Boolean))
+      actions.add(action);
     byResource.set(resource, actions);
   }
   return [...byResource.entries()]
@@ -127,7 +131,9 @@ const MAX_TOKEN_RESPONSE = 1024 * 1024;
 
 export function displayUser(credential: RegistryCredential | undefined): string | undefined {
   if (!credential) return undefined;
-  return credential.identityToken && (credential.username === '' || credential.username === '<token>') ? 'with an identity token' : credential.username;
+  return credential.identityToken && (credential.username === '' || credential.username === '<token>')
+    ? 'with an identity token'
+    : credential.username;
 }
 
 export class Authenticator {
@@ -149,7 +155,8 @@ export class Authenticator {
   learn(header: string | null): Challenge | undefined {
     if (!header) return undefined;
     const challenges = parseChallenges(header);
-    const chosen = challenges.find((item) => item.scheme === 'bearer') ?? challenges.find((item) => item.scheme === 'basic');
+    const chosen =
+      challenges.find((item) => item.scheme === 'bearer') ?? challenges.find((item) => item.scheme === 'basic');
     if (chosen) this.challenge = chosen;
     return chosen;
   }
@@ -176,14 +183,24 @@ export class Authenticator {
     if (challenge.scheme === 'basic') {
       if (!credential) throw this.authRequired(scopes);
       if (credential.identityToken) {
-        throw registryError('auth', `${this.options.registry}: the registry wants a password (Basic auth) but the stored credential is an identity token`, { hint: `log in again with goci login ${this.options.registry}` });
+        throw registryError(
+          'auth',
+          `${this.options.registry}: the registry wants a password (Basic auth) but the stored credential is an identity token`,
+          { hint: `log in again with goci login ${this.options.registry}` },
+        );
       }
-      return { header: `Basic ${Buffer.from(`${credential.username}:${credential.secret}`).toString('base64')}`, fresh: false, basic: true, user };
+      return {
+        header: `Basic ${Buffer.from(`${credential.username}:${credential.secret}`).toString('base64')}`,
+        fresh: false,
+        basic: true,
+        user,
+      };
     }
     const merged = mergeScopes(scopes);
     const key = this.cacheKey(challenge, merged);
     const cached = this.tokens.get(key);
-    if (!force && cached && this.now() < cached.refreshAt) return { header: `Bearer ${cached.token}`, fresh: false, basic: false, user };
+    if (!force && cached && this.now() < cached.refreshAt)
+      return { header: `Bearer ${cached.token}`, fresh: false, basic: false, user };
     let request = this.pending.get(key);
     if (!request) {
       request = this.fetchToken(challenge, merged, credential).finally(() => this.pending.delete(key));
@@ -198,17 +215,27 @@ export class Authenticator {
   async rejected(scopes: readonly string[], status = 401): Promise<Error> {
     const credential = await this.options.credential();
     if (!credential) return this.authRequired(scopes);
-    return registryError('auth', `${this.options.registry}: authentication failed for user ${displayUser(credential)} (${status})`, {
-      hint: `check the user name and password or token (from ${credential.source}); goci login ${this.options.registry} stores new ones`,
-    });
+    return registryError(
+      'auth',
+      `${this.options.registry}: authentication failed for user ${displayUser(credential)} (${status})`,
+      {
+        hint: `check the user name and password or token (from ${credential.source}); goci login ${this.options.registry} stores new ones`,
+      },
+    );
   }
 
   /** The error for a 403 or an insufficient_scope challenge. */
   async denied(scope: string, why: string): Promise<Error> {
     const user = displayUser(await this.options.credential());
-    return registryError('denied', `${this.options.registry}: access to ${scope} denied ${user ? `for user ${user}` : 'without credentials'} (${why})`, {
-      hint: user ? 'ask the registry\'s administrator for that permission, or check the repository name' : `log in with goci login ${this.options.registry}, or set GOCI_REGISTRY_USER and GOCI_REGISTRY_PASSWORD`,
-    });
+    return registryError(
+      'denied',
+      `${this.options.registry}: access to ${scope} denied ${user ? `for user ${user}` : 'without credentials'} (${why})`,
+      {
+        hint: user
+          ? "ask the registry's administrator for that permission, or check the repository name"
+          : `log in with goci login ${this.options.registry}, or set GOCI_REGISTRY_USER and GOCI_REGISTRY_PASSWORD`,
+      },
+    );
   }
 
   private authRequired(scopes: readonly string[]): Error {
@@ -224,13 +251,26 @@ export class Authenticator {
 
   /** Credentials never cross a network in clear text: a plain-HTTP realm only on loopback or an --insecure-registry host. */
   private checkClearText(credential: RegistryCredential | undefined, url: URL): void {
-    if (!credential || url.protocol === 'https:' || registryScheme(url.host, this.options.insecureRegistries) === 'http') return;
-    throw registryError('auth', `${this.options.registry}: the token realm ${url.origin} is plain HTTP; goci will not send credentials there`, {
-      hint: `pass --insecure-registry ${url.host} if that is intended`,
-    });
+    if (
+      !credential ||
+      url.protocol === 'https:' ||
+      registryScheme(url.host, this.options.insecureRegistries) === 'http'
+    )
+      return;
+    throw registryError(
+      'auth',
+      `${this.options.registry}: the token realm ${url.origin} is plain HTTP; goci will not send credentials there`,
+      {
+        hint: `pass --insecure-registry ${url.host} if that is intended`,
+      },
+    );
   }
 
-  private async fetchToken(challenge: Challenge, scopes: readonly string[], credential: RegistryCredential | undefined): Promise<CachedToken> {
+  private async fetchToken(
+    challenge: Challenge,
+    scopes: readonly string[],
+    credential: RegistryCredential | undefined,
+  ): Promise<CachedToken> {
     const registry = this.options.registry;
     const realmText = challenge.params.realm;
     let realm: URL;
@@ -238,14 +278,21 @@ export class Authenticator {
       realm = new URL(realmText ?? '');
       if (realm.protocol !== 'http:' && realm.protocol !== 'https:') throw new Error('not http(s)');
     } catch {
-      throw registryError('protocol', `${registry}: the registry's Bearer challenge has no usable realm${realmText ? ` (${realmText})` : ''}`);
+      throw registryError(
+        'protocol',
+        `${registry}: the registry's Bearer challenge has no usable realm${realmText ? ` (${realmText})` : ''}`,
+      );
     }
     this.checkClearText(credential, realm);
     const service = challenge.params.service;
     const started = this.now();
-    let response;
+    let response: BufferedResponse;
     if (credential?.identityToken) {
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.secret, client_id: 'goci' });
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: credential.secret,
+        client_id: 'goci',
+      });
       if (service) form.set('service', service);
       if (scopes.length > 0) form.set('scope', scopes.join(' '));
       // The body holds the identity token: a redirect must not carry it anywhere else.
@@ -273,17 +320,30 @@ export class Authenticator {
       throw this.authRequired(scopes);
     }
     if (response.status !== 200) {
-      throw registryError('protocol', `${registry}: the token service ${redactUrl(realm)} answered ${response.status}${response.bytes.length > 0 ? `: ${preview(response.bytes)}` : ''}`);
+      throw registryError(
+        'protocol',
+        `${registry}: the token service ${redactUrl(realm)} answered ${response.status}${response.bytes.length > 0 ? `: ${preview(response.bytes)}` : ''}`,
+      );
     }
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
       body = JSON.parse(response.bytes.toString('utf8')) as typeof body;
     } catch {
-      throw registryError('protocol', `${registry}: the token service ${redactUrl(realm)} did not answer JSON (${response.headers.get('content-type') ?? 'no content type'}, ${response.bytes.length} bytes)`);
+      throw registryError(
+        'protocol',
+        `${registry}: the token service ${redactUrl(realm)} did not answer JSON (${response.headers.get('content-type') ?? 'no content type'}, ${response.bytes.length} bytes)`,
+      );
     }
-    const token = typeof body.token === 'string' && body.token !== '' ? body.token : typeof body.access_token === 'string' ? body.access_token : '';
-    if (token === '') throw registryError('protocol', `${registry}: the token service ${redactUrl(realm)} answered without a token`);
-    const lifetime = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_LIFETIME_S;
+    const token =
+      typeof body.token === 'string' && body.token !== ''
+        ? body.token
+        : typeof body.access_token === 'string'
+          ? body.access_token
+          : '';
+    if (token === '')
+      throw registryError('protocol', `${registry}: the token service ${redactUrl(realm)} answered without a token`);
+    const lifetime =
+      typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_LIFETIME_S;
     const expiresAt = started + lifetime * 1000;
     // Refresh a little early: a token that expires in flight costs a 401 and a retry.
     const margin = Math.min(10_000, (lifetime * 1000) / 4);

@@ -107,7 +107,12 @@ function describeErrors(bytes: Buffer): { codes: string[]; text: string } | unde
     const codes = parsed.errors.map((error) => String(error.code ?? 'UNKNOWN'));
     const text = parsed.errors
       .map((error) => {
-        const detail = typeof error.detail === 'string' ? error.detail : error.detail !== undefined && error.detail !== null ? JSON.stringify(error.detail) : '';
+        const detail =
+          typeof error.detail === 'string'
+            ? error.detail
+            : error.detail !== undefined && error.detail !== null
+              ? JSON.stringify(error.detail)
+              : '';
         return `${String(error.code ?? 'UNKNOWN')}${error.message ? ` ${String(error.message)}` : ''}${detail ? ` (${detail.slice(0, 200)})` : ''}`;
       })
       .join('; ');
@@ -172,7 +177,11 @@ export class RegistryClient {
    * were just checked fails; a 401 with a cached token fetches a fresh one once. `consume`
    * sees every other response.
    */
-  private async call<T>(scopes: readonly string[], request: HttpRequest, consume: (response: HttpResponse) => Promise<T>): Promise<T> {
+  private async call<T>(
+    scopes: readonly string[],
+    request: HttpRequest,
+    consume: (response: HttpResponse) => Promise<T>,
+  ): Promise<T> {
     let wanted = mergeScopes(scopes);
     let force = false;
     for (let round = 0; ; round++) {
@@ -190,8 +199,13 @@ export class RegistryClient {
         // answer: learning its challenge would send the user's credentials where it points.
         const elsewhere = new URL(response.url).origin !== new URL(this.base).origin;
         if (response.status === 401 && elsewhere) return { kind: 'elsewhere', url: response.url };
-        if (response.status === 401) return { kind: 'unauthorized', challenge: response.headers.get('www-authenticate') };
-        if (response.status === 403) return { kind: 'forbidden', body: await readBody(response, MAX_ERROR_BODY, request).catch(() => Buffer.alloc(0)) };
+        if (response.status === 401)
+          return { kind: 'unauthorized', challenge: response.headers.get('www-authenticate') };
+        if (response.status === 403)
+          return {
+            kind: 'forbidden',
+            body: await readBody(response, MAX_ERROR_BODY, request).catch(() => Buffer.alloc(0)),
+          };
         return { kind: 'done', value: await consume(response) };
       });
       if (outcome.kind === 'done') return outcome.value;
@@ -208,12 +222,18 @@ export class RegistryClient {
       }
       const challenge = this.auth.learn(outcome.challenge);
       if (!challenge) {
-        throw registryError('protocol', `${this.registry}: ${request.method} ${new URL(request.url).pathname} answered 401 without a challenge goci can answer (${outcome.challenge ? outcome.challenge.split(/\s/)[0] : 'no WWW-Authenticate header'})`);
+        throw registryError(
+          'protocol',
+          `${this.registry}: ${request.method} ${new URL(request.url).pathname} answered 401 without a challenge goci can answer (${outcome.challenge ? outcome.challenge.split(/\s/)[0] : 'no WWW-Authenticate header'})`,
+        );
       }
       const asked = challenge.params.scope ? mergeScopes([...wanted, challenge.params.scope]) : wanted;
       if (challenge.params.error === 'insufficient_scope' && (authorization.fresh || round >= 2)) {
         // The registry's own scope names the missing access best; 2.8 lists actions in random order.
-        throw await this.auth.denied(mergeScopes([challenge.params.scope ?? wanted.join(' ')]).join(' '), 'insufficient_scope');
+        throw await this.auth.denied(
+          mergeScopes([challenge.params.scope ?? wanted.join(' ')]).join(' '),
+          'insufficient_scope',
+        );
       }
       if (round >= 3) throw await this.auth.rejected(wanted);
       if (authorization.header === undefined) {
@@ -229,17 +249,26 @@ export class RegistryClient {
   }
 
   /** The error for a response no method expected: the registry's own error codes when it sent them. */
-  private async unexpected(response: HttpResponse, request: Pick<HttpRequest, 'method' | 'url'>, what: string): Promise<GociError> {
+  private async unexpected(
+    response: HttpResponse,
+    request: Pick<HttpRequest, 'method' | 'url'>,
+    what: string,
+  ): Promise<GociError> {
     const body = await readBody(response, MAX_ERROR_BODY, request).catch(() => Buffer.alloc(0));
     const said = describeErrors(body);
-    const kind = response.status === 404 ? 'not-found' : response.status >= 400 && response.status < 500 ? 'rejected' : 'protocol';
+    const kind =
+      response.status === 404 ? 'not-found' : response.status >= 400 && response.status < 500 ? 'rejected' : 'protocol';
     if (isRetryableStatus(response.status)) {
       const saying = said ? `: ${said.text}` : '';
       const message = `${this.registry}: ${what}: the registry answered ${response.status}${saying}`;
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
       return new TransientError(message, { retryAfterMs, status: response.status });
     }
-    const detail = said ? said.text : body.length > 0 ? `${response.headers.get('content-type') ?? 'no content type'}: ${preview(body)}` : 'no body';
+    const detail = said
+      ? said.text
+      : body.length > 0
+        ? `${response.headers.get('content-type') ?? 'no content type'}: ${preview(body)}`
+        : 'no body';
     // A 404 here is for something the registry itself named or should hold: its fault, not the user's.
     const lost = 'the registry lost it (a purged upload session, a deleted blob); run the command again';
     const message = `${this.registry}: ${what}: the registry answered ${response.status} (${detail})`;
@@ -253,7 +282,10 @@ export class RegistryClient {
       if (value === null || typeof value !== 'object') throw new Error('not an object');
       return value;
     } catch {
-      throw registryError('protocol', `${this.registry}: ${what}: expected JSON but got ${response.headers.get('content-type') ?? 'no content type'} (${response.status}, ${bytes.length} bytes${bytes.length > 0 ? `: ${preview(bytes, 60)}` : ''})`);
+      throw registryError(
+        'protocol',
+        `${this.registry}: ${what}: expected JSON but got ${response.headers.get('content-type') ?? 'no content type'} (${response.status}, ${bytes.length} bytes${bytes.length > 0 ? `: ${preview(bytes, 60)}` : ''})`,
+      );
     }
   }
 
@@ -262,7 +294,10 @@ export class RegistryClient {
     const request = { method: 'GET', url: this.url('/v2/') };
     await this.call([], request, async (response) => {
       if (response.status === 200) return;
-      if (response.status === 404) throw registryError('protocol', `${this.registry} does not serve the registry API (/v2/ answered 404)`, { hint: 'check the host and port' });
+      if (response.status === 404)
+        throw registryError('protocol', `${this.registry} does not serve the registry API (/v2/ answered 404)`, {
+          hint: 'check the host and port',
+        });
       throw await this.unexpected(response, request, 'GET /v2/');
     });
   }
@@ -275,7 +310,8 @@ export class RegistryClient {
       if (response.status === 404) return undefined;
       if (response.status !== 200) throw await this.unexpected(response, request, `HEAD blob ${digest}`);
       const size = Number(response.headers.get('content-length'));
-      if (!Number.isSafeInteger(size) || size < 0) throw registryError('protocol', `${this.where(repository)}: HEAD blob ${digest} gave no Content-Length`);
+      if (!Number.isSafeInteger(size) || size < 0)
+        throw registryError('protocol', `${this.where(repository)}: HEAD blob ${digest} gave no Content-Length`);
       return size;
     });
   }
@@ -287,26 +323,38 @@ export class RegistryClient {
    */
   async mountBlob(repository: string, digest: string, fromRepository: string): Promise<boolean> {
     checkDigest(digest);
-    const request = { method: 'POST', url: this.url(`/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(fromRepository)}`), headers: { 'content-length': '0' } };
+    const request = {
+      method: 'POST',
+      url: this.url(
+        `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(fromRepository)}`,
+      ),
+      headers: { 'content-length': '0' },
+    };
     let started: string | undefined;
     try {
-      const mounted = await this.call([repositoryScope(repository, ['pull', 'push']), repositoryScope(fromRepository, ['pull'])], request, async (response) => {
-        if (response.status === 201) {
-          this.checkDigestHeader(response, digest, repository);
-          return true;
-        }
-        if (response.status === 202) {
-          const location = response.headers.get('location');
-          started = location ? resolveLocation(response.url, location) : undefined;
-          return false;
-        }
-        throw await this.unexpected(response, request, `mount of ${digest} from ${fromRepository}`);
-      });
+      const mounted = await this.call(
+        [repositoryScope(repository, ['pull', 'push']), repositoryScope(fromRepository, ['pull'])],
+        request,
+        async (response) => {
+          if (response.status === 201) {
+            this.checkDigestHeader(response, digest, repository);
+            return true;
+          }
+          if (response.status === 202) {
+            const location = response.headers.get('location');
+            started = location ? resolveLocation(response.url, location) : undefined;
+            return false;
+          }
+          throw await this.unexpected(response, request, `mount of ${digest} from ${fromRepository}`);
+        },
+      );
       if (started) await this.cancelUpload(repository, started);
       return mounted;
     } catch (error) {
       if (isRegistryFailure(error, 'denied')) {
-        this.transport.log(`mount of ${digest} from ${fromRepository} into ${repository} not allowed; uploading instead`);
+        this.transport.log(
+          `mount of ${digest} from ${fromRepository} into ${repository} not allowed; uploading instead`,
+        );
         return false;
       }
       throw error;
@@ -316,25 +364,42 @@ export class RegistryClient {
   /** Best effort: an abandoned upload session is the registry's to purge if this fails. */
   private async cancelUpload(repository: string, location: string): Promise<void> {
     const request = { method: 'DELETE', url: location, retry: false };
-    await this.call([repositoryScope(repository, ['pull', 'push'])], request, async () => undefined).catch(() => undefined);
+    await this.call([repositoryScope(repository, ['pull', 'push'])], request, async () => undefined).catch(
+      () => undefined,
+    );
   }
 
   private checkDigestHeader(response: HttpResponse, digest: string, repository: string): void {
     const header = response.headers.get('docker-content-digest');
-    if (header && header !== digest) throw registryError('digest', `${this.where(repository)}: the registry stored blob ${digest} as ${header}: digest mismatch`);
+    if (header && header !== digest)
+      throw registryError(
+        'digest',
+        `${this.where(repository)}: the registry stored blob ${digest} as ${header}: digest mismatch`,
+      );
   }
 
   /** POST /v2/<repo>/blobs/uploads/: a new session's absolute upload URL and the registry's minimum chunk. */
   private async startUpload(repository: string): Promise<{ location: string; minChunk: number }> {
-    const request = { method: 'POST', url: this.url(`/v2/${repository}/blobs/uploads/`), headers: { 'content-length': '0' } };
+    const request = {
+      method: 'POST',
+      url: this.url(`/v2/${repository}/blobs/uploads/`),
+      headers: { 'content-length': '0' },
+    };
     return this.call([repositoryScope(repository, ['pull', 'push'])], request, async (response) => {
       const location = response.headers.get('location');
       if (response.status !== 202 || !location) {
-        if (response.status === 202) throw registryError('protocol', `${this.where(repository)}: the registry started an upload without a Location`);
+        if (response.status === 202)
+          throw registryError(
+            'protocol',
+            `${this.where(repository)}: the registry started an upload without a Location`,
+          );
         throw await this.unexpected(response, request, 'starting a blob upload');
       }
       const minChunk = Number(response.headers.get('oci-chunk-min-length') ?? 0);
-      return { location: resolveLocation(response.url, location), minChunk: Number.isSafeInteger(minChunk) && minChunk > 0 ? minChunk : 0 };
+      return {
+        location: resolveLocation(response.url, location),
+        minChunk: Number.isSafeInteger(minChunk) && minChunk > 0 ? minChunk : 0,
+      };
     });
   }
 
@@ -346,7 +411,8 @@ export class RegistryClient {
   async uploadBlobFile(repository: string, digest: string, size: number, path: string): Promise<void> {
     checkDigest(digest);
     const actual = (await stat(path)).size;
-    if (actual !== size) throw new GociError('IO_FAILED', `${path} holds ${actual} bytes, but blob ${digest} should have ${size}`);
+    if (actual !== size)
+      throw new GociError('IO_FAILED', `${path} holds ${actual} bytes, but blob ${digest} should have ${size}`);
     if (size <= this.chunkThreshold) await this.uploadMonolithic(repository, digest, size, path);
     else await this.uploadChunked(repository, digest, size, path);
   }
@@ -364,7 +430,8 @@ export class RegistryClient {
       };
       try {
         await this.call(scopes, request, async (response) => {
-          if (response.status === 201 || response.status === 204) return this.checkDigestHeader(response, digest, repository);
+          if (response.status === 201 || response.status === 204)
+            return this.checkDigestHeader(response, digest, repository);
           throw await this.unexpected(response, request, `upload of blob ${digest}`);
         });
         return;
@@ -386,14 +453,21 @@ export class RegistryClient {
   }
 
   /** GET on an upload URL: how many bytes the registry holds and where to continue; undefined when the session is gone. */
-  private async uploadStatus(repository: string, location: string, confirmed: number): Promise<{ location: string; offset: number } | undefined> {
+  private async uploadStatus(
+    repository: string,
+    location: string,
+    confirmed: number,
+  ): Promise<{ location: string; offset: number } | undefined> {
     const request = { method: 'GET', url: location };
     try {
       return await this.call([repositoryScope(repository, ['pull', 'push'])], request, async (response) => {
         const end = rangeEnd(response.headers.get('range'));
         if ((response.status !== 204 && response.status !== 200) || end === undefined) return undefined;
         const next = response.headers.get('location');
-        return { location: next ? resolveLocation(response.url, next) : location, offset: offsetFromRange(end, confirmed) };
+        return {
+          location: next ? resolveLocation(response.url, next) : location,
+          offset: offsetFromRange(end, confirmed),
+        };
       });
     } catch (error) {
       if (error instanceof TransientError) return undefined;
@@ -417,7 +491,11 @@ export class RegistryClient {
         const request: HttpRequest = {
           method: 'PATCH',
           url: location,
-          headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - from), 'content-range': `${from}-${end - 1}` },
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-length': String(end - from),
+            'content-range': `${from}-${end - 1}`,
+          },
           body: () => createReadStream(path, { start: from, end: end - 1 }),
           retry: false,
         };
@@ -425,22 +503,34 @@ export class RegistryClient {
         try {
           outcome = await this.call(scopes, request, async (response) => {
             if (response.status === 416) return 'out-of-order' as const;
-            if (response.status !== 202) throw await this.unexpected(response, request, `upload of blob ${digest} (bytes ${from}-${end - 1})`);
+            if (response.status !== 202)
+              throw await this.unexpected(response, request, `upload of blob ${digest} (bytes ${from}-${end - 1})`);
             const next = response.headers.get('location');
             const reported = rangeEnd(response.headers.get('range'));
-            return { location: next ? resolveLocation(response.url, next) : location, offset: reported === undefined ? end : offsetFromRange(reported, end) };
+            return {
+              location: next ? resolveLocation(response.url, next) : location,
+              offset: reported === undefined ? end : offsetFromRange(reported, end),
+            };
           });
         } catch (error) {
           if (!(error instanceof TransientError)) throw error;
           if (++failures >= attempts) throw error;
-          await this.backoff(failures - 1, error, `upload of ${digest} interrupted at bytes ${from}-${end - 1} (${error.message}); asking the registry how far it got`);
+          await this.backoff(
+            failures - 1,
+            error,
+            `upload of ${digest} interrupted at bytes ${from}-${end - 1} (${error.message}); asking the registry how far it got`,
+          );
           outcome = 'out-of-order';
         }
         if (outcome === 'out-of-order') {
           const status = await this.uploadStatus(repository, location, from);
           if (!status || status.offset > size) {
             await this.cancelUpload(repository, location);
-            if (++restarts >= attempts) throw registryError('unreachable', `${this.where(repository)}: upload of blob ${digest} kept failing; gave up after ${restarts} sessions`);
+            if (++restarts >= attempts)
+              throw registryError(
+                'unreachable',
+                `${this.where(repository)}: upload of blob ${digest} kept failing; gave up after ${restarts} sessions`,
+              );
             this.transport.log(`the registry lost the upload session of ${digest}; starting it again`);
             continue session;
           }
@@ -453,10 +543,16 @@ export class RegistryClient {
         location = outcome.location;
         offset = outcome.offset;
       }
-      const close: HttpRequest = { method: 'PUT', url: addQuery(location, 'digest', digest), headers: { 'content-length': '0' }, retry: false };
+      const close: HttpRequest = {
+        method: 'PUT',
+        url: addQuery(location, 'digest', digest),
+        headers: { 'content-length': '0' },
+        retry: false,
+      };
       try {
         await this.call(scopes, close, async (response) => {
-          if (response.status === 201 || response.status === 204) return this.checkDigestHeader(response, digest, repository);
+          if (response.status === 201 || response.status === 204)
+            return this.checkDigestHeader(response, digest, repository);
           throw await this.unexpected(response, close, `completing the upload of blob ${digest}`);
         });
         return;
@@ -465,7 +561,11 @@ export class RegistryClient {
         // The answer may be what was lost: if the blob is there, the upload is done.
         if ((await this.blobExists(repository, digest)) === size) return;
         if (++restarts >= attempts) throw error;
-        await this.backoff(restarts - 1, error, `completing the upload of ${digest} failed (${error.message}); starting it again`);
+        await this.backoff(
+          restarts - 1,
+          error,
+          `completing the upload of ${digest} failed (${error.message}); starting it again`,
+        );
       }
     }
   }
@@ -474,7 +574,12 @@ export class RegistryClient {
    * Downloads a blob to `finalPath`: streamed into a temporary sibling, sha256 and size checked,
    * then renamed. A mismatch leaves nothing behind.
    */
-  async fetchBlobToFile(repository: string, digest: string, size: number | undefined, finalPath: string): Promise<void> {
+  async fetchBlobToFile(
+    repository: string,
+    digest: string,
+    size: number | undefined,
+    finalPath: string,
+  ): Promise<void> {
     checkDigest(digest);
     await mkdir(dirname(finalPath), { recursive: true });
     const request = { method: 'GET', url: this.url(`/v2/${repository}/blobs/${digest}`) };
@@ -483,24 +588,37 @@ export class RegistryClient {
     try {
       // A retry after a dropped connection runs this again: the scratch file starts over.
       await this.call([repositoryScope(repository, ['pull'])], request, async (response) => {
-        if (response.status !== 200 || !response.body) throw await this.unexpected(response, request, `GET blob ${digest}`);
+        if (response.status !== 200 || !response.body)
+          throw await this.unexpected(response, request, `GET blob ${digest}`);
         const hash = createHash('sha256');
         let total = 0;
         const counter = new Transform({
           transform(chunk: Buffer, _encoding, callback) {
             total += chunk.length;
             if (size !== undefined && total > size) {
-              callback(registryError('digest', `${where}: blob ${digest}: digest mismatch (more than the expected ${size} bytes)`));
+              callback(
+                registryError(
+                  'digest',
+                  `${where}: blob ${digest}: digest mismatch (more than the expected ${size} bytes)`,
+                ),
+              );
               return;
             }
             hash.update(chunk);
             callback(null, chunk);
           },
         });
-        await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), counter, createWriteStream(tmp, { mode: 0o644 }));
+        await pipeline(
+          Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
+          counter,
+          createWriteStream(tmp, { mode: 0o644 }),
+        );
         const got = `sha256:${hash.digest('hex')}`;
         if (got !== digest || (size !== undefined && total !== size)) {
-          throw registryError('digest', `${where}: blob ${digest}: digest mismatch (received ${total} bytes hashing to ${got})`);
+          throw registryError(
+            'digest',
+            `${where}: blob ${digest}: digest mismatch (received ${total} bytes hashing to ${got})`,
+          );
         }
       });
       await rename(tmp, finalPath);
@@ -519,7 +637,11 @@ export class RegistryClient {
       return readBody(response, maxBytes, request);
     });
     const got = sha256Digest(bytes);
-    if (got !== digest) throw registryError('digest', `${this.where(repository)}: blob ${digest}: digest mismatch (received ${bytes.length} bytes hashing to ${got})`);
+    if (got !== digest)
+      throw registryError(
+        'digest',
+        `${this.where(repository)}: blob ${digest}: digest mismatch (received ${bytes.length} bytes hashing to ${got})`,
+      );
     return bytes;
   }
 
@@ -529,38 +651,64 @@ export class RegistryClient {
    * of the bytes; for a digest reference the bytes must hash to it.
    */
   async getManifest(repository: string, reference: string, accept: readonly string[]): Promise<ManifestResponse> {
-    const request = { method: 'GET', url: this.url(`/v2/${repository}/manifests/${reference}`), headers: { accept: accept.join(', ') } };
-    const { bytes, contentType, headerDigest, status, headers } = await this.call([repositoryScope(repository, ['pull'])], request, async (response) => {
-      if (response.status === 404) {
-        const body = await readBody(response, MAX_ERROR_BODY, request).catch(() => Buffer.alloc(0));
-        throw registryError('not-found', `${this.where(repository)}${reference.startsWith('sha256:') ? '@' : ':'}${reference}: manifest not found${describeErrors(body) ? ` (${describeErrors(body)!.text})` : ''}`, {
-          hint: `check the name and tag; goci asked for ${accept.join(', ')}`,
-        });
-      }
-      if (response.status !== 200) throw await this.unexpected(response, request, `GET manifest ${reference}`);
-      return {
-        bytes: await readBody(response, MAX_MANIFEST_BYTES, request),
-        contentType: (response.headers.get('content-type') ?? '').split(';')[0]!.trim(),
-        headerDigest: response.headers.get('docker-content-digest'),
-        status: response.status,
-        headers: response.headers,
-      };
-    });
+    const request = {
+      method: 'GET',
+      url: this.url(`/v2/${repository}/manifests/${reference}`),
+      headers: { accept: accept.join(', ') },
+    };
+    const { bytes, contentType, headerDigest, status, headers } = await this.call(
+      [repositoryScope(repository, ['pull'])],
+      request,
+      async (response) => {
+        if (response.status === 404) {
+          const body = await readBody(response, MAX_ERROR_BODY, request).catch(() => Buffer.alloc(0));
+          throw registryError(
+            'not-found',
+            `${this.where(repository)}${reference.startsWith('sha256:') ? '@' : ':'}${reference}: manifest not found${describeErrors(body) ? ` (${describeErrors(body)!.text})` : ''}`,
+            {
+              hint: `check the name and tag; goci asked for ${accept.join(', ')}`,
+            },
+          );
+        }
+        if (response.status !== 200) throw await this.unexpected(response, request, `GET manifest ${reference}`);
+        return {
+          bytes: await readBody(response, MAX_MANIFEST_BYTES, request),
+          contentType: (response.headers.get('content-type') ?? '').split(';')[0]!.trim(),
+          headerDigest: response.headers.get('docker-content-digest'),
+          status: response.status,
+          headers: response.headers,
+        };
+      },
+    );
     const digest = sha256Digest(bytes);
     if (DIGEST.test(reference) && digest !== reference) {
-      throw registryError('digest', `${this.where(repository)}@${reference}: manifest digest mismatch (the registry sent bytes hashing to ${digest})`);
+      throw registryError(
+        'digest',
+        `${this.where(repository)}@${reference}: manifest digest mismatch (the registry sent bytes hashing to ${digest})`,
+      );
     }
     if (headerDigest && headerDigest !== digest && headerDigest.startsWith('sha256:')) {
-      this.transport.log(`${this.where(repository)}:${reference}: Docker-Content-Digest ${headerDigest} does not match the bytes (${digest}); using the bytes' digest`);
+      this.transport.log(
+        `${this.where(repository)}:${reference}: Docker-Content-Digest ${headerDigest} does not match the bytes (${digest}); using the bytes' digest`,
+      );
     }
     const document = this.parseJson(bytes, { headers, status }, `manifest ${reference}`) as { mediaType?: unknown };
-    const mediaType = typeof document.mediaType === 'string' && document.mediaType !== '' ? document.mediaType : contentType;
+    const mediaType =
+      typeof document.mediaType === 'string' && document.mediaType !== '' ? document.mediaType : contentType;
     return { mediaType, digest, bytes };
   }
 
   /** What a manifest HEAD says (media type, digest, size), or undefined when there is none. */
-  async headManifest(repository: string, reference: string, accept: readonly string[]): Promise<ManifestHead | undefined> {
-    const request = { method: 'HEAD', url: this.url(`/v2/${repository}/manifests/${reference}`), headers: { accept: accept.join(', ') } };
+  async headManifest(
+    repository: string,
+    reference: string,
+    accept: readonly string[],
+  ): Promise<ManifestHead | undefined> {
+    const request = {
+      method: 'HEAD',
+      url: this.url(`/v2/${repository}/manifests/${reference}`),
+      headers: { accept: accept.join(', ') },
+    };
     const head = await this.call([repositoryScope(repository, ['pull'])], request, async (response) => {
       if (response.status === 404) return undefined;
       if (response.status !== 200) throw await this.unexpected(response, request, `HEAD manifest ${reference}`);
@@ -572,8 +720,13 @@ export class RegistryClient {
     });
     if (!head) return undefined;
     if (DIGEST.test(reference)) {
-      if (head.digest && head.digest !== reference) throw registryError('digest', `${this.where(repository)}@${reference}: manifest digest mismatch (the registry says ${head.digest})`);
-      if (Number.isSafeInteger(head.size) && head.mediaType) return { mediaType: head.mediaType, digest: reference, size: head.size };
+      if (head.digest && head.digest !== reference)
+        throw registryError(
+          'digest',
+          `${this.where(repository)}@${reference}: manifest digest mismatch (the registry says ${head.digest})`,
+        );
+      if (Number.isSafeInteger(head.size) && head.mediaType)
+        return { mediaType: head.mediaType, digest: reference, size: head.size };
     } else if (head.digest && DIGEST.test(head.digest) && Number.isSafeInteger(head.size) && head.mediaType) {
       return { mediaType: head.mediaType, digest: head.digest, size: head.size };
     }
@@ -587,14 +740,30 @@ export class RegistryClient {
    * processed a `subject` field (the OCI-Subject header); when false, referrers are the
    * client's to list under the `sha256-<hex>` tag.
    */
-  async putManifest(repository: string, reference: string, mediaType: string, bytes: Buffer): Promise<{ digest: string; subject: boolean }> {
+  async putManifest(
+    repository: string,
+    reference: string,
+    mediaType: string,
+    bytes: Buffer,
+  ): Promise<{ digest: string; subject: boolean }> {
     const digest = sha256Digest(bytes);
-    if (DIGEST.test(reference) && reference !== digest) throw new GociError('BAD_ARGUMENT', `manifest bytes hash to ${digest}, not ${reference}`);
-    const request = { method: 'PUT', url: this.url(`/v2/${repository}/manifests/${reference}`), headers: { 'content-type': mediaType }, body: bytes };
+    if (DIGEST.test(reference) && reference !== digest)
+      throw new GociError('BAD_ARGUMENT', `manifest bytes hash to ${digest}, not ${reference}`);
+    const request = {
+      method: 'PUT',
+      url: this.url(`/v2/${repository}/manifests/${reference}`),
+      headers: { 'content-type': mediaType },
+      body: bytes,
+    };
     return this.call([repositoryScope(repository, ['pull', 'push'])], request, async (response) => {
-      if (response.status !== 201 && response.status !== 200 && response.status !== 202) throw await this.unexpected(response, request, `PUT manifest ${reference}`);
+      if (response.status !== 201 && response.status !== 200 && response.status !== 202)
+        throw await this.unexpected(response, request, `PUT manifest ${reference}`);
       const header = response.headers.get('docker-content-digest');
-      if (header && header !== digest) throw registryError('digest', `${this.where(repository)}: the registry stored manifest ${reference} as ${header}, but its bytes hash to ${digest}: digest mismatch`);
+      if (header && header !== digest)
+        throw registryError(
+          'digest',
+          `${this.where(repository)}: the registry stored manifest ${reference} as ${header}, but its bytes hash to ${digest}: digest mismatch`,
+        );
       return { digest, subject: response.headers.has('oci-subject') };
     });
   }
@@ -606,7 +775,11 @@ export class RegistryClient {
    */
   async referrers(repository: string, digest: string): Promise<Descriptor[]> {
     checkDigest(digest);
-    const request = { method: 'GET', url: this.url(`/v2/${repository}/referrers/${digest}`), headers: { accept: OCI_INDEX } };
+    const request = {
+      method: 'GET',
+      url: this.url(`/v2/${repository}/referrers/${digest}`),
+      headers: { accept: OCI_INDEX },
+    };
     const fromApi = await this.call([repositoryScope(repository, ['pull'])], request, async (response) => {
       if (response.status === 404) return undefined;
       if (response.status !== 200) throw await this.unexpected(response, request, `GET referrers of ${digest}`);
@@ -632,15 +805,21 @@ export class RegistryClient {
   private descriptorsOf(document: unknown, what: string): Descriptor[] {
     const manifests = (document as { manifests?: unknown }).manifests;
     if (manifests === undefined || manifests === null) return [];
-    if (!Array.isArray(manifests)) throw registryError('protocol', `${this.registry}: ${what}: "manifests" is not a list`);
+    if (!Array.isArray(manifests))
+      throw registryError('protocol', `${this.registry}: ${what}: "manifests" is not a list`);
     return manifests.map((item) => {
       const entry = item as Record<string, unknown>;
       if (typeof entry.mediaType !== 'string' || typeof entry.digest !== 'string' || typeof entry.size !== 'number') {
         throw registryError('protocol', `${this.registry}: ${what}: an entry lacks mediaType, digest or size`);
       }
-      const descriptor: Descriptor & { artifactType?: string } = { mediaType: entry.mediaType, digest: entry.digest, size: entry.size };
+      const descriptor: Descriptor & { artifactType?: string } = {
+        mediaType: entry.mediaType,
+        digest: entry.digest,
+        size: entry.size,
+      };
       if (typeof entry.artifactType === 'string') descriptor.artifactType = entry.artifactType;
-      if (entry.annotations && typeof entry.annotations === 'object') descriptor.annotations = entry.annotations as Record<string, string>;
+      if (entry.annotations && typeof entry.annotations === 'object')
+        descriptor.annotations = entry.annotations as Record<string, string>;
       return descriptor;
     });
   }
@@ -651,20 +830,28 @@ export class RegistryClient {
     let url: string | undefined = this.url(`/v2/${repository}/tags/list`);
     for (let page = 0; url !== undefined && page < MAX_TAG_PAGES; page++) {
       const request: HttpRequest = { method: 'GET', url, headers: { accept: 'application/json' } };
-      const result: { tags: string[]; next: string | undefined } | undefined = await this.call([repositoryScope(repository, ['pull'])], request, async (response) => {
-        if (response.status === 404) {
-          const body = await readBody(response, MAX_ERROR_BODY, request).catch(() => Buffer.alloc(0));
-          if (describeErrors(body)?.codes.includes('NAME_UNKNOWN')) return undefined;
-          throw registryError('not-found', `${this.where(repository)}: GET tags/list answered 404 (${describeErrors(body)?.text ?? preview(body)})`);
-        }
-        if (response.status !== 200) throw await this.unexpected(response, request, 'GET tags/list');
-        const bytes = await readBody(response, MAX_MANIFEST_BYTES, request);
-        const document = this.parseJson(bytes, response, 'tags/list') as { tags?: unknown };
-        const list = document.tags === null || document.tags === undefined ? [] : document.tags;
-        if (!Array.isArray(list) || !list.every((tag) => typeof tag === 'string')) throw registryError('protocol', `${this.where(repository)}: tags/list: "tags" is not a list of strings`);
-        const link = /<([^>]+)>\s*;\s*rel="?next"?/i.exec(response.headers.get('link') ?? '');
-        return { tags: list as string[], next: link ? resolveLocation(response.url, link[1]!) : undefined };
-      });
+      const result: { tags: string[]; next: string | undefined } | undefined = await this.call(
+        [repositoryScope(repository, ['pull'])],
+        request,
+        async (response) => {
+          if (response.status === 404) {
+            const body = await readBody(response, MAX_ERROR_BODY, request).catch(() => Buffer.alloc(0));
+            if (describeErrors(body)?.codes.includes('NAME_UNKNOWN')) return undefined;
+            throw registryError(
+              'not-found',
+              `${this.where(repository)}: GET tags/list answered 404 (${describeErrors(body)?.text ?? preview(body)})`,
+            );
+          }
+          if (response.status !== 200) throw await this.unexpected(response, request, 'GET tags/list');
+          const bytes = await readBody(response, MAX_MANIFEST_BYTES, request);
+          const document = this.parseJson(bytes, response, 'tags/list') as { tags?: unknown };
+          const list = document.tags === null || document.tags === undefined ? [] : document.tags;
+          if (!Array.isArray(list) || !list.every((tag) => typeof tag === 'string'))
+            throw registryError('protocol', `${this.where(repository)}: tags/list: "tags" is not a list of strings`);
+          const link = /<([^>]+)>\s*;\s*rel="?next"?/i.exec(response.headers.get('link') ?? '');
+          return { tags: list as string[], next: link ? resolveLocation(response.url, link[1]!) : undefined };
+        },
+      );
       if (!result) return [];
       tags.push(...result.tags);
       url = result.next;

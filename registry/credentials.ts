@@ -50,7 +50,11 @@ export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
  * `registry-1.docker.io`, `docker.io`) becomes `docker.io`.
  */
 export function credentialHost(text: string): string {
-  const host = text.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  const host = text
+    .trim()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
   return DOCKER_HUB_HOSTS.includes(host) ? HUB : host;
 }
 
@@ -80,7 +84,9 @@ async function readConfig(path: string): Promise<DockerConfig | undefined> {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
     return value as DockerConfig;
   } catch (error) {
-    throw new GociError('BAD_ARGUMENT', `${path} is not valid JSON: ${(error as Error).message}`, { hint: 'fix or remove the file (it is Docker\'s client configuration)' });
+    throw new GociError('BAD_ARGUMENT', `${path} is not valid JSON: ${(error as Error).message}`, {
+      hint: "fix or remove the file (it is Docker's client configuration)",
+    });
   }
 }
 
@@ -94,22 +100,51 @@ function fromEnvironment(host: string, env: NodeJS.ProcessEnv): RegistryCredenti
   if (!user && !password) return undefined;
   if (env.GOCI_REGISTRY && credentialHost(env.GOCI_REGISTRY) !== host) return undefined;
   if (!user || !password) {
-    throw new GociError('BAD_ARGUMENT', `${user ? 'GOCI_REGISTRY_USER' : 'GOCI_REGISTRY_PASSWORD'} is set but ${user ? 'GOCI_REGISTRY_PASSWORD' : 'GOCI_REGISTRY_USER'} is not`, { hint: 'set both, or neither' });
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `${user ? 'GOCI_REGISTRY_USER' : 'GOCI_REGISTRY_PASSWORD'} is set but ${user ? 'GOCI_REGISTRY_PASSWORD' : 'GOCI_REGISTRY_USER'} is not`,
+      { hint: 'set both, or neither' },
+    );
   }
-  return { username: user, secret: password, identityToken: false, source: 'GOCI_REGISTRY_USER/GOCI_REGISTRY_PASSWORD' };
+  return {
+    username: user,
+    secret: password,
+    identityToken: false,
+    source: 'GOCI_REGISTRY_USER/GOCI_REGISTRY_PASSWORD',
+  };
 }
 
 /** Runs `docker-credential-<name> get`; undefined when the helper has nothing for this server. */
-async function helperGet(name: string, serverUrl: string, env: NodeJS.ProcessEnv, configPath: string): Promise<RegistryCredential | undefined> {
+async function helperGet(
+  name: string,
+  serverUrl: string,
+  env: NodeJS.ProcessEnv,
+  configPath: string,
+): Promise<RegistryCredential | undefined> {
   const program = `docker-credential-${name}`;
-  const result = await execa(program, ['get'], { input: serverUrl, env, extendEnv: false, reject: false, timeout: HELPER_TIMEOUT_MS, stripFinalNewline: true });
-  if ((result as { code?: string }).code === 'ENOENT' || (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)))) {
-    throw new GociError('NOT_FOUND', `${program} is not on PATH (${configPath} names it)`, { hint: `install ${program}, or remove it from ${configPath}` });
+  const result = await execa(program, ['get'], {
+    input: serverUrl,
+    env,
+    extendEnv: false,
+    reject: false,
+    timeout: HELPER_TIMEOUT_MS,
+    stripFinalNewline: true,
+  });
+  if (
+    (result as { code?: string }).code === 'ENOENT' ||
+    (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)))
+  ) {
+    throw new GociError('NOT_FOUND', `${program} is not on PATH (${configPath} names it)`, {
+      hint: `install ${program}, or remove it from ${configPath}`,
+    });
   }
   if (result.exitCode !== 0) {
     const said = `${result.stdout}\n${result.stderr}`;
     if (/credentials not found/i.test(said)) return undefined;
-    throw new GociError('IO_FAILED', `${program} get failed (exit ${result.exitCode ?? result.signal})${firstLine(result.stderr || result.stdout)}`);
+    throw new GociError(
+      'IO_FAILED',
+      `${program} get failed (exit ${result.exitCode ?? result.signal})${firstLine(result.stderr || result.stdout)}`,
+    );
   }
   let parsed: { Username?: unknown; Secret?: unknown };
   try {
@@ -122,15 +157,35 @@ async function helperGet(name: string, serverUrl: string, env: NodeJS.ProcessEnv
   return { username, secret: parsed.Secret, identityToken: username === IDENTITY_TOKEN_USER, source: program };
 }
 
-async function helperRun(name: string, action: 'store' | 'erase', input: string, env: NodeJS.ProcessEnv, configPath: string): Promise<void> {
+async function helperRun(
+  name: string,
+  action: 'store' | 'erase',
+  input: string,
+  env: NodeJS.ProcessEnv,
+  configPath: string,
+): Promise<void> {
   const program = `docker-credential-${name}`;
-  const result = await execa(program, [action], { input, env, extendEnv: false, reject: false, timeout: HELPER_TIMEOUT_MS });
-  if ((result as { code?: string }).code === 'ENOENT' || (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)))) {
-    throw new GociError('NOT_FOUND', `${program} is not on PATH (${configPath} names it)`, { hint: `install ${program}, or remove it from ${configPath}` });
+  const result = await execa(program, [action], {
+    input,
+    env,
+    extendEnv: false,
+    reject: false,
+    timeout: HELPER_TIMEOUT_MS,
+  });
+  if (
+    (result as { code?: string }).code === 'ENOENT' ||
+    (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)))
+  ) {
+    throw new GociError('NOT_FOUND', `${program} is not on PATH (${configPath} names it)`, {
+      hint: `install ${program}, or remove it from ${configPath}`,
+    });
   }
   if (result.exitCode !== 0) {
     if (action === 'erase' && /credentials not found/i.test(`${result.stdout}\n${result.stderr}`)) return;
-    throw new GociError('IO_FAILED', `${program} ${action} failed (exit ${result.exitCode ?? result.signal})${firstLine(result.stderr || result.stdout)}`);
+    throw new GociError(
+      'IO_FAILED',
+      `${program} ${action} failed (exit ${result.exitCode ?? result.signal})${firstLine(result.stderr || result.stdout)}`,
+    );
   }
 }
 
@@ -142,7 +197,12 @@ function firstLine(text: string): string {
 
 function fromAuthsEntry(entry: Record<string, unknown>, source: string): RegistryCredential | undefined {
   if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') {
-    const username = typeof entry.auth === 'string' ? decodeAuth(entry.auth, source)?.username ?? '' : typeof entry.username === 'string' ? entry.username : '';
+    const username =
+      typeof entry.auth === 'string'
+        ? (decodeAuth(entry.auth, source)?.username ?? '')
+        : typeof entry.username === 'string'
+          ? entry.username
+          : '';
     return { username: username || IDENTITY_TOKEN_USER, secret: entry.identitytoken, identityToken: true, source };
   }
   if (typeof entry.auth === 'string' && entry.auth !== '') {
@@ -158,13 +218,19 @@ function fromAuthsEntry(entry: Record<string, unknown>, source: string): Registr
 function decodeAuth(auth: string, source: string): { username: string; secret: string } | undefined {
   const text = Buffer.from(auth, 'base64').toString('utf8');
   const colon = text.indexOf(':');
-  if (colon < 0) throw new GociError('BAD_ARGUMENT', `an "auth" entry in ${source} is not base64 of user:password`, { hint: 'log in again with goci login or docker login' });
+  if (colon < 0)
+    throw new GociError('BAD_ARGUMENT', `an "auth" entry in ${source} is not base64 of user:password`, {
+      hint: 'log in again with goci login or docker login',
+    });
   const secret = text.slice(colon + 1);
   return secret === '' ? undefined : { username: text.slice(0, colon), secret };
 }
 
 /** The credentials for `registry` (a host, Hub spellings included), or undefined for anonymous access. */
-export async function findCredentials(registry: string, options: CredentialOptions = {}): Promise<RegistryCredential | undefined> {
+export async function findCredentials(
+  registry: string,
+  options: CredentialOptions = {},
+): Promise<RegistryCredential | undefined> {
   const env = options.env ?? process.env;
   const host = credentialHost(registry);
   const fromEnv = fromEnvironment(host, env);
@@ -209,7 +275,12 @@ function serialise(config: DockerConfig): string {
  * else base64 `user:secret` in `auths`. Every other key and unknown field stays. Returns where
  * they went (a helper name or the file).
  */
-export async function storeCredentials(registry: string, username: string, secret: string, options: CredentialOptions = {}): Promise<string> {
+export async function storeCredentials(
+  registry: string,
+  username: string,
+  secret: string,
+  options: CredentialOptions = {},
+): Promise<string> {
   const env = options.env ?? process.env;
   const host = credentialHost(registry);
   const { path, config } = await configFile(env);
@@ -219,12 +290,24 @@ export async function storeCredentials(registry: string, username: string, secre
   const helper = helperKey !== undefined ? config.credHelpers![helperKey] : undefined;
   const identity = username === IDENTITY_TOKEN_USER;
   if (helper) {
-    await helperRun(helper, 'store', JSON.stringify({ ServerURL: helperKey, Username: username, Secret: secret }), env, path);
+    await helperRun(
+      helper,
+      'store',
+      JSON.stringify({ ServerURL: helperKey, Username: username, Secret: secret }),
+      env,
+      path,
+    );
     return `docker-credential-${helper}`;
   }
   const auths = { ...(config.auths ?? {}) };
   if (config.credsStore) {
-    await helperRun(config.credsStore, 'store', JSON.stringify({ ServerURL: configKey(registry), Username: username, Secret: secret }), env, path);
+    await helperRun(
+      config.credsStore,
+      'store',
+      JSON.stringify({ ServerURL: configKey(registry), Username: username, Secret: secret }),
+      env,
+      path,
+    );
     const kept = { ...(auths[key] ?? {}) };
     for (const field of ['auth', 'identitytoken', 'password', 'username']) delete kept[field];
     auths[key] = kept;

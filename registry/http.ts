@@ -28,13 +28,21 @@ const FAILURE_CODES: Record<RegistryFailure, GociErrorCode> = {
 export class RegistryError extends GociError {
   readonly failure: RegistryFailure;
 
-  constructor(failure: RegistryFailure, message: string, options: { hint?: string; detail?: string; cause?: unknown } = {}) {
+  constructor(
+    failure: RegistryFailure,
+    message: string,
+    options: { hint?: string; detail?: string; cause?: unknown } = {},
+  ) {
     super(FAILURE_CODES[failure], message, options);
     this.failure = failure;
   }
 }
 
-export function registryError(kind: RegistryFailure, message: string, options: { hint?: string; detail?: string; cause?: unknown } = {}): RegistryError {
+export function registryError(
+  kind: RegistryFailure,
+  message: string,
+  options: { hint?: string; detail?: string; cause?: unknown } = {},
+): RegistryError {
   return new RegistryError(kind, message, options);
 }
 
@@ -228,7 +236,12 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
 }
 
 /** The delay before retry number `attempt`: the server's Retry-After (capped) when it gave one, else backoff. */
-export function retryDelay(attempt: number, policy: RetryPolicy, retryAfterMs: number | undefined, random: () => number = Math.random): number {
+export function retryDelay(
+  attempt: number,
+  policy: RetryPolicy,
+  retryAfterMs: number | undefined,
+  random: () => number = Math.random,
+): number {
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.maxRetryAfterMs);
   return backoffDelay(attempt, policy, random);
 }
@@ -250,10 +263,14 @@ function errorCodes(error: unknown): { codes: string[]; messages: string[] } {
   return { codes, messages };
 }
 
-const TLS_CODES = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|ERR_OSSL)/;
+const TLS_CODES =
+  /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|ERR_OSSL)/;
 
 /** How a thrown fetch error should be handled: fail now (refused, no such host, TLS), or retry. */
-export function classifyNetworkError(error: unknown): { kind: 'refused' | 'blocked' | 'dns' | 'tls' | 'timeout' | 'dropped'; code: string } {
+export function classifyNetworkError(error: unknown): {
+  kind: 'refused' | 'blocked' | 'dns' | 'tls' | 'timeout' | 'dropped';
+  code: string;
+} {
   const { codes, messages } = errorCodes(error);
   if (codes.includes('ECONNREFUSED')) return { kind: 'refused', code: 'ECONNREFUSED' };
   // fetch refuses some ports outright (the WHATWG "bad ports", e.g. 1, 25, 6000): no retry will help.
@@ -263,7 +280,9 @@ export function classifyNetworkError(error: unknown): { kind: 'refused' | 'block
   const tls = codes.find((code) => TLS_CODES.test(code));
   if (tls) return { kind: 'tls', code: tls };
   if (codes.includes('GOCI_TIMEOUT')) return { kind: 'timeout', code: 'timeout' };
-  const known = codes.find((code) => /^(ECONNRESET|EPIPE|ETIMEDOUT|ECONNABORTED|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|UND_ERR_\w+)$/.test(code));
+  const known = codes.find((code) =>
+    /^(ECONNRESET|EPIPE|ETIMEDOUT|ECONNABORTED|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|UND_ERR_\w+)$/.test(code),
+  );
   if (known) return { kind: 'dropped', code: known };
   const message = messages.find((text) => /socket hang up|other side closed|fetch failed|terminated/i.test(text));
   return { kind: 'dropped', code: message ?? codes[0] ?? 'connection error' };
@@ -308,7 +327,10 @@ function passThrough(stream: ReadableStream<Uint8Array>, onChunk: () => void): R
   );
 }
 
-function requestBody(body: RequestBody | undefined, touch: () => void): { body: BodyInit | undefined; duplex: boolean } {
+function requestBody(
+  body: RequestBody | undefined,
+  touch: () => void,
+): { body: BodyInit | undefined; duplex: boolean } {
   if (body === undefined) return { body: undefined, duplex: false };
   if (typeof body === 'string' || body instanceof Uint8Array) return { body: body as BodyInit, duplex: false };
   const stream = Readable.toWeb(body()) as unknown as ReadableStream<Uint8Array>;
@@ -389,7 +411,8 @@ export class Transport {
           reason = 'connection lost';
         } else if (error instanceof NetworkFailure) {
           const kind = error.classification.kind;
-          if (kind === 'refused' || kind === 'blocked' || kind === 'dns' || kind === 'tls' || last) throw this.networkError(request, error, attempt + 1);
+          if (kind === 'refused' || kind === 'blocked' || kind === 'dns' || kind === 'tls' || last)
+            throw this.networkError(request, error, attempt + 1);
           failure = error.classification.code;
         } else {
           throw error;
@@ -398,7 +421,9 @@ export class Transport {
         release();
       }
       const delay = this.delayFor(attempt, retryAfterMs);
-      this.log(`${request.method} ${redactUrl(request.url)} → ${failure}, retrying in ${(delay / 1000).toFixed(1)} s (${attempt + 2}/${this.retry.attempts})`);
+      this.log(
+        `${request.method} ${redactUrl(request.url)} → ${failure}, retrying in ${(delay / 1000).toFixed(1)} s (${attempt + 2}/${this.retry.attempts})`,
+      );
       const retryAfter = retryAfterMs !== undefined;
       const attempts = this.retry.attempts;
       const next = attempt + 2;
@@ -420,13 +445,28 @@ export class Transport {
     const url = new URL(request.url);
     const { kind, code } = error.classification;
     if (kind === 'refused') {
-      return registryError('unreachable', `cannot connect to ${url.host}: connection refused`, { hint: 'is the registry running at that host and port?', cause: error.cause });
+      return registryError('unreachable', `cannot connect to ${url.host}: connection refused`, {
+        hint: 'is the registry running at that host and port?',
+        cause: error.cause,
+      });
     }
     if (kind === 'blocked') {
-      return registryError('unreachable', `cannot connect to ${url.host}: Node's fetch refuses port ${url.port} (a "bad port" in the Fetch standard)`, { hint: 'run the registry on another port', cause: error.cause });
+      return registryError(
+        'unreachable',
+        `cannot connect to ${url.host}: Node's fetch refuses port ${url.port} (a "bad port" in the Fetch standard)`,
+        { hint: 'run the registry on another port', cause: error.cause },
+      );
     }
-    if (kind === 'dns') return registryError('unreachable', `cannot connect to ${url.host}: no such host`, { hint: 'check the registry name', cause: error.cause });
-    if (kind === 'tls') return registryError('unreachable', `${url.host}: TLS handshake failed (${code})`, { hint: 'the registry\'s certificate is not trusted; for a registry without TLS pass --insecure-registry', cause: error.cause });
+    if (kind === 'dns')
+      return registryError('unreachable', `cannot connect to ${url.host}: no such host`, {
+        hint: 'check the registry name',
+        cause: error.cause,
+      });
+    if (kind === 'tls')
+      return registryError('unreachable', `${url.host}: TLS handshake failed (${code})`, {
+        hint: "the registry's certificate is not trusted; for a registry without TLS pass --insecure-registry",
+        cause: error.cause,
+      });
     const what = kind === 'timeout' ? `no progress for ${seconds(this.timeoutMs)}` : `connection failed (${code})`;
     const message = `${url.host}: ${request.method} ${url.pathname}: ${what}${attempts > 1 ? ` after ${attempts} attempts` : ''}`;
     return new TransientError(message, { cause: error.cause });
@@ -463,7 +503,12 @@ export class Transport {
         timer.touch();
         this.log(`${method} ${redactUrl(url)} ${response.status}`);
         const location = response.headers.get('location');
-        if (request.followRedirects !== false && [301, 302, 303, 307, 308].includes(response.status) && location && hop < 10) {
+        if (
+          request.followRedirects !== false &&
+          [301, 302, 303, 307, 308].includes(response.status) &&
+          location &&
+          hop < 10
+        ) {
           await response.body?.cancel().catch(() => undefined);
           const next = new URL(location, url);
           if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
@@ -485,7 +530,10 @@ export class Transport {
           if (error instanceof GociError) throw error;
           if (timer.signal.aborted || isNetworkish(error)) {
             const classification = classifyNetworkError(timer.signal.aborted ? timer.signal.reason : error);
-            throw new ConnectionLost(`${url.host}: ${method} ${url.pathname}: ${classification.kind === 'timeout' ? `no progress for ${seconds(this.timeoutMs)}` : `connection lost while reading the response (${classification.code})`}`, { cause: error });
+            throw new ConnectionLost(
+              `${url.host}: ${method} ${url.pathname}: ${classification.kind === 'timeout' ? `no progress for ${seconds(this.timeoutMs)}` : `connection lost while reading the response (${classification.code})`}`,
+              { cause: error },
+            );
           }
           throw error;
         } finally {
@@ -519,11 +567,18 @@ class NetworkFailure extends Error {
 
 function isNetworkish(error: unknown): boolean {
   const { codes, messages } = errorCodes(error);
-  return codes.some((code) => /^(E[A-Z]+|UND_ERR_\w+|GOCI_TIMEOUT|ABORT_ERR)$/.test(code)) || messages.some((text) => /terminated|socket|fetch failed|aborted/i.test(text));
+  return (
+    codes.some((code) => /^(E[A-Z]+|UND_ERR_\w+|GOCI_TIMEOUT|ABORT_ERR)$/.test(code)) ||
+    messages.some((text) => /terminated|socket|fetch failed|aborted/i.test(text))
+  );
 }
 
 /** Reads a response body up to `maxBytes`, failing (not truncating) beyond it. */
-export async function readBody(response: HttpResponse, maxBytes: number, request: Pick<HttpRequest, 'method' | 'url'>): Promise<Buffer> {
+export async function readBody(
+  response: HttpResponse,
+  maxBytes: number,
+  request: Pick<HttpRequest, 'method' | 'url'>,
+): Promise<Buffer> {
   if (!response.body) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
   let total = 0;
@@ -534,7 +589,10 @@ export async function readBody(response: HttpResponse, maxBytes: number, request
     total += value.length;
     if (total > maxBytes) {
       await reader.cancel().catch(() => undefined);
-      throw registryError('protocol', `${new URL(request.url).host}: ${request.method} ${new URL(request.url).pathname}: the response is larger than ${maxBytes} bytes`);
+      throw registryError(
+        'protocol',
+        `${new URL(request.url).host}: ${request.method} ${new URL(request.url).pathname}: the response is larger than ${maxBytes} bytes`,
+      );
     }
     chunks.push(Buffer.from(value.buffer, value.byteOffset, value.length));
   }
@@ -543,6 +601,10 @@ export async function readBody(response: HttpResponse, maxBytes: number, request
 
 /** A short, printable preview of a response body for error messages (no control characters). */
 export function preview(bytes: Buffer, length = 80): string {
-  const text = bytes.subarray(0, length).toString('utf8').replace(/[^\x20-\x7e]+/g, ' ').trim();
+  const text = bytes
+    .subarray(0, length)
+    .toString('utf8')
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .trim();
   return bytes.length > length ? `${text}…` : text;
 }

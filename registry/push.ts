@@ -84,17 +84,38 @@ async function pushInOrder(request: PushRequest, updated: Set<string>, startTagg
   const counts = { present: 0, mounted: 0, uploaded: 0, uploadedBytes: 0 };
   // A registry stores a manifest only once every blob it names is there: a manifest it already
   // has needs no blob checked, so re-pushing an unchanged image costs a few HEAD requests.
-  const stored = await runLimited(request.images, request.concurrency, async (image) => (await request.client.headManifest(request.repository, image.manifest.digest, [image.descriptor.mediaType])) !== undefined);
+  const stored = await runLimited(
+    request.images,
+    request.concurrency,
+    async (image) =>
+      (await request.client.headManifest(request.repository, image.manifest.digest, [image.descriptor.mediaType])) !==
+      undefined,
+  );
   const missing = request.images.filter((_image, position) => !stored[position]);
-  const known = new Set(request.images.filter((_image, position) => stored[position]).flatMap((image) => [image.config.digest, ...image.layers.map((layer) => layer.digest)]));
+  const known = new Set(
+    request.images
+      .filter((_image, position) => stored[position])
+      .flatMap((image) => [image.config.digest, ...image.layers.map((layer) => layer.digest)]),
+  );
   counts.present += known.size;
-  await runLimited(blobsOf({ ...request, images: missing }).filter((blob) => !known.has(blob.digest)), request.concurrency, async (blob) => {
-    const how = await ensureBlob(request, blob);
-    counts[how]++;
-    if (how === 'uploaded') counts.uploadedBytes += blob.size;
-    request.onBlob?.(blob.digest, how);
-  });
-  await runLimited(missing, request.concurrency, (image) => request.client.putManifest(request.repository, image.manifest.digest, image.descriptor.mediaType, image.manifest.bytes));
+  await runLimited(
+    blobsOf({ ...request, images: missing }).filter((blob) => !known.has(blob.digest)),
+    request.concurrency,
+    async (blob) => {
+      const how = await ensureBlob(request, blob);
+      counts[how]++;
+      if (how === 'uploaded') counts.uploadedBytes += blob.size;
+      request.onBlob?.(blob.digest, how);
+    },
+  );
+  await runLimited(missing, request.concurrency, (image) =>
+    request.client.putManifest(
+      request.repository,
+      image.manifest.digest,
+      image.descriptor.mediaType,
+      image.manifest.bytes,
+    ),
+  );
   const tag = async (name: string): Promise<void> => {
     const { client, repository, indexMediaType, index } = request;
     const current = await client.headManifest(repository, name, [indexMediaType]);
@@ -117,7 +138,11 @@ function blobsOf(request: PushRequest): BlobToPush[] {
   const blobs = new Map<string, BlobToPush>();
   for (const image of request.images) {
     for (const descriptor of [...image.layers, { digest: image.config.digest, size: image.config.size }]) {
-      blobs.set(descriptor.digest, { digest: descriptor.digest, size: descriptor.size, mountFrom: request.mountable.get(descriptor.digest) });
+      blobs.set(descriptor.digest, {
+        digest: descriptor.digest,
+        size: descriptor.size,
+        mountFrom: request.mountable.get(descriptor.digest),
+      });
     }
   }
   return [...blobs.values()];

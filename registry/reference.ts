@@ -23,7 +23,8 @@ export function isValidTag(tag: string): boolean {
   return TAG.test(tag);
 }
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:]+\])(?::\d{1,5})?$/;
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:]+\])(?::\d{1,5})?$/;
 
 function badReference(text: string, problem: string): GociError {
   return new GociError('BAD_ARGUMENT', `"${text}" is not an image reference: ${problem}`, {
@@ -52,7 +53,11 @@ export function parseReference(text: string): ImageRef {
   if (colon > lastSlash) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) throw badReference(text, `the tag "${tag}" has invalid characters (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`);
+    if (!TAG.test(tag))
+      throw badReference(
+        text,
+        `the tag "${tag}" has invalid characters (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`,
+      );
   }
   const parts = rest.split('/');
   const first = parts[0]!;
@@ -61,7 +66,11 @@ export function parseReference(text: string): ImageRef {
   if (hasRegistry && !HOST.test(registry)) throw badReference(text, `"${registry}" is not a registry host`);
   const path = hasRegistry ? parts.slice(1) : parts;
   for (const component of path) {
-    if (!PATH_COMPONENT.test(component)) throw badReference(text, `"${component}" is not a valid repository name component (lowercase letters, digits, and . _ - between them)`);
+    if (!PATH_COMPONENT.test(component))
+      throw badReference(
+        text,
+        `"${component}" is not a valid repository name component (lowercase letters, digits, and . _ - between them)`,
+      );
   }
   const hub = DOCKER_HUB_HOSTS.includes(registry.toLowerCase());
   const repository = hub && path.length === 1 ? `library/${path[0]}` : path.join('/');
@@ -70,7 +79,11 @@ export function parseReference(text: string): ImageRef {
 
 /** The reference with a new tag or digest; the rest unchanged. */
 export function withTag(ref: ImageRef, tag: string): ImageRef {
-  if (!TAG.test(tag)) throw new GociError('BAD_ARGUMENT', `tag "${tag}" has invalid characters (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`);
+  if (!TAG.test(tag))
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `tag "${tag}" has invalid characters (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`,
+    );
   return { ...ref, tag, digest: undefined };
 }
 

@@ -15,5 +15,7 @@ await build({
   external: ['dockerode'],
   logLevel: 'warning',
   // Some dependencies call require(); give the ES module bundle one.
-  banner: { js: "import { createRequire as gociCreateRequire } from 'node:module';\nconst require = gociCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as gociCreateRequire } from 'node:module';\nconst require = gociCreateRequire(import.meta.url);",
+  },
 });

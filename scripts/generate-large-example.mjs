@@ -61,7 +61,9 @@ for (let layer = 0; layer < LAYERS; layer++) {
 }
 const top = Array.from({ length: PER_LAYER }, (_, index) => name(LAYERS - 1, index));
 writeFileSync(join(ROOT, 'go.mod'), 'module goci.dev/examples/large\n\ngo 1.19\n');
-writeFileSync(join(ROOT, 'main.go'), `// Command large exists to be compiled: ${LAYERS * PER_LAYER} generated packages in ${LAYERS} layers,
+writeFileSync(
+  join(ROOT, 'main.go'),
+  `// Command large exists to be compiled: ${LAYERS * PER_LAYER} generated packages in ${LAYERS} layers,
 // standard library only, so benchmarks have a program whose build takes seconds, not milliseconds.
 // Regenerate with: node scripts/generate-large-example.mjs
 package main
@@ -81,8 +83,11 @@ func main() {
 ${top.map((pkg) => `\ttotal += ${pkg}.F000(1)`).join('\n')}
 	fmt.Printf("%s %s %s %d\\n", version, runtime.GOOS, runtime.GOARCH, total)
 }
-`);
-writeFileSync(join(ROOT, 'goci.yaml'), `# syntax=goci.dev/frontend:0.1
+`,
+);
+writeFileSync(
+  join(ROOT, 'goci.yaml'),
+  `# syntax=goci.dev/frontend:0.1
 # A program with ${LAYERS * PER_LAYER} generated packages: the benchmark's "large" case.
 version:
   variable: main.version
@@ -90,6 +95,7 @@ builds:
   - id: large
     binary: large
     platforms: [linux/amd64, linux/arm64, linux/arm/v7]
-`);
+`,
+);
 // gofmt decides spacing (`total % 997` alone, `total%997 + x` in a sum): let it.
 execFileSync('gofmt', ['-w', ROOT]);

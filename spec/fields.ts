@@ -5,7 +5,10 @@ import { GociError } from '../common/errors.js';
  * value is reported exactly where the user wrote it.
  */
 export class FieldError extends GociError {
-  constructor(readonly fieldPath: string, problem: string) {
+  constructor(
+    readonly fieldPath: string,
+    problem: string,
+  ) {
     super('BAD_SPEC', `${fieldPath}: ${problem}`);
   }
 }
@@ -83,7 +86,8 @@ export function readEnv(path: string, value: unknown): Record<string, string> {
     });
     return env;
   }
-  if (typeof value !== 'object') throw new FieldError(path, `expected a mapping or a list of NAME=value, found ${describe(value)}`);
+  if (typeof value !== 'object')
+    throw new FieldError(path, `expected a mapping or a list of NAME=value, found ${describe(value)}`);
   for (const [name, raw] of Object.entries(value as Record<string, unknown>)) {
     if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
       throw new FieldError(join(path, name), `expected a string, found ${describe(raw)}`);
@@ -106,6 +110,7 @@ const GO_SYMBOL = /^[A-Za-z0-9_./-]+\.[A-Za-z_][A-Za-z0-9_]*$/;
 /** A `-X` target such as `main.version` or `example.com/app/internal/build.Version`. */
 export function readGoVariable(path: string, value: unknown): string {
   const text = readString(path, value);
-  if (!GO_SYMBOL.test(text)) throw new FieldError(path, `"${text}" is not a Go variable (write it as importpath.name, e.g. main.version)`);
+  if (!GO_SYMBOL.test(text))
+    throw new FieldError(path, `"${text}" is not a Go variable (write it as importpath.name, e.g. main.version)`);
   return text;
 }

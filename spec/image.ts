@@ -3,7 +3,22 @@ import { FieldError, checkNoNul, describe, join, readAnyMapping, readEnv, readMa
 import { readOptionalString, readString, readStringList } from './fields.js';
 import { DEFAULT_BASE, DEFAULT_BINARY_DIR, type FileSpec, type ImageSpec } from './schema.js';
 
-const IMAGE_FIELDS = ['base', 'repository', 'binaries', 'entrypoint', 'binaryDir', 'args', 'env', 'workdir', 'user', 'ports', 'stopSignal', 'labels', 'annotations', 'files'] as const;
+const IMAGE_FIELDS = [
+  'base',
+  'repository',
+  'binaries',
+  'entrypoint',
+  'binaryDir',
+  'args',
+  'env',
+  'workdir',
+  'user',
+  'ports',
+  'stopSignal',
+  'labels',
+  'annotations',
+  'files',
+] as const;
 const FILE_FIELDS = ['src', 'dst', 'mode', 'owner'] as const;
 const PORT = /^\d{1,5}(\/(tcp|udp|sctp))?$/;
 /** OCI: reverse-DNS keys; Docker allows lowercase alphanumerics, dots and dashes. Stay within both. */
@@ -16,7 +31,10 @@ export function readImageSpec(value: unknown): ImageSpec {
   return {
     base: optional('base') ?? DEFAULT_BASE,
     repository: optional('repository'),
-    binaries: record.binaries === undefined || record.binaries === null ? undefined : readStringList(field('binaries'), record.binaries),
+    binaries:
+      record.binaries === undefined || record.binaries === null
+        ? undefined
+        : readStringList(field('binaries'), record.binaries),
     entrypoint: optional('entrypoint'),
     binaryDir: checkAbsolute(field('binaryDir'), optional('binaryDir') ?? DEFAULT_BINARY_DIR),
     args: readStringList(field('args'), record.args),
@@ -33,8 +51,10 @@ export function readImageSpec(value: unknown): ImageSpec {
 
 /** An absolute, normalised path inside the image: no `..`, so nothing lands outside where it was aimed. */
 export function checkAbsolute(path: string, value: string): string {
-  if (!value.startsWith('/')) throw new FieldError(path, `"${value}" must be an absolute path in the image (start with /)`);
-  if (value.split('/').some((segment) => segment === '..')) throw new FieldError(path, `"${value}" must not contain ".."`);
+  if (!value.startsWith('/'))
+    throw new FieldError(path, `"${value}" must be an absolute path in the image (start with /)`);
+  if (value.split('/').some((segment) => segment === '..'))
+    throw new FieldError(path, `"${value}" must not contain ".."`);
   return value.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
 }
 
@@ -43,7 +63,11 @@ export function readPorts(path: string, value: unknown): string[] {
   const items: unknown[] = value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
   return items.map((item, index) => {
     const text = String(item);
-    if ((typeof item !== 'string' && typeof item !== 'number') || !PORT.test(text) || Number(text.split('/')[0]) > 65535) {
+    if (
+      (typeof item !== 'string' && typeof item !== 'number') ||
+      !PORT.test(text) ||
+      Number(text.split('/')[0]) > 65535
+    ) {
       throw new FieldError(`${path}[${index}]`, `expected a port such as 8080 or 8080/tcp, found ${describe(item)}`);
     }
     return text.includes('/') ? text : `${text}/tcp`;
@@ -51,7 +75,11 @@ export function readPorts(path: string, value: unknown): string[] {
 }
 
 export function checkLabelKey(path: string, key: string): string {
-  if (!LABEL_KEY.test(key)) throw new FieldError(path, `"${key}" is not a valid label key (lowercase letters, digits, '.', '-', '_'; e.g. org.example.team)`);
+  if (!LABEL_KEY.test(key))
+    throw new FieldError(
+      path,
+      `"${key}" is not a valid label key (lowercase letters, digits, '.', '-', '_'; e.g. org.example.team)`,
+    );
   return key;
 }
 
@@ -116,7 +144,8 @@ function readMode(path: string, value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
   const digits = typeof value === 'number' || typeof value === 'string' ? String(value) : '';
   const mode = /^0?[0-7]{3,4}$/.test(digits) ? parseInt(digits, 8) : Number.NaN;
-  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new FieldError(path, `expected an octal mode such as 0644, found ${describe(value)}`);
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)
+    throw new FieldError(path, `expected an octal mode such as 0644, found ${describe(value)}`);
   return mode;
 }
 

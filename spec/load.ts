@@ -49,7 +49,10 @@ export function parseSpecText(text: string, file: string, baseDir: string): Spec
   try {
     return validateSpec(data, file, baseDir);
   } catch (error) {
-    if (error instanceof GociError) throw new GociError(error.code, `${displayPath(file)}: ${error.message}`, { hint: error.hint ?? 'see the goci.yaml reference in the README' });
+    if (error instanceof GociError)
+      throw new GociError(error.code, `${displayPath(file)}: ${error.message}`, {
+        hint: error.hint ?? 'see the goci.yaml reference in the README',
+      });
     throw error;
   }
 }
@@ -78,7 +81,6 @@ function readYaml(read: () => unknown, file: string): unknown {
 export function fieldLocation(spec: Spec, fieldPath: string): string {
   return spec.file ? `${displayPath(spec.file)}: ${fieldPath}` : fieldPath;
 }
-
 
 /** The spec for a directory: its goci.yaml when it has one, else one build of the directory itself. */
 export async function specForDirectory(dir: string): Promise<Spec> {

@@ -1,11 +1,32 @@
 import { basename, resolve } from 'node:path';
-import { FieldError, describe, join, readEnv, readGoVariable, readMapping, readOptionalString, readString, readStringList } from './fields.js';
+import {
+  FieldError,
+  describe,
+  join,
+  readEnv,
+  readGoVariable,
+  readMapping,
+  readOptionalString,
+  readString,
+  readStringList,
+} from './fields.js';
 import { readImageSpec } from './image.js';
 import { DEFAULT_VERSION_VARIABLE, type BuildSpec, type BuildVcs, type Spec, type VersionSettings } from './schema.js';
 
 const TOP_LEVEL_FIELDS = ['version', 'builds', 'image'] as const;
 const VERSION_FIELDS = ['variable', 'commitVariable', 'dateVariable'] as const;
-const BUILD_FIELDS = ['id', 'dir', 'main', 'binary', 'flags', 'ldflags', 'tags', 'env', 'platforms', 'buildvcs'] as const;
+const BUILD_FIELDS = [
+  'id',
+  'dir',
+  'main',
+  'binary',
+  'flags',
+  'ldflags',
+  'tags',
+  'env',
+  'platforms',
+  'buildvcs',
+] as const;
 const BINARY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Turns a parsed goci.yaml (plain YAML data) into a Spec, or throws naming the bad field. */
@@ -16,7 +37,8 @@ export function validateSpec(raw: unknown, file: string | undefined, baseDir: st
 }
 
 function readVersionSettings(value: unknown): VersionSettings {
-  if (value === undefined || value === null) return { variable: DEFAULT_VERSION_VARIABLE, commitVariable: undefined, dateVariable: undefined };
+  if (value === undefined || value === null)
+    return { variable: DEFAULT_VERSION_VARIABLE, commitVariable: undefined, dateVariable: undefined };
   const record = readMapping('version', value, VERSION_FIELDS);
   const optionalVariable = (key: string): string | undefined =>
     record[key] === undefined || record[key] === null ? undefined : readGoVariable(`version.${key}`, record[key]);
@@ -30,7 +52,8 @@ function readVersionSettings(value: unknown): VersionSettings {
 function readBuilds(value: unknown, baseDir: string): BuildSpec[] {
   if (value === undefined || value === null) return [readBuild('builds[0]', {}, baseDir)];
   if (!Array.isArray(value)) throw new FieldError('builds', `expected a list of builds, found ${describe(value)}`);
-  if (value.length === 0) throw new FieldError('builds', 'the list is empty; remove it to build the directory itself, or add a build');
+  if (value.length === 0)
+    throw new FieldError('builds', 'the list is empty; remove it to build the directory itself, or add a build');
   const builds = value.map((item, index) => readBuild(`builds[${index}]`, item, baseDir));
   // binary first: ids default to the binary name, and the binary is what the user named.
   rejectDuplicates(builds, 'binary');
@@ -56,7 +79,10 @@ function readBuild(path: string, value: unknown, baseDir: string): BuildSpec {
     ldflags: readStringList(field('ldflags'), record.ldflags),
     tags: readStringList(field('tags'), record.tags),
     env: readEnv(field('env'), record.env),
-    platforms: record.platforms === undefined || record.platforms === null ? undefined : readStringList(field('platforms'), record.platforms),
+    platforms:
+      record.platforms === undefined || record.platforms === null
+        ? undefined
+        : readStringList(field('platforms'), record.platforms),
     buildvcs: readBuildVcs(field('buildvcs'), record.buildvcs),
     path,
   };
@@ -73,6 +99,10 @@ function readBuildVcs(path: string, value: unknown): BuildVcs | undefined {
 function rejectDuplicates(builds: BuildSpec[], key: 'id' | 'binary'): void {
   builds.forEach((build, index) => {
     const first = builds.findIndex((other) => other[key] === build[key]);
-    if (first !== index) throw new FieldError(`${build.path}.${key}`, `"${build[key]}" is already used by builds[${first}]; each build needs its own ${key}`);
+    if (first !== index)
+      throw new FieldError(
+        `${build.path}.${key}`,
+        `"${build[key]}" is already used by builds[${first}]; each build needs its own ${key}`,
+      );
   });
 }

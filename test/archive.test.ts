@@ -63,7 +63,10 @@ function runBytes(command: string, args: string[]): Buffer {
 
 /** Splits tool output into lines with runs of spaces collapsed, so column widths do not matter. */
 function lines(text: string): string[] {
-  return text.split('\n').map((line) => line.trim().replace(/\s+/g, ' ')).filter((line) => line !== '');
+  return text
+    .split('\n')
+    .map((line) => line.trim().replace(/\s+/g, ' '))
+    .filter((line) => line !== '');
 }
 
 function sha256(data: Uint8Array): string {
@@ -125,10 +128,23 @@ describe('writeTarGz', () => {
       await copyFile(entry.source, join(staged, entry.name));
       await chmod(join(staged, entry.name), entry.mode);
     }
-    const gnu = run('tar', [
-      '--format=ustar', '--owner=0', '--group=0', '--numeric-owner', `--mtime=@${MTIME}`, '--blocking-factor=1',
-      '-cf', join(dir, 'gnu.tar'), 'README.md', 'docs/LICENSE', 'goci',
-    ], staged);
+    const gnu = run(
+      'tar',
+      [
+        '--format=ustar',
+        '--owner=0',
+        '--group=0',
+        '--numeric-owner',
+        `--mtime=@${MTIME}`,
+        '--blocking-factor=1',
+        '-cf',
+        join(dir, 'gnu.tar'),
+        'README.md',
+        'docs/LICENSE',
+        'goci',
+      ],
+      staged,
+    );
     assert.equal(gnu.status, 0, gnu.stderr);
     const ours = gunzipSync(await readFile(archive.path));
     assert.ok(ours.equals(await readFile(join(dir, 'gnu.tar'))), 'tar stream differs from GNU tar');
@@ -235,7 +251,10 @@ describe('writeZip', () => {
     ];
     for (const [mtime, expected] of cases) {
       const archive = await writeZip(join(dir, `${mtime}.zip`), entries().slice(1, 2), { mtime });
-      assert.equal(lines(run('unzip', ['-Z', '-T', archive.path]).stdout)[2], `-rw-r--r-- 2.0 unx ${README.length} b- defN ${expected} README.md`);
+      assert.equal(
+        lines(run('unzip', ['-Z', '-T', archive.path]).stdout)[2],
+        `-rw-r--r-- 2.0 unx ${README.length} b- defN ${expected} README.md`,
+      );
     }
   });
 });
@@ -257,7 +276,11 @@ describe('renderChecksums', () => {
         `${tarGz.sha256}  goci_1.0.0_linux_amd64.tar.gz\n` +
         `${zip.sha256}  goci_1.0.0_windows_amd64.zip\n`,
     );
-    const sha256sum = run('sha256sum', ['SBOM.json', 'goci_1.0.0_linux_amd64.tar.gz', 'goci_1.0.0_windows_amd64.zip'], dir);
+    const sha256sum = run(
+      'sha256sum',
+      ['SBOM.json', 'goci_1.0.0_linux_amd64.tar.gz', 'goci_1.0.0_windows_amd64.zip'],
+      dir,
+    );
     assert.equal(text, sha256sum.stdout);
     assert.equal(renderChecksums([]), '');
   });
@@ -291,7 +314,10 @@ describe('renderChecksums', () => {
       [{ name: '', sha256: digest }],
       [{ name: 'a', sha256: 'A'.repeat(64) }],
       [{ name: 'a', sha256: 'a'.repeat(63) }],
-      [{ name: 'a', sha256: digest }, { name: 'a', sha256: digest }],
+      [
+        { name: 'a', sha256: digest },
+        { name: 'a', sha256: digest },
+      ],
     ]) {
       assert.throws(() => renderChecksums(files), { name: 'GociError', code: 'BAD_ARGUMENT' }, JSON.stringify(files));
     }
@@ -310,7 +336,10 @@ describe('failed writes leave nothing behind', () => {
       const destination = join(dir, 'dist');
       // 'zz-missing' sorts last, so the temporary archive already holds the other entries when it fails.
       const withMissing = [...entries(), { name: 'zz-missing', source: join(sources, 'nope'), mode: 0o644 }];
-      await assert.rejects(write(join(destination, file), withMissing, { mtime: MTIME }), { name: 'GociError', code: 'NOT_FOUND' });
+      await assert.rejects(write(join(destination, file), withMissing, { mtime: MTIME }), {
+        name: 'GociError',
+        code: 'NOT_FOUND',
+      });
       assert.deepEqual(await readdir(destination), []);
     });
 
@@ -319,7 +348,10 @@ describe('failed writes leave nothing behind', () => {
       const good = await write(join(dir, file), entries(), { mtime: MTIME });
       const before = await readFile(good.path);
       const withMissing = [...entries(), { name: 'zz-missing', source: join(sources, 'nope'), mode: 0o644 }];
-      await assert.rejects(write(good.path, withMissing, { mtime: MTIME + 60 }), { name: 'GociError', code: 'NOT_FOUND' });
+      await assert.rejects(write(good.path, withMissing, { mtime: MTIME + 60 }), {
+        name: 'GociError',
+        code: 'NOT_FOUND',
+      });
       assert.ok((await readFile(good.path)).equals(before));
       assert.deepEqual(await readdir(dir), [file]);
     });
@@ -327,21 +359,40 @@ describe('failed writes leave nothing behind', () => {
     test(`${label}: a destination directory that cannot be created fails with IO_FAILED and writes nothing`, async () => {
       const dir = await scratch();
       await writeFile(join(dir, 'dist'), 'a file where the directory should be');
-      await assert.rejects(write(join(dir, 'dist', file), entries(), { mtime: MTIME }), { name: 'GociError', code: 'IO_FAILED' });
+      await assert.rejects(write(join(dir, 'dist', file), entries(), { mtime: MTIME }), {
+        name: 'GociError',
+        code: 'IO_FAILED',
+      });
       assert.deepEqual(await readdir(dir), ['dist']);
-      assert.equal((await readFile(join(dir, 'dist'), 'utf8')), 'a file where the directory should be');
+      assert.equal(await readFile(join(dir, 'dist'), 'utf8'), 'a file where the directory should be');
     });
   }
 });
 
 describe('bad arguments are rejected before anything is written', () => {
-  const badNames = ['/usr/local/bin/goci', '../goci', 'bin/../../goci', '..', 'bin/..', 'C:/goci', 'bin\\..\\goci', 'bin//goci', './goci', 'bin/', ''];
+  const badNames = [
+    '/usr/local/bin/goci',
+    '../goci',
+    'bin/../../goci',
+    '..',
+    'bin/..',
+    'C:/goci',
+    'bin\\..\\goci',
+    'bin//goci',
+    './goci',
+    'bin/',
+    '',
+  ];
   for (const { label, write, file } of writers) {
     test(`${label}: absolute, '..' and unnormalized entry names fail with BAD_ARGUMENT`, async () => {
       const dir = await scratch();
       for (const name of badNames) {
         const bad = [...entries(), { name, source: join(sources, 'README.md'), mode: 0o644 }];
-        await assert.rejects(write(join(dir, 'dist', file), bad, { mtime: MTIME }), { name: 'GociError', code: 'BAD_ARGUMENT' }, JSON.stringify(name));
+        await assert.rejects(
+          write(join(dir, 'dist', file), bad, { mtime: MTIME }),
+          { name: 'GociError', code: 'BAD_ARGUMENT' },
+          JSON.stringify(name),
+        );
       }
       assert.deepEqual(await readdir(dir), []);
     });
@@ -353,10 +404,18 @@ describe('bad arguments are rejected before anything is written', () => {
       await assert.rejects(write(target, duplicate, { mtime: MTIME }), { name: 'GociError', code: 'BAD_ARGUMENT' });
       for (const mode of [0o100755, -1, 1.5]) {
         const bad = [{ name: 'goci', source: join(sources, 'goci'), mode }];
-        await assert.rejects(write(target, bad, { mtime: MTIME }), { name: 'GociError', code: 'BAD_ARGUMENT' }, String(mode));
+        await assert.rejects(
+          write(target, bad, { mtime: MTIME }),
+          { name: 'GociError', code: 'BAD_ARGUMENT' },
+          String(mode),
+        );
       }
       for (const mtime of [-1, 1.5, Number.NaN]) {
-        await assert.rejects(write(target, entries(), { mtime }), { name: 'GociError', code: 'BAD_ARGUMENT' }, String(mtime));
+        await assert.rejects(
+          write(target, entries(), { mtime }),
+          { name: 'GociError', code: 'BAD_ARGUMENT' },
+          String(mtime),
+        );
       }
       assert.deepEqual(await readdir(dir), []);
     });

@@ -21,12 +21,15 @@ describe('the comparison table', () => {
       row('goci', 'warm', 0.25),
       row('Dockerfile (cross)', 'warm', 1),
     ];
-    assert.equal(markdownTable(rows, ['goci', 'Dockerfile (cross)', 'Dockerfile (emulated)'], 'goci'), [
-      '| example | scenario | goci | Dockerfile (cross) | Dockerfile (emulated) | goci uploaded | goci image |',
-      '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
-      '| server | cold | 27.50 s | 28.00 s (×1.0) | 181.50 s (×6.6) | 6.2 MB | 6.2 MB |',
-      '| server | warm | 0.25 s | 1.00 s (×4.0) | not run | 0.0 MB | 6.2 MB |',
-      '',
-    ].join('\n'));
+    assert.equal(
+      markdownTable(rows, ['goci', 'Dockerfile (cross)', 'Dockerfile (emulated)'], 'goci'),
+      [
+        '| example | scenario | goci | Dockerfile (cross) | Dockerfile (emulated) | goci uploaded | goci image |',
+        '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+        '| server | cold | 27.50 s | 28.00 s (×1.0) | 181.50 s (×6.6) | 6.2 MB | 6.2 MB |',
+        '| server | warm | 0.25 s | 1.00 s (×4.0) | not run | 0.0 MB | 6.2 MB |',
+        '',
+      ].join('\n'),
+    );
   });
 });

@@ -10,8 +10,10 @@ import { git, removeDirectory, repositoryWith, temporaryDirectory } from './supp
 /** A program whose output comes from an embedded file in another package of the module. */
 const FILES: Record<string, string> = {
   'go.mod': 'module example.com/greeter\n\ngo 1.19\n',
-  'main.go': 'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/greeter/greeting"\n)\n\nfunc main() {\n\tfmt.Println(greeting.Text())\n}\n',
-  'greeting/greeting.go': 'package greeting\n\nimport (\n\t_ "embed"\n\t"strings"\n)\n\n//go:embed text/hello.txt\nvar hello string\n\n// Text is the greeting.\nfunc Text() string { return strings.TrimSpace(hello) }\n',
+  'main.go':
+    'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/greeter/greeting"\n)\n\nfunc main() {\n\tfmt.Println(greeting.Text())\n}\n',
+  'greeting/greeting.go':
+    'package greeting\n\nimport (\n\t_ "embed"\n\t"strings"\n)\n\n//go:embed text/hello.txt\nvar hello string\n\n// Text is the greeting.\nfunc Text() string { return strings.TrimSpace(hello) }\n',
   'greeting/text/hello.txt': 'hello\n',
   'README.md': '# greeter\n',
   '.gitignore': 'dist/\n',
@@ -26,7 +28,10 @@ let cacheRoot: string;
 let env: NodeJS.ProcessEnv;
 
 async function compile(args: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<Compiled['binaries'][number]> {
-  const result = await goci(['compile', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--json', ...args], { cwd: repo, env: { ...env, ...extraEnv } });
+  const result = await goci(['compile', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--json', ...args], {
+    cwd: repo,
+    env: { ...env, ...extraEnv },
+  });
   assert.equal(result.exitCode, 0, result.stderr);
   return (JSON.parse(result.stdout) as Compiled).binaries[0]!;
 }
@@ -71,7 +76,10 @@ describe("goci's binary cache", () => {
   test('a changed Go line is a rebuild', async () => {
     const before = await compile(['--buildvcs', 'false']);
     const main = join(repo, 'main.go');
-    await writeFile(main, (await readFile(main, 'utf8')).replace('fmt.Println(greeting.Text())', 'fmt.Println(greeting.Text() + "!")'));
+    await writeFile(
+      main,
+      (await readFile(main, 'utf8')).replace('fmt.Println(greeting.Text())', 'fmt.Println(greeting.Text() + "!")'),
+    );
     const after = await compile(['--buildvcs', 'false']);
     assert.equal(after.cached, false);
     assert.notEqual(after.sha256, before.sha256);
@@ -96,7 +104,10 @@ describe("goci's binary cache", () => {
 
   test('a different version stamp is a rebuild', async () => {
     await compile();
-    const result = await goci(['compile', '.', '--platform', 'linux/amd64', '--version', '1.0.1', '--json'], { cwd: repo, env });
+    const result = await goci(['compile', '.', '--platform', 'linux/amd64', '--version', '1.0.1', '--json'], {
+      cwd: repo,
+      env,
+    });
     assert.equal((JSON.parse(result.stdout) as Compiled).binaries[0]!.cached, false);
   });
 
@@ -109,7 +120,8 @@ describe("goci's binary cache", () => {
   test('a damaged cached binary is rebuilt, never served', async () => {
     const good = await compile();
     const blobs = join(cacheRoot, 'binaries');
-    for (const name of (await readdir(blobs)).filter((file) => /^[0-9a-f]{64}$/.test(file))) await writeFile(join(blobs, name), 'damaged');
+    for (const name of (await readdir(blobs)).filter((file) => /^[0-9a-f]{64}$/.test(file)))
+      await writeFile(join(blobs, name), 'damaged');
     const rebuilt = await compile();
     assert.equal(rebuilt.cached, false);
     assert.equal(rebuilt.sha256, good.sha256);
@@ -117,7 +129,10 @@ describe("goci's binary cache", () => {
 
   test('the progress line says a binary came from the cache', async () => {
     await compile();
-    const result = await goci(['compile', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--progress', 'plain'], { cwd: repo, env });
+    const result = await goci(
+      ['compile', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--progress', 'plain'],
+      { cwd: repo, env },
+    );
     assert.match(result.stderr, /^goci: compiled \S+ linux\/amd64 \(\d+\.\d MiB, cached\)$/m);
   });
 });

@@ -20,8 +20,10 @@ const execFile = promisify(execFileCallback);
  * "=>" lines without needing the network; plus a cgo program and a strconv.Quote oracle.
  */
 const MODULE_FILES: Record<string, string> = {
-  'go.mod': 'module example.com/probe\n\ngo 1.19\n\nrequire example.com/greet v0.0.0\n\nreplace example.com/greet => ./greet\n',
-  'main.go': 'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/greet"\n)\n\nfunc main() { fmt.Println(greet.Hello()) }\n',
+  'go.mod':
+    'module example.com/probe\n\ngo 1.19\n\nrequire example.com/greet v0.0.0\n\nreplace example.com/greet => ./greet\n',
+  'main.go':
+    'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/greet"\n)\n\nfunc main() { fmt.Println(greet.Hello()) }\n',
   'greet/go.mod': 'module example.com/greet\n\ngo 1.19\n',
   'greet/greet.go': 'package greet\n\nfunc Hello() string { return "hello" }\n',
   'cgoprobe/main.go': [
@@ -79,8 +81,16 @@ function staticElf(os: string, arch: string, variant?: string): Omit<BinaryRepor
 const BUILDS = {
   linuxAmd64: crossBuild('linux/amd64', { GOOS: 'linux', GOARCH: 'amd64' }, staticElf('linux', 'amd64')),
   linuxArm64: crossBuild('linux/arm64', { GOOS: 'linux', GOARCH: 'arm64' }, staticElf('linux', 'arm64')),
-  linuxArmV7: crossBuild('linux/arm GOARM=7', { GOOS: 'linux', GOARCH: 'arm', GOARM: '7' }, staticElf('linux', 'arm', 'v7')),
-  linuxAmd64V3: crossBuild('linux/amd64 GOAMD64=v3', { GOOS: 'linux', GOARCH: 'amd64', GOAMD64: 'v3' }, staticElf('linux', 'amd64', 'v3')),
+  linuxArmV7: crossBuild(
+    'linux/arm GOARM=7',
+    { GOOS: 'linux', GOARCH: 'arm', GOARM: '7' },
+    staticElf('linux', 'arm', 'v7'),
+  ),
+  linuxAmd64V3: crossBuild(
+    'linux/amd64 GOAMD64=v3',
+    { GOOS: 'linux', GOARCH: 'amd64', GOAMD64: 'v3' },
+    staticElf('linux', 'amd64', 'v3'),
+  ),
   // Big-endian ELF in both classes.
   linuxMips: crossBuild('linux/mips', { GOOS: 'linux', GOARCH: 'mips' }, staticElf('linux', 'mips')),
   linuxPpc64: crossBuild('linux/ppc64', { GOOS: 'linux', GOARCH: 'ppc64' }, staticElf('linux', 'ppc64')),
@@ -89,8 +99,16 @@ const BUILDS = {
     { GOOS: 'darwin', GOARCH: 'arm64' },
     { format: 'macho', os: 'darwin', arch: 'arm64', static: false, needed: ['/usr/lib/libSystem.B.dylib'] },
   ),
-  windowsAmd64: crossBuild('windows/amd64', { GOOS: 'windows', GOARCH: 'amd64' }, { format: 'pe', os: 'windows', arch: 'amd64', static: false, needed: ['kernel32.dll'] }),
-  windows386: crossBuild('windows/386 (PE32)', { GOOS: 'windows', GOARCH: '386' }, { format: 'pe', os: 'windows', arch: '386', static: false, needed: ['kernel32.dll'] }),
+  windowsAmd64: crossBuild(
+    'windows/amd64',
+    { GOOS: 'windows', GOARCH: 'amd64' },
+    { format: 'pe', os: 'windows', arch: 'amd64', static: false, needed: ['kernel32.dll'] },
+  ),
+  windows386: crossBuild(
+    'windows/386 (PE32)',
+    { GOOS: 'windows', GOARCH: '386' },
+    { format: 'pe', os: 'windows', arch: '386', static: false, needed: ['kernel32.dll'] },
+  ),
   // No -trimpath: Go 1.19 only records -ldflags without it (go.dev/issue/52372), and that value is quoted.
   netgo: {
     label: 'linux/amd64 -tags netgo,osusergo',
@@ -111,14 +129,26 @@ let quoteOracle: [string, string, string][];
 
 /** The go command with nothing from the caller's environment steering the target or the network. */
 function goEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
-  const neutral = { GOOS: '', GOARCH: '', GOARM: '', GOAMD64: '', GOFLAGS: '', GOWORK: 'off', GOPROXY: 'off', CGO_ENABLED: '0' };
+  const neutral = {
+    GOOS: '',
+    GOARCH: '',
+    GOARM: '',
+    GOAMD64: '',
+    GOFLAGS: '',
+    GOWORK: 'off',
+    GOPROXY: 'off',
+    CGO_ENABLED: '0',
+  };
   return { ...process.env, ...neutral, ...overrides };
 }
 
 async function buildBinary(name: BuildName): Promise<void> {
   const build: Build = BUILDS[name];
   const output = join(workspace, 'bin', name);
-  await execFile('go', ['build', ...build.flags, '-o', output, build.packagePath], { cwd: workspace, env: goEnvironment(build.env) });
+  await execFile('go', ['build', ...build.flags, '-o', output, build.packagePath], {
+    cwd: workspace,
+    env: goEnvironment(build.env),
+  });
   binaries.set(name, output);
 }
 
@@ -175,7 +205,10 @@ function parseGoVersionOutput(path: string, output: string): GoBuildInfo {
     if (indent !== '' || kind === undefined) continue;
     if (kind === 'path') info.path = fields.join('\t');
     if (kind === 'mod') last = info.main = moduleFromFields(fields);
-    if (kind === 'dep') info.deps.push((last = moduleFromFields(fields)));
+    if (kind === 'dep') {
+      last = moduleFromFields(fields);
+      info.deps.push(last);
+    }
     if (kind === '=>') {
       assert.ok(last, 'replacement without a module');
       last.replace = moduleFromFields(fields);
@@ -249,7 +282,9 @@ describe('inspectBinary on Go 1.19 builds', () => {
     assert.match(buildInfo.goVersion, /^go1\.19(\.\d+)?$/);
     assert.equal(buildInfo.path, 'example.com/probe');
     assert.deepEqual(buildInfo.main, { path: 'example.com/probe', version: '(devel)' });
-    assert.deepEqual(buildInfo.deps, [{ path: 'example.com/greet', version: 'v0.0.0', replace: { path: './greet', version: '(devel)' } }]);
+    assert.deepEqual(buildInfo.deps, [
+      { path: 'example.com/greet', version: 'v0.0.0', replace: { path: './greet', version: '(devel)' } },
+    ]);
   });
 
   test('settings keep Go order, and GOAMD64=v1 is recorded but gives no variant', async () => {
@@ -267,8 +302,14 @@ describe('inspectBinary on Go 1.19 builds', () => {
 
   test('a quoted -ldflags setting is unquoted and -tags is kept as written', async () => {
     const settings = (await inspectBinary(binary('netgo'))).buildInfo?.settings ?? [];
-    assert.deepEqual(settings.find((setting) => setting.key === '-ldflags'), { key: '-ldflags', value: '-s -w -buildid=' });
-    assert.deepEqual(settings.find((setting) => setting.key === '-tags'), { key: '-tags', value: 'netgo,osusergo' });
+    assert.deepEqual(
+      settings.find((setting) => setting.key === '-ldflags'),
+      { key: '-ldflags', value: '-s -w -buildid=' },
+    );
+    assert.deepEqual(
+      settings.find((setting) => setting.key === '-tags'),
+      { key: '-tags', value: 'netgo,osusergo' },
+    );
   });
 
   test('a cgo program is dynamic, needs libc and records CGO_ENABLED=1', async () => {
@@ -343,7 +384,10 @@ describe('unreadable input', () => {
           assert.deepEqual(inspectBuffer(whole.subarray(0, length)), full, `${name} cut to ${length} bytes`);
         } catch (error) {
           if (error instanceof assert.AssertionError) throw error;
-          assert.ok(error instanceof GociError && error.code === 'BAD_BINARY', `${name} cut to ${length} bytes: ${String(error)}`);
+          assert.ok(
+            error instanceof GociError && error.code === 'BAD_BINARY',
+            `${name} cut to ${length} bytes: ${String(error)}`,
+          );
         }
       }
     }
@@ -355,15 +399,21 @@ describe('unreadable input', () => {
       const noise = pseudoRandomBytes(8 * 300, seed + 100);
       for (let round = 0; round < 300; round++) {
         // Mostly the first 4 KiB, where every format keeps the headers that steer the reader.
-        const changes = [0, 1, 2, 3].map((k) => ({ at: noise.readUInt16LE(round * 8 + k * 2) % 4096, value: noise[round * 8 + k] ?? 0 }));
+        const changes = [0, 1, 2, 3].map((k) => ({
+          at: noise.readUInt16LE(round * 8 + k * 2) % 4096,
+          value: noise[round * 8 + k] ?? 0,
+        }));
         const originals = changes.map((change) => bytes[change.at] ?? 0);
         for (const change of changes) bytes[change.at] = change.value;
         try {
           inspectBuffer(bytes, name);
         } catch (error) {
-          assert.ok(error instanceof GociError && error.code === 'BAD_BINARY', `${name} round ${round}: ${String(error)}`);
+          assert.ok(
+            error instanceof GociError && error.code === 'BAD_BINARY',
+            `${name} round ${round}: ${String(error)}`,
+          );
         }
-        changes.forEach((change, index) => (bytes[change.at] = originals[index] ?? 0));
+        for (const [index, change] of changes.entries()) bytes[change.at] = originals[index] ?? 0;
       }
     }
   });
@@ -376,7 +426,7 @@ describe('Go string unquoting', () => {
     assert.equal(unquoteGoString('"a\\"b\\\\c"'), 'a"b\\c');
     assert.equal(unquoteGoString('"\\a\\b\\f\\n\\r\\t\\v"'), '\x07\b\f\n\r\t\v');
     assert.equal(unquoteGoString('"\\x41\\101\\u00e9\\U0001F600"'), 'A\x41é😀');
-    assert.equal(unquoteGoString("\"it's\""), "it's");
+    assert.equal(unquoteGoString('"it\'s"'), "it's");
   });
 
   test('\\x and octal escapes are bytes, joined into UTF-8 where they form it', () => {
@@ -433,9 +483,20 @@ describe('modinfo parsing', () => {
   });
 
   test('malformed build lines are rejected with their line number', () => {
-    const cases = ['build\t=x\n', 'build\tnoequals\n', 'build\tA=has space\n', 'build\t"open=1\n', 'path\tp\n=>\ta\tb\tc\n', 'mod\tonly\n'];
+    const cases = [
+      'build\t=x\n',
+      'build\tnoequals\n',
+      'build\tA=has space\n',
+      'build\t"open=1\n',
+      'path\tp\n=>\ta\tb\tc\n',
+      'mod\tonly\n',
+    ];
     for (const text of cases) {
-      assert.throws(() => parseModInfo('go1.19.8', text), (error: unknown) => error instanceof UnreadableBinary && /^Go build info line \d+: /.test(error.message), JSON.stringify(text));
+      assert.throws(
+        () => parseModInfo('go1.19.8', text),
+        (error: unknown) => error instanceof UnreadableBinary && /^Go build info line \d+: /.test(error.message),
+        JSON.stringify(text),
+      );
     }
   });
 });

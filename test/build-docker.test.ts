@@ -18,19 +18,36 @@ after(async () => {
   await removeDirectory(repo);
 });
 
-async function build(args: string[], env: NodeJS.ProcessEnv = daemon.env): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+async function build(
+  args: string[],
+  env: NodeJS.ProcessEnv = daemon.env,
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   return goci(['build', '.', '--platform', PLATFORMS, '--version', '1.2.3', ...args], { cwd: repo, env });
 }
 
 describe('goci build into Docker', () => {
-  for (const [platform, expected] of [['linux/amd64', '1.2.3 linux amd64'], ['linux/arm64', '1.2.3 linux arm64'], ['linux/arm/v7', '1.2.3 linux arm']] as const) {
+  for (const [platform, expected] of [
+    ['linux/amd64', '1.2.3 linux amd64'],
+    ['linux/arm64', '1.2.3 linux arm64'],
+    ['linux/arm/v7', '1.2.3 linux arm'],
+  ] as const) {
     test(`--tarball for ${platform} loads with docker load and docker run prints "${expected}"`, async () => {
       const tarball = join(repo, 'dist', `hello-${platform.replaceAll('/', '-')}.tar`);
-      const result = await build(['--tarball', tarball, '--load-platform', platform, '--tag', `t-${platform.split('/').slice(1).join('')}`]);
+      const result = await build([
+        '--tarball',
+        tarball,
+        '--load-platform',
+        platform,
+        '--tag',
+        `t-${platform.split('/').slice(1).join('')}`,
+      ]);
       assert.equal(result.exitCode, 0, result.stderr);
       const loaded = await docker(['load', '-i', tarball], daemon);
       assert.equal(loaded.exitCode, 0, String(loaded.stderr));
-      const run = await docker(['run', '--rm', '--network', 'none', `hello:t-${platform.split('/').slice(1).join('')}`], daemon);
+      const run = await docker(
+        ['run', '--rm', '--network', 'none', `hello:t-${platform.split('/').slice(1).join('')}`],
+        daemon,
+      );
       assert.equal(run.exitCode, 0, String(run.stderr));
       assert.equal(String(run.stdout).split('\n')[0], expected);
     });
@@ -50,17 +67,35 @@ describe('goci build into Docker', () => {
 
   test('--format docker writes Docker schema 2 documents, and the tarball loads and runs', async () => {
     const tarball = join(repo, 'dist', 'hello-docker-format.tar');
-    const result = await build(['--format', 'docker', '--tarball', tarball, '--tag', 'schema2', '--oci-layout', join(repo, 'dist', 'oci-docker'), '--json']);
+    const result = await build([
+      '--format',
+      'docker',
+      '--tarball',
+      tarball,
+      '--tag',
+      'schema2',
+      '--oci-layout',
+      join(repo, 'dist', 'oci-docker'),
+      '--json',
+    ]);
     assert.equal(result.exitCode, 0, result.stderr);
-    const { index, platforms } = (JSON.parse(result.stdout) as { images: { index: { digest: string }; platforms: { digest: string }[] }[] }).images[0]!;
-    const blob = async (digest: string): Promise<Record<string, any>> => JSON.parse(await readFile(join(repo, 'dist', 'oci-docker', 'blobs', 'sha256', digest.slice(7)), 'utf8')) as Record<string, any>;
+    const { index, platforms } = (
+      JSON.parse(result.stdout) as { images: { index: { digest: string }; platforms: { digest: string }[] }[] }
+    ).images[0]!;
+    const blob = async (digest: string): Promise<Record<string, any>> =>
+      JSON.parse(
+        await readFile(join(repo, 'dist', 'oci-docker', 'blobs', 'sha256', digest.slice(7)), 'utf8'),
+      ) as Record<string, any>;
     assert.equal((await blob(index.digest)).mediaType, 'application/vnd.docker.distribution.manifest.list.v2+json');
     const manifest = await blob(platforms[0]!.digest);
-    assert.deepEqual([manifest.mediaType, manifest.config.mediaType, manifest.layers[0].mediaType], [
-      'application/vnd.docker.distribution.manifest.v2+json',
-      'application/vnd.docker.container.image.v1+json',
-      'application/vnd.docker.image.rootfs.diff.tar.gzip',
-    ]);
+    assert.deepEqual(
+      [manifest.mediaType, manifest.config.mediaType, manifest.layers[0].mediaType],
+      [
+        'application/vnd.docker.distribution.manifest.v2+json',
+        'application/vnd.docker.container.image.v1+json',
+        'application/vnd.docker.image.rootfs.diff.tar.gzip',
+      ],
+    );
     assert.equal((await docker(['load', '-i', tarball], daemon)).exitCode, 0);
     const run = await docker(['run', '--rm', '--network', 'none', 'hello:schema2'], daemon);
     assert.equal(String(run.stdout).split('\n')[0], '1.2.3 linux amd64');
@@ -69,9 +104,15 @@ describe('goci build into Docker', () => {
   test('--load with no daemon reachable fails at once, before compiling, and writes nothing', async () => {
     const nowhere = join(repo, 'nowhere.sock');
     const dist = join(repo, 'dist-nowhere');
-    const result = await goci(['build', '.', '--platform', 'linux/amd64', '--load', '--dist', dist], { cwd: repo, env: { ...process.env, DOCKER_HOST: `unix://${nowhere}` } });
+    const result = await goci(['build', '.', '--platform', 'linux/amd64', '--load', '--dist', dist], {
+      cwd: repo,
+      env: { ...process.env, DOCKER_HOST: `unix://${nowhere}` },
+    });
     assert.equal(result.exitCode, 1);
-    assert.equal(lastLine(result.stderr), `goci: cannot reach the Docker daemon at unix://${nowhere} (no such socket) (start dockerd, or set DOCKER_HOST=unix:///path/to/docker.sock to point at a running one)`);
+    assert.equal(
+      lastLine(result.stderr),
+      `goci: cannot reach the Docker daemon at unix://${nowhere} (no such socket) (start dockerd, or set DOCKER_HOST=unix:///path/to/docker.sock to point at a running one)`,
+    );
     assert.deepEqual(await listFiles(dist), []);
   });
 });

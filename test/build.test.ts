@@ -7,13 +7,20 @@ import type { BinaryReport } from '../compiler/binary/types.js';
 import { goci } from './support/goci.js';
 import { rootfsListing, skopeoConfig, skopeoRaw, umociUnpack } from './support/oci.js';
 import { exampleRepository, git, removeDirectory } from './support/workspace.js';
+import { found } from '../common/found.js';
 
 const PLATFORMS = 'linux/amd64,linux/arm64,linux/arm/v7';
 const EPOCH = '1714564800';
 const env = { ...process.env, SOURCE_DATE_EPOCH: EPOCH };
 
 interface BuildJson {
-  images: { repository: string; tags: string[]; index: { digest: string }; platforms: { platform: string; digest: string }[]; ociLayout: string }[];
+  images: {
+    repository: string;
+    tags: string[];
+    index: { digest: string };
+    platforms: { platform: string; digest: string }[];
+    ociLayout: string;
+  }[];
 }
 
 let repoA: string;
@@ -21,13 +28,18 @@ let repoB: string;
 let first: BuildJson;
 
 async function build(dir: string, args: string[] = []): Promise<BuildJson> {
-  const result = await goci(['build', '.', '--platform', PLATFORMS, '--version', '1.2.3', '--json', ...args], { cwd: dir, env });
+  const result = await goci(['build', '.', '--platform', PLATFORMS, '--version', '1.2.3', '--json', ...args], {
+    cwd: dir,
+    env,
+  });
   assert.equal(result.exitCode, 0, result.stderr);
   return JSON.parse(result.stdout) as BuildJson;
 }
 
 async function manifestLayers(layout: string, digest: string): Promise<string[]> {
-  const manifest = JSON.parse(await readFile(join(layout, 'blobs', 'sha256', digest.slice(7)), 'utf8')) as { layers: { digest: string }[] };
+  const manifest = JSON.parse(await readFile(join(layout, 'blobs', 'sha256', digest.slice(7)), 'utf8')) as {
+    layers: { digest: string }[];
+  };
   return manifest.layers.map((layer) => layer.digest);
 }
 
@@ -42,12 +54,18 @@ describe('goci build examples/hello for three platforms', () => {
   test('the OCI layout tag is an index of exactly the three platforms', async () => {
     const index = await skopeoRaw(join(repoA, 'dist', 'oci'), '1.2.3');
     assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
-    assert.deepEqual(index.manifests.map((entry: { platform: unknown }) => entry.platform), [
-      { architecture: 'amd64', os: 'linux' },
-      { architecture: 'arm64', os: 'linux' },
-      { architecture: 'arm', os: 'linux', variant: 'v7' },
-    ]);
-    assert.equal(`sha256:${(await execa('sha256sum', [join(repoA, 'dist', 'oci', 'blobs', 'sha256', first.images[0]!.index.digest.slice(7))])).stdout.slice(0, 64)}`, first.images[0]!.index.digest);
+    assert.deepEqual(
+      index.manifests.map((entry: { platform: unknown }) => entry.platform),
+      [
+        { architecture: 'amd64', os: 'linux' },
+        { architecture: 'arm64', os: 'linux' },
+        { architecture: 'arm', os: 'linux', variant: 'v7' },
+      ],
+    );
+    assert.equal(
+      `sha256:${(await execa('sha256sum', [join(repoA, 'dist', 'oci', 'blobs', 'sha256', first.images[0]!.index.digest.slice(7))])).stdout.slice(0, 64)}`,
+      first.images[0]!.index.digest,
+    );
   });
 
   test('oci-image-tool validates the layout', async () => {
@@ -55,7 +73,11 @@ describe('goci build examples/hello for three platforms', () => {
     // index entries (the SBOM referrer indexes), so it checks a layout holding the image alone.
     const alone = join(repoA, 'dist', 'oci-alone');
     await build(repoA, ['--sbom', 'none', '--oci-layout', alone]);
-    const result = await execa('oci-image-tool', ['validate', '--type', 'image', '--ref', 'name=1.2.3', '--ref', 'platform.os=linux', alone], { reject: false });
+    const result = await execa(
+      'oci-image-tool',
+      ['validate', '--type', 'image', '--ref', 'name=1.2.3', '--ref', 'platform.os=linux', alone],
+      { reject: false },
+    );
     assert.equal(result.exitCode, 0, result.stderr);
   });
 
@@ -63,7 +85,14 @@ describe('goci build examples/hello for three platforms', () => {
     test(`umoci unpacks ${platform.arch}${platform.variant ?? ''}: the static base plus the binary, with their owners and modes`, async () => {
       const rootfs = await umociUnpack(join(repoA, 'dist', 'oci'), '1.2.3', platform);
       const listing = await rootfsListing(rootfs);
-      for (const line of ['-rwxr-xr-x 0:0 /usr/local/bin/hello', 'drwx------ 65532:65532 /home/nonroot', 'drwxrwxrwt 0:0 /tmp', 'drwx------ 0:0 /root', '-rw-r--r-- 0:0 /etc/passwd', '-rw-r--r-- 0:0 /etc/ssl/certs/ca-certificates.crt']) {
+      for (const line of [
+        '-rwxr-xr-x 0:0 /usr/local/bin/hello',
+        'drwx------ 65532:65532 /home/nonroot',
+        'drwxrwxrwt 0:0 /tmp',
+        'drwx------ 0:0 /root',
+        '-rw-r--r-- 0:0 /etc/passwd',
+        '-rw-r--r-- 0:0 /etc/ssl/certs/ca-certificates.crt',
+      ]) {
         assert.ok(listing.includes(line), `missing: ${line}`);
       }
       const { stdout } = await execa(join(rootfs, 'usr', 'local', 'bin', 'hello'));
@@ -72,19 +101,37 @@ describe('goci build examples/hello for three platforms', () => {
     });
   }
 
-  test('the config runs the binary as nonroot in /home/nonroot, with the base\'s env', async () => {
+  test("the config runs the binary as nonroot in /home/nonroot, with the base's env", async () => {
     const config = await skopeoConfig(join(repoA, 'dist', 'oci'), '1.2.3', { arch: 'arm64' });
     assert.deepEqual(
-      { User: config.config.User, WorkingDir: config.config.WorkingDir, Entrypoint: config.config.Entrypoint, Env: config.config.Env },
-      { User: '65532', WorkingDir: '/home/nonroot', Entrypoint: ['/usr/local/bin/hello'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'] },
+      {
+        User: config.config.User,
+        WorkingDir: config.config.WorkingDir,
+        Entrypoint: config.config.Entrypoint,
+        Env: config.config.Env,
+      },
+      {
+        User: '65532',
+        WorkingDir: '/home/nonroot',
+        Entrypoint: ['/usr/local/bin/hello'],
+        Env: [
+          'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+          'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt',
+        ],
+      },
     );
     assert.equal(config.created, '2024-05-01T12:00:00Z');
   });
 
   test('labels equal what goci inspect decodes from the binary inside', async () => {
     const config = await skopeoConfig(join(repoA, 'dist', 'oci'), '1.2.3', { arch: 'amd64' });
-    const report = JSON.parse((await goci(['inspect', '--json', join(repoA, 'dist', 'bin', 'hello-1.2.3-linux-amd64')])).stdout) as BinaryReport;
-    const revision = report.buildInfo!.settings.find((setting) => setting.key === 'vcs.revision')!.value;
+    const report = JSON.parse(
+      (await goci(['inspect', '--json', join(repoA, 'dist', 'bin', 'hello-1.2.3-linux-amd64')])).stdout,
+    ) as BinaryReport;
+    const revision = found(
+      report.buildInfo!.settings.find((setting) => setting.key === 'vcs.revision'),
+      'the vcs.revision build setting',
+    ).value;
     assert.equal(revision, await git(repoA, 'rev-parse', 'HEAD'));
     assert.deepEqual(config.config.Labels, {
       'dev.goci.go.module': report.buildInfo!.main!.path,

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { type BarChart, FONT_FAMILY, escapeXml, estimateTextWidth, formatValue, renderBarChart } from '../bench/chart.js';
+import {
+  type BarChart,
+  FONT_FAMILY,
+  escapeXml,
+  estimateTextWidth,
+  formatValue,
+  renderBarChart,
+} from '../bench/chart.js';
 
 const SERIES = [
   { name: 'goci', color: '#0969da' },
@@ -172,13 +179,16 @@ describe('SVG bar chart', () => {
     );
     assert.equal(new Set(rects.map((r) => r.attributes.x)).size, 1, 'all bars start at the baseline');
     const x = Number(rects[0]!.attributes.x);
-    assert.deepEqual([...ticks(svg)], [
-      ['0 s', x],
-      ['10 s', x + 120],
-      ['20 s', x + 240],
-      ['30 s', x + 360],
-      ['40 s', x + 480],
-    ]);
+    assert.deepEqual(
+      [...ticks(svg)],
+      [
+        ['0 s', x],
+        ['10 s', x + 120],
+        ['20 s', x + 240],
+        ['30 s', x + 360],
+        ['40 s', x + 480],
+      ],
+    );
     assert.ok(svg.includes('>10.0 s</text>'));
     assert.ok(svg.includes('>20.0 s<tspan dx="6" fill="#57606a">×2.0</tspan></text>'));
     assert.ok(svg.includes('>40.0 s<tspan dx="6" fill="#57606a">×4.0</tspan></text>'));
@@ -265,7 +275,12 @@ describe('SVG bar chart', () => {
     assert.ok(!svg.includes('NaN'));
     assert.ok(!svg.includes('undefined'));
     // Nothing to draw at all still gives a valid chart with an axis.
-    const empty = renderBarChart({ title: 'nothing', unit: 's', series: SERIES, groups: [{ label: 'cold', bars: [{ series: 'goci', value: Number.NaN }] }] });
+    const empty = renderBarChart({
+      title: 'nothing',
+      unit: 's',
+      series: SERIES,
+      groups: [{ label: 'cold', bars: [{ series: 'goci', value: Number.NaN }] }],
+    });
     parseXml(empty);
     assert.equal(bars(empty).length, 0);
     assert.ok(empty.includes('>not run</text>'));
@@ -280,7 +295,8 @@ describe('SVG bar chart', () => {
       ['120', '240', '480'],
     );
     const legend = /<g class="legend"[^>]*>([\s\S]*?)<\/g>/.exec(svg)![1]!;
-    for (const s of chart.series) assert.ok(legend.includes(`>${s.name}</text>`) && legend.includes(`fill="${s.color}"`));
+    for (const s of chart.series)
+      assert.ok(legend.includes(`>${s.name}</text>`) && legend.includes(`fill="${s.color}"`));
   });
 
   test('sizes follow the data: long labels widen the chart instead of overlapping', () => {
@@ -293,13 +309,17 @@ describe('SVG bar chart', () => {
     const width = (s: string): number => Number(parseXml(s)[0]!.attributes.width);
     assert.ok(width(svg) > width(short));
     // The row label (right-aligned at the gutter) starts right of the left padding.
-    const label = new RegExp(`<text x="([\\d.]+)"[^>]*text-anchor="end"[^>]*>${escapeXml(long).replace(/[()]/g, '\\$&')}</text>`).exec(svg);
+    const label = new RegExp(
+      `<text x="([\\d.]+)"[^>]*text-anchor="end"[^>]*>${escapeXml(long).replace(/[()]/g, '\\$&')}</text>`,
+    ).exec(svg);
     assert.ok(label);
     assert.ok(Number(label[1]) - estimateTextWidth(long, 12) >= 16 - 0.1);
     assert.ok(Number(label[1]) < Number(bars(svg)[0]!.attributes.x));
     // Value labels end inside the chart.
     let valueLabels = 0;
-    for (const m of svg.matchAll(/<text x="([\d.]+)" y="[\d.]+" font-size="11">([^<]*)(?:<tspan dx="6"[^>]*>([^<]*)<\/tspan>)?<\/text>/g)) {
+    for (const m of svg.matchAll(
+      /<text x="([\d.]+)" y="[\d.]+" font-size="11">([^<]*)(?:<tspan dx="6"[^>]*>([^<]*)<\/tspan>)?<\/text>/g,
+    )) {
       const end = Number(m[1]) + estimateTextWidth(m[2]!, 11) + (m[3] ? 6 + estimateTextWidth(m[3], 11) : 0);
       assert.ok(end <= width(svg) - 16 + 0.1, `${m[2]} ends at ${end}`);
       valueLabels++;
@@ -308,7 +328,9 @@ describe('SVG bar chart', () => {
     // More rows → taller.
     const taller = linearChart();
     taller.groups.push({ label: 'warm', bars: [{ series: 'goci', value: 1 }] });
-    assert.ok(Number(parseXml(renderBarChart(taller))[0]!.attributes.height) > Number(parseXml(short)[0]!.attributes.height));
+    assert.ok(
+      Number(parseXml(renderBarChart(taller))[0]!.attributes.height) > Number(parseXml(short)[0]!.attributes.height),
+    );
   });
 
   test('values are formatted with one decimal, small ones with two significant digits', () => {

@@ -25,7 +25,17 @@ let compileOutput: { exitCode: number; stdout: string; stderr: string };
 
 before(async () => {
   dist = await temporaryDirectory('compile');
-  compileOutput = await goci(['compile', 'examples/hello', '--platform', PLATFORMS, '--version', '1.2.3', '--dist', dist, '--json']);
+  compileOutput = await goci([
+    'compile',
+    'examples/hello',
+    '--platform',
+    PLATFORMS,
+    '--version',
+    '1.2.3',
+    '--dist',
+    dist,
+    '--json',
+  ]);
 });
 after(async () => removeDirectory(dist));
 
@@ -36,9 +46,15 @@ describe('goci compile examples/hello for six targets', () => {
   });
 
   test('--json lists each binary with its platform, size and sha256', async () => {
-    const result = JSON.parse(compileOutput.stdout) as { version: string; binaries: { platform: string; path: string; size: number; sha256: string }[] };
+    const result = JSON.parse(compileOutput.stdout) as {
+      version: string;
+      binaries: { platform: string; path: string; size: number; sha256: string }[];
+    };
     assert.equal(result.version, '1.2.3');
-    assert.deepEqual(result.binaries.map((binary) => binary.platform), PLATFORMS.split(','));
+    assert.deepEqual(
+      result.binaries.map((binary) => binary.platform),
+      PLATFORMS.split(','),
+    );
     for (const binary of result.binaries) {
       const { stdout } = await execa('sha256sum', [binary.path]);
       assert.equal(stdout.split(' ')[0], binary.sha256);
@@ -62,9 +78,18 @@ describe('goci compile examples/hello for six targets', () => {
       const info = report.buildInfo!;
       assert.equal(info.goVersion, reference.goVersion);
       assert.equal(info.path, reference.path);
-      assert.deepEqual(info.main && [info.main.path, info.main.version, ...(info.main.sum ? [info.main.sum] : [])], reference.mod);
-      assert.deepEqual(info.deps.map((dep) => [dep.path, dep.version, ...(dep.sum ? [dep.sum] : [])]), reference.deps);
-      assert.deepEqual(Object.fromEntries(info.settings.map((setting) => [setting.key, setting.value])), reference.settings);
+      assert.deepEqual(
+        info.main && [info.main.path, info.main.version, ...(info.main.sum ? [info.main.sum] : [])],
+        reference.mod,
+      );
+      assert.deepEqual(
+        info.deps.map((dep) => [dep.path, dep.version, ...(dep.sum ? [dep.sum] : [])]),
+        reference.deps,
+      );
+      assert.deepEqual(
+        Object.fromEntries(info.settings.map((setting) => [setting.key, setting.value])),
+        reference.settings,
+      );
       assert.equal(report.os, settings.GOOS);
       assert.equal(report.arch, settings.GOARCH);
     });

@@ -57,7 +57,17 @@ async function listTar(path: string): Promise<TarListing[]> {
       const chunks: Buffer[] = [];
       for await (const chunk of entry) chunks.push(chunk as Buffer);
       const h = entry.header;
-      entries.push({ name: h.name, type: h.type ?? '', mode: h.mode ?? -1, uid: h.uid ?? -1, gid: h.gid ?? -1, mtime: h.mtime?.getTime() ?? -1, uname: h.uname ?? '', gname: h.gname ?? '', content: Buffer.concat(chunks) });
+      entries.push({
+        name: h.name,
+        type: h.type ?? '',
+        mode: h.mode ?? -1,
+        uid: h.uid ?? -1,
+        gid: h.gid ?? -1,
+        mtime: h.mtime?.getTime() ?? -1,
+        uname: h.uname ?? '',
+        gname: h.gname ?? '',
+        content: Buffer.concat(chunks),
+      });
     }
   })();
   createReadStream(path).pipe(reader);
@@ -82,7 +92,16 @@ before(async () => {
   layout = join(work, 'oci');
   // The daemon starts while goci compiles.
   const starting = startDockerd().then((harness) => (dockerd = harness));
-  const compiled = await goci(['compile', 'examples/hello', '--platform', PLATFORMS.join(','), '--version', '1.2.3', '--dist', join(work, 'dist')]);
+  const compiled = await goci([
+    'compile',
+    'examples/hello',
+    '--platform',
+    PLATFORMS.join(','),
+    '--version',
+    '1.2.3',
+    '--dist',
+    join(work, 'dist'),
+  ]);
   await starting;
   assert.equal(compiled.exitCode, 0, compiled.stderr);
   images = [];
@@ -100,8 +119,22 @@ after(async () => {
 
 describe('the image tarball (an OCI layout and a docker archive in one tar)', () => {
   test('is byte-identical when written twice, and deterministic entry by entry', async () => {
-    const first = await writeTarball(join(work, 'out', 'first.tar'), layout, { repository: REPOSITORY, tag: '1.2.3' }, images, index, AMD64);
-    const second = await writeTarball(join(work, 'out', 'second.tar'), layout, { repository: REPOSITORY, tag: '1.2.3' }, images, index, AMD64);
+    const first = await writeTarball(
+      join(work, 'out', 'first.tar'),
+      layout,
+      { repository: REPOSITORY, tag: '1.2.3' },
+      images,
+      index,
+      AMD64,
+    );
+    const second = await writeTarball(
+      join(work, 'out', 'second.tar'),
+      layout,
+      { repository: REPOSITORY, tag: '1.2.3' },
+      images,
+      index,
+      AMD64,
+    );
     assert.equal(first.sha256, second.sha256);
     assert.equal(first.size, second.size);
     assert.equal(first.sha256, await sha256File(first.path));
@@ -112,19 +145,29 @@ describe('the image tarball (an OCI layout and a docker archive in one tar)', ()
     assert.deepEqual(names, [...names].sort());
     // 3 layers, 3 configs, 3 manifests, 1 index.
     assert.equal(names.filter((name) => /^blobs\/sha256\/[0-9a-f]{64}$/.test(name)).length, 10);
-    assert.deepEqual(names.filter((name) => !name.startsWith('blobs/sha256/') || name === 'blobs/sha256/'), ['blobs/', 'blobs/sha256/', 'index.json', 'manifest.json', 'oci-layout']);
+    assert.deepEqual(
+      names.filter((name) => !name.startsWith('blobs/sha256/') || name === 'blobs/sha256/'),
+      ['blobs/', 'blobs/sha256/', 'index.json', 'manifest.json', 'oci-layout'],
+    );
     for (const entry of entries) {
       assert.deepEqual([entry.mtime, entry.uid, entry.gid, entry.uname, entry.gname], [0, 0, 0, '', ''], entry.name);
       assert.equal(entry.mode, entry.type === 'directory' ? 0o755 : 0o644, entry.name);
       if (entry.name.startsWith('blobs/sha256/') && entry.type === 'file') {
-        assert.equal(createHash('sha256').update(entry.content).digest('hex'), entry.name.slice('blobs/sha256/'.length));
+        assert.equal(
+          createHash('sha256').update(entry.content).digest('hex'),
+          entry.name.slice('blobs/sha256/'.length),
+        );
       }
     }
 
     const byName = new Map(entries.map((entry) => [entry.name, entry.content.toString('utf8')]));
     const amd64 = images[0]!;
     assert.deepEqual(JSON.parse(byName.get('manifest.json')!), [
-      { Config: `blobs/sha256/${amd64.config.digest.slice(7)}`, RepoTags: [`${REPOSITORY}:1.2.3`], Layers: amd64.layers.map((layer) => `blobs/sha256/${layer.digest.slice(7)}`) },
+      {
+        Config: `blobs/sha256/${amd64.config.digest.slice(7)}`,
+        RepoTags: [`${REPOSITORY}:1.2.3`],
+        Layers: amd64.layers.map((layer) => `blobs/sha256/${layer.digest.slice(7)}`),
+      },
     ]);
     const layoutIndex = JSON.parse(byName.get('index.json')!) as { manifests: Descriptor[] };
     assert.deepEqual(layoutIndex.manifests, [{ ...index, annotations: { [REF_NAME]: '1.2.3' } }]);
@@ -132,16 +175,36 @@ describe('the image tarball (an OCI layout and a docker archive in one tar)', ()
   });
 
   test('skopeo reads it as an OCI archive with the 3-platform index, and umoci unpacks an extracted copy', async () => {
-    const tarball = await writeTarball(join(work, 'out', 'oci.tar'), layout, { repository: REPOSITORY, tag: '1.2.3' }, images, index, AMD64);
+    const tarball = await writeTarball(
+      join(work, 'out', 'oci.tar'),
+      layout,
+      { repository: REPOSITORY, tag: '1.2.3' },
+      images,
+      index,
+      AMD64,
+    );
     const { stdout } = await execa('skopeo', ['inspect', '--raw', `oci-archive:${tarball.path}:1.2.3`]);
     const read = JSON.parse(stdout) as { manifests: { digest: string; platform: unknown }[] };
-    assert.deepEqual(read.manifests.map((entry) => entry.platform), [
-      { architecture: 'amd64', os: 'linux' },
-      { architecture: 'arm64', os: 'linux' },
-      { architecture: 'arm', os: 'linux', variant: 'v7' },
+    assert.deepEqual(
+      read.manifests.map((entry) => entry.platform),
+      [
+        { architecture: 'amd64', os: 'linux' },
+        { architecture: 'arm64', os: 'linux' },
+        { architecture: 'arm', os: 'linux', variant: 'v7' },
+      ],
+    );
+    assert.deepEqual(
+      read.manifests.map((entry) => entry.digest),
+      images.map((entry) => entry.manifest.digest),
+    );
+    const arm = await execa('skopeo', [
+      '--override-arch',
+      'arm',
+      '--override-variant',
+      'v7',
+      'inspect',
+      `oci-archive:${tarball.path}:1.2.3`,
     ]);
-    assert.deepEqual(read.manifests.map((entry) => entry.digest), images.map((entry) => entry.manifest.digest));
-    const arm = await execa('skopeo', ['--override-arch', 'arm', '--override-variant', 'v7', 'inspect', `oci-archive:${tarball.path}:1.2.3`]);
     assert.equal((JSON.parse(arm.stdout) as { Architecture: string }).Architecture, 'arm');
 
     const extracted = join(work, 'extracted');
@@ -159,15 +222,31 @@ describe('the image tarball (an OCI layout and a docker archive in one tar)', ()
 
   test('a tarball for one manifest (no index) holds only its blobs, and umoci unpacks it as it comes', async () => {
     const arm64 = images[1]!;
-    const tarball = await writeTarball(join(work, 'out', 'single.tar'), layout, { repository: REPOSITORY, tag: 'arm64' }, [arm64], arm64.descriptor, ARM64);
-    const names = (await listTar(tarball.path)).map((entry) => entry.name).filter((name) => /^blobs\/sha256\/./.test(name));
-    assert.deepEqual(names, [arm64.manifest.digest, arm64.config.digest, ...arm64.layers.map((layer) => layer.digest)].map((digest) => `blobs/sha256/${digest.slice(7)}`).sort());
+    const tarball = await writeTarball(
+      join(work, 'out', 'single.tar'),
+      layout,
+      { repository: REPOSITORY, tag: 'arm64' },
+      [arm64],
+      arm64.descriptor,
+      ARM64,
+    );
+    const names = (await listTar(tarball.path))
+      .map((entry) => entry.name)
+      .filter((name) => /^blobs\/sha256\/./.test(name));
+    assert.deepEqual(
+      names,
+      [arm64.manifest.digest, arm64.config.digest, ...arm64.layers.map((layer) => layer.digest)]
+        .map((digest) => `blobs/sha256/${digest.slice(7)}`)
+        .sort(),
+    );
     const { stdout } = await execa('skopeo', ['inspect', '--raw', `oci-archive:${tarball.path}:arm64`]);
     assert.equal(stdout, arm64.manifest.bytes.toString('utf8'));
     const extracted = join(work, 'extracted-single');
     await mkdir(extracted);
     await execa('tar', ['-xf', tarball.path, '-C', extracted]);
-    const unpacked = await execa('umoci', ['unpack', '--image', `${extracted}:arm64`, join(work, 'bundle-single')], { reject: false });
+    const unpacked = await execa('umoci', ['unpack', '--image', `${extracted}:arm64`, join(work, 'bundle-single')], {
+      reject: false,
+    });
     assert.equal(unpacked.exitCode, 0, `${unpacked.stdout}\n${unpacked.stderr}`);
   });
 
@@ -180,7 +259,10 @@ describe('the image tarball (an OCI layout and a docker archive in one tar)', ()
     await assert.rejects(
       writeTarball(join(out, 'image.tar'), broken, { repository: REPOSITORY, tag: '1.2.3' }, images, index, AMD64),
       (error: unknown) =>
-        isGociError(error) && error.code === 'NOT_FOUND' && error.message === `blob ${images[1]!.layers[0]!.digest} (layer of the linux/arm64 image) is missing from the OCI layout ${broken}`,
+        isGociError(error) &&
+        error.code === 'NOT_FOUND' &&
+        error.message ===
+          `blob ${images[1]!.layers[0]!.digest} (layer of the linux/arm64 image) is missing from the OCI layout ${broken}`,
     );
     assert.deepEqual(await readdir(out), []);
   });
@@ -198,7 +280,8 @@ describe('the image tarball (an OCI layout and a docker archive in one tar)', ()
     await writeFile(join(out, 'image.tar'), 'previous');
     await assert.rejects(
       writeTarball(join(out, 'image.tar'), broken, { repository: REPOSITORY, tag: '1.2.3' }, images, index, AMD64),
-      (error: unknown) => isGociError(error) && error.code === 'IO_FAILED' && error.message.includes(images[2]!.layers[0]!.digest),
+      (error: unknown) =>
+        isGociError(error) && error.code === 'IO_FAILED' && error.message.includes(images[2]!.layers[0]!.digest),
     );
     assert.deepEqual(await otherFiles(out, ['image.tar']), []);
     assert.equal(await readFile(join(out, 'image.tar'), 'utf8'), 'previous');
@@ -207,8 +290,14 @@ describe('the image tarball (an OCI layout and a docker archive in one tar)', ()
   test('a platform that was not built is refused before anything is written', async () => {
     const out = join(work, 'out-platform');
     await assert.rejects(
-      writeTarball(join(out, 'image.tar'), layout, { repository: REPOSITORY, tag: '1.2.3' }, images, index, { os: 'linux', architecture: 's390x' }),
-      (error: unknown) => isGociError(error) && error.code === 'BAD_ARGUMENT' && /linux\/s390x.*linux\/amd64, linux\/arm64, linux\/arm\/v7/.test(error.message),
+      writeTarball(join(out, 'image.tar'), layout, { repository: REPOSITORY, tag: '1.2.3' }, images, index, {
+        os: 'linux',
+        architecture: 's390x',
+      }),
+      (error: unknown) =>
+        isGociError(error) &&
+        error.code === 'BAD_ARGUMENT' &&
+        /linux\/s390x.*linux\/amd64, linux\/arm64, linux\/arm\/v7/.test(error.message),
     );
     assert.deepEqual(await readdir(out).catch(() => []), []);
   });
@@ -221,7 +310,14 @@ describe('docker load of the tarball into Docker 20.10', () => {
     [ARMV7, '1.2.3-armv7', '1.2.3 linux arm'],
   ] as const) {
     test(`docker load -i with the ${expected.split(' ').at(-1)} image named, then docker run prints "${expected}"`, async () => {
-      const tarball = await writeTarball(join(work, 'out', `${tag}.tar`), layout, { repository: REPOSITORY, tag }, images, index, platform);
+      const tarball = await writeTarball(
+        join(work, 'out', `${tag}.tar`),
+        layout,
+        { repository: REPOSITORY, tag },
+        images,
+        index,
+        platform,
+      );
       const loaded = await docker(['load', '-i', tarball.path], dockerd!);
       assert.equal(loaded.exitCode, 0, String(loaded.stderr));
       assert.match(String(loaded.stdout), new RegExp(`Loaded image: ${REPOSITORY}:${tag}`));
@@ -231,12 +327,25 @@ describe('docker load of the tarball into Docker 20.10', () => {
 
   test('loadIntoDocker loads through dockerode: the image ID is the config digest, docker image inspect shows it', async () => {
     const arm64 = images[1]!;
-    const tarball = await writeTarball(join(work, 'out', 'dockerode.tar'), layout, { repository: REPOSITORY, tag: 'via-dockerode' }, images, index, ARM64);
+    const tarball = await writeTarball(
+      join(work, 'out', 'dockerode.tar'),
+      layout,
+      { repository: REPOSITORY, tag: 'via-dockerode' },
+      images,
+      index,
+      ARM64,
+    );
     const result = await loadIntoDocker(tarball.path, { socketPath: dockerd!.socket });
     assert.deepEqual(result, { imageId: arm64.config.digest, tags: [`${REPOSITORY}:via-dockerode`] });
     const inspected = await docker(['image', 'inspect', `${REPOSITORY}:via-dockerode`], dockerd!);
     assert.equal(inspected.exitCode, 0, String(inspected.stderr));
-    const [info] = JSON.parse(String(inspected.stdout)) as { Id: string; RepoTags: string[]; Architecture: string; Os: string; Config: { Labels: Record<string, string> } }[];
+    const [info] = JSON.parse(String(inspected.stdout)) as {
+      Id: string;
+      RepoTags: string[];
+      Architecture: string;
+      Os: string;
+      Config: { Labels: Record<string, string> };
+    }[];
     assert.equal(info!.Id, arm64.config.digest);
     // The same image was loaded as 1.2.3-arm64 before: one image ID, two names.
     assert.deepEqual(info!.RepoTags.sort(), [`${REPOSITORY}:1.2.3-arm64`, `${REPOSITORY}:via-dockerode`]);
@@ -246,7 +355,14 @@ describe('docker load of the tarball into Docker 20.10', () => {
   });
 
   test('loadIntoDocker finds the daemon through DOCKER_HOST=unix://…', async () => {
-    const tarball = await writeTarball(join(work, 'out', 'env.tar'), layout, { repository: REPOSITORY, tag: 'via-env' }, images, index, AMD64);
+    const tarball = await writeTarball(
+      join(work, 'out', 'env.tar'),
+      layout,
+      { repository: REPOSITORY, tag: 'via-env' },
+      images,
+      index,
+      AMD64,
+    );
     const saved = process.env.DOCKER_HOST;
     process.env.DOCKER_HOST = `unix://${dockerd!.socket}`;
     try {
@@ -258,7 +374,7 @@ describe('docker load of the tarball into Docker 20.10', () => {
     }
   });
 
-  test('a tar the daemon rejects fails with the daemon\'s reason on one line', async () => {
+  test("a tar the daemon rejects fails with the daemon's reason on one line", async () => {
     const garbage = join(work, 'out', 'not-an-image.tar');
     await writeFile(garbage, Buffer.alloc(4096, 7));
     await assert.rejects(loadIntoDocker(garbage, { socketPath: dockerd!.socket }), (error: unknown) => {

@@ -19,7 +19,8 @@ let daemon: DockerdHarness;
 let work: string;
 let context: string;
 
-const HELLO_MAIN = 'package main\n\nimport (\n\t"fmt"\n\t"runtime"\n)\n\nfunc main() { fmt.Println("hello from", runtime.GOOS, runtime.GOARCH) }\n';
+const HELLO_MAIN =
+  'package main\n\nimport (\n\t"fmt"\n\t"runtime"\n)\n\nfunc main() { fmt.Println("hello from", runtime.GOOS, runtime.GOARCH) }\n';
 
 before(async () => {
   [daemon, work] = await Promise.all([startDockerd(), temporaryDirectory('foreign-go-builder')]);
@@ -45,7 +46,11 @@ function stepSeconds(log: string, text: string): number | undefined {
   return done === undefined ? undefined : Number(done);
 }
 
-async function timedBuild(dockerfile: string, tag: string, platform: string): Promise<{ seconds: number; stepSeconds: number | undefined }> {
+async function timedBuild(
+  dockerfile: string,
+  tag: string,
+  platform: string,
+): Promise<{ seconds: number; stepSeconds: number | undefined }> {
   await writeFile(join(context, 'Dockerfile'), dockerfile);
   const started = Date.now();
   const args = ['build', '--network', 'host', '--platform', platform, '--progress', 'plain', '-t', tag, context];
@@ -56,7 +61,9 @@ async function timedBuild(dockerfile: string, tag: string, platform: string): Pr
 }
 
 function layerSizes(image: ForeignGoBuilderImage): string {
-  return image.layers.map((layer) => `${(layer.size / 1e6).toFixed(1)} MB gzip / ${(layer.uncompressedSize / 1e6).toFixed(1)} MB`).join(' + ');
+  return image.layers
+    .map((layer) => `${(layer.size / 1e6).toFixed(1)} MB gzip / ${(layer.uncompressedSize / 1e6).toFixed(1)} MB`)
+    .join(' + ');
 }
 
 describe('resolveInside', () => {
@@ -67,8 +74,14 @@ describe('resolveInside', () => {
     await symlink('aarch64-linux-gnu/ld-linux-aarch64.so.1', join(root, 'lib', 'ld-linux-aarch64.so.1'));
     await symlink('/lib/aarch64-linux-gnu', join(root, 'lib64'));
     await symlink('../../../../etc/passwd', join(root, 'lib', 'escape'));
-    assert.equal(await resolveInside(root, '/lib/ld-linux-aarch64.so.1'), '/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1');
-    assert.equal(await resolveInside(root, '/lib64/ld-linux-aarch64.so.1'), '/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1');
+    assert.equal(
+      await resolveInside(root, '/lib/ld-linux-aarch64.so.1'),
+      '/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1',
+    );
+    assert.equal(
+      await resolveInside(root, '/lib64/ld-linux-aarch64.so.1'),
+      '/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1',
+    );
     assert.equal(await resolveInside(root, '/lib/escape'), undefined, 'the host /etc/passwd is not inside the root');
     assert.equal(await resolveInside(root, '/lib/libnope.so.1'), undefined);
   });
@@ -80,15 +93,31 @@ describe('foreign-architecture Go builder images', () => {
   test('arm64: goci-go-builder:1.19-arm64 runs go version under qemu', async (t) => {
     const started = Date.now();
     arm64 = await foreignGoBuilderImage({ arch: 'arm64', withShell: false, layoutDir: join(work, 'layout-arm64') });
-    t.diagnostic(`arm64 image made in ${((Date.now() - started) / 1000).toFixed(1)} s (downloads included when the cache was empty): ${layerSizes(arm64)}`);
+    t.diagnostic(
+      `arm64 image made in ${((Date.now() - started) / 1000).toFixed(1)} s (downloads included when the cache was empty): ${layerSizes(arm64)}`,
+    );
     assert.deepEqual(arm64.platform, { architecture: 'arm64', os: 'linux' });
     assert.equal(arm64.goVersion, 'go1.19.8');
     assert.equal(arm64.goDynamic, true);
     assert.equal(arm64.debianArch, 'arm64');
-    assert.deepEqual(arm64.env, ['PATH=/usr/lib/go-1.19/bin:/usr/local/bin:/usr/bin:/bin', 'GOROOT=/usr/lib/go-1.19', 'GOCACHE=/root/.cache/go-build', 'CGO_ENABLED=0']);
+    assert.deepEqual(arm64.env, [
+      'PATH=/usr/lib/go-1.19/bin:/usr/local/bin:/usr/bin:/bin',
+      'GOROOT=/usr/lib/go-1.19',
+      'GOCACHE=/root/.cache/go-build',
+      'CGO_ENABLED=0',
+    ]);
 
     await loadBuiltGoBuilder(daemon, work, arm64, '1.19-arm64');
-    const inspect = await docker(['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}} {{json .Config.WorkingDir}}', 'goci-go-builder:1.19-arm64'], daemon);
+    const inspect = await docker(
+      [
+        'image',
+        'inspect',
+        '--format',
+        '{{.Os}}/{{.Architecture}} {{json .Config.WorkingDir}}',
+        'goci-go-builder:1.19-arm64',
+      ],
+      daemon,
+    );
     assert.equal(String(inspect.stdout).trim(), 'linux/arm64 "/src"');
     const runArm64 = ['run', '--rm', '--platform', 'linux/arm64', '--network', 'none', 'goci-go-builder:1.19-arm64'];
     const run = await docker([...runArm64, 'go', 'version'], daemon, { timeoutMs: 900_000 });
@@ -100,10 +129,21 @@ describe('foreign-architecture Go builder images', () => {
     const blob = join(arm64.layoutDir, 'blobs', 'sha256', arm64.layers[0]!.digest.slice('sha256:'.length));
     const zbootstrap = await execa('tar', ['-xzOf', blob, 'usr/share/go-1.19/src/internal/buildcfg/zbootstrap.go']);
     assert.match(zbootstrap.stdout, /defaultGO_LDSO = `\/lib\/ld-linux-aarch64\.so\.1`/);
-    const fromDeb = await foreignGoBuilderImage({ arch: 'arm64', withShell: false, share: null, layoutDir: join(work, 'layout-arm64-src-deb') });
-    assert.ok(fromDeb.debs.some((deb) => /golang-1\.19-src_[^_]+_all\.deb$/.test(deb)), fromDeb.debs.join(' '));
+    const fromDeb = await foreignGoBuilderImage({
+      arch: 'arm64',
+      withShell: false,
+      share: null,
+      layoutDir: join(work, 'layout-arm64-src-deb'),
+    });
+    assert.ok(
+      fromDeb.debs.some((deb) => /golang-1\.19-src_[^_]+_all\.deb$/.test(deb)),
+      fromDeb.debs.join(' '),
+    );
     // (The history line names where the sources came from, so only the layers are equal.)
-    assert.deepEqual(fromDeb.layers.map((layer) => layer.digest), arm64.layers.map((layer) => layer.digest));
+    assert.deepEqual(
+      fromDeb.layers.map((layer) => layer.digest),
+      arm64.layers.map((layer) => layer.digest),
+    );
   });
 
   test('arm (v7): goci-go-builder:1.19-arm runs go version under qemu', async (t) => {
@@ -113,7 +153,10 @@ describe('foreign-architecture Go builder images', () => {
     assert.equal(arm.debianArch, 'armhf');
     assert.equal(arm.env.at(-1), 'GOARM=7', "Debian's armhf go defaults to GOARM=6; the image is arm/v7");
     await loadBuiltGoBuilder(daemon, work, arm, '1.19-arm');
-    const inspect = await docker(['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}/{{.Variant}}', 'goci-go-builder:1.19-arm'], daemon);
+    const inspect = await docker(
+      ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}/{{.Variant}}', 'goci-go-builder:1.19-arm'],
+      daemon,
+    );
     assert.equal(String(inspect.stdout).trim(), 'linux/arm/v7');
     const runArm = ['run', '--rm', '--platform', 'linux/arm/v7', '--network', 'none', 'goci-go-builder:1.19-arm'];
     const run = await docker([...runArm, 'go', 'version'], daemon, { timeoutMs: 900_000 });
@@ -125,8 +168,16 @@ describe('foreign-architecture Go builder images', () => {
   });
 
   test('arm64 with a shell: a naive emulated multi-stage docker build succeeds and its image runs; timed against a native cross-compile', async (t) => {
-    const shell = await foreignGoBuilderImage({ arch: 'arm64', withShell: true, layoutDir: join(work, 'layout-arm64-shell') });
-    assert.equal(shell.layers[0]!.digest, arm64.layers[0]!.digest, 'the toolchain layer is shared with the plain image');
+    const shell = await foreignGoBuilderImage({
+      arch: 'arm64',
+      withShell: true,
+      layoutDir: join(work, 'layout-arm64-shell'),
+    });
+    assert.equal(
+      shell.layers[0]!.digest,
+      arm64.layers[0]!.digest,
+      'the toolchain layer is shared with the plain image',
+    );
     await loadBuiltGoBuilder(daemon, work, shell, '1.19-arm64-shell');
 
     const emulated = await timedBuild(
@@ -143,9 +194,15 @@ describe('foreign-architecture Go builder images', () => {
       'hello-arm64:emulated',
       'linux/arm64',
     );
-    const arch = await docker(['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', 'hello-arm64:emulated'], daemon);
+    const arch = await docker(
+      ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', 'hello-arm64:emulated'],
+      daemon,
+    );
     assert.equal(String(arch.stdout).trim(), 'linux/arm64');
-    const run = await docker(['run', '--rm', '--platform', 'linux/arm64', '--network', 'none', 'hello-arm64:emulated'], daemon);
+    const run = await docker(
+      ['run', '--rm', '--platform', 'linux/arm64', '--network', 'none', 'hello-arm64:emulated'],
+      daemon,
+    );
     assert.equal(run.exitCode, 0, out(run));
     assert.equal(String(run.stdout).trim(), 'hello from linux arm64');
 
@@ -165,12 +222,22 @@ describe('foreign-architecture Go builder images', () => {
       'hello-arm64:cross',
       'linux/arm64',
     );
-    const cross = await docker(['run', '--rm', '--platform', 'linux/arm64', '--network', 'none', 'hello-arm64:cross'], daemon);
+    const cross = await docker(
+      ['run', '--rm', '--platform', 'linux/arm64', '--network', 'none', 'hello-arm64:cross'],
+      daemon,
+    );
     assert.equal(String(cross.stdout).trim(), 'hello from linux arm64', out(cross));
 
     const fmt = (value: number | undefined): string => (value === undefined ? '?' : `${value.toFixed(1)} s`);
-    t.diagnostic(`emulated go build (cold cache): RUN step ${fmt(emulated.stepSeconds)}, whole docker build ${fmt(emulated.seconds)}`);
-    t.diagnostic(`native cross-compile (cold cache): RUN step ${fmt(native.stepSeconds)}, whole docker build ${fmt(native.seconds)}`);
-    assert.ok(emulated.stepSeconds !== undefined && native.stepSeconds !== undefined, 'BuildKit printed both RUN steps\' times');
+    t.diagnostic(
+      `emulated go build (cold cache): RUN step ${fmt(emulated.stepSeconds)}, whole docker build ${fmt(emulated.seconds)}`,
+    );
+    t.diagnostic(
+      `native cross-compile (cold cache): RUN step ${fmt(native.stepSeconds)}, whole docker build ${fmt(native.seconds)}`,
+    );
+    assert.ok(
+      emulated.stepSeconds !== undefined && native.stepSeconds !== undefined,
+      "BuildKit printed both RUN steps' times",
+    );
   });
 });

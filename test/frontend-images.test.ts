@@ -21,7 +21,11 @@ let registry: RegistryHarness;
 let work: string;
 
 before(async () => {
-  [daemon, registry, work] = await Promise.all([startDockerd(), startRegistry(), temporaryDirectory('frontend-images')]);
+  [daemon, registry, work] = await Promise.all([
+    startDockerd(),
+    startRegistry(),
+    temporaryDirectory('frontend-images'),
+  ]);
 });
 after(async () => {
   await Promise.all([daemon?.stop(), registry?.stop()]);
@@ -34,7 +38,8 @@ function out(result: { stdout?: unknown; stderr?: unknown }): string {
 
 describe('host files', () => {
   test('parseLdd keeps the loader and libraries, skips the vDSO, and names what is missing', () => {
-    const text = '\tlinux-vdso.so.1 (0x00007ffd)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f19)\n\t/lib64/ld-linux-x86-64.so.2 (0x00007f19)\n';
+    const text =
+      '\tlinux-vdso.so.1 (0x00007ffd)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f19)\n\t/lib64/ld-linux-x86-64.so.2 (0x00007f19)\n';
     assert.deepEqual(parseLdd(text, 'go'), [
       { name: 'libc.so.6', path: '/lib/x86_64-linux-gnu/libc.so.6' },
       { name: '/lib64/ld-linux-x86-64.so.2', path: '/lib64/ld-linux-x86-64.so.2' },
@@ -48,13 +53,18 @@ describe('host files', () => {
     const byPath = new Map(closure.entries.map((entry) => [entry.path, entry]));
     const loader = byPath.get(closure.interpreter!);
     assert.equal(loader?.type, 'file', 'the loader is a regular file, not the host symlink chain');
-    assert.ok(closure.libraries.some((path) => path.endsWith('/libc.so.6')), closure.libraries.join(' '));
+    assert.ok(
+      closure.libraries.some((path) => path.endsWith('/libc.so.6')),
+      closure.libraries.join(' '),
+    );
     const gofmt = await executableClosure('/usr/lib/go-1.19/bin/gofmt');
     assert.deepEqual([gofmt.dynamic, gofmt.entries.length], [false, 1]);
   });
 
   test('hostFileEntries keeps symlinks inside a copied tree and follows a given symlink', async () => {
-    const tree = await hostFileEntries(['/usr/lib/go-1.19'], { exclude: (path) => path.includes('/pkg/') || path.endsWith('/bin') });
+    const tree = await hostFileEntries(['/usr/lib/go-1.19'], {
+      exclude: (path) => path.includes('/pkg/') || path.endsWith('/bin'),
+    });
     const src = tree.find((entry) => entry.path === '/usr/lib/go-1.19/src');
     assert.deepEqual(src && src.type === 'symlink' ? src.target : src, '../../share/go-1.19/src');
     const [sh] = await hostFileEntries(['/bin/sh']);
@@ -88,7 +98,12 @@ describe('the Go builder image', () => {
     assert.equal(String(run.stdout).trim(), 'go version go1.19.8 linux/amd64');
     const inspect = await docker(['image', 'inspect', '--format', '{{json .Config}}', 'goci-go-builder:plain'], daemon);
     const config = JSON.parse(String(inspect.stdout)) as { Env: string[]; WorkingDir: string };
-    assert.deepEqual(config.Env, ['PATH=/usr/lib/go-1.19/bin:/usr/local/bin:/usr/bin:/bin', 'GOROOT=/usr/lib/go-1.19', 'GOCACHE=/root/.cache/go-build', 'CGO_ENABLED=0']);
+    assert.deepEqual(config.Env, [
+      'PATH=/usr/lib/go-1.19/bin:/usr/local/bin:/usr/bin:/bin',
+      'GOROOT=/usr/lib/go-1.19',
+      'GOCACHE=/root/.cache/go-build',
+      'CGO_ENABLED=0',
+    ]);
     assert.equal(config.WorkingDir, '/src');
   });
 
@@ -97,7 +112,10 @@ describe('the Go builder image', () => {
     const context = join(work, 'hello-context');
     await mkdir(context, { recursive: true });
     await writeFile(join(context, 'go.mod'), 'module example.com/hello\n\ngo 1.19\n');
-    await writeFile(join(context, 'main.go'), 'package main\n\nimport (\n\t"fmt"\n\t"runtime"\n)\n\nfunc main() { fmt.Println("hello from", runtime.GOOS, runtime.GOARCH) }\n');
+    await writeFile(
+      join(context, 'main.go'),
+      'package main\n\nimport (\n\t"fmt"\n\t"runtime"\n)\n\nfunc main() { fmt.Println("hello from", runtime.GOOS, runtime.GOARCH) }\n',
+    );
     await writeFile(
       join(context, 'Dockerfile'),
       [
@@ -114,7 +132,10 @@ describe('the Go builder image', () => {
     const args = ['build', '--network', 'host', '--platform', 'linux/arm64', '--progress', 'plain'];
     const build = await docker([...args, '-t', 'hello-arm64:docker', context], env, { timeoutMs: 1_200_000 });
     assert.equal(build.exitCode, 0, out(build));
-    const arch = await docker(['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', 'hello-arm64:docker'], daemon);
+    const arch = await docker(
+      ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', 'hello-arm64:docker'],
+      daemon,
+    );
     assert.equal(String(arch.stdout).trim(), 'linux/arm64');
     const run = await docker(['run', '--rm', '--network', 'none', 'hello-arm64:docker'], daemon);
     assert.equal(run.exitCode, 0, out(run));
@@ -127,7 +148,9 @@ describe('the frontend image', () => {
     const tarballs = [join(work, 'frontend-1.tar'), join(work, 'frontend-2.tar')];
     const results = [];
     for (const tarball of tarballs) {
-      const result = await goci(['frontend-image', '--base', 'host', '--tarball', tarball, '--tag', 'test', '--json'], { env: daemon.env });
+      const result = await goci(['frontend-image', '--base', 'host', '--tarball', tarball, '--tag', 'test', '--json'], {
+        env: daemon.env,
+      });
       assert.equal(result.exitCode, 0, result.stderr);
       results.push(JSON.parse(result.stdout) as { index: { digest: string }; entrypoint: string[] });
     }
@@ -137,17 +160,40 @@ describe('the frontend image', () => {
 
     const loaded = await docker(['load', '-i', tarballs[0]!], daemon);
     assert.equal(loaded.exitCode, 0, out(loaded));
-    const version = await docker(['run', '--rm', '--network', 'none', '--entrypoint', '/usr/bin/node', 'goci-frontend:test', '--version'], daemon);
+    const version = await docker(
+      ['run', '--rm', '--network', 'none', '--entrypoint', '/usr/bin/node', 'goci-frontend:test', '--version'],
+      daemon,
+    );
     assert.equal(version.exitCode, 0, out(version));
     assert.equal(String(version.stdout).trim(), process.version);
-    const empty = await docker(['run', '--rm', '--network', 'none', '--entrypoint', '/usr/bin/node', 'goci-frontend:test', '-e', '0'], daemon);
+    const empty = await docker(
+      ['run', '--rm', '--network', 'none', '--entrypoint', '/usr/bin/node', 'goci-frontend:test', '-e', '0'],
+      daemon,
+    );
     assert.equal(empty.exitCode, 0, out(empty));
-    const bundle = await docker(['run', '--rm', '--network', 'none', '--entrypoint', '/usr/bin/node', 'goci-frontend:test', '/goci/goci.mjs', '--goci-version'], daemon);
+    const bundle = await docker(
+      [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--entrypoint',
+        '/usr/bin/node',
+        'goci-frontend:test',
+        '/goci/goci.mjs',
+        '--goci-version',
+      ],
+      daemon,
+    );
     assert.equal(bundle.exitCode, 0, out(bundle));
     assert.equal(String(bundle.stdout).trim(), '0.1.0');
 
     const inspect = await docker(['image', 'inspect', '--format', '{{json .Config}}', 'goci-frontend:test'], daemon);
-    const config = JSON.parse(String(inspect.stdout)) as { Labels: Record<string, string>; Entrypoint: string[]; Cmd: string[] | null };
+    const config = JSON.parse(String(inspect.stdout)) as {
+      Labels: Record<string, string>;
+      Entrypoint: string[];
+      Cmd: string[] | null;
+    };
     assert.equal(config.Labels['moby.buildkit.frontend.network.none'], 'true');
     assert.equal(config.Labels['moby.buildkit.frontend.caps'], undefined);
     assert.deepEqual(config.Entrypoint, ['/usr/bin/node', '/goci/goci.mjs', 'frontend']);
@@ -156,25 +202,53 @@ describe('the frontend image', () => {
 
   test('--base REF puts only /goci on top of a registry image and runs node from its PATH', async () => {
     // The host image has node on its PATH, so it serves as the registry base here (no internet for node:20-slim).
-    const pushed = await goci(['frontend-image', '--base', 'host', '--push', `${registry.host}/node-base`, '--tag', '1'], { env: daemon.env });
+    const pushed = await goci(
+      ['frontend-image', '--base', 'host', '--push', `${registry.host}/node-base`, '--tag', '1'],
+      { env: daemon.env },
+    );
     assert.equal(pushed.exitCode, 0, pushed.stderr);
     const tarball = join(work, 'frontend-remote.tar');
-    const result = await goci(['frontend-image', '--base', `${registry.host}/node-base:1`, '--tarball', tarball, '--tag', 'remote', '--json'], { env: daemon.env });
+    const result = await goci(
+      ['frontend-image', '--base', `${registry.host}/node-base:1`, '--tarball', tarball, '--tag', 'remote', '--json'],
+      { env: daemon.env },
+    );
     assert.equal(result.exitCode, 0, result.stderr);
-    assert.deepEqual((JSON.parse(result.stdout) as { entrypoint: string[] }).entrypoint, ['node', '/goci/goci.mjs', 'frontend']);
+    assert.deepEqual((JSON.parse(result.stdout) as { entrypoint: string[] }).entrypoint, [
+      'node',
+      '/goci/goci.mjs',
+      'frontend',
+    ]);
     const loaded = await docker(['load', '-i', tarball], daemon);
     assert.equal(loaded.exitCode, 0, out(loaded));
-    const inspect = await docker(['image', 'inspect', '--format', '{{json .Config.Labels}} {{len .RootFS.Layers}}', 'goci-frontend:remote'], daemon);
+    const inspect = await docker(
+      ['image', 'inspect', '--format', '{{json .Config.Labels}} {{len .RootFS.Layers}}', 'goci-frontend:remote'],
+      daemon,
+    );
     const [labels, layers] = String(inspect.stdout).trim().split(' ');
     assert.equal((JSON.parse(labels!) as Record<string, string>)['moby.buildkit.frontend.network.none'], 'true');
-    assert.equal(layers, '3', 'the base\'s two layers and /goci');
-    const run = await docker(['run', '--rm', '--network', 'none', '--entrypoint', 'node', 'goci-frontend:remote', '/goci/goci.mjs', '--goci-version'], daemon);
+    assert.equal(layers, '3', "the base's two layers and /goci");
+    const run = await docker(
+      [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--entrypoint',
+        'node',
+        'goci-frontend:remote',
+        '/goci/goci.mjs',
+        '--goci-version',
+      ],
+      daemon,
+    );
     assert.equal(run.exitCode, 0, out(run));
     assert.equal(String(run.stdout).trim(), '0.1.0');
   });
 
   test('a built-in base is refused: it has no node', async () => {
-    const result = await goci(['frontend-image', '--base', 'static', '--tarball', join(work, 'never.tar')], { env: daemon.env });
+    const result = await goci(['frontend-image', '--base', 'static', '--tarball', join(work, 'never.tar')], {
+      env: daemon.env,
+    });
     assert.equal(result.exitCode, 2, result.stderr);
     assert.match(result.stderr, /built-in bases have no node/);
   });
@@ -187,7 +261,10 @@ describe('the frontend image', () => {
       .map((line) => line.trim());
     const known = new Set(['FROM', 'WORKDIR', 'COPY', 'RUN', 'LABEL', 'ENTRYPOINT', 'ENV', 'ARG', 'USER']);
     for (const line of instructions) assert.ok(known.has(line.split(/\s+/)[0]!), `unexpected Dockerfile line: ${line}`);
-    assert.deepEqual(instructions.filter((line) => line.startsWith('FROM ')), ['FROM node:20 AS build', 'FROM node:20-slim']);
+    assert.deepEqual(
+      instructions.filter((line) => line.startsWith('FROM ')),
+      ['FROM node:20 AS build', 'FROM node:20-slim'],
+    );
     assert.ok(instructions.includes('RUN npm run build'));
     assert.ok(instructions.includes('COPY --from=build /src/lib/goci.mjs /goci/goci.mjs'));
     assert.ok(instructions.includes('COPY --from=build /src/package.json /goci/package.json'));

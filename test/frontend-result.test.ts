@@ -5,7 +5,8 @@ import { parsePlatform } from '../compiler/platform.js';
 import { resultFor } from '../frontend/build.js';
 import { ResultSchema } from '../frontend/gen/gateway_pb.js';
 
-const CONFIG = (arch: string): Uint8Array => new TextEncoder().encode(JSON.stringify({ architecture: arch, os: 'linux' }));
+const CONFIG = (arch: string): Uint8Array =>
+  new TextEncoder().encode(JSON.stringify({ architecture: arch, os: 'linux' }));
 const decoder = new TextDecoder();
 
 /** The Result as BuildKit receives it: serialised and read back. */
@@ -15,19 +16,33 @@ function roundTrip(result: ReturnType<typeof resultFor>): ReturnType<typeof resu
 
 describe('the Result a frontend returns', () => {
   test('one platform: ref and containerimage.config, what Docker 20.10 exports', () => {
-    const result = roundTrip(resultFor([{ platform: parsePlatform('linux/arm64'), ref: 'ref-1', config: CONFIG('arm64') }], true));
+    const result = roundTrip(
+      resultFor([{ platform: parsePlatform('linux/arm64'), ref: 'ref-1', config: CONFIG('arm64') }], true),
+    );
     assert.equal(result.result.case, 'ref');
     assert.equal(result.result.case === 'ref' ? result.result.value.id : '', 'ref-1');
     assert.deepEqual(Object.keys(result.metadata), ['containerimage.config']);
-    assert.deepEqual(JSON.parse(decoder.decode(result.metadata['containerimage.config'])), { architecture: 'arm64', os: 'linux' });
+    assert.deepEqual(JSON.parse(decoder.decode(result.metadata['containerimage.config'])), {
+      architecture: 'arm64',
+      os: 'linux',
+    });
   });
 
   test('several platforms: refs by platform id, a config per id, and refs.platforms listing them', () => {
     const platforms = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'].map((text) => parsePlatform(text));
-    const result = roundTrip(resultFor(platforms.map((platform, index) => ({ platform, ref: `ref-${index}`, config: CONFIG(platform.arch) })), true));
+    const result = roundTrip(
+      resultFor(
+        platforms.map((platform, index) => ({ platform, ref: `ref-${index}`, config: CONFIG(platform.arch) })),
+        true,
+      ),
+    );
     assert.equal(result.result.case, 'refs');
     const refs = result.result.case === 'refs' ? result.result.value.refs : {};
-    assert.deepEqual(Object.fromEntries(Object.entries(refs).map(([id, ref]) => [id, ref.id])), { 'linux/amd64': 'ref-0', 'linux/arm64': 'ref-1', 'linux/arm/v7': 'ref-2' });
+    assert.deepEqual(Object.fromEntries(Object.entries(refs).map(([id, ref]) => [id, ref.id])), {
+      'linux/amd64': 'ref-0',
+      'linux/arm64': 'ref-1',
+      'linux/arm/v7': 'ref-2',
+    });
     assert.deepEqual(JSON.parse(decoder.decode(result.metadata['refs.platforms'])), {
       Platforms: [
         { ID: 'linux/amd64', Platform: { architecture: 'amd64', os: 'linux' } },
@@ -35,13 +50,28 @@ describe('the Result a frontend returns', () => {
         { ID: 'linux/arm/v7', Platform: { architecture: 'arm', os: 'linux', variant: 'v7' } },
       ],
     });
-    for (const id of ['linux/amd64', 'linux/arm64', 'linux/arm/v7']) assert.ok(result.metadata[`containerimage.config/${id}`], id);
+    for (const id of ['linux/amd64', 'linux/arm64', 'linux/arm/v7'])
+      assert.ok(result.metadata[`containerimage.config/${id}`], id);
   });
 
   test('without the proto.refarray capability the deprecated string refs are used', () => {
-    const single = roundTrip(resultFor([{ platform: parsePlatform('linux/amd64'), ref: 'ref-1', config: CONFIG('amd64') }], false));
+    const single = roundTrip(
+      resultFor([{ platform: parsePlatform('linux/amd64'), ref: 'ref-1', config: CONFIG('amd64') }], false),
+    );
     assert.deepEqual(single.result, { case: 'refDeprecated', value: 'ref-1' });
-    const several = roundTrip(resultFor(['linux/amd64', 'linux/arm64'].map((text, index) => ({ platform: parsePlatform(text), ref: `r${index}`, config: CONFIG('x') })), false));
-    assert.deepEqual(several.result.case === 'refsDeprecated' ? several.result.value.refs : {}, { 'linux/amd64': 'r0', 'linux/arm64': 'r1' });
+    const several = roundTrip(
+      resultFor(
+        ['linux/amd64', 'linux/arm64'].map((text, index) => ({
+          platform: parsePlatform(text),
+          ref: `r${index}`,
+          config: CONFIG('x'),
+        })),
+        false,
+      ),
+    );
+    assert.deepEqual(several.result.case === 'refsDeprecated' ? several.result.value.refs : {}, {
+      'linux/amd64': 'r0',
+      'linux/arm64': 'r1',
+    });
   });
 });

@@ -20,9 +20,32 @@ async function example(name: string, as: string): Promise<string> {
 }
 
 /** `docker build -f goci.yaml` through goci's frontend, with BuildKit, as a user runs it. */
-async function dockerBuild(dir: string, platform: string, tag: string, extraArgs: string[] = []): Promise<{ exitCode: number; output: string }> {
+async function dockerBuild(
+  dir: string,
+  platform: string,
+  tag: string,
+  extraArgs: string[] = [],
+): Promise<{ exitCode: number; output: string }> {
   const result = await docker(
-    ['build', '--progress', 'plain', '-f', join(dir, 'goci.yaml'), '--build-arg', `GO_IMAGE=${GO_BUILDER_IMAGE}`, '--build-arg', 'VERSION=1.2.3', '--build-arg', `SOURCE_DATE_EPOCH=${EPOCH}`, '--platform', platform, '-t', tag, ...extraArgs, dir],
+    [
+      'build',
+      '--progress',
+      'plain',
+      '-f',
+      join(dir, 'goci.yaml'),
+      '--build-arg',
+      `GO_IMAGE=${GO_BUILDER_IMAGE}`,
+      '--build-arg',
+      'VERSION=1.2.3',
+      '--build-arg',
+      `SOURCE_DATE_EPOCH=${EPOCH}`,
+      '--platform',
+      platform,
+      '-t',
+      tag,
+      ...extraArgs,
+      dir,
+    ],
     { env: { ...daemon.env, DOCKER_BUILDKIT: '1' } },
     { timeoutMs: 1_200_000 },
   );
@@ -39,7 +62,11 @@ function goBuildSeconds(output: string): number {
 
 async function cacheMountIds(): Promise<string[]> {
   const { stdout } = await docker(['system', 'df', '-v'], daemon);
-  return String(stdout).split('\n').filter((line) => line.includes('exec.cachemount')).map((line) => line.split(/\s+/)[0]!).sort();
+  return String(stdout)
+    .split('\n')
+    .filter((line) => line.includes('exec.cachemount'))
+    .map((line) => line.split(/\s+/)[0]!)
+    .sort();
 }
 
 before(async () => {
@@ -53,7 +80,7 @@ after(async () => {
 });
 
 describe('docker build -f goci.yaml (the # syntax= frontend)', () => {
-  test('Go\'s build cache is kept between builds: a one-line change compiles faster, in the same cache mount', async () => {
+  test("Go's build cache is kept between builds: a one-line change compiles faster, in the same cache mount", async () => {
     const dir = await example('hello', 'cache');
     const cold = await dockerBuild(dir, 'linux/arm64', 'cache:cold');
     assert.equal(cold.exitCode, 0, cold.output);
@@ -64,7 +91,10 @@ describe('docker build -f goci.yaml (the # syntax= frontend)', () => {
     assert.equal(warm.exitCode, 0, warm.output);
     const [coldSeconds, warmSeconds] = [goBuildSeconds(cold.output), goBuildSeconds(warm.output)];
     console.log(`go build step: cold cache ${coldSeconds}s, after a one-line change ${warmSeconds}s`);
-    assert.ok(warmSeconds < coldSeconds, `the second compile (${warmSeconds}s) was not faster than the first (${coldSeconds}s)`);
+    assert.ok(
+      warmSeconds < coldSeconds,
+      `the second compile (${warmSeconds}s) was not faster than the first (${coldSeconds}s)`,
+    );
     assert.equal(mounts.length, 2, 'GOCACHE and GOMODCACHE mounts');
     assert.deepEqual(await cacheMountIds(), mounts, 'the same cache mounts were used again');
   });
@@ -80,12 +110,24 @@ describe('docker build -f goci.yaml (the # syntax= frontend)', () => {
     const dir = await example('server', 'server');
     const built = await dockerBuild(dir, 'linux/amd64', 'server:fe');
     assert.equal(built.exitCode, 0, built.output);
-    const fromFrontend = JSON.parse(String((await docker(['image', 'inspect', '--format', '{{json .Config}}', 'server:fe'], daemon)).stdout)) as Record<string, unknown>;
-    const cli = await goci(['build', '.', '--platform', 'linux/amd64', '--version', '1.2.3', '--sbom', 'none', '--progress', 'plain'], { cwd: dir, env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH } });
+    const fromFrontend = JSON.parse(
+      String((await docker(['image', 'inspect', '--format', '{{json .Config}}', 'server:fe'], daemon)).stdout),
+    ) as Record<string, unknown>;
+    const cli = await goci(
+      ['build', '.', '--platform', 'linux/amd64', '--version', '1.2.3', '--sbom', 'none', '--progress', 'plain'],
+      { cwd: dir, env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH } },
+    );
     assert.equal(cli.exitCode, 0, cli.stderr);
-    const fromCli = (await skopeoConfig(join(dir, 'dist', 'oci'), '1.2.3', { arch: 'amd64' })).config as Record<string, unknown>;
-    for (const field of ['Labels', 'Env', 'User', 'Entrypoint', 'WorkingDir']) assert.deepEqual(fromFrontend[field], fromCli[field], field);
-    const run = await docker(['run', '--rm', '--network', 'none', '--entrypoint', '/usr/local/bin/server', 'server:fe', '-h'], daemon);
+    const fromCli = (await skopeoConfig(join(dir, 'dist', 'oci'), '1.2.3', { arch: 'amd64' })).config as Record<
+      string,
+      unknown
+    >;
+    for (const field of ['Labels', 'Env', 'User', 'Entrypoint', 'WorkingDir'])
+      assert.deepEqual(fromFrontend[field], fromCli[field], field);
+    const run = await docker(
+      ['run', '--rm', '--network', 'none', '--entrypoint', '/usr/local/bin/server', 'server:fe', '-h'],
+      daemon,
+    );
     assert.match(`${String(run.stdout)}${String(run.stderr)}`, /-addr/);
   });
 });
@@ -105,7 +147,7 @@ describe('errors reach the docker build output', () => {
     assert.match(result.output, /goci: platform: "linux\/sparc99" is not a platform this Go toolchain can build/);
   });
 
-  test('a Go syntax error shows go\'s file:line', async () => {
+  test("a Go syntax error shows go's file:line", async () => {
     const dir = await example('hello', 'bad-go');
     await writeFile(join(dir, 'broken.go'), 'package main\n\nfunc broken() {\n\tx :=\n}\n');
     const result = await dockerBuild(dir, 'linux/amd64', 'bad:go');
@@ -114,4 +156,3 @@ describe('errors reach the docker build output', () => {
     assert.match(result.output, /goci: /);
   });
 });
-

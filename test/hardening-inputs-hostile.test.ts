@@ -426,8 +426,7 @@ const CASES: Case[] = [
     name: 'builds[].dir through a symlink out of the context',
     yaml: BUILD('dir: elsewhere'),
     setup: async (app) => symlink('..', join(app, 'elsewhere')),
-    message:
-      `goci: goci.yaml: builds[0].dir: "elsewhere" resolves to PARENT, outside the build context APP ${OUTSIDE_HINT}`,
+    message: `goci: goci.yaml: builds[0].dir: "elsewhere" resolves to PARENT, outside the build context APP ${OUTSIDE_HINT}`,
     exitCode: 2,
   },
   {

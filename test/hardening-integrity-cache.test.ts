@@ -117,10 +117,13 @@ describe('the binary cache never serves wrong bytes', () => {
     const [again] = (JSON.parse(second.stdout) as CompileJson).binaries;
     assert.deepEqual({ sha256: again!.sha256, cached: again!.cached }, { sha256: binary!.sha256, cached: false });
     assert.equal(await fileSha256(again!.path), binary!.sha256);
-    assert.deepEqual(second.stderr.split('\n').filter((line) => line.startsWith('goci: warning:')), [
-      `goci: warning: cached binary sha256:${binary!.sha256} in ${cache}/binaries did not match its digest; ` +
-        'removed it, compiling again',
-    ]);
+    assert.deepEqual(
+      second.stderr.split('\n').filter((line) => line.startsWith('goci: warning:')),
+      [
+        `goci: warning: cached binary sha256:${binary!.sha256} in ${cache}/binaries did not match its digest; ` +
+          'removed it, compiling again',
+      ],
+    );
     assert.equal(await fileSha256(join(cache, 'binaries', binary!.sha256)), binary!.sha256);
   });
 });

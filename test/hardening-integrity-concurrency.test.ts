@@ -31,8 +31,16 @@ const TAGS_PER_RUN = 6;
 
 function runArgs(run: number, layout: string): string[] {
   const tags = Array.from({ length: TAGS_PER_RUN }, (_, position) => ['--tag', `run${run}-${position}`]).flat();
-  return ['build', '.', '--platform', 'linux/amd64,linux/arm64', '--version', `1.0.${run}`, '--oci-layout', layout]
-    .concat(tags);
+  return [
+    'build',
+    '.',
+    '--platform',
+    'linux/amd64,linux/arm64',
+    '--version',
+    `1.0.${run}`,
+    '--oci-layout',
+    layout,
+  ].concat(tags);
 }
 
 async function layoutTags(layout: string): Promise<string[]> {
@@ -85,7 +93,7 @@ describe('concurrent goci build processes share one layout and one cache', () =>
 });
 
 describe('a goci run killed with SIGKILL', () => {
-  test('killed while go compiles: dist untouched; the next run succeeds, sweeps the dead run\'s scratch', async () => {
+  test("killed while go compiles: dist untouched; the next run succeeds, sweeps the dead run's scratch", async () => {
     const tmp = await scratch('integrity-kill-tmp');
     const goCache = await scratch('integrity-kill-gocache');
     const cache = await scratch('integrity-kill-cache');
@@ -116,7 +124,10 @@ describe('a goci run killed with SIGKILL', () => {
     const next = await goci(args, { cwd: repo, env });
     assert.equal(next.exitCode, 0, next.stderr);
     assert.deepEqual(await badBlobs(join(dist, 'oci')), []);
-    assert.deepEqual((await readdir(tmp)).filter((name) => name.startsWith('goci-')), []);
+    assert.deepEqual(
+      (await readdir(tmp)).filter((name) => name.startsWith('goci-')),
+      [],
+    );
     assert.deepEqual(await leftovers(dist), []);
   });
 
@@ -166,7 +177,10 @@ describe('a goci run killed with SIGKILL', () => {
 
 /** A process's command name (/proc/PID/comm), or '' once it is gone. */
 async function commandName(pid: number): Promise<string> {
-  return readFile(`/proc/${pid}/comm`, 'utf8').then((text) => text.trim(), () => '');
+  return readFile(`/proc/${pid}/comm`, 'utf8').then(
+    (text) => text.trim(),
+    () => '',
+  );
 }
 
 /** The pids below `pid` (children, grandchildren, …). */

@@ -212,7 +212,10 @@ describe('a build that fails after compiling leaves dist as it was', () => {
     assert.match(lastLine(result.stderr), /digest mismatch/);
     assert.ok(proxy.records.some((record) => record.fault === 'corrupt-response'));
     assert.deepEqual(await snapshot(dist), before);
-    assert.deepEqual((await readdir(join(dist, '..'))).filter((name) => name.includes('goci-')), []);
+    assert.deepEqual(
+      (await readdir(join(dist, '..'))).filter((name) => name.includes('goci-')),
+      [],
+    );
   });
 
   test('a --tarball under a file: exit 1 before compiling, dist as before', async () => {
@@ -241,7 +244,10 @@ describe('a build that fails after compiling leaves dist as it was', () => {
 
 /** A process's command name (/proc/PID/comm), or '' once it is gone. */
 async function commandName(pid: number): Promise<string> {
-  return readFile(`/proc/${pid}/comm`, 'utf8').then((text) => text.trim(), () => '');
+  return readFile(`/proc/${pid}/comm`, 'utf8').then(
+    (text) => text.trim(),
+    () => '',
+  );
 }
 
 /** The pids below `pid` (children, grandchildren, …). */
@@ -250,7 +256,10 @@ async function descendants(pid: number): Promise<number[]> {
   return [...direct, ...(await Promise.all(direct.map(descendants))).flat()];
 }
 
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   describe(`${signal} while go compiles`, () => {
     test(`goci build exits ${code} with one line; go and its compilers end, TMPDIR empty, dist as before`, async () => {
       const tmp = await scratch(`integrity-${signal}-tmp`);

@@ -159,8 +159,10 @@ describe('htpasswd (Basic) credentials', () => {
     // A host behind an upload Location that asks for credentials, naming a realm of its own.
     const challenge = { 'www-authenticate': 'Bearer realm="{origin}/token",service="elsewhere"' };
     const token = { status: 200, headers: { 'content-type': 'application/json' }, body: '{"token":"t"}' };
-    const asker = await startRecorder(registry.url, async () => undefined, (_method, path) =>
-      path === '/token' ? token : { status: 401, headers: challenge },
+    const asker = await startRecorder(
+      registry.url,
+      async () => undefined,
+      (_method, path) => (path === '/token' ? token : { status: 401, headers: challenge }),
     );
     try {
       proxy.reset();
@@ -201,7 +203,10 @@ describe('htpasswd (Basic) credentials', () => {
     assert.equal(result.exitCode, 0, result.stderr);
     const uploads = proxy.count('POST', '/v2/*/blobs/uploads/');
     assert.ok(uploads > 0, 'nothing was uploaded');
-    assert.deepEqual(seen(recorder), Array.from({ length: uploads }, () => 'PUT no authorization'));
+    assert.deepEqual(
+      seen(recorder),
+      Array.from({ length: uploads }, () => 'PUT no authorization'),
+    );
     for (const output of [result.stdout, result.stderr]) assert.ok(!output.includes(auth), 'a credential was printed');
   });
 });

@@ -54,7 +54,7 @@ after(async () => {
   await fixture?.stop();
 });
 
-describe('a reference that names nothing is the user\'s to fix: exit 2, saying how it was read', () => {
+describe("a reference that names nothing is the user's to fix: exit 2, saying how it was read", () => {
   test('--base in a repository the registry does not have', async () => {
     const result = await build(['--base', `${proxy.host}/acme/nope:1`]);
     assert.equal(result.exitCode, 2);
@@ -88,7 +88,7 @@ describe('a reference that names nothing is the user\'s to fix: exit 2, saying h
   });
 });
 
-describe('a 404 for what the registry should hold is the registry\'s failure: exit 1', () => {
+describe("a 404 for what the registry should hold is the registry's failure: exit 1", () => {
   test('a base layer the registry answers 404 for during the base download', async () => {
     const index = await registryJson('/v2/acme/base/manifests/1.2.3', OCI_INDEX);
     const manifest = await registryJson(`/v2/acme/base/manifests/${index.manifests[0].digest}`, OCI_MANIFEST);

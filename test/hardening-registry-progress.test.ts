@@ -13,7 +13,14 @@ const BACKOFF: ProgressEvent = { ...WAIT, reason: '503', retryAfter: false, dela
 const DROPPED: ProgressEvent = { ...WAIT, reason: 'ECONNRESET', retryAfter: false, delayMs: 500, attempt: 3 };
 
 function shown(mode: 'plain' | 'tty' | 'json', events: ProgressEvent[]): string {
-  const out = { isTTY: mode === 'tty', text: '', write(chunk: string) { out.text += chunk; return true; } };
+  const out = {
+    isTTY: mode === 'tty',
+    text: '',
+    write(chunk: string) {
+      out.text += chunk;
+      return true;
+    },
+  };
   const progress = makeProgress(mode, false, out as unknown as NodeJS.WriteStream);
   for (const event of events) progress.report(event);
   return out.text;
@@ -25,11 +32,14 @@ describe('a registry wait on every display', () => {
   });
 
   test('plain: the backoff after a 5xx and after a dropped connection, with the try that follows', () => {
-    assert.equal(shown('plain', [BACKOFF, DROPPED]), [
-      'goci: registry answered 503, retrying in 1.2s (2/5)',
-      'goci: registry connection failed (ECONNRESET), retrying in 0.5s (3/5)',
-      '',
-    ].join('\n'));
+    assert.equal(
+      shown('plain', [BACKOFF, DROPPED]),
+      [
+        'goci: registry answered 503, retrying in 1.2s (2/5)',
+        'goci: registry connection failed (ECONNRESET), retrying in 0.5s (3/5)',
+        '',
+      ].join('\n'),
+    );
   });
 
   test('json: the event as one line', () => {
@@ -37,9 +47,12 @@ describe('a registry wait on every display', () => {
   });
 
   test('tty: one line per registry in the live block, rewritten by the next wait', () => {
-    assert.equal(shown('tty', [BACKOFF, DROPPED]), [
-      '\x1b[2Kregistry answered 503, retrying in 1.2s (2/5)\n',
-      '\x1b[1F\x1b[2Kregistry connection failed (ECONNRESET), retrying in 0.5s (3/5)\n',
-    ].join(''));
+    assert.equal(
+      shown('tty', [BACKOFF, DROPPED]),
+      [
+        '\x1b[2Kregistry answered 503, retrying in 1.2s (2/5)\n',
+        '\x1b[1F\x1b[2Kregistry connection failed (ECONNRESET), retrying in 0.5s (3/5)\n',
+      ].join(''),
+    );
   });
 });

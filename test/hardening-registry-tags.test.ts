@@ -86,7 +86,10 @@ describe('a failed push moves no tag it should not', () => {
     assert.equal(result.exitCode, 1);
     const puts = tagPuts('acme/moving');
     assert.equal(puts[0], '1.2.3');
-    assert.deepEqual(puts.filter((tag) => tag === '1'), ['1', '1', '1', '1', '1']);
+    assert.deepEqual(
+      puts.filter((tag) => tag === '1'),
+      ['1', '1', '1', '1', '1'],
+    );
     assert.deepEqual(puts.filter((tag) => tag !== '1').sort(), ['1.2', '1.2.3', 'latest']);
     assert.deepEqual(await registryTags('acme/moving'), ['1.2', '1.2.3', 'latest']);
     const message = `${answered('1')}; tags updated: 1.2.3, 1.2, latest; not updated: 1`;

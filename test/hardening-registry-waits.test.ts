@@ -58,7 +58,10 @@ describe('a wait between tries is a progress event', () => {
     const events = lines.map((line) => JSON.parse(line) as { kind: string });
     const wait = { kind: 'registry-wait', registry: proxy.host, reason: '429', retryAfter: true, delayMs: 1000 };
     const tries = { attempt: 2, attempts: 5 };
-    assert.deepEqual(events.filter((event) => event.kind === 'registry-wait'), [{ ...wait, ...tries }]);
+    assert.deepEqual(
+      events.filter((event) => event.kind === 'registry-wait'),
+      [{ ...wait, ...tries }],
+    );
   });
 
   test('goci push: a 503 without Retry-After prints the backoff and the try that follows', async () => {
@@ -73,7 +76,7 @@ describe('a wait between tries is a progress event', () => {
     assert.match(lines[0]!, /^goci: registry answered 503, retrying in 0\.[123]s \(2\/5\)$/);
   });
 
-  test('goci build with a registry base: the base resolution\'s wait is printed', async () => {
+  test("goci build with a registry base: the base resolution's wait is printed", async () => {
     proxy.reset();
     proxy.addFault({ method: 'GET', path: /\/acme\/hello\/manifests\/1\.2\.3$/, fault: TOO_MANY });
     const args = ['build', '.', '--platform', 'linux/amd64', '--version', '1.2.3', '--sbom', 'none'];

@@ -6,7 +6,8 @@ import { goci, lastLine } from './support/goci.js';
 import { rootfsListing, skopeoConfig, umociUnpack } from './support/oci.js';
 import { listFiles, removeDirectory, repositoryWith } from './support/workspace.js';
 
-const MAIN = (name: string): string => `package main\n\nimport "fmt"\n\nvar version = "dev"\n\nfunc main() { fmt.Println("${name}", version) }\n`;
+const MAIN = (name: string): string =>
+  `package main\n\nimport "fmt"\n\nvar version = "dev"\n\nfunc main() { fmt.Println("${name}", version) }\n`;
 
 /** A module with two programs, a config file and a static directory, and an image section using all of them. */
 const FILES = {
@@ -41,7 +42,10 @@ after(async () => Promise.all([repo, ...made].map(removeDirectory)));
 async function build(args: string[]): Promise<string> {
   const layout = join(repo, 'dist', `oci-${made.length}`);
   made.push(layout);
-  const result = await goci(['build', '.', '--platform', 'linux/amd64', '--version', '2.0.0', '--oci-layout', layout, ...args], { cwd: repo });
+  const result = await goci(
+    ['build', '.', '--platform', 'linux/amd64', '--version', '2.0.0', '--oci-layout', layout, ...args],
+    { cwd: repo },
+  );
   assert.equal(result.exitCode, 0, result.stderr);
   return layout;
 }
@@ -71,7 +75,11 @@ describe('what goes into an image', () => {
     const config = await skopeoConfig(await build([]), '2.0.0', { arch: 'amd64' });
     assert.deepEqual(config.config.Entrypoint, ['/usr/local/bin/api']);
     assert.deepEqual(config.config.Cmd, ['--serve']);
-    assert.deepEqual(config.config.Env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt', 'APP_ENV=production']);
+    assert.deepEqual(config.config.Env, [
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt',
+      'APP_ENV=production',
+    ]);
     assert.deepEqual(config.config.ExposedPorts, { '8080/tcp': {}, '9090/udp': {} });
     assert.equal(config.config.StopSignal, 'SIGTERM');
     assert.equal(config.config.Labels['org.example.team'], 'payments');
@@ -79,7 +87,24 @@ describe('what goes into an image', () => {
   });
 
   test('flags override goci.yaml: env, user, workdir, ports, args, labels, entrypoint', async () => {
-    const layout = await build(['--env', 'APP_ENV=staging', '--env', 'PATH=/usr/local/bin', '--user', '1000:1000', '--workdir', '/srv', '--port', '7000', '--arg', '--once', '--label', 'org.example.team=ledger', '--entrypoint', 'worker']);
+    const layout = await build([
+      '--env',
+      'APP_ENV=staging',
+      '--env',
+      'PATH=/usr/local/bin',
+      '--user',
+      '1000:1000',
+      '--workdir',
+      '/srv',
+      '--port',
+      '7000',
+      '--arg',
+      '--once',
+      '--label',
+      'org.example.team=ledger',
+      '--entrypoint',
+      'worker',
+    ]);
     const config = await skopeoConfig(layout, '2.0.0', { arch: 'amd64' });
     assert.deepEqual(
       { ...config.config, Labels: undefined },
@@ -100,8 +125,16 @@ describe('what goes into an image', () => {
   test('--base scratch contains only what was added, and sets no user or workdir', async () => {
     const layout = await build(['--base', 'scratch']);
     const rootfs = await umociUnpack(layout, '2.0.0', { arch: 'amd64' });
-    const files = (await rootfsListing(rootfs)).filter((line) => line.startsWith('-')).map((line) => line.split(' ')[2]);
-    assert.deepEqual(files, ['/etc/app/app.yaml', '/srv/web/css/site.css', '/srv/web/index.html', '/usr/local/bin/api', '/usr/local/bin/worker']);
+    const files = (await rootfsListing(rootfs))
+      .filter((line) => line.startsWith('-'))
+      .map((line) => line.split(' ')[2]);
+    assert.deepEqual(files, [
+      '/etc/app/app.yaml',
+      '/srv/web/css/site.css',
+      '/srv/web/index.html',
+      '/usr/local/bin/api',
+      '/usr/local/bin/worker',
+    ]);
     const config = await skopeoConfig(layout, '2.0.0', { arch: 'amd64' });
     assert.equal(config.config.User, undefined);
     assert.equal(config.config.WorkingDir, undefined);
@@ -155,11 +188,14 @@ describe('bad image input fails clearly and changes no output', () => {
   test('an invalid label key', async () => {
     assert.equal(
       await failing({}, ['--label', 'Team Name=x'], 2),
-      'goci: --label: "Team Name" is not a valid label key (lowercase letters, digits, \'.\', \'-\', \'_\'; e.g. org.example.team)',
+      "goci: --label: \"Team Name\" is not a valid label key (lowercase letters, digits, '.', '-', '_'; e.g. org.example.team)",
     );
   });
 
   test('an unwritable output directory', async () => {
-    assert.match(await failing({ blocker: 'a file where a directory is needed\n' }, ['--oci-layout', 'blocker/oci'], 1), /^goci: cannot write the OCI layout blocker\/oci: /);
+    assert.match(
+      await failing({ blocker: 'a file where a directory is needed\n' }, ['--oci-layout', 'blocker/oci'], 1),
+      /^goci: cannot write the OCI layout blocker\/oci: /,
+    );
   });
 });

@@ -11,7 +11,11 @@ import { ociPlatform } from '../images/platform.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
 
 const DIFF_ID = `sha256:${'a'.repeat(64)}`;
-const LAYER = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${'b'.repeat(64)}`, size: 1234 };
+const LAYER = {
+  mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  digest: `sha256:${'b'.repeat(64)}`,
+  size: 1234,
+};
 
 const INPUT: ImageConfigInput = {
   platform: ociPlatform(parsePlatform('linux/arm/v7')),
@@ -44,7 +48,10 @@ async function ociValidate(type: string, value: unknown): Promise<void> {
 
 describe('image documents', () => {
   test('canonical JSON sorts keys at every level and has no whitespace', () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: null } }), '{"a":{"c":null,"d":[{"y":2,"z":1}]},"b":1}');
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: null } }),
+      '{"a":{"c":null,"d":[{"y":2,"z":1}]},"b":1}',
+    );
   });
 
   test('the digest is sha256 of exactly the serialised bytes', () => {
@@ -76,13 +83,27 @@ describe('image documents', () => {
   });
 
   test('unset runtime settings are left out, not written empty', () => {
-    const config = imageConfig({ ...INPUT, runtime: { entrypoint: [], cmd: [], env: [], user: '', workingDir: '', exposedPorts: [], stopSignal: undefined, labels: {} } });
+    const config = imageConfig({
+      ...INPUT,
+      runtime: {
+        entrypoint: [],
+        cmd: [],
+        env: [],
+        user: '',
+        workingDir: '',
+        exposedPorts: [],
+        stopSignal: undefined,
+        labels: {},
+      },
+    });
     assert.deepEqual(config.config, {});
   });
 
   test('oci-image-tool accepts the config, the manifest and the index', async () => {
     const config = jsonBlob(imageConfig(INPUT));
-    const image = imageManifest('oci', INPUT.platform, config, [LAYER], { 'org.opencontainers.image.version': '1.2.3' });
+    const image = imageManifest('oci', INPUT.platform, config, [LAYER], {
+      'org.opencontainers.image.version': '1.2.3',
+    });
     await ociValidate('config', JSON.parse(config.bytes.toString()));
     await ociValidate('manifest', JSON.parse(image.manifest.bytes.toString()));
     await ociValidate('imageIndex', JSON.parse(imageIndex('oci', [image], {}).bytes.toString()));
@@ -92,11 +113,16 @@ describe('image documents', () => {
     const config = jsonBlob(imageConfig(INPUT));
     const arm = imageManifest('oci', ociPlatform(parsePlatform('linux/arm/v7')), config, [LAYER], {});
     const amd = imageManifest('oci', ociPlatform(parsePlatform('linux/amd64/v3')), config, [LAYER], {});
-    const index = JSON.parse(imageIndex('oci', [arm, amd], { 'org.opencontainers.image.version': '1.2.3' }).bytes.toString());
-    assert.deepEqual(index.manifests.map((entry: { platform: unknown }) => entry.platform), [
-      { architecture: 'arm', os: 'linux', variant: 'v7' },
-      { architecture: 'amd64', os: 'linux', variant: 'v3' },
-    ]);
+    const index = JSON.parse(
+      imageIndex('oci', [arm, amd], { 'org.opencontainers.image.version': '1.2.3' }).bytes.toString(),
+    );
+    assert.deepEqual(
+      index.manifests.map((entry: { platform: unknown }) => entry.platform),
+      [
+        { architecture: 'arm', os: 'linux', variant: 'v7' },
+        { architecture: 'amd64', os: 'linux', variant: 'v3' },
+      ],
+    );
     assert.equal(index.manifests[0].digest, arm.manifest.digest);
     assert.equal(index.manifests[0].size, arm.manifest.size);
     assert.deepEqual(index.annotations, { 'org.opencontainers.image.version': '1.2.3' });
@@ -104,7 +130,9 @@ describe('image documents', () => {
 
   test('the Docker format uses schema 2 media types and no annotations', () => {
     const config = jsonBlob(imageConfig(INPUT));
-    const image = imageManifest('docker', INPUT.platform, config, [LAYER], { 'org.opencontainers.image.version': '1.2.3' });
+    const image = imageManifest('docker', INPUT.platform, config, [LAYER], {
+      'org.opencontainers.image.version': '1.2.3',
+    });
     const manifest = JSON.parse(image.manifest.bytes.toString());
     assert.equal(manifest.mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
     assert.equal(manifest.config.mediaType, 'application/vnd.docker.container.image.v1+json');

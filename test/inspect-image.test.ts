@@ -16,6 +16,7 @@ import type { StoredLayer } from '../images/read-layout.js';
 import { goci, lastLine } from './support/goci.js';
 import { skopeoConfig } from './support/oci.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
+import { found } from '../common/found.js';
 
 const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'];
 /** Each platform's binary in dist/bin, and the skopeo overrides that pick its image. */
@@ -29,7 +30,11 @@ const CORRUPT_HINT = '(the image is damaged or was changed after it was written:
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 interface BuildJson {
-  images: { tags: string[]; index: { digest: string; size: number }; platforms: { platform: string; digest: string; size: number }[] }[];
+  images: {
+    tags: string[];
+    index: { digest: string; size: number };
+    platforms: { platform: string; digest: string; size: number }[];
+  }[];
 }
 
 let work: string;
@@ -70,7 +75,11 @@ async function failure(target: string): Promise<{ exitCode: number; line: string
 }
 
 /** A copy of the layout with one byte of one blob flipped; returns the copy and the blob's new digest. */
-async function corruptCopy(name: string, digest: string, at: (size: number) => number): Promise<{ dir: string; actual: string }> {
+async function corruptCopy(
+  name: string,
+  digest: string,
+  at: (size: number) => number,
+): Promise<{ dir: string; actual: string }> {
   const dir = join(work, name);
   await cp(layout, dir, { recursive: true });
   const path = blob(dir, digest);
@@ -84,7 +93,22 @@ before(async () => {
   work = await temporaryDirectory('inspect-image');
   layout = join(work, 'oci');
   tarball = join(work, 'hello.tar');
-  const result = await goci(['build', 'examples/hello', '--platform', PLATFORMS.join(','), '--version', '1.2.3', '--dist', work, '--tarball', tarball, '--json'], { env });
+  const result = await goci(
+    [
+      'build',
+      'examples/hello',
+      '--platform',
+      PLATFORMS.join(','),
+      '--version',
+      '1.2.3',
+      '--dist',
+      work,
+      '--tarball',
+      tarball,
+      '--json',
+    ],
+    { env },
+  );
   assert.equal(result.exitCode, 0, result.stderr);
   built = (JSON.parse(result.stdout) as BuildJson).images[0]!;
   fromLayout = await inspectJson(`oci:${layout}:1.2.3`);
@@ -96,36 +120,73 @@ describe('goci inspect oci:DIR:TAG of the image goci build wrote', () => {
     assert.equal(fromLayout.reference, `oci:${layout}:1.2.3`);
     assert.deepEqual(fromLayout.index, { digest: built.index.digest });
     assert.deepEqual(
-      fromLayout.platforms.map((platform) => ({ platform: platform.platform, digest: platform.manifest, size: platform.size })),
+      fromLayout.platforms.map((platform) => ({
+        platform: platform.platform,
+        digest: platform.manifest,
+        size: platform.size,
+      })),
       built.platforms,
     );
-    assert.deepEqual(fromLayout.platforms.map((platform) => platform.platform), PLATFORMS);
+    assert.deepEqual(
+      fromLayout.platforms.map((platform) => platform.platform),
+      PLATFORMS,
+    );
   });
 
   test('has exactly the keys of its JSON shape', () => {
     assert.deepEqual(Object.keys(fromLayout), ['reference', 'index', 'platforms']);
     for (const platform of fromLayout.platforms) {
-      assert.deepEqual(Object.keys(platform), ['platform', 'manifest', 'config', 'size', 'labels', 'entrypoint', 'user', 'workingDir', 'binary', 'referrers']);
+      assert.deepEqual(Object.keys(platform), [
+        'platform',
+        'manifest',
+        'config',
+        'size',
+        'labels',
+        'entrypoint',
+        'user',
+        'workingDir',
+        'binary',
+        'referrers',
+      ]);
     }
   });
 
-  test('lists each platform\'s SPDX SBOM, stored under the sha256-<hex> tag, as its one referrer', async () => {
+  test("lists each platform's SPDX SBOM, stored under the sha256-<hex> tag, as its one referrer", async () => {
     const index = await readJson(join(layout, 'index.json'));
     for (const platform of fromLayout.platforms) {
-      const tagged = (index.manifests as { digest: string; annotations?: Record<string, string> }[]).find((entry) => entry.annotations?.['org.opencontainers.image.ref.name'] === platform.manifest!.replace(':', '-'))!;
+      const tagged = found(
+        (index.manifests as { digest: string; annotations?: Record<string, string> }[]).find(
+          (entry) => entry.annotations?.['org.opencontainers.image.ref.name'] === platform.manifest!.replace(':', '-'),
+        ),
+        `the index entry tagged for ${platform.platform}`,
+      );
       const referrers = (await readJson(blob(layout, tagged.digest))).manifests as { digest: string; size: number }[];
-      assert.deepEqual(platform.referrers, referrers.map((entry) => ({ digest: entry.digest, artifactType: 'application/spdx+json', size: entry.size, annotations: { 'org.opencontainers.image.created': '2024-05-01T12:00:00Z' } })));
+      assert.deepEqual(
+        platform.referrers,
+        referrers.map((entry) => ({
+          digest: entry.digest,
+          artifactType: 'application/spdx+json',
+          size: entry.size,
+          annotations: { 'org.opencontainers.image.created': '2024-05-01T12:00:00Z' },
+        })),
+      );
       assert.equal(platform.referrers.length, 1);
     }
   });
 
   for (const platform of PLATFORMS) {
     test(`${platform}: config digest, labels, entrypoint, user and workdir are the image's`, async () => {
-      const report = fromLayout.platforms.find((item) => item.platform === platform)!;
+      const report = found(
+        fromLayout.platforms.find((item) => item.platform === platform),
+        `the ${platform} report`,
+      );
       const manifest = await readJson(blob(layout, report.manifest!));
       assert.equal(report.config, manifest.config.digest);
       const target = TARGETS[platform]!;
-      const config = await skopeoConfig(layout, '1.2.3', { arch: target.arch, ...(target.variant ? { variant: target.variant } : {}) });
+      const config = await skopeoConfig(layout, '1.2.3', {
+        arch: target.arch,
+        ...(target.variant ? { variant: target.variant } : {}),
+      });
       assert.deepEqual(report.labels, config.config.Labels);
       assert.deepEqual(
         { entrypoint: report.entrypoint, user: report.user, workingDir: report.workingDir },
@@ -141,7 +202,10 @@ describe('goci inspect oci:DIR:TAG of the image goci build wrote', () => {
     });
 
     test(`${platform}: the binary inside is the one in dist/bin, build info and all`, async () => {
-      const report = fromLayout.platforms.find((item) => item.platform === platform)!;
+      const report = found(
+        fromLayout.platforms.find((item) => item.platform === platform),
+        `the ${platform} report`,
+      );
       const expected = await binaryReport(platform);
       assert.deepEqual(report.binary, expected);
       assert.equal(report.binary.buildInfo!.path, 'goci.dev/examples/hello');
@@ -149,7 +213,7 @@ describe('goci inspect oci:DIR:TAG of the image goci build wrote', () => {
     });
   }
 
-  test('without a tag, the layout\'s only tag is read', async () => {
+  test("without a tag, the layout's only tag is read", async () => {
     assert.deepEqual(await inspectJson(`oci:${layout}`), fromLayout);
   });
 
@@ -161,8 +225,12 @@ describe('goci inspect oci:DIR:TAG of the image goci build wrote', () => {
     assert.equal(blocks[0], `reference:  oci:${layout}:1.2.3\nindex:      ${built.index.digest}`);
     for (const [index, platform] of PLATFORMS.entries()) {
       const report = fromLayout.platforms[index]!;
-      const labels = Object.keys(report.labels).sort().map((key) => `  ${key}=${report.labels[key]}`);
-      const binaryText = (await goci(['inspect', join(work, 'bin', TARGETS[platform]!.binary)])).stdout.trimEnd().split('\n');
+      const labels = Object.keys(report.labels)
+        .sort()
+        .map((key) => `  ${key}=${report.labels[key]}`);
+      const binaryText = (await goci(['inspect', join(work, 'bin', TARGETS[platform]!.binary)])).stdout
+        .trimEnd()
+        .split('\n');
       assert.deepEqual(blocks[index + 1]!.trimEnd().split('\n'), [
         `platform:   ${platform}`,
         `manifest:   ${built.platforms[index]!.digest}`,
@@ -185,7 +253,7 @@ describe('goci inspect oci:DIR:TAG of the image goci build wrote', () => {
 });
 
 describe('the tarball goci build --tarball wrote', () => {
-  test('oci-archive:FILE:TAG and oci-archive:FILE give the layout\'s answer (the tarball holds no SBOMs, so no referrers)', async () => {
+  test("oci-archive:FILE:TAG and oci-archive:FILE give the layout's answer (the tarball holds no SBOMs, so no referrers)", async () => {
     for (const reference of [`oci-archive:${tarball}:1.2.3`, `oci-archive:${tarball}`]) {
       const report = await inspectJson(reference);
       assert.equal(report.reference, `oci-archive:${tarball}:1.2.3`);
@@ -193,24 +261,38 @@ describe('the tarball goci build --tarball wrote', () => {
     }
   });
 
-  test('docker-archive:FILE gives the layout\'s answer for the one platform its manifest.json names', async () => {
+  test("docker-archive:FILE gives the layout's answer for the one platform its manifest.json names", async () => {
     const docker = (await readTarMember(tarball, 'manifest.json')) as { Config: string; RepoTags: string[] }[];
-    const expected = fromLayout.platforms.find((platform) => `blobs/sha256/${platform.config.slice(7)}` === docker[0]!.Config)!;
+    const expected = fromLayout.platforms.find(
+      (platform) => `blobs/sha256/${platform.config.slice(7)}` === docker[0]!.Config,
+    );
     assert.ok(expected, 'manifest.json names one of the three configs');
     for (const reference of [`docker-archive:${tarball}`, `docker-archive:${tarball}:hello:1.2.3`]) {
       const report = await inspectJson(reference);
-      assert.deepEqual(report, { reference: `docker-archive:${tarball}:hello:1.2.3`, platforms: [{ ...expected, referrers: [] }] });
+      assert.deepEqual(report, {
+        reference: `docker-archive:${tarball}:hello:1.2.3`,
+        platforms: [{ ...expected, referrers: [] }],
+      });
     }
   });
 
   test('a docker archive skopeo wrote (uncompressed layers, no manifest) gives the same config, labels and binary', async () => {
     const archive = join(work, 'skopeo-docker.tar');
-    await execa('skopeo', ['copy', '--override-arch', 'arm64', `oci:${layout}:1.2.3`, `docker-archive:${archive}:hello:arm64`]);
+    await execa('skopeo', [
+      'copy',
+      '--override-arch',
+      'arm64',
+      `oci:${layout}:1.2.3`,
+      `docker-archive:${archive}:hello:arm64`,
+    ]);
     const report = await inspectJson(`docker-archive:${archive}`);
     const expected = fromLayout.platforms[1]!;
     // skopeo records the name as Docker normalises it; the familiar spelling picks it too.
     assert.equal(report.reference, `docker-archive:${archive}:docker.io/library/hello:arm64`);
-    assert.deepEqual({ ...(await inspectJson(`docker-archive:${archive}:hello:arm64`)), reference: '' }, { ...report, reference: '' });
+    assert.deepEqual(
+      { ...(await inspectJson(`docker-archive:${archive}:hello:arm64`)), reference: '' },
+      { ...report, reference: '' },
+    );
     assert.equal(report.index, undefined);
     assert.equal(report.platforms.length, 1);
     const [platform] = report.platforms;
@@ -328,10 +410,16 @@ async function layer(items: Item[], options: { diffId?: string } = {}): Promise<
     for await (const chunk of packer as AsyncIterable<Buffer>) chunks.push(chunk);
   })();
   for (const item of items) {
-    const header: Partial<Header> & { name: string } = { name: item.name, type: item.type ?? 'file', mode: 0o755, mtime: new Date(0) };
+    const header: Partial<Header> & { name: string } = {
+      name: item.name,
+      type: item.type ?? 'file',
+      mode: 0o755,
+      mtime: new Date(0),
+    };
     if (item.linkname !== undefined) header.linkname = item.linkname;
     await new Promise<void>((resolve, reject) => {
-      if ((item.type ?? 'file') === 'file') packer.entry(header, Buffer.from(item.content ?? ''), (error) => (error ? reject(error) : resolve()));
+      if ((item.type ?? 'file') === 'file')
+        packer.entry(header, Buffer.from(item.content ?? ''), (error) => (error ? reject(error) : resolve()));
       else packer.entry(header, (error) => (error ? reject(error) : resolve())).end(undefined);
     });
   }
@@ -352,7 +440,10 @@ async function layer(items: Item[], options: { diffId?: string } = {}): Promise<
   };
 }
 
-async function find(layers: StoredLayer[], path: string): Promise<{ path: string; content: string; layer: number } | undefined> {
+async function find(
+  layers: StoredLayer[],
+  path: string,
+): Promise<{ path: string; content: string; layer: number } | undefined> {
   const found = await findFile(directoryFiles(layerDir), layers, path, 'the test image');
   return found && { path: found.path, content: found.bytes.toString(), layer: found.layer };
 }
@@ -364,10 +455,18 @@ describe('finding the entrypoint in layers', () => {
   after(async () => removeDirectory(layerDir));
 
   test('the topmost layer that has the file wins; `./` and `/` prefixes are the same path', async () => {
-    const bottom = await layer([{ name: 'usr/', type: 'directory' }, { name: 'usr/bin/', type: 'directory' }, { name: 'usr/bin/app', content: 'old' }]);
+    const bottom = await layer([
+      { name: 'usr/', type: 'directory' },
+      { name: 'usr/bin/', type: 'directory' },
+      { name: 'usr/bin/app', content: 'old' },
+    ]);
     const top = await layer([{ name: './usr/bin/app', content: 'new' }]);
     const other = await layer([{ name: 'etc/passwd', content: 'root' }]);
-    assert.deepEqual(await find([bottom, top, other], '/usr/bin/app'), { path: '/usr/bin/app', content: 'new', layer: 1 });
+    assert.deepEqual(await find([bottom, top, other], '/usr/bin/app'), {
+      path: '/usr/bin/app',
+      content: 'new',
+      layer: 1,
+    });
     assert.deepEqual(await find([bottom, other], 'usr/bin/app'), { path: '/usr/bin/app', content: 'old', layer: 0 });
     assert.equal(await find([bottom, top], '/usr/bin/other'), undefined);
   });
@@ -377,24 +476,46 @@ describe('finding the entrypoint in layers', () => {
     assert.equal(await find([bottom, await layer([{ name: 'usr/bin/.wh.app' }])], '/usr/bin/app'), undefined);
     assert.equal(await find([bottom, await layer([{ name: 'usr/.wh.bin' }])], '/usr/bin/app'), undefined);
     assert.equal(await find([bottom, await layer([{ name: '.wh.usr' }])], '/usr/bin/app'), undefined);
-    assert.deepEqual(await find([bottom, await layer([{ name: 'usr/bin/.wh.other' }])], '/usr/bin/app'), { path: '/usr/bin/app', content: 'old', layer: 0 });
-    // A whiteout hides only what is below it: the file re-added above stays.
-    assert.deepEqual(await find([bottom, await layer([{ name: 'usr/bin/.wh.app' }]), await layer([{ name: 'usr/bin/app', content: 'again' }])], '/usr/bin/app'), {
+    assert.deepEqual(await find([bottom, await layer([{ name: 'usr/bin/.wh.other' }])], '/usr/bin/app'), {
       path: '/usr/bin/app',
-      content: 'again',
-      layer: 2,
+      content: 'old',
+      layer: 0,
     });
+    // A whiteout hides only what is below it: the file re-added above stays.
+    assert.deepEqual(
+      await find(
+        [bottom, await layer([{ name: 'usr/bin/.wh.app' }]), await layer([{ name: 'usr/bin/app', content: 'again' }])],
+        '/usr/bin/app',
+      ),
+      {
+        path: '/usr/bin/app',
+        content: 'again',
+        layer: 2,
+      },
+    );
   });
 
   test('an opaque directory hides what the layers below had in it, not what it holds itself', async () => {
     const bottom = await layer([{ name: 'usr/bin/app', content: 'old' }]);
-    assert.equal(await find([bottom, await layer([{ name: 'usr/bin/.wh..wh..opq' }, { name: 'usr/bin/sh', content: 'sh' }])], '/usr/bin/app'), undefined);
+    assert.equal(
+      await find(
+        [bottom, await layer([{ name: 'usr/bin/.wh..wh..opq' }, { name: 'usr/bin/sh', content: 'sh' }])],
+        '/usr/bin/app',
+      ),
+      undefined,
+    );
     assert.equal(await find([bottom, await layer([{ name: 'usr/.wh..wh..opq' }])], '/usr/bin/app'), undefined);
-    assert.deepEqual(await find([bottom, await layer([{ name: 'usr/bin/.wh..wh..opq' }, { name: 'usr/bin/app', content: 'fresh' }])], '/usr/bin/app'), {
-      path: '/usr/bin/app',
-      content: 'fresh',
-      layer: 1,
-    });
+    assert.deepEqual(
+      await find(
+        [bottom, await layer([{ name: 'usr/bin/.wh..wh..opq' }, { name: 'usr/bin/app', content: 'fresh' }])],
+        '/usr/bin/app',
+      ),
+      {
+        path: '/usr/bin/app',
+        content: 'fresh',
+        layer: 1,
+      },
+    );
   });
 
   test('symlinks of the file and of directories above it are followed, as the runtime would', async () => {
@@ -410,27 +531,45 @@ describe('finding the entrypoint in layers', () => {
     assert.deepEqual(await find([base], '/bin/real'), { path: '/usr/bin/real', content: 'real', layer: 0 });
     assert.deepEqual(await find([base], '/usr/local/bin/app'), { path: '/usr/bin/real', content: 'real', layer: 0 });
     assert.deepEqual(await find([base, top], '/opt/abs'), { path: '/usr/bin/real', content: 'replaced', layer: 1 });
-    await assert.rejects(find([base], '/loop/a'), { code: 'BAD_ARGUMENT', message: '/loop/a in the test image is behind more than 16 links' });
+    await assert.rejects(find([base], '/loop/a'), {
+      code: 'BAD_ARGUMENT',
+      message: '/loop/a in the test image is behind more than 16 links',
+    });
   });
 
   test('a hard link reads its target as the layer that made it saw it', async () => {
     const bottom = await layer([{ name: 'usr/bin/real', content: 'v1' }]);
-    const linked = await layer([{ name: 'usr/bin/real', content: 'v2' }, { name: 'usr/bin/app', type: 'link', linkname: 'usr/bin/real' }]);
+    const linked = await layer([
+      { name: 'usr/bin/real', content: 'v2' },
+      { name: 'usr/bin/app', type: 'link', linkname: 'usr/bin/real' },
+    ]);
     const top = await layer([{ name: 'usr/bin/real', content: 'v3' }]);
-    assert.deepEqual(await find([bottom, linked, top], '/usr/bin/app'), { path: '/usr/bin/real', content: 'v2', layer: 1 });
+    assert.deepEqual(await find([bottom, linked, top], '/usr/bin/app'), {
+      path: '/usr/bin/real',
+      content: 'v2',
+      layer: 1,
+    });
   });
 
   test('a directory is not a program', async () => {
     const only = await layer([{ name: 'usr/bin/', type: 'directory' }]);
-    await assert.rejects(find([only], '/usr/bin'), { code: 'BAD_ARGUMENT', message: '/usr/bin in the test image is a directory, not a program' });
+    await assert.rejects(find([only], '/usr/bin'), {
+      code: 'BAD_ARGUMENT',
+      message: '/usr/bin in the test image is a directory, not a program',
+    });
   });
 
-  test('a layer whose tar does not match the config\'s diff ID fails with a digest mismatch', async () => {
+  test("a layer whose tar does not match the config's diff ID fails with a digest mismatch", async () => {
     const wrong = `sha256:${'0'.repeat(64)}`;
     const bad = await layer([{ name: 'usr/bin/app', content: 'x' }], { diffId: wrong });
     await assert.rejects(find([bad], '/usr/bin/app'), (error: Error & { code?: string }) => {
       assert.equal(error.code, 'IO_FAILED');
-      assert.match(error.message, new RegExp(`^blob ${bad.digest} \\(${bad.role}\\) in the OCI layout .*: digest mismatch, its tar hashes to sha256:[0-9a-f]{64} where the config's rootfs.diff_ids says ${wrong}$`));
+      assert.match(
+        error.message,
+        new RegExp(
+          `^blob ${bad.digest} \\(${bad.role}\\) in the OCI layout .*: digest mismatch, its tar hashes to sha256:[0-9a-f]{64} where the config's rootfs.diff_ids says ${wrong}$`,
+        ),
+      );
       return true;
     });
   });

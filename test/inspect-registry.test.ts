@@ -11,6 +11,7 @@ import { goci, lastLine } from './support/goci.js';
 import { goVersionM } from './support/go-version.js';
 import { freePort, startRegistry, type RegistryHarness } from './support/registry.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
+import { found } from '../common/found.js';
 
 const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'];
 const EPOCH = '1714564800';
@@ -21,7 +22,11 @@ const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 interface BuildJson {
-  images: { index: { digest: string; size: number }; platforms: { platform: string; digest: string; size: number }[]; pushed: { reference: string; tags: string[]; sboms: string[] } }[];
+  images: {
+    index: { digest: string; size: number };
+    platforms: { platform: string; digest: string; size: number }[];
+    pushed: { reference: string; tags: string[]; sboms: string[] };
+  }[];
 }
 
 let registry: RegistryHarness;
@@ -42,7 +47,22 @@ function image(repository: string, tag = '1.2.3'): string {
 
 async function build(dist: string, repository: string, extra: string[] = []): Promise<BuildJson['images'][number]> {
   const result = await goci(
-    ['build', 'examples/hello', '--platform', PLATFORMS.join(','), '--version', '1.2.3', '--dist', dist, '--oci-layout', join(dist, 'oci'), '--push', `${registry.host}/${repository}`, '--json', ...extra],
+    [
+      'build',
+      'examples/hello',
+      '--platform',
+      PLATFORMS.join(','),
+      '--version',
+      '1.2.3',
+      '--dist',
+      dist,
+      '--oci-layout',
+      join(dist, 'oci'),
+      '--push',
+      `${registry.host}/${repository}`,
+      '--json',
+      ...extra,
+    ],
     { env: buildEnv },
   );
   assert.equal(result.exitCode, 0, result.stderr);
@@ -115,7 +135,10 @@ before(async () => {
   env = { ...buildEnv, TMPDIR: scratch };
   registry = await startRegistry();
   built = await build(join(work, 'dist'), 'acme/hello');
-  [fromLayout, fromRegistry] = await Promise.all([inspectJson(`oci:${join(work, 'dist', 'oci')}:1.2.3`), inspectJson(image('acme/hello'))]);
+  [fromLayout, fromRegistry] = await Promise.all([
+    inspectJson(`oci:${join(work, 'dist', 'oci')}:1.2.3`),
+    inspectJson(image('acme/hello')),
+  ]);
 });
 after(async () => {
   await registry?.stop();
@@ -136,12 +159,28 @@ describe('goci inspect docker://REGISTRY/REPO:TAG of the image goci build pushed
     assert.equal(fromRegistry.platforms.length, 3);
     for (const [position, platform] of fromRegistry.platforms.entries()) {
       const expected = fromLayout.platforms[position]!;
-      assert.deepEqual(Object.keys(platform), ['platform', 'manifest', 'config', 'size', 'labels', 'entrypoint', 'user', 'workingDir', 'binary', 'referrers']);
-      for (const key of Object.keys(expected) as (keyof typeof expected)[]) assert.deepEqual(platform[key], expected[key], `${platform.platform}: ${key}`);
+      assert.deepEqual(Object.keys(platform), [
+        'platform',
+        'manifest',
+        'config',
+        'size',
+        'labels',
+        'entrypoint',
+        'user',
+        'workingDir',
+        'binary',
+        'referrers',
+      ]);
+      for (const key of Object.keys(expected) as (keyof typeof expected)[])
+        assert.deepEqual(platform[key], expected[key], `${platform.platform}: ${key}`);
     }
     assert.deepEqual({ ...fromRegistry, reference: '' }, { ...fromLayout, reference: '' });
     assert.deepEqual(
-      fromRegistry.platforms.map((platform) => ({ platform: platform.platform, digest: platform.manifest, size: platform.size })),
+      fromRegistry.platforms.map((platform) => ({
+        platform: platform.platform,
+        digest: platform.manifest,
+        size: platform.size,
+      })),
       built.platforms,
     );
   });
@@ -155,8 +194,17 @@ describe('goci inspect docker://REGISTRY/REPO:TAG of the image goci build pushed
       const manifest = await registryJson(`/v2/acme/hello/manifests/${referrer!.digest}`, OCI_MANIFEST);
       assert.equal(manifest.artifactType, SPDX);
       assert.equal(manifest.subject.digest, platform.manifest);
-      const fallback = await registryJson(`/v2/acme/hello/manifests/${platform.manifest!.replace(':', '-')}`, OCI_INDEX);
-      assert.deepEqual(fallback.manifests.map((entry: { digest: string; size: number }) => ({ digest: entry.digest, size: entry.size })), [{ digest: referrer!.digest, size: referrer!.size }]);
+      const fallback = await registryJson(
+        `/v2/acme/hello/manifests/${platform.manifest!.replace(':', '-')}`,
+        OCI_INDEX,
+      );
+      assert.deepEqual(
+        fallback.manifests.map((entry: { digest: string; size: number }) => ({
+          digest: entry.digest,
+          size: entry.size,
+        })),
+        [{ digest: referrer!.digest, size: referrer!.size }],
+      );
     }
   });
 
@@ -198,13 +246,18 @@ describe('goci inspect docker://REGISTRY/REPO:TAG of the image goci build pushed
     // One platform's manifest by digest: no index, that platform alone.
     const arm64 = fromRegistry.platforms[1]!;
     const single = await inspectJson(`docker://${registry.host}/acme/hello@${arm64.manifest}`);
-    assert.deepEqual(single, { reference: `docker://${registry.host}/acme/hello@${arm64.manifest}`, platforms: [arm64] });
+    assert.deepEqual(single, {
+      reference: `docker://${registry.host}/acme/hello@${arm64.manifest}`,
+      platforms: [arm64],
+    });
   });
 
   test('only the layer holding the entrypoint is downloaded, and nothing is left in TMPDIR', async () => {
     const result = await inspect([image('acme/hello'), '--verbose', '--insecure-registry', registry.host]);
     assert.equal(result.exitCode, 0, result.stderr);
-    const fetched = [...result.stderr.matchAll(/^goci: GET \S+\/v2\/acme\/hello\/blobs\/(sha256:[0-9a-f]{64}) 200$/gm)].map((match) => match[1]!);
+    const fetched = [
+      ...result.stderr.matchAll(/^goci: GET \S+\/v2\/acme\/hello\/blobs\/(sha256:[0-9a-f]{64}) 200$/gm),
+    ].map((match) => match[1]!);
     const expected: string[] = [];
     for (const platform of fromRegistry.platforms) {
       const manifest = await registryJson(`/v2/acme/hello/manifests/${platform.manifest}`, OCI_MANIFEST);
@@ -217,15 +270,42 @@ describe('goci inspect docker://REGISTRY/REPO:TAG of the image goci build pushed
   });
 
   test('a Docker schema 2 manifest list (as skopeo --format v2s2 writes it) reads the same configs and binaries', async () => {
-    await execa('skopeo', ['copy', '--all', '--format', 'v2s2', '--dest-tls-verify=false', `oci:${join(work, 'dist', 'oci')}:1.2.3`, image('acme/docker-format')]);
+    await execa('skopeo', [
+      'copy',
+      '--all',
+      '--format',
+      'v2s2',
+      '--dest-tls-verify=false',
+      `oci:${join(work, 'dist', 'oci')}:1.2.3`,
+      image('acme/docker-format'),
+    ]);
     const report = await inspectJson(image('acme/docker-format'));
     assert.notEqual(report.index!.digest, built.index.digest);
     assert.deepEqual(
-      report.platforms.map(({ platform, config, labels, entrypoint, user, workingDir, binary }) => ({ platform, config, labels, entrypoint, user, workingDir, binary })),
-      fromRegistry.platforms.map(({ platform, config, labels, entrypoint, user, workingDir, binary }) => ({ platform, config, labels, entrypoint, user, workingDir, binary })),
+      report.platforms.map(({ platform, config, labels, entrypoint, user, workingDir, binary }) => ({
+        platform,
+        config,
+        labels,
+        entrypoint,
+        user,
+        workingDir,
+        binary,
+      })),
+      fromRegistry.platforms.map(({ platform, config, labels, entrypoint, user, workingDir, binary }) => ({
+        platform,
+        config,
+        labels,
+        entrypoint,
+        user,
+        workingDir,
+        binary,
+      })),
     );
     // skopeo copies the images, not their referrers.
-    assert.deepEqual(report.platforms.map((platform) => platform.referrers), [[], [], []]);
+    assert.deepEqual(
+      report.platforms.map((platform) => platform.referrers),
+      [[], [], []],
+    );
     assert.deepEqual(await failure([image('acme/docker-format'), '--sbom', '--platform', 'linux/arm64']), {
       exitCode: 2,
       line: `goci: the linux/arm64 image of ${image('acme/docker-format')} has no SBOM (its referrers: none) (goci build attaches one to each platform image unless --sbom none; goci reads ${SPDX} and ${CYCLONEDX} referrers)`,
@@ -234,11 +314,20 @@ describe('goci inspect docker://REGISTRY/REPO:TAG of the image goci build pushed
 });
 
 describe('goci inspect --sbom', () => {
-  test('--platform linux/arm64 prints that platform\'s SPDX 2.3 document, describing the binary in dist/bin', async () => {
+  test("--platform linux/arm64 prints that platform's SPDX 2.3 document, describing the binary in dist/bin", async () => {
     const binary = join(work, 'dist', 'bin', 'hello-1.2.3-linux-arm64');
-    const [document, oracle, bytes] = await Promise.all([sbom(image('acme/hello'), 'linux/arm64'), goVersionM(binary), readFile(binary)]);
+    const [document, oracle, bytes] = await Promise.all([
+      sbom(image('acme/hello'), 'linux/arm64'),
+      goVersionM(binary),
+      readFile(binary),
+    ]);
     assert.equal(document.spdxVersion, 'SPDX-2.3');
-    const packages = document.packages as { name: string; versionInfo: string; primaryPackagePurpose: string; checksums?: { algorithm: string; checksumValue: string }[] }[];
+    const packages = document.packages as {
+      name: string;
+      versionInfo: string;
+      primaryPackagePurpose: string;
+      checksums?: { algorithm: string; checksumValue: string }[];
+    }[];
     const main = packages.find((pkg) => pkg.name === 'goci.dev/examples/hello');
     assert.ok(main, 'the main module is a package');
     assert.equal(main.primaryPackagePurpose, 'APPLICATION');
@@ -254,12 +343,20 @@ describe('goci inspect --sbom', () => {
     for (const platform of PLATFORMS) {
       const [remote, local] = await Promise.all([sbom(image('acme/hello'), platform), sbom(layout, platform)]);
       assert.deepEqual(remote, local);
-      const main = (remote.packages as { primaryPackagePurpose: string; annotations: { comment: string }[] }[]).find((pkg) => pkg.primaryPackagePurpose === 'APPLICATION')!;
-      assert.ok(main.annotations.some((note) => note.comment === `goci:platform=${platform}`), platform);
+      const main = found(
+        (remote.packages as { primaryPackagePurpose: string; annotations: { comment: string }[] }[]).find(
+          (pkg) => pkg.primaryPackagePurpose === 'APPLICATION',
+        ),
+        'the APPLICATION package',
+      );
+      assert.ok(
+        main.annotations.some((note) => note.comment === `goci:platform=${platform}`),
+        platform,
+      );
     }
   });
 
-  test('without --platform: this machine\'s Linux platform', async () => {
+  test("without --platform: this machine's Linux platform", async () => {
     const host = formatPlatform(hostLinuxPlatform());
     if (!PLATFORMS.includes(host)) {
       assert.deepEqual(await failure([image('acme/hello'), '--sbom']), {
@@ -275,14 +372,23 @@ describe('goci inspect --sbom', () => {
     const cdx = await build(join(work, 'cdx'), 'acme/hello-cdx', ['--sbom', 'cyclonedx']);
     assert.equal(cdx.index.digest, built.index.digest, 'the same build is the same image');
     const report = await inspectJson(image('acme/hello-cdx'));
-    assert.deepEqual(report.platforms.map((platform) => platform.referrers.map((referrer) => referrer.artifactType)), [[CYCLONEDX], [CYCLONEDX], [CYCLONEDX]]);
+    assert.deepEqual(
+      report.platforms.map((platform) => platform.referrers.map((referrer) => referrer.artifactType)),
+      [[CYCLONEDX], [CYCLONEDX], [CYCLONEDX]],
+    );
     const binary = join(work, 'cdx', 'bin', 'hello-1.2.3-linux-arm64');
-    const [document, oracle, bytes] = await Promise.all([sbom(image('acme/hello-cdx'), 'linux/arm64'), goVersionM(binary), readFile(binary)]);
+    const [document, oracle, bytes] = await Promise.all([
+      sbom(image('acme/hello-cdx'), 'linux/arm64'),
+      goVersionM(binary),
+      readFile(binary),
+    ]);
     assert.equal(document.bomFormat, 'CycloneDX');
     assert.equal(document.specVersion, '1.5');
     assert.equal(document.metadata.component.name, 'goci.dev/examples/hello');
     assert.deepEqual(document.metadata.component.hashes, [{ alg: 'SHA-256', content: sha256(bytes) }]);
-    const stdlib = (document.components as { name: string; version: string }[]).find((component) => component.name === 'stdlib');
+    const stdlib = (document.components as { name: string; version: string }[]).find(
+      (component) => component.name === 'stdlib',
+    );
     assert.equal(stdlib?.version, oracle.goVersion.replace(/^go/, ''));
   });
 
@@ -290,7 +396,10 @@ describe('goci inspect --sbom', () => {
     await build(join(work, 'both-spdx'), 'acme/both');
     await build(join(work, 'both-cdx'), 'acme/both', ['--sbom', 'cyclonedx']);
     const report = await inspectJson(image('acme/both'));
-    assert.deepEqual(report.platforms[1]!.referrers.map((referrer) => referrer.artifactType), [SPDX, CYCLONEDX]);
+    assert.deepEqual(
+      report.platforms[1]!.referrers.map((referrer) => referrer.artifactType),
+      [SPDX, CYCLONEDX],
+    );
     assert.equal((await sbom(image('acme/both'), 'linux/arm64')).bomFormat, 'CycloneDX');
   });
 
@@ -301,7 +410,7 @@ describe('goci inspect --sbom', () => {
     });
     assert.deepEqual(await failure([image('acme/hello'), '--platform', 'linux/arm64']), {
       exitCode: 2,
-      line: 'goci: --platform goes with --sbom (goci inspect reports every platform of an image; --sbom --platform os/arch prints one platform\'s SBOM)',
+      line: "goci: --platform goes with --sbom (goci inspect reports every platform of an image; --sbom --platform os/arch prints one platform's SBOM)",
     });
   });
 });

@@ -21,7 +21,9 @@ beforeEach(async () => {
   process.env.GOCI_CACHE_DIR = cache;
   delete process.env.GOCI_CACHE_MAX_BYTES;
   builds = 0;
-  entries = [{ type: 'file', path: '/usr/local/bin/app', mode: 0o755, uid: 0, gid: 0, content: new Uint8Array(fakeBinary()) }];
+  entries = [
+    { type: 'file', path: '/usr/local/bin/app', mode: 0o755, uid: 0, gid: 0, content: new Uint8Array(fakeBinary()) },
+  ];
 });
 
 function layer(key: string, into = blobs): Promise<Layer> {
@@ -61,7 +63,9 @@ describe('the layer cache', () => {
 
   test('different keys are different layers', async () => {
     await layer('a');
-    entries = [{ type: 'file', path: '/usr/local/bin/app', mode: 0o700, uid: 0, gid: 0, content: new Uint8Array(fakeBinary()) }];
+    entries = [
+      { type: 'file', path: '/usr/local/bin/app', mode: 0o700, uid: 0, gid: 0, content: new Uint8Array(fakeBinary()) },
+    ];
     const other = await layer('b');
     assert.equal(builds, 2);
     assert.equal((await readdir(join(cache, 'layers'))).filter((name) => name.endsWith('.json')).length, 2);
@@ -82,7 +86,16 @@ describe('the layer cache', () => {
   test('the cache keeps within GOCI_CACHE_MAX_BYTES, dropping the least recently used', async () => {
     const first = await layer('a');
     process.env.GOCI_CACHE_MAX_BYTES = String(first.size + 10);
-    entries = [{ type: 'file', path: '/usr/local/bin/other', mode: 0o755, uid: 0, gid: 0, content: new Uint8Array(fakeBinary()) }];
+    entries = [
+      {
+        type: 'file',
+        path: '/usr/local/bin/other',
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        content: new Uint8Array(fakeBinary()),
+      },
+    ];
     const second = await layer('b');
     const kept = (await readdir(join(cache, 'layers'))).sort();
     assert.deepEqual(kept, [second.digest.slice(7), ...kept.filter((name) => name.endsWith('.json'))].sort());

@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, open, readdir, readFile, readlink, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,7 +28,9 @@ const LISTED_TIME = '2023-11-14 22:13:20';
 
 const HELLO = fakeBinary();
 const APP_YAML = Buffer.from('listen: :8080\nlog: json\n');
-const PASSWD = Buffer.from('root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n');
+const PASSWD = Buffer.from(
+  'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n',
+);
 
 let root: string;
 let sources: string;
@@ -26,7 +40,14 @@ function entries(): LayerEntry[] {
   return [
     { type: 'file', path: '/usr/local/bin/hello', mode: 0o755, uid: 0, gid: 0, source: join(sources, 'hello') },
     { type: 'directory', path: '/home/nonroot', mode: 0o700, uid: 65532, gid: 65532 },
-    { type: 'file', path: '/home/nonroot/.config/app.yaml', mode: 0o640, uid: 65532, gid: 65532, source: join(sources, 'app.yaml') },
+    {
+      type: 'file',
+      path: '/home/nonroot/.config/app.yaml',
+      mode: 0o640,
+      uid: 65532,
+      gid: 65532,
+      source: join(sources, 'app.yaml'),
+    },
     { type: 'file', path: 'etc/passwd', mode: 0o644, uid: 0, gid: 0, content: new Uint8Array(PASSWD) },
     // Mode 0 must survive: tar-stream would turn a falsy mode into 0644.
     { type: 'file', path: '/etc/shadow', mode: 0, uid: 0, gid: 0, content: new Uint8Array(0) },
@@ -51,7 +72,10 @@ function run(command: string, args: string[], cwd?: string): { status: number | 
 
 /** Splits tool output into lines with runs of spaces collapsed, so column widths do not matter. */
 function lines(text: string): string[] {
-  return text.split('\n').map((line) => line.trim().replace(/\s+/g, ' ')).filter((line) => line !== '');
+  return text
+    .split('\n')
+    .map((line) => line.trim().replace(/\s+/g, ' '))
+    .filter((line) => line !== '');
 }
 
 /** Decompresses the blob with gunzip into `<dir>/layer.tar` and returns that path. */
@@ -79,7 +103,8 @@ async function expectRejection(promise: Promise<unknown>, code: GociErrorCode, m
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(isGociError(error), `not a GociError: ${String(error)}`);
     assert.equal(error.code, code, error.message);
-    for (const text of mentions) assert.ok(error.message.includes(text), `message ${JSON.stringify(error.message)} does not mention ${text}`);
+    for (const text of mentions)
+      assert.ok(error.message.includes(text), `message ${JSON.stringify(error.message)} does not mention ${text}`);
     return true;
   });
 }
@@ -131,7 +156,10 @@ describe('writeLayer', () => {
     assert.equal(layer.size, (await stat(layer.blobPath)).size);
     // 13 headers (7 entries, 6 implicit parents), each content padded to 512, two zero blocks.
     const padded = (n: number): number => Math.ceil(n / 512) * 512;
-    assert.equal(layer.uncompressedSize, 13 * 512 + padded(HELLO.length) + padded(APP_YAML.length) + padded(PASSWD.length) + 1024);
+    assert.equal(
+      layer.uncompressedSize,
+      13 * 512 + padded(HELLO.length) + padded(APP_YAML.length) + padded(PASSWD.length) + 1024,
+    );
     const blob = await readFile(layer.blobPath);
     assert.equal(gunzipSync(blob).length, layer.uncompressedSize);
     assert.equal(blob.readUInt32LE(blob.length - 4), layer.uncompressedSize, 'gzip ISIZE');
@@ -160,7 +188,7 @@ describe('writeLayer', () => {
     ]);
   });
 
-  test('every header is plain ustar with empty user and group names and the mtime field 0o' + MTIME.toString(8), async () => {
+  test(`every header is plain ustar with empty user and group names and the mtime field 0o${MTIME.toString(8)}`, async () => {
     const dir = await blobDir();
     const layer = await writeLayer(entries(), dir, { mtime: MTIME });
     const headers = rawHeaders(gunzipSync(await readFile(layer.blobPath)));
@@ -169,7 +197,10 @@ describe('writeLayer', () => {
       const name = header.toString('latin1', 0, 100).replace(/\0+$/, '');
       assert.equal(header.toString('latin1', 257, 265), 'ustar\u000000', `${name}: magic`);
       assert.notEqual(String.fromCharCode(header[156]!), 'x', `${name}: pax header`);
-      assert.ok(header.subarray(265, 329).every((byte) => byte === 0), `${name}: uname/gname not empty`);
+      assert.ok(
+        header.subarray(265, 329).every((byte) => byte === 0),
+        `${name}: uname/gname not empty`,
+      );
       assert.equal(header.toString('latin1', 136, 147), MTIME.toString(8).padStart(11, '0'), `${name}: mtime`);
     }
   });
@@ -188,8 +219,19 @@ describe('writeLayer', () => {
     assert.equal(await readlink(join(out, 'etc/localtime')), '/usr/share/zoneinfo/UTC');
     const files = (await readdir(out, { recursive: true })).sort();
     assert.deepEqual(files, [
-      'etc', 'etc/localtime', 'etc/passwd', 'etc/shadow', 'home', 'home/nonroot', 'home/nonroot/.config',
-      'home/nonroot/.config/app.yaml', 'tmp', 'usr', 'usr/local', 'usr/local/bin', 'usr/local/bin/hello',
+      'etc',
+      'etc/localtime',
+      'etc/passwd',
+      'etc/shadow',
+      'home',
+      'home/nonroot',
+      'home/nonroot/.config',
+      'home/nonroot/.config/app.yaml',
+      'tmp',
+      'usr',
+      'usr/local',
+      'usr/local/bin',
+      'usr/local/bin/hello',
     ]);
   });
 
@@ -204,10 +246,19 @@ describe('writeLayer', () => {
   test('a 155-byte path is split into the ustar prefix, without a pax header', async () => {
     const dir = await blobDir();
     const long = `opt/${'d'.repeat(90)}/${'f'.repeat(60)}`;
-    const layer = await writeLayer([{ type: 'file', path: `/${long}`, mode: 0o644, uid: 0, gid: 0, content: new Uint8Array([1]) }], dir, { mtime: MTIME });
+    const layer = await writeLayer(
+      [{ type: 'file', path: `/${long}`, mode: 0o644, uid: 0, gid: 0, content: new Uint8Array([1]) }],
+      dir,
+      { mtime: MTIME },
+    );
     const tar = gunzipSync(await readFile(layer.blobPath));
     assert.equal(tar.indexOf('PaxHeader'), -1, 'pax header written');
-    const listing = run('tar', ['--numeric-owner', '--full-time', '-tvf', await gunzipTo(layer, join(dir, '..', '..'))]);
+    const listing = run('tar', [
+      '--numeric-owner',
+      '--full-time',
+      '-tvf',
+      await gunzipTo(layer, join(dir, '..', '..')),
+    ]);
     assert.deepEqual(lines(listing.stdout), [
       `drwxr-xr-x 0/0 0 ${LISTED_TIME} opt/`,
       `drwxr-xr-x 0/0 0 ${LISTED_TIME} opt/${'d'.repeat(90)}/`,
@@ -228,9 +279,17 @@ describe('writeLayer', () => {
     );
     // tar-stream alone would store the directory as prefix "opt/LLL…" and an empty name field.
     const headers = rawHeaders(gunzipSync(await readFile(layer.blobPath)));
-    assert.ok(headers.every((header) => header[0] !== 0), 'a header has an empty name field');
+    assert.ok(
+      headers.every((header) => header[0] !== 0),
+      'a header has an empty name field',
+    );
     assert.equal(headers.filter((header) => header[156] === 'x'.charCodeAt(0)).length, 3, 'pax headers');
-    const listing = run('tar', ['--numeric-owner', '--full-time', '-tvf', await gunzipTo(layer, join(dir, '..', '..'))]);
+    const listing = run('tar', [
+      '--numeric-owner',
+      '--full-time',
+      '-tvf',
+      await gunzipTo(layer, join(dir, '..', '..')),
+    ]);
     assert.deepEqual([listing.status, listing.stderr], [0, '']);
     assert.deepEqual(lines(listing.stdout), [
       `drwxr-xr-x 0/0 0 ${LISTED_TIME} opt/`,
@@ -262,7 +321,9 @@ describe('writeLayer', () => {
     }, 10);
     let layer: Layer;
     try {
-      layer = await writeLayer([{ type: 'file', path: '/big.bin', mode: 0o644, uid: 0, gid: 0, source: big }], dir, { mtime: MTIME });
+      layer = await writeLayer([{ type: 'file', path: '/big.bin', mode: 0o644, uid: 0, gid: 0, source: big }], dir, {
+        mtime: MTIME,
+      });
     } finally {
       clearInterval(sampler);
     }
@@ -278,14 +339,20 @@ describe('writeLayer', () => {
 describe('writeLayer rejects bad input and leaves nothing in the blob directory', () => {
   test("a '..' segment is BAD_ARGUMENT naming the path", async () => {
     const dir = await blobDir();
-    const bad: LayerEntry[] = [...entries(), { type: 'file', path: '/usr/../etc/hosts', mode: 0o644, uid: 0, gid: 0, content: new Uint8Array(1) }];
+    const bad: LayerEntry[] = [
+      ...entries(),
+      { type: 'file', path: '/usr/../etc/hosts', mode: 0o644, uid: 0, gid: 0, content: new Uint8Array(1) },
+    ];
     await expectRejection(writeLayer(bad, dir, { mtime: MTIME }), 'BAD_ARGUMENT', ['"/usr/../etc/hosts"', "'..'"]);
     assert.deepEqual(await readdir(dir), []);
   });
 
   test('the same path twice, once absolute and once relative, is BAD_ARGUMENT naming the path', async () => {
     const dir = await blobDir();
-    const bad: LayerEntry[] = [...entries(), { type: 'file', path: 'usr/local/bin/hello', mode: 0o755, uid: 0, gid: 0, content: new Uint8Array(1) }];
+    const bad: LayerEntry[] = [
+      ...entries(),
+      { type: 'file', path: 'usr/local/bin/hello', mode: 0o755, uid: 0, gid: 0, content: new Uint8Array(1) },
+    ];
     await expectRejection(writeLayer(bad, dir, { mtime: MTIME }), 'BAD_ARGUMENT', ['usr/local/bin/hello', 'twice']);
     assert.deepEqual(await readdir(dir), []);
   });
@@ -293,17 +360,29 @@ describe('writeLayer rejects bad input and leaves nothing in the blob directory'
   test('a missing source is NOT_FOUND naming the entry and the source', async () => {
     const dir = await blobDir();
     const missing = join(sources, 'missing');
-    const bad: LayerEntry[] = [...entries(), { type: 'file', path: '/usr/bin/missing', mode: 0o755, uid: 0, gid: 0, source: missing }];
+    const bad: LayerEntry[] = [
+      ...entries(),
+      { type: 'file', path: '/usr/bin/missing', mode: 0o755, uid: 0, gid: 0, source: missing },
+    ];
     await expectRejection(writeLayer(bad, dir, { mtime: MTIME }), 'NOT_FOUND', ['usr/bin/missing', missing]);
     assert.deepEqual(await readdir(dir), []);
   });
 
-  test('a source that holds more bytes than stat reported is IO_FAILED, and the partial blob is removed', { skip: process.platform !== 'linux' }, async () => {
+  test('a source that holds more bytes than stat reported is IO_FAILED, and the partial blob is removed', {
+    skip: process.platform !== 'linux',
+  }, async () => {
     // /proc files stat as 0 bytes but read as more: the same as a file that grows while it is read.
     assert.equal((await stat('/proc/version')).size, 0);
     const dir = await blobDir();
-    const bad: LayerEntry[] = [...entries(), { type: 'file', path: '/zz/version', mode: 0o644, uid: 0, gid: 0, source: '/proc/version' }];
-    await expectRejection(writeLayer(bad, dir, { mtime: MTIME }), 'IO_FAILED', ['zz/version', '/proc/version', 'changed size']);
+    const bad: LayerEntry[] = [
+      ...entries(),
+      { type: 'file', path: '/zz/version', mode: 0o644, uid: 0, gid: 0, source: '/proc/version' },
+    ];
+    await expectRejection(writeLayer(bad, dir, { mtime: MTIME }), 'IO_FAILED', [
+      'zz/version',
+      '/proc/version',
+      'changed size',
+    ]);
     assert.deepEqual(await readdir(dir), []);
   });
 });

@@ -33,7 +33,7 @@ describe('platforms', () => {
     assert.equal(formatPlatform(parsePlatform('linux/arm')), 'linux/arm/v7');
   });
 
-  test('other tools\' spellings map to Go\'s: x86_64, aarch64, armhf', () => {
+  test("other tools' spellings map to Go's: x86_64, aarch64, armhf", () => {
     assert.equal(formatPlatform(parsePlatform('linux/x86_64')), 'linux/amd64');
     assert.equal(formatPlatform(parsePlatform('linux/aarch64')), 'linux/arm64');
     assert.equal(formatPlatform(parsePlatform('linux/armhf')), 'linux/arm/v7');
@@ -47,29 +47,54 @@ describe('platforms', () => {
   });
 
   test('an unknown arm variant names the allowed ones', () => {
-    assert.equal(platformError(() => parsePlatform('linux/arm/v9')), '--platform: "linux/arm/v9" has an unknown arm variant "v9"; use one of v5, v6, v7');
+    assert.equal(
+      platformError(() => parsePlatform('linux/arm/v9')),
+      '--platform: "linux/arm/v9" has an unknown arm variant "v9"; use one of v5, v6, v7',
+    );
   });
 
   test('a variant on an architecture that has none is refused', () => {
-    assert.equal(platformError(() => parsePlatform('linux/386/v2')), '--platform: "linux/386/v2" has a variant, but 386 has none');
+    assert.equal(
+      platformError(() => parsePlatform('linux/386/v2')),
+      '--platform: "linux/386/v2" has a variant, but 386 has none',
+    );
   });
 
   test('a malformed platform says how to write one', () => {
-    assert.equal(platformError(() => parsePlatform('linux')), '--platform: "linux" is not a platform; write it as os/arch or os/arch/variant');
+    assert.equal(
+      platformError(() => parsePlatform('linux')),
+      '--platform: "linux" is not a platform; write it as os/arch or os/arch/variant',
+    );
   });
 
   test('a platform the toolchain cannot build names its field and go tool dist list', () => {
-    const message = platformError(() => resolvePlatforms(['linux/amd64', 'linux/sparc99'], PORTS, 'builds[1].platforms', true));
-    assert.equal(message, 'builds[1].platforms[1]: "linux/sparc99" is not a platform this Go toolchain can build (see: go tool dist list)');
+    const message = platformError(() =>
+      resolvePlatforms(['linux/amd64', 'linux/sparc99'], PORTS, 'builds[1].platforms', true),
+    );
+    assert.equal(
+      message,
+      'builds[1].platforms[1]: "linux/sparc99" is not a platform this Go toolchain can build (see: go tool dist list)',
+    );
   });
 
   test('comma lists are split, duplicates after normalisation dropped, order kept', () => {
-    const platforms = resolvePlatforms(['linux/arm64,linux/amd64', 'linux/arm64/v8', 'linux/arm'], PORTS, '--platform', false);
+    const platforms = resolvePlatforms(
+      ['linux/arm64,linux/amd64', 'linux/arm64/v8', 'linux/arm'],
+      PORTS,
+      '--platform',
+      false,
+    );
     assert.deepEqual(platforms.map(formatPlatform), ['linux/arm64', 'linux/amd64', 'linux/arm/v7']);
   });
 
   test('"all" means the first-class ports', () => {
     const platforms = resolvePlatforms(['all'], PORTS, '--platform', false);
-    assert.deepEqual(platforms.map(formatPlatform), ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'darwin/arm64', 'windows/amd64']);
+    assert.deepEqual(platforms.map(formatPlatform), [
+      'linux/amd64',
+      'linux/arm64',
+      'linux/arm/v7',
+      'darwin/arm64',
+      'windows/amd64',
+    ]);
   });
 });

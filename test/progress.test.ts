@@ -13,7 +13,14 @@ const EVENTS: ProgressEvent[] = [
 
 /** A stand-in for process.stderr that records what was written. */
 function stream(isTTY: boolean): NodeJS.WriteStream & { text: string } {
-  const fake = { isTTY, text: '', write(chunk: string) { fake.text += chunk; return true; } };
+  const fake = {
+    isTTY,
+    text: '',
+    write(chunk: string) {
+      fake.text += chunk;
+      return true;
+    },
+  };
   return fake as unknown as NodeJS.WriteStream & { text: string };
 }
 
@@ -27,14 +34,17 @@ function run(mode: 'plain' | 'tty' | 'json' | undefined, isTTY: boolean, verbose
 
 describe('progress', () => {
   test('plain: one goci: line per event', () => {
-    assert.equal(run('plain', false), [
-      'goci: compiling hello linux/amd64',
-      'goci: compiling hello linux/arm64',
-      'goci: compiled hello linux/amd64 (1.2 MiB, 0.25s)',
-      'goci: compiled hello linux/arm64 (1.2 MiB, cached)',
-      'goci: assembled hello:1.2.3 sha256:abc',
-      '',
-    ].join('\n'));
+    assert.equal(
+      run('plain', false),
+      [
+        'goci: compiling hello linux/amd64',
+        'goci: compiling hello linux/arm64',
+        'goci: compiled hello linux/amd64 (1.2 MiB, 0.25s)',
+        'goci: compiled hello linux/arm64 (1.2 MiB, cached)',
+        'goci: assembled hello:1.2.3 sha256:abc',
+        '',
+      ].join('\n'),
+    );
   });
 
   test('plain with --verbose shows the exact command', () => {
@@ -42,13 +52,22 @@ describe('progress', () => {
   });
 
   test('json: one object per line, the events themselves', () => {
-    assert.deepEqual(run('json', false).trimEnd().split('\n').map((line) => JSON.parse(line)), EVENTS);
+    assert.deepEqual(
+      run('json', false)
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+      EVENTS,
+    );
   });
 
   test('tty: each target keeps one line, rewritten in place, and the block is cleared at the end', () => {
     const text = run('tty', true);
     // The fourth draw moves up over the three lines drawn before it and rewrites them.
-    assert.ok(text.includes('\x1b[2F\x1b[2Kcompiled hello linux/amd64 (1.2 MiB, 0.25s)\n\x1b[2Kcompiling hello linux/arm64\n'), JSON.stringify(text));
+    assert.ok(
+      text.includes('\x1b[2F\x1b[2Kcompiled hello linux/amd64 (1.2 MiB, 0.25s)\n\x1b[2Kcompiling hello linux/arm64\n'),
+      JSON.stringify(text),
+    );
     assert.ok(text.endsWith('\x1b[3F\x1b[0J'), JSON.stringify(text.slice(-20)));
   });
 

@@ -5,27 +5,54 @@ import { releaseTags } from '../registry/tags.js';
 
 describe('image references', () => {
   test('a registry with a port, a nested repository, a tag', () => {
-    assert.deepEqual(parseReference('127.0.0.1:5000/acme/api:1.2.3'), { registry: '127.0.0.1:5000', repository: 'acme/api', tag: '1.2.3', digest: undefined });
+    assert.deepEqual(parseReference('127.0.0.1:5000/acme/api:1.2.3'), {
+      registry: '127.0.0.1:5000',
+      repository: 'acme/api',
+      tag: '1.2.3',
+      digest: undefined,
+    });
   });
 
   test('Docker Hub: no registry, and one-part names live under library/', () => {
-    assert.deepEqual(parseReference('alpine'), { registry: 'registry-1.docker.io', repository: 'library/alpine', tag: undefined, digest: undefined });
-    assert.deepEqual(parseReference('docker.io/acme/api:v1'), { registry: 'registry-1.docker.io', repository: 'acme/api', tag: 'v1', digest: undefined });
+    assert.deepEqual(parseReference('alpine'), {
+      registry: 'registry-1.docker.io',
+      repository: 'library/alpine',
+      tag: undefined,
+      digest: undefined,
+    });
+    assert.deepEqual(parseReference('docker.io/acme/api:v1'), {
+      registry: 'registry-1.docker.io',
+      repository: 'acme/api',
+      tag: 'v1',
+      digest: undefined,
+    });
     assert.equal(formatReference(parseReference('index.docker.io/library/alpine')), 'docker.io/library/alpine');
   });
 
   test('localhost and a digest', () => {
     const digest = `sha256:${'a'.repeat(64)}`;
-    assert.deepEqual(parseReference(`localhost/api@${digest}`), { registry: 'localhost', repository: 'api', tag: undefined, digest });
+    assert.deepEqual(parseReference(`localhost/api@${digest}`), {
+      registry: 'localhost',
+      repository: 'api',
+      tag: undefined,
+      digest,
+    });
   });
 
   test('tag and digest together', () => {
     const digest = `sha256:${'b'.repeat(64)}`;
-    assert.equal(formatReference(parseReference(`gcr.io/distroless/static-debian12:nonroot@${digest}`)), `gcr.io/distroless/static-debian12:nonroot@${digest}`);
+    assert.equal(
+      formatReference(parseReference(`gcr.io/distroless/static-debian12:nonroot@${digest}`)),
+      `gcr.io/distroless/static-debian12:nonroot@${digest}`,
+    );
   });
 
   test('a tag with invalid characters is refused, naming the tag', () => {
-    assert.throws(() => parseReference('ghcr.io/acme/api:1.2.3+build'), { code: 'BAD_ARGUMENT', message: '"ghcr.io/acme/api:1.2.3+build" is not an image reference: the tag "1.2.3+build" has invalid characters (letters, digits, \'_\', \'.\', \'-\'; at most 128; not starting with \'.\' or \'-\')' });
+    assert.throws(() => parseReference('ghcr.io/acme/api:1.2.3+build'), {
+      code: 'BAD_ARGUMENT',
+      message:
+        "\"ghcr.io/acme/api:1.2.3+build\" is not an image reference: the tag \"1.2.3+build\" has invalid characters (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')",
+    });
   });
 
   test('uppercase repository names and bad digests are refused', () => {

@@ -17,6 +17,7 @@ import { cyclonedxDocument, uuidV5 } from '../images/sbom/cyclonedx.js';
 import type { SbomInput } from '../images/sbom/input.js';
 import { golangPurl } from '../images/sbom/purl.js';
 import { spdxDocument } from '../images/sbom/spdx.js';
+import { found } from '../common/found.js';
 
 /*
  * No SPDX or CycloneDX validator is packaged for Debian (bookworm's apt-cache has only SPDX
@@ -52,7 +53,10 @@ const PROXY_MODULES: ProxyModule[] = [
     path: 'example.com/Acme/Widget',
     version: 'v1.2.3',
     mod: 'module example.com/Acme/Widget\n\ngo 1.19\n\nrequire example.com/legacy v2.0.0+incompatible\n',
-    files: { 'widget.go': 'package widget\n\nimport "example.com/legacy"\n\nfunc Name() string { return "widget and " + legacy.Name() }\n' },
+    files: {
+      'widget.go':
+        'package widget\n\nimport "example.com/legacy"\n\nfunc Name() string { return "widget and " + legacy.Name() }\n',
+    },
   },
   {
     path: 'example.com/legacy',
@@ -109,7 +113,10 @@ const APP_FILES: Record<string, string> = {
 
 const BUILDS = {
   amd64: { env: { GOOS: 'linux', GOARCH: 'amd64' }, platform: { os: 'linux', architecture: 'amd64' } },
-  armV7: { env: { GOOS: 'linux', GOARCH: 'arm', GOARM: '7' }, platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
+  armV7: {
+    env: { GOOS: 'linux', GOARCH: 'arm', GOARM: '7' },
+    platform: { os: 'linux', architecture: 'arm', variant: 'v7' },
+  },
 } as const;
 type BuildName = keyof typeof BUILDS;
 
@@ -218,7 +225,10 @@ async function writeProxy(): Promise<void> {
 
 async function build(name: BuildName): Promise<void> {
   const output = join(workspace, 'bin', name);
-  await execFile('go', ['build', '-trimpath', '-o', output, './cmd/app'], { cwd: app, env: goEnvironment(BUILDS[name].env) });
+  await execFile('go', ['build', '-trimpath', '-o', output, './cmd/app'], {
+    cwd: app,
+    env: goEnvironment(BUILDS[name].env),
+  });
   const bytes = await readFile(output);
   built.set(name, {
     path: output,
@@ -251,7 +261,15 @@ function binary(name: BuildName): { path: string; report: BinaryReport; sha256: 
 
 function sbomInput(name: BuildName, overrides: Partial<SbomInput> = {}): SbomInput {
   const { report, sha256 } = binary(name);
-  return { name: `registry.example/acme/app:1.0`, binary: report, binarySha256: sha256, platform: BUILDS[name].platform, epoch: 1714564800, gociVersion: '0.1.0', ...overrides };
+  return {
+    name: `registry.example/acme/app:1.0`,
+    binary: report,
+    binarySha256: sha256,
+    platform: BUILDS[name].platform,
+    epoch: 1714564800,
+    gociVersion: '0.1.0',
+    ...overrides,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -268,7 +286,12 @@ interface GoVersionM {
 async function goVersionM(file: string): Promise<GoVersionM> {
   const { stdout } = await execFile('go', ['version', '-m', file], { env: goEnvironment() });
   const [first = '', ...lines] = stdout.split('\n');
-  const result: GoVersionM = { goVersion: first.slice(first.lastIndexOf(': ') + 2).trim(), path: '', main: { path: '', version: '' }, deps: [] };
+  const result: GoVersionM = {
+    goVersion: first.slice(first.lastIndexOf(': ') + 2).trim(),
+    path: '',
+    main: { path: '', version: '' },
+    deps: [],
+  };
   let last: Module | undefined;
   for (const line of lines) {
     const [, kind, ...fields] = line.split('\t');
@@ -276,7 +299,10 @@ async function goVersionM(file: string): Promise<GoVersionM> {
     const module: Module = sum === '' ? { path, version } : { path, version, sum };
     if (kind === 'path') result.path = path;
     if (kind === 'mod') last = result.main = module;
-    if (kind === 'dep') result.deps.push((last = module));
+    if (kind === 'dep') {
+      last = module;
+      result.deps.push(module);
+    }
     if (kind === '=>') last!.replace = module;
   }
   return result;
@@ -292,7 +318,11 @@ function expectedModules(oracle: GoVersionM): string[] {
     if (dep.replace === undefined) return `${dep.path} ${dep.version}`;
     return isDirectory(dep.replace.path) ? `${dep.path} (devel)` : `${dep.replace.path} ${dep.replace.version}`;
   });
-  return [`${oracle.main.path} ${oracle.main.version}`, ...deps, `stdlib ${oracle.goVersion.replace(/^go/, '')}`].sort();
+  return [
+    `${oracle.main.path} ${oracle.main.version}`,
+    ...deps,
+    `stdlib ${oracle.goVersion.replace(/^go/, '')}`,
+  ].sort();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,16 +331,87 @@ function expectedModules(oracle: GoVersionM): string[] {
 
 type Json = Record<string, any>;
 
-const SPDX_DATE = /^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T(([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]|23:59:60)Z$/;
+const SPDX_DATE =
+  /^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T(([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]|23:59:60)Z$/;
 const SPDX_ID = /^SPDXRef-[A-Za-z0-9.-]+$/;
-const SPDX_DOCUMENT_KEYS = ['SPDXID', 'annotations', 'comment', 'creationInfo', 'dataLicense', 'externalDocumentRefs', 'hasExtractedLicensingInfos', 'name', 'spdxVersion', 'documentNamespace', 'packages', 'files', 'snippets', 'relationships'];
-const SPDX_PACKAGE_KEYS = [
-  'SPDXID', 'annotations', 'attributionTexts', 'builtDate', 'checksums', 'comment', 'copyrightText', 'description', 'downloadLocation', 'externalRefs',
-  'filesAnalyzed', 'homepage', 'licenseComments', 'licenseConcluded', 'licenseDeclared', 'licenseInfoFromFiles', 'name', 'originator', 'packageFileName',
-  'packageVerificationCode', 'primaryPackagePurpose', 'releaseDate', 'sourceInfo', 'summary', 'supplier', 'validUntilDate', 'versionInfo',
+const SPDX_DOCUMENT_KEYS = [
+  'SPDXID',
+  'annotations',
+  'comment',
+  'creationInfo',
+  'dataLicense',
+  'externalDocumentRefs',
+  'hasExtractedLicensingInfos',
+  'name',
+  'spdxVersion',
+  'documentNamespace',
+  'packages',
+  'files',
+  'snippets',
+  'relationships',
 ];
-const SPDX_CHECKSUM_ALGORITHMS = ['SHA1', 'BLAKE3', 'SHA3-384', 'SHA256', 'SHA384', 'BLAKE2b-512', 'BLAKE2b-256', 'SHA3-512', 'MD2', 'ADLER32', 'MD4', 'SHA3-256', 'BLAKE2b-384', 'SHA512', 'MD6', 'MD5', 'SHA224'];
-const SPDX_PURPOSES = ['OTHER', 'INSTALL', 'ARCHIVE', 'FIRMWARE', 'APPLICATION', 'FRAMEWORK', 'LIBRARY', 'CONTAINER', 'SOURCE', 'DEVICE', 'OPERATING-SYSTEM', 'FILE'];
+const SPDX_PACKAGE_KEYS = [
+  'SPDXID',
+  'annotations',
+  'attributionTexts',
+  'builtDate',
+  'checksums',
+  'comment',
+  'copyrightText',
+  'description',
+  'downloadLocation',
+  'externalRefs',
+  'filesAnalyzed',
+  'homepage',
+  'licenseComments',
+  'licenseConcluded',
+  'licenseDeclared',
+  'licenseInfoFromFiles',
+  'name',
+  'originator',
+  'packageFileName',
+  'packageVerificationCode',
+  'primaryPackagePurpose',
+  'releaseDate',
+  'sourceInfo',
+  'summary',
+  'supplier',
+  'validUntilDate',
+  'versionInfo',
+];
+const SPDX_CHECKSUM_ALGORITHMS = [
+  'SHA1',
+  'BLAKE3',
+  'SHA3-384',
+  'SHA256',
+  'SHA384',
+  'BLAKE2b-512',
+  'BLAKE2b-256',
+  'SHA3-512',
+  'MD2',
+  'ADLER32',
+  'MD4',
+  'SHA3-256',
+  'BLAKE2b-384',
+  'SHA512',
+  'MD6',
+  'MD5',
+  'SHA224',
+];
+const SPDX_PURPOSES = [
+  'OTHER',
+  'INSTALL',
+  'ARCHIVE',
+  'FIRMWARE',
+  'APPLICATION',
+  'FRAMEWORK',
+  'LIBRARY',
+  'CONTAINER',
+  'SOURCE',
+  'DEVICE',
+  'OPERATING-SYSTEM',
+  'FILE',
+];
 
 function onlyKeys(object: Json, allowed: string[], where: string): void {
   for (const key of Object.keys(object)) assert.ok(allowed.includes(key), `${where}: ${key} is not allowed`);
@@ -326,7 +427,10 @@ function checkSpdx(doc: Json): void {
   assert.equal(doc.spdxVersion, 'SPDX-2.3');
   assert.equal(doc.dataLicense, 'CC0-1.0');
   assert.equal(doc.SPDXID, 'SPDXRef-DOCUMENT');
-  assert.ok(URL.canParse(doc.documentNamespace) && !doc.documentNamespace.includes('#'), `namespace ${doc.documentNamespace}`);
+  assert.ok(
+    URL.canParse(doc.documentNamespace) && !doc.documentNamespace.includes('#'),
+    `namespace ${doc.documentNamespace}`,
+  );
   onlyKeys(doc.creationInfo, ['comment', 'created', 'creators', 'licenseListVersion'], 'creationInfo');
   assert.match(doc.creationInfo.created, SPDX_DATE);
   assert.ok(doc.creationInfo.creators.length >= 1);
@@ -344,7 +448,8 @@ function checkSpdx(doc: Json): void {
       onlyKeys(ref, ['comment', 'referenceCategory', 'referenceLocator', 'referenceType'], where);
       assert.ok(['OTHER', 'PERSISTENT-ID', 'SECURITY', 'PACKAGE-MANAGER'].includes(ref.referenceCategory), where);
       assert.doesNotMatch(ref.referenceLocator, /\s/, `${where}: locators have no spaces`);
-      if (ref.referenceCategory === 'OTHER') assert.match(ref.referenceType, /^[A-Za-z0-9.-]+$/, `${where}: OTHER types are idstrings`);
+      if (ref.referenceCategory === 'OTHER')
+        assert.match(ref.referenceType, /^[A-Za-z0-9.-]+$/, `${where}: OTHER types are idstrings`);
     }
     for (const annotation of pkg.annotations ?? []) {
       onlyKeys(annotation, ['annotationDate', 'annotationType', 'annotator', 'comment'], where);
@@ -359,10 +464,80 @@ function checkSpdx(doc: Json): void {
   }
 }
 
-const CDX_TOP_KEYS = ['$schema', 'bomFormat', 'specVersion', 'serialNumber', 'version', 'metadata', 'components', 'services', 'externalReferences', 'dependencies', 'compositions', 'vulnerabilities', 'annotations', 'properties', 'signature'];
-const CDX_COMPONENT_TYPES = ['application', 'framework', 'library', 'container', 'platform', 'operating-system', 'device', 'device-driver', 'firmware', 'file', 'machine-learning-model', 'data'];
-const CDX_COMPONENT_KEYS = ['type', 'mime-type', 'bom-ref', 'supplier', 'author', 'publisher', 'group', 'name', 'version', 'description', 'scope', 'hashes', 'licenses', 'copyright', 'cpe', 'purl', 'swid', 'modified', 'pedigree', 'externalReferences', 'properties', 'components', 'evidence', 'releaseNotes', 'modelCard', 'data', 'signature'];
-const CDX_HASH_ALGORITHMS = ['MD5', 'SHA-1', 'SHA-256', 'SHA-384', 'SHA-512', 'SHA3-256', 'SHA3-384', 'SHA3-512', 'BLAKE2b-256', 'BLAKE2b-384', 'BLAKE2b-512', 'BLAKE3'];
+const CDX_TOP_KEYS = [
+  '$schema',
+  'bomFormat',
+  'specVersion',
+  'serialNumber',
+  'version',
+  'metadata',
+  'components',
+  'services',
+  'externalReferences',
+  'dependencies',
+  'compositions',
+  'vulnerabilities',
+  'annotations',
+  'properties',
+  'signature',
+];
+const CDX_COMPONENT_TYPES = [
+  'application',
+  'framework',
+  'library',
+  'container',
+  'platform',
+  'operating-system',
+  'device',
+  'device-driver',
+  'firmware',
+  'file',
+  'machine-learning-model',
+  'data',
+];
+const CDX_COMPONENT_KEYS = [
+  'type',
+  'mime-type',
+  'bom-ref',
+  'supplier',
+  'author',
+  'publisher',
+  'group',
+  'name',
+  'version',
+  'description',
+  'scope',
+  'hashes',
+  'licenses',
+  'copyright',
+  'cpe',
+  'purl',
+  'swid',
+  'modified',
+  'pedigree',
+  'externalReferences',
+  'properties',
+  'components',
+  'evidence',
+  'releaseNotes',
+  'modelCard',
+  'data',
+  'signature',
+];
+const CDX_HASH_ALGORITHMS = [
+  'MD5',
+  'SHA-1',
+  'SHA-256',
+  'SHA-384',
+  'SHA-512',
+  'SHA3-256',
+  'SHA3-384',
+  'SHA3-512',
+  'BLAKE2b-256',
+  'BLAKE2b-384',
+  'BLAKE2b-512',
+  'BLAKE3',
+];
 
 function checkCyclonedxComponent(component: Json, where: string): void {
   onlyKeys(component, CDX_COMPONENT_KEYS, where);
@@ -387,17 +562,26 @@ function checkCyclonedx(bom: Json): void {
   assert.equal(bom.version, 1);
   // RFC 4122 version 5, variant 10xx: stricter than the schema's pattern.
   assert.match(bom.serialNumber, /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  onlyKeys(bom.metadata, ['timestamp', 'lifecycles', 'tools', 'authors', 'component', 'manufacture', 'supplier', 'licenses', 'properties'], 'metadata');
+  onlyKeys(
+    bom.metadata,
+    ['timestamp', 'lifecycles', 'tools', 'authors', 'component', 'manufacture', 'supplier', 'licenses', 'properties'],
+    'metadata',
+  );
   assert.ok(!Number.isNaN(Date.parse(bom.metadata.timestamp)) && bom.metadata.timestamp.endsWith('Z'));
   onlyKeys(bom.metadata.tools, ['components', 'services'], 'metadata.tools');
   for (const tool of bom.metadata.tools.components) checkCyclonedxComponent(tool, 'tool');
   checkCyclonedxComponent(bom.metadata.component, 'metadata.component');
-  for (const component of bom.components as Json[]) checkCyclonedxComponent(component, `component ${component['bom-ref']}`);
+  for (const component of bom.components as Json[])
+    checkCyclonedxComponent(component, `component ${component['bom-ref']}`);
   for (const dependency of bom.dependencies as Json[]) {
     onlyKeys(dependency, ['ref', 'dependsOn'], 'dependency');
     assert.equal(new Set(dependency.dependsOn).size, dependency.dependsOn.length, 'dependsOn items are unique');
   }
-  assert.equal(new Set(bom.dependencies.map((dependency: Json) => dependency.ref)).size, bom.dependencies.length, 'one dependency entry per ref');
+  assert.equal(
+    new Set(bom.dependencies.map((dependency: Json) => dependency.ref)).size,
+    bom.dependencies.length,
+    'one dependency entry per ref',
+  );
 }
 
 function spdxPackages(doc: Json): Json[] {
@@ -419,14 +603,17 @@ function cdxProperty(component: Json, name: string): string | undefined {
 }
 
 async function assertGociError(action: () => unknown, code: GociErrorCode, message?: string): Promise<void> {
-  await assert.rejects(async () => action(), (error: unknown) => {
-    assert.ok(error instanceof GociError, `expected a GociError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    assert.ok(error.hint, 'every GociError here carries a hint');
-    assert.ok(!error.message.includes('\n'));
-    if (message !== undefined) assert.equal(error.message, message);
-    return true;
-  });
+  await assert.rejects(
+    async () => action(),
+    (error: unknown) => {
+      assert.ok(error instanceof GociError, `expected a GociError, got ${String(error)}`);
+      assert.equal(error.code, code, error.message);
+      assert.ok(error.hint, 'every GociError here carries a hint');
+      assert.ok(!error.message.includes('\n'));
+      if (message !== undefined) assert.equal(error.message, message);
+      return true;
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -434,15 +621,27 @@ async function assertGociError(action: () => unknown, code: GociErrorCode, messa
 describe('golang purls', () => {
   test('module paths split into namespace and name, lowercased; versions kept', () => {
     assert.equal(golangPurl('example.com/lib', 'v1.2.3'), 'pkg:golang/example.com/lib@v1.2.3');
-    assert.equal(golangPurl('github.com/gorilla/context', '234fd47e07d1004f0aed9c'), 'pkg:golang/github.com/gorilla/context@234fd47e07d1004f0aed9c');
+    assert.equal(
+      golangPurl('github.com/gorilla/context', '234fd47e07d1004f0aed9c'),
+      'pkg:golang/github.com/gorilla/context@234fd47e07d1004f0aed9c',
+    );
     assert.equal(golangPurl('github.com/Sirupsen/logrus', 'v1.0.0'), 'pkg:golang/github.com/sirupsen/logrus@v1.0.0');
-    assert.equal(golangPurl('github.com/BurntSushi/toml', 'v1.0.0-RC1'), 'pkg:golang/github.com/burntsushi/toml@v1.0.0-RC1');
-    assert.equal(golangPurl('golang.org/x/net', 'v0.0.0-20220722155237-a158d28d115b'), 'pkg:golang/golang.org/x/net@v0.0.0-20220722155237-a158d28d115b');
+    assert.equal(
+      golangPurl('github.com/BurntSushi/toml', 'v1.0.0-RC1'),
+      'pkg:golang/github.com/burntsushi/toml@v1.0.0-RC1',
+    );
+    assert.equal(
+      golangPurl('golang.org/x/net', 'v0.0.0-20220722155237-a158d28d115b'),
+      'pkg:golang/golang.org/x/net@v0.0.0-20220722155237-a158d28d115b',
+    );
     assert.equal(golangPurl('gopkg.in/yaml.v3', 'v3.0.1'), 'pkg:golang/gopkg.in/yaml.v3@v3.0.1');
   });
 
   test('characters outside the purl set are percent-encoded', () => {
-    assert.equal(golangPurl('github.com/docker/docker', 'v20.10.7+incompatible'), 'pkg:golang/github.com/docker/docker@v20.10.7%2Bincompatible');
+    assert.equal(
+      golangPurl('github.com/docker/docker', 'v20.10.7+incompatible'),
+      'pkg:golang/github.com/docker/docker@v20.10.7%2Bincompatible',
+    );
     assert.equal(golangPurl('example.com/a~b_c', 'v1.0.0'), 'pkg:golang/example.com/a~b_c@v1.0.0');
     assert.equal(golangPurl('example.com/ünï code', 'v1'), 'pkg:golang/example.com/%C3%BCn%C3%AF%20code@v1');
   });
@@ -450,8 +649,14 @@ describe('golang purls', () => {
   test('no version for (devel) or none; subpaths; no namespace without a slash', () => {
     assert.equal(golangPurl('example.com/app', '(devel)'), 'pkg:golang/example.com/app');
     assert.equal(golangPurl('example.com/app'), 'pkg:golang/example.com/app');
-    assert.equal(golangPurl('google.golang.org/genproto', undefined, 'googleapis/api/annotations'), 'pkg:golang/google.golang.org/genproto#googleapis/api/annotations');
-    assert.equal(golangPurl('github.com/gorilla/context', '234fd47e07d1004f0aed9c', '/./api/'), 'pkg:golang/github.com/gorilla/context@234fd47e07d1004f0aed9c#api');
+    assert.equal(
+      golangPurl('google.golang.org/genproto', undefined, 'googleapis/api/annotations'),
+      'pkg:golang/google.golang.org/genproto#googleapis/api/annotations',
+    );
+    assert.equal(
+      golangPurl('github.com/gorilla/context', '234fd47e07d1004f0aed9c', '/./api/'),
+      'pkg:golang/github.com/gorilla/context@234fd47e07d1004f0aed9c#api',
+    );
     assert.equal(golangPurl('example.com/App', '(devel)', 'cmd/Tool'), 'pkg:golang/example.com/app#cmd/Tool');
     assert.equal(golangPurl('stdlib', '1.19.8'), 'pkg:golang/stdlib@1.19.8');
     assert.throws(() => golangPurl(''));
@@ -459,8 +664,21 @@ describe('golang purls', () => {
 });
 
 describe('SBOM input', () => {
-  const fake = (buildInfo?: GoBuildInfo): BinaryReport => ({ format: 'elf', os: 'linux', arch: 'amd64', static: true, needed: [], ...(buildInfo ? { buildInfo } : {}) });
-  const info: GoBuildInfo = { goVersion: 'go1.19.8', path: 'example.com/app', main: { path: 'example.com/app', version: '(devel)' }, deps: [], settings: [] };
+  const fake = (buildInfo?: GoBuildInfo): BinaryReport => ({
+    format: 'elf',
+    os: 'linux',
+    arch: 'amd64',
+    static: true,
+    needed: [],
+    ...(buildInfo ? { buildInfo } : {}),
+  });
+  const info: GoBuildInfo = {
+    goVersion: 'go1.19.8',
+    path: 'example.com/app',
+    main: { path: 'example.com/app', version: '(devel)' },
+    deps: [],
+    settings: [],
+  };
   const input = (overrides: Partial<SbomInput> = {}): SbomInput => ({
     name: 'app',
     binary: fake(info),
@@ -473,23 +691,47 @@ describe('SBOM input', () => {
 
   test('a binary without build info is BAD_BINARY, in both formats', async () => {
     for (const write of [spdxDocument, cyclonedxDocument]) {
-      await assertGociError(() => write(input({ binary: fake() })), 'BAD_BINARY', 'app has no Go build info, so goci cannot describe its modules');
+      await assertGociError(
+        () => write(input({ binary: fake() })),
+        'BAD_BINARY',
+        'app has no Go build info, so goci cannot describe its modules',
+      );
     }
   });
 
   test('a platform other than the binary’s is BAD_PLATFORM', async () => {
-    await assertGociError(() => spdxDocument(input({ platform: { os: 'linux', architecture: 'arm64' } })), 'BAD_PLATFORM');
-    await assertGociError(() => cyclonedxDocument(input({ platform: { os: 'windows', architecture: 'amd64' } })), 'BAD_PLATFORM');
+    await assertGociError(
+      () => spdxDocument(input({ platform: { os: 'linux', architecture: 'arm64' } })),
+      'BAD_PLATFORM',
+    );
+    await assertGociError(
+      () => cyclonedxDocument(input({ platform: { os: 'windows', architecture: 'amd64' } })),
+      'BAD_PLATFORM',
+    );
   });
 
   test('bad digests, epochs, names and versions are BAD_ARGUMENT', async () => {
-    for (const bad of [{ binarySha256: 'abc' }, { binarySha256: `sha512:${'a'.repeat(64)}` }, { epoch: 1.5 }, { epoch: -1 }, { epoch: 1e15 }, { name: ' ' }, { name: 'a\nb' }, { name: 'lone \uD800' }, { gociVersion: '' }]) {
+    for (const bad of [
+      { binarySha256: 'abc' },
+      { binarySha256: `sha512:${'a'.repeat(64)}` },
+      { epoch: 1.5 },
+      { epoch: -1 },
+      { epoch: 1e15 },
+      { name: ' ' },
+      { name: 'a\nb' },
+      { name: 'lone \uD800' },
+      { gociVersion: '' },
+    ]) {
       await assertGociError(() => spdxDocument(input(bad)), 'BAD_ARGUMENT');
     }
   });
 
   test('module paths no purl can name are BAD_BINARY', async () => {
-    for (const deps of [[{ path: '', version: 'v1.0.0' }], [{ path: 'example.com//x', version: 'v1.0.0' }], [{ path: 'a.b/c', version: 'v1', replace: { path: '', version: 'v2' } }]]) {
+    for (const deps of [
+      [{ path: '', version: 'v1.0.0' }],
+      [{ path: 'example.com//x', version: 'v1.0.0' }],
+      [{ path: 'a.b/c', version: 'v1', replace: { path: '', version: 'v2' } }],
+    ]) {
       await assertGociError(() => cyclonedxDocument(input({ binary: fake({ ...info, deps }) })), 'BAD_BINARY');
     }
   });
@@ -502,7 +744,14 @@ describe('SBOM input', () => {
     ];
     const bom = cyclonedxDocument(input({ binary: fake({ ...info, deps }) })) as Json;
     assert.deepEqual(
-      bom.components.slice(0, 3).map((component: Json) => [component.name, component.version, component.purl, cdxProperty(component, 'goci:directory')]),
+      bom.components
+        .slice(0, 3)
+        .map((component: Json) => [
+          component.name,
+          component.version,
+          component.purl,
+          cdxProperty(component, 'goci:directory'),
+        ]),
       [
         ['example.com/abs', '(devel)', 'pkg:golang/example.com/abs', '/src/abs'],
         ['example.com/up', '(devel)', 'pkg:golang/example.com/up', '..\\up'],
@@ -530,7 +779,9 @@ describe('SBOM input', () => {
     const refs = cdxAll(bom).map((component) => component['bom-ref']);
     assert.equal(new Set(refs).size, 6);
     assert.deepEqual(
-      bom.components.filter((component: Json) => /logrus/i.test(component.name)).map((component: Json) => [component['bom-ref'], component.purl]),
+      bom.components
+        .filter((component: Json) => /logrus/i.test(component.name))
+        .map((component: Json) => [component['bom-ref'], component.purl]),
       [
         ['goci:module:github.com/Sirupsen/logrus@v1.8.1', 'pkg:golang/github.com/sirupsen/logrus@v1.8.1'],
         ['goci:module:github.com/sirupsen/logrus@v1.8.1', 'pkg:golang/github.com/sirupsen/logrus@v1.8.1'],
@@ -539,11 +790,18 @@ describe('SBOM input', () => {
   });
 
   test('the toolchain version loses its go prefix; unusual ones are kept whole', () => {
-    const stdlibOf = (goVersion: string): Json => (cyclonedxDocument(input({ binary: fake({ ...info, goVersion }) })) as Json).components.at(-1);
-    assert.deepEqual([stdlibOf('go1.22.0 X:boringcrypto').version, stdlibOf('go1.22.0 X:boringcrypto').purl], ['1.22.0', 'pkg:golang/stdlib@1.22.0']);
+    const stdlibOf = (goVersion: string): Json =>
+      (cyclonedxDocument(input({ binary: fake({ ...info, goVersion }) })) as Json).components.at(-1);
+    assert.deepEqual(
+      [stdlibOf('go1.22.0 X:boringcrypto').version, stdlibOf('go1.22.0 X:boringcrypto').purl],
+      ['1.22.0', 'pkg:golang/stdlib@1.22.0'],
+    );
     assert.equal(cdxProperty(stdlibOf('go1.22.0 X:boringcrypto'), 'goci:go-version'), 'go1.22.0 X:boringcrypto');
     assert.equal(stdlibOf('go1.21rc2').purl, 'pkg:golang/stdlib@1.21rc2');
-    assert.deepEqual([stdlibOf('devel go1.23-abc').version, stdlibOf('devel go1.23-abc').purl], ['devel go1.23-abc', 'pkg:golang/stdlib']);
+    assert.deepEqual(
+      [stdlibOf('devel go1.23-abc').version, stdlibOf('devel go1.23-abc').purl],
+      ['devel go1.23-abc', 'pkg:golang/stdlib'],
+    );
   });
 
   test('serial numbers are RFC 4122 version 5 UUIDs', () => {
@@ -572,8 +830,18 @@ describe('SBOMs of a real Go 1.19 binary', () => {
       const bom = cyclonedxDocument(sbomInput(name)) as Json;
       checkSpdx(spdx);
       checkCyclonedx(bom);
-      assert.deepEqual(spdxPackages(spdx).map((pkg) => `${pkg.name} ${pkg.versionInfo}`).sort(), expectedModules(oracle));
-      assert.deepEqual(cdxAll(bom).map((component) => `${component.name} ${component.version}`).sort(), expectedModules(oracle));
+      assert.deepEqual(
+        spdxPackages(spdx)
+          .map((pkg) => `${pkg.name} ${pkg.versionInfo}`)
+          .sort(),
+        expectedModules(oracle),
+      );
+      assert.deepEqual(
+        cdxAll(bom)
+          .map((component) => `${component.name} ${component.version}`)
+          .sort(),
+        expectedModules(oracle),
+      );
     });
   }
 
@@ -589,8 +857,14 @@ describe('SBOMs of a real Go 1.19 binary', () => {
     ];
     assert.deepEqual(spdxPackages(spdxDocument(sbomInput('amd64')) as Json).map(purlOf), expected);
     const bom = cyclonedxDocument(sbomInput('amd64')) as Json;
-    assert.deepEqual(cdxAll(bom).map((component) => component.purl), expected);
-    assert.deepEqual(cdxAll(bom).map((component) => component['bom-ref']), expected);
+    assert.deepEqual(
+      cdxAll(bom).map((component) => component.purl),
+      expected,
+    );
+    assert.deepEqual(
+      cdxAll(bom).map((component) => component['bom-ref']),
+      expected,
+    );
   });
 
   test('h1 sums are go.sum references and properties, never checksums or hashes', () => {
@@ -606,7 +880,9 @@ describe('SBOMs of a real Go 1.19 binary', () => {
     ]);
     const spdx = spdxDocument(sbomInput('amd64')) as Json;
     for (const pkg of spdxPackages(spdx)) {
-      const sums = (pkg.externalRefs as Json[]).filter((ref) => ref.referenceType === 'go.sum').map((ref) => [ref.referenceCategory, ref.referenceLocator]);
+      const sums = (pkg.externalRefs as Json[])
+        .filter((ref) => ref.referenceType === 'go.sum')
+        .map((ref) => [ref.referenceCategory, ref.referenceLocator]);
       assert.deepEqual(sums, expected.has(pkg.name) ? [['OTHER', expected.get(pkg.name)]] : [], pkg.name);
       for (const checksum of pkg.checksums ?? []) assert.doesNotMatch(checksum.checksumValue, /h1:/);
     }
@@ -614,7 +890,10 @@ describe('SBOMs of a real Go 1.19 binary', () => {
     for (const component of cdxAll(bom)) {
       assert.equal(cdxProperty(component, 'goci:go.sum'), expected.get(component.name), component.name);
     }
-    assert.deepEqual(bom.components.flatMap((component: Json) => component.hashes ?? []), []);
+    assert.deepEqual(
+      bom.components.flatMap((component: Json) => component.hashes ?? []),
+      [],
+    );
   });
 
   test('the application carries the binary’s SHA-256; replacements name what they replace', () => {
@@ -623,9 +902,17 @@ describe('SBOMs of a real Go 1.19 binary', () => {
     const [main] = spdxPackages(spdx);
     assert.equal(main!.primaryPackagePurpose, 'APPLICATION');
     assert.deepEqual(main!.checksums, [{ algorithm: 'SHA256', checksumValue: sha256 }]);
-    const fork = spdxPackages(spdx).find((pkg) => pkg.name === 'example.com/fork')!;
-    assert.ok(fork.annotations.some((annotation: Json) => annotation.comment === 'goci:replaces=example.com/old@v1.0.0'));
-    const local = spdxPackages(spdx).find((pkg) => pkg.name === 'example.com/local')!;
+    const fork = found(
+      spdxPackages(spdx).find((pkg) => pkg.name === 'example.com/fork'),
+      'the example.com/fork package',
+    );
+    assert.ok(
+      fork.annotations.some((annotation: Json) => annotation.comment === 'goci:replaces=example.com/old@v1.0.0'),
+    );
+    const local = found(
+      spdxPackages(spdx).find((pkg) => pkg.name === 'example.com/local'),
+      'the example.com/local package',
+    );
     assert.deepEqual(
       local.annotations.map((annotation: Json) => annotation.comment),
       ['goci:replaces=example.com/local@v0.0.0', 'goci:directory=./local'],
@@ -641,7 +928,10 @@ describe('SBOMs of a real Go 1.19 binary', () => {
   });
 
   test('the target platform is recorded, variant included', () => {
-    for (const [name, platform] of [['amd64', 'linux/amd64'], ['armV7', 'linux/arm/v7']] as const) {
+    for (const [name, platform] of [
+      ['amd64', 'linux/amd64'],
+      ['armV7', 'linux/arm/v7'],
+    ] as const) {
       const spdx = spdxDocument(sbomInput(name)) as Json;
       const comments = spdxPackages(spdx)[0]!.annotations.map((annotation: Json) => annotation.comment);
       assert.ok(comments.includes(`goci:platform=${platform}`), comments.join(', '));
@@ -659,10 +949,17 @@ describe('SBOMs of a real Go 1.19 binary', () => {
       for (const id of ids) assert.match(id, SPDX_ID);
       const known = new Set(['SPDXRef-DOCUMENT', ...ids]);
       for (const relationship of spdx.relationships as Json[]) {
-        assert.ok(known.has(relationship.spdxElementId) && known.has(relationship.relatedSpdxElement), JSON.stringify(relationship));
+        assert.ok(
+          known.has(relationship.spdxElementId) && known.has(relationship.relatedSpdxElement),
+          JSON.stringify(relationship),
+        );
       }
       assert.deepEqual(
-        (spdx.relationships as Json[]).map((relationship) => [relationship.spdxElementId, relationship.relationshipType, relationship.relatedSpdxElement]),
+        (spdx.relationships as Json[]).map((relationship) => [
+          relationship.spdxElementId,
+          relationship.relationshipType,
+          relationship.relatedSpdxElement,
+        ]),
         [['SPDXRef-DOCUMENT', 'DESCRIBES', ids[0]], ...ids.slice(1).map((id) => [ids[0], 'DEPENDS_ON', id])],
       );
 
@@ -693,12 +990,18 @@ describe('SBOMs of a real Go 1.19 binary', () => {
     const spdxNamespace = (input: SbomInput): string => (spdxDocument(input) as Json).documentNamespace;
     const serial = (input: SbomInput): string => (cyclonedxDocument(input) as Json).serialNumber;
     assert.equal(spdxNamespace(sbomInput('amd64')), `https://goci.dev/spdx/registry.example/acme/app%3A1.0/${sha256}`);
-    assert.equal(serial(sbomInput('amd64')), `urn:uuid:${uuidV5('6ba7b811-9dad-11d1-80b4-00c04fd430c8', `https://goci.dev/cyclonedx/registry.example/acme/app%3A1.0/${sha256}`)}`);
+    assert.equal(
+      serial(sbomInput('amd64')),
+      `urn:uuid:${uuidV5('6ba7b811-9dad-11d1-80b4-00c04fd430c8', `https://goci.dev/cyclonedx/registry.example/acme/app%3A1.0/${sha256}`)}`,
+    );
     const inputs = [sbomInput('amd64'), sbomInput('armV7'), sbomInput('amd64', { name: 'app' })];
     assert.equal(new Set(inputs.map(spdxNamespace)).size, 3);
     assert.equal(new Set(inputs.map(serial)).size, 3);
     // Only the subject decides them: not the time or goci's version.
-    assert.equal(spdxNamespace(sbomInput('amd64', { epoch: 0, gociVersion: '9.9.9' })), spdxNamespace(sbomInput('amd64')));
+    assert.equal(
+      spdxNamespace(sbomInput('amd64', { epoch: 0, gociVersion: '9.9.9' })),
+      spdxNamespace(sbomInput('amd64')),
+    );
   });
 
   test('creation time and tool come from the input alone', () => {

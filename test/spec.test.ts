@@ -25,7 +25,7 @@ describe('goci.yaml', () => {
     assert.deepEqual(spec.version, { variable: 'main.version', commitVariable: undefined, dateVariable: undefined });
   });
 
-  test('a build\'s binary defaults to the last element of its main package', () => {
+  test("a build's binary defaults to the last element of its main package", () => {
     const spec = parseSpecText('builds:\n  - main: ./cmd/api\n', 'goci.yaml', '/src/app');
     assert.equal(spec.builds[0]!.binary, 'api');
   });
@@ -52,10 +52,23 @@ describe('goci.yaml', () => {
       '/src',
     );
     const [api, worker] = spec.builds;
-    assert.deepEqual(spec.version, { variable: 'main.Version', commitVariable: 'main.Commit', dateVariable: 'example.com/x/build.Date' });
+    assert.deepEqual(spec.version, {
+      variable: 'main.Version',
+      commitVariable: 'main.Commit',
+      dateVariable: 'example.com/x/build.Date',
+    });
     assert.deepEqual(api, {
-      id: 'api', dir: 'svc', main: './cmd/api', binary: 'api-server', flags: ['-v'], ldflags: ['-X main.os={{.Os}}'],
-      tags: ['netgo', 'osusergo'], env: { GOFLAGS: '-mod=mod', GOPRIVATE: 'x' }, platforms: ['linux/amd64'], buildvcs: 'false', path: 'builds[0]',
+      id: 'api',
+      dir: 'svc',
+      main: './cmd/api',
+      binary: 'api-server',
+      flags: ['-v'],
+      ldflags: ['-X main.os={{.Os}}'],
+      tags: ['netgo', 'osusergo'],
+      env: { GOFLAGS: '-mod=mod', GOPRIVATE: 'x' },
+      platforms: ['linux/amd64'],
+      buildvcs: 'false',
+      path: 'builds[0]',
     });
     assert.deepEqual(worker!.env, { GODEBUG: 'madvdontneed=1' });
   });
@@ -68,7 +81,10 @@ describe('goci.yaml', () => {
   });
 
   test('a wrong type is reported with its path and what was found', () => {
-    assert.equal(specError('builds:\n  - platforms: [linux/amd64, 7]\n'), 'goci.yaml: builds[0].platforms[1]: expected a non-empty string, found number 7');
+    assert.equal(
+      specError('builds:\n  - platforms: [linux/amd64, 7]\n'),
+      'goci.yaml: builds[0].platforms[1]: expected a non-empty string, found number 7',
+    );
     assert.equal(specError('builds: {id: a}\n'), 'goci.yaml: builds: expected a list of builds, found a mapping');
   });
 
@@ -77,14 +93,23 @@ describe('goci.yaml', () => {
   });
 
   test('two builds with one binary name are refused', () => {
-    assert.equal(specError('builds:\n  - main: ./a\n    binary: x\n  - main: ./b\n    binary: x\n'), 'goci.yaml: builds[1].binary: "x" is already used by builds[0]; each build needs its own binary');
+    assert.equal(
+      specError('builds:\n  - main: ./a\n    binary: x\n  - main: ./b\n    binary: x\n'),
+      'goci.yaml: builds[1].binary: "x" is already used by builds[0]; each build needs its own binary',
+    );
   });
 
   test('a version variable must be importpath.name', () => {
-    assert.equal(specError('version: {variable: version}\n'), 'goci.yaml: version.variable: "version" is not a Go variable (write it as importpath.name, e.g. main.version)');
+    assert.equal(
+      specError('version: {variable: version}\n'),
+      'goci.yaml: version.variable: "version" is not a Go variable (write it as importpath.name, e.g. main.version)',
+    );
   });
 
   test('env entries must be NAME=value', () => {
-    assert.equal(specError('builds:\n  - env: [JUSTANAME]\n'), 'goci.yaml: builds[0].env[0]: "JUSTANAME" is not NAME=value');
+    assert.equal(
+      specError('builds:\n  - env: [JUSTANAME]\n'),
+      'goci.yaml: builds[0].env[0]: "JUSTANAME" is not NAME=value',
+    );
   });
 });

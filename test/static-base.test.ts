@@ -38,8 +38,16 @@ let layer: Layer;
 /** The layer unpacked by GNU tar. */
 let rootfs: string;
 
-async function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const { stdout } = await execFile(command, args, { cwd: options.cwd, env: options.env ?? TOOL_ENV, maxBuffer: 64 << 20 });
+async function run(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
+  const { stdout } = await execFile(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? TOOL_ENV,
+    maxBuffer: 64 << 20,
+  });
   return stdout;
 }
 
@@ -70,12 +78,17 @@ after(async () => {
 
 describe('the static base layer', () => {
   test('is the same layer every time, with the recorded digest and diff_id', async () => {
-    const again = await writeLayer((await staticBase('nonroot')).entries, join(root, 'second', 'blobs', 'sha256'), { mtime: 0 });
+    const again = await writeLayer((await staticBase('nonroot')).entries, join(root, 'second', 'blobs', 'sha256'), {
+      mtime: 0,
+    });
     assert.deepEqual(
       { digest: again.digest, diffId: again.diffId, size: again.size },
       { digest: layer.digest, diffId: layer.diffId, size: layer.size },
     );
-    assert.deepEqual({ digest: layer.digest, diffId: layer.diffId }, { digest: EXPECTED_DIGEST, diffId: EXPECTED_DIFF_ID });
+    assert.deepEqual(
+      { digest: layer.digest, diffId: layer.diffId },
+      { digest: EXPECTED_DIGEST, diffId: EXPECTED_DIFF_ID },
+    );
   });
 
   test('tar lists the generated files, the CA bundle and the special directories with their modes and owners', async () => {
@@ -139,7 +152,9 @@ describe('the static base layer', () => {
       else assert.fail(`unexpected zoneinfo entry: ${line}`);
     }
     assert.deepEqual(kinds, { files: 900, directories: 43, symlinks: 365 });
-    assert.ok(zoneinfo.includes('lrwxrwxrwx 0/0 0 1970-01-01 00:00 usr/share/zoneinfo/US/Eastern -> ../America/New_York'));
+    assert.ok(
+      zoneinfo.includes('lrwxrwxrwx 0/0 0 1970-01-01 00:00 usr/share/zoneinfo/US/Eastern -> ../America/New_York'),
+    );
     assert.ok(zoneinfo.includes('lrwxrwxrwx 0/0 0 1970-01-01 00:00 usr/share/zoneinfo/localtime -> /etc/localtime'));
   });
 
@@ -159,7 +174,7 @@ describe('the static base layer', () => {
         '#',
         '# Example configuration of GNU Name Service Switch functionality.',
         "# If you have the `glibc-doc-reference' and `info' packages installed, try:",
-        "# `info libc \"Name Service Switch\"' for information about this file.",
+        '# `info libc "Name Service Switch"\' for information about this file.',
         '',
         'passwd:         compat',
         'group:          compat',
@@ -198,7 +213,10 @@ describe('the static base layer', () => {
     const subjects = lines(await run('openssl', ['pkcs7', '-in', pkcs7, '-print_certs', '-noout'])).filter((line) =>
       line.startsWith('subject='),
     );
-    assert.deepEqual({ pemBlocks, certificates: subjects.length }, { pemBlocks: CERTIFICATE_COUNT, certificates: CERTIFICATE_COUNT });
+    assert.deepEqual(
+      { pemBlocks, certificates: subjects.length },
+      { pemBlocks: CERTIFICATE_COUNT, certificates: CERTIFICATE_COUNT },
+    );
   });
 
   test('a static Go program finds America/New_York in the layer, with and without ZONEINFO', async (t) => {
@@ -269,7 +287,9 @@ func main() {
     await copyFile(join(probe, 'tzprobe'), join(rootfs, 'tzprobe'));
     let output: string;
     try {
-      output = await run(chroot[0]!, [...chroot.slice(1), rootfs, '/tzprobe', 'America/New_York'], { env: { PATH: TOOL_ENV.PATH } });
+      output = await run(chroot[0]!, [...chroot.slice(1), rootfs, '/tzprobe', 'America/New_York'], {
+        env: { PATH: TOOL_ENV.PATH },
+      });
     } catch (error) {
       if (process.getuid?.() !== 0) {
         t.skip(`cannot chroot without root (${(error as Error).message.split('\n')[0]})`);
@@ -287,14 +307,20 @@ describe('the static base variants', () => {
   test('nonroot runs as 65532 in /home/nonroot, root as 0 in /', async () => {
     const rootVariant = await staticBase('root');
     assert.deepEqual(
-      { nonroot: { user: base.user, workingDir: base.workingDir }, root: { user: rootVariant.user, workingDir: rootVariant.workingDir } },
+      {
+        nonroot: { user: base.user, workingDir: base.workingDir },
+        root: { user: rootVariant.user, workingDir: rootVariant.workingDir },
+      },
       { nonroot: { user: '65532', workingDir: '/home/nonroot' }, root: { user: '0', workingDir: '/' } },
     );
   });
 
   test('both set PATH and SSL_CERT_FILE and have the same filesystem', async () => {
     const rootVariant = await staticBase('root');
-    const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'];
+    const env = [
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt',
+    ];
     assert.deepEqual({ nonroot: base.env, root: rootVariant.env }, { nonroot: env, root: env });
     assert.deepEqual(rootVariant.entries, base.entries);
   });
@@ -307,11 +333,19 @@ describe('the static base data', () => {
 
   test('SOURCES.md names the package versions in use and the SHA-256 of each data file', async () => {
     const sources = await readFile(join(BASE_DATA_DIR, 'SOURCES.md'), 'utf8');
-    const recorded = [...sources.matchAll(/^ {4}([0-9a-f]{64}) {2}(\S+)$/gm)].map((match) => `${match[1]}  ${match[2]}`);
+    const recorded = [...sources.matchAll(/^ {4}([0-9a-f]{64}) {2}(\S+)$/gm)].map(
+      (match) => `${match[1]}  ${match[2]}`,
+    );
     const actual = [];
-    for (const file of [CA_BUNDLE_FILE, ZONEINFO_ARCHIVE_FILE]) actual.push(`${sha256(await readFile(join(BASE_DATA_DIR, file)))}  ${file}`);
+    for (const file of [CA_BUNDLE_FILE, ZONEINFO_ARCHIVE_FILE])
+      actual.push(`${sha256(await readFile(join(BASE_DATA_DIR, file)))}  ${file}`);
     assert.deepEqual(recorded, actual);
-    const versions = [...sources.matchAll(/^ {4}(ca-certificates|tzdata) (\S+)$/gm)].map((match) => `${match[1]} ${match[2]}`);
-    assert.deepEqual(versions, Object.entries(STATIC_BASE_PACKAGES).map(([name, version]) => `${name} ${version}`));
+    const versions = [...sources.matchAll(/^ {4}(ca-certificates|tzdata) (\S+)$/gm)].map(
+      (match) => `${match[1]} ${match[2]}`,
+    );
+    assert.deepEqual(
+      versions,
+      Object.entries(STATIC_BASE_PACKAGES).map(([name, version]) => `${name} ${version}`),
+    );
   });
 });

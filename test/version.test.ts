@@ -6,17 +6,24 @@ import { NO_SOURCE_STATE, browsableUrl } from '../compiler/git.js';
 import { deriveVersion, makeStamp } from '../compiler/version.js';
 import { goci } from './support/goci.js';
 import { FIXTURE_COMMIT_TIME, exampleRepository, git, removeDirectory } from './support/workspace.js';
+import { found } from '../common/found.js';
 
 const SHA = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d';
 const made: string[] = [];
 after(async () => Promise.all(made.map(removeDirectory)));
 
 /** The version goci would stamp for a checkout, read through the CLI as a user sees it. */
-async function versionOf(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<{ version: string; date: string }> {
+async function versionOf(
+  dir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ version: string; date: string }> {
   const result = await goci(['compile', dir, '--dry-run', '--json'], { env });
   assert.equal(result.exitCode, 0, result.stderr);
   const plan = JSON.parse(result.stdout) as { commands: { version: string; args: string[] }[] };
-  const ldflags = plan.commands[0]!.args.find((arg) => arg.startsWith('-ldflags='))!;
+  const ldflags = found(
+    plan.commands[0]!.args.find((arg) => arg.startsWith('-ldflags=')),
+    'the -ldflags argument',
+  );
   return { version: plan.commands[0]!.version, date: /main\.date=(\S+)/.exec(ldflags)![1]! };
 }
 
@@ -73,12 +80,24 @@ describe('versions derived from git', () => {
 
 describe('version rules', () => {
   test('after a pre-release tag the dev counter extends the pre-release', () => {
-    assert.equal(deriveVersion({ ...NO_SOURCE_STATE, commit: SHA, tag: 'v1.3.0-rc.1', distance: 2 }), '1.3.0-rc.1.dev.2+g1a2b3c4');
+    assert.equal(
+      deriveVersion({ ...NO_SOURCE_STATE, commit: SHA, tag: 'v1.3.0-rc.1', distance: 2 }),
+      '1.3.0-rc.1.dev.2+g1a2b3c4',
+    );
   });
 
   test('outside git the version is plain 0.0.0-dev and the date is the epoch', () => {
     const stamp = makeStamp(NO_SOURCE_STATE, {}, undefined);
-    assert.deepEqual(stamp, { version: '0.0.0-dev', commit: '', shortCommit: '', epoch: 0, date: '1970-01-01T00:00:00Z', commitTimestamp: '', modified: false, sourceUrl: undefined });
+    assert.deepEqual(stamp, {
+      version: '0.0.0-dev',
+      commit: '',
+      shortCommit: '',
+      epoch: 0,
+      date: '1970-01-01T00:00:00Z',
+      commitTimestamp: '',
+      modified: false,
+      sourceUrl: undefined,
+    });
   });
 
   test('a tag that is not semver is refused with what to do', () => {
@@ -89,7 +108,9 @@ describe('version rules', () => {
   });
 
   test('SOURCE_DATE_EPOCH must be a whole number', () => {
-    assert.throws(() => makeStamp(NO_SOURCE_STATE, { SOURCE_DATE_EPOCH: 'yesterday' }, undefined), { code: 'BAD_ARGUMENT' });
+    assert.throws(() => makeStamp(NO_SOURCE_STATE, { SOURCE_DATE_EPOCH: 'yesterday' }, undefined), {
+      code: 'BAD_ARGUMENT',
+    });
   });
 });
 

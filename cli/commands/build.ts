@@ -2,6 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { displayPath } from '../../common/display-path.js';
 import { GociError } from '../../common/errors.js';
+import { found } from '../../common/found.js';
 import { formatPlatform, hostLinuxPlatform, parsePlatform, type Platform } from '../../compiler/platform.js';
 import { assembleImages, prepareBaseLayer, type AssembledImages } from '../../images/assemble.js';
 import { downloadBaseLayers } from '../../images/base/download.js';
@@ -51,7 +52,9 @@ export interface BuiltImage {
 
 export function buildCommand(): Command {
   return addImageOptions(addBuildOptions(new Command('build')))
-    .description('compile, then assemble a multi-arch image (no Docker needed) into an OCI layout; optionally a tarball or the local daemon')
+    .description(
+      'compile, then assemble a multi-arch image (no Docker needed) into an OCI layout; optionally a tarball or the local daemon',
+    )
     .argument('[dirs...]', 'directories of Go main packages (or of a goci.yaml); default: the current directory')
     .action(async (dirs: string[], flags: BuildFlags & ImageFlags) => {
       // goci build makes Linux images: other platforms are refused before compiling (linuxOnly).
@@ -64,21 +67,40 @@ export function buildCommand(): Command {
       const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
       // Each spec once, in target order, with the build context its targets share.
       const contexts = new Map<Spec, BuildContext>(plan.targets.map((target) => [target.spec, target.context]));
-      const linuxPlatforms = (spec: Spec): Platform[] => plan.targets.filter((target) => target.spec === spec && target.platform.os === 'linux').map((target) => target.platform);
+      const linuxPlatforms = (spec: Spec): Platform[] =>
+        plan.targets
+          .filter((target) => target.spec === spec && target.platform.os === 'linux')
+          .map((target) => target.platform);
       const prepared = await Promise.all(
         [...contexts].map(([spec, context]) => prepareImage(spec, linuxPlatforms(spec), flags, clients, context)),
       );
       for (const image of prepared) await prepareOutputs(image, flags, clients);
       // The base layer needs no binary: build it (into goci's cache) while Go compiles.
-      const warming = flags.dryRun ? [] : prepared.map((image) => prepareBaseLayer(image.base, plan.targets.find((target) => target.spec === image.spec)!.stamp.epoch).catch(() => undefined));
+      const warming = flags.dryRun
+        ? []
+        : prepared.map((image) =>
+            prepareBaseLayer(
+              image.base,
+              found(
+                plan.targets.find((target) => target.spec === image.spec),
+                `a target of the image ${image.spec}`,
+              ).stamp.epoch,
+            ).catch(() => undefined),
+          );
       try {
         const staged = await compilePlanStaged(plan, flags, progress);
         await Promise.all(warming);
         if (!staged) return;
         const results = await buildAndPublish(plan, prepared, staged, flags, progress, clients);
         progress.finish();
-        if (flags.imageRefs) await writeFileAtomic(resolve(flags.imageRefs), results.flatMap((result) => (result.pushed ? [`${result.pushed.reference}\n`] : [])).join(''));
-        process.stdout.write(flags.json ? `${JSON.stringify({ images: results }, null, 2)}\n` : results.map(describeImage).join('\n'));
+        if (flags.imageRefs)
+          await writeFileAtomic(
+            resolve(flags.imageRefs),
+            results.flatMap((result) => (result.pushed ? [`${result.pushed.reference}\n`] : [])).join(''),
+          );
+        process.stdout.write(
+          flags.json ? `${JSON.stringify({ images: results }, null, 2)}\n` : results.map(describeImage).join('\n'),
+        );
       } finally {
         progress.finish();
       }
@@ -106,9 +128,12 @@ async function buildAndPublish(
       // Images read the binaries where they are staged; results name their final paths.
       const built: BuiltTarget[] = staged.inScratch.map((binary) => ({
         binary,
-        target: plan.targets.find(
-          (target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform,
-        )!,
+        target: found(
+          plan.targets.find(
+            (target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform,
+          ),
+          `the target of the compiled binary ${binary.build} ${binary.platform}`,
+        ),
       }));
       const update: LayoutUpdate = { tags: [], attachments: [] };
       const files: PublishedFile[] = [...staged.files];
@@ -158,12 +183,17 @@ async function prepareImage(
 ): Promise<PreparedImage> {
   const image = applyImageFlags(spec.image, flags);
   const push = flags.push === undefined ? undefined : parseReference(flags.push);
-  if (push?.digest) throw new GociError('BAD_ARGUMENT', `--push ${flags.push}: push to a repository or a tag, not a digest`);
+  if (push?.digest)
+    throw new GociError('BAD_ARGUMENT', `--push ${flags.push}: push to a repository or a tag, not a digest`);
   tagsFor('0.0.0', flags, push?.tag);
   // image.files is walked and checked whole before anything is written or compiled.
   const fileEntries = await extraFileEntries(image.files, spec.baseDir, (path) => fieldLocation(spec, path), context);
-  const base = await resolveAnyBase(image.base, flags.base ? '--base' : 'image.base', { platforms, clientFor: (registry) => clients.for(registry) });
-  const layoutDir = flags.ociLayout !== undefined || !push ? resolve(flags.ociLayout ?? join(distDir(flags), 'oci')) : undefined;
+  const base = await resolveAnyBase(image.base, flags.base ? '--base' : 'image.base', {
+    platforms,
+    clientFor: (registry) => clients.for(registry),
+  });
+  const layoutDir =
+    flags.ociLayout !== undefined || !push ? resolve(flags.ociLayout ?? join(distDir(flags), 'oci')) : undefined;
   return { spec, image, base, fileEntries, layoutDir, push };
 }
 
@@ -202,26 +232,51 @@ async function buildImage(
   progress.report({ kind: 'image-start', image: name, platforms: plan.platforms.length });
   const assembled = await assembleImages(plan.request);
   progress.report({ kind: 'image-done', image: name, digest: assembled.index.digest });
-  const indexDescriptor = { mediaType: MEDIA_TYPES[flags.format].index, digest: assembled.index.digest, size: assembled.index.size };
+  const indexDescriptor = {
+    mediaType: MEDIA_TYPES[flags.format].index,
+    digest: assembled.index.digest,
+    size: assembled.index.size,
+  };
   // A remote base's layers are needed locally unless the only output is a push to its own registry (then they are mounted).
-  const mountOnly = push !== undefined && !prepared.layoutDir && !flags.tarball && !flags.load && base.kind === 'remote' && base.remote.ref.registry === push.registry;
+  const mountOnly =
+    push !== undefined &&
+    !prepared.layoutDir &&
+    !flags.tarball &&
+    !flags.load &&
+    base.kind === 'remote' &&
+    base.remote.ref.registry === push.registry;
   if (base.kind === 'remote' && !mountOnly) {
     await downloadBaseLayers(clients.for(base.remote.ref.registry), base, layoutDir, 4, prepared.layoutDir);
   }
-  const sboms = flags.sbom === 'none' ? [] : sbomArtifacts(flags.sbom, name, assembled.images, plan.entrypoints, built[0]!.target.stamp.epoch);
+  const sboms =
+    flags.sbom === 'none'
+      ? []
+      : sbomArtifacts(flags.sbom, name, assembled.images, plan.entrypoints, built[0]!.target.stamp.epoch);
   if (prepared.layoutDir) {
     for (const [position, sbom] of sboms.entries()) {
       update.attachments.push({ artifact: sbom, subject: assembled.images[position]!.descriptor });
     }
     for (const tag of tags) update.tags.push({ tag, descriptor: indexDescriptor });
   }
-  const pushed = push ? await pushTo(push, layoutDir, assembled, indexDescriptor.mediaType, tags, base, clients) : undefined;
+  const pushed = push
+    ? await pushTo(push, layoutDir, assembled, indexDescriptor.mediaType, tags, base, clients)
+    : undefined;
   if (push && pushed) {
-    for (const [position, sbom] of sboms.entries()) pushed.sboms.push(await attachToRegistry(clients.for(push.registry), push.repository, sbom, assembled.images[position]!.descriptor, layoutDir));
+    for (const [position, sbom] of sboms.entries())
+      pushed.sboms.push(
+        await attachToRegistry(
+          clients.for(push.registry),
+          push.repository,
+          sbom,
+          assembled.images[position]!.descriptor,
+          layoutDir,
+        ),
+      );
   }
   if (pushed) progress.report({ kind: 'sink-done', sink: 'registry', where: pushed.reference });
   const exported = await exportToDocker(plan, assembled, layoutDir, tags, loadPlatform, flags, files);
-  if (exported.loaded) progress.report({ kind: 'sink-done', sink: 'docker daemon', where: exported.loaded.tags.join(', ') });
+  if (exported.loaded)
+    progress.report({ kind: 'sink-done', sink: 'docker daemon', where: exported.loaded.tags.join(', ') });
   return {
     ...exported,
     repository: plan.repository,
@@ -246,18 +301,51 @@ interface Pushed {
   sboms: AttachedBy[];
 }
 
-async function pushTo(target: ImageRef, layoutDir: string, assembled: AssembledImages, indexMediaType: string, tags: string[], base: ImageBase, clients: RegistryClients): Promise<Pushed> {
+async function pushTo(
+  target: ImageRef,
+  layoutDir: string,
+  assembled: AssembledImages,
+  indexMediaType: string,
+  tags: string[],
+  base: ImageBase,
+  clients: RegistryClients,
+): Promise<Pushed> {
   const sameRegistry = base.kind === 'remote' && base.remote.ref.registry === target.registry;
-  const mountable = new Map<string, string>(sameRegistry ? base.remote.platforms.flatMap((platform) => platform.layers.map((layer) => [layer.digest, base.remote.ref.repository] as const)) : []);
-  const result = await pushImage({ client: clients.for(target.registry), repository: target.repository, layoutDir, images: assembled.images, index: assembled.index, indexMediaType, tags, mountable, concurrency: 4 });
-  return { reference: formatReference(withDigest(target, result.digest)), tags: tags.map((tag) => formatReference(withTag(target, tag))), blobs: result.blobs, sboms: [] };
+  const mountable = new Map<string, string>(
+    sameRegistry
+      ? base.remote.platforms.flatMap((platform) =>
+          platform.layers.map((layer) => [layer.digest, base.remote.ref.repository] as const),
+        )
+      : [],
+  );
+  const result = await pushImage({
+    client: clients.for(target.registry),
+    repository: target.repository,
+    layoutDir,
+    images: assembled.images,
+    index: assembled.index,
+    indexMediaType,
+    tags,
+    mountable,
+    concurrency: 4,
+  });
+  return {
+    reference: formatReference(withDigest(target, result.digest)),
+    tags: tags.map((tag) => formatReference(withTag(target, tag))),
+    blobs: result.blobs,
+    sboms: [],
+  };
 }
 
 function chooseLoadPlatform(plan: ImagePlan, requested: string | undefined): Platform {
   const wanted = requested ? parsePlatform(requested, '--load-platform') : hostLinuxPlatform();
   const match = plan.platforms.find((platform) => formatPlatform(platform) === formatPlatform(wanted));
   if (match) return match;
-  if (requested) throw new GociError('BAD_PLATFORM', `--load-platform ${requested}: the image has no such platform (it has ${plan.platforms.map(formatPlatform).join(', ')})`);
+  if (requested)
+    throw new GociError(
+      'BAD_PLATFORM',
+      `--load-platform ${requested}: the image has no such platform (it has ${plan.platforms.map(formatPlatform).join(', ')})`,
+    );
   return plan.platforms[0]!;
 }
 
@@ -286,8 +374,19 @@ async function exportToDocker(
     // The tarball is written into the run's stage and published with everything else.
     const path = flags.tarball ? join(layoutDir, `tarball-${files.length}.tar`) : join(scratch!.dir, 'image.tar');
     if (flags.tarball) files.push({ from: path, to: resolve(flags.tarball) });
-    const index = { mediaType: MEDIA_TYPES[flags.format].index, digest: assembled.index.digest, size: assembled.index.size };
-    await writeTarball(path, layoutDir, { repository: plan.repository, tag: tags[0]! }, assembled.images, index, ociPlatform(platform));
+    const index = {
+      mediaType: MEDIA_TYPES[flags.format].index,
+      digest: assembled.index.digest,
+      size: assembled.index.size,
+    };
+    await writeTarball(
+      path,
+      layoutDir,
+      { repository: plan.repository, tag: tags[0]! },
+      assembled.images,
+      index,
+      ociPlatform(platform),
+    );
     const loaded = flags.load ? await loadIntoDocker(path, {}) : undefined;
     return { ...(flags.tarball ? { tarball: resolve(flags.tarball) } : {}), ...(loaded ? { loaded } : {}) };
   } finally {
@@ -301,7 +400,11 @@ function describeImage(image: BuiltImage): string {
     `image ${image.repository}:${image.tags.join(', ')}  ${image.index.digest}`,
     renderTable(['PLATFORM', 'MANIFEST', 'SIZE'], rows, [2]).trimEnd(),
     ...(image.ociLayout ? [`oci layout: ${displayPath(image.ociLayout)} (tags ${image.tags.join(', ')})`] : []),
-    ...(image.pushed ? [`pushed: ${image.pushed.reference} (${image.pushed.tags.join(', ')}; blobs uploaded ${image.pushed.blobs.uploaded}, mounted ${image.pushed.blobs.mounted}, already there ${image.pushed.blobs.present})`] : []),
+    ...(image.pushed
+      ? [
+          `pushed: ${image.pushed.reference} (${image.pushed.tags.join(', ')}; blobs uploaded ${image.pushed.blobs.uploaded}, mounted ${image.pushed.blobs.mounted}, already there ${image.pushed.blobs.present})`,
+        ]
+      : []),
     ...(image.tarball ? [`tarball: ${displayPath(image.tarball)}`] : []),
     ...(image.loaded ? [`loaded into docker: ${image.loaded.tags.join(', ')} (${image.loaded.imageId})`] : []),
     '',

@@ -18,12 +18,19 @@ export function compileCommand(): Command {
     .action(async (dirs: string[], flags: BuildFlags) => {
       const { plan, binaries } = await planAndCompile(dirs, flags);
       if (!binaries) return;
-      process.stdout.write(flags.json ? `${JSON.stringify({ version: plan.targets[0]?.stamp.version, binaries }, null, 2)}\n` : binaryTable(binaries));
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify({ version: plan.targets[0]?.stamp.version, binaries }, null, 2)}\n`
+          : binaryTable(binaries),
+      );
     });
 }
 
 /** Plans, then either prints the commands (--dry-run) or builds them. Shared with release. */
-export async function planAndCompile(dirs: string[], flags: BuildFlags): Promise<{ plan: Plan; binaries: CompiledBinary[] | undefined }> {
+export async function planAndCompile(
+  dirs: string[],
+  flags: BuildFlags,
+): Promise<{ plan: Plan; binaries: CompiledBinary[] | undefined }> {
   const plan = await makePlan(compileRequest(dirs, flags));
   const progress = makeProgress(flags.progress, flags.verbose === true);
   try {
@@ -34,7 +41,11 @@ export async function planAndCompile(dirs: string[], flags: BuildFlags): Promise
 }
 
 /** Builds a plan's targets, or with --dry-run prints their commands and builds nothing. */
-export async function compilePlan(plan: Plan, flags: BuildFlags, progress: Progress): Promise<CompiledBinary[] | undefined> {
+export async function compilePlan(
+  plan: Plan,
+  flags: BuildFlags,
+  progress: Progress,
+): Promise<CompiledBinary[] | undefined> {
   const staged = await compilePlanStaged(plan, flags, progress);
   return staged && publishStaged(staged);
 }
@@ -61,27 +72,49 @@ function compileOptions(plan: Plan, flags: BuildFlags, progress: Progress): Comp
     distDir: dist,
     jobs: jobCount(flags),
     cache: flags.cache,
-    onStart: (target) => progress.report({ kind: 'compile-start', target: label(target), command: displayCommand(target.command, join(dist, 'bin', target.fileName), plan.toolchain.go) }),
-    onBuilt: (target, size, seconds, cached) => progress.report({ kind: 'compile-done', target: label(target), size, seconds, cached }),
+    onStart: (target) =>
+      progress.report({
+        kind: 'compile-start',
+        target: label(target),
+        command: displayCommand(target.command, join(dist, 'bin', target.fileName), plan.toolchain.go),
+      }),
+    onBuilt: (target, size, seconds, cached) =>
+      progress.report({ kind: 'compile-done', target: label(target), size, seconds, cached }),
   };
 }
 
 function printDryRun(plan: Plan, dist: string, json: boolean): void {
   const commands = plan.targets.map((target) => {
     const output = join(dist, 'bin', target.fileName);
-    return { build: target.buildId, platform: formatPlatform(target.platform), version: target.stamp.version, cwd: target.command.cwd, env: target.command.env, go: plan.toolchain.go, args: [...target.command.args, '-o', output, target.command.package], command: displayCommand(target.command, output) };
+    return {
+      build: target.buildId,
+      platform: formatPlatform(target.platform),
+      version: target.stamp.version,
+      cwd: target.command.cwd,
+      env: target.command.env,
+      go: plan.toolchain.go,
+      args: [...target.command.args, '-o', output, target.command.package],
+      command: displayCommand(target.command, output),
+    };
   });
   if (json) {
     process.stdout.write(`${JSON.stringify({ go: plan.toolchain.go, commands }, null, 2)}\n`);
     return;
   }
-  for (const command of commands) process.stdout.write(`# ${command.build} ${command.platform} (${command.version})\n${command.command}\n`);
+  for (const command of commands)
+    process.stdout.write(`# ${command.build} ${command.platform} (${command.version})\n${command.command}\n`);
 }
 
 function binaryTable(binaries: CompiledBinary[]): string {
   return renderTable(
     ['TARGET', 'FILE', 'SIZE', 'SHA256', 'TIME'],
-    binaries.map((binary) => [binary.platform, displayPath(binary.path), formatSize(binary.size), binary.sha256.slice(0, 16), binary.cached ? 'cached' : formatSeconds(binary.seconds)]),
+    binaries.map((binary) => [
+      binary.platform,
+      displayPath(binary.path),
+      formatSize(binary.size),
+      binary.sha256.slice(0, 16),
+      binary.cached ? 'cached' : formatSeconds(binary.seconds),
+    ]),
     [2, 4],
   );
 }

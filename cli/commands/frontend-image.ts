@@ -58,7 +58,8 @@ export function defaultBundle(from: string = dirname(fileURLToPath(import.meta.u
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest)) {
       try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'goci') return join(dir, 'lib', 'goci.mjs');
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'goci')
+          return join(dir, 'lib', 'goci.mjs');
       } catch {
         // not a package manifest we can read; keep looking upwards
       }
@@ -69,16 +70,29 @@ export function defaultBundle(from: string = dirname(fileURLToPath(import.meta.u
 
 export function frontendImageCommand(): Command {
   return new Command('frontend-image')
-    .description("build goci's BuildKit frontend image (the bundled CLI run by node) without Docker; Dockerfile.frontend is the Docker way")
-    .option('--base <host|REF>', "host: this machine's node and its libraries; or a registry image with node on its PATH", 'host')
+    .description(
+      "build goci's BuildKit frontend image (the bundled CLI run by node) without Docker; Dockerfile.frontend is the Docker way",
+    )
+    .option(
+      '--base <host|REF>',
+      "host: this machine's node and its libraries; or a registry image with node on its PATH",
+      'host',
+    )
     .option('--bundle <file>', 'the bundled CLI to put in (default: lib/goci.mjs of this goci)')
     .option('--oci-layout <dir>', `OCI layout to write (default: ${DEFAULT_LAYOUT} when no other output is asked for)`)
     .option('--tarball <file>', 'write one tar that docker load, skopeo and umoci read')
     .option('--load', 'load the image into the local Docker daemon')
     .option('--push <repository>', 'push the image to this repository')
     .option('-t, --tag <tag>', 'tag (repeatable; default: latest)', collect)
-    .option('--repository <name>', `repository name of --tarball and --load (default: the --push repository, else ${DEFAULT_REPOSITORY})`)
-    .option('--insecure-registry <host>', 'allow plain HTTP to this registry (loopback always may) (repeatable)', collect)
+    .option(
+      '--repository <name>',
+      `repository name of --tarball and --load (default: the --push repository, else ${DEFAULT_REPOSITORY})`,
+    )
+    .option(
+      '--insecure-registry <host>',
+      'allow plain HTTP to this registry (loopback always may) (repeatable)',
+      collect,
+    )
     .option('-v, --verbose', 'log each registry request (never a credential)')
     .option('--json', 'print the result as JSON')
     .action(async (flags: FrontendImageFlags) => {
@@ -90,7 +104,10 @@ export function frontendImageCommand(): Command {
 function checkTags(tags: string[]): string[] {
   for (const tag of tags) {
     if (!isValidTag(tag)) {
-      throw new GociError('BAD_ARGUMENT', `--tag ${tag}: not a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`);
+      throw new GociError(
+        'BAD_ARGUMENT',
+        `--tag ${tag}: not a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`,
+      );
     }
   }
   return tags;
@@ -98,12 +115,23 @@ function checkTags(tags: string[]): string[] {
 
 async function runFrontendImage(flags: FrontendImageFlags): Promise<FrontendImageResult> {
   const push = flags.push === undefined ? undefined : parseReference(flags.push);
-  if (push?.digest) throw new GociError('BAD_ARGUMENT', `--push ${flags.push}: push to a repository or a tag, not a digest`);
+  if (push?.digest)
+    throw new GociError('BAD_ARGUMENT', `--push ${flags.push}: push to a repository or a tag, not a digest`);
   const tags = checkTags(flags.tag ?? (push?.tag ? [push.tag] : ['latest']));
   const repository = flags.repository ?? (push ? formatReference({ ...push, tag: undefined }) : DEFAULT_REPOSITORY);
   const bundle = resolve(flags.bundle ?? defaultBundle() ?? 'lib/goci.mjs');
-  const epoch = sourceDateEpoch(process.env, { commit: undefined, commitTime: undefined, tag: undefined, distance: 0, dirty: false, sourceUrl: undefined });
-  const layoutDir = flags.ociLayout !== undefined || (!flags.tarball && !flags.load && !push) ? resolve(flags.ociLayout ?? DEFAULT_LAYOUT) : undefined;
+  const epoch = sourceDateEpoch(process.env, {
+    commit: undefined,
+    commitTime: undefined,
+    tag: undefined,
+    distance: 0,
+    dirty: false,
+    sourceUrl: undefined,
+  });
+  const layoutDir =
+    flags.ociLayout !== undefined || (!flags.tarball && !flags.load && !push)
+      ? resolve(flags.ociLayout ?? DEFAULT_LAYOUT)
+      : undefined;
   const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
   // Registry waits are printed as lines (this command has no live display).
   const progress = makeProgress('plain', flags.verbose === true);
@@ -136,7 +164,10 @@ async function runFrontendImage(flags: FrontendImageFlags): Promise<FrontendImag
       manifest: {
         digest: image.image.manifest.digest,
         platform: `${image.platform.os}/${image.platform.architecture}${image.platform.variant ? `/${image.platform.variant}` : ''}`,
-        size: image.image.manifest.size + image.image.config.size + image.image.layers.reduce((sum, layer) => sum + layer.size, 0),
+        size:
+          image.image.manifest.size +
+          image.image.config.size +
+          image.image.layers.reduce((sum, layer) => sum + layer.size, 0),
       },
       entrypoint: image.entrypoint,
     };
@@ -152,11 +183,23 @@ async function runFrontendImage(flags: FrontendImageFlags): Promise<FrontendImag
   }
 }
 
-async function exportToDocker(image: FrontendImage, repository: string, tag: string, flags: FrontendImageFlags): Promise<Pick<FrontendImageResult, 'tarball' | 'loaded'>> {
+async function exportToDocker(
+  image: FrontendImage,
+  repository: string,
+  tag: string,
+  flags: FrontendImageFlags,
+): Promise<Pick<FrontendImageResult, 'tarball' | 'loaded'>> {
   const scratch = flags.load ? await mkdtemp(join(tmpdir(), 'goci-load-')) : undefined;
   try {
     const path = flags.tarball ? resolve(flags.tarball) : join(scratch!, 'image.tar');
-    await writeTarball(path, image.layoutDir, { repository, tag }, [image.image], image.indexDescriptor, image.platform);
+    await writeTarball(
+      path,
+      image.layoutDir,
+      { repository, tag },
+      [image.image],
+      image.indexDescriptor,
+      image.platform,
+    );
     const loaded = flags.load ? await loadIntoDocker(path, {}) : undefined;
     return { ...(flags.tarball ? { tarball: path } : {}), ...(loaded ? { loaded } : {}) };
   } finally {
@@ -164,9 +207,20 @@ async function exportToDocker(image: FrontendImage, repository: string, tag: str
   }
 }
 
-async function pushTo(target: ImageRef, image: FrontendImage, tags: string[], clients: RegistryClients): Promise<string> {
+async function pushTo(
+  target: ImageRef,
+  image: FrontendImage,
+  tags: string[],
+  clients: RegistryClients,
+): Promise<string> {
   const base = image.base;
-  const mountable = new Map<string, string>(base && base.remote.ref.registry === target.registry ? base.remote.platforms.flatMap((platform) => platform.layers.map((layer) => [layer.digest, base.remote.ref.repository] as const)) : []);
+  const mountable = new Map<string, string>(
+    base && base.remote.ref.registry === target.registry
+      ? base.remote.platforms.flatMap((platform) =>
+          platform.layers.map((layer) => [layer.digest, base.remote.ref.repository] as const),
+        )
+      : [],
+  );
   const result = await pushImage({
     client: clients.for(target.registry),
     repository: target.repository,

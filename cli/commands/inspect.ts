@@ -3,7 +3,14 @@ import { GociError } from '../../common/errors.js';
 import { inspectBinary } from '../../compiler/binary/inspect.js';
 import type { BinaryReport, Module } from '../../compiler/binary/types.js';
 import { formatPlatform } from '../../compiler/platform.js';
-import { imageReferenceOf, readImage, readImageSbom, type ImageReport, type PlatformReport, type ReadOptions } from '../../images/read-image.js';
+import {
+  imageReferenceOf,
+  readImage,
+  readImageSbom,
+  type ImageReport,
+  type PlatformReport,
+  type ReadOptions,
+} from '../../images/read-image.js';
 import type { ReferrerReport } from '../../images/referrers.js';
 import { formatSize } from '../table.js';
 import { collect } from '../collect.js';
@@ -18,21 +25,34 @@ interface InspectFlags {
   progress?: ProgressMode;
 }
 
-
 export function inspectCommand(): Command {
   return new Command('inspect')
-    .description('read a binary\'s headers (OS, arch, static or dynamic) and its embedded Go build info, without running go; or an image\'s platforms, labels, referrers and the Go build info of its entrypoint')
-    .argument('<target>', 'an ELF, PE or Mach-O file, or an image: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME], docker://REGISTRY/REPO[:TAG|@DIGEST]')
+    .description(
+      "read a binary's headers (OS, arch, static or dynamic) and its embedded Go build info, without running go; or an image's platforms, labels, referrers and the Go build info of its entrypoint",
+    )
+    .argument(
+      '<target>',
+      'an ELF, PE or Mach-O file, or an image: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME], docker://REGISTRY/REPO[:TAG|@DIGEST]',
+    )
     .option('--json', 'print the report as JSON')
     .option('--sbom', 'print the SBOM attached to one platform image (SPDX or CycloneDX JSON), nothing else')
-    .option('--platform <platform>', 'with --sbom: the platform image, os/arch[/variant] (default: the only one, else this machine\'s)')
-    .option('--insecure-registry <host>', 'allow plain HTTP to this registry (loopback registries always may) (repeatable)', collect)
+    .option(
+      '--platform <platform>',
+      "with --sbom: the platform image, os/arch[/variant] (default: the only one, else this machine's)",
+    )
+    .option(
+      '--insecure-registry <host>',
+      'allow plain HTTP to this registry (loopback registries always may) (repeatable)',
+      collect,
+    )
     .option('-v, --verbose', 'print each registry request (never credentials)')
     .addOption(progressOption())
     .action(async (target: string, flags: InspectFlags) => {
       const image = await imageReferenceOf(target);
       if (flags.platform !== undefined && !flags.sbom) {
-        throw new GociError('BAD_ARGUMENT', '--platform goes with --sbom', { hint: 'goci inspect reports every platform of an image; --sbom --platform os/arch prints one platform\'s SBOM' });
+        throw new GociError('BAD_ARGUMENT', '--platform goes with --sbom', {
+          hint: "goci inspect reports every platform of an image; --sbom --platform os/arch prints one platform's SBOM",
+        });
       }
       if (image !== undefined) {
         const progress = makeProgress(flags.progress, flags.verbose === true);
@@ -66,8 +86,17 @@ function moduleLine(module: Module): string {
 }
 
 function describeReport(file: string, report: BinaryReport): string {
-  const platform = formatPlatform({ os: report.os, arch: report.arch, ...(report.variant ? { variant: report.variant } : {}) });
-  const lines = [`file:      ${file}`, `format:    ${report.format}`, `platform:  ${platform}`, `linking:   ${report.static ? 'static' : 'dynamic'}`];
+  const platform = formatPlatform({
+    os: report.os,
+    arch: report.arch,
+    ...(report.variant ? { variant: report.variant } : {}),
+  });
+  const lines = [
+    `file:      ${file}`,
+    `format:    ${report.format}`,
+    `platform:  ${platform}`,
+    `linking:   ${report.static ? 'static' : 'dynamic'}`,
+  ];
   if (report.interpreter) lines.push(`interp:    ${report.interpreter}`);
   if (report.needed.length > 0) lines.push(`needs:     ${report.needed.join(', ')}`);
   const info = report.buildInfo;
@@ -101,7 +130,10 @@ function describePlatform(platform: PlatformReport): string {
     platform.referrers.length > 0 ? 'referrers:' : 'referrers:  (none)',
     ...platform.referrers.flatMap(describeReferrer),
     'binary:',
-    ...describeReport(platform.entrypoint[0] ?? '(command)', platform.binary).trimEnd().split('\n').map((line) => `  ${line}`),
+    ...describeReport(platform.entrypoint[0] ?? '(command)', platform.binary)
+      .trimEnd()
+      .split('\n')
+      .map((line) => `  ${line}`),
   ];
   return lines.join('\n');
 }
@@ -109,5 +141,8 @@ function describePlatform(platform: PlatformReport): string {
 /** A referrer: its digest, type and size, then its annotations, sorted. */
 function describeReferrer(referrer: ReferrerReport): string[] {
   const keys = Object.keys(referrer.annotations).sort();
-  return [`  ${referrer.digest} ${referrer.artifactType} (${referrer.size} bytes)`, ...keys.map((key) => `    ${key}=${referrer.annotations[key]}`)];
+  return [
+    `  ${referrer.digest} ${referrer.artifactType} (${referrer.size} bytes)`,
+    ...keys.map((key) => `    ${key}=${referrer.annotations[key]}`),
+  ];
 }

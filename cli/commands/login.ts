@@ -6,7 +6,6 @@ import { registryHost, storeCredentials } from '../../registry/credentials.js';
 import { formatRegistry, parseRegistryArgument, type CommandIo } from './logout.js';
 import { collect } from '../collect.js';
 
-
 interface LoginFlags {
   username?: string;
   passwordStdin?: boolean;
@@ -25,7 +24,9 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
     if (total > 1024 * 1024) throw new GociError('BAD_ARGUMENT', 'the password on stdin is longer than 1 MiB');
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 async function promptVisible(question: string, io: Required<CommandIo>): Promise<string> {
@@ -79,30 +80,55 @@ async function promptHidden(question: string, io: Required<CommandIo>): Promise<
  */
 export function loginCommand(io: CommandIo = {}): Command {
   return new Command('login')
-    .description('check a user\'s credentials against a registry and save them in Docker\'s config.json (or its credential helper)')
+    .description(
+      "check a user's credentials against a registry and save them in Docker's config.json (or its credential helper)",
+    )
     .argument('<registry>', 'registry host[:port], e.g. ghcr.io or 127.0.0.1:5000 (docker.io for Docker Hub)')
     .option('-u, --username <user>', 'user name (asked for on a terminal when missing)')
     .option('--password-stdin', 'read the password or token from stdin')
     .addOption(new Option('-p, --password <password>').hideHelp())
-    .option('--insecure-registry <host>', 'allow plain HTTP to this registry (loopback registries always may) (repeatable)', collect)
+    .option(
+      '--insecure-registry <host>',
+      'allow plain HTTP to this registry (loopback registries always may) (repeatable)',
+      collect,
+    )
     .option('-v, --verbose', 'print each HTTP request (never credentials)')
     .action(async (registryText: string, flags: LoginFlags) => {
-      const streams: Required<CommandIo> = { stdin: io.stdin ?? process.stdin, stdout: io.stdout ?? process.stdout, stderr: io.stderr ?? process.stderr, env: io.env ?? process.env };
+      const streams: Required<CommandIo> = {
+        stdin: io.stdin ?? process.stdin,
+        stdout: io.stdout ?? process.stdout,
+        stderr: io.stderr ?? process.stderr,
+        env: io.env ?? process.env,
+      };
       if (flags.password !== undefined) {
-        throw new GociError('BAD_ARGUMENT', 'goci login takes no password on the command line (it would stay in shell history and process lists)', { hint: 'pipe it in with --password-stdin, or leave it out to be asked' });
+        throw new GociError(
+          'BAD_ARGUMENT',
+          'goci login takes no password on the command line (it would stay in shell history and process lists)',
+          { hint: 'pipe it in with --password-stdin, or leave it out to be asked' },
+        );
       }
       const registry = registryHost(parseRegistryArgument(registryText));
       const terminal = (streams.stdin as { isTTY?: boolean }).isTTY === true && !flags.passwordStdin;
       let username = flags.username?.trim();
       if (!username) {
-        if (!terminal) throw new GociError('BAD_ARGUMENT', flags.passwordStdin ? 'goci login --password-stdin needs -u USER' : 'goci login needs -u USER when stdin is not a terminal');
+        if (!terminal)
+          throw new GociError(
+            'BAD_ARGUMENT',
+            flags.passwordStdin
+              ? 'goci login --password-stdin needs -u USER'
+              : 'goci login needs -u USER when stdin is not a terminal',
+          );
         username = await promptVisible('Username: ', streams);
         if (!username) throw new GociError('BAD_ARGUMENT', 'no user name given');
       }
       let password: string;
       if (flags.passwordStdin) password = await readAll(streams.stdin);
       else if (terminal) password = await promptHidden('Password: ', streams);
-      else throw new GociError('BAD_ARGUMENT', 'goci login needs the password on stdin (--password-stdin) or a terminal to ask on');
+      else
+        throw new GociError(
+          'BAD_ARGUMENT',
+          'goci login needs the password on stdin (--password-stdin) or a terminal to ask on',
+        );
       if (password === '') throw new GociError('BAD_ARGUMENT', 'the password is empty');
 
       const client = new RegistryClient({
@@ -114,7 +140,10 @@ export function loginCommand(io: CommandIo = {}): Command {
       });
       await client.ping();
       const where = await storeCredentials(registry, username, password, { env: streams.env });
-      const checked = client.authScheme === undefined ? ' (the registry did not ask for credentials, so they were not checked)' : '';
-      streams.stdout.write(`Login Succeeded: ${username} at ${formatRegistry(registry)}, saved to ${where}${checked}\n`);
+      const checked =
+        client.authScheme === undefined ? ' (the registry did not ask for credentials, so they were not checked)' : '';
+      streams.stdout.write(
+        `Login Succeeded: ${username} at ${formatRegistry(registry)}, saved to ${where}${checked}\n`,
+      );
     });
 }

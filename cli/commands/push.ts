@@ -19,7 +19,10 @@ interface PushFlags {
 /** `oci:DIR[:TAG]` → the layout directory and the tag. */
 function parseLayoutReference(text: string): { dir: string; tag: string | undefined } {
   const match = /^oci:([^:]+)(?::(.+))?$/.exec(text);
-  if (!match) throw new GociError('BAD_ARGUMENT', `${text} is not an OCI layout reference`, { hint: 'write oci:DIR or oci:DIR:TAG, e.g. oci:dist/oci:1.2.3' });
+  if (!match)
+    throw new GociError('BAD_ARGUMENT', `${text} is not an OCI layout reference`, {
+      hint: 'write oci:DIR or oci:DIR:TAG, e.g. oci:dist/oci:1.2.3',
+    });
   return { dir: resolve(match[1]!), tag: match[2] };
 }
 
@@ -29,7 +32,11 @@ export function pushCommand(): Command {
     .argument('<source>', 'oci:DIR[:TAG]')
     .argument('<repository>', 'target, e.g. ghcr.io/acme/api (a :tag in it is pushed too)')
     .option('--tags <list>', 'comma-separated tags to push (default: the layout tag)')
-    .option('--insecure-registry <host>', 'allow plain HTTP to this registry (loopback always may) (repeatable)', collect)
+    .option(
+      '--insecure-registry <host>',
+      'allow plain HTTP to this registry (loopback always may) (repeatable)',
+      collect,
+    )
     .option('-v, --verbose', 'log each registry request (never a credential)')
     .option('--json', 'print the result as JSON')
     .addOption(progressOption())
@@ -37,7 +44,10 @@ export function pushCommand(): Command {
       const { dir, tag } = parseLayoutReference(source);
       const target = parseReference(repository);
       const image = await readLayoutImage(dir, tag);
-      const tags = flags.tags?.split(',').map((item) => item.trim()).filter(Boolean) ?? [target.tag ?? tag ?? 'latest'];
+      const tags = flags.tags
+        ?.split(',')
+        .map((item) => item.trim())
+        .filter(Boolean) ?? [target.tag ?? tag ?? 'latest'];
       const progress = makeProgress(flags.progress, flags.verbose === true);
       const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
       const onWait = waitReporter(() => progress);
@@ -49,6 +59,10 @@ export function pushCommand(): Command {
       const request = { ...where, images, index, indexMediaType, tags, mountable, concurrency: 4 };
       const result = await pushImage(request).finally(() => progress.finish());
       const reference = formatReference(withDigest(target, result.digest));
-      process.stdout.write(flags.json ? `${JSON.stringify({ reference, tags, blobs: result.blobs }, null, 2)}\n` : `pushed ${reference} (tags ${tags.join(', ')}; blobs uploaded ${result.blobs.uploaded}, already there ${result.blobs.present})\n`);
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify({ reference, tags, blobs: result.blobs }, null, 2)}\n`
+          : `pushed ${reference} (tags ${tags.join(', ')}; blobs uploaded ${result.blobs.uploaded}, already there ${result.blobs.present})\n`,
+      );
     });
 }

@@ -5,20 +5,23 @@ import { uninterrupted } from '../../common/interrupt.js';
 import { ownedScratch } from '../../common/owner.js';
 import { FilePublication } from '../../common/publish.js';
 import { makePlan } from '../../compiler/plan.js';
-import { writeRelease } from '../../compiler/release.js';
+import { type Release, writeRelease } from '../../compiler/release.js';
 import { addBuildOptions, compileRequest, distDir, type BuildFlags } from '../build-options.js';
 import { makeProgress } from '../progress.js';
 import { formatSize, renderTable } from '../table.js';
 import { compilePlanStaged } from './compile.js';
+import type { StagedBinaries } from '../../compiler/compile.js';
 
 export function releaseCommand(): Command {
   return addBuildOptions(new Command('release'))
-    .description('compile every target and package each into a reproducible archive with checksums.txt in <dist>/release')
+    .description(
+      'compile every target and package each into a reproducible archive with checksums.txt in <dist>/release',
+    )
     .argument('[dirs...]', 'directories of Go main packages (or of a goci.yaml); default: the current directory')
     .action(async (dirs: string[], flags: BuildFlags) => {
       const plan = await makePlan(compileRequest(dirs, flags));
       const progress = makeProgress(flags.progress, flags.verbose === true);
-      let staged;
+      let staged: StagedBinaries | undefined;
       try {
         staged = await compilePlanStaged(plan, flags, progress);
       } finally {
@@ -27,7 +30,7 @@ export function releaseCommand(): Command {
       if (!staged) return;
       // Binaries, archives and checksums.txt are written to scratch, then published together (or not at all).
       const dist = distDir(flags);
-      let release;
+      let release: Release;
       try {
         const scratch = await ownedScratch('stage');
         try {
@@ -54,7 +57,12 @@ export function releaseCommand(): Command {
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
         return;
       }
-      const rows = release.archives.map((archive) => [archive.platform, displayPath(archive.path), formatSize(archive.size), archive.sha256.slice(0, 16)]);
+      const rows = release.archives.map((archive) => [
+        archive.platform,
+        displayPath(archive.path),
+        formatSize(archive.size),
+        archive.sha256.slice(0, 16),
+      ]);
       process.stdout.write(renderTable(['TARGET', 'ARCHIVE', 'SIZE', 'SHA256'], rows, [2]));
       process.stdout.write(`checksums: ${displayPath(release.checksums)}\n`);
     });

@@ -17,12 +17,19 @@ export function renderChecksums(files: readonly ChecksumFile[]): string {
   const rows = files.map((file) => {
     const name = file.name;
     if (typeof name !== 'string' || name === '' || /[\\\n\r\0]/.test(name)) {
-      throw new GociError('BAD_ARGUMENT', `checksum file name ${JSON.stringify(name)} cannot be written to checksums.txt`, {
-        hint: 'use a plain file name without backslashes or line breaks',
-      });
+      throw new GociError(
+        'BAD_ARGUMENT',
+        `checksum file name ${JSON.stringify(name)} cannot be written to checksums.txt`,
+        {
+          hint: 'use a plain file name without backslashes or line breaks',
+        },
+      );
     }
     if (typeof file.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256)) {
-      throw new GociError('BAD_ARGUMENT', `checksum for ${name} is ${JSON.stringify(file.sha256)}, not 64 lowercase hex digits`);
+      throw new GociError(
+        'BAD_ARGUMENT',
+        `checksum for ${name} is ${JSON.stringify(file.sha256)}, not 64 lowercase hex digits`,
+      );
     }
     return { key: Buffer.from(name, 'utf8'), line: `${file.sha256}  ${name}\n` };
   });

@@ -56,7 +56,10 @@ export function checkEntryName(name: string): void {
 
 export function checkMtime(mtime: number): void {
   if (!Number.isSafeInteger(mtime) || mtime < 0 || mtime > MAX_MTIME) {
-    throw new GociError('BAD_ARGUMENT', `archive mtime ${String(mtime)} is not a whole number of unix seconds between 0 and ${MAX_MTIME}`);
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `archive mtime ${String(mtime)} is not a whole number of unix seconds between 0 and ${MAX_MTIME}`,
+    );
   }
 }
 
@@ -73,7 +76,10 @@ export function checkEntries(entries: readonly ArchiveEntry[]): CheckedEntry[] {
   const checked = entries.map((entry): CheckedEntry => {
     checkEntryName(entry.name);
     if (!Number.isInteger(entry.mode) || entry.mode < 0 || entry.mode > 0o7777) {
-      throw new GociError('BAD_ARGUMENT', `archive entry ${entry.name} has mode ${String(entry.mode)}; expected permission bits such as 0o755 or 0o644`);
+      throw new GociError(
+        'BAD_ARGUMENT',
+        `archive entry ${entry.name} has mode ${String(entry.mode)}; expected permission bits such as 0o755 or 0o644`,
+      );
     }
     if (typeof entry.source !== 'string' || entry.source === '') {
       throw new GociError('BAD_ARGUMENT', `archive entry ${entry.name} has no source file`);
@@ -102,9 +108,15 @@ export async function openSource(entry: ArchiveEntry): Promise<OpenSource> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new GociError('NOT_FOUND', `archive entry ${entry.name}: source file ${entry.source} does not exist`, { cause: error });
+      throw new GociError('NOT_FOUND', `archive entry ${entry.name}: source file ${entry.source} does not exist`, {
+        cause: error,
+      });
     }
-    throw new GociError('IO_FAILED', `archive entry ${entry.name}: cannot open ${entry.source}: ${(error as Error).message}`, { cause: error });
+    throw new GociError(
+      'IO_FAILED',
+      `archive entry ${entry.name}: cannot open ${entry.source}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   try {
     const stats = await handle.stat();
@@ -136,9 +148,13 @@ export async function* readSource(entry: ArchiveEntry, source: OpenSource): Asyn
     yield buffer.subarray(0, bytesRead);
   }
   if (position !== source.size) {
-    throw new GociError('IO_FAILED', `archive entry ${entry.name}: ${entry.source} changed size while it was being archived`, {
-      hint: 'make sure nothing else writes the build outputs while archives are created',
-    });
+    throw new GociError(
+      'IO_FAILED',
+      `archive entry ${entry.name}: ${entry.source} changed size while it was being archived`,
+      {
+        hint: 'make sure nothing else writes the build outputs while archives are created',
+      },
+    );
   }
 }
 
@@ -201,6 +217,8 @@ export async function writeArchiveAtomically(
     if (output !== undefined) await output.close().catch(() => undefined);
     if (tmp !== undefined) await rm(tmp, { force: true }).catch(() => undefined);
     if (isGociError(error)) throw error;
-    throw new GociError('IO_FAILED', `cannot write archive ${finalPath}: ${(error as Error).message}`, { cause: error });
+    throw new GociError('IO_FAILED', `cannot write archive ${finalPath}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }

@@ -33,7 +33,11 @@ export const GZIP_HEADER: Readonly<Buffer> = Buffer.from([0x1f, 0x8b, 0x08, 0x00
  * mtime 0. The same entry contents, modes, names and mtime always give the same bytes, whatever
  * the order of `entries` or the files' own timestamps, owners and permissions.
  */
-export async function writeTarGz(finalPath: string, entries: readonly ArchiveEntry[], options: ArchiveOptions): Promise<ArchiveResult> {
+export async function writeTarGz(
+  finalPath: string,
+  entries: readonly ArchiveEntry[],
+  options: ArchiveOptions,
+): Promise<ArchiveResult> {
   checkMtime(options.mtime);
   const checked = checkEntries(entries);
   for (const entry of checked) splitUstarName(entry);
@@ -50,9 +54,13 @@ export async function writeTarGz(finalPath: string, entries: readonly ArchiveEnt
     }
 
     await output.write(GZIP_HEADER);
-    await pipeline(Readable.from(tar()), createDeflateRaw({ level: DEFLATE_LEVEL }), async (compressed: AsyncIterable<Buffer>) => {
-      for await (const chunk of compressed) await output.write(chunk);
-    });
+    await pipeline(
+      Readable.from(tar()),
+      createDeflateRaw({ level: DEFLATE_LEVEL }),
+      async (compressed: AsyncIterable<Buffer>) => {
+        for await (const chunk of compressed) await output.write(chunk);
+      },
+    );
     const trailer = Buffer.alloc(8);
     trailer.writeUInt32LE(crc >>> 0, 0);
     trailer.writeUInt32LE(length % 2 ** 32, 4);
@@ -66,7 +74,10 @@ async function* tarStream(entries: readonly CheckedEntry[], mtime: number): Asyn
     const source = await openSource(entry);
     try {
       if (source.size > MAX_USTAR_SIZE) {
-        throw new GociError('BAD_ARGUMENT', `archive entry ${entry.name} is ${source.size} bytes, more than a ustar header can describe`);
+        throw new GociError(
+          'BAD_ARGUMENT',
+          `archive entry ${entry.name} is ${source.size} bytes, more than a ustar header can describe`,
+        );
       }
       yield ustarHeader(entry, source.size, mtime);
       yield* readSource(entry, source);

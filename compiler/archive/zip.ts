@@ -73,11 +73,18 @@ interface CentralRecord extends Measured {
  * it, once to write it. That keeps memory flat for large binaries, and a source that changes
  * between the passes is detected instead of yielding a header that does not match its data.
  */
-export async function writeZip(finalPath: string, entries: readonly ArchiveEntry[], options: ArchiveOptions): Promise<ArchiveResult> {
+export async function writeZip(
+  finalPath: string,
+  entries: readonly ArchiveEntry[],
+  options: ArchiveOptions,
+): Promise<ArchiveResult> {
   checkMtime(options.mtime);
   const checked = checkEntries(entries);
   if (checked.length > 0xffff) {
-    throw new GociError('BAD_ARGUMENT', `a zip archive holds at most 65535 entries without zip64; got ${checked.length}`);
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `a zip archive holds at most 65535 entries without zip64; got ${checked.length}`,
+    );
   }
   const { date, time } = dosDateTime(options.mtime);
 
@@ -89,15 +96,26 @@ export async function writeZip(finalPath: string, entries: readonly ArchiveEntry
       try {
         const measured = await deflateSource(entry, source, async () => undefined);
         if (measured.size >= ZIP32_LIMIT || measured.compressedSize >= ZIP32_LIMIT || offset >= ZIP32_LIMIT) {
-          throw new GociError('BAD_ARGUMENT', `archive entry ${entry.name} does not fit in a zip without zip64 (4 GiB limit)`);
+          throw new GociError(
+            'BAD_ARGUMENT',
+            `archive entry ${entry.name} does not fit in a zip without zip64 (4 GiB limit)`,
+          );
         }
         const flags = isAscii(entry.nameBytes) ? 0 : FLAG_UTF8;
         await output.write(localHeader(entry, flags, date, time, measured));
         const written = await deflateSource(entry, source, (chunk) => output.write(chunk));
-        if (written.crc !== measured.crc || written.size !== measured.size || written.compressedSize !== measured.compressedSize) {
-          throw new GociError('IO_FAILED', `archive entry ${entry.name}: ${entry.source} changed while it was being archived`, {
-            hint: 'make sure nothing else writes the build outputs while archives are created',
-          });
+        if (
+          written.crc !== measured.crc ||
+          written.size !== measured.size ||
+          written.compressedSize !== measured.compressedSize
+        ) {
+          throw new GociError(
+            'IO_FAILED',
+            `archive entry ${entry.name}: ${entry.source} changed while it was being archived`,
+            {
+              hint: 'make sure nothing else writes the build outputs while archives are created',
+            },
+          );
         }
         records.push({ entry, flags, offset, ...measured });
       } finally {
@@ -116,7 +134,11 @@ export async function writeZip(finalPath: string, entries: readonly ArchiveEntry
 }
 
 /** Streams one source through raw deflate, handing the compressed bytes to `sink`; returns CRC and sizes. */
-async function deflateSource(entry: CheckedEntry, source: OpenSource, sink: (chunk: Buffer) => Promise<void>): Promise<Measured> {
+async function deflateSource(
+  entry: CheckedEntry,
+  source: OpenSource,
+  sink: (chunk: Buffer) => Promise<void>,
+): Promise<Measured> {
   let crc = 0;
   let size = 0;
   let compressedSize = 0;
@@ -127,12 +149,16 @@ async function deflateSource(entry: CheckedEntry, source: OpenSource, sink: (chu
       yield chunk;
     }
   }
-  await pipeline(Readable.from(content()), createDeflateRaw({ level: DEFLATE_LEVEL }), async (compressed: AsyncIterable<Buffer>) => {
-    for await (const chunk of compressed) {
-      compressedSize += chunk.byteLength;
-      await sink(chunk);
-    }
-  });
+  await pipeline(
+    Readable.from(content()),
+    createDeflateRaw({ level: DEFLATE_LEVEL }),
+    async (compressed: AsyncIterable<Buffer>) => {
+      for await (const chunk of compressed) {
+        compressedSize += chunk.byteLength;
+        await sink(chunk);
+      }
+    },
+  );
   return { crc: crc >>> 0, size, compressedSize };
 }
 

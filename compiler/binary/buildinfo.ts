@@ -92,13 +92,23 @@ function decodeBlob(blob: Buffer, layout: ExecutableLayout): RawBuildInfo | unde
   if (pointerSize !== 4 && pointerSize !== 8) return undefined;
   const bigEndian = (flags & FLAG_BIG_ENDIAN) !== 0;
   const version = readGoString(layout, readPointer(blob, 16, pointerSize, bigEndian), pointerSize, bigEndian);
-  const modinfo = readGoString(layout, readPointer(blob, 16 + pointerSize, pointerSize, bigEndian), pointerSize, bigEndian);
+  const modinfo = readGoString(
+    layout,
+    readPointer(blob, 16 + pointerSize, pointerSize, bigEndian),
+    pointerSize,
+    bigEndian,
+  );
   if (version === undefined) return undefined;
   return { version: version.toString('utf8'), modinfo: modinfo ?? Buffer.alloc(0) };
 }
 
 /** A Go string header ({data pointer, length}) at a virtual address, followed to its bytes. */
-function readGoString(layout: ExecutableLayout, address: number | undefined, pointerSize: 4 | 8, bigEndian: boolean): Buffer | undefined {
+function readGoString(
+  layout: ExecutableLayout,
+  address: number | undefined,
+  pointerSize: 4 | 8,
+  bigEndian: boolean,
+): Buffer | undefined {
   if (address === undefined) return undefined;
   const header = readVirtual(layout, address, 2 * pointerSize);
   if (header === undefined || header.length < 2 * pointerSize) return undefined;
@@ -164,7 +174,8 @@ export function parseModInfo(goVersion: string, text: string): GoBuildInfo {
   lines.forEach((line, index) => {
     // Every record has a tab after its keyword; Go skips anything else (blank lines included).
     if (!line.includes('\t')) return;
-    const bad = (reason: string): UnreadableBinary => new UnreadableBinary(`Go build info line ${index + 1}: ${reason}`);
+    const bad = (reason: string): UnreadableBinary =>
+      new UnreadableBinary(`Go build info line ${index + 1}: ${reason}`);
     const [kind, ...fields] = line.split('\t');
     switch (kind) {
       case 'path':
@@ -268,10 +279,10 @@ function readInterpretedString(text: string): { raw: string; value: string } | u
   while (at < text.length && text[at] !== '"') {
     if (text[at] === '\n') return undefined;
     if (text[at] === '\\') {
-      const escape = readEscape(text, at + 1);
-      if (escape === undefined) return undefined;
-      bytes.push(...escape.bytes);
-      at = escape.next;
+      const escaped = readEscape(text, at + 1);
+      if (escaped === undefined) return undefined;
+      bytes.push(...escaped.bytes);
+      at = escaped.next;
     } else {
       const codePoint = text.codePointAt(at) ?? 0;
       bytes.push(...utf8(codePoint));

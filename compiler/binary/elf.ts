@@ -110,7 +110,9 @@ function readFileHeader(view: ByteView, wide: boolean): FileHeader {
 function readProgramHeaders(view: ByteView, wide: boolean, header: FileHeader): ProgramHeader[] {
   const minimumSize = wide ? 56 : 32;
   if (header.programHeaderCount > 0 && header.programHeaderSize < minimumSize) {
-    throw new UnreadableBinary(`ELF program headers are ${header.programHeaderSize} bytes, fewer than the ${minimumSize} the format needs`);
+    throw new UnreadableBinary(
+      `ELF program headers are ${header.programHeaderSize} bytes, fewer than the ${minimumSize} the format needs`,
+    );
   }
   const programs: ProgramHeader[] = [];
   for (let index = 0; index < header.programHeaderCount; index++) {
@@ -119,8 +121,20 @@ function readProgramHeaders(view: ByteView, wide: boolean, header: FileHeader): 
     view.need(base, minimumSize, what);
     programs.push(
       wide
-        ? { type: view.u32(base), flags: view.u32(base + 4), offset: view.u64(base + 8, what), address: view.u64(base + 16, what), fileSize: view.u64(base + 32, what) }
-        : { type: view.u32(base), flags: view.u32(base + 24), offset: view.u32(base + 4), address: view.u32(base + 8), fileSize: view.u32(base + 16) },
+        ? {
+            type: view.u32(base),
+            flags: view.u32(base + 4),
+            offset: view.u64(base + 8, what),
+            address: view.u64(base + 16, what),
+            fileSize: view.u64(base + 32, what),
+          }
+        : {
+            type: view.u32(base),
+            flags: view.u32(base + 24),
+            offset: view.u32(base + 4),
+            address: view.u32(base + 8),
+            fileSize: view.u32(base + 16),
+          },
     );
   }
   return programs;
@@ -142,7 +156,12 @@ function readInterpreter(view: ByteView, programs: readonly ProgramHeader[]): st
   return view.cString(interp.offset, interp.offset + interp.fileSize, 'ELF interpreter path');
 }
 
-function readNeededLibraries(view: ByteView, wide: boolean, programs: readonly ProgramHeader[], mappings: readonly MappedRange[]): string[] {
+function readNeededLibraries(
+  view: ByteView,
+  wide: boolean,
+  programs: readonly ProgramHeader[],
+  mappings: readonly MappedRange[],
+): string[] {
   const dynamic = programs.find((program) => program.type === PT_DYNAMIC);
   if (dynamic === undefined) return [];
   const entries = readDynamicEntries(view, wide, dynamic);
@@ -152,11 +171,15 @@ function readNeededLibraries(view: ByteView, wide: boolean, programs: readonly P
   // DT_STRTAB is a run-time address, so it has to be mapped back to the file through PT_LOAD.
   const tableAddress = entries.find((entry) => entry.tag === DT_STRTAB)?.value;
   const table = tableAddress === undefined ? undefined : fileOffsetOf(mappings, safeNumber(tableAddress));
-  if (table === undefined) throw new UnreadableBinary('ELF dynamic section lists libraries but its string table is not in the file');
+  if (table === undefined)
+    throw new UnreadableBinary('ELF dynamic section lists libraries but its string table is not in the file');
   const declaredSize = entries.find((entry) => entry.tag === DT_STRSZ)?.value;
-  const tableEnd = declaredSize === undefined ? table.end : Math.min(table.end, table.offset + safeNumber(declaredSize));
+  const tableEnd =
+    declaredSize === undefined ? table.end : Math.min(table.end, table.offset + safeNumber(declaredSize));
 
-  return nameOffsets.map((nameOffset) => view.cString(table.offset + safeNumber(nameOffset), tableEnd, 'ELF needed library name'));
+  return nameOffsets.map((nameOffset) =>
+    view.cString(table.offset + safeNumber(nameOffset), tableEnd, 'ELF needed library name'),
+  );
 }
 
 function readDynamicEntries(view: ByteView, wide: boolean, dynamic: ProgramHeader): { tag: bigint; value: bigint }[] {
@@ -175,12 +198,18 @@ function readDynamicEntries(view: ByteView, wide: boolean, dynamic: ProgramHeade
 
 /** Dynamic-section values we use are offsets into the file, so anything huge is corrupt. */
 function safeNumber(value: bigint): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new UnreadableBinary(`ELF dynamic value 0x${value.toString(16)} is too large`);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new UnreadableBinary(`ELF dynamic value 0x${value.toString(16)} is too large`);
   return Number(value);
 }
 
 /** Go ≥ 1.18 puts build info in its own section; Go's own reader then falls back to the first writable segment. */
-function findBuildInfoAddress(view: ByteView, wide: boolean, header: FileHeader, programs: readonly ProgramHeader[]): number | undefined {
+function findBuildInfoAddress(
+  view: ByteView,
+  wide: boolean,
+  header: FileHeader,
+  programs: readonly ProgramHeader[],
+): number | undefined {
   const section = readSectionHeaders(view, wide, header).find((candidate) => candidate.name === '.go.buildinfo');
   if (section !== undefined) return section.address;
   return programs.find((program) => program.type === PT_LOAD && (program.flags & (PF_X | PF_W)) === PF_W)?.address;
@@ -190,9 +219,12 @@ function readSectionHeaders(view: ByteView, wide: boolean, header: FileHeader): 
   if (header.sectionHeaderOffset === 0) return [];
   const minimumSize = wide ? 64 : 40;
   if (header.sectionHeaderSize < minimumSize) {
-    throw new UnreadableBinary(`ELF section headers are ${header.sectionHeaderSize} bytes, fewer than the ${minimumSize} the format needs`);
+    throw new UnreadableBinary(
+      `ELF section headers are ${header.sectionHeaderSize} bytes, fewer than the ${minimumSize} the format needs`,
+    );
   }
-  const readAt = (index: number): SectionHeader => readSectionHeader(view, wide, header.sectionHeaderOffset + index * header.sectionHeaderSize, index);
+  const readAt = (index: number): SectionHeader =>
+    readSectionHeader(view, wide, header.sectionHeaderOffset + index * header.sectionHeaderSize, index);
 
   // With very many sections the real count and name-table index live in section 0.
   const first = readAt(0);
@@ -204,21 +236,38 @@ function readSectionHeaders(view: ByteView, wide: boolean, header: FileHeader): 
   const names = sections[namesIndex];
   if (names === undefined) return sections.map((section) => ({ ...section, name: '' }));
   view.need(names.offset, names.size, 'ELF section name table');
-  return sections.map((section) => ({ ...section, name: view.cString(names.offset + section.nameOffset, names.offset + names.size, 'ELF section name') }));
+  return sections.map((section) => ({
+    ...section,
+    name: view.cString(names.offset + section.nameOffset, names.offset + names.size, 'ELF section name'),
+  }));
 }
 
 function readSectionHeader(view: ByteView, wide: boolean, base: number, index: number): SectionHeader {
   const what = `ELF section header ${index}`;
   view.need(base, wide ? 64 : 40, what);
   return wide
-    ? { nameOffset: view.u32(base), address: view.u64(base + 16, what), offset: view.u64(base + 24, what), size: view.u64(base + 32, what), link: view.u32(base + 40) }
-    : { nameOffset: view.u32(base), address: view.u32(base + 12), offset: view.u32(base + 16), size: view.u32(base + 20), link: view.u32(base + 24) };
+    ? {
+        nameOffset: view.u32(base),
+        address: view.u64(base + 16, what),
+        offset: view.u64(base + 24, what),
+        size: view.u64(base + 32, what),
+        link: view.u32(base + 40),
+      }
+    : {
+        nameOffset: view.u32(base),
+        address: view.u32(base + 12),
+        offset: view.u32(base + 16),
+        size: view.u32(base + 20),
+        link: view.u32(base + 24),
+      };
 }
 
 function goArch(machine: number, wide: boolean, littleEndian: boolean): string {
   const name = wide ? goArch64(machine, littleEndian) : goArch32(machine, littleEndian);
   if (name === undefined) {
-    throw new UnreadableBinary(`ELF machine 0x${machine.toString(16)} (${wide ? '64' : '32'}-bit) is not an architecture Go builds for`);
+    throw new UnreadableBinary(
+      `ELF machine 0x${machine.toString(16)} (${wide ? '64' : '32'}-bit) is not an architecture Go builds for`,
+    );
   }
   return name;
 }

@@ -86,7 +86,8 @@ function detectFormat(bytes: Buffer): BinaryFormat | undefined {
   if (bytes.length >= 2 && bytes.readUInt16BE(0) === 0x4d5a) return 'pe';
   if (bytes.length < 8) return undefined;
   if (MACHO_MAGICS.has(bytes.readUInt32BE(0)) || MACHO_MAGICS.has(bytes.readUInt32LE(0))) return 'macho';
-  if (UNIVERSAL_MACHO_MAGICS.has(bytes.readUInt32BE(0)) && bytes.readUInt32BE(4) <= MOST_PLAUSIBLE_ARCHITECTURES) return 'macho';
+  if (UNIVERSAL_MACHO_MAGICS.has(bytes.readUInt32BE(0)) && bytes.readUInt32BE(4) <= MOST_PLAUSIBLE_ARCHITECTURES)
+    return 'macho';
   return undefined;
 }
 

@@ -39,7 +39,10 @@ export interface ExecutableLayout {
 }
 
 /** The file offset holding a virtual address, or undefined when no mapped file bytes hold it. */
-export function fileOffsetOf(mappings: readonly MappedRange[], address: number): { offset: number; end: number } | undefined {
+export function fileOffsetOf(
+  mappings: readonly MappedRange[],
+  address: number,
+): { offset: number; end: number } | undefined {
   const range = mappings.find((m) => m.address <= address && address < m.address + m.fileSize);
   if (range === undefined) return undefined;
   return { offset: range.fileOffset + (address - range.address), end: range.fileOffset + range.fileSize };
@@ -176,7 +179,9 @@ export class ByteView {
   u64(offset: number, what = 'header field'): number {
     const value = this.u64Big(offset, what);
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new UnreadableBinary(`${what} at byte ${offset} holds 0x${value.toString(16)}, too large to be an offset or address`);
+      throw new UnreadableBinary(
+        `${what} at byte ${offset} holds 0x${value.toString(16)}, too large to be an offset or address`,
+      );
     }
     return Number(value);
   }

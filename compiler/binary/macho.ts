@@ -46,10 +46,15 @@ export function readMachO(file: ByteSource): ExecutableLayout {
 /** Universal headers are always big-endian; offsets in the chosen slice are relative to the slice. */
 function firstArchitecture(file: ByteSource, wide: boolean): ByteSource {
   const view = new ByteView(file, false);
-  if (view.u32(4, 'universal Mach-O architecture count') === 0) throw new UnreadableBinary('universal Mach-O holds no architectures');
+  if (view.u32(4, 'universal Mach-O architecture count') === 0)
+    throw new UnreadableBinary('universal Mach-O holds no architectures');
   const entry = 8;
-  const offset = wide ? view.u64(entry + 8, 'universal Mach-O slice offset') : view.u32(entry + 8, 'universal Mach-O slice offset');
-  const size = wide ? view.u64(entry + 16, 'universal Mach-O slice size') : view.u32(entry + 12, 'universal Mach-O slice size');
+  const offset = wide
+    ? view.u64(entry + 8, 'universal Mach-O slice offset')
+    : view.u32(entry + 8, 'universal Mach-O slice offset');
+  const size = wide
+    ? view.u64(entry + 16, 'universal Mach-O slice size')
+    : view.u32(entry + 12, 'universal Mach-O slice size');
   view.need(offset, size, 'first architecture of universal Mach-O');
   return sliceSource(file, offset, size);
 }
@@ -103,9 +108,12 @@ function readLoadCommands(view: ByteView, headerSize: number, count: number, tot
     const command = view.u32(offset);
     const size = view.u32(offset + 4);
     // A size below 8 would loop forever; one past the table means the header lies.
-    if (size < 8 || offset + size > end) throw new UnreadableBinary(`${what} claims ${size} bytes, which does not fit the load command table`);
-    if (command === LC_SEGMENT || command === LC_SEGMENT_64) segments.push(readSegment(view, offset, size, command === LC_SEGMENT_64, what));
-    if (LIBRARY_COMMANDS.has(command)) libraries.push(view.cString(offset + view.u32(offset + 8, what), offset + size, `${what} library name`));
+    if (size < 8 || offset + size > end)
+      throw new UnreadableBinary(`${what} claims ${size} bytes, which does not fit the load command table`);
+    if (command === LC_SEGMENT || command === LC_SEGMENT_64)
+      segments.push(readSegment(view, offset, size, command === LC_SEGMENT_64, what));
+    if (LIBRARY_COMMANDS.has(command))
+      libraries.push(view.cString(offset + view.u32(offset + 8, what), offset + size, `${what} library name`));
     offset += size;
   }
   return { segments, libraries };
@@ -116,13 +124,26 @@ function readSegment(view: ByteView, base: number, commandSize: number, wide: bo
   const sectionSize = wide ? 80 : 68;
   if (commandSize < headerSize) throw new UnreadableBinary(`${what} is too small for a segment`);
   const segment: Segment = wide
-    ? { name: view.paddedString(base + 8, 16, what), address: view.u64(base + 24, what), fileOffset: view.u64(base + 40, what), fileSize: view.u64(base + 48, what), sections: [] }
-    : { name: view.paddedString(base + 8, 16, what), address: view.u32(base + 24), fileOffset: view.u32(base + 32), fileSize: view.u32(base + 36), sections: [] };
+    ? {
+        name: view.paddedString(base + 8, 16, what),
+        address: view.u64(base + 24, what),
+        fileOffset: view.u64(base + 40, what),
+        fileSize: view.u64(base + 48, what),
+        sections: [],
+      }
+    : {
+        name: view.paddedString(base + 8, 16, what),
+        address: view.u32(base + 24),
+        fileOffset: view.u32(base + 32),
+        fileSize: view.u32(base + 36),
+        sections: [],
+      };
   // Segment bytes missing from the file mean it was cut short.
   view.need(segment.fileOffset, segment.fileSize, `Mach-O segment ${segment.name}`);
 
   const sectionCount = view.u32(base + (wide ? 64 : 48));
-  if (headerSize + sectionCount * sectionSize > commandSize) throw new UnreadableBinary(`${what} lists more sections than it holds`);
+  if (headerSize + sectionCount * sectionSize > commandSize)
+    throw new UnreadableBinary(`${what} lists more sections than it holds`);
   for (let index = 0; index < sectionCount; index++) {
     const at = base + headerSize + index * sectionSize;
     segment.sections.push({

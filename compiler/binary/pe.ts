@@ -47,7 +47,9 @@ export function readPe(file: ByteSource): ExecutableLayout {
     // Every Windows program imports at least kernel32.dll, so "static" here means "imports nothing at all".
     static: needed.length === 0,
     needed,
-    mappings: sections.filter((section) => section.rawSize > 0).map((section): MappedRange => mappedRange(section, optional.imageBase)),
+    mappings: sections
+      .filter((section) => section.rawSize > 0)
+      .map((section): MappedRange => mappedRange(section, optional.imageBase)),
     image: file,
   };
   const dataSection = sections.find(isGoDataSection);
@@ -94,7 +96,11 @@ function readSections(view: ByteView, base: number, count: number): Section[] {
 /** Go's debug/buildinfo looks for build info in the first plain read-write data section. */
 function isGoDataSection(section: Section): boolean {
   const wanted = IMAGE_SCN_CNT_INITIALIZED_DATA | IMAGE_SCN_MEM_READ | IMAGE_SCN_MEM_WRITE;
-  return section.virtualAddress !== 0 && section.rawSize !== 0 && (section.characteristics & ~IMAGE_SCN_ALIGN_32BYTES) >>> 0 === wanted >>> 0;
+  return (
+    section.virtualAddress !== 0 &&
+    section.rawSize !== 0 &&
+    (section.characteristics & ~IMAGE_SCN_ALIGN_32BYTES) >>> 0 === wanted >>> 0
+  );
 }
 
 /** Pointers inside a PE image are absolute, so mappings include the image base. */
@@ -104,7 +110,11 @@ function mappedRange(section: Section, imageBase: number): MappedRange {
 
 function readImportedDlls(view: ByteView, sections: readonly Section[], tableRva: number): string[] {
   const names: string[] = [];
-  for (let descriptor = fileOffsetOfRva(sections, tableRva, 'PE import table'); ; descriptor += IMPORT_DESCRIPTOR_SIZE) {
+  for (
+    let descriptor = fileOffsetOfRva(sections, tableRva, 'PE import table');
+    ;
+    descriptor += IMPORT_DESCRIPTOR_SIZE
+  ) {
     view.need(descriptor, IMPORT_DESCRIPTOR_SIZE, 'PE import descriptor');
     const nameRva = view.u32(descriptor + 12);
     // The table ends with an all-zero descriptor; a zero name is as far as anyone can read.
@@ -115,8 +125,11 @@ function readImportedDlls(view: ByteView, sections: readonly Section[], tableRva
 }
 
 function fileOffsetOfRva(sections: readonly Section[], rva: number, what: string): number {
-  const section = sections.find((candidate) => candidate.virtualAddress <= rva && rva < candidate.virtualAddress + candidate.rawSize);
-  if (section === undefined) throw new UnreadableBinary(`${what} at RVA 0x${rva.toString(16)} is not inside any section`);
+  const section = sections.find(
+    (candidate) => candidate.virtualAddress <= rva && rva < candidate.virtualAddress + candidate.rawSize,
+  );
+  if (section === undefined)
+    throw new UnreadableBinary(`${what} at RVA 0x${rva.toString(16)} is not inside any section`);
   return section.rawOffset + (rva - section.virtualAddress);
 }
 

@@ -58,7 +58,17 @@ export interface UnaryOptions {
   metadata?: Record<string, string>;
 }
 
-const RESERVED_METADATA = new Set(['content-type', 'te', 'user-agent', 'host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+const RESERVED_METADATA = new Set([
+  'content-type',
+  'te',
+  'user-agent',
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+]);
 
 const HTTP2_ERROR_NAMES: Record<number, string> = {
   0: 'NO_ERROR',
@@ -151,7 +161,12 @@ export class GrpcClient {
     this.userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
     this.duplex = duplex;
     const log = options.log;
-    this.log = typeof log === 'function' ? log : log === true ? (line) => process.stderr.write(`goci grpc: ${line}\n`) : () => {};
+    this.log =
+      typeof log === 'function'
+        ? log
+        : log === true
+          ? (line) => process.stderr.write(`goci grpc: ${line}\n`)
+          : () => {};
 
     this.session = http2.connect('http://localhost', {
       createConnection: () => duplex,
@@ -211,12 +226,23 @@ export class GrpcClient {
       const fail = (code: number, message: string, cause?: unknown) =>
         reject(new GrpcError(code, message, { path, ...(cause === undefined ? {} : { cause }) }));
 
-      if (!path.startsWith('/')) return fail(GrpcCode.INTERNAL, `invalid gRPC method path "${path}" (it must look like /package.Service/Method)`);
+      if (!path.startsWith('/'))
+        return fail(
+          GrpcCode.INTERNAL,
+          `invalid gRPC method path "${path}" (it must look like /package.Service/Method)`,
+        );
       if (this.end !== undefined || this.session.closed || this.session.destroyed) {
-        return fail(GrpcCode.UNAVAILABLE, `cannot call ${path}: ${this.end?.reason ?? 'the connection is closed'}`, this.end?.cause);
+        return fail(
+          GrpcCode.UNAVAILABLE,
+          `cannot call ${path}: ${this.end?.reason ?? 'the connection is closed'}`,
+          this.end?.cause,
+        );
       }
       if (request.length > this.maxSendMessageBytes) {
-        return fail(GrpcCode.RESOURCE_EXHAUSTED, `cannot call ${path}: the request is larger than the maximum (${request.length} vs. ${this.maxSendMessageBytes} bytes)`);
+        return fail(
+          GrpcCode.RESOURCE_EXHAUSTED,
+          `cannot call ${path}: the request is larger than the maximum (${request.length} vs. ${this.maxSendMessageBytes} bytes)`,
+        );
       }
       const { timeoutMs } = options;
       if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
@@ -285,13 +311,21 @@ export class GrpcClient {
 
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          abandon(new GrpcError(GrpcCode.DEADLINE_EXCEEDED, `deadline exceeded: ${path} did not complete within ${timeoutMs} ms`, { path }));
+          abandon(
+            new GrpcError(
+              GrpcCode.DEADLINE_EXCEEDED,
+              `deadline exceeded: ${path} did not complete within ${timeoutMs} ms`,
+              { path },
+            ),
+          );
         }, timeoutMs);
       }
 
       const sent = () => {
         streamId = stream.id;
-        this.log(`-> ${path} on stream ${streamId}, ${request.length} bytes${timeoutMs === undefined ? '' : `, timeout ${timeoutMs} ms`}`);
+        this.log(
+          `-> ${path} on stream ${streamId}, ${request.length} bytes${timeoutMs === undefined ? '' : `, timeout ${timeoutMs} ms`}`,
+        );
       };
       // The stream gets its id at once on a connected session, on 'ready' otherwise.
       if (stream.id !== undefined) sent();
@@ -308,7 +342,11 @@ export class GrpcClient {
         try {
           messages.push(...decoder.push(chunk));
           if (messages.length > 1) {
-            protocolError = new GrpcError(GrpcCode.INTERNAL, `the server sent more than one response message for the unary call ${path}`, { path });
+            protocolError = new GrpcError(
+              GrpcCode.INTERNAL,
+              `the server sent more than one response message for the unary call ${path}`,
+              { path },
+            );
           }
         } catch (error) {
           const cause = error as GrpcError;
@@ -322,20 +360,30 @@ export class GrpcClient {
       stream.on('close', () => {
         if (settled) return;
         const status = responseHeaders === undefined ? undefined : responseHeaders[':status'];
-        const final = trailers !== undefined || (responseHeaders !== undefined && (responseHeaders['grpc-status'] !== undefined || Number(status) !== 200));
+        const final =
+          trailers !== undefined ||
+          (responseHeaders !== undefined && (responseHeaders['grpc-status'] !== undefined || Number(status) !== 200));
         const connectionGone = this.end !== undefined || this.session.closed || this.session.destroyed;
-        const endedCleanly = responseHeaders !== undefined && stream.rstCode === http2.constants.NGHTTP2_NO_ERROR && streamError === undefined;
-        if (!final && (connectionGone || !endedCleanly)) return settle(this.brokenCall(path, streamId, stream.rstCode, streamError));
+        const endedCleanly =
+          responseHeaders !== undefined &&
+          stream.rstCode === http2.constants.NGHTTP2_NO_ERROR &&
+          streamError === undefined;
+        if (!final && (connectionGone || !endedCleanly))
+          return settle(this.brokenCall(path, streamId, stream.rstCode, streamError));
         // A status from the server, or (ended cleanly without one) the INTERNAL error for its absence.
         const result = statusFromResponse(responseHeaders, trailers);
         if (result.code !== GrpcCode.OK) return settle(errorFromStatus(result, path));
         try {
           decoder.end();
         } catch (error) {
-          return settle(new GrpcError(GrpcCode.INTERNAL, `${(error as GrpcError).message} in the response to ${path}`, { path }));
+          return settle(
+            new GrpcError(GrpcCode.INTERNAL, `${(error as GrpcError).message} in the response to ${path}`, { path }),
+          );
         }
         if (messages.length === 0) {
-          return settle(new GrpcError(GrpcCode.INTERNAL, `the server sent status OK but no response message for ${path}`, { path }));
+          return settle(
+            new GrpcError(GrpcCode.INTERNAL, `the server sent status OK but no response message for ${path}`, { path }),
+          );
         }
         return settle(undefined, messages[0]);
       });
@@ -345,17 +393,30 @@ export class GrpcClient {
   }
 
   /** The error for a call whose stream ended without a status. */
-  private brokenCall(path: string, streamId: number | undefined, rstCode = http2.constants.NGHTTP2_NO_ERROR, streamError: Error | undefined): GrpcError {
+  private brokenCall(
+    path: string,
+    streamId: number | undefined,
+    rstCode = http2.constants.NGHTTP2_NO_ERROR,
+    streamError: Error | undefined,
+  ): GrpcError {
     const cause = streamError ?? this.end?.cause;
     const options = { path, ...(cause === undefined ? {} : { cause }) };
     if (this.goawayLastStreamId !== undefined && (streamId === undefined || streamId > this.goawayLastStreamId)) {
-      return new GrpcError(GrpcCode.UNAVAILABLE, `the server did not accept ${path}: ${this.end?.reason ?? 'it sent GOAWAY'}`, options);
+      return new GrpcError(
+        GrpcCode.UNAVAILABLE,
+        `the server did not accept ${path}: ${this.end?.reason ?? 'it sent GOAWAY'}`,
+        options,
+      );
     }
     if (this.end !== undefined || this.session.destroyed || this.session.closed) {
       const reason = this.end?.reason ?? 'the connection is closed';
       return new GrpcError(GrpcCode.UNAVAILABLE, `the connection ended before ${path} completed: ${reason}`, options);
     }
-    return new GrpcError(codeForRstStream(rstCode), `the server reset the stream of ${path} with ${http2ErrorName(rstCode)}`, options);
+    return new GrpcError(
+      codeForRstStream(rstCode),
+      `the server reset the stream of ${path} with ${http2ErrorName(rstCode)}`,
+      options,
+    );
   }
 
   /**

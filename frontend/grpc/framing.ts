@@ -22,7 +22,10 @@ const MAX_UINT32 = 0xffff_ffff;
 /** One message with its 5-byte prefix, ready to be written as the request body. */
 export function encodeMessage(message: Uint8Array): Uint8Array {
   if (message.length > MAX_UINT32) {
-    throw new GrpcError(GrpcCode.RESOURCE_EXHAUSTED, `a gRPC message cannot be longer than ${MAX_UINT32} bytes (got ${message.length})`);
+    throw new GrpcError(
+      GrpcCode.RESOURCE_EXHAUSTED,
+      `a gRPC message cannot be longer than ${MAX_UINT32} bytes (got ${message.length})`,
+    );
   }
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + message.length);
   frame[0] = 0;
@@ -53,7 +56,8 @@ export class MessageDecoder {
 
   constructor(options: DecoderOptions = {}) {
     const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    if (!Number.isInteger(max) || max < 0 || max > MAX_UINT32) throw new RangeError(`maxMessageBytes must be an integer from 0 to ${MAX_UINT32}, got ${max}`);
+    if (!Number.isInteger(max) || max < 0 || max > MAX_UINT32)
+      throw new RangeError(`maxMessageBytes must be an integer from 0 to ${MAX_UINT32}, got ${max}`);
     this.maxMessageBytes = max;
   }
 
@@ -108,13 +112,19 @@ export class MessageDecoder {
     const flag = this.header[0]!;
     const length = new DataView(this.header.buffer, this.header.byteOffset, FRAME_HEADER_BYTES).getUint32(1);
     if (flag === 1) {
-      throw this.fail(GrpcCode.INTERNAL, `received a compressed message (${length} bytes) but no compression was negotiated`);
+      throw this.fail(
+        GrpcCode.INTERNAL,
+        `received a compressed message (${length} bytes) but no compression was negotiated`,
+      );
     }
     if (flag !== 0) {
       throw this.fail(GrpcCode.INTERNAL, `invalid message flag byte ${flag} (expected 0)`);
     }
     if (length > this.maxMessageBytes) {
-      throw this.fail(GrpcCode.RESOURCE_EXHAUSTED, `received a message larger than the maximum (${length} vs. ${this.maxMessageBytes} bytes)`);
+      throw this.fail(
+        GrpcCode.RESOURCE_EXHAUSTED,
+        `received a message larger than the maximum (${length} vs. ${this.maxMessageBytes} bytes)`,
+      );
     }
     this.body = new Uint8Array(length);
     this.bodyFilled = 0;

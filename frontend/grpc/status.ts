@@ -154,7 +154,14 @@ function single(value: string | string[] | number | undefined): string | undefin
 }
 
 /** The headers that are not metadata (pseudo-headers and the ones the protocol itself defines). */
-const PROTOCOL_HEADERS = new Set(['content-type', 'grpc-status', 'grpc-message', 'grpc-status-details-bin', 'grpc-encoding', 'grpc-accept-encoding']);
+const PROTOCOL_HEADERS = new Set([
+  'content-type',
+  'grpc-status',
+  'grpc-message',
+  'grpc-status-details-bin',
+  'grpc-encoding',
+  'grpc-accept-encoding',
+]);
 
 function metadataOf(headers: IncomingHttpHeaders): Record<string, string> {
   const metadata: Record<string, string> = {};
@@ -186,8 +193,16 @@ export interface ResponseStatus {
  * is a trailers-only response. Returns a status that is OK only when the server said so over a
  * well-formed gRPC response.
  */
-export function statusFromResponse(headers: IncomingHttpHeaders | undefined, trailers: IncomingHttpHeaders | undefined): ResponseStatus {
-  const result = (code: number, message: string, from: IncomingHttpHeaders | undefined, httpStatus?: number): ResponseStatus => {
+export function statusFromResponse(
+  headers: IncomingHttpHeaders | undefined,
+  trailers: IncomingHttpHeaders | undefined,
+): ResponseStatus {
+  const result = (
+    code: number,
+    message: string,
+    from: IncomingHttpHeaders | undefined,
+    httpStatus?: number,
+  ): ResponseStatus => {
     const details = from === undefined ? undefined : single(from['grpc-status-details-bin']);
     return {
       code,
@@ -206,7 +221,12 @@ export function statusFromResponse(headers: IncomingHttpHeaders | undefined, tra
   if (httpStatus !== 200) {
     const reason = STATUS_CODES[httpStatus];
     const label = reason === undefined ? `${httpStatus}` : `${httpStatus} (${reason})`;
-    return result(codeForHttpStatus(httpStatus), `the server answered with HTTP status ${label} instead of 200`, headers, httpStatus);
+    return result(
+      codeForHttpStatus(httpStatus),
+      `the server answered with HTTP status ${label} instead of 200`,
+      headers,
+      httpStatus,
+    );
   }
   const contentType = single(headers['content-type']);
   if (contentType === undefined || !/^application\/grpc([+;].*)?$/.test(contentType)) {

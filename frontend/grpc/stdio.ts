@@ -46,9 +46,12 @@ export class StdioDuplex extends Duplex {
     super({ allowHalfOpen: true, decodeStrings: true });
     const input = options.input ?? process.stdin;
     const output = options.output ?? process.stdout;
-    if (input.readableObjectMode) throw new TypeError('the gRPC connection input must be a byte stream, not an object-mode stream');
+    if (input.readableObjectMode)
+      throw new TypeError('the gRPC connection input must be a byte stream, not an object-mode stream');
     if (input.readableEncoding !== null) {
-      throw new TypeError(`the gRPC connection input must be in binary mode, but it decodes to ${input.readableEncoding}`);
+      throw new TypeError(
+        `the gRPC connection input must be in binary mode, but it decodes to ${input.readableEncoding}`,
+      );
     }
     this.input = input;
     this.output = output;
@@ -60,7 +63,8 @@ export class StdioDuplex extends Duplex {
       const divertTo = options.divertTo ?? process.stderr;
       // Everything but this connection that writes to the output (console.log, a stray
       // process.stdout.write) lands on divertTo; the connection writes through outputWrite.
-      output.write = ((...args: Parameters<WriteFunction>) => (divertTo.write as (...a: unknown[]) => boolean)(...args)) as WriteFunction;
+      output.write = ((...args: Parameters<WriteFunction>) =>
+        (divertTo.write as (...a: unknown[]) => boolean)(...args)) as WriteFunction;
     }
 
     this.onData = (chunk) => {
@@ -87,8 +91,13 @@ export class StdioDuplex extends Duplex {
     this.outputWrite.call(this.output, chunk, (error) => callback(error ?? null));
   }
 
-  override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, callback: (error?: Error | null) => void): void {
-    this.outputWrite.call(this.output, Buffer.concat(chunks.map(({ chunk }) => chunk)), (error) => callback(error ?? null));
+  override _writev(
+    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
+    callback: (error?: Error | null) => void,
+  ): void {
+    this.outputWrite.call(this.output, Buffer.concat(chunks.map(({ chunk }) => chunk)), (error) =>
+      callback(error ?? null),
+    );
   }
 
   override _final(callback: (error?: Error | null) => void): void {

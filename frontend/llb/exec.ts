@@ -29,7 +29,11 @@ export interface ExecResult {
   mounts: Record<string, Output>;
 }
 
-const SHARING = { shared: CacheSharingOpt.SHARED, private: CacheSharingOpt.PRIVATE, locked: CacheSharingOpt.LOCKED } as const;
+const SHARING = {
+  shared: CacheSharingOpt.SHARED,
+  private: CacheSharingOpt.PRIVATE,
+  locked: CacheSharingOpt.LOCKED,
+} as const;
 const NETWORK = { none: NetMode.NONE, host: NetMode.HOST, sandbox: NetMode.UNSET } as const;
 
 /**
@@ -39,31 +43,72 @@ const NETWORK = { none: NetMode.NONE, host: NetMode.HOST, sandbox: NetMode.UNSET
 export function exec(options: ExecOptions): ExecResult {
   const inputs: Output[] = [];
   const inputIndex = (output: Output): bigint => {
-    let index = inputs.findIndex((known) => known.vertex.digest === output.vertex.digest && known.index === output.index);
+    let index = inputs.findIndex(
+      (known) => known.vertex.digest === output.vertex.digest && known.index === output.index,
+    );
     if (index < 0) index = inputs.push(output) - 1;
     return BigInt(index);
   };
   let nextOutput = 0n;
-  const mounts: Mount[] = [{ input: inputIndex(options.root), dest: '/', output: nextOutput++, selector: '', readonly: false, mountType: MountType.BIND } as Mount];
+  const mounts: Mount[] = [
+    {
+      input: inputIndex(options.root),
+      dest: '/',
+      output: nextOutput++,
+      selector: '',
+      readonly: false,
+      mountType: MountType.BIND,
+    } as Mount,
+  ];
   const outputs: string[] = [];
   const caps = ['exec.meta.base', 'exec.mount.bind', 'platform'];
   for (const mount of options.mounts) {
     if (mount.kind === 'cache') {
       caps.push('exec.mount.cache', 'exec.mount.cache.sharing');
-      mounts.push({ input: -1n, dest: mount.dest, output: -1n, selector: '', readonly: false, mountType: MountType.CACHE, cacheOpt: { ID: mount.id, sharing: SHARING[mount.sharing ?? 'shared'] } } as Mount);
+      mounts.push({
+        input: -1n,
+        dest: mount.dest,
+        output: -1n,
+        selector: '',
+        readonly: false,
+        mountType: MountType.CACHE,
+        cacheOpt: { ID: mount.id, sharing: SHARING[mount.sharing ?? 'shared'] },
+      } as Mount);
       continue;
     }
     if (mount.selector) caps.push('exec.mount.selector');
     const output = mount.output ? nextOutput++ : -1n;
     if (mount.output) outputs.push(mount.dest);
-    mounts.push({ input: mount.source ? inputIndex(mount.source) : -1n, dest: mount.dest, output, selector: mount.selector ?? '', readonly: mount.readonly ?? false, mountType: MountType.BIND } as Mount);
+    mounts.push({
+      input: mount.source ? inputIndex(mount.source) : -1n,
+      dest: mount.dest,
+      output,
+      selector: mount.selector ?? '',
+      readonly: mount.readonly ?? false,
+      mountType: MountType.BIND,
+    } as Mount);
   }
   if (options.network !== 'sandbox') caps.push('exec.meta.network');
   const op = create(OpSchema, {
     inputs: inputs.map(inputOf),
-    op: { case: 'exec', value: { meta: { args: options.args, env: options.env, cwd: options.cwd, user: options.user ?? '' }, mounts, network: NETWORK[options.network] } },
+    op: {
+      case: 'exec',
+      value: {
+        meta: { args: options.args, env: options.env, cwd: options.cwd, user: options.user ?? '' },
+        mounts,
+        network: NETWORK[options.network],
+      },
+    },
     platform: pbPlatform(options.platform),
   });
-  const node: Vertex = vertex(op, inputs.map((input) => input.vertex), caps, { 'llb.customname': options.name });
-  return { root: { vertex: node, index: 0 }, mounts: Object.fromEntries(outputs.map((dest, position) => [dest, { vertex: node, index: position + 1 }])) };
+  const node: Vertex = vertex(
+    op,
+    inputs.map((input) => input.vertex),
+    caps,
+    { 'llb.customname': options.name },
+  );
+  return {
+    root: { vertex: node, index: 0 },
+    mounts: Object.fromEntries(outputs.map((dest, position) => [dest, { vertex: node, index: position + 1 }])),
+  };
 }

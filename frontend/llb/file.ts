@@ -6,14 +6,31 @@ import { inputOf, vertex, type Output } from './vertex.js';
 export type FileStep =
   | { kind: 'mkdir'; path: string; mode: number; uid?: number; gid?: number; timestamp?: number }
   | { kind: 'mkfile'; path: string; mode: number; data: Uint8Array; uid?: number; gid?: number; timestamp?: number }
-  | { kind: 'copy'; from: Output; src: string; dest: string; mode?: number; uid?: number; gid?: number; timestamp?: number; createDestPath?: boolean; dirContents?: boolean };
+  | {
+      kind: 'copy';
+      from: Output;
+      src: string;
+      dest: string;
+      mode?: number;
+      uid?: number;
+      gid?: number;
+      timestamp?: number;
+      createDestPath?: boolean;
+      dirContents?: boolean;
+    };
 
-type NumericOwner = { user: { user: { case: 'byID'; value: number } }; group: { user: { case: 'byID'; value: number } } };
+type NumericOwner = {
+  user: { user: { case: 'byID'; value: number } };
+  group: { user: { case: 'byID'; value: number } };
+};
 
 /** Numeric ids only: the image may have no /etc/passwd to resolve names against. */
 function owner(step: { uid?: number; gid?: number }): NumericOwner | undefined {
   if (step.uid === undefined && step.gid === undefined) return undefined;
-  return { user: { user: { case: 'byID', value: step.uid ?? 0 } }, group: { user: { case: 'byID', value: step.gid ?? step.uid ?? 0 } } };
+  return {
+    user: { user: { case: 'byID', value: step.uid ?? 0 } },
+    group: { user: { case: 'byID', value: step.gid ?? step.uid ?? 0 } },
+  };
 }
 
 /**
@@ -24,34 +41,78 @@ function owner(step: { uid?: number; gid?: number }): NumericOwner | undefined {
 export function fileOp(base: Output | undefined, steps: FileStep[], name: string): Output {
   const inputs: Output[] = base ? [base] : [];
   const inputIndex = (output: Output): bigint => {
-    let index = inputs.findIndex((known) => known.vertex.digest === output.vertex.digest && known.index === output.index);
+    let index = inputs.findIndex(
+      (known) => known.vertex.digest === output.vertex.digest && known.index === output.index,
+    );
     if (index < 0) index = inputs.push(output) - 1;
     return BigInt(index);
   };
   // Copy sources must be op inputs: number them all first, then refer to earlier actions as
   // (inputs + action index).
   for (const step of steps) if (step.kind === 'copy') inputIndex(step.from);
-  const actionInput = (position: number): bigint => (position === 0 ? (base ? 0n : -1n) : BigInt(inputs.length + position - 1));
+  const actionInput = (position: number): bigint =>
+    position === 0 ? (base ? 0n : -1n) : BigInt(inputs.length + position - 1);
   const actions = steps.map((step, position) => {
-    const common = { input: actionInput(position), secondaryInput: -1n, output: position === steps.length - 1 ? 0n : -1n };
+    const common = {
+      input: actionInput(position),
+      secondaryInput: -1n,
+      output: position === steps.length - 1 ? 0n : -1n,
+    };
     const chown = owner(step);
     const timestamp = BigInt(step.timestamp ?? -1);
     switch (step.kind) {
       case 'mkdir':
-        return { ...common, action: { case: 'mkdir' as const, value: { path: step.path, mode: step.mode, makeParents: true, timestamp, ...(chown ? { owner: chown } : {}) } } };
+        return {
+          ...common,
+          action: {
+            case: 'mkdir' as const,
+            value: {
+              path: step.path,
+              mode: step.mode,
+              makeParents: true,
+              timestamp,
+              ...(chown ? { owner: chown } : {}),
+            },
+          },
+        };
       case 'mkfile':
-        return { ...common, action: { case: 'mkfile' as const, value: { path: step.path, mode: step.mode, data: step.data, timestamp, ...(chown ? { owner: chown } : {}) } } };
+        return {
+          ...common,
+          action: {
+            case: 'mkfile' as const,
+            value: { path: step.path, mode: step.mode, data: step.data, timestamp, ...(chown ? { owner: chown } : {}) },
+          },
+        };
       case 'copy':
         return {
           ...common,
           secondaryInput: inputIndex(step.from),
           action: {
             case: 'copy' as const,
-            value: { src: step.src, dest: step.dest, mode: step.mode ?? -1, followSymlink: true, dirCopyContents: step.dirContents ?? false, createDestPath: step.createDestPath ?? true, timestamp, ...(chown ? { owner: chown } : {}) },
+            value: {
+              src: step.src,
+              dest: step.dest,
+              mode: step.mode ?? -1,
+              followSymlink: true,
+              dirCopyContents: step.dirContents ?? false,
+              createDestPath: step.createDestPath ?? true,
+              timestamp,
+              ...(chown ? { owner: chown } : {}),
+            },
           },
         };
+      default:
+        throw new Error(`file op: a step of unknown kind ${JSON.stringify(step satisfies never)}`);
     }
   });
   const op = create(OpSchema, { inputs: inputs.map(inputOf), op: { case: 'file', value: { actions } } });
-  return { vertex: vertex(op, inputs.map((input) => input.vertex), ['file.base'], { 'llb.customname': name }), index: 0 };
+  return {
+    vertex: vertex(
+      op,
+      inputs.map((input) => input.vertex),
+      ['file.base'],
+      { 'llb.customname': name },
+    ),
+    index: 0,
+  };
 }

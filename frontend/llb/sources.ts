@@ -16,8 +16,14 @@ function sorted(attrs: Record<string, string>): Record<string, string> {
 export function imageSource(reference: string, platform: Platform): Output {
   // BuildKit wants the normalised name (docker.io/library/golang:1.23), as its own client sends it.
   const identifier = `docker-image://${formatReference(parseReference(reference))}`;
-  const op = create(OpSchema, { op: { case: 'source', value: { identifier, attrs: {} } }, platform: pbPlatform(platform) });
-  return { vertex: vertex(op, [], ['source.image', 'platform'], { 'llb.customname': `[goci] ${reference}` }), index: 0 };
+  const op = create(OpSchema, {
+    op: { case: 'source', value: { identifier, attrs: {} } },
+    platform: pbPlatform(platform),
+  });
+  return {
+    vertex: vertex(op, [], ['source.image', 'platform'], { 'llb.customname': `[goci] ${reference}` }),
+    index: 0,
+  };
 }
 
 export interface LocalOptions {
@@ -43,6 +49,8 @@ export function localSource(name: string, options: LocalOptions): Output {
     attrs['local.includepattern'] = JSON.stringify(options.includePatterns);
     caps.push('source.local.includepatterns');
   }
-  const op = create(OpSchema, { op: { case: 'source', value: { identifier: `local://${name}`, attrs: sorted(attrs) } } });
+  const op = create(OpSchema, {
+    op: { case: 'source', value: { identifier: `local://${name}`, attrs: sorted(attrs) } },
+  });
   return { vertex: vertex(op, [], caps, { 'llb.customname': `[goci] local ${name}` }), index: 0 };
 }

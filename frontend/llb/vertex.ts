@@ -25,7 +25,13 @@ export interface Output {
  */
 export function vertex(op: Op, inputs: Vertex[], caps: string[], description: Record<string, string> = {}): Vertex {
   const bytes = toBinary(OpSchema, op);
-  return { digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, bytes, inputs, caps: [...new Set(caps)].sort(), description };
+  return {
+    digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+    bytes,
+    inputs,
+    caps: [...new Set(caps)].sort(),
+    description,
+  };
 }
 
 export function inputOf(output: Output): { digest: string; index: bigint } {

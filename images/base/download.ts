@@ -16,7 +16,9 @@ export async function downloadBaseLayers(
   concurrency: number,
   reuseFrom?: string,
 ): Promise<number> {
-  const layers = new Map(base.remote.platforms.flatMap((platform) => platform.layers).map((layer) => [layer.digest, layer]));
+  const layers = new Map(
+    base.remote.platforms.flatMap((platform) => platform.layers).map((layer) => [layer.digest, layer]),
+  );
   let fetched = 0;
   await runLimited([...layers.values()], concurrency, async (layer) => {
     const path = blobPath(layoutDir, layer.digest);

@@ -32,7 +32,12 @@ export interface RemoteBase {
   platforms: RemoteBasePlatform[];
 }
 
-const MANIFEST_TYPES = [MEDIA_TYPES.oci.index, MEDIA_TYPES.docker.index, MEDIA_TYPES.oci.manifest, MEDIA_TYPES.docker.manifest];
+const MANIFEST_TYPES = [
+  MEDIA_TYPES.oci.index,
+  MEDIA_TYPES.docker.index,
+  MEDIA_TYPES.oci.manifest,
+  MEDIA_TYPES.docker.manifest,
+];
 const MAX_DOCUMENT = 4 * 1024 * 1024;
 
 interface PlatformEntry {
@@ -47,10 +52,13 @@ async function cachedDocument(digest: string, fetch: () => Promise<Buffer>): Pro
   const cached = await readFile(path).catch(() => undefined);
   if (cached && sha256Digest(cached) === digest) return cached;
   const bytes = await fetch();
-  await mkdir(join(gociCacheDir(), 'documents'), { recursive: true }).then(() => writeFileAtomic(path, bytes)).catch(() => undefined);
+  await mkdir(join(gociCacheDir(), 'documents'), { recursive: true })
+    .then(() => writeFileAtomic(path, bytes))
+    .catch(() => undefined);
   return bytes;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: registry manifests and configs are walked untyped here, their fields read with fallbacks below
 function parseJson(bytes: Buffer, what: string): any {
   try {
     return JSON.parse(bytes.toString('utf8'));
@@ -62,7 +70,11 @@ function parseJson(bytes: Buffer, what: string): any {
 /** arm64/v8 and amd64/v1 carry no variant; arm without one means v7 (containerd's rules). */
 function sameVariant(entry: PlatformEntry['platform'], platform: Platform): boolean {
   const normalise = (arch: string, variant: string | undefined): string | undefined =>
-    (arch === 'arm64' && variant === 'v8') || (arch === 'amd64' && variant === 'v1') ? undefined : arch === 'arm' && !variant ? 'v7' : variant;
+    (arch === 'arm64' && variant === 'v8') || (arch === 'amd64' && variant === 'v1')
+      ? undefined
+      : arch === 'arm' && !variant
+        ? 'v7'
+        : variant;
   return normalise(entry!.architecture, entry!.variant) === normalise(platform.arch, platform.variant);
 }
 
@@ -84,33 +96,75 @@ export async function resolveRemoteBase(
   const tag = ref.digest === undefined ? (ref.tag ?? 'latest') : ref.tag;
   const top = await topManifest(client, ref, where, tag, MANIFEST_TYPES, source);
   const document = parseJson(top.bytes, `the manifest of ${name}`);
-  const entries: PlatformEntry[] = Array.isArray(document.manifests) ? document.manifests : [{ digest: top.digest, mediaType: top.mediaType }];
+  const entries: PlatformEntry[] = Array.isArray(document.manifests)
+    ? document.manifests
+    : [{ digest: top.digest, mediaType: top.mediaType }];
   const resolved: RemoteBasePlatform[] = [];
   for (const platform of platforms) {
     const entry = Array.isArray(document.manifests)
-      ? entries.find((candidate) => candidate.platform?.os === platform.os && candidate.platform.architecture === platform.arch && sameVariant(candidate.platform, platform))
+      ? entries.find(
+          (candidate) =>
+            candidate.platform?.os === platform.os &&
+            candidate.platform.architecture === platform.arch &&
+            sameVariant(candidate.platform, platform),
+        )
       : entries[0];
     if (!entry) {
-      const offered = entries.filter((candidate) => candidate.platform).map((candidate) => formatPlatform({ os: candidate.platform!.os, arch: candidate.platform!.architecture, ...(candidate.platform!.variant ? { variant: candidate.platform!.variant } : {}) }));
-      throw new GociError('BAD_PLATFORM', `base image ${name} has no ${formatPlatform(platform)} image; it offers ${offered.join(', ') || 'no platform list'}`, {
-        hint: 'choose a base that has every target platform, or drop that platform',
-      });
+      const offered = entries
+        .filter((candidate) => candidate.platform)
+        .map((candidate) =>
+          formatPlatform({
+            os: candidate.platform!.os,
+            arch: candidate.platform!.architecture,
+            ...(candidate.platform!.variant ? { variant: candidate.platform!.variant } : {}),
+          }),
+        );
+      throw new GociError(
+        'BAD_PLATFORM',
+        `base image ${name} has no ${formatPlatform(platform)} image; it offers ${offered.join(', ') || 'no platform list'}`,
+        {
+          hint: 'choose a base that has every target platform, or drop that platform',
+        },
+      );
     }
     resolved.push(await platformOfBase(client, ref, entry, platform, name, top.bytes));
   }
   return { ref, digest: top.digest, platforms: resolved };
 }
 
-async function platformOfBase(client: RegistryClient, ref: ImageRef, entry: PlatformEntry, platform: Platform, name: string, topBytes: Buffer): Promise<RemoteBasePlatform> {
-  const manifestBytes = entry.digest === sha256Digest(topBytes) ? topBytes : await cachedDocument(entry.digest, async () => (await client.getManifest(ref.repository, entry.digest, MANIFEST_TYPES)).bytes);
+async function platformOfBase(
+  client: RegistryClient,
+  ref: ImageRef,
+  entry: PlatformEntry,
+  platform: Platform,
+  name: string,
+  topBytes: Buffer,
+): Promise<RemoteBasePlatform> {
+  const manifestBytes =
+    entry.digest === sha256Digest(topBytes)
+      ? topBytes
+      : await cachedDocument(
+          entry.digest,
+          async () => (await client.getManifest(ref.repository, entry.digest, MANIFEST_TYPES)).bytes,
+        );
   const manifest = parseJson(manifestBytes, `the ${formatPlatform(platform)} manifest of ${name}`);
-  const configBytes = await cachedDocument(manifest.config.digest, () => client.fetchBlobBytes(ref.repository, manifest.config.digest, MAX_DOCUMENT));
+  const configBytes = await cachedDocument(manifest.config.digest, () =>
+    client.fetchBlobBytes(ref.repository, manifest.config.digest, MAX_DOCUMENT),
+  );
   const config = parseJson(configBytes, `the ${formatPlatform(platform)} config of ${name}`);
   if (config.os !== platform.os || config.architecture !== platform.arch) {
-    throw new GociError('BAD_PLATFORM', `base image ${name}: the manifest listed for ${formatPlatform(platform)} is ${config.os}/${config.architecture}`);
+    throw new GociError(
+      'BAD_PLATFORM',
+      `base image ${name}: the manifest listed for ${formatPlatform(platform)} is ${config.os}/${config.architecture}`,
+    );
   }
   const diffIds: string[] = config.rootfs?.diff_ids ?? [];
-  const layers = (manifest.layers as Descriptor[]).map((layer, index) => ({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size, diffId: diffIds[index]! }));
+  const layers = (manifest.layers as Descriptor[]).map((layer, index) => ({
+    mediaType: layer.mediaType,
+    digest: layer.digest,
+    size: layer.size,
+    diffId: diffIds[index]!,
+  }));
   const runtime = config.config ?? {};
   return {
     platform,

@@ -7,12 +7,28 @@ import type { RegistryClient } from '../../registry/client.js';
 import { formatReference, parseReference } from '../../registry/reference.js';
 import type { BaseLayers, ImageBase } from '../assemble.js';
 import { resolveRemoteBase } from './remote.js';
-import { BASE_DATA_DIR, CA_BUNDLE_FILE, GROUP, NSSWITCH_CONF, OS_RELEASE, PASSWD, STATIC_BASE_VERSION, ZONEINFO_ARCHIVE_FILE, staticBase, staticRuntime, type StaticVariant } from './static.js';
+import {
+  BASE_DATA_DIR,
+  CA_BUNDLE_FILE,
+  GROUP,
+  NSSWITCH_CONF,
+  OS_RELEASE,
+  PASSWD,
+  STATIC_BASE_VERSION,
+  ZONEINFO_ARCHIVE_FILE,
+  staticBase,
+  staticRuntime,
+  type StaticVariant,
+} from './static.js';
 
 /** The bases goci builds itself. Remote bases (a registry reference) come with the registry client. */
 export const BUILT_IN_BASES = ['static', 'static:nonroot', 'static:root', 'scratch'] as const;
 
-const VARIANTS: Record<string, StaticVariant> = { static: 'nonroot', 'static:nonroot': 'nonroot', 'static:root': 'root' };
+const VARIANTS: Record<string, StaticVariant> = {
+  static: 'nonroot',
+  'static:nonroot': 'nonroot',
+  'static:root': 'root',
+};
 
 /** What resolving a registry base needs: the platforms to pick and a client for its registry. */
 export interface RemoteBaseContext {
@@ -26,14 +42,24 @@ export async function resolveAnyBase(name: string, where: string, context: Remot
   const ref = parseReference(name);
   const remote = await resolveRemoteBase(context.clientFor(ref.registry), ref, context.platforms, where);
   const first = remote.platforms[0]!;
-  return { kind: 'remote', name: formatReference(ref), remote, env: first.env, user: first.user, workingDir: first.workingDir };
+  return {
+    kind: 'remote',
+    name: formatReference(ref),
+    remote,
+    env: first.env,
+    user: first.user,
+    workingDir: first.workingDir,
+  };
 }
 
 export async function resolveBase(name: string, where: string): Promise<BaseLayers> {
-  if (name === 'scratch') return { name: undefined, entries: async () => [], cacheKey: undefined, env: [], user: '', workingDir: '' };
+  if (name === 'scratch')
+    return { name: undefined, entries: async () => [], cacheKey: undefined, env: [], user: '', workingDir: '' };
   const variant = VARIANTS[name];
   if (!variant) {
-    throw new GociError('BAD_ARGUMENT', `${where}: "${name}" is not a built-in base`, { hint: `use one of ${BUILT_IN_BASES.join(', ')}, or a registry reference` });
+    throw new GociError('BAD_ARGUMENT', `${where}: "${name}" is not a built-in base`, {
+      hint: `use one of ${BUILT_IN_BASES.join(', ')}, or a registry reference`,
+    });
   }
   return {
     name: `goci static (${variant})`,
@@ -48,7 +74,9 @@ export async function resolveBase(name: string, where: string): Promise<BaseLaye
  * vendored data (hashed, so a refreshed CA bundle or tzdata is a new key).
  */
 async function staticFingerprint(variant: StaticVariant): Promise<string> {
-  const hash = createHash('sha256').update(JSON.stringify([STATIC_BASE_VERSION, variant, PASSWD, GROUP, NSSWITCH_CONF, OS_RELEASE]));
+  const hash = createHash('sha256').update(
+    JSON.stringify([STATIC_BASE_VERSION, variant, PASSWD, GROUP, NSSWITCH_CONF, OS_RELEASE]),
+  );
   for (const file of [CA_BUNDLE_FILE, ZONEINFO_ARCHIVE_FILE]) hash.update(await readFile(join(BASE_DATA_DIR, file)));
   return `static-base ${hash.digest('hex')}`;
 }

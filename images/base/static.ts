@@ -103,7 +103,14 @@ export const PASSWD = [
 ].join('\n');
 
 /** distroless's //common:group, in its order. */
-export const GROUP = [`root:x:${ROOT_UID}:`, `nobody:x:${NOBODY_UID}:`, 'tty:x:5:', 'staff:x:50:', `nonroot:x:${NONROOT_UID}:`, ''].join('\n');
+export const GROUP = [
+  `root:x:${ROOT_UID}:`,
+  `nobody:x:${NOBODY_UID}:`,
+  'tty:x:5:',
+  'staff:x:50:',
+  `nonroot:x:${NONROOT_UID}:`,
+  '',
+].join('\n');
 
 /**
  * distroless's static/nsswitch.conf, byte for byte (Debian's old default). Go's pure resolver
@@ -244,7 +251,10 @@ const gunzip = promisify(gunzipCallback);
 function containerPath(archive: string, name: string): string {
   const trimmed = name.endsWith('/') ? name.slice(0, -1) : name;
   const segments = trimmed.split('/');
-  if (segments[0] !== ZONEINFO_PREFIX || segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+  if (
+    segments[0] !== ZONEINFO_PREFIX ||
+    segments.some((segment) => segment === '' || segment === '.' || segment === '..')
+  ) {
     throw badArchive(archive, `entry ${JSON.stringify(name)} is not inside ${ZONEINFO_PREFIX}/`);
   }
   return [ZONEINFO_PATH, ...segments.slice(1)].join('/');
@@ -276,7 +286,14 @@ async function readZoneinfo(archive: string): Promise<readonly LayerEntry[]> {
       for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk);
       switch (header.type) {
         case 'file':
-          entries.push({ type: 'file', path, mode: FILE_MODE, uid: ROOT_UID, gid: ROOT_UID, content: new Uint8Array(Buffer.concat(chunks)) });
+          entries.push({
+            type: 'file',
+            path,
+            mode: FILE_MODE,
+            uid: ROOT_UID,
+            gid: ROOT_UID,
+            content: new Uint8Array(Buffer.concat(chunks)),
+          });
           break;
         case 'directory':
           entries.push({ type: 'directory', path, mode: DIRECTORY_MODE, uid: ROOT_UID, gid: ROOT_UID });
@@ -286,7 +303,10 @@ async function readZoneinfo(archive: string): Promise<readonly LayerEntry[]> {
           entries.push({ type: 'symlink', path, target: header.linkname, uid: ROOT_UID, gid: ROOT_UID });
           break;
         default:
-          throw badArchive(archive, `entry ${header.name} is a ${header.type ?? 'entry of unknown type'}, not a file, directory or symlink`);
+          throw badArchive(
+            archive,
+            `entry ${header.name} is a ${header.type ?? 'entry of unknown type'}, not a file, directory or symlink`,
+          );
       }
     }
   } catch (error) {

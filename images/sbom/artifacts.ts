@@ -20,11 +20,26 @@ export const GOCI_VERSION = '0.1.0';
  * One SBOM artifact per platform image, describing that image's entrypoint binary from its own
  * build info, with the image manifest as its subject. Same binaries, same bytes.
  */
-export function sbomArtifacts(format: SbomFormat, name: string, images: ImageManifest[], binaries: EntrypointBinary[], epoch: number): Artifact[] {
+export function sbomArtifacts(
+  format: SbomFormat,
+  name: string,
+  images: ImageManifest[],
+  binaries: EntrypointBinary[],
+  epoch: number,
+): Artifact[] {
   return images.map((image, index) => {
     const binary = binaries[index]!;
-    const input = { name, binary: binary.report, binarySha256: binary.sha256, platform: image.platform, epoch, gociVersion: GOCI_VERSION };
+    const input = {
+      name,
+      binary: binary.report,
+      binarySha256: binary.sha256,
+      platform: image.platform,
+      epoch,
+      gociVersion: GOCI_VERSION,
+    };
     const document = format === 'spdx' ? spdxDocument(input) : cyclonedxDocument(input);
-    return artifactFor(image.descriptor, SBOM_ARTIFACT_TYPES[format], jsonBlob(document), { 'org.opencontainers.image.created': rfc3339(epoch) });
+    return artifactFor(image.descriptor, SBOM_ARTIFACT_TYPES[format], jsonBlob(document), {
+      'org.opencontainers.image.created': rfc3339(epoch),
+    });
   });
 }

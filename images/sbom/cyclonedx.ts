@@ -21,7 +21,14 @@
 
 import { createHash } from 'node:crypto';
 
-import { describeSbomSubject, subjectUriPath, type SbomInput, type SbomNote, type SbomPackage, type SbomSubject } from './input.js';
+import {
+  describeSbomSubject,
+  subjectUriPath,
+  type SbomInput,
+  type SbomNote,
+  type SbomPackage,
+  type SbomSubject,
+} from './input.js';
 
 /** RFC 4122 appendix C: the name space for URLs. */
 const URL_NAMESPACE = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
@@ -39,7 +46,10 @@ export function cyclonedxDocument(input: SbomInput): object {
     metadata: {
       timestamp: subject.created,
       tools: { components: [{ type: 'application', name: 'goci', version: subject.gociVersion }] },
-      component: { ...component(subject.main, 'application', ref(subject.main)), hashes: [{ alg: 'SHA-256', content: subject.binarySha256 }] },
+      component: {
+        ...component(subject.main, 'application', ref(subject.main)),
+        hashes: [{ alg: 'SHA-256', content: subject.binarySha256 }],
+      },
       properties: platformProperties(subject),
     },
     components: libraries.map((pkg) => component(pkg, 'library', ref(pkg))),
@@ -65,8 +75,10 @@ function bomRefs(packages: SbomPackage[]): Map<SbomPackage, string> {
   const purlCounts = new Map<string, number>();
   for (const pkg of packages) purlCounts.set(pkg.purl, (purlCounts.get(pkg.purl) ?? 0) + 1);
   const refs = new Map<SbomPackage, string>();
-  for (const pkg of packages) refs.set(pkg, purlCounts.get(pkg.purl) === 1 ? pkg.purl : `goci:${pkg.kind}:${pkg.path}@${pkg.version}`);
-  if (new Set(refs.values()).size !== packages.length) throw new Error(`cyclonedxDocument: duplicate bom-refs in ${[...refs.values()].join(', ')}`);
+  for (const pkg of packages)
+    refs.set(pkg, purlCounts.get(pkg.purl) === 1 ? pkg.purl : `goci:${pkg.kind}:${pkg.path}@${pkg.version}`);
+  if (new Set(refs.values()).size !== packages.length)
+    throw new Error(`cyclonedxDocument: duplicate bom-refs in ${[...refs.values()].join(', ')}`);
   return refs;
 }
 

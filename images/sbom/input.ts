@@ -110,7 +110,9 @@ export function describeSbomSubject(input: SbomInput): SbomSubject {
   const gociVersion = checkGociVersion(input.gociVersion);
   const buildInfo = input.binary.buildInfo;
   if (buildInfo === undefined) {
-    throw new GociError('BAD_BINARY', `${name} has no Go build info, so goci cannot describe its modules`, { hint: HINT_NO_BUILD_INFO });
+    throw new GociError('BAD_BINARY', `${name} has no Go build info, so goci cannot describe its modules`, {
+      hint: HINT_NO_BUILD_INFO,
+    });
   }
   checkModulePaths(name, buildInfo);
   const modules = buildInfo.deps.map(dependencyPackage).sort(comparePackages);
@@ -136,7 +138,9 @@ export function allPackages(subject: SbomSubject): SbomPackage[] {
 function mainPackage(buildInfo: GoBuildInfo): SbomPackage {
   // `go build file.go` records no main module, only the package path `command-line-arguments`.
   const module: Module = buildInfo.main ?? { path: buildInfo.path, version: GO_NO_VERSION };
-  const subpath = buildInfo.path.startsWith(`${module.path}/`) ? buildInfo.path.slice(module.path.length + 1) : undefined;
+  const subpath = buildInfo.path.startsWith(`${module.path}/`)
+    ? buildInfo.path.slice(module.path.length + 1)
+    : undefined;
   const notes: SbomNote[] = [{ name: 'goci:main-package', value: buildInfo.path }];
   return {
     kind: 'main',
@@ -151,7 +155,14 @@ function mainPackage(buildInfo: GoBuildInfo): SbomPackage {
 function dependencyPackage(dep: Module): SbomPackage {
   const replacement = dep.replace;
   if (replacement === undefined) {
-    return { kind: 'module', path: dep.path, version: versionOrDevel(dep.version), purl: golangPurl(dep.path, dep.version), ...sumField(dep.sum), notes: withSum([], dep.sum) };
+    return {
+      kind: 'module',
+      path: dep.path,
+      version: versionOrDevel(dep.version),
+      purl: golangPurl(dep.path, dep.version),
+      ...sumField(dep.sum),
+      notes: withSum([], dep.sum),
+    };
   }
   const replaces = { path: dep.path, version: versionOrDevel(dep.version) };
   const replacesNote = { name: 'goci:replaces', value: `${replaces.path}@${replaces.version}` };
@@ -228,8 +239,13 @@ function compareText(left: string, right: string): number {
 const HINT_CALLER = 'This is a bug in goci; please report it with the command you ran.';
 
 function checkName(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a subject name with control characters is what this refuses
   if (typeof name !== 'string' || name.trim() === '' || /[\u0000-\u001f\u007f]/.test(name) || !encodable(name)) {
-    throw new GociError('BAD_ARGUMENT', `the SBOM subject name ${JSON.stringify(name)} is empty or has control characters`, { hint: HINT_CALLER });
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `the SBOM subject name ${JSON.stringify(name)} is empty or has control characters`,
+      { hint: HINT_CALLER },
+    );
   }
   return name;
 }
@@ -253,43 +269,63 @@ function checkModulePaths(name: string, buildInfo: GoBuildInfo): void {
   }
   const bad = paths.find((path) => path === '' || path.split('/').some((segment) => segment === ''));
   if (bad !== undefined) {
-    throw new GociError('BAD_BINARY', `the Go build info of ${name} names a module ${JSON.stringify(bad)}, which is not a module path`, {
-      hint: 'The build info looks damaged; rebuild the program with the go command.',
-    });
+    throw new GociError(
+      'BAD_BINARY',
+      `the Go build info of ${name} names a module ${JSON.stringify(bad)}, which is not a module path`,
+      {
+        hint: 'The build info looks damaged; rebuild the program with the go command.',
+      },
+    );
   }
 }
 
 function checkSha256(value: string): string {
   const hex = typeof value === 'string' ? value.replace(/^sha256:/, '') : '';
   if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
-    throw new GociError('BAD_ARGUMENT', `${JSON.stringify(value)} is not a SHA-256 digest (64 hex digits)`, { hint: HINT_CALLER });
+    throw new GociError('BAD_ARGUMENT', `${JSON.stringify(value)} is not a SHA-256 digest (64 hex digits)`, {
+      hint: HINT_CALLER,
+    });
   }
   return hex.toLowerCase();
 }
 
 function checkPlatform(platform: SbomPlatform, binary: BinaryReport): SbomPlatform {
   const text = [platform?.os, platform?.architecture, platform?.variant].filter(Boolean).join('/');
-  if (!platform || !platform.os || !platform.architecture) {
-    throw new GociError('BAD_PLATFORM', `the SBOM platform ${JSON.stringify(text)} needs an os and an architecture`, { hint: HINT_CALLER });
-  }
-  if (platform.os !== binary.os || platform.architecture !== binary.arch) {
-    throw new GociError('BAD_PLATFORM', `the SBOM platform ${text} does not match the binary, which is built for ${binary.os}/${binary.arch}`, {
-      hint: 'Describe the binary with the platform it was built for (GOOS/GOARCH).',
+  if (!platform?.os || !platform.architecture) {
+    throw new GociError('BAD_PLATFORM', `the SBOM platform ${JSON.stringify(text)} needs an os and an architecture`, {
+      hint: HINT_CALLER,
     });
   }
-  return platform.variant ? { os: platform.os, architecture: platform.architecture, variant: platform.variant } : { os: platform.os, architecture: platform.architecture };
+  if (platform.os !== binary.os || platform.architecture !== binary.arch) {
+    throw new GociError(
+      'BAD_PLATFORM',
+      `the SBOM platform ${text} does not match the binary, which is built for ${binary.os}/${binary.arch}`,
+      {
+        hint: 'Describe the binary with the platform it was built for (GOOS/GOARCH).',
+      },
+    );
+  }
+  return platform.variant
+    ? { os: platform.os, architecture: platform.architecture, variant: platform.variant }
+    : { os: platform.os, architecture: platform.architecture };
 }
 
 function checkEpoch(epoch: number): string {
   if (!Number.isSafeInteger(epoch) || epoch < 0 || epoch > LAST_EPOCH) {
-    throw new GociError('BAD_ARGUMENT', `the SBOM creation time ${String(epoch)} is not whole seconds between 1970 and 9999`, { hint: HINT_CALLER });
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `the SBOM creation time ${String(epoch)} is not whole seconds between 1970 and 9999`,
+      { hint: HINT_CALLER },
+    );
   }
   return rfc3339(epoch);
 }
 
 function checkGociVersion(version: string): string {
   if (typeof version !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9.+_-]*$/.test(version)) {
-    throw new GociError('BAD_ARGUMENT', `goci version ${JSON.stringify(version)} cannot name the tool in an SBOM`, { hint: HINT_CALLER });
+    throw new GociError('BAD_ARGUMENT', `goci version ${JSON.stringify(version)} cannot name the tool in an SBOM`, {
+      hint: HINT_CALLER,
+    });
   }
   return version;
 }
@@ -304,6 +340,8 @@ export function subjectUriPath(subject: SbomSubject): string {
   const segments = subject.name
     .split('/')
     .filter((segment) => segment !== '')
-    .map((segment) => (segment === '.' || segment === '..' ? segment.replaceAll('.', '%2E') : encodeURIComponent(segment)));
+    .map((segment) =>
+      segment === '.' || segment === '..' ? segment.replaceAll('.', '%2E') : encodeURIComponent(segment),
+    );
   return [...segments, subject.binarySha256].join('/');
 }

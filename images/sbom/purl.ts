@@ -30,7 +30,9 @@ export function golangPurl(modulePath: string, version?: string, subpath?: strin
   }
   let purl = `pkg:golang/${segments.join('/')}`;
   if (version !== undefined && version !== '' && version !== GO_NO_VERSION) purl += `@${percentEncode(version)}`;
-  const subpathSegments = (subpath ?? '').split('/').filter((segment) => segment !== '' && segment !== '.' && segment !== '..');
+  const subpathSegments = (subpath ?? '')
+    .split('/')
+    .filter((segment) => segment !== '' && segment !== '.' && segment !== '..');
   if (subpathSegments.length > 0) purl += `#${subpathSegments.map(percentEncode).join('/')}`;
   return purl;
 }
@@ -43,7 +45,8 @@ function percentEncode(text: string): string {
     if (UNENCODED.test(character)) {
       encoded += character;
     } else {
-      for (const byte of Buffer.from(character, 'utf8')) encoded += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+      for (const byte of Buffer.from(character, 'utf8'))
+        encoded += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
     }
   }
   return encoded;

@@ -29,7 +29,14 @@
 
 import { createHash } from 'node:crypto';
 
-import { allPackages, describeSbomSubject, subjectUriPath, type SbomInput, type SbomPackage, type SbomSubject } from './input.js';
+import {
+  allPackages,
+  describeSbomSubject,
+  subjectUriPath,
+  type SbomInput,
+  type SbomPackage,
+  type SbomSubject,
+} from './input.js';
 
 const NOASSERTION = 'NOASSERTION';
 const DOCUMENT_ID = 'SPDXRef-DOCUMENT';
@@ -57,7 +64,9 @@ export function spdxDocument(input: SbomInput): object {
 
 /** Stable for a given kind, path and version; always matches `^SPDXRef-[A-Za-z0-9.-]+$`. */
 export function spdxId(pkg: Pick<SbomPackage, 'kind' | 'path' | 'version'>): string {
-  const readable = (pkg.kind === 'stdlib' ? [pkg.version] : [pkg.path, pkg.version]).map(idstring).filter((part) => part !== '');
+  const readable = (pkg.kind === 'stdlib' ? [pkg.version] : [pkg.path, pkg.version])
+    .map(idstring)
+    .filter((part) => part !== '');
   const suffix = createHash('sha256').update(`${pkg.kind}\0${pkg.path}\0${pkg.version}`).digest('hex').slice(0, 8);
   return ['SPDXRef-go', pkg.kind, ...readable, suffix].join('-');
 }
@@ -73,13 +82,16 @@ function spdxPackage(subject: SbomSubject, pkg: SbomPackage, id: string): Record
   if (pkg.kind === 'main') {
     annotations.push(`goci:platform=${subject.platformText}`);
   }
-  const externalRefs: Record<string, string>[] = [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: pkg.purl }];
+  const externalRefs: Record<string, string>[] = [
+    { referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: pkg.purl },
+  ];
   if (pkg.sum) {
     externalRefs.push({
       referenceCategory: 'OTHER',
       referenceType: 'go.sum',
       referenceLocator: pkg.sum,
-      comment: 'Go module hash as in go.sum (dirhash h1: base64 SHA-256 over the SHA-256s of the module files); not a digest of a downloadable file.',
+      comment:
+        'Go module hash as in go.sum (dirhash h1: base64 SHA-256 over the SHA-256s of the module files); not a digest of a downloadable file.',
     });
   }
   return {
@@ -97,7 +109,14 @@ function spdxPackage(subject: SbomSubject, pkg: SbomPackage, id: string): Record
     ...(sourceInfo(pkg) === undefined ? {} : { sourceInfo: sourceInfo(pkg) }),
     ...(annotations.length === 0
       ? {}
-      : { annotations: annotations.map((comment) => ({ annotationDate: subject.created, annotationType: 'OTHER', annotator: `Tool: ${subject.tool}`, comment })) }),
+      : {
+          annotations: annotations.map((comment) => ({
+            annotationDate: subject.created,
+            annotationType: 'OTHER',
+            annotator: `Tool: ${subject.tool}`,
+            comment,
+          })),
+        }),
   };
 }
 

@@ -33,8 +33,6 @@ const START_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 15_000;
 const KILL_TIMEOUT_MS = 5_000;
 
-
-
 async function ping(socket: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request({ socketPath: socket, path: '/_ping', method: 'GET', timeout: 1000 }, (res) => {
@@ -120,7 +118,18 @@ export async function startDockerd(): Promise<DockerdHarness> {
   try {
     child = spawn(
       DOCKERD,
-      ['--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', pidfile, '--bridge=none', '--iptables=false'],
+      [
+        '--data-root',
+        dataRoot,
+        '--exec-root',
+        execRoot,
+        '-H',
+        `unix://${socket}`,
+        '--pidfile',
+        pidfile,
+        '--bridge=none',
+        '--iptables=false',
+      ],
       // Debian's containerd, runc and shims only, and no DOCKER_HOST or proxy settings from the test's environment.
       { stdio: ['ignore', log, log], env: { PATH: DAEMON_PATH, HOME: root } },
     );
@@ -207,7 +216,11 @@ export async function startDockerd(): Promise<DockerdHarness> {
 }
 
 /** Runs the 20.10 docker client against the harness daemon; never throws on a non-zero exit. */
-export async function docker(args: string[], harness: Pick<DockerdHarness, 'env'>, options: { timeoutMs?: number } = {}): Promise<Result> {
+export async function docker(
+  args: string[],
+  harness: Pick<DockerdHarness, 'env'>,
+  options: { timeoutMs?: number } = {},
+): Promise<Result> {
   const timeout = options.timeoutMs ?? 900_000;
   return execa(DOCKER_CLI, args, { env: harness.env, extendEnv: false, reject: false, stdin: 'ignore', timeout });
 }

@@ -12,7 +12,12 @@ export interface GoVersionM {
 export async function goVersionM(file: string): Promise<GoVersionM> {
   const { stdout } = await execa('go', ['version', '-m', file]);
   const [first, ...lines] = stdout.split('\n');
-  const result: GoVersionM = { goVersion: first!.slice(first!.lastIndexOf(': ') + 2).trim(), path: '', deps: [], settings: {} };
+  const result: GoVersionM = {
+    goVersion: first!.slice(first!.lastIndexOf(': ') + 2).trim(),
+    path: '',
+    deps: [],
+    settings: {},
+  };
   for (const line of lines) {
     const [kind, ...fields] = line.replace(/^\t/, '').split('\t');
     if (kind === 'path') result.path = fields[0]!;

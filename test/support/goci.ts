@@ -12,7 +12,10 @@ export interface RunResult {
 }
 
 /** Runs the built goci CLI as a user would, never throwing on a non-zero exit. */
-export async function goci(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export async function goci(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   const result = await execa(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: options.env ?? process.env,

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 
 /** sha256 hex of a file. */
 export async function fileSha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 /** The blobs of an OCI layout whose bytes do not hash to their name (empty when every blob verifies). */
@@ -43,7 +45,10 @@ export async function snapshot(dir: string): Promise<string[]> {
 
 /** Whether a path exists at all (a missing output directory must stay missing). */
 export async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(() => true, () => false);
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The pids whose parent is `pid`. */

@@ -10,8 +10,21 @@ export async function skopeoRaw(layout: string, tag: string): Promise<Record<str
 }
 
 /** skopeo's view of one platform's image config. */
-export async function skopeoConfig(layout: string, tag: string, platform: { arch: string; variant?: string }): Promise<Record<string, any>> {
-  const { stdout } = await execa('skopeo', ['inspect', '--config', '--override-os', 'linux', '--override-arch', platform.arch, ...(platform.variant ? ['--override-variant', platform.variant] : []), `oci:${layout}:${tag}`]);
+export async function skopeoConfig(
+  layout: string,
+  tag: string,
+  platform: { arch: string; variant?: string },
+): Promise<Record<string, any>> {
+  const { stdout } = await execa('skopeo', [
+    'inspect',
+    '--config',
+    '--override-os',
+    'linux',
+    '--override-arch',
+    platform.arch,
+    ...(platform.variant ? ['--override-variant', platform.variant] : []),
+    `oci:${layout}:${tag}`,
+  ]);
   return JSON.parse(stdout) as Record<string, any>;
 }
 
@@ -19,10 +32,23 @@ export async function skopeoConfig(layout: string, tag: string, platform: { arch
  * Unpacks one platform of a multi-platform tag with umoci. umoci reads only a tag that names a
  * single manifest, so skopeo first copies that platform into a layout of its own, as a user would.
  */
-export async function umociUnpack(layout: string, tag: string, platform: { arch: string; variant?: string }): Promise<string> {
+export async function umociUnpack(
+  layout: string,
+  tag: string,
+  platform: { arch: string; variant?: string },
+): Promise<string> {
   const work = await mkdtemp(join(tmpdir(), 'goci-umoci-'));
   const single = join(work, 'oci');
-  await execa('skopeo', ['copy', '--override-os', 'linux', '--override-arch', platform.arch, ...(platform.variant ? ['--override-variant', platform.variant] : []), `oci:${layout}:${tag}`, `oci:${single}:one`]);
+  await execa('skopeo', [
+    'copy',
+    '--override-os',
+    'linux',
+    '--override-arch',
+    platform.arch,
+    ...(platform.variant ? ['--override-variant', platform.variant] : []),
+    `oci:${layout}:${tag}`,
+    `oci:${single}:one`,
+  ]);
   const bundle = join(work, 'bundle');
   await execa('umoci', ['unpack', '--image', `${single}:one`, bundle]);
   return join(bundle, 'rootfs');

@@ -1,4 +1,11 @@
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
 import { listenOnLoopback } from './loopback.js';
 
 /**
@@ -85,7 +92,8 @@ export interface RegistryProxy {
 /** The path with repository names, digests and upload ids replaced by `*`. */
 export function pathPattern(path: string): string {
   // The repository name is greedy: a repository may itself be called `x/referrers` or `x/blobs`.
-  const match = /^\/v2\/(.+)\/(blobs\/uploads\/([^/]*)|blobs\/[^/]+|manifests\/[^/]+|tags\/list|referrers\/[^/]+)$/.exec(path);
+  const match =
+    /^\/v2\/(.+)\/(blobs\/uploads\/([^/]*)|blobs\/[^/]+|manifests\/[^/]+|tags\/list|referrers\/[^/]+)$/.exec(path);
   if (!match) return path;
   const tail = match[2]!;
   if (tail.startsWith('blobs/uploads/')) return match[3] ? '/v2/*/blobs/uploads/*' : '/v2/*/blobs/uploads/';
@@ -97,7 +105,8 @@ const MAX_RECORDS = 10_000;
 
 export async function startProxy(upstream: string): Promise<RegistryProxy> {
   const target = new URL(upstream);
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(target.hostname)) throw new Error(`the proxy only fronts loopback registries, not ${target.hostname}`);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(target.hostname))
+    throw new Error(`the proxy only fronts loopback registries, not ${target.hostname}`);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const rules: { rule: FaultRule; seen: number; applied: number }[] = [];
   const records: ProxyRecord[] = [];
@@ -155,10 +164,15 @@ export async function startProxy(upstream: string): Promise<RegistryProxy> {
         record.requestBytes += chunk.length;
       });
       request.once('end', () => {
-        const body = fault.body ?? JSON.stringify({ errors: [{ code: 'UNKNOWN', message: `injected ${fault.status}` }] });
+        const body =
+          fault.body ?? JSON.stringify({ errors: [{ code: 'UNKNOWN', message: `injected ${fault.status}` }] });
         record.status = fault.status;
         record.responseBytes = Buffer.byteLength(body);
-        response.writeHead(fault.status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...fault.headers });
+        response.writeHead(fault.status, {
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+          ...fault.headers,
+        });
         response.end(body);
       });
       return;
@@ -195,47 +209,50 @@ export async function startProxy(upstream: string): Promise<RegistryProxy> {
     }
 
     const headers: OutgoingHttpHeaders = { ...request.headers };
-    const upstreamRequest = httpRequest({ host: target.hostname.replace(/^\[|\]$/g, ''), port: target.port, method, path: request.url, headers, agent }, (upstreamResponse) => {
-      const responseHeaders: OutgoingHttpHeaders = { ...upstreamResponse.headers };
-      if (typeof responseHeaders.location === 'string') responseHeaders.location = rewrite(responseHeaders.location);
-      if (fault?.kind === 'relocate' && typeof responseHeaders.location === 'string') {
-        const moved = new URL(responseHeaders.location, origin);
-        responseHeaders.location = new URL(`${moved.pathname}${moved.search}`, fault.to).href;
-      }
-      const challenge = responseHeaders['www-authenticate'];
-      if (typeof challenge === 'string') responseHeaders['www-authenticate'] = rewrite(challenge);
-      else if (Array.isArray(challenge)) responseHeaders['www-authenticate'] = challenge.map(rewrite);
-      record.status = upstreamResponse.statusCode ?? 0;
-      response.writeHead(upstreamResponse.statusCode ?? 502, responseHeaders);
-      let position = 0;
-      upstreamResponse.on('data', (chunk: Buffer) => {
-        let out = chunk;
-        if (fault?.kind === 'corrupt-response') {
-          const at = fault.at ?? 0;
-          if (at >= position && at < position + chunk.length) {
-            out = Buffer.from(chunk);
-            out[at - position] = out[at - position]! ^ 0xff;
-          }
+    const upstreamRequest = httpRequest(
+      { host: target.hostname.replace(/^\[|\]$/g, ''), port: target.port, method, path: request.url, headers, agent },
+      (upstreamResponse) => {
+        const responseHeaders: OutgoingHttpHeaders = { ...upstreamResponse.headers };
+        if (typeof responseHeaders.location === 'string') responseHeaders.location = rewrite(responseHeaders.location);
+        if (fault?.kind === 'relocate' && typeof responseHeaders.location === 'string') {
+          const moved = new URL(responseHeaders.location, origin);
+          responseHeaders.location = new URL(`${moved.pathname}${moved.search}`, fault.to).href;
         }
-        position += chunk.length;
-        if (fault?.kind === 'drop-response') {
-          const room = fault.afterBytes - record.responseBytes;
-          if (room > 0) {
-            record.responseBytes += Math.min(room, out.length);
-            response.write(out.subarray(0, room));
+        const challenge = responseHeaders['www-authenticate'];
+        if (typeof challenge === 'string') responseHeaders['www-authenticate'] = rewrite(challenge);
+        else if (Array.isArray(challenge)) responseHeaders['www-authenticate'] = challenge.map(rewrite);
+        record.status = upstreamResponse.statusCode ?? 0;
+        response.writeHead(upstreamResponse.statusCode ?? 502, responseHeaders);
+        let position = 0;
+        upstreamResponse.on('data', (chunk: Buffer) => {
+          let out = chunk;
+          if (fault?.kind === 'corrupt-response') {
+            const at = fault.at ?? 0;
+            if (at >= position && at < position + chunk.length) {
+              out = Buffer.from(chunk);
+              out[at - position] = out[at - position]! ^ 0xff;
+            }
           }
-          if (record.responseBytes >= fault.afterBytes) {
-            upstreamResponse.destroy();
-            setTimeout(() => response.socket?.destroy(), 20);
+          position += chunk.length;
+          if (fault?.kind === 'drop-response') {
+            const room = fault.afterBytes - record.responseBytes;
+            if (room > 0) {
+              record.responseBytes += Math.min(room, out.length);
+              response.write(out.subarray(0, room));
+            }
+            if (record.responseBytes >= fault.afterBytes) {
+              upstreamResponse.destroy();
+              setTimeout(() => response.socket?.destroy(), 20);
+            }
+            return;
           }
-          return;
-        }
-        record.responseBytes += out.length;
-        response.write(out);
-      });
-      upstreamResponse.once('end', () => response.end());
-      upstreamResponse.once('error', () => response.destroy());
-    });
+          record.responseBytes += out.length;
+          response.write(out);
+        });
+        upstreamResponse.once('end', () => response.end());
+        upstreamResponse.once('error', () => response.destroy());
+      },
+    );
     upstreamRequest.once('error', () => {
       if (!response.headersSent && !response.destroyed) {
         record.status = 502;
@@ -282,7 +299,8 @@ export async function startProxy(upstream: string): Promise<RegistryProxy> {
   const port = loopback.port;
   origin = loopback.origin;
 
-  const matching = (method: string, pattern: string): ProxyRecord[] => records.filter((record) => record.pattern === `${method} ${pattern}`);
+  const matching = (method: string, pattern: string): ProxyRecord[] =>
+    records.filter((record) => record.pattern === `${method} ${pattern}`);
   return {
     url: origin,
     host: `127.0.0.1:${port}`,
@@ -302,7 +320,14 @@ export async function startProxy(upstream: string): Promise<RegistryProxy> {
     },
     count: (method, pattern) => matching(method, pattern).length,
     bytes: (method, pattern) =>
-      matching(method, pattern).reduce((sum, record) => ({ request: sum.request + record.requestBytes, forwarded: sum.forwarded + record.forwardedBytes, response: sum.response + record.responseBytes }), { request: 0, forwarded: 0, response: 0 }),
+      matching(method, pattern).reduce(
+        (sum, record) => ({
+          request: sum.request + record.requestBytes,
+          forwarded: sum.forwarded + record.forwardedBytes,
+          response: sum.response + record.responseBytes,
+        }),
+        { request: 0, forwarded: 0, response: 0 },
+      ),
     stop: async () => {
       agent.destroy();
       await loopback.close();

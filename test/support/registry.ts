@@ -66,7 +66,8 @@ export async function htpasswdLine(user: string, password: string): Promise<stri
   // 22 salt characters; the last one carries only 2 bits, so it comes from a smaller set.
   const salt = [...randomBytes(21)].map((byte) => alphabet[byte % 64]).join('') + '.Oeu'[randomBytes(1)[0]! % 4];
   const { stdout } = await execa('perl', ['-e', 'print crypt($ARGV[0], $ARGV[1])', password, `$2b$05$${salt}`]);
-  if (!stdout.startsWith('$2b$05$') || stdout.length !== 60) throw new Error(`this machine's crypt(3) does not do bcrypt (got ${JSON.stringify(stdout.slice(0, 7))})`);
+  if (!stdout.startsWith('$2b$05$') || stdout.length !== 60)
+    throw new Error(`this machine's crypt(3) does not do bcrypt (got ${JSON.stringify(stdout.slice(0, 7))})`);
   return `${user}:${stdout}`;
 }
 
@@ -117,14 +118,16 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-
-
 async function startOnce(options: RegistryOptions): Promise<RegistryHarness | 'port-taken'> {
   const root = await mkdtemp(join(tmpdir(), 'goci-registry-'));
   const port = await freePort();
   const htpasswdPath = join(root, 'htpasswd');
   if (options.auth && 'htpasswd' in options.auth) {
-    await writeFile(htpasswdPath, `${await htpasswdLine(options.auth.htpasswd.user, options.auth.htpasswd.password)}\n`, { mode: 0o600 });
+    await writeFile(
+      htpasswdPath,
+      `${await htpasswdLine(options.auth.htpasswd.user, options.auth.htpasswd.password)}\n`,
+      { mode: 0o600 },
+    );
   }
   const configPath = join(root, 'config.yml');
   await writeFile(configPath, configYaml(port, root, options, htpasswdPath));
@@ -133,7 +136,10 @@ async function startOnce(options: RegistryOptions): Promise<RegistryHarness | 'p
   let child: ChildProcess;
   try {
     // No REGISTRY_* variables from the test's environment: they would override the config.
-    child = spawn(DOCKER_REGISTRY, ['serve', configPath], { stdio: ['ignore', log, log], env: { PATH: '/usr/bin:/bin' } });
+    child = spawn(DOCKER_REGISTRY, ['serve', configPath], {
+      stdio: ['ignore', log, log],
+      env: { PATH: '/usr/bin:/bin' },
+    });
   } finally {
     closeSync(log);
   }

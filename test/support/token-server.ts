@@ -92,7 +92,14 @@ function parseScope(scope: string): { type: string; name: string; actions: strin
   const first = scope.indexOf(':');
   const last = scope.lastIndexOf(':');
   if (first < 0 || last === first) return undefined;
-  return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(',').filter(Boolean) };
+  return {
+    type: scope.slice(0, first),
+    name: scope.slice(first + 1, last),
+    actions: scope
+      .slice(last + 1)
+      .split(',')
+      .filter(Boolean),
+  };
 }
 
 const defaultAccess = (user: string | undefined): string[] => (user ? ['pull', 'push'] : []);
@@ -112,7 +119,21 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const dir = await mkdtemp(join(tmpdir(), 'goci-token-'));
   const keyPath = join(dir, 'key.pem');
   const certPath = join(dir, 'cert.pem');
-  await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=goci-test-token-issuer']);
+  await execa('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=goci-test-token-issuer',
+  ]);
   const privateKey = createPrivateKey(await readFile(keyPath));
   const kid = libtrustKeyId(createPublicKey(privateKey));
   const service = options.service ?? 'goci-test-registry';
@@ -135,7 +156,16 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const issue = (user: string | undefined, granted: Grant[]): string => {
     const now = Math.floor(Date.now() / 1000);
     const header = { typ: 'JWT', alg: 'RS256', kid };
-    const claims = { iss: issuer, sub: user ?? '', aud: service, exp: now + (state.expiresIn ?? 60), nbf: now - 1, iat: now, jti: randomBytes(12).toString('hex'), access: granted };
+    const claims = {
+      iss: issuer,
+      sub: user ?? '',
+      aud: service,
+      exp: now + (state.expiresIn ?? 60),
+      nbf: now - 1,
+      iat: now,
+      jti: randomBytes(12).toString('hex'),
+      access: granted,
+    };
     const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
     const signature = sign('sha256', Buffer.from(signingInput), privateKey);
     const token = `${signingInput}.${base64url(signature)}`;
@@ -145,7 +175,14 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    const record: TokenRequest = { method: request.method ?? 'GET', user: undefined, scopes: [], grantType: undefined, granted: [], status: 0 };
+    const record: TokenRequest = {
+      method: request.method ?? 'GET',
+      user: undefined,
+      scopes: [],
+      grantType: undefined,
+      granted: [],
+      status: 0,
+    };
     const reply = (status: number, body: unknown): void => {
       record.status = status;
       state.requests.push(record);
@@ -162,15 +199,20 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       return reply(405, { errors: [{ code: 'UNSUPPORTED', message: 'GET or POST' }] });
     }
     record.grantType = params.get('grant_type') ?? undefined;
-    record.scopes = params.getAll('scope').flatMap((scope) => scope.split(' ')).filter(Boolean);
+    record.scopes = params
+      .getAll('scope')
+      .flatMap((scope) => scope.split(' '))
+      .filter(Boolean);
 
     let user: string | undefined;
     const authorization = request.headers.authorization;
     if (record.grantType === 'refresh_token') {
-      if (!options.identityToken || params.get('refresh_token') !== options.identityToken) return reply(401, { error: 'invalid_grant' });
+      if (!options.identityToken || params.get('refresh_token') !== options.identityToken)
+        return reply(401, { error: 'invalid_grant' });
       user = options.user;
     } else if (record.grantType === 'password') {
-      if (params.get('username') !== options.user || params.get('password') !== options.password) return reply(401, { error: 'invalid_grant' });
+      if (params.get('username') !== options.user || params.get('password') !== options.password)
+        return reply(401, { error: 'invalid_grant' });
       user = options.user;
     } else if (authorization) {
       const match = /^Basic\s+(\S+)$/i.exec(authorization);
@@ -197,7 +239,8 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     const token = issue(user, record.granted);
     const body: Record<string, unknown> = { token, access_token: token, issued_at: new Date().toISOString() };
     if (state.expiresIn !== null) body.expires_in = state.expiresIn;
-    if (user && params.get('offline_token') === 'true' && options.identityToken) body.refresh_token = options.identityToken;
+    if (user && params.get('offline_token') === 'true' && options.identityToken)
+      body.refresh_token = options.identityToken;
     reply(200, body);
   };
 
