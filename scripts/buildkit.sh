@@ -33,7 +33,9 @@ has_version() {
 
 if [ -n "${GOCI_BUILDKIT_BIN:-}" ]; then
   bin=$GOCI_BUILDKIT_BIN
-  [ -x "$bin/buildctl" ] && [ -x "$bin/buildkitd" ] || fail "GOCI_BUILDKIT_BIN=$bin does not hold executable buildctl and buildkitd"
+  if [ ! -x "$bin/buildctl" ] || [ ! -x "$bin/buildkitd" ]; then
+    fail "GOCI_BUILDKIT_BIN=$bin does not hold executable buildctl and buildkitd"
+  fi
   if ! has_version "$bin"; then
     fail "GOCI_BUILDKIT_BIN=$bin holds buildkitd '$("$bin/buildkitd" --version 2>&1 | head -n 1)', not $version"
   fi
@@ -42,9 +44,12 @@ if [ -n "${GOCI_BUILDKIT_BIN:-}" ]; then
 fi
 
 src=${GOCI_BUILDKIT_SRC:-}
-[ -n "$src" ] || fail "set GOCI_BUILDKIT_SRC to a checkout or bare git repository of moby/buildkit (tag $version), or GOCI_BUILDKIT_BIN to a directory holding buildctl and buildkitd $version"
+if [ -z "$src" ]; then
+  fail "set GOCI_BUILDKIT_SRC to a checkout or bare git repository of moby/buildkit (tag $version)," \
+    "or GOCI_BUILDKIT_BIN to a directory holding buildctl and buildkitd $version"
+fi
 [ -d "$src" ] || fail "GOCI_BUILDKIT_SRC=$src is not a directory"
-src=$(cd "$src" && pwd)
+src=$(cd "$src" && pwd -P)
 
 cache=${GOCI_BUILDKIT_CACHE:-$HOME/.cache/goci-test/buildkit}
 out=$cache/$version
@@ -54,17 +59,27 @@ if has_version "$out"; then
 fi
 
 # The source: a bare repository exports the tag; a checkout must be at the tag, unmodified.
-git -C "$src" rev-parse --git-dir >/dev/null 2>&1 || fail "GOCI_BUILDKIT_SRC=$src is not a git repository: cannot tell its version (need $version)"
+if ! git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+  fail "GOCI_BUILDKIT_SRC=$src is not a git repository: cannot tell its version (need $version)"
+fi
 if [ "$(git -C "$src" rev-parse --is-bare-repository)" = true ]; then
   bare=true
-  revision=$(git -C "$src" rev-parse -q --verify "refs/tags/$version^{commit}") || fail "GOCI_BUILDKIT_SRC=$src has no tag $version"
+  revision=$(git -C "$src" rev-parse -q --verify "refs/tags/$version^{commit}") ||
+    fail "GOCI_BUILDKIT_SRC=$src has no tag $version"
 else
   bare=false
+  top=$(git -C "$src" rev-parse --show-toplevel 2>/dev/null) ||
+    fail "GOCI_BUILDKIT_SRC=$src is neither a bare repository nor a checkout's top directory"
+  [ "$top" = "$src" ] || fail "GOCI_BUILDKIT_SRC=$src is inside the git checkout $top, not a checkout of moby/buildkit"
   head_tag=$(git -C "$src" describe --tags --exact-match HEAD 2>/dev/null || true)
-  [ "$head_tag" = "$version" ] || fail "GOCI_BUILDKIT_SRC=$src is at $(git -C "$src" describe --tags --always HEAD 2>/dev/null), not $version (git -C $src checkout $version)"
-  [ -z "$(git -C "$src" status --porcelain --untracked-files=no)" ] || fail "GOCI_BUILDKIT_SRC=$src has local changes: not a clean $version"
+  if [ "$head_tag" != "$version" ]; then
+    at=$(git -C "$src" describe --tags --always HEAD 2>/dev/null || echo 'no commit')
+    fail "GOCI_BUILDKIT_SRC=$src is at $at, not $version (git -C $src checkout $version)"
+  fi
+  if [ -n "$(git -C "$src" status --porcelain --untracked-files=no)" ]; then
+    fail "GOCI_BUILDKIT_SRC=$src has local changes: not a clean $version"
+  fi
   revision=$(git -C "$src" rev-parse HEAD)
-  [ -f "$src/vendor/modules.txt" ] || fail "GOCI_BUILDKIT_SRC=$src has no vendor/ directory: $version vendors its dependencies"
 fi
 
 go_version=$(go env GOVERSION 2>/dev/null) || fail "no Go toolchain on PATH (BuildKit $version needs Go 1.19 or newer)"
@@ -88,8 +103,12 @@ else
   tree=$src
 fi
 [ -f "$tree/vendor/modules.txt" ] || fail "$version from $src has no vendor/ directory"
+if [ "$(sed -n 's/^module //p' "$tree/go.mod" 2>/dev/null)" != "$pkg" ]; then
+  fail "GOCI_BUILDKIT_SRC=$src is not moby/buildkit (its go.mod names another module)"
+fi
 
-echo "buildkit.sh: building buildctl and buildkitd $version ($revision) with $go_version into $out (a few minutes)" >&2
+echo "buildkit.sh: building buildctl and buildkitd $version ($revision) with $go_version" \
+  "into $out (a few minutes)" >&2
 ldflags="-X $pkg/version.Version=$version -X $pkg/version.Revision=$revision -X $pkg/version.Package=$pkg"
 (
   cd "$tree"
@@ -97,7 +116,9 @@ ldflags="-X $pkg/version.Version=$version -X $pkg/version.Revision=$revision -X 
   go build -trimpath -ldflags "$ldflags" -tags 'osusergo netgo static_build' -o "$stage/bin/buildctl" ./cmd/buildctl
   go build -trimpath -ldflags "$ldflags" -tags 'osusergo netgo static_build' -o "$stage/bin/buildkitd" ./cmd/buildkitd
 )
-has_version "$stage/bin" || fail "the built buildkitd does not say $version: $("$stage/bin/buildkitd" --version 2>&1 | head -n 1)"
+if ! has_version "$stage/bin"; then
+  fail "the built buildkitd does not say $version: $("$stage/bin/buildkitd" --version 2>&1 | head -n 1)"
+fi
 
 # A stale or partial directory from an older run (no lock then, or another version's binaries).
 rm -rf "$out"

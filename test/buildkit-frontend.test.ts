@@ -5,7 +5,13 @@ import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { goBuilderImage } from '../images/go-builder-image.js';
 import { tagInLayout } from '../images/oci-layout.js';
-import { buildctl, buildkitBinaries, buildkitSkipReason, startBuildkitd, type BuildkitdHarness } from './support/buildkitd.js';
+import {
+  buildctl,
+  buildkitBinaries,
+  buildkitSkipReason,
+  startBuildkitd,
+  type BuildkitdHarness,
+} from './support/buildkitd.js';
 import { REPO_ROOT, goci } from './support/goci.js';
 import { startRegistry, type RegistryHarness } from './support/registry.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
@@ -32,7 +38,11 @@ async function serverExample(as: string): Promise<string> {
 }
 
 /** buildctl build of `dir`'s goci.yaml through goci's frontend image, pushed to the loopback registry as `name`. */
-async function frontendBuild(dir: string, platforms: string, name: string): Promise<{ exitCode: number; output: string }> {
+async function frontendBuild(
+  dir: string,
+  platforms: string,
+  name: string,
+): Promise<{ exitCode: number; output: string }> {
   const args = [
     'build',
     '--progress',
@@ -72,7 +82,10 @@ function indexPlatforms(index: Record<string, any>): string[] {
   const manifests = (index.manifests ?? []) as Record<string, any>[];
   return manifests
     .filter((entry) => entry.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest')
-    .map((entry) => [entry.platform?.os, entry.platform?.architecture, entry.platform?.variant].filter(Boolean).join('/'))
+    .map((entry) => {
+      const platform = entry.platform ?? {};
+      return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
+    })
     .sort();
 }
 
@@ -85,14 +98,17 @@ before(async () => {
   buildkitd = await startBuildkitd(bin, { insecureRegistries: [registry.host] });
   frontendRef = `${registry.host}/goci/frontend:0.1`;
   goImageRef = `${registry.host}/goci-go-builder:1.19`;
-  const pushFrontend = goci(['frontend-image', '--base', 'host', '--push', `${registry.host}/goci/frontend`, '--tag', '0.1']);
+  const frontendRepository = `${registry.host}/goci/frontend`;
+  const pushFrontend = goci(['frontend-image', '--base', 'host', '--push', frontendRepository, '--tag', '0.1']);
   const pushGoBuilder = (async () => {
     const layout = join(work, 'go-builder');
     const image = await goBuilderImage({ withShell: false, layoutDir: layout });
     await tagInLayout(layout, image.indexDescriptor, '1.19');
     return goci(['push', `oci:${layout}:1.19`, goImageRef]);
   })();
-  for (const pushed of await Promise.all([pushFrontend, pushGoBuilder])) assert.equal(pushed.exitCode, 0, pushed.stderr);
+  for (const pushed of await Promise.all([pushFrontend, pushGoBuilder])) {
+    assert.equal(pushed.exitCode, 0, pushed.stderr);
+  }
 });
 after(async () => {
   await buildkitd?.stop();
@@ -124,7 +140,8 @@ describe('buildctl build --frontend gateway.v0 on a standalone BuildKit v0.11.6'
       const index = await skopeo(['--raw', `docker://${name}`]);
       assert.deepEqual(indexPlatforms(index), ['linux/amd64', 'linux/arm/v7', 'linux/arm64']);
       for (const [arch, variant] of [['amd64'], ['arm64'], ['arm', 'v7']] as const) {
-        const override = ['--override-os', 'linux', '--override-arch', arch, ...(variant ? ['--override-variant', variant] : [])];
+        const override = ['--override-os', 'linux', '--override-arch', arch];
+        if (variant) override.push('--override-variant', variant);
         const config = await skopeo(['--config', ...override, `docker://${name}`]);
         assert.equal(config.architecture, arch);
         assert.equal(config.variant, variant);

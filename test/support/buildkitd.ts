@@ -24,7 +24,7 @@ export interface BuildkitdHarness {
   bin: string;
   /** buildkitd's pid. */
   pid: number;
-  /** Stops buildkitd by pid (SIGTERM, then SIGKILL) and any runc containers it left, unmounts and removes its directory. */
+  /** Stops buildkitd by pid (SIGTERM, then SIGKILL) and runc containers it left, unmounts and removes its directory. */
   stop(): Promise<void>;
 }
 
@@ -44,7 +44,10 @@ const BUILD_TIMEOUT_MS = 1_800_000;
  */
 export function buildkitSkipReason(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.GOCI_BUILDKIT_BIN || env.GOCI_BUILDKIT_SRC) return undefined;
-  return `no standalone BuildKit ${BUILDKIT_VERSION}: set GOCI_BUILDKIT_SRC to a moby/buildkit checkout or bare repository (or GOCI_BUILDKIT_BIN to its built binaries) and run npm run e2e:buildkit`;
+  return (
+    `no standalone BuildKit ${BUILDKIT_VERSION}: set GOCI_BUILDKIT_SRC to a moby/buildkit checkout ` +
+    'or bare repository (or GOCI_BUILDKIT_BIN to its built binaries) and run npm run e2e:buildkit'
+  );
 }
 
 /**
@@ -55,17 +58,28 @@ export function buildkitSkipReason(env: NodeJS.ProcessEnv = process.env): string
 export async function buildkitBinaries(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   if (buildkitSkipReason(env) !== undefined) return undefined;
   // Progress ("building … (a few minutes)") goes to the test's stderr; stdout is the directory.
-  const result = await execa('bash', [SCRIPT], { env, extendEnv: false, reject: false, stdin: 'ignore', stderr: 'inherit', timeout: BUILD_TIMEOUT_MS });
+  const result = await execa('bash', [SCRIPT], {
+    env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    stderr: 'inherit',
+    timeout: BUILD_TIMEOUT_MS,
+  });
   if (result.exitCode !== 0) throw new Error(`scripts/buildkit.sh exited ${result.exitCode ?? result.signal}`);
   const bin = String(result.stdout).trim();
-  if (bin === '' || bin.includes('\n')) throw new Error(`scripts/buildkit.sh printed ${JSON.stringify(result.stdout)}, not one directory`);
+  if (bin === '' || bin.includes('\n')) {
+    throw new Error(`scripts/buildkit.sh printed ${JSON.stringify(result.stdout)}, not one directory`);
+  }
   return bin;
 }
 
 /** buildkitd.toml: plain HTTP (and no TLS verification) for each `host:port`. */
 function configToml(insecureRegistries: readonly string[]): string {
   const lines = ['[worker.oci]', '  gc = false', '[worker.containerd]', '  enabled = false'];
-  for (const host of insecureRegistries) lines.push(`[registry.${JSON.stringify(host)}]`, '  http = true', '  insecure = true');
+  for (const host of insecureRegistries) {
+    lines.push(`[registry.${JSON.stringify(host)}]`, '  http = true', '  insecure = true');
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -127,7 +141,16 @@ export async function startBuildkitd(bin: string, options: BuildkitdOptions = {}
   try {
     child = spawn(
       join(bin, 'buildkitd'),
-      ['--root', stateRoot, '--addr', addr, '--config', configPath, '--oci-worker-net=host', '--containerd-worker=false'],
+      [
+        '--root',
+        stateRoot,
+        '--addr',
+        addr,
+        '--config',
+        configPath,
+        '--oci-worker-net=host',
+        '--containerd-worker=false',
+      ],
       // Debian's runc only, and no proxy or registry settings from the test's environment.
       { stdio: ['ignore', log, log], env: { PATH: `${bin}:${DAEMON_PATH}`, HOME: root } },
     );
