@@ -50,7 +50,7 @@ async function ping(socket: string): Promise<boolean> {
  * and its shims, found by the daemon's unique directory) and all their descendants (the
  * containers' processes, whose shim is their parent or subreaper).
  */
-async function processesUnder(root: string): Promise<number[]> {
+export async function processesUnder(root: string): Promise<number[]> {
   const matched = new Set<number>();
   const children = new Map<number, number[]>();
   for (const name of await readdir('/proc').catch(() => [] as string[])) {
@@ -75,7 +75,7 @@ async function processesUnder(root: string): Promise<number[]> {
 }
 
 /** Mount points at or below `root`, deepest first. */
-async function mountsUnder(root: string): Promise<string[]> {
+export async function mountsUnder(root: string): Promise<string[]> {
   const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
   const points = text
     .split('\n')

@@ -1,0 +1,226 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { mountsUnder, processesUnder } from './dockerd.js';
+import { REPO_ROOT } from './goci.js';
+import { alive, waitForExit } from './process.js';
+
+/**
+ * A private standalone BuildKit (v0.11.6, built from source by scripts/buildkit.sh) for one test
+ * file: its own --root in a temp dir, a unix socket, the OCI worker (runc) with host networking,
+ * no containerd worker, and a buildkitd.toml that lets it talk plain HTTP to loopback
+ * registries. Docker 20.10's BuildKit exports one platform only; this one exports many.
+ * Start it in `before`, stop it in `after`.
+ */
+export interface BuildkitdHarness {
+  /** `unix://<socket>`, for buildctl --addr. */
+  addr: string;
+  /** The directory everything lives in (BuildKit's root, socket, config, log). */
+  root: string;
+  /** The directory holding buildctl and buildkitd. */
+  bin: string;
+  /** buildkitd's pid. */
+  pid: number;
+  /** Stops buildkitd by pid (SIGTERM, then SIGKILL) and runc containers it left, unmounts and removes its directory. */
+  stop(): Promise<void>;
+}
+
+export const BUILDKIT_VERSION = 'v0.11.6';
+const SCRIPT = join(REPO_ROOT, 'scripts', 'buildkit.sh');
+/** Debian's runc is in /usr/sbin; buildctl and buildkitd come first. */
+const DAEMON_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+const START_TIMEOUT_MS = 180_000;
+const STOP_TIMEOUT_MS = 15_000;
+const KILL_TIMEOUT_MS = 5_000;
+/** scripts/buildkit.sh builds BuildKit in ~4.5 min on 2 cores the first time (then it is cached). */
+const BUILD_TIMEOUT_MS = 1_800_000;
+
+/**
+ * Why the BuildKit tests cannot run here, in one line, or undefined when GOCI_BUILDKIT_BIN or
+ * GOCI_BUILDKIT_SRC says where BuildKit is (no package manager here has it).
+ */
+export function buildkitSkipReason(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.GOCI_BUILDKIT_BIN || env.GOCI_BUILDKIT_SRC) return undefined;
+  return (
+    `no standalone BuildKit ${BUILDKIT_VERSION}: set GOCI_BUILDKIT_SRC to a moby/buildkit checkout ` +
+    'or bare repository (or GOCI_BUILDKIT_BIN to its built binaries) and run npm run e2e:buildkit'
+  );
+}
+
+/**
+ * The directory holding buildctl and buildkitd v0.11.6, from scripts/buildkit.sh: GOCI_BUILDKIT_BIN
+ * as it is, or the cache it builds from GOCI_BUILDKIT_SRC (once, under a lock; minutes the first
+ * time). Undefined when neither is set (see buildkitSkipReason); throws when the script refuses.
+ */
+export async function buildkitBinaries(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  if (buildkitSkipReason(env) !== undefined) return undefined;
+  // Progress ("building … (a few minutes)") goes to the test's stderr; stdout is the directory.
+  const result = await execa('bash', [SCRIPT], {
+    env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    stderr: 'inherit',
+    timeout: BUILD_TIMEOUT_MS,
+  });
+  if (result.exitCode !== 0) throw new Error(`scripts/buildkit.sh exited ${result.exitCode ?? result.signal}`);
+  const bin = String(result.stdout).trim();
+  if (bin === '' || bin.includes('\n')) {
+    throw new Error(`scripts/buildkit.sh printed ${JSON.stringify(result.stdout)}, not one directory`);
+  }
+  return bin;
+}
+
+/** buildkitd.toml: plain HTTP (and no TLS verification) for each `host:port`. */
+function configToml(insecureRegistries: readonly string[]): string {
+  const lines = ['[worker.oci]', '  gc = false', '[worker.containerd]', '  enabled = false'];
+  for (const host of insecureRegistries) {
+    lines.push(`[registry.${JSON.stringify(host)}]`, '  http = true', '  insecure = true');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function tailOf(text: string, lines = 15): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export interface BuildkitdOptions {
+  /** `host:port` registries buildkitd reaches over plain HTTP (the loopback test registry). */
+  insecureRegistries?: readonly string[];
+}
+
+export interface BuildctlResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs buildctl against the harness daemon; never throws on a non-zero exit. */
+export async function buildctl(
+  harness: Pick<BuildkitdHarness, 'addr' | 'bin'>,
+  args: string[],
+  options: { timeoutMs?: number } = {},
+): Promise<BuildctlResult> {
+  const result = await execa(join(harness.bin, 'buildctl'), ['--addr', harness.addr, ...args], {
+    env: { PATH: DAEMON_PATH, HOME: process.env.HOME ?? '/root' },
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    timeout: options.timeoutMs ?? 1_200_000,
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+}
+
+/** Whether `buildctl debug workers` answers with at least one worker. */
+async function answers(harness: Pick<BuildkitdHarness, 'addr' | 'bin'>): Promise<boolean> {
+  const result = await buildctl(harness, ['debug', 'workers'], { timeoutMs: 10_000 });
+  return result.exitCode === 0 && result.stdout.trim().split('\n').length > 1;
+}
+
+/**
+ * Starts buildkitd (as root: the OCI worker runs runc) from `bin` and resolves once `buildctl
+ * debug workers` lists a worker (typically well under a second; gives up after 180 s, cleaning
+ * up, with the end of its log in the error).
+ */
+export async function startBuildkitd(bin: string, options: BuildkitdOptions = {}): Promise<BuildkitdHarness> {
+  // Short: unix socket paths are limited to 107 bytes.
+  const root = await mkdtemp('/tmp/gbk-');
+  const stateRoot = join(root, 'root');
+  const socket = join(root, 'b.sock');
+  const configPath = join(root, 'buildkitd.toml');
+  const logPath = join(root, 'buildkitd.log');
+  await mkdir(stateRoot);
+  await writeFile(configPath, configToml(options.insecureRegistries ?? []));
+  const addr = `unix://${socket}`;
+
+  const log = openSync(logPath, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      join(bin, 'buildkitd'),
+      [
+        '--root',
+        stateRoot,
+        '--addr',
+        addr,
+        '--config',
+        configPath,
+        '--oci-worker-net=host',
+        '--containerd-worker=false',
+      ],
+      // Debian's runc only, and no proxy or registry settings from the test's environment.
+      { stdio: ['ignore', log, log], env: { PATH: `${bin}:${DAEMON_PATH}`, HOME: root } },
+    );
+  } finally {
+    closeSync(log);
+  }
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  const pid = child.pid;
+
+  // A test process that ends without running `after`: a SIGTERMed buildkitd cancels its builds and unmounts.
+  const onExit = (): void => {
+    if (pid === undefined) return;
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', onExit);
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    process.removeListener('exit', onExit);
+    if (pid !== undefined && (await alive(pid))) {
+      process.kill(pid, 'SIGTERM');
+      if (!(await waitForExit(pid, child, STOP_TIMEOUT_MS))) {
+        process.kill(pid, 'SIGKILL');
+        await waitForExit(pid, child, KILL_TIMEOUT_MS);
+      }
+    }
+    // runc containers (the frontend, go build) of a killed daemon outlive it; their command lines name this root.
+    for (const leftover of await processesUnder(root)) {
+      try {
+        process.kill(leftover, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    for (const leftover of await processesUnder(root)) await waitForExit(leftover, undefined, KILL_TIMEOUT_MS);
+    // Snapshots mounted for running steps: a clean shutdown unmounts them, a killed daemon does not.
+    for (const point of await mountsUnder(root)) {
+      await execa('umount', ['-R', point], { reject: false });
+      if ((await mountsUnder(point)).includes(point)) await execa('umount', ['-l', point], { reject: false });
+    }
+    await rm(root, { recursive: true, force: true, maxRetries: 3 });
+  };
+
+  const harness: BuildkitdHarness = { addr, root, bin, pid: pid ?? -1, stop };
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let failure: string | undefined;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      failure = `buildkitd exited (${child.exitCode ?? child.signalCode}) before buildctl debug workers answered`;
+      break;
+    }
+    const error = await Promise.race([spawnError, sleep(0).then(() => undefined)]);
+    if (error !== undefined) {
+      failure = `cannot start buildkitd: ${error.message}`;
+      break;
+    }
+    if (await answers(harness)) return harness;
+    if (Date.now() > deadline) {
+      failure = `buildctl debug workers did not answer on ${addr} within ${START_TIMEOUT_MS / 1000} s`;
+      break;
+    }
+    await sleep(100);
+  }
+  const logText = await readFile(logPath, 'utf8').catch(() => '');
+  await stop();
+  throw new Error(`${failure}\n${tailOf(logText)}`);
+}
