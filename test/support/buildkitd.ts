@@ -1,12 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { mountsUnder, processesUnder } from './dockerd.js';
+import { startDaemon } from './daemon.js';
 import { REPO_ROOT } from './goci.js';
-import { alive, waitForExit } from './process.js';
 
 /**
  * A private standalone BuildKit (v0.11.6, built from source by scripts/buildkit.sh) for one test
@@ -32,9 +28,6 @@ export const BUILDKIT_VERSION = 'v0.11.6';
 const SCRIPT = join(REPO_ROOT, 'scripts', 'buildkit.sh');
 /** Debian's runc is in /usr/sbin; buildctl and buildkitd come first. */
 const DAEMON_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
-const START_TIMEOUT_MS = 180_000;
-const STOP_TIMEOUT_MS = 15_000;
-const KILL_TIMEOUT_MS = 5_000;
 /** scripts/buildkit.sh builds BuildKit in ~4.5 min on 2 cores the first time (then it is cached). */
 const BUILD_TIMEOUT_MS = 1_800_000;
 
@@ -81,10 +74,6 @@ function configToml(insecureRegistries: readonly string[]): string {
     lines.push(`[registry.${JSON.stringify(host)}]`, '  http = true', '  insecure = true');
   }
   return `${lines.join('\n')}\n`;
-}
-
-function tailOf(text: string, lines = 15): string {
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
 export interface BuildkitdOptions {
@@ -136,91 +125,25 @@ export async function startBuildkitd(bin: string, options: BuildkitdOptions = {}
   await writeFile(configPath, configToml(options.insecureRegistries ?? []));
   const addr = `unix://${socket}`;
 
-  const log = openSync(logPath, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(
-      join(bin, 'buildkitd'),
-      [
-        '--root',
-        stateRoot,
-        '--addr',
-        addr,
-        '--config',
-        configPath,
-        '--oci-worker-net=host',
-        '--containerd-worker=false',
-      ],
-      // Debian's runc only, and no proxy or registry settings from the test's environment.
-      { stdio: ['ignore', log, log], env: { PATH: `${bin}:${DAEMON_PATH}`, HOME: root } },
-    );
-  } finally {
-    closeSync(log);
-  }
-  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  const pid = child.pid;
-
-  // A test process that ends without running `after`: a SIGTERMed buildkitd cancels its builds and unmounts.
-  const onExit = (): void => {
-    if (pid === undefined) return;
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  };
-  process.once('exit', onExit);
-
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    process.removeListener('exit', onExit);
-    if (pid !== undefined && (await alive(pid))) {
-      process.kill(pid, 'SIGTERM');
-      if (!(await waitForExit(pid, child, STOP_TIMEOUT_MS))) {
-        process.kill(pid, 'SIGKILL');
-        await waitForExit(pid, child, KILL_TIMEOUT_MS);
-      }
-    }
-    // runc containers (the frontend, go build) of a killed daemon outlive it; their command lines name this root.
-    for (const leftover of await processesUnder(root)) {
-      try {
-        process.kill(leftover, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    for (const leftover of await processesUnder(root)) await waitForExit(leftover, undefined, KILL_TIMEOUT_MS);
-    // Snapshots mounted for running steps: a clean shutdown unmounts them, a killed daemon does not.
-    for (const point of await mountsUnder(root)) {
-      await execa('umount', ['-R', point], { reject: false });
-      if ((await mountsUnder(point)).includes(point)) await execa('umount', ['-l', point], { reject: false });
-    }
-    await rm(root, { recursive: true, force: true, maxRetries: 3 });
-  };
-
-  const harness: BuildkitdHarness = { addr, root, bin, pid: pid ?? -1, stop };
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  let failure: string | undefined;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      failure = `buildkitd exited (${child.exitCode ?? child.signalCode}) before buildctl debug workers answered`;
-      break;
-    }
-    const error = await Promise.race([spawnError, sleep(0).then(() => undefined)]);
-    if (error !== undefined) {
-      failure = `cannot start buildkitd: ${error.message}`;
-      break;
-    }
-    if (await answers(harness)) return harness;
-    if (Date.now() > deadline) {
-      failure = `buildctl debug workers did not answer on ${addr} within ${START_TIMEOUT_MS / 1000} s`;
-      break;
-    }
-    await sleep(100);
-  }
-  const logText = await readFile(logPath, 'utf8').catch(() => '');
-  await stop();
-  throw new Error(`${failure}\n${tailOf(logText)}`);
+  const daemon = await startDaemon({
+    name: 'buildkitd',
+    executable: join(bin, 'buildkitd'),
+    args: [
+      '--root',
+      stateRoot,
+      '--addr',
+      addr,
+      '--config',
+      configPath,
+      '--oci-worker-net=host',
+      '--containerd-worker=false',
+    ],
+    // Debian's runc only, and no proxy or registry settings from the test's environment.
+    env: { PATH: `${bin}:${DAEMON_PATH}`, HOME: root },
+    root,
+    logPath,
+    ready: () => answers({ addr, bin }),
+    readyText: `answer buildctl debug workers on ${addr}`,
+  });
+  return { addr, root, bin, pid: daemon.pid, stop: daemon.stop };
 }
