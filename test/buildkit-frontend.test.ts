@@ -131,7 +131,6 @@ describe('buildctl build --frontend gateway.v0 on a standalone BuildKit v0.11.6'
 
   test('examples/server for linux/amd64, linux/arm64 and linux/arm/v7 is pushed as one index of the 3 platforms', {
     skip,
-    todo: 'the frontend sends the static base inline: > 4 MiB gRPC messages on BuildKit ≥ 0.11 (issue 11)',
   }, async () => {
     const dir = await serverExample('three');
     const name = `${registry.host}/server:three`;
