@@ -13,7 +13,7 @@ import { imageLabels, imageRuntime } from '../images/image-runtime.js';
 import { ociPlatform } from '../images/platform.js';
 import { parseSpecText } from '../spec/load.js';
 import type { BuildSpec, Spec } from '../spec/schema.js';
-import { baseSteps } from './base-steps.js';
+import { baseSteps, frontendImageRef } from './base-steps.js';
 import type { Gateway } from './gateway.js';
 import { ResultSchema, type Result } from './gen/gateway_pb.js';
 import { GO_PORTS } from './go-ports.js';
@@ -150,14 +150,18 @@ function goBuild(
   return run.mounts['/out']!;
 }
 
-/** A built-in base, resolved by the CLI's code; its files become file steps. Registry bases are refused inside BuildKit for now. */
+/**
+ * A built-in base, resolved by the CLI's code. Its files are copied from goci's frontend image
+ * (base-steps.ts); registry bases are refused inside BuildKit for now.
+ */
 async function baseOf(
   name: string,
-  epoch: number,
+  request: Request,
+  opts: Record<string, string>,
 ): Promise<{ steps: FileStep[]; env: string[]; user: string; workingDir: string }> {
   const base = await resolveBase(name, 'image.base');
   return {
-    steps: await baseSteps(await base.entries(), epoch),
+    steps: base.name === undefined ? [] : baseSteps(frontendImageRef(opts), request.buildPlatform, request.stamp.epoch),
     env: base.env,
     user: base.user,
     workingDir: base.workingDir,
@@ -198,76 +202,83 @@ export async function buildResult(
     'PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
   ];
   const image = spec.image;
-  const base = await baseOf(image.base, stamp.epoch);
+  const base = await baseOf(image.base, request, options.opts);
   const builds = image.binaries
     ? spec.builds.filter((build) => image.binaries!.includes(build.id) || image.binaries!.includes(build.binary))
     : spec.builds;
   const entrypoint =
     builds.find((build) => build.id === image.entrypoint || build.binary === image.entrypoint) ?? builds[0]!;
   const labels = labelOptions(options.opts);
-  const results: { platform: Platform; ref: string; config: Uint8Array }[] = [];
-  for (const target of request.platforms) {
-    const outputs = new Map<string, Output>();
-    for (const build of builds) {
-      const dir = posix.join(build.dir);
-      const moduleMode = (await gateway.exists(contextRef, posix.join(dir, 'vendor/modules.txt')))
+  const moduleModes = new Map<string, 'module' | 'vendor' | 'gopath'>();
+  for (const build of builds) {
+    const dir = posix.join(build.dir);
+    moduleModes.set(
+      build.id,
+      (await gateway.exists(contextRef, posix.join(dir, 'vendor/modules.txt')))
         ? 'vendor'
         : (await gateway.exists(contextRef, posix.join(dir, 'go.mod')))
           ? 'module'
-          : 'gopath';
-      outputs.set(build.id, goBuild(request, build, target, context, goImage, goEnv, moduleMode));
-    }
-    progress.step = `building ${entrypoint.binary} for ${formatPlatform(target)}`;
-    const entryRef = await gateway.solve(definition(outputs.get(entrypoint.id)!));
-    progress.step = `reading ${entrypoint.binary} for ${formatPlatform(target)}`;
-    const report = inspectBuffer(Buffer.from(await gateway.readFile(entryRef, `/${entrypoint.binary}`)));
-    if (target.os === 'linux' && !report.static)
-      throw new GociError(
-        'NOT_STATIC',
-        `${entrypoint.binary} (${formatPlatform(target)}) is dynamically linked, so it cannot run on a scratch or distroless-static image`,
-      );
-    const steps: FileStep[] = [
-      ...base.steps,
-      ...image.files.map(
-        (file): FileStep => ({
-          kind: 'copy',
-          from: context,
-          src: posix.join('/', file.src),
-          dest: file.dst,
-          ...(file.mode === undefined ? {} : { mode: file.mode }),
-          uid: file.uid,
-          gid: file.gid,
-          timestamp: stamp.epoch,
-        }),
-      ),
-      { kind: 'mkdir', path: image.binaryDir, mode: 0o755, uid: 0, gid: 0, timestamp: stamp.epoch },
-      ...builds.map(
-        (build): FileStep => ({
-          kind: 'copy',
-          from: outputs.get(build.id)!,
-          src: `/${build.binary}`,
-          dest: `${image.binaryDir}/${build.binary}`,
-          mode: 0o755,
-          uid: 0,
-          gid: 0,
-          timestamp: stamp.epoch,
-        }),
-      ),
-    ];
-    const rootfs = fileOp(undefined, steps, `[goci] image ${formatPlatform(target)}`);
-    progress.step = `assembling the ${formatPlatform(target)} image`;
-    const ref = await gateway.solve(definition(rootfs));
-    const config = imageConfig({
-      platform: ociPlatform(target),
-      runtime: {
-        ...imageRuntime(image, base, entrypoint.binary),
-        labels: { ...imageLabels(report, stamp, entrypoint.binary, image.labels), ...labels },
-      },
-      layers: [],
-      created: stamp.epoch,
-    });
-    results.push({ platform: target, ref, config: encoder.encode(JSON.stringify(config)) });
+          : 'gopath',
+    );
   }
+  // Every platform's solves are issued at once: BuildKit schedules them (and shares what they share).
+  const results = await Promise.all(
+    request.platforms.map(async (target): Promise<{ platform: Platform; ref: string; config: Uint8Array }> => {
+      const outputs = new Map<string, Output>();
+      for (const build of builds)
+        outputs.set(build.id, goBuild(request, build, target, context, goImage, goEnv, moduleModes.get(build.id)!));
+      progress.step = `building ${entrypoint.binary} for ${formatPlatform(target)}`;
+      const entryRef = await gateway.solve(definition(outputs.get(entrypoint.id)!));
+      progress.step = `reading ${entrypoint.binary} for ${formatPlatform(target)}`;
+      const report = inspectBuffer(Buffer.from(await gateway.readFile(entryRef, `/${entrypoint.binary}`)));
+      if (target.os === 'linux' && !report.static)
+        throw new GociError(
+          'NOT_STATIC',
+          `${entrypoint.binary} (${formatPlatform(target)}) is dynamically linked, so it cannot run on a scratch or distroless-static image`,
+        );
+      const steps: FileStep[] = [
+        ...base.steps,
+        ...image.files.map(
+          (file): FileStep => ({
+            kind: 'copy',
+            from: context,
+            src: posix.join('/', file.src),
+            dest: file.dst,
+            ...(file.mode === undefined ? {} : { mode: file.mode }),
+            uid: file.uid,
+            gid: file.gid,
+            timestamp: stamp.epoch,
+          }),
+        ),
+        { kind: 'mkdir', path: image.binaryDir, mode: 0o755, uid: 0, gid: 0, timestamp: stamp.epoch },
+        ...builds.map(
+          (build): FileStep => ({
+            kind: 'copy',
+            from: outputs.get(build.id)!,
+            src: `/${build.binary}`,
+            dest: `${image.binaryDir}/${build.binary}`,
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+            timestamp: stamp.epoch,
+          }),
+        ),
+      ];
+      const rootfs = fileOp(undefined, steps, `[goci] image ${formatPlatform(target)}`);
+      progress.step = `assembling the ${formatPlatform(target)} image`;
+      const ref = await gateway.solve(definition(rootfs));
+      const config = imageConfig({
+        platform: ociPlatform(target),
+        runtime: {
+          ...imageRuntime(image, base, entrypoint.binary),
+          labels: { ...imageLabels(report, stamp, entrypoint.binary, image.labels), ...labels },
+        },
+        layers: [],
+        created: stamp.epoch,
+      });
+      return { platform: target, ref, config: encoder.encode(JSON.stringify(config)) };
+    }),
+  );
   progress.step = 'returning the result';
   return resultFor(results, pong.frontendCaps.has('proto.refarray'));
 }

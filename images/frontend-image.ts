@@ -1,11 +1,12 @@
 import { stat } from 'node:fs/promises';
+import { posix } from 'node:path';
 import { GociError } from '../common/errors.js';
 import { hostLinuxPlatform } from '../compiler/platform.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { RemoteBaseLayers } from './assemble.js';
 import { BUILT_IN_BASES, resolveAnyBase } from './base/resolve.js';
 import { downloadBaseLayers } from './base/download.js';
-import { BASE_DATA_DIR } from './base/static.js';
+import { BASE_DATA_DIR, staticBase } from './base/static.js';
 import { assembleHostImage, executableClosure, hostFileEntries, mergeEntries, type HostImage } from './host-files.js';
 import type { LayerEntry } from './layer.js';
 import type { ImageFormat } from './media-types.js';
@@ -52,6 +53,11 @@ export interface FrontendImage extends HostImage {
 /** Where the bundle lives in the image; it finds its data through the package.json beside it. */
 export const FRONTEND_DIR = '/goci';
 export const FRONTEND_BUNDLE = `${FRONTEND_DIR}/goci.mjs`;
+/**
+ * The built-in static base's filesystem (the entries of the CLI's base layer, shared by `static`
+ * and `static:root`), which the frontend copies into the images it builds.
+ */
+export const FRONTEND_BASE_DIR = `${FRONTEND_DIR}/base/static`;
 const NODE_IN_IMAGE = '/usr/bin/node';
 
 /**
@@ -72,7 +78,7 @@ async function checkFile(path: string, what: string, hint: string): Promise<void
   if (!stats?.isFile()) throw new GociError('NOT_FOUND', `${what} ${path} does not exist`, { hint });
 }
 
-/** /goci: the bundle, its package.json and the base data it reads (for `base: static` builds). */
+/** /goci: the bundle, its package.json, the base data it reads and the static base's filesystem (FRONTEND_BASE_DIR). */
 async function appEntries(bundle: string, dataDir: string): Promise<LayerEntry[]> {
   await checkFile(bundle, 'the goci bundle', 'run npm run build first (it writes lib/goci.mjs)');
   return mergeEntries(
@@ -88,6 +94,14 @@ async function appEntries(bundle: string, dataDir: string): Promise<LayerEntry[]
       },
     ],
     await hostFileEntries([{ source: dataDir, at: `${FRONTEND_DIR}/images/base/data` }]),
+    [
+      { type: 'directory', path: `${FRONTEND_DIR}/base`, mode: 0o755, uid: 0, gid: 0 },
+      { type: 'directory', path: FRONTEND_BASE_DIR, mode: 0o755, uid: 0, gid: 0 },
+    ],
+    (await staticBase('nonroot')).entries.map((entry) => ({
+      ...entry,
+      path: posix.join(FRONTEND_BASE_DIR, entry.path),
+    })),
   );
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cp } from 'node:fs/promises';
+import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
@@ -13,6 +13,7 @@ import {
   type BuildkitdHarness,
 } from './support/buildkitd.js';
 import { REPO_ROOT, goci } from './support/goci.js';
+import { layerHeaders } from './support/layer-entries.js';
 import { startRegistry, type RegistryHarness } from './support/registry.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
 
@@ -131,11 +132,14 @@ describe('buildctl build --frontend gateway.v0 on a standalone BuildKit v0.11.6'
 
   test('examples/server for linux/amd64, linux/arm64 and linux/arm/v7 is pushed as one index of the 3 platforms', {
     skip,
-    todo: 'the frontend sends the static base inline: > 4 MiB gRPC messages on BuildKit ≥ 0.11 (issue 11)',
   }, async () => {
     const dir = await serverExample('three');
     const name = `${registry.host}/server:three`;
+    // BuildKit writes its frontends' stderr (goci's steps) to its own log.
+    const logPath = join(buildkitd.root, 'buildkitd.log');
+    const logStart = (await readFile(logPath)).length;
     const built = await frontendBuild(dir, 'linux/amd64,linux/arm64,linux/arm/v7', name);
+    const frontendLog = (await readFile(logPath)).subarray(logStart).toString('utf8');
     assert.equal(built.exitCode, 0, built.output.trimEnd().split('\n').slice(-8).join('\n'));
     const index = await skopeo(['--raw', `docker://${name}`]);
     assert.deepEqual(indexPlatforms(index), ['linux/amd64', 'linux/arm/v7', 'linux/arm64']);
@@ -147,5 +151,29 @@ describe('buildctl build --frontend gateway.v0 on a standalone BuildKit v0.11.6'
       assert.equal(config.variant, variant);
       assert.equal(config.config.Labels['org.opencontainers.image.version'], '1.2.3');
     }
+    // The frontend issues every platform's solve before any of them completes.
+    const lines = frontendLog.split('\n');
+    const sent = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'].map((platform) =>
+      lines.findIndex((line) => line.includes(`goci frontend: building server for ${platform}`)),
+    );
+    const firstRead = lines.findIndex((line) => line.includes('goci frontend: reading server for '));
+    assert.ok(
+      sent.every((index) => index >= 0 && index < firstRead),
+      `every solve is sent before the first is read back:\n${lines.filter((line) => line.includes('goci frontend:')).join('\n')}`,
+    );
+    // The static base arrives whole: symlinks stay symlinks, modes kept (copied from the frontend image).
+    const layout = join(work, 'three-layout');
+    await execa('skopeo', ['copy', '--all', '--src-tls-verify=false', `docker://${name}`, `oci:${layout}:three`]);
+    const headers = await layerHeaders(layout, 'three', 'arm64');
+    const entry = (path: string) =>
+      headers.find((header) => header.name.replace(/^\.?\//, '').replace(/\/$/, '') === path);
+    assert.deepEqual(
+      { type: entry('etc/os-release')?.type, linkname: entry('etc/os-release')?.linkname },
+      { type: 'symlink', linkname: '../usr/lib/os-release' },
+    );
+    assert.equal(entry('home/nonroot')?.mode, 0o700);
+    assert.equal(entry('tmp')?.mode, 0o1777);
+    assert.equal(entry('usr/local/bin/server')?.mode, 0o755);
+    assert.equal(entry('etc/ssl/certs/ca-certificates.crt')?.type, 'file');
   });
 });

@@ -269,6 +269,8 @@ describe('the frontend image', () => {
     assert.ok(instructions.includes('COPY --from=build /src/lib/goci.mjs /goci/goci.mjs'));
     assert.ok(instructions.includes('COPY --from=build /src/package.json /goci/package.json'));
     assert.ok(instructions.includes('COPY --from=build /src/images/base/data/ /goci/images/base/data/'));
+    assert.ok(instructions.includes('RUN node scripts/static-base-tree.mjs /src/static-base'));
+    assert.ok(instructions.includes('COPY --from=build /src/static-base/ /goci/base/static/'));
     assert.ok(instructions.includes('LABEL moby.buildkit.frontend.network.none=true'));
     assert.equal(instructions.at(-1), 'ENTRYPOINT ["node", "/goci/goci.mjs", "frontend"]');
     const entrypoint = JSON.parse(instructions.at(-1)!.slice('ENTRYPOINT '.length)) as string[];

@@ -17,6 +17,8 @@ export type FileStep =
       timestamp?: number;
       createDestPath?: boolean;
       dirContents?: boolean;
+      /** Follow `src` if it is a symlink (default true); links inside a copied directory stay links either way. */
+      followSymlink?: boolean;
     };
 
 type NumericOwner = {
@@ -93,7 +95,7 @@ export function fileOp(base: Output | undefined, steps: FileStep[], name: string
               src: step.src,
               dest: step.dest,
               mode: step.mode ?? -1,
-              followSymlink: true,
+              followSymlink: step.followSymlink ?? true,
               dirCopyContents: step.dirContents ?? false,
               createDestPath: step.createDestPath ?? true,
               timestamp,
