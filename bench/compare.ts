@@ -13,12 +13,16 @@
  * compare.md (the table the README shows).
  *
  *   npm run bench:compare        (after `npm test` has installed the system packages)
+ *
+ * BENCH_CONTENDERS=goci,floor (names or their first word) measures only those; BENCH_BASELINE=DIR adds
+ * "goci (baseline)", another goci build measured in the same run. Either leaves bench/results alone.
  */
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { found } from '../common/found.js';
 import { foreignGoBuilderImage } from '../images/foreign-go-builder.js';
 import { docker, startDockerd, type DockerdHarness } from '../test/support/dockerd.js';
 import { loadBuiltGoBuilder, loadGoBuilderImage } from '../test/support/frontend-images.js';
@@ -26,11 +30,13 @@ import { startProxy, type RegistryProxy } from '../test/support/proxy.js';
 import { startRegistry, type RegistryHarness } from '../test/support/registry.js';
 import { renderBarChart } from './chart.js';
 import { crossCompilingDockerfile, emulatedDockerfile } from './dockerfiles.js';
+import { gociBuilds, type GociBuild } from './baseline.js';
 import { median } from './measure.js';
 import { markdownTable } from './table.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(ROOT, 'lib', 'goci.mjs');
+const BUILDS = gociBuilds(ROOT);
+const CLI = BUILDS[0]!.cli;
 const RESULTS = join(ROOT, 'bench', 'results');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const VERSION = '1.0.0';
@@ -38,10 +44,33 @@ const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'] as const;
 const EXAMPLES = (process.env.BENCH_EXAMPLES ?? 'server,large').split(',');
 /** Compiling `large` under QEMU takes many minutes per architecture: by default only `server` is emulated. */
 const EMULATED_EXAMPLES = (process.env.BENCH_EMULATED_EXAMPLES ?? 'server').split(',');
-const CONTENDERS = ['goci', 'Dockerfile (cross)', 'Dockerfile (emulated)', 'go build (floor)'] as const;
+const ALL_CONTENDERS = [
+  'goci',
+  'goci (baseline)',
+  'Dockerfile (cross)',
+  'Dockerfile (emulated)',
+  'go build (floor)',
+] as const;
+type Contender = (typeof ALL_CONTENDERS)[number];
+const CONTENDERS = ALL_CONTENDERS.filter(chosen);
+/** A partial run (some contenders, or a baseline) is a check, not the figures the README shows. */
+const PARTIAL = process.env.BENCH_CONTENDERS !== undefined || BUILDS.length > 1;
 const SCENARIOS = ['cold', 'warm', 'incremental'] as const;
-type Contender = (typeof CONTENDERS)[number];
 type Scenario = (typeof SCENARIOS)[number];
+
+function chosen(contender: Contender): boolean {
+  if (contender === 'goci (baseline)') return BUILDS.length > 1;
+  const wanted = process.env.BENCH_CONTENDERS?.split(',').map((name) => name.trim().toLowerCase());
+  if (!wanted) return true;
+  const words = contender.toLowerCase().replace(/[()]/g, '').split(' ');
+  return wanted.some((name) => name === contender.toLowerCase() || words.includes(name));
+}
+
+/** The goci build a goci contender runs, and the repository it pushes to. */
+function gociOf(contender: 'goci' | 'goci (baseline)'): { build: GociBuild; repository: string } {
+  const build = found(contender === 'goci' ? BUILDS[0] : BUILDS[1], `the goci build of ${contender}`);
+  return { build, repository: build.name === 'goci' ? 'bench/goci' : 'bench/goci-baseline' };
+}
 
 interface Measurement {
   seconds: number;
@@ -107,18 +136,24 @@ function runCache(world: World, kind: string, example: string, run: number): str
   return join(world.work, `${kind}-${example}-${run}`);
 }
 
-async function gociRun(world: World, example: string, source: string, run: number): Promise<Measurement> {
+async function gociRun(
+  world: World,
+  example: string,
+  source: string,
+  run: number,
+  contender: 'goci' | 'goci (baseline)',
+): Promise<Measurement> {
+  const { build, repository } = gociOf(contender);
   const env = {
     ...process.env,
-    GOCACHE: runCache(world, 'gocache-goci', example, run),
-    GOCI_CACHE_DIR: runCache(world, 'gocicache', example, run),
+    GOCACHE: runCache(world, `gocache-${build.name}`, example, run),
+    GOCI_CACHE_DIR: runCache(world, `gocicache-${build.name}`, example, run),
   };
-  const repository = 'bench/goci';
   const start = process.hrtime.bigint();
   const { stdout } = await execa(
     process.execPath,
     [
-      CLI,
+      build.cli,
       'build',
       '.',
       '--platform',
@@ -234,8 +269,8 @@ async function checkImages(world: World, contender: Contender, example: string):
   if (contender === 'go build (floor)') return;
   for (const platform of PLATFORMS) {
     const reference =
-      contender === 'goci'
-        ? `${world.registry.host}/bench/goci:${VERSION}`
+      contender === 'goci' || contender === 'goci (baseline)'
+        ? `${world.registry.host}/${gociOf(contender).repository}:${VERSION}`
         : `${world.registry.host}/bench/dockerfile-${contender.includes('cross') ? 'cross' : 'emulated'}:${VERSION}-${platform.split('/').slice(1).join('')}`;
     const pulled = await docker(['pull', '--platform', platform, reference], world.daemon, { timeoutMs: 120_000 });
     if (pulled.exitCode !== 0)
@@ -290,7 +325,8 @@ async function measure(
   world.proxy.reset();
   switch (contender) {
     case 'goci':
-      return gociRun(world, example, source, run);
+    case 'goci (baseline)':
+      return gociRun(world, example, source, run, contender);
     case 'Dockerfile (cross)':
       return dockerfileRun(world, source, 'cross', scenario);
     case 'Dockerfile (emulated)':
@@ -301,8 +337,9 @@ async function measure(
 }
 
 async function prepareImages(world: World): Promise<void> {
+  if (!CONTENDERS.some((contender) => contender.startsWith('Dockerfile'))) return;
   await loadGoBuilderImage(world.daemon, world.work, 'shell', true);
-  if (!world.emulation) return;
+  if (!world.emulation || !CONTENDERS.includes('Dockerfile (emulated)')) return;
   for (const arch of ['arm64', 'arm'] as const) {
     const image = await foreignGoBuilderImage({
       arch,
@@ -409,6 +446,11 @@ async function report(rows: Row[], totalSeconds: number): Promise<void> {
     reproducible: rows.find((row) => row.example === example && row.contender === 'goci' && row.scenario === 'cold')
       ?.reproducible,
   }));
+  if (PARTIAL) {
+    console.log(`\n${markdownTable(rows, CONTENDERS, 'goci')}\n${baselineLines(rows).join('\n')}`);
+    console.log(`partial run (BENCH_CONTENDERS or BENCH_BASELINE): bench/results left alone; ${totalSeconds}s`);
+    return;
+  }
   await mkdir(RESULTS, { recursive: true });
   await writeFile(
     join(RESULTS, 'compare.json'),
@@ -419,6 +461,7 @@ async function report(rows: Row[], totalSeconds: number): Promise<void> {
     'Dockerfile (cross)': '#ff7f0e',
     'Dockerfile (emulated)': '#d62728',
     'go build (floor)': '#7f7f7f',
+    'goci (baseline)': '#aec7e8',
   };
   const svg = renderBarChart({
     title: 'goci vs a multi-stage Dockerfile on BuildKit: build + push of 3 platforms',
@@ -451,6 +494,24 @@ async function report(rows: Row[], totalSeconds: number): Promise<void> {
   console.log(
     `\ntargets: ${JSON.stringify(targets)}\nwrote bench/results/compare.json, compare.svg and compare.md in ${totalSeconds}s`,
   );
+}
+
+
+/** Per example and scenario, this checkout's goci against the baseline build's, ×>1 meaning slower. */
+function baselineLines(rows: Row[]): string[] {
+  return rows
+    .filter((row) => row.contender === 'goci')
+    .flatMap((row) => {
+      const baseline = rows.find(
+        (other) =>
+          other.contender === 'goci (baseline)' && other.example === row.example && other.scenario === row.scenario,
+      );
+      if (row.seconds === undefined || baseline?.seconds === undefined) return [];
+      const ratio = row.seconds / baseline.seconds;
+      return [
+        `${row.example} ${row.scenario}: goci ${row.seconds.toFixed(3)}s, baseline ${baseline.seconds.toFixed(3)}s (×${ratio.toFixed(3)})`,
+      ];
+    });
 }
 
 await main();

@@ -4,7 +4,7 @@
  * with a warm one; then the peak RSS of imaging a ≥ 40 MB binary. Targets: build adds ≤ 10%;
  * peak RSS ≤ 150 MB.
  *
- *   npm run bench:image            (BENCH_RUNS=N, default 5)
+ *   npm run bench:image            (BENCH_RUNS=N, default 5; BENCH_BASELINE=DIR also measures another build)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
@@ -12,40 +12,51 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { againstBaseline, gociBuilds, inTurn, type GociBuild } from './baseline.js';
 import { median, timeProcess } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(ROOT, 'lib', 'goci.mjs');
+const BUILDS = gociBuilds(ROOT);
+const CLI = BUILDS[0]!.cli;
 const PLATFORMS = 'linux/amd64,linux/arm64,linux/arm/v7';
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TIME_TARGET = 1.1;
 const RSS_TARGET = 150 * 1024 * 1024;
 const BIG_PAYLOAD = 48 * 1024 * 1024;
 
-async function goci(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+async function goci(build: GociBuild, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return timeProcess(
     process.execPath,
-    [CLI, ...args, 'examples/server', '--platform', PLATFORMS, '--version', '1.0.0'],
+    [build.cli, ...args, 'examples/server', '--platform', PLATFORMS, '--version', '1.0.0'],
     { cwd: ROOT, env },
   );
 }
 
-async function timing(work: string, layerCache: 'cold' | 'warm'): Promise<{ compile: number; build: number }> {
-  const compile: number[] = [];
-  const build: number[] = [];
-  const warmCache = join(work, 'layer-cache');
-  const env = (run: number): NodeJS.ProcessEnv => ({
+interface Timing {
+  compile: number;
+  build: number;
+}
+
+async function timing(work: string, layerCache: 'cold' | 'warm'): Promise<Map<GociBuild, Timing>> {
+  const samples = new Map(BUILDS.map((build) => [build, { compile: [] as number[], build: [] as number[] }]));
+  const env = (build: GociBuild, run: number): NodeJS.ProcessEnv => ({
     ...process.env,
-    GOCI_CACHE_DIR: layerCache === 'warm' ? warmCache : join(work, `cache-${run}`),
+    GOCI_CACHE_DIR: join(work, build.name, layerCache === 'warm' ? 'layer-cache' : `cache-${run}`),
   });
-  await goci(['build', '--dist', join(work, 'prime')], env(-1));
+  for (const build of BUILDS) await goci(build, ['build', '--dist', join(work, build.name, 'prime')], env(build, -1));
   for (let run = 0; run < RUNS; run++) {
-    const dist = join(work, `dist-${layerCache}-${run}`);
-    // --no-cache: both run go build, so the difference is what imaging adds, not a binary cache hit.
-    compile.push(await goci(['compile', '--no-cache', '--dist', dist], env(run)));
-    build.push(await goci(['build', '--no-cache', '--dist', dist, '--oci-layout', join(dist, `oci-${run}`)], env(run)));
+    for (const build of inTurn(BUILDS, run)) {
+      const dist = join(work, build.name, `dist-${layerCache}-${run}`);
+      const times = samples.get(build)!;
+      // --no-cache: both run go build, so the difference is what imaging adds, not a binary cache hit.
+      times.compile.push(await goci(build, ['compile', '--no-cache', '--dist', dist], env(build, run)));
+      const layout = ['--oci-layout', join(dist, `oci-${run}`)];
+      times.build.push(await goci(build, ['build', '--no-cache', '--dist', dist, ...layout], env(build, run)));
+    }
   }
-  return { compile: median(compile), build: median(build) };
+  return new Map(
+    [...samples].map(([build, times]) => [build, { compile: median(times.compile), build: median(times.build) }]),
+  );
 }
 
 /** A Go program carrying a 48 MB embedded payload, so its binary is well over 40 MB. */
@@ -78,12 +89,18 @@ async function main(): Promise<void> {
     console.log(`bench:image: examples/server, ${PLATFORMS}, warm Go cache, median of ${RUNS} runs`);
     let met = true;
     for (const layerCache of ['cold', 'warm'] as const) {
-      const result = await timing(work, layerCache);
-      const ratio = result.build / result.compile;
+      const results = await timing(work, layerCache);
+      const ours = results.get(BUILDS[0]!)!;
+      const baseline = BUILDS[1] ? results.get(BUILDS[1]) : undefined;
+      const ratio = ours.build / ours.compile;
       met &&= ratio <= TIME_TARGET;
       console.log(
-        `layer cache ${layerCache.padEnd(4)}  goci compile ${result.compile.toFixed(2)}s  goci build ${result.build.toFixed(2)}s  ratio ${ratio.toFixed(3)} (target ≤ ${TIME_TARGET})`,
+        `layer cache ${layerCache.padEnd(4)}  goci compile ${ours.compile.toFixed(2)}s  goci build ${ours.build.toFixed(2)}s  ratio ${ratio.toFixed(3)} (target ≤ ${TIME_TARGET})`,
       );
+      if (baseline)
+        console.log(
+          `  baseline      compile${againstBaseline(ours.compile, baseline.compile, 2)}  build${againstBaseline(ours.build, baseline.build, 2)}`,
+        );
     }
     const binary = await bigBinary(work);
     const size = (await stat(binary)).size;

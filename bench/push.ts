@@ -5,7 +5,7 @@
  * examples/server (3 platforms, ~7 MB) and a 3-platform image of a 48 MB binary (~140 MB).
  * Target: goci at least as fast as skopeo.
  *
- *   npm run bench:push            (BENCH_RUNS=N, default 5)
+ *   npm run bench:push            (BENCH_RUNS=N, default 5; BENCH_BASELINE=DIR also measures another build)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,17 +14,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { startRegistry, type RegistryHarness } from '../test/support/registry.js';
+import { againstBaseline, gociBuilds, inTurn } from './baseline.js';
 import { median, timeProcess } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(ROOT, 'lib', 'goci.mjs');
+const BUILDS = gociBuilds(ROOT);
+const CLI = BUILDS[0]!.cli;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PLATFORMS = 'linux/amd64,linux/arm64,linux/arm/v7';
-type Tool = 'goci' | 'skopeo';
+type Tool = 'goci' | 'baseline' | 'skopeo';
+const TOOLS: Tool[] = ['skopeo', ...BUILDS.map((build) => build.name)];
 
 function push(tool: Tool, layout: string, registry: RegistryHarness, repository: string): Promise<number> {
-  return tool === 'goci'
-    ? timeProcess(process.execPath, [CLI, 'push', layout, `${registry.host}/${repository}:1.0.0`])
+  const build = BUILDS.find((candidate) => candidate.name === tool);
+  return build
+    ? timeProcess(process.execPath, [build.cli, 'push', layout, `${registry.host}/${repository}:1.0.0`])
     : timeProcess('skopeo', [
         'copy',
         '--all',
@@ -73,11 +77,11 @@ async function bigModule(work: string): Promise<string> {
 async function scenario(layout: string, label: string): Promise<boolean> {
   let met = true;
   for (const kind of ['cold', 'warm'] as const) {
-    const times: Record<Tool, number[]> = { goci: [], skopeo: [] };
+    const times: Record<Tool, number[]> = { goci: [], baseline: [], skopeo: [] };
     const shared = kind === 'warm' ? await startRegistry() : undefined;
     try {
       for (let run = 0; run < RUNS; run++) {
-        for (const tool of run % 2 === 0 ? (['goci', 'skopeo'] as const) : (['skopeo', 'goci'] as const)) {
+        for (const tool of inTurn(TOOLS, run)) {
           const registry = shared ?? (await startRegistry());
           try {
             if (shared && run === 0) await push(tool, layout, registry, `warm-${tool}`);
@@ -93,7 +97,7 @@ async function scenario(layout: string, label: string): Promise<boolean> {
     const ratio = median(times.goci) / median(times.skopeo);
     met &&= ratio <= 1;
     console.log(
-      `${label.padEnd(14)} ${kind}  skopeo copy --all ${median(times.skopeo).toFixed(3)}s  goci push ${median(times.goci).toFixed(3)}s  ratio ${ratio.toFixed(3)} (target ≤ 1)`,
+      `${label.padEnd(14)} ${kind}  skopeo copy --all ${median(times.skopeo).toFixed(3)}s  goci push ${median(times.goci).toFixed(3)}s  ratio ${ratio.toFixed(3)} (target ≤ 1)${againstBaseline(median(times.goci), times.baseline.length > 0 ? median(times.baseline) : undefined)}`,
     );
   }
   return met;
