@@ -24,7 +24,7 @@ import {
  * Where an image is, as skopeo spells it: `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`,
  * `docker-archive:FILE[:NAME]`, `docker://REGISTRY/REPO[:TAG|@DIGEST]`.
  */
-export interface ImageReference {
+export interface ImageLocation {
   transport: ImageTransport;
   /** The directory or file as given (relative to the working directory); for docker, `registry/repository` (`docker.io/library/alpine`). */
   path: string;
@@ -93,7 +93,7 @@ function isTransport(name: string): name is ImageTransport {
  * prefix always means an image; an unknown one (`docker://…`) is an error unless a file of
  * that name exists.
  */
-export async function imageReferenceOf(text: string): Promise<ImageReference | undefined> {
+export async function imageLocationOf(text: string): Promise<ImageLocation | undefined> {
   const prefix = TRANSPORT_PREFIX.exec(text)?.[1];
   if (prefix === undefined) return undefined;
   if (!isTransport(prefix)) {
@@ -112,7 +112,7 @@ export async function imageReferenceOf(text: string): Promise<ImageReference | u
 }
 
 /** Parses `transport:path[:tag]`; the path ends at the first `:` after the transport, as in skopeo. */
-export function parseImageReference(text: string): ImageReference {
+export function parseImageReference(text: string): ImageLocation {
   const colon = text.indexOf(':');
   const transport = text.slice(0, colon);
   if (!isTransport(transport)) {
@@ -137,7 +137,7 @@ export function parseImageReference(text: string): ImageReference {
 }
 
 /** `docker://REGISTRY/REPO[:TAG][@DIGEST]`: the part after `docker:` is a Docker image reference behind `//`. */
-function parseRegistryReference(text: string, rest: string): ImageReference {
+function parseRegistryReference(text: string, rest: string): ImageLocation {
   if (!rest.startsWith('//') || rest.length === 2) {
     throw new GociError('BAD_ARGUMENT', `${text} names no registry image`, {
       hint: `write ${TRANSPORTS.docker}, such as docker://ghcr.io/acme/api:1.2.3`,
@@ -152,7 +152,7 @@ function parseRegistryReference(text: string, rest: string): ImageReference {
   };
 }
 
-export function formatImageReference(reference: ImageReference): string {
+export function formatImageReference(reference: ImageLocation): string {
   if (reference.transport === 'docker') {
     return `docker://${reference.path}${reference.tag === undefined ? '' : `:${reference.tag}`}${reference.digest === undefined ? '' : `@${reference.digest}`}`;
   }
@@ -169,7 +169,7 @@ export interface OpenedImage {
 }
 
 /** The images a reference names, and the files to read their layers from. Call close() when done. */
-export async function openImage(reference: ImageReference, options: ReadOptions = {}): Promise<OpenedImage> {
+export async function openImage(reference: ImageLocation, options: ReadOptions = {}): Promise<OpenedImage> {
   const withTag = (tag: string): string => formatImageReference({ ...reference, tag });
   const local = (files: ImageFiles, found: StoredImageSet, referrers: ReferrerSource): OpenedImage => ({
     files,
@@ -202,7 +202,7 @@ export async function openImage(reference: ImageReference, options: ReadOptions 
 }
 
 /** The reference as reports show it: with the tag that was chosen. */
-function shownReference(reference: ImageReference, found: StoredImageSet): string {
+function shownReference(reference: ImageLocation, found: StoredImageSet): string {
   return formatImageReference({ ...reference, ...(found.tag === undefined ? {} : { tag: found.tag }) });
 }
 
@@ -213,7 +213,7 @@ function shownReference(reference: ImageReference, found: StoredImageSet): strin
  * at most one program's bytes are in memory (and, from a registry, only the layers needed to
  * find it are downloaded).
  */
-export async function readImage(reference: ImageReference, options: ReadOptions = {}): Promise<ImageReport> {
+export async function readImage(reference: ImageLocation, options: ReadOptions = {}): Promise<ImageReport> {
   const opened = await openImage(reference, options);
   try {
     const { files, found } = opened;
@@ -238,7 +238,7 @@ export async function readImage(reference: ImageReference, options: ReadOptions 
  * with the list. No layer is read: the SBOM is found through the manifest's referrers.
  */
 export async function readImageSbom(
-  reference: ImageReference,
+  reference: ImageLocation,
   platform: string | undefined,
   options: ReadOptions = {},
 ): Promise<ImageSbom> {

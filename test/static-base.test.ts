@@ -12,7 +12,7 @@ import {
   STATIC_BASE_PACKAGES,
   ZONEINFO_ARCHIVE_FILE,
   staticBase,
-  type BaseImage,
+  type StaticBase,
 } from '../images/base/static.js';
 import { writeLayer, type Layer } from '../images/layer.js';
 import { REPO_ROOT } from './support/goci.js';
@@ -33,7 +33,7 @@ const CERTIFICATE_COUNT = 142;
 const TOOL_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', LC_ALL: 'C' };
 
 let root: string;
-let base: BaseImage;
+let base: StaticBase;
 let layer: Layer;
 /** The layer unpacked by GNU tar. */
 let rootfs: string;

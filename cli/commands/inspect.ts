@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { GociError } from '../../common/errors.js';
 import { inspectBinary } from '../../compiler/binary/inspect.js';
-import { imageReferenceOf, readImage, readImageSbom, type ReadOptions } from '../../images/read-image.js';
+import { imageLocationOf, readImage, readImageSbom, type ReadOptions } from '../../images/read-image.js';
 import { describeReport } from '../describe-binary.js';
 import { describeImage } from '../describe-image.js';
 import { collect } from '../collect.js';
@@ -39,7 +39,7 @@ export function inspectCommand(): Command {
     .option('-v, --verbose', 'print each registry request (never credentials)')
     .addOption(progressOption())
     .action(async (target: string, flags: InspectFlags) => {
-      const image = await imageReferenceOf(target);
+      const image = await imageLocationOf(target);
       if (flags.platform !== undefined && !flags.sbom) {
         throw new GociError('BAD_ARGUMENT', '--platform goes with --sbom', {
           hint: "goci inspect reports every platform of an image; --sbom --platform os/arch prints one platform's SBOM",

@@ -19,7 +19,7 @@ import type { LayerEntry } from '../layer.js';
  */
 export type StaticVariant = 'nonroot' | 'root';
 
-export interface BaseImage {
+export interface StaticBase {
   /** The filesystem, for `writeLayer` (one layer). */
   entries: LayerEntry[];
   /** Config.Env, `KEY=value`. */
@@ -168,7 +168,7 @@ let zoneinfo: Promise<readonly LayerEntry[]> | undefined;
  * directory: nothing to invalidate, clean up or race on, and 2 MB is small next to a Go binary.
  * The returned `content` buffers are shared between calls: do not modify them.
  */
-export async function staticBase(variant: StaticVariant): Promise<BaseImage> {
+export async function staticBase(variant: StaticVariant): Promise<StaticBase> {
   if (variant !== 'nonroot' && variant !== 'root') {
     throw new GociError('BAD_ARGUMENT', `unknown static base variant ${JSON.stringify(variant)}`, {
       hint: "use 'nonroot' (the static base) or 'root' (static:root)",
