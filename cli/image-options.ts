@@ -1,35 +1,11 @@
 import { Option, type Command } from 'commander';
-import { GociError } from '../common/errors.js';
-import { checkAbsolute, checkLabelKey, readPorts } from '../spec/image.js';
-import { isValidTag } from '../registry/reference.js';
-import { releaseTags } from '../registry/tags.js';
-import type { ImageSpec } from '../spec/schema.js';
+import type { ImageSettings } from '../pipeline/image-settings.js';
 import { collect } from './collect.js';
 
-/** Flags of `goci build` that shape the image; each overrides its goci.yaml `image:` field. */
-export interface ImageFlags {
-  base?: string;
-  format: 'oci' | 'docker';
-  ociLayout?: string;
-  tarball?: string;
-  load?: boolean;
-  loadPlatform?: string;
-  tag?: string[];
-  repository?: string;
-  label?: string[];
-  annotation?: string[];
-  env?: string[];
-  user?: string;
-  workdir?: string;
-  port?: string[];
-  arg?: string[];
-  entrypoint?: string;
-  push?: string;
-  tags?: string;
-  insecureRegistry?: string[];
-  imageRefs?: string;
-  sbom: 'spdx' | 'cyclonedx' | 'none';
-}
+/** Flags of `goci build` that shape the image and name its outputs. */
+export type ImageFlags = ImageSettings;
+
+export { applyImageFlags, tagsFor } from '../pipeline/image-settings.js';
 
 export function addImageOptions(command: Command): Command {
   return command
@@ -68,86 +44,4 @@ export function addImageOptions(command: Command): Command {
         .default('spdx'),
     )
     .option('--image-refs <file>', 'write the pushed repository@digest of each image to this file, one per line');
-}
-
-function keyValues(
-  flag: string,
-  items: string[] | undefined,
-  checkKey: (key: string) => string,
-): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const item of items ?? []) {
-    const equals = item.indexOf('=');
-    if (equals <= 0) throw new GociError('BAD_ARGUMENT', `${flag} ${item}: expected key=value`);
-    result[checkKey(item.slice(0, equals))] = item.slice(equals + 1);
-  }
-  return result;
-}
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** The spec's image settings with every given flag applied on top. */
-export function applyImageFlags(image: ImageSpec, flags: ImageFlags): ImageSpec {
-  const asFlagError = <T>(run: () => T): T => {
-    try {
-      return run();
-    } catch (error) {
-      if (error instanceof GociError) throw new GociError('BAD_ARGUMENT', error.message, { hint: error.hint });
-      throw error;
-    }
-  };
-  return asFlagError(() => ({
-    ...image,
-    base: flags.base ?? image.base,
-    repository: flags.repository ?? image.repository,
-    entrypoint: flags.entrypoint ?? image.entrypoint,
-    args: flags.arg ?? image.args,
-    env: {
-      ...image.env,
-      ...keyValues('--env', flags.env, (name) => {
-        if (!ENV_NAME.test(name)) throw new GociError('BAD_ARGUMENT', `--env ${name}: not a valid variable name`);
-        return name;
-      }),
-    },
-    workdir: flags.workdir === undefined ? image.workdir : checkAbsolute('--workdir', flags.workdir),
-    user: flags.user ?? image.user,
-    ports: flags.port ? readPorts('--port', flags.port) : image.ports,
-    labels: { ...image.labels, ...keyValues('--label', flags.label, (key) => checkLabelKey('--label', key)) },
-    annotations: {
-      ...image.annotations,
-      ...keyValues('--annotation', flags.annotation, (key) => checkLabelKey('--annotation', key)),
-    },
-  }));
-}
-
-/**
- * The tags to record: --tag/--tags when given; else, when pushing, the version's release set
- * (1.2.3 → 1.2.3, 1.2, 1, latest) or the tag written in --push; else the version alone.
- * Docker's tag grammar has no '+', so semver build metadata becomes '-'.
- */
-export function tagsFor(version: string, flags: ImageFlags, pushTag?: string): string[] {
-  const explicit = [
-    ...(flags.tag ?? []),
-    ...(flags.tags
-      ?.split(',')
-      .map((tag) => tag.trim())
-      .filter(Boolean) ?? []),
-  ];
-  const tags =
-    explicit.length > 0
-      ? explicit
-      : pushTag
-        ? [pushTag]
-        : flags.push
-          ? releaseTags(version)
-          : [version.replace(/\+/g, '-')];
-  for (const tag of tags) {
-    if (!isValidTag(tag)) {
-      throw new GociError(
-        'BAD_ARGUMENT',
-        `--tag ${tag}: not a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`,
-      );
-    }
-  }
-  return tags;
 }

@@ -1,33 +1,12 @@
 import { Option } from 'commander';
 import { routeWarnings } from '../common/warn.js';
-import type { WaitHook } from '../registry/http.js';
 import { formatSeconds, formatSize } from './table.js';
+import type { Progress, ProgressEvent } from '../pipeline/progress.js';
 
-/** What a long command reports as it goes. Plain data, so every display shows the same facts. */
-export type ProgressEvent =
-  | { kind: 'compile-start'; target: string; command: string }
-  | { kind: 'compile-done'; target: string; size: number; seconds: number; cached: boolean }
-  | { kind: 'image-start'; image: string; platforms: number }
-  | { kind: 'image-done'; image: string; digest: string }
-  | { kind: 'sink-done'; sink: string; where: string }
-  /** A registry wait between tries: what the server asked for (Retry-After) or goci's backoff. */
-  | {
-      kind: 'registry-wait';
-      registry: string;
-      reason: string;
-      retryAfter: boolean;
-      delayMs: number;
-      attempt: number;
-      attempts: number;
-    };
+export type { Progress, ProgressEvent };
+export { waitReporter } from '../pipeline/progress.js';
 
 export type ProgressMode = 'plain' | 'tty' | 'json';
-
-export interface Progress {
-  report(event: ProgressEvent): void;
-  /** Clears any live display before the final summary is printed. */
-  finish(): void;
-}
 
 export function progressOption(): Option {
   return new Option(
@@ -62,14 +41,6 @@ function describeWait(event: Extract<ProgressEvent, { kind: 'registry-wait' }>):
   if (event.retryAfter) return `registry asked to wait ${waitSeconds(event.delayMs)} (${event.reason}), retrying`;
   const what = /^\d+$/.test(event.reason) ? `answered ${event.reason}` : `connection failed (${event.reason})`;
   return `registry ${what}, retrying in ${waitSeconds(event.delayMs)} (${event.attempt}/${event.attempts})`;
-}
-
-/** The hook a registry client calls before it waits, reporting to `progress`. */
-export function waitReporter(progress: () => Progress | undefined): WaitHook {
-  return (wait) => {
-    const { host, ...rest } = wait;
-    progress()?.report({ kind: 'registry-wait', registry: host, ...rest });
-  };
 }
 
 /** Lines on stderr, for logs; `--verbose` adds the exact go build command. */

@@ -34,6 +34,12 @@ export interface CompileOptions {
   onBuilt?: (target: Target, size: number, seconds: number, cached: boolean) => void;
 }
 
+/** A binary that knows its target: no re-matching by platform string downstream. */
+export interface StagedBinary {
+  target: Target;
+  binary: CompiledBinary;
+}
+
 /**
  * Binaries built and checked but not yet in dist: `binaries` name their final paths,
  * `inScratch` are the same with the scratch paths that hold them (for what reads them before
@@ -43,6 +49,8 @@ export interface CompileOptions {
 export interface StagedBinaries {
   binaries: CompiledBinary[];
   inScratch: CompiledBinary[];
+  /** Each staged binary (as in `inScratch`) with the target it was built for. */
+  built: StagedBinary[];
   files: PublishedFile[];
   dispose(): Promise<void>;
 }
@@ -75,7 +83,8 @@ export async function compileStaged(plan: Plan, options: CompileOptions): Promis
     }));
     const inScratch = binaries.map((binary, position) => ({ ...binary, path: built[position]!.scratchPath }));
     const files = binaries.map((binary, position) => ({ from: inScratch[position]!.path, to: binary.path }));
-    return { binaries, inScratch, files, dispose };
+    const staged = inScratch.map((binary, position) => ({ binary, target: built[position]!.target }));
+    return { binaries, inScratch, built: staged, files, dispose };
   } catch (error) {
     await dispose();
     throw error;

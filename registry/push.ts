@@ -1,7 +1,6 @@
 import { GociError } from '../common/errors.js';
 import type { ImageManifest } from '../images/manifest.js';
 import type { JsonBlob } from '../images/descriptor.js';
-import { blobPath } from '../images/oci-layout.js';
 import { runLimited } from '../compiler/schedule.js';
 import type { RegistryClient } from './client.js';
 
@@ -16,7 +15,8 @@ interface BlobToPush {
 export interface PushRequest {
   client: RegistryClient;
   repository: string;
-  layoutDir: string;
+  /** The local file holding a blob (see ContentStore.file). */
+  blobFile: (digest: string) => string;
   images: ImageManifest[];
   index: JsonBlob;
   indexMediaType: string;
@@ -152,6 +152,6 @@ async function ensureBlob(request: PushRequest, blob: BlobToPush): Promise<'pres
   const { client, repository } = request;
   if ((await client.blobExists(repository, blob.digest)) !== undefined) return 'present';
   if (blob.mountFrom && (await client.mountBlob(repository, blob.digest, blob.mountFrom))) return 'mounted';
-  await client.uploadBlobFile(repository, blob.digest, blob.size, blobPath(request.layoutDir, blob.digest));
+  await client.uploadBlobFile(repository, blob.digest, blob.size, request.blobFile(blob.digest));
   return 'uploaded';
 }

@@ -9,7 +9,7 @@ import { GociError } from '../../common/errors.js';
 import { sourceDateEpoch } from '../../compiler/version.js';
 import { connectToDocker, dockerSocketPath, loadIntoDocker } from '../../images/docker-daemon.js';
 import { frontendImage, type FrontendImage } from '../../images/frontend-image.js';
-import { prepareLayout, tagInLayout } from '../../images/oci-layout.js';
+import { blobPath, prepareLayout, tagInLayout } from '../../images/oci-layout.js';
 import { writeTarball } from '../../images/tarball.js';
 import { RegistryClients } from '../../registry/clients.js';
 import { makeProgress, waitReporter } from '../progress.js';
@@ -224,7 +224,7 @@ async function pushTo(
   const result = await pushImage({
     client: clients.for(target.registry),
     repository: target.repository,
-    layoutDir: image.layoutDir,
+    blobFile: (digest) => blobPath(image.layoutDir, digest),
     images: [image.image],
     index: image.index,
     indexMediaType: image.indexDescriptor.mediaType,

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { GociError } from '../../common/errors.js';
+import { readLayoutIndexValue } from '../../oci/layout-index.js';
 import { RegistryClients } from '../../registry/clients.js';
-import { readLayoutImage } from '../../registry/layout-image.js';
-import { pushImage } from '../../registry/push.js';
-import { formatReference, parseReference, withDigest } from '../../registry/reference.js';
+import { parseReference } from '../../registry/reference.js';
+import { registrySink } from '../../sinks/registry.js';
 import { collect } from '../collect.js';
 import { makeProgress, progressOption, waitReporter, type ProgressMode } from '../progress.js';
 
@@ -43,7 +43,8 @@ export function pushCommand(): Command {
     .action(async (source: string, repository: string, flags: PushFlags) => {
       const { dir, tag } = parseLayoutReference(source);
       const target = parseReference(repository);
-      const image = await readLayoutImage(dir, tag);
+      // The index with its SBOMs: the layout lists them under each image, the registry gets them too.
+      const index = await readLayoutIndexValue(dir, tag);
       const tags = flags.tags
         ?.split(',')
         .map((item) => item.trim())
@@ -52,17 +53,13 @@ export function pushCommand(): Command {
       const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
       const onWait = waitReporter(() => progress);
       const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
-      const { images, index, indexMediaType } = image;
-      const client = clients.for(target.registry);
-      const mountable = new Map<string, string>();
-      const where = { client, repository: target.repository, layoutDir: dir };
-      const request = { ...where, images, index, indexMediaType, tags, mountable, concurrency: 4 };
-      const result = await pushImage(request).finally(() => progress.finish());
-      const reference = formatReference(withDigest(target, result.digest));
+      const sink = registrySink(clients.for(target.registry), target);
+      const { pushed } = await sink.write(index, tags).finally(() => progress.finish());
+      const { reference, blobs } = pushed!;
       process.stdout.write(
         flags.json
-          ? `${JSON.stringify({ reference, tags, blobs: result.blobs }, null, 2)}\n`
-          : `pushed ${reference} (tags ${tags.join(', ')}; blobs uploaded ${result.blobs.uploaded}, already there ${result.blobs.present})\n`,
+          ? `${JSON.stringify({ reference, tags, blobs }, null, 2)}\n`
+          : `pushed ${reference} (tags ${tags.join(', ')}; blobs uploaded ${blobs.uploaded}, already there ${blobs.present})\n`,
       );
     });
 }

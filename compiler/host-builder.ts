@@ -1,0 +1,15 @@
+import { join } from 'node:path';
+import { checkWritable } from '../common/writable.js';
+import type { Builder } from './builder.js';
+import { compileStaged, type CompileOptions } from './compile.js';
+
+/** The Builder that runs `go build` on this machine, every target in parallel, into a scratch directory. */
+export function hostBuilder(options: CompileOptions): Builder {
+  return {
+    async build(plan) {
+      // A read-only or blocked --dist is found before anything compiles.
+      await checkWritable(join(options.distDir, 'bin'));
+      return compileStaged(plan, options);
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { formatPlatform } from '../compiler/platform.js';
+import type { StagedBinary } from '../compiler/compile.js';
+import { assembleImages, type ImageBase } from '../images/assemble.js';
+import { downloadBaseLayers } from '../images/base/download.js';
+import { planImage } from '../images/image-plan.js';
+import { MEDIA_TYPES } from '../images/media-types.js';
+import { sbomArtifacts } from '../images/sbom/artifacts.js';
+import { indexValue } from '../oci/index-value.js';
+import type { LayerSource } from '../oci/layer.js';
+import type { RegistryClients } from '../registry/clients.js';
+import { formatReference } from '../registry/reference.js';
+import type { StagedOutputs } from '../sinks/staged-outputs.js';
+import type { BuiltImage } from './built-image.js';
+import { tagsFor } from './image-settings.js';
+import { chooseLoadPlatform, imageSinks } from './image-sinks.js';
+import type { PreparedImage, RunSettings } from './prepare-image.js';
+import type { Progress } from './progress.js';
+
+export interface ImageBuild {
+  prepared: PreparedImage;
+  built: StagedBinary[];
+  settings: RunSettings;
+  outputs: StagedOutputs;
+  clients: RegistryClients;
+  progress: Progress;
+}
+
+/** A registry base's layers, by digest, with the repository that holds them. */
+function baseSources(base: ImageBase): Map<string, LayerSource> {
+  if (base.kind !== 'remote') return new Map();
+  const source = { registry: base.remote.ref.registry, repository: base.remote.ref.repository };
+  return new Map(base.remote.platforms.flatMap((platform) => platform.layers.map((layer) => [layer.digest, source])));
+}
+
+/**
+ * One image: planImage → assemble (into the run's staged layout) → the Index value with its
+ * SBOMs as referrers → its sinks.
+ */
+export async function buildImage(request: ImageBuild): Promise<BuiltImage> {
+  const { prepared, built, settings, outputs, clients, progress } = request;
+  const { spec, image, base, fileEntries, push } = prepared;
+  const layoutDir = outputs.store.dir;
+  const plan = await planImage({ spec, image, built, base, fileEntries, format: settings.format, layoutDir });
+  const stamp = built[0]!.target.stamp;
+  const tags = tagsFor(stamp.version, settings, push?.tag);
+  const loadPlatform = chooseLoadPlatform(plan.platforms, settings.loadPlatform);
+  const name = `${push ? formatReference({ ...push, tag: undefined }) : plan.repository}:${tags[0]}`;
+  progress.report({ kind: 'image-start', image: name, platforms: plan.platforms.length });
+  const assembled = await assembleImages(plan.request);
+  progress.report({ kind: 'image-done', image: name, digest: assembled.index.digest });
+  const sboms =
+    settings.sbom === 'none' ? [] : sbomArtifacts(settings.sbom, name, assembled.images, plan.entrypoints, stamp.epoch);
+  const index = indexValue({
+    index: assembled.index,
+    mediaType: MEDIA_TYPES[settings.format].index,
+    images: assembled.images,
+    referrers: sboms.map((artifact, position) => ({ artifact, subject: assembled.images[position]!.descriptor })),
+    store: outputs.store,
+    sources: baseSources(base),
+  });
+  const sink = imageSinks({ ...request, repository: plan.repository, loadPlatform });
+  // A registry base's layers are needed locally unless every sink mounts them from their registry.
+  if (base.kind === 'remote' && !sink.mountsFrom?.(base.remote.ref.registry)) {
+    await downloadBaseLayers(clients.for(base.remote.ref.registry), base, layoutDir, 4, prepared.layoutDir);
+  }
+  const { tarball, loaded, ociLayout, pushed } = await sink.write(index, tags);
+  return {
+    ...(tarball ? { tarball } : {}),
+    ...(loaded ? { loaded } : {}),
+    repository: plan.repository,
+    tags,
+    index: { digest: assembled.index.digest, size: assembled.index.size },
+    platforms: assembled.images.map((item, position) => ({
+      platform: formatPlatform(plan.platforms[position]!),
+      digest: item.manifest.digest,
+      size: item.manifest.size + item.config.size + item.layers.reduce((sum, layer) => sum + layer.size, 0),
+    })),
+    ...(ociLayout ? { ociLayout } : {}),
+    ...(pushed ? { pushed } : {}),
+  };
+}

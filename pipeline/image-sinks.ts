@@ -1,0 +1,57 @@
+import { GociError } from '../common/errors.js';
+import { formatPlatform, hostLinuxPlatform, parsePlatform, type Platform } from '../compiler/platform.js';
+import { ociPlatform } from '../images/platform.js';
+import type { RegistryClients } from '../registry/clients.js';
+import { dockerDaemonSink } from '../sinks/docker-daemon.js';
+import { layoutSink } from '../sinks/oci-layout.js';
+import { registrySink } from '../sinks/registry.js';
+import type { Sink } from '../sinks/sink.js';
+import type { StagedOutputs } from '../sinks/staged-outputs.js';
+import { tarballSink } from '../sinks/tarball.js';
+import { tee } from '../sinks/tee.js';
+import type { PreparedImage, RunSettings } from './prepare-image.js';
+import type { Progress } from './progress.js';
+
+/** The platform --load and --tarball's docker manifest use: the asked-for one, else this machine's, else the first. */
+export function chooseLoadPlatform(platforms: Platform[], requested: string | undefined): Platform {
+  const wanted = requested ? parsePlatform(requested, '--load-platform') : hostLinuxPlatform();
+  const match = platforms.find((platform) => formatPlatform(platform) === formatPlatform(wanted));
+  if (match) return match;
+  if (requested)
+    throw new GociError(
+      'BAD_PLATFORM',
+      `--load-platform ${requested}: the image has no such platform (it has ${platforms.map(formatPlatform).join(', ')})`,
+    );
+  return platforms[0]!;
+}
+
+export interface ImageSinkRequest {
+  prepared: PreparedImage;
+  settings: RunSettings;
+  outputs: StagedOutputs;
+  clients: RegistryClients;
+  progress: Progress;
+  /** The repository the docker archive names. */
+  repository: string;
+  loadPlatform: Platform;
+}
+
+/** The sinks one image goes to, in the order they are written: layout, registry, tarball, docker daemon. */
+export function imageSinks(request: ImageSinkRequest): Sink {
+  const { prepared, settings, outputs, progress } = request;
+  const archive = { repository: request.repository, platform: ociPlatform(request.loadPlatform) };
+  const sinks: Sink[] = [];
+  if (prepared.layoutDir) sinks.push(layoutSink(outputs));
+  if (prepared.push) {
+    const client = request.clients.for(prepared.push.registry);
+    const reportPushed = (where: string): void => progress.report({ kind: 'sink-done', sink: 'registry', where });
+    sinks.push(registrySink(client, prepared.push, reportPushed));
+  }
+  if (settings.tarball) sinks.push(tarballSink(outputs, settings.tarball, archive));
+  if (settings.load) {
+    const reportLoaded = (tags: string[]): void =>
+      progress.report({ kind: 'sink-done', sink: 'docker daemon', where: tags.join(', ') });
+    sinks.push(dockerDaemonSink(archive, reportLoaded));
+  }
+  return tee(...sinks);
+}

@@ -1,0 +1,71 @@
+import { dirname, join, resolve } from 'node:path';
+import { GociError } from '../common/errors.js';
+import { checkWritable } from '../common/writable.js';
+import type { BuildContext } from '../compiler/context.js';
+import type { Platform } from '../compiler/platform.js';
+import type { ImageBase } from '../images/assemble.js';
+import { resolveAnyBase } from '../images/base/resolve.js';
+import { connectToDocker, dockerSocketPath } from '../images/docker-daemon.js';
+import { extraFileEntries } from '../images/extra-files.js';
+import type { LayerEntry } from '../images/layer.js';
+import { checkLayoutWritable } from '../images/layout-publish.js';
+import type { RegistryClients } from '../registry/clients.js';
+import { parseReference, type ImageRef } from '../registry/reference.js';
+import { fieldLocation } from '../spec/load.js';
+import type { ImageSpec, Spec } from '../spec/schema.js';
+import { applyImageFlags, tagsFor, type ImageSettings } from './image-settings.js';
+
+/** Settings of a whole run: the image's, plus where dist is and whether anything is written. */
+export interface RunSettings extends ImageSettings {
+  /** The dist directory, absolute. */
+  dist: string;
+  dryRun?: boolean;
+}
+
+/** An image's settings, checked, with its base resolved and its outputs ready to write. */
+export interface PreparedImage {
+  spec: Spec;
+  image: ImageSpec;
+  base: ImageBase;
+  fileEntries: LayerEntry[];
+  /** The OCI layout to write; undefined when only pushing (blobs are then staged in a scratch layout). */
+  layoutDir: string | undefined;
+  push: ImageRef | undefined;
+}
+
+/** Everything that can be wrong with an image's settings, found before anything compiles. */
+export async function prepareImage(
+  spec: Spec,
+  platforms: Platform[],
+  settings: RunSettings,
+  clients: RegistryClients,
+  context: BuildContext,
+): Promise<PreparedImage> {
+  const image = applyImageFlags(spec.image, settings);
+  const push = settings.push === undefined ? undefined : parseReference(settings.push);
+  if (push?.digest)
+    throw new GociError('BAD_ARGUMENT', `--push ${settings.push}: push to a repository or a tag, not a digest`);
+  tagsFor('0.0.0', settings, push?.tag);
+  // image.files is walked and checked whole before anything is written or compiled.
+  const fileEntries = await extraFileEntries(image.files, spec.baseDir, (path) => fieldLocation(spec, path), context);
+  const base = await resolveAnyBase(image.base, settings.base ? '--base' : 'image.base', {
+    platforms,
+    clientFor: (registry) => clients.for(registry),
+  });
+  const layoutDir =
+    settings.ociLayout !== undefined || !push ? resolve(settings.ociLayout ?? join(settings.dist, 'oci')) : undefined;
+  return { spec, image, base, fileEntries, layoutDir, push };
+}
+
+/** Checks the outputs can be written (and reached) once every image's input was checked; creates nothing. */
+export async function prepareOutputs(
+  prepared: PreparedImage,
+  settings: RunSettings,
+  clients: RegistryClients,
+): Promise<void> {
+  if (settings.dryRun) return;
+  if (settings.tarball) await checkWritable(dirname(resolve(settings.tarball)), 'write the tarball into', '--tarball');
+  if (prepared.layoutDir) await checkLayoutWritable(prepared.layoutDir);
+  if (settings.load) await connectToDocker(dockerSocketPath());
+  if (prepared.push) await clients.for(prepared.push.registry).ping();
+}

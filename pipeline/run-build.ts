@@ -1,0 +1,105 @@
+import { displayPath } from '../common/display-path.js';
+import { found } from '../common/found.js';
+import type { Builder } from '../compiler/builder.js';
+import type { BuildContext } from '../compiler/context.js';
+import { makePlan, type CompileRequest, type Plan } from '../compiler/plan.js';
+import type { Platform } from '../compiler/platform.js';
+import type { StagedBinaries } from '../compiler/compile.js';
+import { prepareBaseLayer } from '../images/assemble.js';
+import { stagingFailure } from '../images/layout-publish.js';
+import { RegistryClients, type RegistryAccess } from '../registry/clients.js';
+import { openStagedOutputs } from '../sinks/staged-outputs.js';
+import type { Spec } from '../spec/schema.js';
+import { buildImage } from './build-image.js';
+import type { BuiltImage } from './built-image.js';
+import { prepareImage, prepareOutputs, type PreparedImage, type RunSettings } from './prepare-image.js';
+import type { Progress } from './progress.js';
+
+/** One `goci build` run, as both doors describe it: what to compile, how to make images, and where to. */
+export interface BuildRun {
+  compile: CompileRequest;
+  settings: RunSettings;
+  builder: Builder;
+  progress: Progress;
+  registry: RegistryAccess;
+}
+
+/** Each spec once, in target order, with its linux platforms and the build context its targets share. */
+function imagesOf(plan: Plan): { spec: Spec; context: BuildContext; platforms: Platform[] }[] {
+  const contexts = new Map<Spec, BuildContext>(plan.targets.map((target) => [target.spec, target.context]));
+  return [...contexts].map(([spec, context]) => ({
+    spec,
+    context,
+    platforms: plan.targets
+      .filter((target) => target.spec === spec && target.platform.os === 'linux')
+      .map((target) => target.platform),
+  }));
+}
+
+/**
+ * plan → compile (the injected Builder) → per image planImage → assemble → sinks, then every
+ * output published as one step. undefined when the builder built nothing (a dry run).
+ */
+export async function runBuild(run: BuildRun): Promise<BuiltImage[] | undefined> {
+  const { settings } = run;
+  // Images are Linux: other platforms are refused before compiling (linuxOnly).
+  const plan = await makePlan({ ...run.compile, linuxOnly: true });
+  const clients = new RegistryClients(run.registry);
+  // Everything that can be wrong with the image settings is found before anything compiles.
+  const prepared = await Promise.all(
+    imagesOf(plan).map(({ spec, context, platforms }) => prepareImage(spec, platforms, settings, clients, context)),
+  );
+  for (const image of prepared) await prepareOutputs(image, settings, clients);
+  // The base layer needs no binary: build it (into goci's cache) while Go compiles.
+  const warming = settings.dryRun ? [] : prepared.map((image) => warmBase(plan, image));
+  const staged = await run.builder.build(plan);
+  await Promise.all(warming);
+  if (!staged) return undefined;
+  return buildAndPublish(prepared, staged, run, clients);
+}
+
+function warmBase(plan: Plan, image: PreparedImage): Promise<void> {
+  const target = found(
+    plan.targets.find((candidate) => candidate.spec === image.spec),
+    `a target of the image ${image.spec}`,
+  );
+  return prepareBaseLayer(image.base, target.stamp.epoch).catch(() => undefined);
+}
+
+/**
+ * Builds every image into one staged layout, then publishes the binaries, the layout's blobs
+ * and tags, and a --tarball as one step: a run that fails or is stopped before the end leaves
+ * dist and the layout as they were.
+ */
+async function buildAndPublish(
+  prepared: PreparedImage[],
+  staged: StagedBinaries,
+  run: BuildRun,
+  clients: RegistryClients,
+): Promise<BuiltImage[]> {
+  const layoutDir = prepared[0]?.layoutDir;
+  try {
+    const outputs = await openStagedOutputs(layoutDir, [...staged.files]);
+    try {
+      const results: BuiltImage[] = [];
+      try {
+        for (const image of prepared) {
+          const built = staged.built.filter((item) => item.target.spec === image.spec);
+          results.push(await buildImage({ ...run, prepared: image, built, outputs, clients }));
+        }
+      } catch (error) {
+        throw stagingFailure(error, layoutDir);
+      }
+      await outputs.publish();
+      for (const { ociLayout, tarball } of results) {
+        if (ociLayout) run.progress.report({ kind: 'sink-done', sink: 'oci layout', where: displayPath(ociLayout) });
+        if (tarball) run.progress.report({ kind: 'sink-done', sink: 'tarball', where: displayPath(tarball) });
+      }
+      return results;
+    } finally {
+      await outputs.dispose();
+    }
+  } finally {
+    await staged.dispose();
+  }
+}

@@ -1,0 +1,59 @@
+import { ownedScratch } from '../common/owner.js';
+import type { Index } from '../oci/index.js';
+import { imageManifestOf } from '../oci/image.js';
+import { attachToRegistry, type AttachedBy } from '../registry/attach.js';
+import type { RegistryClient } from '../registry/client.js';
+import { pushImage } from '../registry/push.js';
+import { formatReference, withDigest, withTag, type ImageRef } from '../registry/reference.js';
+import type { Sink, SinkOutcome } from './sink.js';
+
+const CONCURRENCY = 4;
+
+/** Layers another repository of the target's registry holds (a registry base's): mounted, not uploaded. */
+function mountable(index: Index, registry: string): Map<string, string> {
+  const layers = index.images.flatMap((image) => image.layers);
+  return new Map(
+    layers.flatMap((layer) =>
+      layer.mountFrom?.registry === registry ? [[layer.descriptor.digest, layer.mountFrom.repository] as const] : [],
+    ),
+  );
+}
+
+/**
+ * A registry repository: blobs (mounted from a same-registry base where they can be), each
+ * platform manifest, the index under every tag, then each referrer (an SBOM) attached to its
+ * platform image: through the referrers API, or the `sha256-<hex>` fallback tag.
+ */
+export function registrySink(client: RegistryClient, target: ImageRef, onPushed?: (reference: string) => void): Sink {
+  return {
+    mountsFrom: (registry) => registry === target.registry,
+    async write(index: Index, tags: string[]): Promise<SinkOutcome> {
+      const result = await pushImage({
+        client,
+        repository: target.repository,
+        blobFile: (digest) => index.store.file(digest),
+        images: index.images.map(imageManifestOf),
+        index: { bytes: index.bytes, digest: index.descriptor.digest, size: index.descriptor.size },
+        indexMediaType: index.descriptor.mediaType,
+        tags,
+        mountable: mountable(index, target.registry),
+        concurrency: CONCURRENCY,
+      });
+      const sboms: AttachedBy[] = [];
+      if (index.referrers.length > 0) {
+        // Artifact blobs are small documents held in memory: staged as files for the upload.
+        const scratch = await ownedScratch('stage');
+        try {
+          for (const { artifact, subject } of index.referrers)
+            sboms.push(await attachToRegistry(client, target.repository, artifact, subject, scratch.dir));
+        } finally {
+          await scratch.dispose();
+        }
+      }
+      const reference = formatReference(withDigest(target, result.digest));
+      onPushed?.(reference);
+      const pushedTags = tags.map((tag) => formatReference(withTag(target, tag)));
+      return { pushed: { reference, tags: pushedTags, blobs: result.blobs, sboms } };
+    },
+  };
+}

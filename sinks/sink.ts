@@ -1,0 +1,31 @@
+import type { AttachedBy } from '../registry/attach.js';
+import type { PushResult } from '../registry/push.js';
+import type { Index } from '../oci/index.js';
+
+/** What a push did: the digest reference CI deploys, the tags, and how each blob got there. */
+export interface Pushed {
+  reference: string;
+  tags: string[];
+  blobs: PushResult['blobs'];
+  /** How each platform's SBOM was attached. */
+  sboms: AttachedBy[];
+}
+
+/** Where an image went, as `goci build --json` reports it. */
+export interface SinkOutcome {
+  tarball?: string;
+  loaded?: { imageId: string; tags: string[] };
+  ociLayout?: string;
+  pushed?: Pushed;
+}
+
+/** One destination of a built image. */
+export interface Sink {
+  /** Writes `index` (its images, blobs and referrers) under `tags`, the first the exact one. */
+  write(index: Index, tags: string[]): Promise<SinkOutcome>;
+  /**
+   * Whether this sink can do without a layer held by `registry` being local: only a push to
+   * that same registry (it mounts the layer). Without it, a registry base's layers are downloaded.
+   */
+  mountsFrom?(registry: string): boolean;
+}
