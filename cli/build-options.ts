@@ -1,7 +1,7 @@
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { GociError } from '../common/errors.js';
+import { defaultJobs } from '../compiler/default-jobs.js';
 import type { CompileRequest } from '../compiler/plan.js';
 import { progressOption, type ProgressMode } from './progress.js';
 import { collect } from './collect.js';
@@ -45,15 +45,6 @@ export function addBuildOptions(command: Command): Command {
     .option('-v, --verbose', 'print each go build command as it starts')
     .addOption(progressOption())
     .option('--json', 'print the result as JSON');
-}
-
-/**
- * go build spreads its compiles over every core itself but links on one, so with a target per
- * core the cores idle through each link; measured here, 3 targets on 2 cores: an incremental
- * build 0.94 s with 2 at once, 0.87 s with 3, a cold one the same within 2%.
- */
-function defaultJobs(): number {
-  return Math.max(4, availableParallelism());
 }
 
 export function compileRequest(packages: string[], flags: BuildFlags): CompileRequest {

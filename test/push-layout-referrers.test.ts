@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { goci } from './support/goci.js';
+import { startRegistry, type RegistryHarness } from './support/registry.js';
+import { exampleRepository, removeDirectory, temporaryDirectory } from './support/workspace.js';
+
+const PLATFORMS = 'linux/amd64,linux/arm64';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+/** The hello example at 1.2.3, SOURCE_DATE_EPOCH pinned: its index and platform images. */
+const INDEX = 'sha256:e48d88104c13f4265e444e7470b43d0dc1ff4b297ea635934e59b55c378a3f2f';
+const PLATFORM_DIGESTS = [
+  'sha256:b8cf404181a95c4ffa6fe83bc8d9be7b50914783dbc1d102116ec33a8210335c',
+  'sha256:1f098d788d5b411a763e7b9b65b1ebdbae6f4a98f8ebf64d37d652aedc75fa0d',
+];
+/** Each platform's SBOM artifact as the layout stores it (the SPDX document names the image `hello:1.2.3`). */
+const SBOM_MANIFESTS = [
+  'sha256:2b99a48e7e37ab8f117777bbca68ea4dcc3f5914b8c2223ad2dbaf1f7538f2a0',
+  'sha256:d7207e25428c8d301c2800d597c1a273bf1bb6270f737e826718ebb2ed82d7c2',
+];
+
+let registry: RegistryHarness;
+let work: string;
+let repo: string;
+let env: NodeJS.ProcessEnv;
+
+async function build(...extra: string[]): Promise<void> {
+  const args = ['build', '.', '--platform', PLATFORMS, '--version', '1.2.3', '--progress', 'plain', ...extra];
+  const result = await goci(args, { cwd: repo, env });
+  assert.equal(result.exitCode, 0, result.stderr);
+}
+
+async function registryGet(path: string, accept: string): Promise<{ status: number; body: Buffer }> {
+  const response = await fetch(`${registry.url}${path}`, { headers: { Accept: accept } });
+  return { status: response.status, body: Buffer.from(await response.arrayBuffer()) };
+}
+
+/** The referrers a registry without a referrers API lists under a manifest: its `sha256-<hex>` tag. */
+async function fallbackIndex(repository: string, subject: string): Promise<{ status: number; body: Buffer }> {
+  return registryGet(`/v2/${repository}/manifests/sha256-${subject.slice(7)}`, OCI_INDEX);
+}
+
+interface Listed {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType: string;
+  annotations: Record<string, string>;
+}
+
+function listed(body: Buffer): Listed[] {
+  return (JSON.parse(body.toString()) as { manifests: Listed[] }).manifests;
+}
+
+before(async () => {
+  work = await temporaryDirectory('push-referrers');
+  env = { ...process.env, SOURCE_DATE_EPOCH: '1714564800', GOCI_CACHE_DIR: join(work, 'cache') };
+  [registry, repo] = await Promise.all([startRegistry(), exampleRepository('hello', 'push-referrers')]);
+  await build('--oci-layout', join(work, 'layout'), '--dist', join(work, 'dist'));
+  await build('--push', `${registry.host}/acme/direct:1.2.3`, '--dist', join(work, 'dist-push'));
+});
+after(async () => {
+  await registry?.stop();
+  await Promise.all([work, repo].map(removeDirectory));
+});
+
+describe('goci push oci:LAYOUT carries the layout referrers (SBOMs)', () => {
+  test('the pushed index is the one goci build --push pushes', async () => {
+    const result = await goci(
+      ['push', `oci:${join(work, 'layout')}:1.2.3`, `${registry.host}/acme/from-layout:1.2.3`],
+      {
+        env,
+      },
+    );
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.equal(result.stdout.split(' ')[1], `${registry.host}/acme/from-layout@${INDEX}`);
+    for (const repository of ['acme/direct', 'acme/from-layout']) {
+      const index = JSON.parse((await registryGet(`/v2/${repository}/manifests/1.2.3`, OCI_INDEX)).body.toString());
+      assert.deepEqual(
+        (index as { manifests: { digest: string }[] }).manifests.map((entry) => entry.digest),
+        PLATFORM_DIGESTS,
+      );
+    }
+  });
+
+  test('every platform image lists its layout SBOM under its sha256-<hex> fallback tag', async () => {
+    for (const [position, subject] of PLATFORM_DIGESTS.entries()) {
+      const fromLayout = await fallbackIndex('acme/from-layout', subject);
+      assert.equal(fromLayout.status, 200);
+      assert.deepEqual(listed(fromLayout.body), [
+        {
+          mediaType: OCI_MANIFEST,
+          digest: SBOM_MANIFESTS[position],
+          size: 661,
+          artifactType: 'application/spdx+json',
+          annotations: { 'org.opencontainers.image.created': '2024-05-01T12:00:00Z' },
+        },
+      ]);
+    }
+  });
+
+  test('goci build --push lists one SPDX artifact per platform the same way, its document naming the pushed repository', async () => {
+    for (const [position, subject] of PLATFORM_DIGESTS.entries()) {
+      const [direct] = listed((await fallbackIndex('acme/direct', subject)).body);
+      // Its digest depends on the registry's port, which the SPDX document names.
+      assert.equal(direct?.artifactType, 'application/spdx+json');
+      const sboms = await Promise.all(
+        [
+          ['acme/direct', direct?.digest],
+          ['acme/from-layout', SBOM_MANIFESTS[position]],
+        ].map(async ([repository, digest]) => {
+          const manifest = JSON.parse(
+            (await registryGet(`/v2/${repository}/manifests/${digest}`, OCI_MANIFEST)).body.toString(),
+          ) as {
+            layers: { digest: string }[];
+          };
+          const blob = await registryGet(`/v2/${repository}/blobs/${manifest.layers[0]!.digest}`, '*/*');
+          const { name, documentNamespace, ...rest } = JSON.parse(blob.body.toString()) as Record<string, unknown>;
+          return { name, rest, namespace: String(documentNamespace).replace(/\/[0-9a-f]{64}$/, '') };
+        }),
+      );
+      assert.deepEqual(
+        sboms.map((sbom) => [sbom.name, sbom.namespace]),
+        [
+          [
+            `${registry.host}/acme/direct:1.2.3`,
+            `https://goci.dev/spdx/${registry.host.replace(':', '%3A')}/acme/direct%3A1.2.3`,
+          ],
+          ['hello:1.2.3', 'https://goci.dev/spdx/hello%3A1.2.3'],
+        ],
+      );
+      assert.deepEqual(sboms[0]?.rest, sboms[1]?.rest);
+    }
+  });
+
+  test('each SBOM artifact names its platform image as subject, and its SPDX blob is in the repository', async () => {
+    for (const [position, digest] of SBOM_MANIFESTS.entries()) {
+      const artifact = await registryGet(`/v2/acme/from-layout/manifests/${digest}`, OCI_MANIFEST);
+      assert.equal(artifact.status, 200);
+      const manifest = JSON.parse(artifact.body.toString()) as {
+        subject: { digest: string };
+        layers: { digest: string }[];
+      };
+      assert.equal(manifest.subject.digest, PLATFORM_DIGESTS[position]);
+      const blob = await registryGet(`/v2/acme/from-layout/blobs/${manifest.layers[0]!.digest}`, '*/*');
+      assert.equal((JSON.parse(blob.body.toString()) as { spdxVersion: string }).spdxVersion, 'SPDX-2.3');
+    }
+  });
+
+  test('a layout built with --sbom none pushes no fallback tag', async () => {
+    const layout = join(work, 'layout-nosbom');
+    await build('--oci-layout', layout, '--dist', join(work, 'dist-nosbom'), '--sbom', 'none');
+    const result = await goci(['push', `oci:${layout}:1.2.3`, `${registry.host}/acme/no-sbom:1.2.3`], { env });
+    assert.equal(result.exitCode, 0, result.stderr);
+    for (const subject of PLATFORM_DIGESTS) assert.equal((await fallbackIndex('acme/no-sbom', subject)).status, 404);
+  });
+});
