@@ -496,7 +496,6 @@ async function report(rows: Row[], totalSeconds: number): Promise<void> {
   );
 }
 
-
 /** Per example and scenario, this checkout's goci against the baseline build's, ×>1 meaning slower. */
 function baselineLines(rows: Row[]): string[] {
   return rows
