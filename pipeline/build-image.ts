@@ -12,7 +12,8 @@ import { formatReference } from '../registry/reference.js';
 import type { StagedOutputs } from '../sinks/staged-outputs.js';
 import type { BuiltImage } from './built-image.js';
 import { tagsFor } from './image-settings.js';
-import { chooseLoadPlatform, imageSinks } from './image-sinks.js';
+import { imageSinks } from './image-sinks.js';
+import { chooseLoadPlatform } from './load-platform.js';
 import type { PreparedImage, RunSettings } from './prepare-image.js';
 import type { Progress } from './progress.js';
 

@@ -1,5 +1,4 @@
-import { GociError } from '../common/errors.js';
-import { formatPlatform, hostLinuxPlatform, parsePlatform, type Platform } from '../compiler/platform.js';
+import type { Platform } from '../compiler/platform.js';
 import { ociPlatform } from '../images/platform.js';
 import type { RegistryClients } from '../registry/clients.js';
 import { dockerDaemonSink } from '../sinks/docker-daemon.js';
@@ -11,19 +10,6 @@ import { tarballSink } from '../sinks/tarball.js';
 import { tee } from '../sinks/tee.js';
 import type { PreparedImage, RunSettings } from './prepare-image.js';
 import type { Progress } from './progress.js';
-
-/** The platform --load and --tarball's docker manifest use: the asked-for one, else this machine's, else the first. */
-export function chooseLoadPlatform(platforms: Platform[], requested: string | undefined): Platform {
-  const wanted = requested ? parsePlatform(requested, '--load-platform') : hostLinuxPlatform();
-  const match = platforms.find((platform) => formatPlatform(platform) === formatPlatform(wanted));
-  if (match) return match;
-  if (requested)
-    throw new GociError(
-      'BAD_PLATFORM',
-      `--load-platform ${requested}: the image has no such platform (it has ${platforms.map(formatPlatform).join(', ')})`,
-    );
-  return platforms[0]!;
-}
 
 export interface ImageSinkRequest {
   prepared: PreparedImage;

@@ -3,7 +3,8 @@
  * plan the image, assemble, sinks) with typed options and results; failures are thrown as
  * GociError, never a process exit.
  */
-export { build, type BuildOptions, type BuildResult } from './build.js';
+export { build } from './build.js';
+export type { BuildOptions, BuildResult } from './build-options.js';
 export type { BuiltImage } from './built-image.js';
 export type { ProgressEvent } from './progress.js';
 export type { Pushed } from '../sinks/sink.js';

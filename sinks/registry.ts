@@ -5,7 +5,7 @@ import { attachToRegistry, type AttachedBy } from '../registry/attach.js';
 import type { RegistryClient } from '../registry/client.js';
 import { pushImage } from '../registry/push.js';
 import { formatReference, withDigest, withTag, type ImageRef } from '../registry/reference.js';
-import type { Sink, SinkOutcome } from './sink.js';
+import type { Pushed, Sink, SinkOutcome } from './sink.js';
 
 const CONCURRENCY = 4;
 
@@ -20,40 +20,51 @@ function mountable(index: Index, registry: string): Map<string, string> {
 }
 
 /**
- * A registry repository: blobs (mounted from a same-registry base where they can be), each
- * platform manifest, the index under every tag, then each referrer (an SBOM) attached to its
- * platform image: through the referrers API, or the `sha256-<hex>` fallback tag.
+ * Pushes an index to a registry repository: blobs (mounted from a same-registry base where they
+ * can be), each platform manifest, the index under every tag, then each referrer (an SBOM)
+ * attached to its platform image through the referrers API or the `sha256-<hex>` fallback tag.
  */
+export async function pushToRegistry(
+  client: RegistryClient,
+  target: ImageRef,
+  index: Index,
+  tags: string[],
+): Promise<Pushed> {
+  const result = await pushImage({
+    client,
+    repository: target.repository,
+    blobFile: (digest) => index.store.file(digest),
+    images: index.images.map(imageManifestOf),
+    index: { bytes: index.bytes, digest: index.descriptor.digest, size: index.descriptor.size },
+    indexMediaType: index.descriptor.mediaType,
+    tags,
+    mountable: mountable(index, target.registry),
+    concurrency: CONCURRENCY,
+  });
+  const sboms: AttachedBy[] = [];
+  if (index.referrers.length > 0) {
+    // Artifact blobs are small documents held in memory: staged as files for the upload.
+    const scratch = await ownedScratch('stage');
+    try {
+      for (const { artifact, subject } of index.referrers)
+        sboms.push(await attachToRegistry(client, target.repository, artifact, subject, scratch.dir));
+    } finally {
+      await scratch.dispose();
+    }
+  }
+  const reference = formatReference(withDigest(target, result.digest));
+  const pushedTags = tags.map((tag) => formatReference(withTag(target, tag)));
+  return { reference, tags: pushedTags, blobs: result.blobs, sboms };
+}
+
+/** The registry as a sink; `onPushed` is told the digest reference once everything is there. */
 export function registrySink(client: RegistryClient, target: ImageRef, onPushed?: (reference: string) => void): Sink {
   return {
     mountsFrom: (registry) => registry === target.registry,
     async write(index: Index, tags: string[]): Promise<SinkOutcome> {
-      const result = await pushImage({
-        client,
-        repository: target.repository,
-        blobFile: (digest) => index.store.file(digest),
-        images: index.images.map(imageManifestOf),
-        index: { bytes: index.bytes, digest: index.descriptor.digest, size: index.descriptor.size },
-        indexMediaType: index.descriptor.mediaType,
-        tags,
-        mountable: mountable(index, target.registry),
-        concurrency: CONCURRENCY,
-      });
-      const sboms: AttachedBy[] = [];
-      if (index.referrers.length > 0) {
-        // Artifact blobs are small documents held in memory: staged as files for the upload.
-        const scratch = await ownedScratch('stage');
-        try {
-          for (const { artifact, subject } of index.referrers)
-            sboms.push(await attachToRegistry(client, target.repository, artifact, subject, scratch.dir));
-        } finally {
-          await scratch.dispose();
-        }
-      }
-      const reference = formatReference(withDigest(target, result.digest));
-      onPushed?.(reference);
-      const pushedTags = tags.map((tag) => formatReference(withTag(target, tag)));
-      return { pushed: { reference, tags: pushedTags, blobs: result.blobs, sboms } };
+      const pushed = await pushToRegistry(client, target, index, tags);
+      onPushed?.(pushed.reference);
+      return { pushed };
     },
   };
 }

@@ -4,7 +4,7 @@ import { GociError } from '../../common/errors.js';
 import { readLayoutIndexValue } from '../../oci/layout-index.js';
 import { RegistryClients } from '../../registry/clients.js';
 import { parseReference } from '../../registry/reference.js';
-import { registrySink } from '../../sinks/registry.js';
+import { pushToRegistry } from '../../sinks/registry.js';
 import { collect } from '../collect.js';
 import { makeProgress, progressOption, waitReporter, type ProgressMode } from '../progress.js';
 
@@ -53,9 +53,8 @@ export function pushCommand(): Command {
       const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
       const onWait = waitReporter(() => progress);
       const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
-      const sink = registrySink(clients.for(target.registry), target);
-      const { pushed } = await sink.write(index, tags).finally(() => progress.finish());
-      const { reference, blobs } = pushed!;
+      const pushing = pushToRegistry(clients.for(target.registry), target, index, tags);
+      const { reference, blobs } = await pushing.finally(() => progress.finish());
       process.stdout.write(
         flags.json
           ? `${JSON.stringify({ reference, tags, blobs }, null, 2)}\n`
