@@ -49,8 +49,13 @@ export async function buildImage(request: ImageBuild): Promise<BuiltImage> {
   progress.report({ kind: 'image-start', image: name, platforms: plan.platforms.length });
   const assembled = await assembleImages(plan.request);
   progress.report({ kind: 'image-done', image: name, digest: assembled.index.digest });
+  // The SBOM names the image as goci.yaml does, not the push target: the same build describes itself the same
+  // way wherever it goes, so `goci push oci:L` later pushes the very referrers `--push` would have.
+  const sbomName = `${plan.repository}:${tags[0]}`;
   const sboms =
-    settings.sbom === 'none' ? [] : sbomArtifacts(settings.sbom, name, assembled.images, plan.entrypoints, stamp.epoch);
+    settings.sbom === 'none'
+      ? []
+      : sbomArtifacts(settings.sbom, sbomName, assembled.images, plan.entrypoints, stamp.epoch);
   const index = indexValue({
     index: assembled.index,
     mediaType: MEDIA_TYPES[settings.format].index,

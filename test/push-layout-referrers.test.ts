@@ -101,37 +101,17 @@ describe('goci push oci:LAYOUT carries the layout referrers (SBOMs)', () => {
     }
   });
 
-  test('goci build --push lists one SPDX artifact per platform the same way, its document naming the pushed repository', async () => {
+  test('goci build --push attaches the very same SBOM artifacts (the SBOM names the image, not the push target)', async () => {
     for (const [position, subject] of PLATFORM_DIGESTS.entries()) {
-      const [direct] = listed((await fallbackIndex('acme/direct', subject)).body);
-      // Its digest depends on the registry's port, which the SPDX document names.
-      assert.equal(direct?.artifactType, 'application/spdx+json');
-      const sboms = await Promise.all(
-        [
-          ['acme/direct', direct?.digest],
-          ['acme/from-layout', SBOM_MANIFESTS[position]],
-        ].map(async ([repository, digest]) => {
-          const manifest = JSON.parse(
-            (await registryGet(`/v2/${repository}/manifests/${digest}`, OCI_MANIFEST)).body.toString(),
-          ) as {
-            layers: { digest: string }[];
-          };
-          const blob = await registryGet(`/v2/${repository}/blobs/${manifest.layers[0]!.digest}`, '*/*');
-          const { name, documentNamespace, ...rest } = JSON.parse(blob.body.toString()) as Record<string, unknown>;
-          return { name, rest, namespace: String(documentNamespace).replace(/\/[0-9a-f]{64}$/, '') };
-        }),
-      );
-      assert.deepEqual(
-        sboms.map((sbom) => [sbom.name, sbom.namespace]),
-        [
-          [
-            `${registry.host}/acme/direct:1.2.3`,
-            `https://goci.dev/spdx/${registry.host.replace(':', '%3A')}/acme/direct%3A1.2.3`,
-          ],
-          ['hello:1.2.3', 'https://goci.dev/spdx/hello%3A1.2.3'],
-        ],
-      );
-      assert.deepEqual(sboms[0]?.rest, sboms[1]?.rest);
+      assert.deepEqual(listed((await fallbackIndex('acme/direct', subject)).body), [
+        {
+          mediaType: OCI_MANIFEST,
+          digest: SBOM_MANIFESTS[position],
+          size: 661,
+          artifactType: 'application/spdx+json',
+          annotations: { 'org.opencontainers.image.created': '2024-05-01T12:00:00Z' },
+        },
+      ]);
     }
   });
 
