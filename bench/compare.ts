@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { found } from '../common/found.js';
-import { foreignGoBuilderImage } from '../images/foreign-go-builder.js';
+import { foreignGoBuilderImage } from '../test/support/foreign-go-builder.js';
 import { docker, startDockerd, type DockerdHarness } from '../test/support/dockerd.js';
 import { loadBuiltGoBuilder, loadGoBuilderImage } from '../test/support/frontend-images.js';
 import { startProxy, type RegistryProxy } from '../test/support/proxy.js';

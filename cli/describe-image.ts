@@ -1,5 +1,5 @@
-import type { ImageReport, PlatformReport } from '../images/read-image.js';
-import type { ReferrerReport } from '../images/referrers.js';
+import type { ImageReport, PlatformReport } from '../inspect/read-image.js';
+import type { ReferrerReport } from '../inspect/referrers.js';
 import { describeReport } from './describe-binary.js';
 import { formatSize } from './table.js';
 

@@ -1,6 +1,7 @@
 import { GociError } from '../common/errors.js';
 import type { BuildSpec, VersionSettings } from '../spec/schema.js';
-import { goTargetEnv, type Platform } from './platform.js';
+import { goTargetEnv } from './platform.js';
+import type { Platform } from '../oci/platform.js';
 import { renderTemplate, templateActions, type TemplateData } from './template.js';
 import type { Stamp } from './version.js';
 

@@ -7,7 +7,7 @@ import { openBinaryCache } from './binary-cache.js';
 import type { Plan, Target } from './plan.js';
 import { formatPlatform } from './platform.js';
 import { buildTarget } from './run.js';
-import { runLimited } from './schedule.js';
+import { runLimited } from '../common/run-limited.js';
 
 /** A finished binary in its final place. Plain data: what the table and --json print. */
 export interface CompiledBinary {

@@ -1,7 +1,8 @@
 import { realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, posix, relative, resolve } from 'node:path';
 import { displayPath } from '../common/display-path.js';
 import { GociError } from '../common/errors.js';
+import { isInside } from '../common/inside.js';
 import type { Spec } from '../spec/schema.js';
 
 /**
@@ -34,12 +35,6 @@ export async function buildContext(baseDir: string, requested: string | undefine
     throw new GociError('BAD_ARGUMENT', `--context ${requested} ${problem}`, { hint });
   }
   return { dir, shown: displayPath(resolve(requested)) };
-}
-
-/** True when `path` is `dir` or below it (both real, absolute paths). */
-export function isInside(path: string, dir: string): boolean {
-  const rel = relative(dir, path);
-  return rel === '' || (!isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`));
 }
 
 /**

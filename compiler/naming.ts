@@ -1,4 +1,4 @@
-import type { Platform } from './platform.js';
+import type { Platform } from '../oci/platform.js';
 
 function platformSuffix(platform: Platform, separator: string): string {
   return `${platform.os}${separator}${platform.arch}${platform.variant ?? ''}`;

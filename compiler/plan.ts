@@ -8,7 +8,8 @@ import { buildContext, realPathInContext, type BuildContext } from './context.js
 import { readSourceState } from './git.js';
 import { findModule } from './module.js';
 import { binaryFileName } from './naming.js';
-import { formatPlatform, hostLinuxPlatform, resolvePlatforms, type Platform } from './platform.js';
+import { formatPlatform, hostLinuxPlatform, resolvePlatforms } from './platform.js';
+import type { Platform } from '../oci/platform.js';
 import { readToolchain, type Toolchain } from './toolchain.js';
 import { makeStamp, type Stamp } from './version.js';
 

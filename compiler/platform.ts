@@ -1,11 +1,5 @@
 import { GociError } from '../common/errors.js';
-
-/** A target as OCI spells it: os/arch[/variant], already normalised. */
-export interface Platform {
-  os: string;
-  arch: string;
-  variant?: string;
-}
+import type { Platform } from '../oci/platform.js';
 
 /** One GOOS/GOARCH pair the installed toolchain can build, from `go tool dist list -json`. */
 export interface GoPort {

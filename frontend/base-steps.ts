@@ -1,4 +1,4 @@
-import type { Platform } from '../compiler/platform.js';
+import type { Platform } from '../oci/platform.js';
 import { GociError } from '../common/errors.js';
 import { FRONTEND_BASE_DIR } from '../images/frontend-image.js';
 import type { FileStep } from './llb/file.js';

@@ -1,5 +1,6 @@
 import { GociError } from '../common/errors.js';
-import { parsePlatform, type Platform } from '../compiler/platform.js';
+import { parsePlatform } from '../compiler/platform.js';
+import type { Platform } from '../oci/platform.js';
 
 /** What BuildKit tells a frontend through its environment. */
 export interface FrontendOptions {

@@ -1,12 +1,12 @@
-import type { Platform } from '../compiler/platform.js';
-import { jsonBlob, type JsonBlob } from './descriptor.js';
-import { imageConfig, type ConfigLayer, type RuntimeConfig } from './image-config.js';
+import type { Platform } from '../oci/platform.js';
+import { jsonBlob, type JsonBlob } from '../oci/descriptor.js';
+import { imageConfig, type ConfigLayer, type RuntimeConfig } from '../oci/image-config.js';
 import { writeLayer, type Layer, type LayerEntry } from './layer.js';
 import { cachedLayer, warmLayerCache } from './layer-cache.js';
-import { imageIndex, imageManifest, type ImageManifest } from './manifest.js';
-import type { ImageFormat } from './media-types.js';
-import { layoutBlobDir, writeJsonBlob } from './oci-layout.js';
-import { ociPlatform } from './platform.js';
+import { imageIndex, imageManifest, type ImageManifest } from '../oci/manifest.js';
+import type { ImageFormat } from '../oci/media-types.js';
+import { layoutBlobDir, writeJsonBlob } from '../oci/layout.js';
+import { ociPlatform } from '../oci/platform.js';
 import type { RemoteBase, RemoteBasePlatform } from './base/remote.js';
 
 /** Promise.all that, on a failure, waits for every other promise to settle before throwing the first error. */

@@ -9,7 +9,7 @@ import { downloadBaseLayers } from './base/download.js';
 import { BASE_DATA_DIR, staticBase } from './base/static.js';
 import { assembleHostImage, executableClosure, hostFileEntries, mergeEntries, type HostImage } from './host-files.js';
 import type { LayerEntry } from './layer.js';
-import type { ImageFormat } from './media-types.js';
+import type { ImageFormat } from '../oci/media-types.js';
 
 /**
  * goci's BuildKit gateway frontend image, made with goci's own image code (no Docker): the

@@ -3,15 +3,16 @@ import { join, posix } from 'node:path';
 import { execa } from 'execa';
 import { GociError, isGociError } from '../common/errors.js';
 import { inspectBinary } from '../compiler/binary/inspect.js';
-import { hostLinuxPlatform, type Platform } from '../compiler/platform.js';
+import { hostLinuxPlatform } from '../compiler/platform.js';
+import type { Platform } from '../oci/platform.js';
 import type { RemoteBaseLayers } from './assemble.js';
-import { jsonBlob, type Descriptor, type JsonBlob, type OciPlatform } from './descriptor.js';
-import { imageConfig, type RuntimeConfig } from './image-config.js';
+import { jsonBlob, type Descriptor, type JsonBlob, type OciPlatform } from '../oci/descriptor.js';
+import { imageConfig, type RuntimeConfig } from '../oci/image-config.js';
 import { normaliseLayerPath, writeLayer, type Layer, type LayerEntry } from './layer.js';
-import { imageIndex, imageManifest, type ImageManifest } from './manifest.js';
-import { MEDIA_TYPES, type ImageFormat } from './media-types.js';
-import { layoutBlobDir, prepareLayout, writeJsonBlob } from './oci-layout.js';
-import { ociPlatform } from './platform.js';
+import { imageIndex, imageManifest, type ImageManifest } from '../oci/manifest.js';
+import { MEDIA_TYPES, type ImageFormat } from '../oci/media-types.js';
+import { layoutBlobDir, prepareLayout, writeJsonBlob } from '../oci/layout.js';
+import { ociPlatform } from '../oci/platform.js';
 
 /**
  * Layer entries for files taken from THIS machine (a toolchain, a runtime and the libraries it

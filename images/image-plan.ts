@@ -5,13 +5,14 @@ import type { BinaryReport } from '../compiler/binary/types.js';
 import type { CompiledBinary } from '../compiler/compile.js';
 import { installedBinaryName } from '../compiler/naming.js';
 import type { Target } from '../compiler/plan.js';
-import { formatPlatform, type Platform } from '../compiler/platform.js';
+import { formatPlatform } from '../compiler/platform.js';
+import type { Platform } from '../oci/platform.js';
 import { fieldLocation } from '../spec/load.js';
 import type { ImageSpec, Spec } from '../spec/schema.js';
 import type { AssemblyRequest, ImageBase, PlatformImageInput } from './assemble.js';
 import type { LayerEntry } from './layer.js';
 import { imageLabels, imageRuntime } from './image-runtime.js';
-import type { ImageFormat } from './media-types.js';
+import type { ImageFormat } from '../oci/media-types.js';
 
 /** One compiled binary with the target it came from. */
 export interface BuiltTarget {

@@ -1,7 +1,7 @@
 import type { BinaryReport } from '../compiler/binary/types.js';
 import type { Stamp } from '../compiler/version.js';
 import type { ImageSpec } from '../spec/schema.js';
-import type { RuntimeConfig } from './image-config.js';
+import type { RuntimeConfig } from '../oci/image-config.js';
 import { metadataLabels } from './labels.js';
 
 /** What a base contributes to how a container starts. */

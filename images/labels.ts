@@ -1,6 +1,6 @@
 import type { BinaryReport } from '../compiler/binary/types.js';
 import type { Stamp } from '../compiler/version.js';
-import { rfc3339 } from './image-config.js';
+import { rfc3339 } from '../oci/image-config.js';
 
 /** goci's own label namespace (reverse DNS of goci.dev). */
 export const GOCI_LABEL_PREFIX = 'dev.goci';

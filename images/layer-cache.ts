@@ -6,7 +6,7 @@ import { cacheMaxBytes, gociCacheDir } from '../common/cache-dir.js';
 import { pruneCache } from '../common/cache-prune.js';
 import { displayPath } from '../common/display-path.js';
 import { warn } from '../common/warn.js';
-import { copyVerifiedBlob, hashFile } from './blob-file.js';
+import { copyVerifiedBlob, hashFile } from '../oci/blob-file.js';
 import type { Layer } from './layer.js';
 
 /** Bump when the layer writer's output for the same entries changes. */

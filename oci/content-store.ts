@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Descriptor } from '../images/descriptor.js';
+import type { Descriptor } from './descriptor.js';
 
 /**
  * Where an image's blobs are kept: a blob is opened by its descriptor and its bytes are checked

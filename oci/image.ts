@@ -1,5 +1,5 @@
-import type { Descriptor, JsonBlob, OciPlatform } from '../images/descriptor.js';
-import type { ImageManifest } from '../images/manifest.js';
+import type { Descriptor, JsonBlob, OciPlatform } from './descriptor.js';
+import type { ImageManifest } from './manifest.js';
 import type { Layer } from './layer.js';
 
 /** One platform's image: its manifest and config documents, and its layers. */

@@ -1,5 +1,5 @@
-import type { JsonBlob } from '../images/descriptor.js';
-import type { ImageManifest } from '../images/manifest.js';
+import type { JsonBlob } from './descriptor.js';
+import type { ImageManifest } from './manifest.js';
 import type { ContentStore } from './content-store.js';
 import type { Image } from './image.js';
 import type { Index, Referrer } from './index.js';

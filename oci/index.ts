@@ -1,5 +1,5 @@
-import type { Artifact } from '../images/artifact.js';
-import type { Descriptor } from '../images/descriptor.js';
+import type { Artifact } from './artifact.js';
+import type { Descriptor } from './descriptor.js';
 import type { ContentStore } from './content-store.js';
 import type { Image } from './image.js';
 

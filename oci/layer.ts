@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Descriptor } from '../images/descriptor.js';
+import type { Descriptor } from './descriptor.js';
 
 /** Another repository of a registry that already holds a layer (a registry base's), so a push can mount it. */
 export interface LayerSource {

@@ -2,8 +2,8 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { displayPath } from '../common/display-path.js';
 import { GociError } from '../common/errors.js';
-import type { Descriptor } from '../images/descriptor.js';
-import { blobPath } from '../images/oci-layout.js';
+import type { Descriptor } from './descriptor.js';
+import { blobPath } from './layout.js';
 import type { ContentStore } from './content-store.js';
 import { verifyingStream } from './verified-stream.js';
 

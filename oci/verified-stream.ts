@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { GociError } from '../common/errors.js';
-import type { Descriptor } from '../images/descriptor.js';
+import type { Descriptor } from './descriptor.js';
 
 /**
  * Passes bytes through and fails at the end unless they count `size` and hash to `digest`:

@@ -1,12 +1,12 @@
 import { formatPlatform } from '../compiler/platform.js';
 import type { StagedBinary } from '../compiler/compile.js';
-import { assembleImages, type ImageBase } from '../images/assemble.js';
+import { assembleImages } from '../images/assemble.js';
 import { downloadBaseLayers } from '../images/base/download.js';
 import { planImage } from '../images/image-plan.js';
-import { MEDIA_TYPES } from '../images/media-types.js';
+import { MEDIA_TYPES } from '../oci/media-types.js';
 import { sbomArtifacts } from '../images/sbom/artifacts.js';
 import { indexValue } from '../oci/index-value.js';
-import type { LayerSource } from '../oci/layer.js';
+import { remoteLayerSources } from '../images/base/layer-sources.js';
 import type { RegistryClients } from '../registry/clients.js';
 import { formatReference } from '../registry/reference.js';
 import type { StagedOutputs } from '../sinks/staged-outputs.js';
@@ -24,13 +24,6 @@ export interface ImageBuild {
   outputs: StagedOutputs;
   clients: RegistryClients;
   progress: Progress;
-}
-
-/** A registry base's layers, by digest, with the repository that holds them. */
-function baseSources(base: ImageBase): Map<string, LayerSource> {
-  if (base.kind !== 'remote') return new Map();
-  const source = { registry: base.remote.ref.registry, repository: base.remote.ref.repository };
-  return new Map(base.remote.platforms.flatMap((platform) => platform.layers.map((layer) => [layer.digest, source])));
 }
 
 /**
@@ -62,7 +55,7 @@ export async function buildImage(request: ImageBuild): Promise<BuiltImage> {
     images: assembled.images,
     referrers: sboms.map((artifact, position) => ({ artifact, subject: assembled.images[position]!.descriptor })),
     store: outputs.store,
-    sources: baseSources(base),
+    sources: base.kind === 'remote' ? remoteLayerSources(base) : new Map(),
   });
   const sink = imageSinks({ ...request, repository: plan.repository, loadPlatform });
   // A registry base's layers are needed locally unless every sink mounts them from their registry.

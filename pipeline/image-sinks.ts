@@ -1,5 +1,5 @@
-import type { Platform } from '../compiler/platform.js';
-import { ociPlatform } from '../images/platform.js';
+import type { Platform } from '../oci/platform.js';
+import { ociPlatform } from '../oci/platform.js';
 import type { RegistryClients } from '../registry/clients.js';
 import { dockerDaemonSink } from '../sinks/docker-daemon.js';
 import { layoutSink } from '../sinks/oci-layout.js';

@@ -1,5 +1,6 @@
 import { GociError } from '../common/errors.js';
-import { formatPlatform, hostLinuxPlatform, parsePlatform, type Platform } from '../compiler/platform.js';
+import { formatPlatform, hostLinuxPlatform, parsePlatform } from '../compiler/platform.js';
+import type { Platform } from '../oci/platform.js';
 
 /** The platform --load and --tarball's docker manifest use: the asked-for one, else this machine's, else the first. */
 export function chooseLoadPlatform(platforms: Platform[], requested: string | undefined): Platform {

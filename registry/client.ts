@@ -6,7 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { temporarySibling } from '../common/atomic.js';
 import { GociError } from '../common/errors.js';
-import { sha256Digest, type Descriptor } from '../images/descriptor.js';
+import { sha256Digest, type Descriptor } from '../oci/descriptor.js';
 import { Authenticator, mergeScopes, repositoryScope } from './auth.js';
 import { findCredentials, type RegistryCredential } from './credentials.js';
 import {

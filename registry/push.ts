@@ -1,7 +1,7 @@
 import { GociError } from '../common/errors.js';
-import type { ImageManifest } from '../images/manifest.js';
-import type { JsonBlob } from '../images/descriptor.js';
-import { runLimited } from '../compiler/schedule.js';
+import type { ImageManifest } from '../oci/manifest.js';
+import type { JsonBlob } from '../oci/descriptor.js';
+import { runLimited } from '../common/run-limited.js';
 import type { RegistryClient } from './client.js';
 
 /** One blob to make present in the target repository. */

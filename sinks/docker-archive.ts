@@ -1,5 +1,5 @@
-import type { OciPlatform } from '../images/descriptor.js';
-import { writeTarball } from '../images/tarball.js';
+import type { OciPlatform } from '../oci/descriptor.js';
+import { writeTarball } from './tarball-writer.js';
 import { imageManifestOf } from '../oci/image.js';
 import type { Index } from '../oci/index.js';
 

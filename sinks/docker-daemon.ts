@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ownedScratch } from '../common/owner.js';
-import { loadIntoDocker } from '../images/docker-daemon.js';
+import { loadIntoDocker } from './docker-client.js';
 import type { Index } from '../oci/index.js';
 import { writeDockerArchive, type DockerArchiveOptions } from './docker-archive.js';
 import type { Sink, SinkOutcome } from './sink.js';

@@ -1,7 +1,7 @@
 import { ownedScratch } from '../common/owner.js';
 import type { Index } from '../oci/index.js';
 import { imageManifestOf } from '../oci/image.js';
-import { attachToRegistry, type AttachedBy } from '../registry/attach.js';
+import { attachToRegistry, type AttachedBy } from './registry-referrers.js';
 import type { RegistryClient } from '../registry/client.js';
 import { pushImage } from '../registry/push.js';
 import { formatReference, withDigest, withTag, type ImageRef } from '../registry/reference.js';

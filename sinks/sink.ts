@@ -1,4 +1,4 @@
-import type { AttachedBy } from '../registry/attach.js';
+import type { AttachedBy } from './registry-referrers.js';
 import type { PushResult } from '../registry/push.js';
 import type { Index } from '../oci/index.js';
 

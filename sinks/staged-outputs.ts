@@ -1,6 +1,6 @@
 import { uninterrupted } from '../common/interrupt.js';
 import { FilePublication, type PublishedFile } from '../common/publish.js';
-import { openLayoutStage, publishLayout, type LayoutStage, type LayoutUpdate } from '../images/layout-publish.js';
+import { openLayoutStage, publishLayout, type LayoutStage, type LayoutUpdate } from './layout-publish.js';
 import type { ContentStore } from '../oci/content-store.js';
 import { layoutStore } from '../oci/layout-store.js';
 

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { displayPath } from '../common/display-path.js';
 import { LineCounter, parseDocument } from 'yaml';
 import { GociError } from '../common/errors.js';
-import { isInside } from '../compiler/context.js';
+import { isInside } from '../common/inside.js';
 import type { Spec } from './schema.js';
 import { validateSpec } from './validate.js';
 

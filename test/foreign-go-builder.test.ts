@@ -3,7 +3,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import { foreignGoBuilderImage, resolveInside, type ForeignGoBuilderImage } from '../images/foreign-go-builder.js';
+import { foreignGoBuilderImage, resolveInside, type ForeignGoBuilderImage } from './support/foreign-go-builder.js';
 import { docker, startDockerd, type DockerdHarness } from './support/dockerd.js';
 import { loadBuiltGoBuilder, loadGoBuilderImage } from './support/frontend-images.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';

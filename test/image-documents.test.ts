@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { parsePlatform } from '../compiler/platform.js';
-import { canonicalJson, jsonBlob, sha256Digest } from '../images/descriptor.js';
-import { imageConfig, type ImageConfigInput } from '../images/image-config.js';
-import { imageIndex, imageManifest } from '../images/manifest.js';
-import { ociPlatform } from '../images/platform.js';
+import { canonicalJson, jsonBlob, sha256Digest } from '../oci/descriptor.js';
+import { imageConfig, type ImageConfigInput } from '../oci/image-config.js';
+import { imageIndex, imageManifest } from '../oci/manifest.js';
+import { ociPlatform } from '../oci/platform.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
 
 const DIFF_ID = `sha256:${'a'.repeat(64)}`;

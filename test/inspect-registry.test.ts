@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { formatSize } from '../cli/table.js';
 import { formatPlatform, hostLinuxPlatform } from '../compiler/platform.js';
-import type { ImageReport } from '../images/read-image.js';
+import type { ImageReport } from '../inspect/read-image.js';
 import { goci, lastLine } from './support/goci.js';
 import { goVersionM } from './support/go-version.js';
 import { freePort, startRegistry, type RegistryHarness } from './support/registry.js';

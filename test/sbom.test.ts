@@ -12,7 +12,7 @@ import { crc32 } from 'node:zlib';
 import { GociError, type GociErrorCode } from '../common/errors.js';
 import { inspectBinary } from '../compiler/binary/inspect.js';
 import type { BinaryReport, GoBuildInfo, Module } from '../compiler/binary/types.js';
-import { canonicalJson } from '../images/descriptor.js';
+import { canonicalJson } from '../oci/descriptor.js';
 import { cyclonedxDocument, uuidV5 } from '../images/sbom/cyclonedx.js';
 import type { SbomInput } from '../images/sbom/input.js';
 import { golangPurl } from '../images/sbom/purl.js';

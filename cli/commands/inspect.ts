@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { GociError } from '../../common/errors.js';
 import { inspectBinary } from '../../compiler/binary/inspect.js';
-import { imageLocationOf, readImage, readImageSbom, type ReadOptions } from '../../images/read-image.js';
+import { imageLocationOf, readImage, readImageSbom, type ReadOptions } from '../../inspect/read-image.js';
 import { describeReport } from '../describe-binary.js';
 import { describeImage } from '../describe-image.js';
 import { collect } from '../collect.js';

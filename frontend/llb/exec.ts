@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { CacheSharingOpt, MountType, NetMode, OpSchema, type Mount } from '../gen/ops_pb.js';
-import type { Platform } from '../../compiler/platform.js';
+import type { Platform } from '../../oci/platform.js';
 import { pbPlatform } from './sources.js';
 import { inputOf, vertex, type Output, type Vertex } from './vertex.js';
 

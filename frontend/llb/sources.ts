@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { OpSchema, PlatformSchema, type Platform as PbPlatform } from '../gen/ops_pb.js';
-import type { Platform } from '../../compiler/platform.js';
+import type { Platform } from '../../oci/platform.js';
 import { formatReference, parseReference } from '../../registry/reference.js';
 import { vertex, type Output } from './vertex.js';
 

@@ -1,8 +1,8 @@
-import { runLimited } from '../../compiler/schedule.js';
+import { runLimited } from '../../common/run-limited.js';
 import type { RegistryClient } from '../../registry/client.js';
 import type { RemoteBaseLayers } from '../assemble.js';
-import { copyVerifiedBlob, hashFile } from '../blob-file.js';
-import { blobPath } from '../oci-layout.js';
+import { copyVerifiedBlob, hashFile } from '../../oci/blob-file.js';
+import { blobPath } from '../../oci/layout.js';
 
 /**
  * Brings a remote base's layers into the layout's blob store, each verified against its digest

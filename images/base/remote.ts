@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { gociCacheDir } from '../../common/cache-dir.js';
 import { GociError } from '../../common/errors.js';
-import { formatPlatform, type Platform } from '../../compiler/platform.js';
+import { formatPlatform } from '../../compiler/platform.js';
+import type { Platform } from '../../oci/platform.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { formatReference, type ImageRef } from '../../registry/reference.js';
-import { sha256Digest, type Descriptor } from '../descriptor.js';
-import { MEDIA_TYPES } from '../media-types.js';
-import { topManifest } from '../read-registry.js';
+import { sha256Digest, type Descriptor } from '../../oci/descriptor.js';
+import { MEDIA_TYPES } from '../../oci/media-types.js';
+import { topManifest } from '../../registry/top-manifest.js';
 
 /** What a platform image of a remote base contributes: its layers and its config's runtime settings. */
 export interface RemoteBasePlatform {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GociError } from '../../common/errors.js';
-import type { Platform } from '../../compiler/platform.js';
+import type { Platform } from '../../oci/platform.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { formatReference, parseReference } from '../../registry/reference.js';
 import type { BaseLayers, ImageBase } from '../assemble.js';

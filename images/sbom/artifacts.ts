@@ -1,8 +1,8 @@
-import { artifactFor, type Artifact } from '../artifact.js';
-import { jsonBlob } from '../descriptor.js';
-import { rfc3339 } from '../image-config.js';
+import { artifactFor, type Artifact } from '../../oci/artifact.js';
+import { jsonBlob } from '../../oci/descriptor.js';
+import { rfc3339 } from '../../oci/image-config.js';
 import type { EntrypointBinary } from '../image-plan.js';
-import type { ImageManifest } from '../manifest.js';
+import type { ImageManifest } from '../../oci/manifest.js';
 import { cyclonedxDocument } from './cyclonedx.js';
 import { spdxDocument } from './spdx.js';
 

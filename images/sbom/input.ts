@@ -26,7 +26,7 @@
 
 import { GociError } from '../../common/errors.js';
 import type { BinaryReport, GoBuildInfo, Module } from '../../compiler/binary/types.js';
-import { rfc3339 } from '../image-config.js';
+import { rfc3339 } from '../../oci/image-config.js';
 import { GO_NO_VERSION, golangPurl } from './purl.js';
 
 export interface SbomPlatform {

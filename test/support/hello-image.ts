@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { parsePlatform } from '../../compiler/platform.js';
-import { jsonBlob } from '../../images/descriptor.js';
-import { imageConfig } from '../../images/image-config.js';
+import { jsonBlob } from '../../oci/descriptor.js';
+import { imageConfig } from '../../oci/image-config.js';
 import { writeLayer } from '../../images/layer.js';
-import { imageManifest, type ImageManifest } from '../../images/manifest.js';
-import { layoutBlobDir, writeJsonBlob } from '../../images/oci-layout.js';
-import { ociPlatform } from '../../images/platform.js';
+import { imageManifest, type ImageManifest } from '../../oci/manifest.js';
+import { layoutBlobDir, writeJsonBlob } from '../../oci/layout.js';
+import { ociPlatform } from '../../oci/platform.js';
 
 /**
  * A one-layer image of a goci-compiled hello binary (from `<distDir>/bin`), assembled from the

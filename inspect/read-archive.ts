@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { displayPath } from '../common/display-path.js';
 import { GociError } from '../common/errors.js';
-import type { Descriptor } from './descriptor.js';
+import type { Descriptor } from '../oci/descriptor.js';
 import { blobSize, objectOf, readJsonBlob, readSmallBlob, type ImageFiles } from './image-files.js';
 import {
   diffIdsOf,

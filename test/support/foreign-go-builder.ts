@@ -2,10 +2,10 @@ import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rename, rm, stat } 
 import { tmpdir } from 'node:os';
 import { basename, join, posix, relative } from 'node:path';
 import { execa } from 'execa';
-import { gociCacheDir } from '../common/cache-dir.js';
-import { GociError } from '../common/errors.js';
-import { inspectBinary } from '../compiler/binary/inspect.js';
-import type { Platform } from '../compiler/platform.js';
+import { gociCacheDir } from '../../common/cache-dir.js';
+import { GociError } from '../../common/errors.js';
+import { inspectBinary } from '../../compiler/binary/inspect.js';
+import type { Platform } from '../../oci/platform.js';
 import {
   DEFAULT_GO_SHARE,
   DEFAULT_GOROOT,
@@ -14,8 +14,8 @@ import {
   keepInToolchain,
   type GoBuilderImage,
 } from './go-builder-image.js';
-import { assembleHostImage, hostFileEntries, mergeEntries, type HostEntryKind } from './host-files.js';
-import { normaliseLayerPath, type LayerEntry } from './layer.js';
+import { assembleHostImage, hostFileEntries, mergeEntries, type HostEntryKind } from '../../images/host-files.js';
+import { normaliseLayerPath, type LayerEntry } from '../../images/layer.js';
 
 /**
  * A Go builder image FOR another architecture (linux/arm64 or linux/arm/v7), made from

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, referrersIndex, referrersTag, type Artifact } from './artifact.js';
-import { sha256Digest, type Descriptor } from './descriptor.js';
-import { MEDIA_TYPES } from './media-types.js';
-import { REF_NAME, tagInLayout, writeJsonBlob } from './oci-layout.js';
+import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, referrersIndex, referrersTag, type Artifact } from '../oci/artifact.js';
+import { sha256Digest, type Descriptor } from '../oci/descriptor.js';
+import { MEDIA_TYPES } from '../oci/media-types.js';
+import { REF_NAME, tagInLayout, writeJsonBlob } from '../oci/layout.js';
 
 /** Blobs an artifact needs besides its manifest: its payload and the empty config. */
 export async function writeArtifactBlobs(layoutDir: string, artifact: Artifact): Promise<void> {

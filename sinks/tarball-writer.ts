@@ -5,11 +5,11 @@ import { dirname } from 'node:path';
 import type { Pack } from 'tar-stream';
 import { temporarySibling } from '../common/atomic.js';
 import { GociError, isGociError } from '../common/errors.js';
-import { canonicalJson, type Descriptor, type OciPlatform } from './descriptor.js';
-import type { ImageManifest } from './manifest.js';
-import { MEDIA_TYPES } from './media-types.js';
-import { REF_NAME, blobPath } from './oci-layout.js';
-import { HashedOutput, addEmptyEntry, packTar, streamEntry, type PackHeader } from './tar-pack.js';
+import { canonicalJson, type Descriptor, type OciPlatform } from '../oci/descriptor.js';
+import type { ImageManifest } from '../oci/manifest.js';
+import { MEDIA_TYPES } from '../oci/media-types.js';
+import { REF_NAME, blobPath } from '../oci/layout.js';
+import { HashedOutput, addEmptyEntry, packTar, streamEntry, type PackHeader } from '../images/tar-pack.js';
 
 /**
  * The repository and tag the tarball carries: `RepoTags` of the Docker `manifest.json`

@@ -1,9 +1,9 @@
-import { EMPTY_CONFIG, referrersIndex, referrersTag, type Artifact } from '../images/artifact.js';
-import { writeArtifactBlobs } from '../images/artifact-layout.js';
-import type { Descriptor } from '../images/descriptor.js';
-import { MEDIA_TYPES } from '../images/media-types.js';
-import { blobPath } from '../images/oci-layout.js';
-import type { RegistryClient } from './client.js';
+import { EMPTY_CONFIG, referrersIndex, referrersTag, type Artifact } from '../oci/artifact.js';
+import { writeArtifactBlobs } from './artifact-layout.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { MEDIA_TYPES } from '../oci/media-types.js';
+import { blobPath } from '../oci/layout.js';
+import type { RegistryClient } from '../registry/client.js';
 
 /** How an artifact was linked to its subject. */
 export type AttachedBy = 'referrers-api' | 'fallback-tag';

@@ -1,10 +1,10 @@
 import { GociError } from '../common/errors.js';
-import { referrersTag } from './artifact.js';
-import type { Descriptor } from './descriptor.js';
+import { referrersTag } from '../oci/artifact.js';
+import type { Descriptor } from '../oci/descriptor.js';
 import { BlobCheck, blobFile, blobSize, objectOf, readJsonBlob, type ImageFiles } from './image-files.js';
-import { REF_NAME } from './oci-layout.js';
+import { REF_NAME } from '../oci/layout.js';
 import { descriptorsIn, readLayoutIndex } from './read-layout.js';
-import { SBOM_ARTIFACT_TYPES, type SbomFormat } from './sbom/artifacts.js';
+import { SBOM_ARTIFACT_TYPES, type SbomFormat } from '../images/sbom/artifacts.js';
 
 /** One manifest that refers to a platform image (its `subject`), as `goci inspect` lists it. */
 export interface ReferrerReport {

@@ -9,13 +9,13 @@ import { withLock } from '../common/lock.js';
 import { ownedName, ownerTag, sweepDeadOwners } from '../common/owner.js';
 import { makeDirectories, removeEmptyDirectories, type FilePublication } from '../common/publish.js';
 import { checkWritable } from '../common/writable.js';
-import { referrersIndex, referrersTag, type Artifact } from './artifact.js';
+import { referrersIndex, referrersTag, type Artifact } from '../oci/artifact.js';
 import { writeArtifactBlobs } from './artifact-layout.js';
-import { hashFile } from './blob-file.js';
-import { canonicalJson, sha256Digest, type Descriptor } from './descriptor.js';
-import { MEDIA_TYPES } from './media-types.js';
-import { LAYOUT_FILE, REF_NAME, layoutBlobDir, layoutIndexWith, layoutLockPath } from './oci-layout.js';
-import { readLayoutIndex, writeJsonBlob } from './oci-layout.js';
+import { hashFile } from '../oci/blob-file.js';
+import { canonicalJson, sha256Digest, type Descriptor } from '../oci/descriptor.js';
+import { MEDIA_TYPES } from '../oci/media-types.js';
+import { LAYOUT_FILE, REF_NAME, layoutBlobDir, layoutIndexWith, layoutLockPath } from '../oci/layout.js';
+import { readLayoutIndex, writeJsonBlob } from '../oci/layout.js';
 
 /**
  * A scratch OCI layout a run writes every blob into before anything reaches the real layout:

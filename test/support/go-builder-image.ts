@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
-import { GociError } from '../common/errors.js';
-import { inspectBinary } from '../compiler/binary/inspect.js';
-import { goTargetEnv, hostLinuxPlatform } from '../compiler/platform.js';
+import { GociError } from '../../common/errors.js';
+import { inspectBinary } from '../../compiler/binary/inspect.js';
+import { goTargetEnv, hostLinuxPlatform } from '../../compiler/platform.js';
 import {
   assembleHostImage,
   executableClosure,
@@ -10,8 +10,8 @@ import {
   mergeEntries,
   type HostEntryKind,
   type HostImage,
-} from './host-files.js';
-import type { LayerEntry } from './layer.js';
+} from '../../images/host-files.js';
+import type { LayerEntry } from '../../images/layer.js';
 
 /**
  * A Go builder image made from THIS machine's Go toolchain (Debian's golang-1.19-go:

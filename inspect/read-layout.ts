@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { displayPath } from '../common/display-path.js';
 import { GociError } from '../common/errors.js';
-import type { Descriptor, OciPlatform } from './descriptor.js';
+import type { Descriptor, OciPlatform } from '../oci/descriptor.js';
 import { blobFile, directoryFiles, objectOf, readJsonBlob, MAX_JSON_BLOB, type ImageFiles } from './image-files.js';
-import { REF_NAME } from './oci-layout.js';
-import { isReferrersTag } from './artifact.js';
+import { REF_NAME } from '../oci/layout.js';
+import { isReferrersTag } from '../oci/artifact.js';
 
 /** One platform's image as its source stores it. Every document in it was verified against its digest. */
 export interface StoredImage {
