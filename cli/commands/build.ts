@@ -4,7 +4,7 @@ import { displayPath } from '../../common/display-path.js';
 import { GociError } from '../../common/errors.js';
 import { found } from '../../common/found.js';
 import { formatPlatform, hostLinuxPlatform, parsePlatform, type Platform } from '../../compiler/platform.js';
-import { assembleImages, prepareBaseLayer, type AssembledImages } from '../../images/assemble.js';
+import { assembleImages, assemblyRequest, prepareBaseLayer, type AssembledImages } from '../../images/assemble.js';
 import { downloadBaseLayers } from '../../images/base/download.js';
 import { sbomArtifacts } from '../../images/sbom/artifacts.js';
 import { resolveAnyBase } from '../../images/base/resolve.js';
@@ -17,10 +17,12 @@ import { checkWritable } from '../../common/writable.js';
 import { connectToDocker, dockerSocketPath, loadIntoDocker } from '../../images/docker-daemon.js';
 import { ociPlatform } from '../../images/platform.js';
 import { writeTarball } from '../../images/tarball.js';
-import { extraFileEntries } from '../../images/extra-files.js';
-import type { LayerEntry } from '../../images/layer.js';
+import { findExtraFiles } from '../../images/extra-files.js';
+import { fileEntries, type FoundFile } from '../../images/file-entries.js';
+import { inspectBinary } from '../../compiler/binary/inspect.js';
+import type { Binary } from '../../compiler/checked-binary.js';
 import { fieldLocation } from '../../spec/load.js';
-import { planImage, type BuiltTarget, type ImagePlan } from '../../images/image-plan.js';
+import { planImage, type ImagePlan } from '../../images/image-plan.js';
 import { MEDIA_TYPES } from '../../images/media-types.js';
 import type { BuildContext } from '../../compiler/context.js';
 import { checkLayoutWritable, openLayoutStage, publishLayout, stagingFailure } from '../../images/layout-publish.js';
@@ -126,15 +128,19 @@ async function buildAndPublish(
     const stage = await openLayoutStage(layoutDir);
     try {
       // Images read the binaries where they are staged; results name their final paths.
-      const built: BuiltTarget[] = staged.inScratch.map((binary) => ({
-        binary,
-        target: found(
-          plan.targets.find(
-            (target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform,
+      const built: Binary<string>[] = await Promise.all(
+        staged.inScratch.map(async (binary) => ({
+          target: found(
+            plan.targets.find(
+              (target) => target.buildId === binary.build && formatPlatform(target.platform) === binary.platform,
+            ),
+            `the target of the compiled binary ${binary.build} ${binary.platform}`,
           ),
-          `the target of the compiled binary ${binary.build} ${binary.platform}`,
-        ),
-      }));
+          report: await inspectBinary(binary.path),
+          sha256: binary.sha256,
+          source: binary.path,
+        })),
+      );
       const update: LayoutUpdate = { tags: [], attachments: [] };
       const files: PublishedFile[] = [...staged.files];
       const results: BuiltImage[] = [];
@@ -168,7 +174,8 @@ interface PreparedImage {
   spec: Spec;
   image: ImageSpec;
   base: ImageBase;
-  fileEntries: LayerEntry[];
+  /** What image.files names, walked and checked before anything compiles. */
+  files: FoundFile<string>[][];
   /** The OCI layout to write; undefined when only pushing (blobs are then staged in a scratch layout). */
   layoutDir: string | undefined;
   push: ImageRef | undefined;
@@ -187,14 +194,16 @@ async function prepareImage(
     throw new GociError('BAD_ARGUMENT', `--push ${flags.push}: push to a repository or a tag, not a digest`);
   tagsFor('0.0.0', flags, push?.tag);
   // image.files is walked and checked whole before anything is written or compiled.
-  const fileEntries = await extraFileEntries(image.files, spec.baseDir, (path) => fieldLocation(spec, path), context);
+  const where = (path: string): string => fieldLocation(spec, path);
+  const files = await findExtraFiles(image.files, spec.baseDir, where, context);
+  fileEntries(image.files, files, where);
   const base = await resolveAnyBase(image.base, flags.base ? '--base' : 'image.base', {
     platforms,
     clientFor: (registry) => clients.for(registry),
   });
   const layoutDir =
     flags.ociLayout !== undefined || !push ? resolve(flags.ociLayout ?? join(distDir(flags), 'oci')) : undefined;
-  return { spec, image, base, fileEntries, layoutDir, push };
+  return { spec, image, base, files, layoutDir, push };
 }
 
 /** Checks the outputs can be written (and reached) once every image's input was checked; creates nothing. */
@@ -217,20 +226,20 @@ async function prepareOutputs(
 async function buildImage(
   prepared: PreparedImage,
   layoutDir: string,
-  built: BuiltTarget[],
+  built: Binary<string>[],
   flags: BuildFlags & ImageFlags,
   progress: Progress,
   clients: RegistryClients,
   update: LayoutUpdate,
   files: PublishedFile[],
 ): Promise<BuiltImage> {
-  const { spec, image, base, fileEntries, push } = prepared;
-  const plan = await planImage({ spec, image, built, base, fileEntries, format: flags.format, layoutDir });
+  const { spec, image, base, push } = prepared;
+  const plan = planImage({ spec, image, binaries: built, base, files: prepared.files });
   const tags = tagsFor(built[0]!.target.stamp.version, flags, push?.tag);
   const loadPlatform = chooseLoadPlatform(plan, flags.loadPlatform);
   const name = `${push ? formatReference({ ...push, tag: undefined }) : plan.repository}:${tags[0]}`;
   progress.report({ kind: 'image-start', image: name, platforms: plan.platforms.length });
-  const assembled = await assembleImages(plan.request);
+  const assembled = await assembleImages(assemblyRequest(plan, base, layoutDir, flags.format));
   progress.report({ kind: 'image-done', image: name, digest: assembled.index.digest });
   const indexDescriptor = {
     mediaType: MEDIA_TYPES[flags.format].index,
@@ -251,7 +260,13 @@ async function buildImage(
   const sboms =
     flags.sbom === 'none'
       ? []
-      : sbomArtifacts(flags.sbom, name, assembled.images, plan.entrypoints, built[0]!.target.stamp.epoch);
+      : sbomArtifacts(
+          flags.sbom,
+          name,
+          assembled.images,
+          plan.platforms.map((item) => item.entrypoint),
+          plan.epoch,
+        );
   if (prepared.layoutDir) {
     for (const [position, sbom] of sboms.entries()) {
       update.attachments.push({ artifact: sbom, subject: assembled.images[position]!.descriptor });
@@ -283,7 +298,7 @@ async function buildImage(
     tags,
     index: { digest: assembled.index.digest, size: assembled.index.size },
     platforms: assembled.images.map((item, index) => ({
-      platform: formatPlatform(plan.platforms[index]!),
+      platform: formatPlatform(plan.platforms[index]!.platform),
       digest: item.manifest.digest,
       size: item.manifest.size + item.config.size + item.layers.reduce((sum, layer) => sum + layer.size, 0),
     })),
@@ -337,16 +352,17 @@ async function pushTo(
   };
 }
 
-function chooseLoadPlatform(plan: ImagePlan, requested: string | undefined): Platform {
+function chooseLoadPlatform(plan: ImagePlan<string>, requested: string | undefined): Platform {
+  const platforms = plan.platforms.map((image) => image.platform);
   const wanted = requested ? parsePlatform(requested, '--load-platform') : hostLinuxPlatform();
-  const match = plan.platforms.find((platform) => formatPlatform(platform) === formatPlatform(wanted));
+  const match = platforms.find((platform) => formatPlatform(platform) === formatPlatform(wanted));
   if (match) return match;
   if (requested)
     throw new GociError(
       'BAD_PLATFORM',
-      `--load-platform ${requested}: the image has no such platform (it has ${plan.platforms.map(formatPlatform).join(', ')})`,
+      `--load-platform ${requested}: the image has no such platform (it has ${platforms.map(formatPlatform).join(', ')})`,
     );
-  return plan.platforms[0]!;
+  return found(platforms[0], 'the first platform of the image');
 }
 
 /** Where --tarball and --load put the image, for the summary. */
@@ -360,7 +376,7 @@ interface DockerExport {
  * store holds one); --load writes that tarball to a scratch file and hands it to the daemon.
  */
 async function exportToDocker(
-  plan: ImagePlan,
+  plan: ImagePlan<string>,
   assembled: AssembledImages,
   layoutDir: string,
   tags: string[],
