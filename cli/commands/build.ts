@@ -22,7 +22,7 @@ import { fileEntries, type FoundFile } from '../../images/file-entries.js';
 import { inspectBinary } from '../../compiler/binary/inspect.js';
 import type { Binary } from '../../compiler/checked-binary.js';
 import { fieldLocation } from '../../spec/load.js';
-import { planImage, type ImagePlan } from '../../images/image-plan.js';
+import { imageBuildIds, planImage, type ImagePlan } from '../../images/image-plan.js';
 import { MEDIA_TYPES } from '../../images/media-types.js';
 import type { BuildContext } from '../../compiler/context.js';
 import { checkLayoutWritable, openLayoutStage, publishLayout, stagingFailure } from '../../images/layout-publish.js';
@@ -197,6 +197,7 @@ async function prepareImage(
   const where = (path: string): string => fieldLocation(spec, path);
   const files = await findExtraFiles(image.files, spec.baseDir, where, context);
   fileEntries(image.files, files, where);
+  imageBuildIds(spec, image);
   const base = await resolveAnyBase(image.base, flags.base ? '--base' : 'image.base', {
     platforms,
     clientFor: (registry) => clients.for(registry),
