@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { GociError } from '../common/errors.js';
-import type { ModuleFacts } from '../compiler/module.js';
+import { findModule, type ModuleFacts } from '../compiler/module.js';
 import { specTargets, type Target } from '../compiler/plan.js';
 import { formatPlatform, resolvePlatforms, type Platform } from '../compiler/platform.js';
 import type { Stamp } from '../compiler/version.js';
@@ -63,13 +63,11 @@ function requestedOf(spec: Spec, build: BuildSpec, requested: Platform[]): Platf
   return requested;
 }
 
-/** The nearest go.mod at or above `dir` inside the context, as the go command (and the CLI) finds it. */
+/** The compiler's module lookup from where go build runs, asking BuildKit what the context holds (nothing above it). */
 async function findModuleIn(gateway: Gateway, ref: string, dir: string): Promise<ModuleFacts> {
-  for (let current = posix.join('/', dir); ; current = posix.dirname(current)) {
-    if (await gateway.exists(ref, posix.join(current, 'go.mod'))) {
-      const vendored = await gateway.exists(ref, posix.join(current, 'vendor/modules.txt'));
-      return { root: posix.join(SOURCE_DIR, current), mode: vendored ? 'vendor' : 'module' };
-    }
-    if (current === '/') return { root: undefined, mode: 'gopath' };
-  }
+  return findModule(posix.join(SOURCE_DIR, dir), async (path) => {
+    const inContext = posix.relative(SOURCE_DIR, path);
+    if (inContext.startsWith('..')) return false;
+    return gateway.exists(ref, posix.join('/', inContext));
+  });
 }

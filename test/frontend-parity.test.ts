@@ -47,7 +47,7 @@ describe('the frontend and the CLI build the same image', () => {
     );
     assert.equal(cli.exitCode, 0, cli.stderr);
     const frontendRef = `${registry.host}/parity:frontend`;
-    const args = ['GO_IMAGE=' + GO_BUILDER_IMAGE, 'VERSION=1.2.3', `SOURCE_DATE_EPOCH=${EPOCH}`];
+    const args = [`GO_IMAGE=${GO_BUILDER_IMAGE}`, 'VERSION=1.2.3', `SOURCE_DATE_EPOCH=${EPOCH}`];
     const built = await docker(
       [
         'build',
