@@ -4,13 +4,14 @@ import { uninterrupted } from '../common/interrupt.js';
 import { isScratchName, ownedScratch, sweepDeadOwners } from '../common/owner.js';
 import { FilePublication, type PublishedFile } from '../common/publish.js';
 import { openBinaryCache } from './binary-cache.js';
+import type { Binary } from './checked-binary.js';
 import type { Plan, Target } from './plan.js';
 import { formatPlatform } from './platform.js';
 import { buildTarget } from './run.js';
 import { runLimited } from '../common/run-limited.js';
 
 /** A finished binary in its final place. Plain data: what the table and --json print. */
-export interface CompiledBinary {
+export interface DistBinary {
   build: string;
   binary: string;
   platform: string;
@@ -35,11 +36,6 @@ export interface CompileOptions {
 }
 
 /** A binary that knows its target: no re-matching by platform string downstream. */
-export interface StagedBinary {
-  target: Target;
-  binary: CompiledBinary;
-}
-
 /**
  * Binaries built and checked but not yet in dist: `binaries` name their final paths,
  * `inScratch` are the same with the scratch paths that hold them (for what reads them before
@@ -47,10 +43,10 @@ export interface StagedBinary {
  * FilePublication. `dispose` removes the scratch directory.
  */
 export interface StagedBinaries {
-  binaries: CompiledBinary[];
-  inScratch: CompiledBinary[];
-  /** Each staged binary (as in `inScratch`) with the target it was built for. */
-  built: StagedBinary[];
+  binaries: DistBinary[];
+  inScratch: DistBinary[];
+  /** Each staged binary (as in `inScratch`), checked, with the target it was built for. */
+  built: Binary<string>[];
   files: PublishedFile[];
   dispose(): Promise<void>;
 }
@@ -65,26 +61,25 @@ export async function compileStaged(plan: Plan, options: CompileOptions): Promis
   const { dir: scratch, dispose } = await ownedScratch('compile');
   const cache = options.cache ? openBinaryCache(plan.toolchain.go, options.distDir, process.env) : undefined;
   try {
-    const built = await runLimited(plan.targets, options.jobs, async (target, signal) => {
-      const binary = await buildTarget(plan.toolchain.go, target, scratch, signal, cache, options.onStart);
-      options.onBuilt?.(target, binary.size, binary.seconds, binary.cached);
-      return binary;
+    const builds = await runLimited(plan.targets, options.jobs, async (target, signal) => {
+      const build = await buildTarget(plan.toolchain.go, target, scratch, signal, cache, options.onStart);
+      options.onBuilt?.(target, build.size, build.seconds, build.cached);
+      return build;
     });
-    const binaries = built.map((binary) => ({
+    const binaries = builds.map(({ binary, size, seconds, cached }) => ({
       build: binary.target.buildId,
       binary: binary.target.binary,
       platform: formatPlatform(binary.target.platform),
       version: binary.target.stamp.version,
       path: join(options.distDir, 'bin', binary.target.fileName),
-      size: binary.size,
+      size,
       sha256: binary.sha256,
-      seconds: binary.seconds,
-      cached: binary.cached,
+      seconds,
+      cached,
     }));
-    const inScratch = binaries.map((binary, position) => ({ ...binary, path: built[position]!.scratchPath }));
+    const inScratch = binaries.map((binary, position) => ({ ...binary, path: builds[position]!.binary.source }));
     const files = binaries.map((binary, position) => ({ from: inScratch[position]!.path, to: binary.path }));
-    const staged = inScratch.map((binary, position) => ({ binary, target: built[position]!.target }));
-    return { binaries, inScratch, built: staged, files, dispose };
+    return { binaries, inScratch, built: builds.map((build) => build.binary), files, dispose };
   } catch (error) {
     await dispose();
     throw error;
@@ -96,12 +91,12 @@ export async function compileStaged(plan: Plan, options: CompileOptions): Promis
  * none (a full disk while moving rolls back those already moved): a failed run leaves dist as
  * it was.
  */
-export async function compileTargets(plan: Plan, options: CompileOptions): Promise<CompiledBinary[]> {
+export async function compileTargets(plan: Plan, options: CompileOptions): Promise<DistBinary[]> {
   return publishStaged(await compileStaged(plan, options));
 }
 
 /** Moves staged binaries into dist/bin, all or none, then removes their scratch directory. */
-export async function publishStaged(staged: StagedBinaries): Promise<CompiledBinary[]> {
+export async function publishStaged(staged: StagedBinaries): Promise<DistBinary[]> {
   try {
     await uninterrupted(() => new FilePublication(staged.files).publish());
     return staged.binaries;

@@ -15,11 +15,17 @@ async function isFile(path: string): Promise<boolean> {
   );
 }
 
-/** Walks up to the nearest go.mod, as the go command does. */
-export async function findModule(dir: string): Promise<ModuleFacts> {
+/**
+ * Walks up to the nearest go.mod, as the go command does. `exists` says whether a file is there:
+ * on this machine by default; the frontend asks BuildKit about its context.
+ */
+export async function findModule(
+  dir: string,
+  exists: (path: string) => Promise<boolean> = isFile,
+): Promise<ModuleFacts> {
   for (let current = dir; ; current = dirname(current)) {
-    if (await isFile(join(current, 'go.mod'))) {
-      return { root: current, mode: (await isFile(join(current, 'vendor', 'modules.txt'))) ? 'vendor' : 'module' };
+    if (await exists(join(current, 'go.mod'))) {
+      return { root: current, mode: (await exists(join(current, 'vendor', 'modules.txt'))) ? 'vendor' : 'module' };
     }
     if (dirname(current) === current) return { root: undefined, mode: 'gopath' };
   }

@@ -1,12 +1,13 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { GociError } from '../common/errors.js';
+import { found } from '../common/found.js';
 import { fieldLocation, loadSpecFile, specForDirectory } from '../spec/load.js';
 import type { BuildSpec, Spec } from '../spec/schema.js';
 import { goBuildCommand, type GoCommand } from './command.js';
 import { buildContext, realPathInContext, type BuildContext } from './context.js';
 import { readSourceState } from './git.js';
-import { findModule } from './module.js';
+import { findModule, type ModuleFacts } from './module.js';
 import { binaryFileName } from './naming.js';
 import { formatPlatform, hostLinuxPlatform, resolvePlatforms } from './platform.js';
 import type { Platform } from '../oci/platform.js';
@@ -93,11 +94,48 @@ async function existingDirectory(dir: string): Promise<string> {
 async function planSpec(spec: Spec, request: CompileRequest, toolchain: Toolchain): Promise<Target[]> {
   const context = await buildContext(spec.baseDir, request.context);
   const stamp = makeStamp(await readSourceState(spec.baseDir), request.env, request.version);
-  const targets: Target[] = [];
+  const places = new Map<string, BuildPlace>();
   for (const build of spec.builds) {
     const cwd = await buildDirectory(spec, build, context);
-    const module = await findModule(cwd);
-    for (const platform of platformsFor(spec, build, request, toolchain)) {
+    places.set(build.id, { cwd, module: await findModule(cwd) });
+  }
+  return specTargets(spec, {
+    stamp,
+    context,
+    placeOf: (build) => found(places.get(build.id), `where build ${build.id} runs`),
+    platformsOf: (build) => platformsFor(spec, build, request, toolchain),
+    buildvcs: () => request.buildvcs,
+    env: request.env,
+  });
+}
+
+/** Where one build's `go build` runs and the module it belongs to, as the door that runs it found them. */
+export interface BuildPlace {
+  cwd: string;
+  module: ModuleFacts;
+}
+
+/** What a door knows about a spec before its targets can be listed: the same list follows in both doors. */
+export interface SpecFacts {
+  stamp: Stamp;
+  context: BuildContext;
+  placeOf: (build: BuildSpec) => BuildPlace;
+  platformsOf: (build: BuildSpec) => Platform[];
+  /** `-buildvcs` for a build (a flag overrides the spec's; the frontend has no .git). */
+  buildvcs: (build: BuildSpec) => string | undefined;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Every (build, platform) of a spec as a Target with its go build command. Plain data from
+ * facts: the CLI finds them on this machine, the frontend inside BuildKit.
+ */
+export function specTargets(spec: Spec, facts: SpecFacts): Target[] {
+  const { stamp, context } = facts;
+  const targets: Target[] = [];
+  for (const build of spec.builds) {
+    const { cwd, module } = facts.placeOf(build);
+    for (const platform of facts.platformsOf(build)) {
       const where = fieldLocation(spec, build.path);
       targets.push({
         buildId: build.id,
@@ -112,8 +150,8 @@ async function planSpec(spec: Spec, request: CompileRequest, toolchain: Toolchai
           versionSettings: spec.version,
           cwd,
           moduleMode: module.mode,
-          buildvcs: request.buildvcs,
-          processEnv: request.env,
+          buildvcs: facts.buildvcs(build),
+          processEnv: facts.env,
         }),
         moduleRoot: module.root,
         stamp,

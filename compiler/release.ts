@@ -6,7 +6,7 @@ import { renderChecksums } from './archive/checksums.js';
 import type { ArchiveEntry } from './archive/entry.js';
 import { writeTarGz } from './archive/tar-gz.js';
 import { writeZip } from './archive/zip.js';
-import type { CompiledBinary } from './compile.js';
+import type { DistBinary } from './compile.js';
 import { findModule } from './module.js';
 import { archiveFileName, installedBinaryName } from './naming.js';
 import type { Plan, Target } from './plan.js';
@@ -33,7 +33,7 @@ const LICENSE = /^(licen[cs]e|copying)(\.(md|txt))?$/i;
  * every header fixed to the source date, and checksums.txt over them: rebuilding the same
  * commit gives the same bytes.
  */
-export async function writeRelease(plan: Plan, binaries: CompiledBinary[], distDir: string): Promise<Release> {
+export async function writeRelease(plan: Plan, binaries: DistBinary[], distDir: string): Promise<Release> {
   const releaseDir = join(distDir, 'release');
   const archives: ReleaseArchive[] = [];
   for (const binary of binaries) {

@@ -1,22 +1,19 @@
-import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { GociError } from '../common/errors.js';
 import { stopRequested, trackChild } from '../common/interrupt.js';
 import type { BinaryCache } from './binary-cache.js';
+import { checkedBinary, type Binary } from './checked-binary.js';
 import { commandLine } from './command.js';
 import { explainBuildFailure } from './failure.js';
 import type { Target } from './plan.js';
 import { formatPlatform } from './platform.js';
-import { verifyBinary } from './verify.js';
 
-/** A binary that built and passed its checks, still in the scratch directory. */
-export interface BuiltBinary {
-  target: Target;
-  scratchPath: string;
+/** One target's build: the checked binary (its source: the file in the scratch directory) and how it went. */
+export interface TargetBuild {
+  binary: Binary<string>;
   size: number;
-  sha256: string;
   seconds: number;
   /** Whether it came from goci's binary cache instead of go build. */
   cached: boolean;
@@ -34,22 +31,15 @@ export async function buildTarget(
   signal: AbortSignal,
   cache: BinaryCache | undefined,
   onStart?: (target: Target) => void,
-): Promise<BuiltBinary> {
+): Promise<TargetBuild> {
   const scratchPath = join(scratchDir, target.fileName);
   const started = process.hrtime.bigint();
   onStart?.(target);
   const key = await cache?.keyFor(target);
   const cached = key === undefined ? undefined : await cache!.fetch(key, scratchPath);
   if (cached) {
-    verifyBinary(target, cached.bytes);
-    return {
-      target,
-      scratchPath,
-      size: cached.bytes.length,
-      sha256: cached.sha256,
-      seconds: secondsSince(started),
-      cached: true,
-    };
+    const binary = checkedBinary(target, cached.bytes, scratchPath);
+    return { binary, size: cached.bytes.length, seconds: secondsSince(started), cached: true };
   }
   if (stopRequested()) {
     const what = `${target.binary} (${formatPlatform(target.platform)})`;
@@ -90,10 +80,9 @@ export async function buildTarget(
   if (result.exitCode !== 0) throw await explainBuildFailure(target, result.all ?? '');
   const seconds = secondsSince(started);
   const bytes = await readFile(scratchPath);
-  verifyBinary(target, bytes);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  if (key !== undefined) await cache!.store(key, { bytes, sha256 });
-  return { target, scratchPath, size: bytes.length, sha256, seconds, cached: false };
+  const binary = checkedBinary(target, bytes, scratchPath);
+  if (key !== undefined) await cache!.store(key, { bytes, sha256: binary.sha256 });
+  return { binary, size: bytes.length, seconds, cached: false };
 }
 
 function secondsSince(started: bigint): number {

@@ -1,45 +1,45 @@
 import { posix } from 'node:path';
 import { create } from '@bufbuild/protobuf';
-import { GociError } from '../common/errors.js';
-import { inspectBuffer } from '../compiler/binary/inspect.js';
-import { commandLine, goBuildCommand } from '../compiler/command.js';
+import { found } from '../common/found.js';
+import { checkedBinary, type Binary } from '../compiler/checked-binary.js';
+import { commandLine } from '../compiler/command.js';
 import { checkPathsStayInContext } from '../compiler/context.js';
+import { NO_SOURCE_STATE } from '../compiler/git.js';
+import type { Target } from '../compiler/plan.js';
 import { formatPlatform, resolvePlatforms } from '../compiler/platform.js';
 import type { Platform } from '../oci/platform.js';
-import { NO_SOURCE_STATE } from '../compiler/git.js';
 import { makeStamp, type Stamp } from '../compiler/version.js';
 import { resolveBase } from '../images/base/resolve.js';
 import { imageConfig } from '../oci/image-config.js';
-import { imageLabels, imageRuntime } from '../images/image-runtime.js';
+import { planImage, type ImagePlan, type PlatformPlan } from '../images/image-plan.js';
+import type { BaseRuntime } from '../images/image-runtime.js';
 import { ociPlatform } from '../oci/platform.js';
 import { parseSpecText } from '../spec/load.js';
-import type { BuildSpec, Spec } from '../spec/schema.js';
+import type { Spec } from '../spec/schema.js';
 import { baseSteps, frontendImageRef } from './base-steps.js';
+import { findContextFiles, type LlbFile } from './context-files.js';
 import type { Gateway } from './gateway.js';
 import { ResultSchema, type Result } from './gen/gateway_pb.js';
 import { GO_PORTS } from './go-ports.js';
+import { layerSteps } from './layer-steps.js';
 import { exec } from './llb/exec.js';
 import { fileOp, type FileStep } from './llb/file.js';
 import { imageSource, localSource, pbPlatform } from './llb/sources.js';
 import { definition, type Output } from './llb/vertex.js';
 import { buildArgs, labelOptions, type FrontendOptions } from './options.js';
+import { frontendTargets, SOURCE_DIR, type TargetRequest } from './targets.js';
 
 /** The Go toolchain image `go build` runs in, unless the build arg GO_IMAGE names another. */
 export const DEFAULT_GO_IMAGE = 'docker.io/library/golang:1.23';
 const GO_CACHE = '/root/.cache/go-build';
 const GO_MOD_CACHE = '/go/pkg/mod';
-const SOURCE_DIR = '/src';
 const encoder = new TextEncoder();
 
 /** Everything the build derives from BuildKit's options, before any graph is made. */
-interface Request {
-  spec: Spec;
+interface Request extends TargetRequest {
   specFile: string;
-  platforms: Platform[];
   buildPlatform: Platform;
-  stamp: Stamp;
   goImage: string;
-  args: Record<string, string>;
 }
 
 /** The CLI's stamp, with what git would say given as build args (git is not consulted inside BuildKit). */
@@ -104,40 +104,20 @@ async function readRequest(gateway: Gateway, options: FrontendOptions, workers: 
   };
 }
 
-/** One binary built for one target, in the Go image on the build platform (no emulation). */
-function goBuild(
-  request: Request,
-  build: BuildSpec,
-  target: Platform,
-  context: Output,
-  goImage: Output,
-  goEnv: string[],
-  moduleMode: 'module' | 'vendor' | 'gopath',
-): Output {
-  const cwd = posix.join(SOURCE_DIR, build.dir);
-  const command = goBuildCommand({
-    build,
-    where: `${request.specFile}: ${build.path}`,
-    platform: target,
-    stamp: request.stamp,
-    versionSettings: request.spec.version,
-    cwd,
-    moduleMode,
-    // A context rarely carries .git, and the builder image may have no git: stamp from build args.
-    buildvcs: build.buildvcs ?? 'false',
-    processEnv: request.args,
-  });
+/** One target's `go build` (the compiler's command line) in the Go image on the build platform (no emulation). */
+function goBuild(request: Request, target: Target, context: Output, go: GoImage): Output {
+  const { command } = target;
   const env = [
-    ...goEnv.filter((entry) => !Object.keys(command.env).includes(entry.split('=')[0]!)),
+    ...go.env.filter((entry) => !Object.keys(command.env).includes(entry.slice(0, entry.indexOf('=')))),
     ...Object.entries(command.env).map(([name, value]) => `${name}=${value}`),
     `GOCACHE=${GO_CACHE}`,
     `GOMODCACHE=${GO_MOD_CACHE}`,
   ];
   const run = exec({
-    root: goImage,
-    args: ['go', ...commandLine(command, `/out/${build.binary}`)],
+    root: go.image,
+    args: ['go', ...commandLine(command, `/out/${target.binary}`)],
     env,
-    cwd,
+    cwd: command.cwd,
     mounts: [
       { kind: 'bind', dest: SOURCE_DIR, source: context, readonly: true },
       { kind: 'bind', dest: '/out', source: undefined, output: true },
@@ -146,20 +126,48 @@ function goBuild(
     ],
     network: 'none',
     platform: request.buildPlatform,
-    name: `[goci] go build ${build.binary} for ${formatPlatform(target)}`,
+    name: `[goci] go build ${target.binary} for ${formatPlatform(target.platform)}`,
   });
-  return run.mounts['/out']!;
+  return found(run.mounts['/out'], 'the /out mount of go build');
+}
+
+/** The Go toolchain image and its environment (PATH to go), resolved once for every go build. */
+interface GoImage {
+  image: Output;
+  env: string[];
+}
+
+async function goImageOf(gateway: Gateway, request: Request): Promise<GoImage> {
+  const config = await gateway.resolveImageConfig(request.goImage, pbPlatform(request.buildPlatform));
+  return {
+    image: imageSource(request.goImage, request.buildPlatform),
+    env: config.config.config?.Env ?? [
+      'PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    ],
+  };
 }
 
 /**
- * A built-in base, resolved by the CLI's code. Its files are copied from goci's frontend image
- * (base-steps.ts); registry bases are refused inside BuildKit for now.
+ * One target built, read back and checked with the CLI's checks (compiler/verify.ts): the
+ * binary knows its Target and is copied into the image from the go build output.
  */
-async function baseOf(
-  name: string,
-  request: Request,
-  opts: Record<string, string>,
-): Promise<{ steps: FileStep[]; env: string[]; user: string; workingDir: string }> {
+async function builtBinary(
+  gateway: Gateway,
+  target: Target,
+  output: Output,
+  progress: { step: string },
+): Promise<Binary<LlbFile>> {
+  const shown = `${target.binary} for ${formatPlatform(target.platform)}`;
+  progress.step = `building ${shown}`;
+  const ref = await gateway.solve(definition(output));
+  progress.step = `reading ${shown}`;
+  const path = `/${target.binary}`;
+  const bytes = Buffer.from(await gateway.readFile(ref, path));
+  return checkedBinary(target, bytes, { from: output, path });
+}
+
+/** A built-in base: its files come from goci's frontend image (base-steps.ts); registry bases are refused inside BuildKit for now. */
+async function baseOf(name: string, request: Request, opts: Record<string, string>): Promise<FrontendBase> {
   const base = await resolveBase(name, 'image.base');
   return {
     steps: base.name === undefined ? [] : baseSteps(frontendImageRef(opts), request.buildPlatform, request.stamp.epoch),
@@ -169,10 +177,47 @@ async function baseOf(
   };
 }
 
+/** The base as the frontend writes it: the steps of its layer (none for scratch) and its runtime defaults. */
+interface FrontendBase extends BaseRuntime {
+  steps: FileStep[];
+}
+
 /**
- * The build: for each target platform, `go build` per build in the Go image, the binaries read
- * back (their build info becomes the labels, as in the CLI), and an image filesystem of the
- * base, image.files and the binaries; plus the image config from the CLI's own code.
+ * One platform's filesystem as the CLI layers it: the base, then image.files, then the
+ * binaries, each one FileOp on the one before (one layer each); an empty layer is left out, as
+ * the CLI leaves it out.
+ */
+function imageLayers(
+  base: FrontendBase,
+  plan: ImagePlan<LlbFile>,
+  image: PlatformPlan<LlbFile>,
+  shown: string,
+): Output | undefined {
+  const layers: { steps: FileStep[]; name: string }[] = [
+    { steps: base.steps, name: `[goci] base ${shown}` },
+    { steps: layerSteps(plan.fileEntries, plan.epoch), name: `[goci] image.files ${shown}` },
+    { steps: layerSteps(image.binaryEntries, plan.epoch), name: `[goci] binaries ${shown}` },
+  ];
+  let rootfs: Output | undefined;
+  for (const layer of layers) if (layer.steps.length > 0) rootfs = fileOp(rootfs, layer.steps, layer.name);
+  return rootfs;
+}
+
+/** The image config from the CLI's own code: the plan's runtime and labels, `docker build --label` over them. */
+function configOf(plan: ImagePlan<LlbFile>, image: PlatformPlan<LlbFile>, labels: Record<string, string>): Uint8Array {
+  const config = imageConfig({
+    platform: ociPlatform(image.platform),
+    runtime: { ...plan.runtime, labels: { ...image.labels, ...labels } },
+    layers: [],
+    created: plan.epoch,
+  });
+  return encoder.encode(JSON.stringify(config));
+}
+
+/**
+ * The build, through the CLI's stages: the compiler's targets for the requested platforms, each
+ * `go build` in the Go image (all solves issued at once: BuildKit schedules them), every binary
+ * read back and checked, planImage deciding the image, and its entries as three stacked FileOps.
  */
 export async function buildResult(
   gateway: Gateway,
@@ -191,93 +236,28 @@ export async function buildResult(
       ...(platform.Variant ? { variant: platform.Variant } : {}),
     })),
   );
-  const { spec, stamp } = request;
+  const { spec } = request;
   checkPathsStayInContext(spec, request.specFile);
   progress.step = 'reading the context';
   const excludePatterns = await ignorePatterns(gateway, options);
   const context = localSource('context', { sessionId: options.sessionId, sharedKeyHint: 'context', excludePatterns });
   const contextRef = await gateway.solve(definition(context));
-  const goImage = imageSource(request.goImage, request.buildPlatform);
-  const goConfig = await gateway.resolveImageConfig(request.goImage, pbPlatform(request.buildPlatform));
-  const goEnv: string[] = goConfig.config.config?.Env ?? [
-    'PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-  ];
-  const image = spec.image;
-  const base = await baseOf(image.base, request, options.opts);
-  const builds = image.binaries
-    ? spec.builds.filter((build) => image.binaries!.includes(build.id) || image.binaries!.includes(build.binary))
-    : spec.builds;
-  const entrypoint =
-    builds.find((build) => build.id === image.entrypoint || build.binary === image.entrypoint) ?? builds[0]!;
+  const targets = await frontendTargets(gateway, contextRef, request);
+  const files = await findContextFiles(gateway, contextRef, context, spec);
+  const base = await baseOf(spec.image.base, request, options.opts);
+  const go = await goImageOf(gateway, request);
+  const binaries = await Promise.all(
+    targets.map((target) => builtBinary(gateway, target, goBuild(request, target, context, go), progress)),
+  );
+  const plan = planImage({ spec, image: spec.image, binaries, base, files });
   const labels = labelOptions(options.opts);
-  const moduleModes = new Map<string, 'module' | 'vendor' | 'gopath'>();
-  for (const build of builds) {
-    const dir = posix.join(build.dir);
-    moduleModes.set(
-      build.id,
-      (await gateway.exists(contextRef, posix.join(dir, 'vendor/modules.txt')))
-        ? 'vendor'
-        : (await gateway.exists(contextRef, posix.join(dir, 'go.mod')))
-          ? 'module'
-          : 'gopath',
-    );
-  }
-  // Every platform's solves are issued at once: BuildKit schedules them (and shares what they share).
   const results = await Promise.all(
-    request.platforms.map(async (target): Promise<{ platform: Platform; ref: string; config: Uint8Array }> => {
-      const outputs = new Map<string, Output>();
-      for (const build of builds)
-        outputs.set(build.id, goBuild(request, build, target, context, goImage, goEnv, moduleModes.get(build.id)!));
-      progress.step = `building ${entrypoint.binary} for ${formatPlatform(target)}`;
-      const entryRef = await gateway.solve(definition(outputs.get(entrypoint.id)!));
-      progress.step = `reading ${entrypoint.binary} for ${formatPlatform(target)}`;
-      const report = inspectBuffer(Buffer.from(await gateway.readFile(entryRef, `/${entrypoint.binary}`)));
-      if (target.os === 'linux' && !report.static)
-        throw new GociError(
-          'NOT_STATIC',
-          `${entrypoint.binary} (${formatPlatform(target)}) is dynamically linked, so it cannot run on a scratch or distroless-static image`,
-        );
-      const steps: FileStep[] = [
-        ...base.steps,
-        ...image.files.map(
-          (file): FileStep => ({
-            kind: 'copy',
-            from: context,
-            src: posix.join('/', file.src),
-            dest: file.dst,
-            ...(file.mode === undefined ? {} : { mode: file.mode }),
-            uid: file.uid,
-            gid: file.gid,
-            timestamp: stamp.epoch,
-          }),
-        ),
-        { kind: 'mkdir', path: image.binaryDir, mode: 0o755, uid: 0, gid: 0, timestamp: stamp.epoch },
-        ...builds.map(
-          (build): FileStep => ({
-            kind: 'copy',
-            from: outputs.get(build.id)!,
-            src: `/${build.binary}`,
-            dest: `${image.binaryDir}/${build.binary}`,
-            mode: 0o755,
-            uid: 0,
-            gid: 0,
-            timestamp: stamp.epoch,
-          }),
-        ),
-      ];
-      const rootfs = fileOp(undefined, steps, `[goci] image ${formatPlatform(target)}`);
-      progress.step = `assembling the ${formatPlatform(target)} image`;
-      const ref = await gateway.solve(definition(rootfs));
-      const config = imageConfig({
-        platform: ociPlatform(target),
-        runtime: {
-          ...imageRuntime(image, base, entrypoint.binary),
-          labels: { ...imageLabels(report, stamp, entrypoint.binary, image.labels), ...labels },
-        },
-        layers: [],
-        created: stamp.epoch,
-      });
-      return { platform: target, ref, config: encoder.encode(JSON.stringify(config)) };
+    plan.platforms.map(async (image) => {
+      const shown = formatPlatform(image.platform);
+      progress.step = `assembling the ${shown} image`;
+      const rootfs = imageLayers(base, plan, image, shown);
+      const ref = await gateway.solve(definition(found(rootfs, `the ${shown} image's filesystem`)));
+      return { platform: image.platform, ref, config: configOf(plan, image, labels) };
     }),
   );
   progress.step = 'returning the result';

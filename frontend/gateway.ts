@@ -8,6 +8,8 @@ import {
 } from '@bufbuild/protobuf';
 import {
   PingRequestSchema,
+  ReadDirRequestSchema,
+  ReadDirResponseSchema,
   PongResponseSchema,
   ReadFileRequestSchema,
   ReadFileResponseSchema,
@@ -22,6 +24,7 @@ import {
   type Result,
 } from './gen/gateway_pb.js';
 import type { Definition, Platform } from './gen/ops_pb.js';
+import type { Stat } from './gen/stat_pb.js';
 
 /** Moves request bytes to a gRPC method and answer bytes back (see frontend/grpc/client.ts). */
 export interface UnaryTransport {
@@ -78,6 +81,28 @@ export class Gateway {
   async readFile(ref: string, path: string): Promise<Uint8Array> {
     return (await this.call('ReadFile', ReadFileRequestSchema, { Ref: ref, FilePath: path }, ReadFileResponseSchema))
       .Data;
+  }
+
+  /** What is at `path` in a solved result (symlinks on the way resolved inside it, as BuildKit does). */
+  async statFile(ref: string, path: string): Promise<Stat | undefined> {
+    const response = await this.call(
+      'StatFile',
+      StatFileRequestSchema,
+      { Ref: ref, Path: path },
+      StatFileResponseSchema,
+    );
+    return response.stat;
+  }
+
+  /** The entries of the directory `path` in a solved result, by name. */
+  async readDir(ref: string, path: string): Promise<Stat[]> {
+    const response = await this.call(
+      'ReadDir',
+      ReadDirRequestSchema,
+      { Ref: ref, DirPath: path },
+      ReadDirResponseSchema,
+    );
+    return response.entries;
   }
 
   /** Whether `path` exists in a solved result. */

@@ -1,4 +1,6 @@
+import { found } from '../common/found.js';
 import type { Platform } from '../oci/platform.js';
+import type { ImagePlan } from './image-plan.js';
 import { jsonBlob, type JsonBlob } from '../oci/descriptor.js';
 import { imageConfig, type ConfigLayer, type RuntimeConfig } from '../oci/image-config.js';
 import { writeLayer, type Layer, type LayerEntry } from './layer.js';
@@ -79,6 +81,39 @@ export interface AssemblyRequest {
   epoch: number;
   indexAnnotations: Record<string, string>;
   platforms: PlatformImageInput[];
+}
+
+/** The CLI's assembly of a plan: its entries as tar layers into the layout at `layoutDir`. */
+export function assemblyRequest(
+  plan: ImagePlan<string>,
+  base: ImageBase,
+  layoutDir: string,
+  format: ImageFormat,
+): AssemblyRequest {
+  return {
+    layoutDir,
+    format,
+    base,
+    fileEntries: plan.fileEntries,
+    runtime: plan.runtime,
+    epoch: plan.epoch,
+    indexAnnotations: plan.indexAnnotations,
+    platforms: plan.platforms.map((image) => ({
+      platform: image.platform,
+      binaryEntries: image.binaryEntries,
+      binaryCacheKey: `binaries ${JSON.stringify(
+        image.binaryEntries.map((entry, position) => [
+          entry.path,
+          entry.mode,
+          entry.uid,
+          entry.gid,
+          found(image.binaries[position], `the binary of ${entry.path}`).sha256,
+        ]),
+      )}`,
+      labels: image.labels,
+      annotations: image.annotations,
+    })),
+  };
 }
 
 function remotePlatform(base: RemoteBaseLayers, platform: Platform): RemoteBasePlatform {

@@ -2,85 +2,84 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { GociError } from '../common/errors.js';
+import { buildContext, realPathInContext, realPathOf, unreadable } from '../compiler/context.js';
 import { isInside } from '../common/inside.js';
-import { WIDEN_HINT, buildContext, realPathInContext, realPathOf, unreadable } from '../compiler/context.js';
 import type { BuildContext } from '../compiler/context.js';
 import type { FileSpec } from '../spec/schema.js';
-import type { LayerEntry } from './layer.js';
-
-/** Files without an explicit mode: executable on disk stays executable, anything else is 0644. */
-function defaultMode(hostMode: number): number {
-  return hostMode & 0o111 ? 0o755 : 0o644;
-}
+import { notCopyableKind, sourceMissing, symlinkOutsideContext, type FoundFile } from './file-entries.js';
 
 /**
- * The layer entries for `image.files`: a file goes to `dst`, a directory's whole tree goes
- * below `dst`. Sources are relative to the spec's directory; modes and owners come from the
- * spec, never from the machine, so the layer is the same everywhere.
+ * What `image.files` names on this machine, for fileEntries (file-entries.ts): a file, or a
+ * directory's whole tree. Sources are relative to the spec's directory.
  *
  * Like `docker build`'s context, nothing outside `context` (default: the spec's directory) is
  * read: a source must resolve inside it after its symlinks are resolved; inside a copied tree a
- * symlink is stored as a symlink (never followed) and is refused when it points outside; devices,
+ * symlink is kept as a symlink (never followed) and is refused when it points outside; devices,
  * FIFOs and sockets are refused. The whole tree is walked and checked here, before anything is
  * compiled or written.
  */
-export async function extraFileEntries(
+export async function findExtraFiles(
   files: FileSpec[],
   baseDir: string,
   where: (path: string) => string,
   context?: BuildContext,
-): Promise<LayerEntry[]> {
+): Promise<FoundFile<string>[][]> {
   const within = context ?? (await buildContext(baseDir, undefined));
-  const entries: LayerEntry[] = [];
+  const listings: FoundFile<string>[][] = [];
   for (const file of files) {
     const at = where(`${file.path}.src`);
     const source = await realPathInContext(resolve(baseDir, file.src), within, at, file.src);
     const info = await lstat(source).catch(() => undefined);
-    if (!info) {
-      const hint = 'paths in image.files are relative to the goci.yaml directory';
-      throw new GociError('NOT_FOUND', `${at}: ${file.src} does not exist`, { hint });
-    }
-    const { uid, gid } = file;
+    if (!info) throw sourceMissing(at, file.src);
+    const listing: FoundFile<string>[] = [];
     if (info.isDirectory()) {
-      entries.push({ type: 'directory', path: file.dst, mode: 0o755, uid, gid });
-      await walk({ file, at, context: within }, source, file.src, file.dst, entries).catch((error: unknown) => {
+      listing.push({ type: 'directory', relative: '' });
+      await walk({ at, context: within }, source, file.src, '', listing).catch((error: unknown) => {
         throw readFailure(error, at, file.src);
       });
     } else if (info.isFile()) {
-      entries.push({ type: 'file', path: file.dst, mode: file.mode ?? defaultMode(info.mode), uid, gid, source });
+      listing.push({ type: 'file', relative: '', executable: isExecutable(info), source });
     } else {
       throw notCopyable(at, file.src, info);
     }
+    listings.push(listing);
   }
-  rejectDuplicateDestinations(entries, where);
-  return entries;
+  return listings;
+}
+
+function isExecutable(info: Stats): boolean {
+  return (info.mode & 0o111) !== 0;
 }
 
 interface Walk {
-  file: FileSpec;
   /** `goci.yaml: image.files[0].src`, for messages. */
   at: string;
   context: BuildContext;
 }
 
 /** A copied tree, depth first in name order; `shown` is the entry's path as the user wrote it (`web/css`). */
-async function walk(walking: Walk, dir: string, shown: string, dst: string, into: LayerEntry[]): Promise<void> {
-  const { file, at } = walking;
-  const { uid, gid } = file;
+async function walk(
+  walking: Walk,
+  dir: string,
+  shown: string,
+  relative: string,
+  into: FoundFile<string>[],
+): Promise<void> {
+  const { at } = walking;
   for (const name of (await readdir(dir)).sort()) {
     const source = join(dir, name);
     const entryShown = `${shown.replace(/\/+$/, '')}/${name}`;
-    const path = `${dst}/${name}`;
+    const path = relative === '' ? name : `${relative}/${name}`;
     const info = await lstat(source);
     if (info.isSymbolicLink()) {
       const target = await readlink(source);
       await checkSymlink(source, target, entryShown, walking);
-      into.push({ type: 'symlink', path, target, uid, gid });
+      into.push({ type: 'symlink', relative: path, target, source });
     } else if (info.isDirectory()) {
-      into.push({ type: 'directory', path, mode: 0o755, uid, gid });
+      into.push({ type: 'directory', relative: path });
       await walk(walking, source, entryShown, path, into);
     } else if (info.isFile()) {
-      into.push({ type: 'file', path, mode: file.mode ?? defaultMode(info.mode), uid, gid, source });
+      into.push({ type: 'file', relative: path, executable: isExecutable(info), source });
     } else {
       throw notCopyable(at, entryShown, info);
     }
@@ -96,8 +95,7 @@ async function checkSymlink(source: string, target: string, shown: string, walki
   const { at, context } = walking;
   const real = await realPathOf(resolve(dirname(source), target), at, shown);
   if (!isInside(real, context.dir)) {
-    const problem = `is a symlink to ${target}, outside the build context ${context.shown}`;
-    throw new GociError('BAD_SPEC', `${at}: "${shown}" ${problem}`, { hint: WIDEN_HINT });
+    throw symlinkOutsideContext(at, shown, target, context.shown);
   }
 }
 
@@ -117,18 +115,5 @@ function notCopyable(at: string, shown: string, info: Stats): GociError {
         : info.isBlockDevice()
           ? 'a block device'
           : 'not a regular file';
-  const problem = `is ${kind}; only regular files, directories and symlinks can be copied into an image`;
-  return new GociError('BAD_SPEC', `${at}: "${shown}" ${problem}`, { hint: 'leave it out of image.files' });
-}
-
-function rejectDuplicateDestinations(entries: LayerEntry[], where: (path: string) => string): void {
-  const seen = new Set<string>();
-  for (const entry of entries) {
-    if (seen.has(entry.path)) {
-      throw new GociError('BAD_SPEC', `${where('image.files')}: two files are copied to ${entry.path}`, {
-        hint: 'give each file its own dst',
-      });
-    }
-    seen.add(entry.path);
-  }
+  return notCopyableKind(at, shown, kind);
 }

@@ -1,34 +1,26 @@
 import { GociError } from '../common/errors.js';
 import { found } from '../common/found.js';
-import { inspectBinary } from '../compiler/binary/inspect.js';
 import type { BinaryReport } from '../compiler/binary/types.js';
-import type { CompiledBinary } from '../compiler/compile.js';
+import type { Binary } from '../compiler/checked-binary.js';
 import { installedBinaryName } from '../compiler/naming.js';
-import type { Target } from '../compiler/plan.js';
 import { formatPlatform } from '../compiler/platform.js';
 import type { Platform } from '../oci/platform.js';
 import { fieldLocation } from '../spec/load.js';
 import type { ImageSpec, Spec } from '../spec/schema.js';
-import type { AssemblyRequest, ImageBase, PlatformImageInput } from './assemble.js';
-import type { LayerEntry } from './layer.js';
-import { imageLabels, imageRuntime } from './image-runtime.js';
-import type { ImageFormat } from '../oci/media-types.js';
+import type { RuntimeConfig } from '../oci/image-config.js';
+import { fileEntries, type FoundFile, type PlannedEntry, type PlannedFile } from './file-entries.js';
+import { imageLabels, imageRuntime, type BaseRuntime } from './image-runtime.js';
 
-/** One compiled binary with the target it came from. */
-export interface BuiltTarget {
-  target: Target;
-  binary: CompiledBinary;
-}
-
-export interface ImagePlanInput {
+export interface ImagePlanInput<S> {
   spec: Spec;
+  /** The spec's image section, after any flags. */
   image: ImageSpec;
-  built: BuiltTarget[];
-  base: ImageBase;
-  /** `image.files` as layer entries, resolved beforehand (see extraFileEntries). */
-  fileEntries: LayerEntry[];
-  format: ImageFormat;
-  layoutDir: string;
+  /** Every built binary of the spec, each checked and knowing its Target. */
+  binaries: Binary<S>[];
+  /** What the base brings to the runtime config (its own files are the door's to write). */
+  base: BaseRuntime;
+  /** What the door found at each `image.files` source, in the order of `image.files`. */
+  files: FoundFile<S>[][];
 }
 
 /** The entrypoint binary of one platform image, as an SBOM describes it. */
@@ -37,88 +29,105 @@ export interface EntrypointBinary {
   sha256: string;
 }
 
-/** The assembly request plus the names a sink tags the result with. */
-export interface ImagePlan {
-  request: AssemblyRequest;
-  repository: string;
-  entrypoint: string;
-  platforms: Platform[];
-  /** Per platform, in the order of `platforms`. */
-  entrypoints: EntrypointBinary[];
+/** One platform's image: its binaries layer and what its binaries put in the config. */
+export interface PlatformPlan<S> {
+  platform: Platform;
+  /** The binaries layer, in image.binaries order. */
+  binaryEntries: PlannedFile<S>[];
+  /** The binaries of binaryEntries, position for position. */
+  binaries: Binary<S>[];
+  /** Labels from the entrypoint's build info, merged under the user's. */
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  entrypoint: EntrypointBinary;
 }
 
-export async function planImage(input: ImagePlanInput): Promise<ImagePlan> {
+/**
+ * What an image holds, decided once for both doors: the base layer (the door's), then the
+ * `image.files` layer (fileEntries, the same for every platform), then per platform the binaries
+ * layer; the runtime config and labels. The CLI writes the entries as tar layers, the frontend
+ * as one FileOp per layer.
+ */
+export interface ImagePlan<S> {
+  repository: string;
+  /** The entrypoint's binary name. */
+  entrypoint: string;
+  fileEntries: PlannedEntry<S>[];
+  runtime: Omit<RuntimeConfig, 'labels'>;
+  epoch: number;
+  indexAnnotations: Record<string, string>;
+  /** One per linux platform of the entrypoint build, in target order. */
+  platforms: PlatformPlan<S>[];
+}
+
+export function planImage<S>(input: ImagePlanInput<S>): ImagePlan<S> {
   const { spec, image } = input;
   const where = (path: string): string => fieldLocation(spec, path);
-  const builds = selectBuilds(input.built, image, where);
+  const files = fileEntries(image.files, input.files, where);
+  const builds = imageBuildIds(spec, image);
   const entrypointBuild = pickEntrypoint(builds, image, where);
-  const platforms = platformsOf(input.built.filter((built) => built.target.buildId === entrypointBuild));
-  const stamp = input.built[0]!.target.stamp;
-  const perPlatform: PlatformImageInput[] = [];
-  const entrypoints: EntrypointBinary[] = [];
-  for (const platform of platforms) {
-    const binaries = builds.map((buildId) => binaryFor(input.built, buildId, platform, where));
-    const entrypoint = found(
-      binaries.find((built) => built.target.buildId === entrypointBuild),
-      `the entrypoint binary (build "${entrypointBuild}") for ${formatPlatform(platform)}`,
-    );
-    const report = await inspectBinary(entrypoint.binary.path);
-    entrypoints.push({ report, sha256: entrypoint.binary.sha256 });
-    const labels = imageLabels(report, stamp, entrypoint.target.binary, image.labels);
-    const binaryEntries: LayerEntry[] = binaries.map((built) => ({
-      type: 'file',
-      path: `${image.binaryDir}/${installedBinaryName(built.target.binary, platform)}`,
-      mode: 0o755,
-      uid: 0,
-      gid: 0,
-      source: built.binary.path,
-    }));
-    perPlatform.push({
-      platform,
-      binaryEntries,
-      binaryCacheKey: `binaries ${JSON.stringify(binaryEntries.map((entry, position) => [entry.path, 0o755, 0, 0, binaries[position]!.binary.sha256]))}`,
-      labels,
-      annotations: { ...labels, ...image.annotations },
-    });
-  }
   const entrypointTarget = found(
-    input.built.find((built) => built.target.buildId === entrypointBuild),
+    input.binaries.find((built) => built.target.buildId === entrypointBuild),
     `a compiled binary of the entrypoint build "${entrypointBuild}"`,
   ).target;
-  return {
-    request: {
-      layoutDir: input.layoutDir,
-      format: input.format,
-      base: input.base,
-      fileEntries: input.fileEntries,
-      runtime: imageRuntime(image, input.base, entrypointTarget.binary),
-      epoch: stamp.epoch,
-      indexAnnotations: perPlatform[0]?.annotations ?? {},
-      platforms: perPlatform,
+  const stamp = entrypointTarget.stamp;
+  const platforms = platformsOf(input.binaries.filter((built) => built.target.buildId === entrypointBuild)).map(
+    (platform): PlatformPlan<S> => {
+      const binaries = builds.map((buildId) => binaryFor(input.binaries, buildId, platform, where));
+      const entrypoint = found(
+        binaries.find((built) => built.target.buildId === entrypointBuild),
+        `the entrypoint binary (build "${entrypointBuild}") for ${formatPlatform(platform)}`,
+      );
+      const labels = imageLabels(entrypoint.report, stamp, entrypoint.target.binary, image.labels);
+      return {
+        platform,
+        binaryEntries: binaries.map((built) => ({
+          type: 'file',
+          path: `${image.binaryDir}/${installedBinaryName(built.target.binary, platform)}`,
+          mode: 0o755,
+          uid: 0,
+          gid: 0,
+          source: built.source,
+        })),
+        binaries,
+        labels,
+        annotations: { ...labels, ...image.annotations },
+        entrypoint: { report: entrypoint.report, sha256: entrypoint.sha256 },
+      };
     },
+  );
+  return {
     repository: image.repository ?? entrypointTarget.binary,
     entrypoint: entrypointTarget.binary,
+    fileEntries: files,
+    runtime: imageRuntime(image, input.base, entrypointTarget.binary),
+    epoch: stamp.epoch,
+    indexAnnotations: platforms[0]?.annotations ?? {},
     platforms,
-    entrypoints,
   };
 }
 
-function selectBuilds(built: BuiltTarget[], image: ImageSpec, where: (path: string) => string): string[] {
-  const all = [...new Set(built.map((item) => item.target.buildId))];
+/**
+ * The build ids whose binaries go into the image, in image.binaries order (default: every build).
+ * A door compiles only these; a name that is no build's id or binary is a BAD_SPEC in both.
+ */
+export function imageBuildIds(spec: Spec, image: ImageSpec): string[] {
+  const all = spec.builds.map((build) => build.id);
   if (!image.binaries) return all;
   return image.binaries.map((name, index) => {
-    const match = built.find((item) => item.target.buildId === name || item.target.binary === name);
+    const match = spec.builds.find((build) => build.id === name || build.binary === name);
     if (!match)
       throw new GociError(
         'BAD_SPEC',
-        `${where(`image.binaries[${index}]`)}: no build is called "${name}"; builds are ${all.join(', ')}`,
+        `${fieldLocation(spec, `image.binaries[${index}]`)}: no build is called "${name}"; builds are ${all.join(', ')}`,
       );
-    return match.target.buildId;
+    return match.id;
   });
 }
 
 function pickEntrypoint(builds: string[], image: ImageSpec, where: (path: string) => string): string {
-  if (!image.entrypoint) return builds[0]!;
+  const first = found(builds[0], 'the first build of the image');
+  if (!image.entrypoint) return first;
   if (builds.includes(image.entrypoint)) return image.entrypoint;
   throw new GociError(
     'BAD_SPEC',
@@ -126,7 +135,7 @@ function pickEntrypoint(builds: string[], image: ImageSpec, where: (path: string
   );
 }
 
-function platformsOf(built: BuiltTarget[]): Platform[] {
+function platformsOf<S>(built: Binary<S>[]): Platform[] {
   const linux = built.map((item) => item.target.platform).filter((platform) => platform.os === 'linux');
   if (linux.length === 0)
     throw new GociError('BAD_PLATFORM', 'no linux platform to build an image for', {
@@ -135,12 +144,12 @@ function platformsOf(built: BuiltTarget[]): Platform[] {
   return linux;
 }
 
-function binaryFor(
-  built: BuiltTarget[],
+function binaryFor<S>(
+  built: Binary<S>[],
   buildId: string,
   platform: Platform,
   where: (path: string) => string,
-): BuiltTarget {
+): Binary<S> {
   const match = built.find(
     (item) => item.target.buildId === buildId && formatPlatform(item.target.platform) === formatPlatform(platform),
   );

@@ -1,6 +1,6 @@
 import { formatPlatform } from '../compiler/platform.js';
-import type { StagedBinary } from '../compiler/compile.js';
-import { assembleImages } from '../images/assemble.js';
+import type { Binary } from '../compiler/checked-binary.js';
+import { assembleImages, assemblyRequest } from '../images/assemble.js';
 import { downloadBaseLayers } from '../images/base/download.js';
 import { planImage } from '../images/image-plan.js';
 import { MEDIA_TYPES } from '../oci/media-types.js';
@@ -19,7 +19,8 @@ import type { Progress } from './progress.js';
 
 export interface ImageBuild {
   prepared: PreparedImage;
-  built: StagedBinary[];
+  /** The image's binaries, checked, read where they are staged. */
+  built: Binary<string>[];
   settings: RunSettings;
   outputs: StagedOutputs;
   clients: RegistryClients;
@@ -32,15 +33,16 @@ export interface ImageBuild {
  */
 export async function buildImage(request: ImageBuild): Promise<BuiltImage> {
   const { prepared, built, settings, outputs, clients, progress } = request;
-  const { spec, image, base, fileEntries, push } = prepared;
+  const { spec, image, base, push } = prepared;
   const layoutDir = outputs.store.dir;
-  const plan = await planImage({ spec, image, built, base, fileEntries, format: settings.format, layoutDir });
+  const plan = planImage({ spec, image, binaries: built, base, files: prepared.files });
   const stamp = built[0]!.target.stamp;
   const tags = tagsFor(stamp.version, settings, push?.tag);
-  const loadPlatform = chooseLoadPlatform(plan.platforms, settings.loadPlatform);
+  const platforms = plan.platforms.map((item) => item.platform);
+  const loadPlatform = chooseLoadPlatform(platforms, settings.loadPlatform);
   const name = `${push ? formatReference({ ...push, tag: undefined }) : plan.repository}:${tags[0]}`;
   progress.report({ kind: 'image-start', image: name, platforms: plan.platforms.length });
-  const assembled = await assembleImages(plan.request);
+  const assembled = await assembleImages(assemblyRequest(plan, base, layoutDir, settings.format));
   progress.report({ kind: 'image-done', image: name, digest: assembled.index.digest });
   // The SBOM names the image as goci.yaml does, not the push target: the same build describes itself the same
   // way wherever it goes, so `goci push oci:L` later pushes the very referrers `--push` would have.
@@ -48,7 +50,13 @@ export async function buildImage(request: ImageBuild): Promise<BuiltImage> {
   const sboms =
     settings.sbom === 'none'
       ? []
-      : sbomArtifacts(settings.sbom, sbomName, assembled.images, plan.entrypoints, stamp.epoch);
+      : sbomArtifacts(
+          settings.sbom,
+          sbomName,
+          assembled.images,
+          plan.platforms.map((item) => item.entrypoint),
+          plan.epoch,
+        );
   const index = indexValue({
     index: assembled.index,
     mediaType: MEDIA_TYPES[settings.format].index,
@@ -70,7 +78,7 @@ export async function buildImage(request: ImageBuild): Promise<BuiltImage> {
     tags,
     index: { digest: assembled.index.digest, size: assembled.index.size },
     platforms: assembled.images.map((item, position) => ({
-      platform: formatPlatform(plan.platforms[position]!),
+      platform: formatPlatform(platforms[position]!),
       digest: item.manifest.digest,
       size: item.manifest.size + item.config.size + item.layers.reduce((sum, layer) => sum + layer.size, 0),
     })),

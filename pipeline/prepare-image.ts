@@ -6,8 +6,9 @@ import type { Platform } from '../oci/platform.js';
 import type { ImageBase } from '../images/assemble.js';
 import { resolveAnyBase } from '../images/base/resolve.js';
 import { connectToDocker, dockerSocketPath } from '../sinks/docker-client.js';
-import { extraFileEntries } from '../images/extra-files.js';
-import type { LayerEntry } from '../images/layer.js';
+import { findExtraFiles } from '../images/extra-files.js';
+import { fileEntries, type FoundFile } from '../images/file-entries.js';
+import { imageBuildIds } from '../images/image-plan.js';
 import { checkLayoutWritable } from '../sinks/layout-publish.js';
 import type { RegistryClients } from '../registry/clients.js';
 import { parseReference, type ImageRef } from '../registry/reference.js';
@@ -27,7 +28,8 @@ export interface PreparedImage {
   spec: Spec;
   image: ImageSpec;
   base: ImageBase;
-  fileEntries: LayerEntry[];
+  /** What image.files names, walked and checked before anything compiles. */
+  files: FoundFile<string>[][];
   /** The OCI layout to write; undefined when only pushing (blobs are then staged in a scratch layout). */
   layoutDir: string | undefined;
   push: ImageRef | undefined;
@@ -47,14 +49,17 @@ export async function prepareImage(
     throw new GociError('BAD_ARGUMENT', `--push ${settings.push}: push to a repository or a tag, not a digest`);
   tagsFor('0.0.0', settings, push?.tag);
   // image.files is walked and checked whole before anything is written or compiled.
-  const fileEntries = await extraFileEntries(image.files, spec.baseDir, (path) => fieldLocation(spec, path), context);
+  const where = (path: string): string => fieldLocation(spec, path);
+  const files = await findExtraFiles(image.files, spec.baseDir, where, context);
+  fileEntries(image.files, files, where);
+  imageBuildIds(spec, image);
   const base = await resolveAnyBase(image.base, settings.base ? '--base' : 'image.base', {
     platforms,
     clientFor: (registry) => clients.for(registry),
   });
   const layoutDir =
     settings.ociLayout !== undefined || !push ? resolve(settings.ociLayout ?? join(settings.dist, 'oci')) : undefined;
-  return { spec, image, base, fileEntries, layoutDir, push };
+  return { spec, image, base, files, layoutDir, push };
 }
 
 /** Checks the outputs can be written (and reached) once every image's input was checked; creates nothing. */

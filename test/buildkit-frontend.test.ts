@@ -13,7 +13,9 @@ import {
   type BuildkitdHarness,
 } from './support/buildkitd.js';
 import { REPO_ROOT, goci } from './support/goci.js';
+import { assertSameImages, registryImages } from './support/image-listing.js';
 import { layerHeaders } from './support/layer-entries.js';
+import { parityFixture } from './support/parity-fixture.js';
 import { startRegistry, type RegistryHarness } from './support/registry.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
 
@@ -175,5 +177,33 @@ describe('buildctl build --frontend gateway.v0 on a standalone BuildKit v0.11.6'
     assert.equal(entry('tmp')?.mode, 0o1777);
     assert.equal(entry('usr/local/bin/server')?.mode, 0o755);
     assert.equal(entry('etc/ssl/certs/ca-certificates.crt')?.type, 'file');
+  });
+
+  test('examples/server with two binaries and image.files for 3 platforms: the same image as goci build --push', {
+    skip,
+  }, async () => {
+    const platforms = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'];
+    const cliDir = await parityFixture(join(work, 'parity-cli'), platforms);
+    const frontendDir = await parityFixture(join(work, 'parity-frontend'), platforms);
+    const cliRef = `${registry.host}/parity:cli`;
+    const cli = await goci(
+      ['build', '.', '--push', cliRef, '--buildvcs', 'false', '--version', '1.2.3', '--sbom', 'none'],
+      { cwd: cliDir, env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH } },
+    );
+    assert.equal(cli.exitCode, 0, cli.stderr);
+    const frontendRef = `${registry.host}/parity:frontend`;
+    const built = await frontendBuild(frontendDir, platforms.join(','), frontendRef);
+    assert.equal(built.exitCode, 0, built.output.trimEnd().split('\n').slice(-8).join('\n'));
+    const fromCli = await registryImages(cliRef, join(work, 'parity-cli-layout'));
+    const fromFrontend = await registryImages(frontendRef, join(work, 'parity-frontend-layout'));
+    assert.deepEqual(
+      fromCli.map((image) => [image.platform, image.layers.length]),
+      [
+        ['linux/amd64', 3],
+        ['linux/arm/v7', 3],
+        ['linux/arm64', 3],
+      ],
+    );
+    assertSameImages(assert.deepEqual, fromFrontend, fromCli);
   });
 });

@@ -141,6 +141,19 @@ describe('errors reach the docker build output', () => {
     assert.match(result.output, /goci: goci\.yaml: builds: expected a list of builds, found a mapping/);
   });
 
+  test('an unknown name in image.binaries: the same BAD_SPEC message as goci build', async () => {
+    const dir = await example('hello', 'bad-binaries');
+    const spec = await readFile(join(dir, 'goci.yaml'), 'utf8');
+    await writeFile(join(dir, 'goci.yaml'), `${spec}image:\n  binaries: [hello, nope]\n`);
+    const message = 'goci.yaml: image.binaries[1]: no build is called "nope"; builds are hello';
+    const fromFrontend = await dockerBuild(dir, 'linux/amd64', 'bad:binaries');
+    assert.notEqual(fromFrontend.exitCode, 0);
+    assert.ok(fromFrontend.output.includes(`goci: ${message}`), fromFrontend.output);
+    const fromCli = await goci(['build', '.', '--platform', 'linux/amd64', '--dry-run'], { cwd: dir });
+    assert.notEqual(fromCli.exitCode, 0);
+    assert.ok(fromCli.stderr.includes(message), fromCli.stderr);
+  });
+
   test('an unknown platform', async () => {
     const result = await dockerBuild(await example('hello', 'bad-platform'), 'linux/sparc99', 'bad:platform');
     assert.notEqual(result.exitCode, 0);

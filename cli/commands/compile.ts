@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { displayPath } from '../../common/display-path.js';
-import { publishStaged, type CompiledBinary } from '../../compiler/compile.js';
+import { publishStaged, type DistBinary } from '../../compiler/compile.js';
 import { makePlan } from '../../compiler/plan.js';
 import { addBuildOptions, compileRequest, type BuildFlags } from '../build-options.js';
 import { cliBuilder } from '../builder.js';
@@ -27,7 +27,7 @@ export function compileCommand(): Command {
     });
 }
 
-function binaryTable(binaries: CompiledBinary[]): string {
+function binaryTable(binaries: DistBinary[]): string {
   return renderTable(
     ['TARGET', 'FILE', 'SIZE', 'SHA256', 'TIME'],
     binaries.map((binary) => [
