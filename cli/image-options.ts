@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { GociError } from '../common/errors.js';
 import { checkAbsolute, checkLabelKey, readPorts } from '../spec/image.js';
 import { isValidTag } from '../registry/reference.js';
-import { releaseTags } from '../registry/tags.js';
+import { releaseTags, versionTag } from '../registry/tags.js';
 import type { ImageSpec } from '../spec/schema.js';
 import { collect } from './collect.js';
 
@@ -134,13 +134,7 @@ export function tagsFor(version: string, flags: ImageFlags, pushTag?: string): s
       .filter(Boolean) ?? []),
   ];
   const tags =
-    explicit.length > 0
-      ? explicit
-      : pushTag
-        ? [pushTag]
-        : flags.push
-          ? releaseTags(version)
-          : [version.replace(/\+/g, '-')];
+    explicit.length > 0 ? explicit : pushTag ? [pushTag] : flags.push ? releaseTags(version) : [versionTag(version)];
   for (const tag of tags) {
     if (!isValidTag(tag)) {
       throw new GociError(
