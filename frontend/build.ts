@@ -7,21 +7,25 @@ import { checkPathsStayInContext } from '../compiler/context.js';
 import { formatPlatform, resolvePlatforms, type Platform } from '../compiler/platform.js';
 import { NO_SOURCE_STATE } from '../compiler/git.js';
 import { makeStamp, type Stamp } from '../compiler/version.js';
-import { resolveBase } from '../images/base/resolve.js';
+import { found } from '../common/found.js';
+import { isBuiltInBase, resolveBase } from '../images/base/resolve.js';
+import { sha256Digest } from '../images/descriptor.js';
 import { imageConfig } from '../images/image-config.js';
-import { imageLabels, imageRuntime } from '../images/image-runtime.js';
+import { imageLabels, imageRuntime, type BaseRuntime } from '../images/image-runtime.js';
 import { ociPlatform } from '../images/platform.js';
 import { parseSpecText } from '../spec/load.js';
 import type { BuildSpec, Spec } from '../spec/schema.js';
 import { baseSteps, frontendImageRef } from './base-steps.js';
 import type { Gateway } from './gateway.js';
-import { ResultSchema, type Result } from './gen/gateway_pb.js';
+import { ATTESTATIONS_CAP, sbomAttestation, sbomFormatArg, sbomSubjectName } from './attestations.js';
+import { ResultSchema, type Attestation, type Result } from './gen/gateway_pb.js';
 import { GO_PORTS } from './go-ports.js';
 import { exec } from './llb/exec.js';
 import { fileOp, type FileStep } from './llb/file.js';
 import { imageSource, localSource, pbPlatform } from './llb/sources.js';
 import { definition, type Output } from './llb/vertex.js';
 import { buildArgs, labelOptions, type FrontendOptions } from './options.js';
+import { baseAnnotationMetadata, resolveRemoteBaseInBuildKit, type RemoteBaseInBuildKit } from './remote-base.js';
 
 /** The Go toolchain image `go build` runs in, unless the build arg GO_IMAGE names another. */
 export const DEFAULT_GO_IMAGE = 'docker.io/library/golang:1.23';
@@ -150,21 +154,32 @@ function goBuild(
   return run.mounts['/out']!;
 }
 
+/** The image's base: files to copy for a built-in one, or a registry image to stack on; and its runtime defaults. */
+interface FrontendBase extends BaseRuntime {
+  steps: FileStep[];
+  remote: RemoteBaseInBuildKit | undefined;
+}
+
 /**
- * A built-in base, resolved by the CLI's code. Its files are copied from goci's frontend image
- * (base-steps.ts); registry bases are refused inside BuildKit for now.
+ * The base named by build arg BASE (as `goci build --base`) or image.base. A built-in base is
+ * resolved by the CLI's code, its files copied from goci's frontend image (base-steps.ts); a
+ * registry base through BuildKit (remote-base.ts).
  */
-async function baseOf(
-  name: string,
-  request: Request,
-  opts: Record<string, string>,
-): Promise<{ steps: FileStep[]; env: string[]; user: string; workingDir: string }> {
-  const base = await resolveBase(name, 'image.base');
+async function baseOf(gateway: Gateway, request: Request, opts: Record<string, string>): Promise<FrontendBase> {
+  const [name, where] = request.args.BASE
+    ? [request.args.BASE, 'build arg BASE']
+    : [request.spec.image.base, 'image.base'];
+  if (!isBuiltInBase(name)) {
+    const remote = await resolveRemoteBaseInBuildKit(gateway, name, request.platforms, where);
+    return { steps: [], ...remote.runtime, remote };
+  }
+  const base = await resolveBase(name, where);
   return {
     steps: base.name === undefined ? [] : baseSteps(frontendImageRef(opts), request.buildPlatform, request.stamp.epoch),
     env: base.env,
     user: base.user,
     workingDir: base.workingDir,
+    remote: undefined,
   };
 }
 
@@ -202,7 +217,9 @@ export async function buildResult(
     'PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
   ];
   const image = spec.image;
-  const base = await baseOf(image.base, request, options.opts);
+  const base = await baseOf(gateway, request, options.opts);
+  const attestations = pong.frontendCaps.has(ATTESTATIONS_CAP);
+  const sbomFormat = sbomFormatArg(request.args);
   const builds = image.binaries
     ? spec.builds.filter((build) => image.binaries!.includes(build.id) || image.binaries!.includes(build.binary))
     : spec.builds;
@@ -223,14 +240,15 @@ export async function buildResult(
   }
   // Every platform's solves are issued at once: BuildKit schedules them (and shares what they share).
   const results = await Promise.all(
-    request.platforms.map(async (target): Promise<{ platform: Platform; ref: string; config: Uint8Array }> => {
+    request.platforms.map(async (target): Promise<PlatformResult> => {
       const outputs = new Map<string, Output>();
       for (const build of builds)
         outputs.set(build.id, goBuild(request, build, target, context, goImage, goEnv, moduleModes.get(build.id)!));
       progress.step = `building ${entrypoint.binary} for ${formatPlatform(target)}`;
       const entryRef = await gateway.solve(definition(outputs.get(entrypoint.id)!));
       progress.step = `reading ${entrypoint.binary} for ${formatPlatform(target)}`;
-      const report = inspectBuffer(Buffer.from(await gateway.readFile(entryRef, `/${entrypoint.binary}`)));
+      const entryBytes = Buffer.from(await gateway.readFile(entryRef, `/${entrypoint.binary}`));
+      const report = inspectBuffer(entryBytes);
       if (target.os === 'linux' && !report.static)
         throw new GociError(
           'NOT_STATIC',
@@ -264,7 +282,8 @@ export async function buildResult(
           }),
         ),
       ];
-      const rootfs = fileOp(undefined, steps, `[goci] image ${formatPlatform(target)}`);
+      const remoteBase = base.remote?.platforms.get(formatPlatform(target));
+      const rootfs = fileOp(remoteBase?.rootfs, steps, `[goci] image ${formatPlatform(target)}`);
       progress.step = `assembling the ${formatPlatform(target)} image`;
       const ref = await gateway.solve(definition(rootfs));
       const config = imageConfig({
@@ -273,43 +292,94 @@ export async function buildResult(
           ...imageRuntime(image, base, entrypoint.binary),
           labels: { ...imageLabels(report, stamp, entrypoint.binary, image.labels), ...labels },
         },
+        ...(remoteBase ? { inherited: remoteBase.inherited } : {}),
         layers: [],
         created: stamp.epoch,
       });
-      return { platform: target, ref, config: encoder.encode(JSON.stringify(config)) };
+      const sbom =
+        attestations && sbomFormat
+          ? await sbomAttestation(
+              gateway,
+              sbomFormat,
+              sbomSubjectName(image.repository ?? entrypoint.binary, stamp.version),
+              target,
+              { report, sha256: sha256Digest(entryBytes) },
+              stamp.epoch,
+            )
+          : undefined;
+      return {
+        platform: target,
+        ref,
+        config: encoder.encode(JSON.stringify(config)),
+        attestations: sbom ? [sbom] : [],
+      };
     }),
   );
   progress.step = 'returning the result';
-  return resultFor(results, pong.frontendCaps.has('proto.refarray'));
+  // BuildKit >= 0.11 (the release that takes attestations) also takes annotations from the result.
+  const metadata = base.remote && attestations ? baseAnnotationMetadata(base.remote, exportsIndex(results)) : {};
+  return resultFor(results, pong.frontendCaps.has('proto.refarray'), metadata);
+}
+
+/** One platform's image as the frontend returns it. */
+export interface PlatformResult {
+  platform: Platform;
+  ref: string;
+  config: Uint8Array;
+  attestations: Attestation[];
+}
+
+/** Whether BuildKit's image exporter writes an index for this result (else one manifest). */
+export function exportsIndex(results: PlatformResult[]): boolean {
+  return results.length > 1 || results.some((result) => result.attestations.length > 0);
+}
+
+/** `refs.platforms`: the platform id of each image, which refs, configs and attestations are keyed by. */
+function platformsMetadata(results: PlatformResult[]): Uint8Array {
+  const platforms = results.map(({ platform }) => ({ ID: formatPlatform(platform), Platform: ociPlatform(platform) }));
+  return encoder.encode(JSON.stringify({ Platforms: platforms }));
+}
+
+/** Attestations by platform id (BuildKit >= 0.11); platforms without any are left out. */
+function attestationsByPlatform(results: PlatformResult[]): Record<string, { attestation: Attestation[] }> {
+  return Object.fromEntries(
+    results
+      .filter((result) => result.attestations.length > 0)
+      .map((result) => [formatPlatform(result.platform), { attestation: result.attestations }]),
+  );
 }
 
 /**
- * One platform: `ref` and `containerimage.config` (all Docker 20.10's image store exports). Several:
- * `refs` by platform id, a config per id, and `refs.platforms` listing them.
+ * One platform: `ref` and `containerimage.config` (all Docker 20.10's image store exports), plus
+ * `refs.platforms` when it carries attestations, so their platform id is the one given here.
+ * Several: `refs` by platform id, a config per id, and `refs.platforms` listing them. `metadata`
+ * (annotations) is added as given.
  */
 export function resultFor(
-  results: { platform: Platform; ref: string; config: Uint8Array }[],
+  results: PlatformResult[],
   refArray: boolean,
+  metadata: Record<string, Uint8Array> = {},
 ): Result {
+  const attestations = attestationsByPlatform(results);
   if (results.length === 1) {
-    const [only] = results;
+    const only = found(results[0], 'the result of the only platform');
     return create(ResultSchema, {
-      result: refArray ? { case: 'ref', value: { id: only!.ref } } : { case: 'refDeprecated', value: only!.ref },
-      metadata: { 'containerimage.config': only!.config },
+      result: refArray ? { case: 'ref', value: { id: only.ref } } : { case: 'refDeprecated', value: only.ref },
+      metadata: {
+        'containerimage.config': only.config,
+        ...(Object.keys(attestations).length > 0 ? { 'refs.platforms': platformsMetadata(results) } : {}),
+        ...metadata,
+      },
+      attestations,
     });
   }
-  const metadata: Record<string, Uint8Array> = {};
-  const platforms = results.map(({ platform, config }) => {
-    const id = formatPlatform(platform);
-    metadata[`containerimage.config/${id}`] = config;
-    return { ID: id, Platform: ociPlatform(platform) };
-  });
-  metadata['refs.platforms'] = encoder.encode(JSON.stringify({ Platforms: platforms }));
+  const configs = results.map(({ platform, config }) => [`containerimage.config/${formatPlatform(platform)}`, config]);
   const ids = results.map(({ platform, ref }) => [formatPlatform(platform), ref] as const);
   return create(ResultSchema, {
     result: refArray
       ? { case: 'refs', value: { refs: Object.fromEntries(ids.map(([id, ref]) => [id, { id: ref }])) } }
       : { case: 'refsDeprecated', value: { refs: Object.fromEntries(ids) } },
-    metadata,
+    metadata: { ...Object.fromEntries(configs), 'refs.platforms': platformsMetadata(results), ...metadata },
+    attestations,
   });
 }

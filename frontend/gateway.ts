@@ -93,7 +93,7 @@ export class Gateway {
   async resolveImageConfig(
     reference: string,
     platform: Platform,
-  ): Promise<{ digest: string; config: ImageConfigDocument }> {
+  ): Promise<{ digest: string; config: ImageConfigDocument; bytes: Uint8Array }> {
     const response = await this.call(
       'ResolveImageConfig',
       ResolveImageConfigRequestSchema,
@@ -103,6 +103,7 @@ export class Gateway {
     return {
       digest: response.Digest,
       config: JSON.parse(new TextDecoder().decode(response.Config)) as ImageConfigDocument,
+      bytes: response.Config,
     };
   }
 
