@@ -127,7 +127,9 @@ describe('buildctl build --frontend gateway.v0 on a standalone BuildKit v0.11.6'
     const name = `${registry.host}/server:one`;
     const built = await frontendBuild(dir, 'linux/arm64', name);
     assert.equal(built.exitCode, 0, built.output);
-    const config = await skopeo(['--config', `docker://${name}`]);
+    // With its SBOM attestation BuildKit pushes even one platform as an index (the image and the attestation manifest).
+    assert.deepEqual(indexPlatforms(await skopeo(['--raw', `docker://${name}`])), ['linux/arm64']);
+    const config = await skopeo(['--config', '--override-arch', 'arm64', `docker://${name}`]);
     assert.equal(config.os, 'linux');
     assert.equal(config.architecture, 'arm64');
     assert.equal(config.config.Labels['org.opencontainers.image.version'], '1.2.3');
@@ -367,5 +369,20 @@ describe('examples/server on a registry base, with SBOM attestations, on BuildKi
       assert.equal(cliSbom.exitCode, 0, cliSbom.stderr);
       assert.deepEqual(statement.predicate, JSON.parse(cliSbom.stdout), platform);
     }
+  });
+
+  test("a base without one of the target platforms ends the build with goci's message naming both", {
+    skip,
+  }, async () => {
+    const amd64Only = `${registry.host}/base-amd64:1`;
+    await pushBaseImage(work, amd64Only, ['linux/amd64']);
+    const built = await frontendBuild(await serverExample('base-missing'), 'linux/arm64', `${registry.host}/no:1`, [
+      `build-arg:BASE=${amd64Only}`,
+    ]);
+    assert.notEqual(built.exitCode, 0);
+    assert.match(
+      built.output,
+      /goci: build arg BASE: BuildKit could not resolve the base image 127\.0\.0\.1:\d+\/base-amd64:1 for linux\/arm64/,
+    );
   });
 });

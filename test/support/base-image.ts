@@ -27,7 +27,7 @@ export const BASE_RUNTIME = {
  * empty /srv, and a config with BASE_RUNTIME and a history line.
  */
 export async function pushBaseImage(work: string, reference: string, platforms: string[]): Promise<void> {
-  const layout = join(work, 'base-image');
+  const layout = join(work, `base-image-${reference.replace(/[^A-Za-z0-9]+/g, '-')}`);
   await prepareLayout(layout);
   const images = [];
   for (const text of platforms) {
