@@ -1,5 +1,4 @@
 import { posix } from 'node:path';
-import { create } from '@bufbuild/protobuf';
 import { GociError } from '../common/errors.js';
 import { inspectBuffer } from '../compiler/binary/inspect.js';
 import { commandLine, goBuildCommand } from '../compiler/command.js';
@@ -7,7 +6,6 @@ import { checkPathsStayInContext } from '../compiler/context.js';
 import { formatPlatform, resolvePlatforms, type Platform } from '../compiler/platform.js';
 import { NO_SOURCE_STATE } from '../compiler/git.js';
 import { makeStamp, type Stamp } from '../compiler/version.js';
-import { found } from '../common/found.js';
 import { isBuiltInBase, resolveBase } from '../images/base/resolve.js';
 import { sha256Digest } from '../images/descriptor.js';
 import { imageConfig } from '../images/image-config.js';
@@ -18,7 +16,7 @@ import type { BuildSpec, Spec } from '../spec/schema.js';
 import { baseSteps, frontendImageRef } from './base-steps.js';
 import type { Gateway } from './gateway.js';
 import { ATTESTATIONS_CAP, sbomAttestation, sbomFormatArg, sbomSubjectName } from './attestations.js';
-import { ResultSchema, type Attestation, type Result } from './gen/gateway_pb.js';
+import type { Result } from './gen/gateway_pb.js';
 import { GO_PORTS } from './go-ports.js';
 import { exec } from './llb/exec.js';
 import { fileOp, type FileStep } from './llb/file.js';
@@ -26,6 +24,7 @@ import { imageSource, localSource, pbPlatform } from './llb/sources.js';
 import { definition, type Output } from './llb/vertex.js';
 import { buildArgs, labelOptions, type FrontendOptions } from './options.js';
 import { baseAnnotationMetadata, resolveRemoteBaseInBuildKit, type RemoteBaseInBuildKit } from './remote-base.js';
+import { exportsIndex, resultFor, type PlatformResult } from './result.js';
 
 /** The Go toolchain image `go build` runs in, unless the build arg GO_IMAGE names another. */
 export const DEFAULT_GO_IMAGE = 'docker.io/library/golang:1.23';
@@ -319,67 +318,4 @@ export async function buildResult(
   // BuildKit >= 0.11 (the release that takes attestations) also takes annotations from the result.
   const metadata = base.remote && attestations ? baseAnnotationMetadata(base.remote, exportsIndex(results)) : {};
   return resultFor(results, pong.frontendCaps.has('proto.refarray'), metadata);
-}
-
-/** One platform's image as the frontend returns it. */
-export interface PlatformResult {
-  platform: Platform;
-  ref: string;
-  config: Uint8Array;
-  attestations: Attestation[];
-}
-
-/** Whether BuildKit's image exporter writes an index for this result (else one manifest). */
-export function exportsIndex(results: PlatformResult[]): boolean {
-  return results.length > 1 || results.some((result) => result.attestations.length > 0);
-}
-
-/** `refs.platforms`: the platform id of each image, which refs, configs and attestations are keyed by. */
-function platformsMetadata(results: PlatformResult[]): Uint8Array {
-  const platforms = results.map(({ platform }) => ({ ID: formatPlatform(platform), Platform: ociPlatform(platform) }));
-  return encoder.encode(JSON.stringify({ Platforms: platforms }));
-}
-
-/** Attestations by platform id (BuildKit >= 0.11); platforms without any are left out. */
-function attestationsByPlatform(results: PlatformResult[]): Record<string, { attestation: Attestation[] }> {
-  return Object.fromEntries(
-    results
-      .filter((result) => result.attestations.length > 0)
-      .map((result) => [formatPlatform(result.platform), { attestation: result.attestations }]),
-  );
-}
-
-/**
- * One platform: `ref` and `containerimage.config` (all Docker 20.10's image store exports), plus
- * `refs.platforms` when it carries attestations, so their platform id is the one given here.
- * Several: `refs` by platform id, a config per id, and `refs.platforms` listing them. `metadata`
- * (annotations) is added as given.
- */
-export function resultFor(
-  results: PlatformResult[],
-  refArray: boolean,
-  metadata: Record<string, Uint8Array> = {},
-): Result {
-  const attestations = attestationsByPlatform(results);
-  if (results.length === 1) {
-    const only = found(results[0], 'the result of the only platform');
-    return create(ResultSchema, {
-      result: refArray ? { case: 'ref', value: { id: only.ref } } : { case: 'refDeprecated', value: only.ref },
-      metadata: {
-        'containerimage.config': only.config,
-        ...(Object.keys(attestations).length > 0 ? { 'refs.platforms': platformsMetadata(results) } : {}),
-        ...metadata,
-      },
-      attestations,
-    });
-  }
-  const configs = results.map(({ platform, config }) => [`containerimage.config/${formatPlatform(platform)}`, config]);
-  const ids = results.map(({ platform, ref }) => [formatPlatform(platform), ref] as const);
-  return create(ResultSchema, {
-    result: refArray
-      ? { case: 'refs', value: { refs: Object.fromEntries(ids.map(([id, ref]) => [id, { id: ref }])) } }
-      : { case: 'refsDeprecated', value: { refs: Object.fromEntries(ids) } },
-    metadata: { ...Object.fromEntries(configs), 'refs.platforms': platformsMetadata(results), ...metadata },
-    attestations,
-  });
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { parsePlatform } from '../compiler/platform.js';
-import { exportsIndex, resultFor } from '../frontend/build.js';
+import { exportsIndex, resultFor } from '../frontend/result.js';
 import { AttestationKind, AttestationSchema, ResultSchema } from '../frontend/gen/gateway_pb.js';
 
 const CONFIG = (arch: string): Uint8Array =>
