@@ -1,5 +1,4 @@
 import { posix } from 'node:path';
-import { create } from '@bufbuild/protobuf';
 import { found } from '../common/found.js';
 import { checkedBinary, type Binary } from '../compiler/checked-binary.js';
 import { commandLine } from '../compiler/command.js';
@@ -9,7 +8,7 @@ import type { Target } from '../compiler/plan.js';
 import { formatPlatform, resolvePlatforms } from '../compiler/platform.js';
 import type { Platform } from '../oci/platform.js';
 import { makeStamp, type Stamp } from '../compiler/version.js';
-import { resolveBase } from '../images/base/resolve.js';
+import { isBuiltInBase, resolveBase } from '../images/base/resolve.js';
 import { imageConfig } from '../oci/image-config.js';
 import { planImage, type ImagePlan, type PlatformPlan } from '../images/image-plan.js';
 import type { BaseRuntime } from '../images/image-runtime.js';
@@ -19,7 +18,8 @@ import type { Spec } from '../spec/schema.js';
 import { baseSteps, frontendImageRef } from './base-steps.js';
 import { findContextFiles, type LlbFile } from './context-files.js';
 import type { Gateway } from './gateway.js';
-import { ResultSchema, type Result } from './gen/gateway_pb.js';
+import { ATTESTATIONS_CAP, sbomAttestation, sbomFormatArg, sbomSubjectName } from './attestations.js';
+import type { Result } from './gen/gateway_pb.js';
 import { GO_PORTS } from './go-ports.js';
 import { layerSteps } from './layer-steps.js';
 import { exec } from './llb/exec.js';
@@ -27,6 +27,8 @@ import { fileOp, type FileStep } from './llb/file.js';
 import { imageSource, localSource, pbPlatform } from './llb/sources.js';
 import { definition, type Output } from './llb/vertex.js';
 import { buildArgs, labelOptions, type FrontendOptions } from './options.js';
+import { baseAnnotationMetadata, resolveRemoteBaseInBuildKit, type RemoteBaseInBuildKit } from './remote-base.js';
+import { exportsIndex, resultFor, type PlatformResult } from './result.js';
 import { frontendTargets, SOURCE_DIR, type TargetRequest } from './targets.js';
 
 /** The Go toolchain image `go build` runs in, unless the build arg GO_IMAGE names another. */
@@ -166,20 +168,36 @@ async function builtBinary(
   return checkedBinary(target, bytes, { from: output, path });
 }
 
-/** A built-in base: its files come from goci's frontend image (base-steps.ts); registry bases are refused inside BuildKit for now. */
-async function baseOf(name: string, request: Request, opts: Record<string, string>): Promise<FrontendBase> {
-  const base = await resolveBase(name, 'image.base');
+/**
+ * The base named by build arg BASE (as `goci build --base`) or image.base. A built-in base is
+ * resolved by the CLI's code, its files copied from goci's frontend image (base-steps.ts); a
+ * registry base through BuildKit (remote-base.ts).
+ */
+async function baseOf(gateway: Gateway, request: Request, opts: Record<string, string>): Promise<FrontendBase> {
+  const [name, where] = request.args.BASE
+    ? [request.args.BASE, 'build arg BASE']
+    : [request.spec.image.base, 'image.base'];
+  if (!isBuiltInBase(name)) {
+    const remote = await resolveRemoteBaseInBuildKit(gateway, name, request.platforms, where);
+    return { steps: [], ...remote.runtime, remote };
+  }
+  const base = await resolveBase(name, where);
   return {
     steps: base.name === undefined ? [] : baseSteps(frontendImageRef(opts), request.buildPlatform, request.stamp.epoch),
     env: base.env,
     user: base.user,
     workingDir: base.workingDir,
+    remote: undefined,
   };
 }
 
-/** The base as the frontend writes it: the steps of its layer (none for scratch) and its runtime defaults. */
+/**
+ * The image's base: the steps of its layer (none for scratch or a registry base), or the
+ * registry image to stack on; and its runtime defaults.
+ */
 interface FrontendBase extends BaseRuntime {
   steps: FileStep[];
+  remote: RemoteBaseInBuildKit | undefined;
 }
 
 /**
@@ -198,16 +216,27 @@ function imageLayers(
     { steps: layerSteps(plan.fileEntries, plan.epoch), name: `[goci] image.files ${shown}` },
     { steps: layerSteps(image.binaryEntries, plan.epoch), name: `[goci] binaries ${shown}` },
   ];
-  let rootfs: Output | undefined;
+  // A registry base's own layers come first, as its image: the goci layers stack on its filesystem.
+  let rootfs = base.remote?.platforms.get(shown)?.rootfs;
   for (const layer of layers) if (layer.steps.length > 0) rootfs = fileOp(rootfs, layer.steps, layer.name);
   return rootfs;
 }
 
-/** The image config from the CLI's own code: the plan's runtime and labels, `docker build --label` over them. */
-function configOf(plan: ImagePlan<LlbFile>, image: PlatformPlan<LlbFile>, labels: Record<string, string>): Uint8Array {
+/**
+ * The image config from the CLI's own code: the plan's runtime and labels, `docker build --label`
+ * over them, a registry base's history and diff_ids first.
+ */
+function configOf(
+  plan: ImagePlan<LlbFile>,
+  image: PlatformPlan<LlbFile>,
+  labels: Record<string, string>,
+  base: FrontendBase,
+): Uint8Array {
+  const remote = base.remote?.platforms.get(formatPlatform(image.platform));
   const config = imageConfig({
     platform: ociPlatform(image.platform),
     runtime: { ...plan.runtime, labels: { ...image.labels, ...labels } },
+    ...(remote ? { inherited: remote.inherited } : {}),
     layers: [],
     created: plan.epoch,
   });
@@ -244,7 +273,9 @@ export async function buildResult(
   const contextRef = await gateway.solve(definition(context));
   const targets = await frontendTargets(gateway, contextRef, request);
   const files = await findContextFiles(gateway, contextRef, context, spec);
-  const base = await baseOf(spec.image.base, request, options.opts);
+  const base = await baseOf(gateway, request, options.opts);
+  const attestations = pong.frontendCaps.has(ATTESTATIONS_CAP);
+  const sbomFormat = sbomFormatArg(request.args);
   const go = await goImageOf(gateway, request);
   const binaries = await Promise.all(
     targets.map((target) => builtBinary(gateway, target, goBuild(request, target, context, go), progress)),
@@ -252,45 +283,33 @@ export async function buildResult(
   const plan = planImage({ spec, image: spec.image, binaries, base, files });
   const labels = labelOptions(options.opts);
   const results = await Promise.all(
-    plan.platforms.map(async (image) => {
+    plan.platforms.map(async (image): Promise<PlatformResult> => {
       const shown = formatPlatform(image.platform);
       progress.step = `assembling the ${shown} image`;
       const rootfs = imageLayers(base, plan, image, shown);
       const ref = await gateway.solve(definition(found(rootfs, `the ${shown} image's filesystem`)));
-      return { platform: image.platform, ref, config: configOf(plan, image, labels) };
+      // The CLI's SBOM of this platform, where BuildKit takes attestations (>= 0.11).
+      const sbom =
+        attestations && sbomFormat
+          ? await sbomAttestation(
+              gateway,
+              sbomFormat,
+              sbomSubjectName(plan.repository, request.stamp.version),
+              image.platform,
+              image.entrypoint,
+              plan.epoch,
+            )
+          : undefined;
+      return {
+        platform: image.platform,
+        ref,
+        config: configOf(plan, image, labels, base),
+        attestations: sbom ? [sbom] : [],
+      };
     }),
   );
   progress.step = 'returning the result';
-  return resultFor(results, pong.frontendCaps.has('proto.refarray'));
-}
-
-/**
- * One platform: `ref` and `containerimage.config` (all Docker 20.10's image store exports). Several:
- * `refs` by platform id, a config per id, and `refs.platforms` listing them.
- */
-export function resultFor(
-  results: { platform: Platform; ref: string; config: Uint8Array }[],
-  refArray: boolean,
-): Result {
-  if (results.length === 1) {
-    const [only] = results;
-    return create(ResultSchema, {
-      result: refArray ? { case: 'ref', value: { id: only!.ref } } : { case: 'refDeprecated', value: only!.ref },
-      metadata: { 'containerimage.config': only!.config },
-    });
-  }
-  const metadata: Record<string, Uint8Array> = {};
-  const platforms = results.map(({ platform, config }) => {
-    const id = formatPlatform(platform);
-    metadata[`containerimage.config/${id}`] = config;
-    return { ID: id, Platform: ociPlatform(platform) };
-  });
-  metadata['refs.platforms'] = encoder.encode(JSON.stringify({ Platforms: platforms }));
-  const ids = results.map(({ platform, ref }) => [formatPlatform(platform), ref] as const);
-  return create(ResultSchema, {
-    result: refArray
-      ? { case: 'refs', value: { refs: Object.fromEntries(ids.map(([id, ref]) => [id, { id: ref }])) } }
-      : { case: 'refsDeprecated', value: { refs: Object.fromEntries(ids) } },
-    metadata,
-  });
+  // BuildKit >= 0.11 (the release that takes attestations) also takes annotations from the result.
+  const metadata = base.remote && attestations ? baseAnnotationMetadata(base.remote, exportsIndex(results)) : {};
+  return resultFor(results, pong.frontendCaps.has('proto.refarray'), metadata);
 }

@@ -118,7 +118,7 @@ export class Gateway {
   async resolveImageConfig(
     reference: string,
     platform: Platform,
-  ): Promise<{ digest: string; config: ImageConfigDocument }> {
+  ): Promise<{ digest: string; config: ImageConfigDocument; bytes: Uint8Array }> {
     const response = await this.call(
       'ResolveImageConfig',
       ResolveImageConfigRequestSchema,
@@ -128,6 +128,7 @@ export class Gateway {
     return {
       digest: response.Digest,
       config: JSON.parse(new TextDecoder().decode(response.Config)) as ImageConfigDocument,
+      bytes: response.Config,
     };
   }
 

@@ -9,7 +9,7 @@ import { imageIndex, imageManifest, type ImageManifest } from '../oci/manifest.j
 import type { ImageFormat } from '../oci/media-types.js';
 import { layoutBlobDir, writeJsonBlob } from '../oci/layout.js';
 import { ociPlatform } from '../oci/platform.js';
-import type { RemoteBase, RemoteBasePlatform } from './base/remote.js';
+import { baseAnnotations, type RemoteBase, type RemoteBasePlatform } from './base/remote.js';
 
 /** Promise.all that, on a failure, waits for every other promise to settle before throwing the first error. */
 type Settled<T extends readonly unknown[]> = { -readonly [K in keyof T]: Awaited<T[K]> };
@@ -190,11 +190,7 @@ export async function assembleImages(request: AssemblyRequest): Promise<Assemble
     await writeJsonBlob(request.layoutDir, config);
     const annotations =
       remote && base.kind === 'remote'
-        ? {
-            ...input.annotations,
-            'org.opencontainers.image.base.name': base.name,
-            'org.opencontainers.image.base.digest': remote.manifestDigest,
-          }
+        ? { ...input.annotations, ...baseAnnotations(base.name, remote.manifestDigest) }
         : input.annotations;
     const image = imageManifest(
       request.format,
@@ -208,11 +204,7 @@ export async function assembleImages(request: AssemblyRequest): Promise<Assemble
   }
   const indexAnnotations =
     base.kind === 'remote'
-      ? {
-          ...request.indexAnnotations,
-          'org.opencontainers.image.base.name': base.name,
-          'org.opencontainers.image.base.digest': base.remote.digest,
-        }
+      ? { ...request.indexAnnotations, ...baseAnnotations(base.name, base.remote.digest) }
       : request.indexAnnotations;
   const index = imageIndex(request.format, images, indexAnnotations);
   await writeJsonBlob(request.layoutDir, index);

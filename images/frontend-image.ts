@@ -4,7 +4,7 @@ import { GociError } from '../common/errors.js';
 import { hostLinuxPlatform } from '../compiler/platform.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { RemoteBaseLayers } from './assemble.js';
-import { BUILT_IN_BASES, resolveAnyBase } from './base/resolve.js';
+import { isBuiltInBase, resolveAnyBase } from './base/resolve.js';
 import { downloadBaseLayers } from './base/download.js';
 import { BASE_DATA_DIR, staticBase } from './base/static.js';
 import { assembleHostImage, executableClosure, hostFileEntries, mergeEntries, type HostImage } from './host-files.js';
@@ -153,7 +153,7 @@ export async function frontendImage(options: FrontendImageOptions): Promise<Fron
     return { ...image, base: undefined, entrypoint, labels };
   }
 
-  if ((BUILT_IN_BASES as readonly string[]).includes(options.base)) {
+  if (isBuiltInBase(options.base)) {
     throw new GociError(
       'BAD_ARGUMENT',
       `--base ${options.base}: goci's built-in bases have no node to run the frontend`,

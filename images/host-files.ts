@@ -6,6 +6,7 @@ import { inspectBinary } from '../compiler/binary/inspect.js';
 import { hostLinuxPlatform } from '../compiler/platform.js';
 import type { Platform } from '../oci/platform.js';
 import type { RemoteBaseLayers } from './assemble.js';
+import { baseAnnotations } from './base/remote.js';
 import { jsonBlob, type Descriptor, type JsonBlob, type OciPlatform } from '../oci/descriptor.js';
 import { imageConfig, type RuntimeConfig } from '../oci/image-config.js';
 import { normaliseLayerPath, writeLayer, type Layer, type LayerEntry } from './layer.js';
@@ -400,25 +401,15 @@ export async function assembleHostImage(request: HostImageRequest): Promise<Host
     }),
   );
   await writeJsonBlob(request.layoutDir, config);
-  const baseAnnotations: Record<string, string> =
-    request.base && remote
-      ? {
-          'org.opencontainers.image.base.name': request.base.name,
-          'org.opencontainers.image.base.digest': remote.manifestDigest,
-        }
-      : {};
   const image = imageManifest(format, platform, config, [...(remote?.layers ?? []), ...layers], {
     ...request.annotations,
-    ...baseAnnotations,
+    ...(request.base && remote ? baseAnnotations(request.base.name, remote.manifestDigest) : {}),
   });
   await writeJsonBlob(request.layoutDir, image.manifest);
-  const indexAnnotations: Record<string, string> = request.base
-    ? {
-        ...request.annotations,
-        'org.opencontainers.image.base.name': request.base.name,
-        'org.opencontainers.image.base.digest': request.base.remote.digest,
-      }
-    : { ...request.annotations };
+  const indexAnnotations: Record<string, string> = {
+    ...request.annotations,
+    ...(request.base ? baseAnnotations(request.base.name, request.base.remote.digest) : {}),
+  };
   const index = imageIndex(format, [image], indexAnnotations);
   await writeJsonBlob(request.layoutDir, index);
   const indexDescriptor: Descriptor = { mediaType: MEDIA_TYPES[format].index, digest: index.digest, size: index.size };

@@ -1,6 +1,6 @@
 import { GociError } from '../common/errors.js';
 import { isValidTag } from '../registry/reference.js';
-import { releaseTags } from '../registry/tags.js';
+import { releaseTags, versionTag } from '../registry/tags.js';
 import { checkAbsolute, checkLabelKey, readPorts } from '../spec/image.js';
 import type { ImageSpec } from '../spec/schema.js';
 
@@ -96,13 +96,7 @@ export function tagsFor(version: string, flags: ImageSettings, pushTag?: string)
       .filter(Boolean) ?? []),
   ];
   const tags =
-    explicit.length > 0
-      ? explicit
-      : pushTag
-        ? [pushTag]
-        : flags.push
-          ? releaseTags(version)
-          : [version.replace(/\+/g, '-')];
+    explicit.length > 0 ? explicit : pushTag ? [pushTag] : flags.push ? releaseTags(version) : [versionTag(version)];
   for (const tag of tags) {
     if (!isValidTag(tag)) {
       throw new GociError(

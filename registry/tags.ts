@@ -7,6 +7,11 @@ import semver from 'semver';
  */
 export function releaseTags(version: string): string[] {
   const parsed = semver.parse(version);
-  if (!parsed || parsed.prerelease.length > 0 || parsed.build.length > 0) return [version.replace(/\+/g, '-')];
+  if (!parsed || parsed.prerelease.length > 0 || parsed.build.length > 0) return [versionTag(version)];
   return [parsed.version, `${parsed.major}.${parsed.minor}`, `${parsed.major}`, 'latest'];
+}
+
+/** A version as a tag: `+` made `-`, as Docker tags allow no `+` (`1.2.3+meta` → `1.2.3-meta`). */
+export function versionTag(version: string): string {
+  return version.replace(/\+/g, '-');
 }

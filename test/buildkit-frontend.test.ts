@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,6 +13,7 @@ import {
   startBuildkitd,
   type BuildkitdHarness,
 } from './support/buildkitd.js';
+import { BASE_RUNTIME, pushBaseImage } from './support/base-image.js';
 import { REPO_ROOT, goci } from './support/goci.js';
 import { assertSameImages, registryImages } from './support/image-listing.js';
 import { layerHeaders } from './support/layer-entries.js';
@@ -45,6 +47,7 @@ async function frontendBuild(
   dir: string,
   platforms: string,
   name: string,
+  extraOpts: string[] = [],
 ): Promise<{ exitCode: number; output: string }> {
   const args = [
     'build',
@@ -68,6 +71,7 @@ async function frontendBuild(
     'build-arg:VERSION=1.2.3',
     '--opt',
     `build-arg:SOURCE_DATE_EPOCH=${EPOCH}`,
+    ...extraOpts.flatMap((opt) => ['--opt', opt]),
     '--output',
     `type=image,name=${name},push=true,registry.insecure=true`,
   ];
@@ -125,7 +129,9 @@ describe('buildctl build --frontend gateway.v0 on a standalone BuildKit v0.11.6'
     const name = `${registry.host}/server:one`;
     const built = await frontendBuild(dir, 'linux/arm64', name);
     assert.equal(built.exitCode, 0, built.output);
-    const config = await skopeo(['--config', `docker://${name}`]);
+    // With its SBOM attestation BuildKit pushes even one platform as an index (the image and the attestation manifest).
+    assert.deepEqual(indexPlatforms(await skopeo(['--raw', `docker://${name}`])), ['linux/arm64']);
+    const config = await skopeo(['--config', '--override-arch', 'arm64', `docker://${name}`]);
     assert.equal(config.os, 'linux');
     assert.equal(config.architecture, 'arm64');
     assert.equal(config.config.Labels['org.opencontainers.image.version'], '1.2.3');
@@ -205,5 +211,208 @@ describe('buildctl build --frontend gateway.v0 on a standalone BuildKit v0.11.6'
       ],
     );
     assertSameImages(assert.deepEqual, fromFrontend, fromCli);
+  });
+});
+
+const MANIFEST_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+/** A registry's document or blob, by tag or digest, as BuildKit or goci pushed it. */
+async function registryBytes(repository: string, kind: 'manifests' | 'blobs', reference: string): Promise<Buffer> {
+  const response = await fetch(`${registry.url}/v2/${repository}/${kind}/${reference}`, {
+    headers: { accept: MANIFEST_TYPES },
+  });
+  assert.equal(response.status, 200, `${kind} ${reference} of ${repository}`);
+  return Buffer.from(await response.arrayBuffer());
+}
+
+async function registryJson(
+  repository: string,
+  kind: 'manifests' | 'blobs',
+  reference: string,
+): Promise<Record<string, any>> {
+  return JSON.parse((await registryBytes(repository, kind, reference)).toString('utf8')) as Record<string, any>;
+}
+
+/** The manifest of each platform in an index, by `os/arch[/variant]` (attestation manifests left out). */
+async function platformManifests(repository: string, index: Record<string, any>): Promise<Map<string, any>> {
+  const entries = (index.manifests as Record<string, any>[]).filter(
+    (entry) => entry.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest',
+  );
+  const manifests = new Map<string, any>();
+  for (const entry of entries) {
+    const { os, architecture, variant } = entry.platform;
+    const manifest = await registryJson(repository, 'manifests', entry.digest);
+    manifests.set([os, architecture, variant].filter(Boolean).join('/'), { digest: entry.digest, ...manifest });
+  }
+  return manifests;
+}
+
+describe('examples/server on a registry base, with SBOM attestations, on BuildKit v0.11.6 (linux/amd64, linux/arm64)', () => {
+  const PLATFORMS = ['linux/amd64', 'linux/arm64'];
+  let baseRef: string;
+  let frontendIndex: Record<string, any>;
+  let cliIndex: Record<string, any>;
+  let cliLayout: string;
+
+  before(async () => {
+    if (skip !== undefined) return;
+    baseRef = `${registry.host}/base:1`;
+    await pushBaseImage(work, baseRef, PLATFORMS);
+    const built = await frontendBuild(
+      await serverExample('on-base'),
+      PLATFORMS.join(','),
+      `${registry.host}/server-fe:1.2.3`,
+      [`build-arg:BASE=${baseRef}`],
+    );
+    assert.equal(built.exitCode, 0, built.output.trimEnd().split('\n').slice(-12).join('\n'));
+    const cliDir = await serverExample('on-base-cli');
+    cliLayout = join(work, 'on-base-cli-layout');
+    const common = [
+      'build',
+      '.',
+      '--base',
+      baseRef,
+      '--platform',
+      PLATFORMS.join(','),
+      '--version',
+      '1.2.3',
+      '--progress',
+      'plain',
+    ];
+    const env = { env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH }, cwd: cliDir };
+    // Pushed, as the frontend's image is; and into a layout, whose SBOM is named as the frontend names its own.
+    for (const output of [
+      ['--push', `${registry.host}/server-cli`],
+      ['--oci-layout', cliLayout],
+    ]) {
+      const cli = await goci([...common, ...output], env);
+      assert.equal(cli.exitCode, 0, cli.stderr);
+    }
+    frontendIndex = await registryJson('server-fe', 'manifests', '1.2.3');
+    cliIndex = await registryJson('server-cli', 'manifests', '1.2.3');
+  });
+
+  test("each platform image starts with the base image's layers, the same blobs", { skip }, async () => {
+    const base = await platformManifests('base', await registryJson('base', 'manifests', '1'));
+    const built = await platformManifests('server-fe', frontendIndex);
+    assert.deepEqual([...built.keys()].sort(), PLATFORMS);
+    for (const platform of PLATFORMS) {
+      const baseLayers = base.get(platform).layers.map((layer: any) => layer.digest);
+      assert.equal(baseLayers.length, 1);
+      const layers = built.get(platform).layers.map((layer: any) => layer.digest);
+      assert.deepEqual(layers.slice(0, baseLayers.length), baseLayers, platform);
+      assert.ok(layers.length > baseLayers.length, `${platform}: goci's layers follow the base's`);
+    }
+  });
+
+  test("each platform's config is the CLI's on the same base, except created, history and goci's own layers", {
+    skip,
+  }, async () => {
+    const frontend = await platformManifests('server-fe', frontendIndex);
+    const cli = await platformManifests('server-cli', cliIndex);
+    for (const platform of PLATFORMS) {
+      // BuildKit v0.11's image exporter adds its own (deprecated) build info, the sources it pulled,
+      // unless the output says buildinfo=false: BuildKit's field, not goci's.
+      const {
+        created: _a,
+        history: _b,
+        rootfs: frontendRootfs,
+        'moby.buildkit.buildinfo.v1': _buildInfo,
+        ...fromFrontend
+      } = await registryJson('server-fe', 'blobs', frontend.get(platform).config.digest);
+      const {
+        created: _c,
+        history: _d,
+        rootfs: cliRootfs,
+        ...fromCli
+      } = await registryJson('server-cli', 'blobs', cli.get(platform).config.digest);
+      assert.deepEqual(fromFrontend, fromCli, platform);
+      // What the base gives and goci.yaml does not override is inherited; its entrypoint, cmd, ports and labels are not.
+      assert.deepEqual(fromFrontend.config.Env.slice(0, 3), BASE_RUNTIME.env);
+      assert.deepEqual([fromFrontend.config.User, fromFrontend.config.WorkingDir], ['1000:1000', '/srv']);
+      assert.deepEqual(fromFrontend.config.Entrypoint, ['/usr/local/bin/server']);
+      assert.equal(fromFrontend.config.Labels['org.example.base'], undefined);
+      const baseDiffIds = cliRootfs.diff_ids.slice(0, 1);
+      assert.deepEqual(frontendRootfs.diff_ids.slice(0, 1), baseDiffIds, `${platform}: the base's diff_id first`);
+    }
+  });
+
+  test('the index carries the base name and digest as the CLI writes them; each image manifest the base name', {
+    skip,
+  }, async () => {
+    const baseDigest = `sha256:${createHash('sha256')
+      .update(await registryBytes('base', 'manifests', '1'))
+      .digest('hex')}`;
+    const baseKeys = ['org.opencontainers.image.base.name', 'org.opencontainers.image.base.digest'];
+    const pick = (annotations: Record<string, string> | undefined, keys: string[]) =>
+      Object.fromEntries(keys.map((key) => [key, annotations?.[key]]));
+    assert.deepEqual(pick(frontendIndex.annotations, baseKeys), {
+      'org.opencontainers.image.base.name': baseRef,
+      'org.opencontainers.image.base.digest': baseDigest,
+    });
+    assert.deepEqual(pick(frontendIndex.annotations, baseKeys), pick(cliIndex.annotations, baseKeys));
+    const frontend = await platformManifests('server-fe', frontendIndex);
+    const cli = await platformManifests('server-cli', cliIndex);
+    for (const platform of PLATFORMS) {
+      assert.deepEqual(
+        pick(frontend.get(platform).annotations, [baseKeys[0]!]),
+        pick(cli.get(platform).annotations, [baseKeys[0]!]),
+        platform,
+      );
+      assert.equal(
+        frontend.get(platform).annotations[baseKeys[1]!],
+        undefined,
+        'BuildKit does not tell the platform manifest',
+      );
+    }
+  });
+
+  test("the index holds an SBOM attestation per platform whose in-toto predicate is the CLI's SPDX document", {
+    skip,
+  }, async () => {
+    const frontend = await platformManifests('server-fe', frontendIndex);
+    const attestations = (frontendIndex.manifests as Record<string, any>[]).filter(
+      (entry) => entry.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest',
+    );
+    assert.equal(attestations.length, PLATFORMS.length);
+    for (const platform of PLATFORMS) {
+      const image = frontend.get(platform);
+      const entry = attestations.find((item) => item.annotations['vnd.docker.reference.digest'] === image.digest);
+      assert.ok(entry, `an attestation manifest for ${platform}`);
+      const manifest = await registryJson('server-fe', 'manifests', entry.digest);
+      assert.deepEqual(
+        manifest.layers.map((layer: any) => [layer.mediaType, layer.annotations['in-toto.io/predicate-type']]),
+        [['application/vnd.in-toto+json', 'https://spdx.dev/Document']],
+      );
+      const statement = await registryJson('server-fe', 'blobs', manifest.layers[0].digest);
+      assert.equal(statement.predicateType, 'https://spdx.dev/Document');
+      assert.deepEqual(
+        statement.subject.map((subject: any) => subject.digest.sha256),
+        [image.digest.replace('sha256:', '')],
+      );
+      const cliSbom = await goci(['inspect', '--sbom', '--platform', platform, `oci:${cliLayout}:1.2.3`]);
+      assert.equal(cliSbom.exitCode, 0, cliSbom.stderr);
+      assert.deepEqual(statement.predicate, JSON.parse(cliSbom.stdout), platform);
+    }
+  });
+
+  test("a base without one of the target platforms ends the build with goci's message naming both", {
+    skip,
+  }, async () => {
+    const amd64Only = `${registry.host}/base-amd64:1`;
+    await pushBaseImage(work, amd64Only, ['linux/amd64']);
+    const built = await frontendBuild(await serverExample('base-missing'), 'linux/arm64', `${registry.host}/no:1`, [
+      `build-arg:BASE=${amd64Only}`,
+    ]);
+    assert.notEqual(built.exitCode, 0);
+    assert.match(
+      built.output,
+      /goci: build arg BASE: BuildKit could not resolve the base image 127\.0\.0\.1:\d+\/base-amd64:1 for linux\/arm64/,
+    );
   });
 });

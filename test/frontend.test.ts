@@ -5,7 +5,9 @@ import { after, before, describe, test } from 'node:test';
 import { docker, startDockerd, type DockerdHarness } from './support/dockerd.js';
 import { GO_BUILDER_IMAGE, loadFrontendImage, loadGoBuilderImage } from './support/frontend-images.js';
 import { REPO_ROOT, goci } from './support/goci.js';
+import { BASE_RUNTIME, pushBaseImage } from './support/base-image.js';
 import { skopeoConfig } from './support/oci.js';
+import { startRegistry, type RegistryHarness } from './support/registry.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
 
 const EPOCH = '1714564800';
@@ -129,6 +131,54 @@ describe('docker build -f goci.yaml (the # syntax= frontend)', () => {
       daemon,
     );
     assert.match(`${String(run.stdout)}${String(run.stderr)}`, /-addr/);
+  });
+});
+
+describe('docker build -f goci.yaml on a registry base (build arg BASE)', () => {
+  let registry: RegistryHarness;
+  let baseRef: string;
+  let fromFrontend: Record<string, any>;
+  let cliConfig: Record<string, any>;
+
+  before(async () => {
+    registry = await startRegistry();
+    baseRef = `${registry.host}/base:1`;
+    await pushBaseImage(work, baseRef, ['linux/amd64']);
+    const dir = await example('server', 'on-base');
+    const built = await dockerBuild(dir, 'linux/amd64', 'server:on-base', ['--build-arg', `BASE=${baseRef}`]);
+    assert.equal(built.exitCode, 0, built.output);
+    fromFrontend = JSON.parse(
+      String((await docker(['image', 'inspect', '--format', '{{json .}}', 'server:on-base'], daemon)).stdout),
+    ) as Record<string, any>;
+    const cliDir = await example('server', 'on-base-cli');
+    const cli = await goci(
+      ['build', '.', '--base', baseRef, '--platform', 'linux/amd64', '--version', '1.2.3', '--sbom', 'none'],
+      { cwd: cliDir, env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH } },
+    );
+    assert.equal(cli.exitCode, 0, cli.stderr);
+    cliConfig = await skopeoConfig(join(cliDir, 'dist', 'oci'), '1.2.3', { arch: 'amd64' });
+  });
+  after(async () => {
+    await registry?.stop();
+  });
+
+  test("the image's first layer is the base image's (its diff_id)", async () => {
+    const baseDiffId = cliConfig.rootfs.diff_ids[0];
+    assert.equal(fromFrontend.RootFS.Layers[0], baseDiffId);
+    assert.ok(fromFrontend.RootFS.Layers.length > 1, "goci's layers follow the base's");
+  });
+
+  test("the config is what goci build makes on the same base: env, user and workdir inherited, the rest goci.yaml's", async () => {
+    const fields = Object.keys(cliConfig.config);
+    assert.deepEqual(fields.sort(), ['Entrypoint', 'Env', 'Labels', 'User', 'WorkingDir']);
+    for (const field of fields) assert.deepEqual(fromFrontend.Config[field], cliConfig.config[field], field);
+    assert.deepEqual(fromFrontend.Config.Env.slice(0, 3), BASE_RUNTIME.env);
+    assert.deepEqual([fromFrontend.Config.User, fromFrontend.Config.WorkingDir], ['1000:1000', '/srv']);
+    // The base's entrypoint, cmd, ports, stop signal and labels are not inherited, as in the CLI.
+    assert.equal(fromFrontend.Config.Cmd, null);
+    assert.equal(fromFrontend.Config.ExposedPorts, undefined);
+    assert.equal(fromFrontend.Config.StopSignal, undefined);
+    assert.equal(fromFrontend.Config.Labels['org.example.base'], undefined);
   });
 });
 

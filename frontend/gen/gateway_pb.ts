@@ -5,8 +5,8 @@
 // @generated from file gateway.proto (package moby.buildkit.v1.frontend, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Definition, Platform } from "./ops_pb.js";
 import { file_ops } from "./ops_pb.js";
 import type { APICap } from "./caps_pb.js";
@@ -23,7 +23,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gateway.proto.
  */
 export const file_gateway: GenFile = /*@__PURE__*/
-  fileDesc("Cg1nYXRld2F5LnByb3RvEhltb2J5LmJ1aWxka2l0LnYxLmZyb250ZW5kIsgCCgZSZXN1bHQSFwoNcmVmRGVwcmVjYXRlZBgBIAEoCUgAEkUKDnJlZnNEZXByZWNhdGVkGAIgASgLMisubW9ieS5idWlsZGtpdC52MS5mcm9udGVuZC5SZWZNYXBEZXByZWNhdGVkSAASLQoDcmVmGAMgASgLMh4ubW9ieS5idWlsZGtpdC52MS5mcm9udGVuZC5SZWZIABIxCgRyZWZzGAQgASgLMiEubW9ieS5idWlsZGtpdC52MS5mcm9udGVuZC5SZWZNYXBIABJBCghtZXRhZGF0YRgKIAMoCzIvLm1vYnkuYnVpbGRraXQudjEuZnJvbnRlbmQuUmVzdWx0Lk1ldGFkYXRhRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAw6AjgBQggKBnJlc3VsdCKEAQoQUmVmTWFwRGVwcmVjYXRlZBJDCgRyZWZzGAEgAygLMjUubW9ieS5idWlsZGtpdC52MS5mcm9udGVuZC5SZWZNYXBEZXByZWNhdGVkLlJlZnNFbnRyeRorCglSZWZzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIuCgNSZWYSCgoCaWQYASABKAkSGwoDZGVmGAIgASgLMg4ucGIuRGVmaW5pdGlvbiKQAQoGUmVmTWFwEjkKBHJlZnMYASADKAsyKy5tb2J5LmJ1aWxka2l0LnYxLmZyb250ZW5kLlJlZk1hcC5SZWZzRW50cnkaSwoJUmVmc0VudHJ5EgsKA2tleRgBIAEoCRItCgV2YWx1ZRgCIAEoCzIeLm1vYnkuYnVpbGRraXQudjEuZnJvbnRlbmQuUmVmOgI4ASJlCg1SZXR1cm5SZXF1ZXN0EjEKBnJlc3VsdBgBIAEoCzIhLm1vYnkuYnVpbGRraXQudjEuZnJvbnRlbmQuUmVzdWx0EiEKBWVycm9yGAIgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMiEAoOUmV0dXJuUmVzcG9uc2UitgIKDFNvbHZlUmVxdWVzdBIiCgpEZWZpbml0aW9uGAEgASgLMg4ucGIuRGVmaW5pdGlvbhIQCghGcm9udGVuZBgCIAEoCRJNCgtGcm9udGVuZE9wdBgDIAMoCzI4Lm1vYnkuYnVpbGRraXQudjEuZnJvbnRlbmQuU29sdmVSZXF1ZXN0LkZyb250ZW5kT3B0RW50cnkSGQoRYWxsb3dSZXN1bHRSZXR1cm4YBSABKAgSGwoTYWxsb3dSZXN1bHRBcnJheVJlZhgGIAEoCBINCgVGaW5hbBgKIAEoCBIUCgxFeHBvcnRlckF0dHIYCyABKAwSEAoIRXZhbHVhdGUYDiABKAgaMgoQRnJvbnRlbmRPcHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIk8KDVNvbHZlUmVzcG9uc2USCwoDcmVmGAEgASgJEjEKBnJlc3VsdBgDIAEoCzIhLm1vYnkuYnVpbGRraXQudjEuZnJvbnRlbmQuUmVzdWx0ImUKD1JlYWRGaWxlUmVxdWVzdBILCgNSZWYYASABKAkSEAoIRmlsZVBhdGgYAiABKAkSMwoFUmFuZ2UYAyABKAsyJC5tb2J5LmJ1aWxka2l0LnYxLmZyb250ZW5kLkZpbGVSYW5nZSIrCglGaWxlUmFuZ2USDgoGT2Zmc2V0GAEgASgDEg4KBkxlbmd0aBgCIAEoAyIgChBSZWFkRmlsZVJlc3BvbnNlEgwKBERhdGEYASABKAwiRgoOUmVhZERpclJlcXVlc3QSCwoDUmVmGAEgASgJEg8KB0RpclBhdGgYAiABKAkSFgoOSW5jbHVkZVBhdHRlcm4YAyABKAkiNgoPUmVhZERpclJlc3BvbnNlEiMKB2VudHJpZXMYASADKAsyEi5mc3V0aWwudHlwZXMuU3RhdCIsCg9TdGF0RmlsZVJlcXVlc3QSCwoDUmVmGAEgASgJEgwKBFBhdGgYAiABKAkiNAoQU3RhdEZpbGVSZXNwb25zZRIgCgRzdGF0GAEgASgLMhIuZnN1dGlsLnR5cGVzLlN0YXQiDQoLUGluZ1JlcXVlc3QiswEKDFBvbmdSZXNwb25zZRI5Cg9Gcm9udGVuZEFQSUNhcHMYASADKAsyIC5tb2J5LmJ1aWxka2l0LnYxLmFwaWNhcHMuQVBJQ2FwEjEKB0xMQkNhcHMYAiADKAsyIC5tb2J5LmJ1aWxka2l0LnYxLmFwaWNhcHMuQVBJQ2FwEjUKB1dvcmtlcnMYAyADKAsyJC5tb2J5LmJ1aWxka2l0LnYxLnR5cGVzLldvcmtlclJlY29yZCJuChlSZXNvbHZlSW1hZ2VDb25maWdSZXF1ZXN0EgsKA1JlZhgBIAEoCRIeCghQbGF0Zm9ybRgCIAEoCzIMLnBiLlBsYXRmb3JtEhMKC1Jlc29sdmVNb2RlGAMgASgJEg8KB0xvZ05hbWUYBCABKAkiPAoaUmVzb2x2ZUltYWdlQ29uZmlnUmVzcG9uc2USDgoGRGlnZXN0GAEgASgJEg4KBkNvbmZpZxgCIAEoDGIGcHJvdG8z", [file_ops, file_caps, file_worker, file_stat, file_status]);
+  fileDesc("Cg1nYXRld2F5LnByb3RvEhltb2J5LmJ1aWxka2l0LnYxLmZyb250ZW5kIvEDCgZSZXN1bHQSFwoNcmVmRGVwcmVjYXRlZBgBIAEoCUgAEkUKDnJlZnNEZXByZWNhdGVkGAIgASgLMisubW9ieS5idWlsZGtpdC52MS5mcm9udGVuZC5SZWZNYXBEZXByZWNhdGVkSAASLQoDcmVmGAMgASgLMh4ubW9ieS5idWlsZGtpdC52MS5mcm9udGVuZC5SZWZIABIxCgRyZWZzGAQgASgLMiEubW9ieS5idWlsZGtpdC52MS5mcm9udGVuZC5SZWZNYXBIABJBCghtZXRhZGF0YRgKIAMoCzIvLm1vYnkuYnVpbGRraXQudjEuZnJvbnRlbmQuUmVzdWx0Lk1ldGFkYXRhRW50cnkSSQoMYXR0ZXN0YXRpb25zGAwgAygLMjMubW9ieS5idWlsZGtpdC52MS5mcm9udGVuZC5SZXN1bHQuQXR0ZXN0YXRpb25zRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAw6AjgBGlwKEUF0dGVzdGF0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRI2CgV2YWx1ZRgCIAEoCzInLm1vYnkuYnVpbGRraXQudjEuZnJvbnRlbmQuQXR0ZXN0YXRpb25zOgI4AUIICgZyZXN1bHQiSwoMQXR0ZXN0YXRpb25zEjsKC2F0dGVzdGF0aW9uGAEgAygLMiYubW9ieS5idWlsZGtpdC52MS5mcm9udGVuZC5BdHRlc3RhdGlvbiLaAgoLQXR0ZXN0YXRpb24SOAoEa2luZBgBIAEoDjIqLm1vYnkuYnVpbGRraXQudjEuZnJvbnRlbmQuQXR0ZXN0YXRpb25LaW5kEkYKCG1ldGFkYXRhGAIgAygLMjQubW9ieS5idWlsZGtpdC52MS5mcm9udGVuZC5BdHRlc3RhdGlvbi5NZXRhZGF0YUVudHJ5EisKA3JlZhgDIAEoCzIeLm1vYnkuYnVpbGRraXQudjEuZnJvbnRlbmQuUmVmEgwKBHBhdGgYBCABKAkSGwoTaW5Ub3RvUHJlZGljYXRlVHlwZRgFIAEoCRJACg5pblRvdG9TdWJqZWN0cxgGIAMoCzIoLm1vYnkuYnVpbGRraXQudjEuZnJvbnRlbmQuSW5Ub3RvU3ViamVjdBovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoDDoCOAEiaQoNSW5Ub3RvU3ViamVjdBI6CgRraW5kGAEgASgOMiwubW9ieS5idWlsZGtpdC52MS5mcm9udGVuZC5JblRvdG9TdWJqZWN0S2luZBIOCgZkaWdlc3QYAiADKAkSDAoEbmFtZRgDIAEoCSKEAQoQUmVmTWFwRGVwcmVjYXRlZBJDCgRyZWZzGAEgAygLMjUubW9ieS5idWlsZGtpdC52MS5mcm9udGVuZC5SZWZNYXBEZXByZWNhdGVkLlJlZnNFbnRyeRorCglSZWZzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIuCgNSZWYSCgoCaWQYASABKAkSGwoDZGVmGAIgASgLMg4ucGIuRGVmaW5pdGlvbiKQAQoGUmVmTWFwEjkKBHJlZnMYASADKAsyKy5tb2J5LmJ1aWxka2l0LnYxLmZyb250ZW5kLlJlZk1hcC5SZWZzRW50cnkaSwoJUmVmc0VudHJ5EgsKA2tleRgBIAEoCRItCgV2YWx1ZRgCIAEoCzIeLm1vYnkuYnVpbGRraXQudjEuZnJvbnRlbmQuUmVmOgI4ASJlCg1SZXR1cm5SZXF1ZXN0EjEKBnJlc3VsdBgBIAEoCzIhLm1vYnkuYnVpbGRraXQudjEuZnJvbnRlbmQuUmVzdWx0EiEKBWVycm9yGAIgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMiEAoOUmV0dXJuUmVzcG9uc2UitgIKDFNvbHZlUmVxdWVzdBIiCgpEZWZpbml0aW9uGAEgASgLMg4ucGIuRGVmaW5pdGlvbhIQCghGcm9udGVuZBgCIAEoCRJNCgtGcm9udGVuZE9wdBgDIAMoCzI4Lm1vYnkuYnVpbGRraXQudjEuZnJvbnRlbmQuU29sdmVSZXF1ZXN0LkZyb250ZW5kT3B0RW50cnkSGQoRYWxsb3dSZXN1bHRSZXR1cm4YBSABKAgSGwoTYWxsb3dSZXN1bHRBcnJheVJlZhgGIAEoCBINCgVGaW5hbBgKIAEoCBIUCgxFeHBvcnRlckF0dHIYCyABKAwSEAoIRXZhbHVhdGUYDiABKAgaMgoQRnJvbnRlbmRPcHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIk8KDVNvbHZlUmVzcG9uc2USCwoDcmVmGAEgASgJEjEKBnJlc3VsdBgDIAEoCzIhLm1vYnkuYnVpbGRraXQudjEuZnJvbnRlbmQuUmVzdWx0ImUKD1JlYWRGaWxlUmVxdWVzdBILCgNSZWYYASABKAkSEAoIRmlsZVBhdGgYAiABKAkSMwoFUmFuZ2UYAyABKAsyJC5tb2J5LmJ1aWxka2l0LnYxLmZyb250ZW5kLkZpbGVSYW5nZSIrCglGaWxlUmFuZ2USDgoGT2Zmc2V0GAEgASgDEg4KBkxlbmd0aBgCIAEoAyIgChBSZWFkRmlsZVJlc3BvbnNlEgwKBERhdGEYASABKAwiRgoOUmVhZERpclJlcXVlc3QSCwoDUmVmGAEgASgJEg8KB0RpclBhdGgYAiABKAkSFgoOSW5jbHVkZVBhdHRlcm4YAyABKAkiNgoPUmVhZERpclJlc3BvbnNlEiMKB2VudHJpZXMYASADKAsyEi5mc3V0aWwudHlwZXMuU3RhdCIsCg9TdGF0RmlsZVJlcXVlc3QSCwoDUmVmGAEgASgJEgwKBFBhdGgYAiABKAkiNAoQU3RhdEZpbGVSZXNwb25zZRIgCgRzdGF0GAEgASgLMhIuZnN1dGlsLnR5cGVzLlN0YXQiDQoLUGluZ1JlcXVlc3QiswEKDFBvbmdSZXNwb25zZRI5Cg9Gcm9udGVuZEFQSUNhcHMYASADKAsyIC5tb2J5LmJ1aWxka2l0LnYxLmFwaWNhcHMuQVBJQ2FwEjEKB0xMQkNhcHMYAiADKAsyIC5tb2J5LmJ1aWxka2l0LnYxLmFwaWNhcHMuQVBJQ2FwEjUKB1dvcmtlcnMYAyADKAsyJC5tb2J5LmJ1aWxka2l0LnYxLnR5cGVzLldvcmtlclJlY29yZCJuChlSZXNvbHZlSW1hZ2VDb25maWdSZXF1ZXN0EgsKA1JlZhgBIAEoCRIeCghQbGF0Zm9ybRgCIAEoCzIMLnBiLlBsYXRmb3JtEhMKC1Jlc29sdmVNb2RlGAMgASgJEg8KB0xvZ05hbWUYBCABKAkiPAoaUmVzb2x2ZUltYWdlQ29uZmlnUmVzcG9uc2USDgoGRGlnZXN0GAEgASgJEg4KBkNvbmZpZxgCIAEoDCopCg9BdHRlc3RhdGlvbktpbmQSCgoGSW5Ub3RvEAASCgoGQnVuZGxlEAEqJgoRSW5Ub3RvU3ViamVjdEtpbmQSCAoEU2VsZhAAEgcKA1JhdxABYgZwcm90bzM", [file_ops, file_caps, file_worker, file_stat, file_status]);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.Result
@@ -64,6 +64,13 @@ export type Result = Message<"moby.buildkit.v1.frontend.Result"> & {
    * @generated from field: map<string, bytes> metadata = 10;
    */
   metadata: { [key: string]: Uint8Array };
+
+  /**
+   * BuildKit >= 0.11 (capability reference.attestations): attestations by platform id.
+   *
+   * @generated from field: map<string, moby.buildkit.v1.frontend.Attestations> attestations = 12;
+   */
+  attestations: { [key: string]: Attestations };
 };
 
 /**
@@ -72,6 +79,95 @@ export type Result = Message<"moby.buildkit.v1.frontend.Result"> & {
  */
 export const ResultSchema: GenMessage<Result> = /*@__PURE__*/
   messageDesc(file_gateway, 0);
+
+/**
+ * @generated from message moby.buildkit.v1.frontend.Attestations
+ */
+export type Attestations = Message<"moby.buildkit.v1.frontend.Attestations"> & {
+  /**
+   * @generated from field: repeated moby.buildkit.v1.frontend.Attestation attestation = 1;
+   */
+  attestation: Attestation[];
+};
+
+/**
+ * Describes the message moby.buildkit.v1.frontend.Attestations.
+ * Use `create(AttestationsSchema)` to create a new message.
+ */
+export const AttestationsSchema: GenMessage<Attestations> = /*@__PURE__*/
+  messageDesc(file_gateway, 1);
+
+/**
+ * One attestation: the file at `path` in `ref`, an in-toto predicate of `inTotoPredicateType`
+ * about the subjects (none: the image of its platform).
+ *
+ * @generated from message moby.buildkit.v1.frontend.Attestation
+ */
+export type Attestation = Message<"moby.buildkit.v1.frontend.Attestation"> & {
+  /**
+   * @generated from field: moby.buildkit.v1.frontend.AttestationKind kind = 1;
+   */
+  kind: AttestationKind;
+
+  /**
+   * @generated from field: map<string, bytes> metadata = 2;
+   */
+  metadata: { [key: string]: Uint8Array };
+
+  /**
+   * @generated from field: moby.buildkit.v1.frontend.Ref ref = 3;
+   */
+  ref?: Ref | undefined;
+
+  /**
+   * @generated from field: string path = 4;
+   */
+  path: string;
+
+  /**
+   * @generated from field: string inTotoPredicateType = 5;
+   */
+  inTotoPredicateType: string;
+
+  /**
+   * @generated from field: repeated moby.buildkit.v1.frontend.InTotoSubject inTotoSubjects = 6;
+   */
+  inTotoSubjects: InTotoSubject[];
+};
+
+/**
+ * Describes the message moby.buildkit.v1.frontend.Attestation.
+ * Use `create(AttestationSchema)` to create a new message.
+ */
+export const AttestationSchema: GenMessage<Attestation> = /*@__PURE__*/
+  messageDesc(file_gateway, 2);
+
+/**
+ * @generated from message moby.buildkit.v1.frontend.InTotoSubject
+ */
+export type InTotoSubject = Message<"moby.buildkit.v1.frontend.InTotoSubject"> & {
+  /**
+   * @generated from field: moby.buildkit.v1.frontend.InTotoSubjectKind kind = 1;
+   */
+  kind: InTotoSubjectKind;
+
+  /**
+   * @generated from field: repeated string digest = 2;
+   */
+  digest: string[];
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message moby.buildkit.v1.frontend.InTotoSubject.
+ * Use `create(InTotoSubjectSchema)` to create a new message.
+ */
+export const InTotoSubjectSchema: GenMessage<InTotoSubject> = /*@__PURE__*/
+  messageDesc(file_gateway, 3);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.RefMapDeprecated
@@ -88,7 +184,7 @@ export type RefMapDeprecated = Message<"moby.buildkit.v1.frontend.RefMapDeprecat
  * Use `create(RefMapDeprecatedSchema)` to create a new message.
  */
 export const RefMapDeprecatedSchema: GenMessage<RefMapDeprecated> = /*@__PURE__*/
-  messageDesc(file_gateway, 1);
+  messageDesc(file_gateway, 4);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.Ref
@@ -110,7 +206,7 @@ export type Ref = Message<"moby.buildkit.v1.frontend.Ref"> & {
  * Use `create(RefSchema)` to create a new message.
  */
 export const RefSchema: GenMessage<Ref> = /*@__PURE__*/
-  messageDesc(file_gateway, 2);
+  messageDesc(file_gateway, 5);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.RefMap
@@ -127,7 +223,7 @@ export type RefMap = Message<"moby.buildkit.v1.frontend.RefMap"> & {
  * Use `create(RefMapSchema)` to create a new message.
  */
 export const RefMapSchema: GenMessage<RefMap> = /*@__PURE__*/
-  messageDesc(file_gateway, 3);
+  messageDesc(file_gateway, 6);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.ReturnRequest
@@ -149,7 +245,7 @@ export type ReturnRequest = Message<"moby.buildkit.v1.frontend.ReturnRequest"> &
  * Use `create(ReturnRequestSchema)` to create a new message.
  */
 export const ReturnRequestSchema: GenMessage<ReturnRequest> = /*@__PURE__*/
-  messageDesc(file_gateway, 4);
+  messageDesc(file_gateway, 7);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.ReturnResponse
@@ -162,7 +258,7 @@ export type ReturnResponse = Message<"moby.buildkit.v1.frontend.ReturnResponse">
  * Use `create(ReturnResponseSchema)` to create a new message.
  */
 export const ReturnResponseSchema: GenMessage<ReturnResponse> = /*@__PURE__*/
-  messageDesc(file_gateway, 5);
+  messageDesc(file_gateway, 8);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.SolveRequest
@@ -214,7 +310,7 @@ export type SolveRequest = Message<"moby.buildkit.v1.frontend.SolveRequest"> & {
  * Use `create(SolveRequestSchema)` to create a new message.
  */
 export const SolveRequestSchema: GenMessage<SolveRequest> = /*@__PURE__*/
-  messageDesc(file_gateway, 6);
+  messageDesc(file_gateway, 9);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.SolveResponse
@@ -236,7 +332,7 @@ export type SolveResponse = Message<"moby.buildkit.v1.frontend.SolveResponse"> &
  * Use `create(SolveResponseSchema)` to create a new message.
  */
 export const SolveResponseSchema: GenMessage<SolveResponse> = /*@__PURE__*/
-  messageDesc(file_gateway, 7);
+  messageDesc(file_gateway, 10);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.ReadFileRequest
@@ -263,7 +359,7 @@ export type ReadFileRequest = Message<"moby.buildkit.v1.frontend.ReadFileRequest
  * Use `create(ReadFileRequestSchema)` to create a new message.
  */
 export const ReadFileRequestSchema: GenMessage<ReadFileRequest> = /*@__PURE__*/
-  messageDesc(file_gateway, 8);
+  messageDesc(file_gateway, 11);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.FileRange
@@ -285,7 +381,7 @@ export type FileRange = Message<"moby.buildkit.v1.frontend.FileRange"> & {
  * Use `create(FileRangeSchema)` to create a new message.
  */
 export const FileRangeSchema: GenMessage<FileRange> = /*@__PURE__*/
-  messageDesc(file_gateway, 9);
+  messageDesc(file_gateway, 12);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.ReadFileResponse
@@ -302,7 +398,7 @@ export type ReadFileResponse = Message<"moby.buildkit.v1.frontend.ReadFileRespon
  * Use `create(ReadFileResponseSchema)` to create a new message.
  */
 export const ReadFileResponseSchema: GenMessage<ReadFileResponse> = /*@__PURE__*/
-  messageDesc(file_gateway, 10);
+  messageDesc(file_gateway, 13);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.ReadDirRequest
@@ -329,7 +425,7 @@ export type ReadDirRequest = Message<"moby.buildkit.v1.frontend.ReadDirRequest">
  * Use `create(ReadDirRequestSchema)` to create a new message.
  */
 export const ReadDirRequestSchema: GenMessage<ReadDirRequest> = /*@__PURE__*/
-  messageDesc(file_gateway, 11);
+  messageDesc(file_gateway, 14);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.ReadDirResponse
@@ -346,7 +442,7 @@ export type ReadDirResponse = Message<"moby.buildkit.v1.frontend.ReadDirResponse
  * Use `create(ReadDirResponseSchema)` to create a new message.
  */
 export const ReadDirResponseSchema: GenMessage<ReadDirResponse> = /*@__PURE__*/
-  messageDesc(file_gateway, 12);
+  messageDesc(file_gateway, 15);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.StatFileRequest
@@ -368,7 +464,7 @@ export type StatFileRequest = Message<"moby.buildkit.v1.frontend.StatFileRequest
  * Use `create(StatFileRequestSchema)` to create a new message.
  */
 export const StatFileRequestSchema: GenMessage<StatFileRequest> = /*@__PURE__*/
-  messageDesc(file_gateway, 13);
+  messageDesc(file_gateway, 16);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.StatFileResponse
@@ -385,7 +481,7 @@ export type StatFileResponse = Message<"moby.buildkit.v1.frontend.StatFileRespon
  * Use `create(StatFileResponseSchema)` to create a new message.
  */
 export const StatFileResponseSchema: GenMessage<StatFileResponse> = /*@__PURE__*/
-  messageDesc(file_gateway, 14);
+  messageDesc(file_gateway, 17);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.PingRequest
@@ -398,7 +494,7 @@ export type PingRequest = Message<"moby.buildkit.v1.frontend.PingRequest"> & {
  * Use `create(PingRequestSchema)` to create a new message.
  */
 export const PingRequestSchema: GenMessage<PingRequest> = /*@__PURE__*/
-  messageDesc(file_gateway, 15);
+  messageDesc(file_gateway, 18);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.PongResponse
@@ -425,7 +521,7 @@ export type PongResponse = Message<"moby.buildkit.v1.frontend.PongResponse"> & {
  * Use `create(PongResponseSchema)` to create a new message.
  */
 export const PongResponseSchema: GenMessage<PongResponse> = /*@__PURE__*/
-  messageDesc(file_gateway, 16);
+  messageDesc(file_gateway, 19);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.ResolveImageConfigRequest
@@ -457,7 +553,7 @@ export type ResolveImageConfigRequest = Message<"moby.buildkit.v1.frontend.Resol
  * Use `create(ResolveImageConfigRequestSchema)` to create a new message.
  */
 export const ResolveImageConfigRequestSchema: GenMessage<ResolveImageConfigRequest> = /*@__PURE__*/
-  messageDesc(file_gateway, 17);
+  messageDesc(file_gateway, 20);
 
 /**
  * @generated from message moby.buildkit.v1.frontend.ResolveImageConfigResponse
@@ -479,5 +575,47 @@ export type ResolveImageConfigResponse = Message<"moby.buildkit.v1.frontend.Reso
  * Use `create(ResolveImageConfigResponseSchema)` to create a new message.
  */
 export const ResolveImageConfigResponseSchema: GenMessage<ResolveImageConfigResponse> = /*@__PURE__*/
-  messageDesc(file_gateway, 18);
+  messageDesc(file_gateway, 21);
+
+/**
+ * @generated from enum moby.buildkit.v1.frontend.AttestationKind
+ */
+export enum AttestationKind {
+  /**
+   * @generated from enum value: InToto = 0;
+   */
+  InToto = 0,
+
+  /**
+   * @generated from enum value: Bundle = 1;
+   */
+  Bundle = 1,
+}
+
+/**
+ * Describes the enum moby.buildkit.v1.frontend.AttestationKind.
+ */
+export const AttestationKindSchema: GenEnum<AttestationKind> = /*@__PURE__*/
+  enumDesc(file_gateway, 0);
+
+/**
+ * @generated from enum moby.buildkit.v1.frontend.InTotoSubjectKind
+ */
+export enum InTotoSubjectKind {
+  /**
+   * @generated from enum value: Self = 0;
+   */
+  Self = 0,
+
+  /**
+   * @generated from enum value: Raw = 1;
+   */
+  Raw = 1,
+}
+
+/**
+ * Describes the enum moby.buildkit.v1.frontend.InTotoSubjectKind.
+ */
+export const InTotoSubjectKindSchema: GenEnum<InTotoSubjectKind> = /*@__PURE__*/
+  enumDesc(file_gateway, 1);
 

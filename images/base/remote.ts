@@ -3,20 +3,21 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { gociCacheDir } from '../../common/cache-dir.js';
 import { GociError } from '../../common/errors.js';
+import { found } from '../../common/found.js';
 import { formatPlatform } from '../../compiler/platform.js';
 import type { Platform } from '../../oci/platform.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { formatReference, type ImageRef } from '../../registry/reference.js';
 import { sha256Digest, type Descriptor } from '../../oci/descriptor.js';
+import type { InheritedHistory } from '../../oci/image-config.js';
+import type { BaseRuntime } from '../image-runtime.js';
 import { MEDIA_TYPES } from '../../oci/media-types.js';
 import { topManifest } from '../../registry/top-manifest.js';
 
-/** What a platform image of a remote base contributes: its layers and its config's runtime settings. */
-export interface RemoteBasePlatform {
-  platform: Platform;
-  manifestDigest: string;
-  layers: (Descriptor & { diffId: string })[];
-  history: { created?: string; created_by?: string; comment?: string; empty_layer?: boolean }[];
+/** What a base image's config contributes, for one platform: its history and runtime settings. */
+export interface BaseImageConfig {
+  diffIds: string[];
+  history: InheritedHistory;
   env: string[];
   user: string;
   workingDir: string;
@@ -24,6 +25,13 @@ export interface RemoteBasePlatform {
   cmd: string[] | undefined;
   exposedPorts: string[];
   labels: Record<string, string>;
+}
+
+/** What a platform image of a remote base contributes: its layers and its config's runtime settings. */
+export interface RemoteBasePlatform extends Omit<BaseImageConfig, 'diffIds'> {
+  platform: Platform;
+  manifestDigest: string;
+  layers: (Descriptor & { diffId: string })[];
 }
 
 export interface RemoteBase {
@@ -152,25 +160,31 @@ async function platformOfBase(
   const configBytes = await cachedDocument(manifest.config.digest, () =>
     client.fetchBlobBytes(ref.repository, manifest.config.digest, MAX_DOCUMENT),
   );
-  const config = parseJson(configBytes, `the ${formatPlatform(platform)} config of ${name}`);
-  if (config.os !== platform.os || config.architecture !== platform.arch) {
-    throw new GociError(
-      'BAD_PLATFORM',
-      `base image ${name}: the manifest listed for ${formatPlatform(platform)} is ${config.os}/${config.architecture}`,
-    );
-  }
-  const diffIds: string[] = config.rootfs?.diff_ids ?? [];
+  const { diffIds, ...config } = readBaseConfig(configBytes, platform, name);
   const layers = (manifest.layers as Descriptor[]).map((layer, index) => ({
     mediaType: layer.mediaType,
     digest: layer.digest,
     size: layer.size,
     diffId: diffIds[index]!,
   }));
+  return { platform, manifestDigest: entry.digest, layers, ...config };
+}
+
+/**
+ * A base image's config for `platform`, checked to be that platform's. The CLI reads it from the
+ * registry, the BuildKit frontend from ResolveImageConfig: both keep the same fields.
+ */
+export function readBaseConfig(bytes: Uint8Array, platform: Platform, name: string): BaseImageConfig {
+  const config = parseJson(Buffer.from(bytes), `the ${formatPlatform(platform)} config of ${name}`);
+  if (config.os !== platform.os || config.architecture !== platform.arch) {
+    throw new GociError(
+      'BAD_PLATFORM',
+      `base image ${name}: the manifest listed for ${formatPlatform(platform)} is ${config.os}/${config.architecture}`,
+    );
+  }
   const runtime = config.config ?? {};
   return {
-    platform,
-    manifestDigest: entry.digest,
-    layers,
+    diffIds: config.rootfs?.diff_ids ?? [],
     history: config.history ?? [],
     env: runtime.Env ?? [],
     user: runtime.User ?? '',
@@ -180,4 +194,22 @@ async function platformOfBase(
     exposedPorts: Object.keys(runtime.ExposedPorts ?? {}),
     labels: runtime.Labels ?? {},
   };
+}
+
+/**
+ * How a container on a remote base starts by default: its first target platform's env, user and
+ * working directory (goci.yaml's image section then overrides them: imageRuntime).
+ */
+export function remoteBaseRuntime(platforms: Pick<BaseImageConfig, 'env' | 'user' | 'workingDir'>[]): BaseRuntime {
+  const first = found(platforms[0], 'a platform of the remote base');
+  return { env: first.env, user: first.user, workingDir: first.workingDir };
+}
+
+/** The annotation keys that say which image an image is built on. */
+export const BASE_NAME_ANNOTATION = 'org.opencontainers.image.base.name';
+export const BASE_DIGEST_ANNOTATION = 'org.opencontainers.image.base.digest';
+
+/** `org.opencontainers.image.base.name` and `.base.digest`: which image this one is built on. */
+export function baseAnnotations(name: string, digest: string): Record<string, string> {
+  return { [BASE_NAME_ANNOTATION]: name, [BASE_DIGEST_ANNOTATION]: digest };
 }

@@ -6,7 +6,7 @@ import type { Platform } from '../../oci/platform.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { formatReference, parseReference } from '../../registry/reference.js';
 import type { BaseLayers, ImageBase } from '../assemble.js';
-import { resolveRemoteBase } from './remote.js';
+import { remoteBaseRuntime, resolveRemoteBase } from './remote.js';
 import {
   BASE_DATA_DIR,
   CA_BUNDLE_FILE,
@@ -24,6 +24,11 @@ import {
 /** The bases goci builds itself. Remote bases (a registry reference) come with the registry client. */
 export const BUILT_IN_BASES = ['static', 'static:nonroot', 'static:root', 'scratch'] as const;
 
+/** Whether `name` is a base goci makes itself; any other name is a registry reference. */
+export function isBuiltInBase(name: string): boolean {
+  return (BUILT_IN_BASES as readonly string[]).includes(name);
+}
+
 const VARIANTS: Record<string, StaticVariant> = {
   static: 'nonroot',
   'static:nonroot': 'nonroot',
@@ -38,18 +43,10 @@ export interface RemoteBaseContext {
 
 /** A built-in base by name, or any other name as a registry reference (`gcr.io/distroless/static-debian12:nonroot`). */
 export async function resolveAnyBase(name: string, where: string, context: RemoteBaseContext): Promise<ImageBase> {
-  if ((BUILT_IN_BASES as readonly string[]).includes(name)) return resolveBase(name, where);
+  if (isBuiltInBase(name)) return resolveBase(name, where);
   const ref = parseReference(name);
   const remote = await resolveRemoteBase(context.clientFor(ref.registry), ref, context.platforms, where);
-  const first = remote.platforms[0]!;
-  return {
-    kind: 'remote',
-    name: formatReference(ref),
-    remote,
-    env: first.env,
-    user: first.user,
-    workingDir: first.workingDir,
-  };
+  return { kind: 'remote', name: formatReference(ref), remote, ...remoteBaseRuntime(remote.platforms) };
 }
 
 export async function resolveBase(name: string, where: string): Promise<BaseLayers> {

@@ -1,7 +1,7 @@
 import { artifactFor, type Artifact } from '../../oci/artifact.js';
-import { jsonBlob } from '../../oci/descriptor.js';
+import type { BinaryReport } from '../../compiler/binary/types.js';
+import { jsonBlob, type JsonBlob, type OciPlatform } from '../../oci/descriptor.js';
 import { rfc3339 } from '../../oci/image-config.js';
-import type { EntrypointBinary } from '../image-plan.js';
 import type { ImageManifest } from '../../oci/manifest.js';
 import { cyclonedxDocument } from './cyclonedx.js';
 import { spdxDocument } from './spdx.js';
@@ -16,6 +16,35 @@ export const SBOM_ARTIFACT_TYPES: Record<SbomFormat, string> = {
 /** The goci version written into SBOMs as their creating tool. */
 export const GOCI_VERSION = '0.1.0';
 
+/** The binary an SBOM describes: its report (with Go build info) and the sha256 of its bytes. */
+export interface SbomBinary {
+  report: BinaryReport;
+  sha256: string;
+}
+
+/**
+ * The SBOM document of one platform image: its entrypoint binary, described from its own build
+ * info under `name`. The CLI attaches it as an OCI artifact, the BuildKit frontend returns it as
+ * an in-toto attestation; both make it here, so the same binary and name give the same bytes.
+ */
+export function sbomDocument(
+  format: SbomFormat,
+  name: string,
+  platform: OciPlatform,
+  binary: SbomBinary,
+  epoch: number,
+): JsonBlob {
+  const input = {
+    name,
+    binary: binary.report,
+    binarySha256: binary.sha256,
+    platform,
+    epoch,
+    gociVersion: GOCI_VERSION,
+  };
+  return jsonBlob(format === 'spdx' ? spdxDocument(input) : cyclonedxDocument(input));
+}
+
 /**
  * One SBOM artifact per platform image, describing that image's entrypoint binary from its own
  * build info, with the image manifest as its subject. Same binaries, same bytes.
@@ -24,22 +53,15 @@ export function sbomArtifacts(
   format: SbomFormat,
   name: string,
   images: ImageManifest[],
-  binaries: EntrypointBinary[],
+  binaries: SbomBinary[],
   epoch: number,
 ): Artifact[] {
-  return images.map((image, index) => {
-    const binary = binaries[index]!;
-    const input = {
-      name,
-      binary: binary.report,
-      binarySha256: binary.sha256,
-      platform: image.platform,
-      epoch,
-      gociVersion: GOCI_VERSION,
-    };
-    const document = format === 'spdx' ? spdxDocument(input) : cyclonedxDocument(input);
-    return artifactFor(image.descriptor, SBOM_ARTIFACT_TYPES[format], jsonBlob(document), {
-      'org.opencontainers.image.created': rfc3339(epoch),
-    });
-  });
+  return images.map((image, index) =>
+    artifactFor(
+      image.descriptor,
+      SBOM_ARTIFACT_TYPES[format],
+      sbomDocument(format, name, image.platform, binaries[index]!, epoch),
+      { 'org.opencontainers.image.created': rfc3339(epoch) },
+    ),
+  );
 }
