@@ -75,8 +75,8 @@ export async function layerListing(bytes: Buffer): Promise<ListedEntry[]> {
 
 /**
  * A registry image (an index or one manifest) copied with skopeo into `layout`, read per
- * platform: the config without `created`, `history` and `rootfs` (layer bytes are compared
- * by listing instead) and the listing of every layer. Attestation manifests are left out.
+ * platform: the config without `created`, `history`, `rootfs` (layer bytes are compared
+ * by listing instead) and BuildKit's build info, and the listing of every layer. Attestation manifests are left out.
  */
 export async function registryImages(reference: string, layout: string): Promise<PlatformImage[]> {
   await execa('skopeo', ['copy', '--all', '--src-tls-verify=false', `docker://${reference}`, `oci:${layout}:x`]);
@@ -102,7 +102,15 @@ async function imagesUnder(layout: string, entry: Descriptor): Promise<PlatformI
     string,
     unknown
   >;
-  const { created: _created, history: _history, rootfs: _rootfs, ...kept } = config;
+  // BuildKit v0.11's exporter adds its own build info (the sources it pulled) unless the output says
+  // buildinfo=false: BuildKit's field, not goci's, so it is not part of what the doors must agree on.
+  const {
+    created: _created,
+    history: _history,
+    rootfs: _rootfs,
+    'moby.buildkit.buildinfo.v1': _buildInfo,
+    ...kept
+  } = config;
   const platform = [config.os, config.architecture, config.variant].filter(Boolean).join('/');
   const layers = await Promise.all(
     (document.layers ?? []).map(async (layer) => layerListing(await blob(layout, layer.digest))),
