@@ -1,15 +1,15 @@
 import { found } from '../common/found.js';
 import type { Platform } from '../oci/platform.js';
 import type { ImagePlan } from './image-plan.js';
-import { jsonBlob, type JsonBlob } from '../oci/descriptor.js';
-import { imageConfig, type ConfigLayer, type RuntimeConfig } from '../oci/image-config.js';
-import { writeLayer, type Layer, type LayerEntry } from './layer.js';
+import type { JsonBlob } from '../oci/descriptor.js';
+import type { RuntimeConfig } from '../oci/image-config.js';
+import { writeLayer, type LayerEntry } from './layer.js';
 import { cachedLayer, warmLayerCache } from './layer-cache.js';
-import { imageIndex, imageManifest, type ImageManifest } from '../oci/manifest.js';
+import type { ImageManifest } from '../oci/manifest.js';
 import type { ImageFormat } from '../oci/media-types.js';
-import { layoutBlobDir, writeJsonBlob } from '../oci/layout.js';
-import { ociPlatform } from '../oci/platform.js';
-import { baseAnnotations, type RemoteBase, type RemoteBasePlatform } from './base/remote.js';
+import { layoutBlobDir } from '../oci/layout.js';
+import type { RemoteBase } from './base/remote.js';
+import { appendLayers, writeIndex, type AppendedLayer } from './append-layers.js';
 
 /** Promise.all that, on a failure, waits for every other promise to settle before throwing the first error. */
 type Settled<T extends readonly unknown[]> = { -readonly [K in keyof T]: Awaited<T[K]> };
@@ -116,18 +116,6 @@ export function assemblyRequest(
   };
 }
 
-function remotePlatform(base: RemoteBaseLayers, platform: Platform): RemoteBasePlatform {
-  const match = base.remote.platforms.find(
-    (candidate) =>
-      candidate.platform === platform ||
-      (candidate.platform.os === platform.os &&
-        candidate.platform.arch === platform.arch &&
-        candidate.platform.variant === platform.variant),
-  );
-  if (!match) throw new Error(`remote base ${base.name} was resolved without ${platform.os}/${platform.arch}`);
-  return match;
-}
-
 export interface AssembledImages {
   images: ImageManifest[];
   index: JsonBlob;
@@ -158,55 +146,29 @@ export async function assembleImages(request: AssemblyRequest): Promise<Assemble
       ),
     ),
   ]);
-  const shared: { layer: Layer; history: ConfigLayer }[] = [];
-  if (baseLayer) shared.push({ layer: baseLayer, history: { diffId: '', createdBy: `goci base: ${base.name}` } });
-  if (filesLayer) shared.push({ layer: filesLayer, history: { diffId: '', createdBy: 'goci files: image.files' } });
+  const shared: AppendedLayer[] = [];
+  if (baseLayer) shared.push({ layer: baseLayer, createdBy: `goci base: ${base.name}` });
+  if (filesLayer) shared.push({ layer: filesLayer, createdBy: 'goci files: image.files' });
+  const remote = base.kind === 'remote' ? base : undefined;
   const images: ImageManifest[] = [];
   for (const [position, input] of request.platforms.entries()) {
-    const binary = binaryLayers[position]!;
-    const layers = [
-      ...shared,
-      {
-        layer: binary,
-        history: {
-          diffId: '',
-          createdBy: `goci binaries: ${input.binaryEntries.map((entry) => entry.path).join(' ')}`,
-        },
-      },
-    ];
-    const platform = ociPlatform(input.platform);
-    const remote = base.kind === 'remote' ? remotePlatform(base, input.platform) : undefined;
-    const config = jsonBlob(
-      imageConfig({
-        platform,
+    const binaries = {
+      layer: found(binaryLayers[position], `the binaries layer of ${input.platform.os}/${input.platform.arch}`),
+      createdBy: `goci binaries: ${input.binaryEntries.map((entry) => entry.path).join(' ')}`,
+    };
+    images.push(
+      await appendLayers({
+        layoutDir: request.layoutDir,
+        format: request.format,
+        platform: input.platform,
+        base: remote,
+        layers: [...shared, binaries],
         runtime: { ...request.runtime, labels: input.labels },
-        ...(remote
-          ? { inherited: { diffIds: remote.layers.map((layer) => layer.diffId), history: remote.history } }
-          : {}),
-        layers: layers.map(({ layer, history }) => ({ ...history, diffId: layer.diffId })),
-        created: request.epoch,
+        epoch: request.epoch,
+        annotations: input.annotations,
       }),
     );
-    await writeJsonBlob(request.layoutDir, config);
-    const annotations =
-      remote && base.kind === 'remote'
-        ? { ...input.annotations, ...baseAnnotations(base.name, remote.manifestDigest) }
-        : input.annotations;
-    const image = imageManifest(
-      request.format,
-      platform,
-      config,
-      [...(remote?.layers ?? []), ...layers.map(({ layer }) => layer)],
-      annotations,
-    );
-    await writeJsonBlob(request.layoutDir, image.manifest);
-    images.push(image);
   }
-  const indexAnnotations =
-    base.kind === 'remote'
-      ? { ...request.indexAnnotations, ...baseAnnotations(base.name, base.remote.digest) }
-      : request.indexAnnotations;
-  const index = imageIndex(request.format, images, indexAnnotations);
-  await writeJsonBlob(request.layoutDir, index);
+  const index = await writeIndex(request.layoutDir, request.format, images, remote, request.indexAnnotations);
   return { images, index };
 }

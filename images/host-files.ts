@@ -2,17 +2,18 @@ import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { execa } from 'execa';
 import { GociError, isGociError } from '../common/errors.js';
+import { found } from '../common/found.js';
 import { inspectBinary } from '../compiler/binary/inspect.js';
 import { hostLinuxPlatform } from '../compiler/platform.js';
 import type { Platform } from '../oci/platform.js';
 import type { RemoteBaseLayers } from './assemble.js';
-import { baseAnnotations } from './base/remote.js';
-import { jsonBlob, type Descriptor, type JsonBlob, type OciPlatform } from '../oci/descriptor.js';
-import { imageConfig, type RuntimeConfig } from '../oci/image-config.js';
+import { appendLayers, writeIndex } from './append-layers.js';
+import type { Descriptor, JsonBlob, OciPlatform } from '../oci/descriptor.js';
+import type { RuntimeConfig } from '../oci/image-config.js';
 import { normaliseLayerPath, writeLayer, type Layer, type LayerEntry } from './layer.js';
-import { imageIndex, imageManifest, type ImageManifest } from '../oci/manifest.js';
+import type { ImageManifest } from '../oci/manifest.js';
 import { MEDIA_TYPES, type ImageFormat } from '../oci/media-types.js';
-import { layoutBlobDir, prepareLayout, writeJsonBlob } from '../oci/layout.js';
+import { layoutBlobDir, prepareLayout } from '../oci/layout.js';
 import { ociPlatform } from '../oci/platform.js';
 
 /**
@@ -374,44 +375,20 @@ export async function assembleHostImage(request: HostImageRequest): Promise<Host
       }),
     ),
   );
-  const remote = request.base?.remote.platforms.find(
-    (candidate) =>
-      candidate.platform === target ||
-      (candidate.platform.os === target.os &&
-        candidate.platform.arch === target.arch &&
-        candidate.platform.variant === target.variant),
-  );
-  if (request.base && !remote)
-    throw new GociError(
-      'BAD_PLATFORM',
-      `the base ${request.base.name} was resolved without ${platform.os}/${platform.architecture}`,
-    );
-  const config = jsonBlob(
-    imageConfig({
-      platform,
-      runtime: { ...EMPTY_RUNTIME, ...request.runtime },
-      ...(remote
-        ? { inherited: { diffIds: remote.layers.map((layer) => layer.diffId), history: remote.history } }
-        : {}),
-      layers: layers.map((layer, position) => ({
-        diffId: layer.diffId,
-        createdBy: request.layers[position]!.createdBy,
-      })),
-      created: epoch,
-    }),
-  );
-  await writeJsonBlob(request.layoutDir, config);
-  const image = imageManifest(format, platform, config, [...(remote?.layers ?? []), ...layers], {
-    ...request.annotations,
-    ...(request.base && remote ? baseAnnotations(request.base.name, remote.manifestDigest) : {}),
+  const image = await appendLayers({
+    layoutDir: request.layoutDir,
+    format,
+    platform: target,
+    base: request.base,
+    layers: layers.map((layer, position) => ({
+      layer,
+      createdBy: found(request.layers[position], 'the layer request').createdBy,
+    })),
+    runtime: { ...EMPTY_RUNTIME, ...request.runtime },
+    epoch,
+    annotations: { ...request.annotations },
   });
-  await writeJsonBlob(request.layoutDir, image.manifest);
-  const indexAnnotations: Record<string, string> = {
-    ...request.annotations,
-    ...(request.base ? baseAnnotations(request.base.name, request.base.remote.digest) : {}),
-  };
-  const index = imageIndex(format, [image], indexAnnotations);
-  await writeJsonBlob(request.layoutDir, index);
+  const index = await writeIndex(request.layoutDir, format, [image], request.base, { ...request.annotations });
   const indexDescriptor: Descriptor = { mediaType: MEDIA_TYPES[format].index, digest: index.digest, size: index.size };
   return { layoutDir: request.layoutDir, platform, image, index, indexDescriptor, layers };
 }
