@@ -8,7 +8,7 @@ import { remoteLayerSources } from '../images/base/layer-sources.js';
 import { frontendImage } from '../images/frontend-image.js';
 import { indexValue } from '../oci/index-value.js';
 import type { RegistryClients } from '../registry/clients.js';
-import { formatReference, isValidTag, parseReference } from '../registry/reference.js';
+import { formatReference, parseReference } from '../registry/reference.js';
 import { dockerDaemonSink } from '../sinks/docker-daemon.js';
 import { connectToDocker, dockerSocketPath } from '../sinks/docker-client.js';
 import { checkLayoutWritable } from '../sinks/layout-publish.js';
@@ -18,6 +18,7 @@ import type { Sink } from '../sinks/sink.js';
 import { openStagedOutputs, type StagedOutputs } from '../sinks/staged-outputs.js';
 import { tarballSink } from '../sinks/tarball.js';
 import { tee } from '../sinks/tee.js';
+import { checkedTags } from './image-settings.js';
 
 /** What `goci frontend-image` is asked to make, and where it goes. */
 export interface FrontendImageSettings {
@@ -67,18 +68,6 @@ export function defaultBundle(from: string = dirname(fileURLToPath(import.meta.u
   }
 }
 
-function checkTags(tags: string[]): string[] {
-  for (const tag of tags) {
-    if (!isValidTag(tag)) {
-      throw new GociError(
-        'BAD_ARGUMENT',
-        `--tag ${tag}: not a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`,
-      );
-    }
-  }
-  return tags;
-}
-
 /**
  * goci's BuildKit frontend image (the bundle run by node), written through the same sinks as
  * `goci build`: staged, then the layout, registry, tarball and docker daemon in one publication.
@@ -90,7 +79,7 @@ export async function buildFrontendImage(
   const push = settings.push === undefined ? undefined : parseReference(settings.push);
   if (push?.digest)
     throw new GociError('BAD_ARGUMENT', `--push ${settings.push}: push to a repository or a tag, not a digest`);
-  const tags = checkTags(settings.tag ?? (push?.tag ? [push.tag] : ['latest']));
+  const tags = checkedTags(settings.tag ?? (push?.tag ? [push.tag] : ['latest']));
   const repository =
     settings.repository ?? (push ? formatReference({ ...push, tag: undefined }) : DEFAULT_FRONTEND_REPOSITORY);
   const layoutDir =

@@ -97,6 +97,11 @@ export function tagsFor(version: string, flags: ImageSettings, pushTag?: string)
   ];
   const tags =
     explicit.length > 0 ? explicit : pushTag ? [pushTag] : flags.push ? releaseTags(version) : [versionTag(version)];
+  return checkedTags(tags);
+}
+
+/** `tags` when each is a valid tag, else a BAD_ARGUMENT naming the first that is not. */
+export function checkedTags(tags: string[]): string[] {
   for (const tag of tags) {
     if (!isValidTag(tag)) {
       throw new GociError(

@@ -1,10 +1,8 @@
 import { Command } from 'commander';
 import { displayPath } from '../../common/display-path.js';
 import { publishStaged, type DistBinary } from '../../compiler/compile.js';
-import { makePlan } from '../../compiler/plan.js';
-import { addBuildOptions, compileRequest, type BuildFlags } from '../build-options.js';
-import { cliBuilder } from '../builder.js';
-import { makeProgress } from '../progress.js';
+import { addBuildOptions, type BuildFlags } from '../build-options.js';
+import { planAndBuild } from '../builder.js';
 import { formatSeconds, formatSize, renderTable } from '../table.js';
 
 export function compileCommand(): Command {
@@ -12,11 +10,7 @@ export function compileCommand(): Command {
     .description('cross-compile static, stamped Go binaries into <dist>/bin')
     .argument('[dirs...]', 'directories of Go main packages (or of a goci.yaml); default: the current directory')
     .action(async (dirs: string[], flags: BuildFlags) => {
-      const plan = await makePlan(compileRequest(dirs, flags));
-      const progress = makeProgress(flags.progress, flags.verbose === true);
-      const staged = await cliBuilder(flags, progress)
-        .build(plan)
-        .finally(() => progress.finish());
+      const { plan, staged } = await planAndBuild(dirs, flags);
       if (!staged) return;
       const binaries = await publishStaged(staged);
       process.stdout.write(

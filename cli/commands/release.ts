@@ -1,10 +1,8 @@
 import { Command } from 'commander';
 import { displayPath } from '../../common/display-path.js';
-import { makePlan } from '../../compiler/plan.js';
 import { releaseStaged } from '../../pipeline/release.js';
-import { addBuildOptions, compileRequest, distDir, type BuildFlags } from '../build-options.js';
-import { cliBuilder } from '../builder.js';
-import { makeProgress } from '../progress.js';
+import { addBuildOptions, distDir, type BuildFlags } from '../build-options.js';
+import { planAndBuild } from '../builder.js';
 import { formatSize, renderTable } from '../table.js';
 
 export function releaseCommand(): Command {
@@ -14,11 +12,7 @@ export function releaseCommand(): Command {
     )
     .argument('[dirs...]', 'directories of Go main packages (or of a goci.yaml); default: the current directory')
     .action(async (dirs: string[], flags: BuildFlags) => {
-      const plan = await makePlan(compileRequest(dirs, flags));
-      const progress = makeProgress(flags.progress, flags.verbose === true);
-      const staged = await cliBuilder(flags, progress)
-        .build(plan)
-        .finally(() => progress.finish());
+      const { plan, staged } = await planAndBuild(dirs, flags);
       if (!staged) return;
       const { binaries } = staged;
       const release = await releaseStaged(plan, staged, distDir(flags));
