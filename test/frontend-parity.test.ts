@@ -4,7 +4,15 @@ import { after, before, describe, test } from 'node:test';
 import { docker, startDockerd, type DockerdHarness } from './support/dockerd.js';
 import { GO_BUILDER_IMAGE, loadFrontendImage, loadGoBuilderImage } from './support/frontend-images.js';
 import { goci } from './support/goci.js';
-import { assertSameImages, registryImages } from './support/image-listing.js';
+import { pushBaseImage } from './support/base-image.js';
+import {
+  assertSameImages,
+  BASE_PARENT_OWNER_GAP,
+  FILES_LAYER_ON_BASE,
+  registryImages,
+  withoutListing,
+  type PlatformImage,
+} from './support/image-listing.js';
 import { parityFixture } from './support/parity-fixture.js';
 import { startRegistry, type RegistryHarness } from './support/registry.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
@@ -35,42 +43,84 @@ after(async () => {
   await removeDirectory(work);
 });
 
+/**
+ * The parity fixture (on `base` when given) for linux/amd64, built by `goci build --push` and by
+ * `docker build` through the frontend then `docker push`; both read back from the registry.
+ */
+async function buildBothWays(
+  name: string,
+  base?: string,
+): Promise<{ cli: PlatformImage[]; frontend: PlatformImage[] }> {
+  const platforms = ['linux/amd64'];
+  const cliDir = await parityFixture(join(work, `${name}-cli`), platforms, base);
+  const frontendDir = await parityFixture(join(work, `${name}-frontend`), platforms, base);
+  const cliRef = `${registry.host}/${name}:cli`;
+  const cli = await goci(
+    ['build', '.', '--push', cliRef, '--buildvcs', 'false', '--version', '1.2.3', '--sbom', 'none'],
+    { cwd: cliDir, env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH } },
+  );
+  assert.equal(cli.exitCode, 0, cli.stderr);
+  const frontendRef = `${registry.host}/${name}:frontend`;
+  const args = [`GO_IMAGE=${GO_BUILDER_IMAGE}`, 'VERSION=1.2.3', `SOURCE_DATE_EPOCH=${EPOCH}`];
+  const built = await docker(
+    [
+      'build',
+      '--progress',
+      'plain',
+      '-f',
+      join(frontendDir, 'goci.yaml'),
+      ...args.flatMap((arg) => ['--build-arg', arg]),
+      '--platform',
+      'linux/amd64',
+      '-t',
+      frontendRef,
+      frontendDir,
+    ],
+    { env: { ...daemon.env, DOCKER_BUILDKIT: '1' } },
+    { timeoutMs: 1_200_000 },
+  );
+  assert.equal(built.exitCode, 0, output(built));
+  const pushed = await docker(['push', frontendRef], daemon, { timeoutMs: 600_000 });
+  assert.equal(pushed.exitCode, 0, output(pushed));
+  return {
+    cli: await registryImages(cliRef, join(work, `${name}-cli-layout`)),
+    frontend: await registryImages(frontendRef, join(work, `${name}-frontend-layout`)),
+  };
+}
+
 describe('the frontend and the CLI build the same image', () => {
   test('examples/server with two binaries and image.files, linux/amd64: same config, layer count and layer listings', async () => {
-    const platforms = ['linux/amd64'];
-    const cliDir = await parityFixture(join(work, 'cli'), platforms);
-    const frontendDir = await parityFixture(join(work, 'frontend'), platforms);
-    const cliRef = `${registry.host}/parity:cli`;
-    const cli = await goci(
-      ['build', '.', '--push', cliRef, '--buildvcs', 'false', '--version', '1.2.3', '--sbom', 'none'],
-      { cwd: cliDir, env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH } },
+    const { cli, frontend } = await buildBothWays('parity');
+    assertSameImages(assert.deepEqual, frontend, cli);
+    assert.equal(cli[0]?.layers.length, 3, 'base, image.files, binaries');
+  });
+});
+
+describe('the frontend and the CLI build the same image on a registry base pushed first (linux/amd64)', () => {
+  let base: PlatformImage[];
+  let built: { cli: PlatformImage[]; frontend: PlatformImage[] };
+
+  before(async () => {
+    const baseRef = `${registry.host}/parity-base:1`;
+    await pushBaseImage(work, baseRef, ['linux/amd64', 'linux/arm64']);
+    base = await registryImages(baseRef, join(work, 'parity-base-layout'));
+    built = await buildBothWays('parity-on-base', baseRef);
+  });
+
+  test("same config, layer count, the base's layers as the same blobs, and the same binaries layer", () => {
+    const { cli, frontend } = built;
+    assert.deepEqual(
+      cli.map((image) => [image.platform, image.layers.length]),
+      [['linux/amd64', 3]],
+      "the base's one layer, image.files, binaries",
     );
-    assert.equal(cli.exitCode, 0, cli.stderr);
-    const frontendRef = `${registry.host}/parity:frontend`;
-    const args = [`GO_IMAGE=${GO_BUILDER_IMAGE}`, 'VERSION=1.2.3', `SOURCE_DATE_EPOCH=${EPOCH}`];
-    const built = await docker(
-      [
-        'build',
-        '--progress',
-        'plain',
-        '-f',
-        join(frontendDir, 'goci.yaml'),
-        ...args.flatMap((arg) => ['--build-arg', arg]),
-        '--platform',
-        'linux/amd64',
-        '-t',
-        frontendRef,
-        frontendDir,
-      ],
-      { env: { ...daemon.env, DOCKER_BUILDKIT: '1' } },
-      { timeoutMs: 1_200_000 },
-    );
-    assert.equal(built.exitCode, 0, output(built));
-    const pushed = await docker(['push', frontendRef], daemon, { timeoutMs: 600_000 });
-    assert.equal(pushed.exitCode, 0, output(pushed));
-    const fromCli = await registryImages(cliRef, join(work, 'cli-layout'));
-    const fromFrontend = await registryImages(frontendRef, join(work, 'frontend-layout'));
-    assertSameImages(assert.deepEqual, fromFrontend, fromCli);
-    assert.equal(fromCli[0]?.layers.length, 3, 'base, image.files, binaries');
+    const withoutFiles = (images: PlatformImage[]) => withoutListing(images, FILES_LAYER_ON_BASE);
+    assertSameImages(assert.deepEqual, withoutFiles(frontend), withoutFiles(cli), base);
+  });
+
+  test('the same image.files layer listing', { todo: BASE_PARENT_OWNER_GAP }, () => {
+    const { cli, frontend } = built;
+    for (const [position, image] of cli.entries())
+      assert.deepEqual(frontend[position]?.layers[FILES_LAYER_ON_BASE], image.layers[FILES_LAYER_ON_BASE]);
   });
 });

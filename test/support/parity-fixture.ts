@@ -22,9 +22,10 @@ func main() {
 /**
  * examples/server with a second main package (cmd/healthcheck) and image.files: a file with mode
  * 0640 owned by 65532, and a directory holding a nested directory, an executable script and a
- * relative symlink. Built for `platforms` by both doors in the parity tests.
+ * relative symlink; on `base` (image.base, a registry reference) when given. Built for
+ * `platforms` by both doors in the parity tests.
  */
-export async function parityFixture(dir: string, platforms: string[]): Promise<string> {
+export async function parityFixture(dir: string, platforms: string[], base?: string): Promise<string> {
   await cp(join(REPO_ROOT, 'examples', 'server'), dir, { recursive: true });
   await mkdir(join(dir, 'cmd', 'healthcheck'), { recursive: true });
   await writeFile(join(dir, 'cmd', 'healthcheck', 'main.go'), HEALTHCHECK_MAIN);
@@ -45,7 +46,7 @@ export async function parityFixture(dir: string, platforms: string[]): Promise<s
     main: ./cmd/healthcheck
     platforms: ${list}
 image:
-  binaries: [server, healthcheck]
+${base === undefined ? '' : `  base: ${base}\n`}  binaries: [server, healthcheck]
   files:
     - {src: ${PARITY_CONFIG.src}, dst: ${PARITY_CONFIG.dst}, mode: 0640, owner: "65532:65532"}
     - {src: web, dst: /srv/web}
