@@ -9,7 +9,7 @@ import type { Platform } from '../oci/platform.js';
 import type { RemoteBaseLayers } from './assemble.js';
 import { appendLayers, writeIndex } from './append-layers.js';
 import type { Descriptor, JsonBlob, OciPlatform } from '../oci/descriptor.js';
-import type { RuntimeConfig } from '../oci/image-config.js';
+import { EMPTY_RUNTIME, type RuntimeConfig } from '../oci/image-config.js';
 import { normaliseLayerPath, writeLayer, type Layer, type LayerEntry } from './layer.js';
 import type { ImageManifest } from '../oci/manifest.js';
 import { MEDIA_TYPES, type ImageFormat } from '../oci/media-types.js';
@@ -340,17 +340,6 @@ export interface HostImage {
   /** The layers written here (a remote base's are not), in image order. */
   layers: Layer[];
 }
-
-const EMPTY_RUNTIME: RuntimeConfig = {
-  entrypoint: [],
-  cmd: [],
-  env: [],
-  user: '',
-  workingDir: '',
-  exposedPorts: [],
-  stopSignal: undefined,
-  labels: {},
-};
 
 /**
  * Writes a one-platform image into an OCI layout: each layer as writeLayer makes it (written

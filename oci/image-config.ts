@@ -13,6 +13,18 @@ export interface RuntimeConfig {
   labels: Record<string, string>;
 }
 
+/** A config that sets nothing: no entrypoint, no env, root, `/`. */
+export const EMPTY_RUNTIME: Readonly<RuntimeConfig> = {
+  entrypoint: [],
+  cmd: [],
+  env: [],
+  user: '',
+  workingDir: '',
+  exposedPorts: [],
+  stopSignal: undefined,
+  labels: {},
+};
+
 /** One layer as the config sees it, with the history line that explains it. */
 export interface ConfigLayer {
   diffId: string;

@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { parsePlatform } from '../compiler/platform.js';
 import { canonicalJson, jsonBlob, sha256Digest } from '../oci/descriptor.js';
-import { imageConfig, type ImageConfigInput } from '../oci/image-config.js';
+import { EMPTY_RUNTIME, imageConfig, type ImageConfigInput } from '../oci/image-config.js';
 import { imageIndex, imageManifest } from '../oci/manifest.js';
 import { ociPlatform } from '../oci/platform.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
@@ -85,16 +85,7 @@ describe('image documents', () => {
   test('unset runtime settings are left out, not written empty', () => {
     const config = imageConfig({
       ...INPUT,
-      runtime: {
-        entrypoint: [],
-        cmd: [],
-        env: [],
-        user: '',
-        workingDir: '',
-        exposedPorts: [],
-        stopSignal: undefined,
-        labels: {},
-      },
+      runtime: { ...EMPTY_RUNTIME },
     });
     assert.deepEqual(config.config, {});
   });
