@@ -30,7 +30,7 @@ export interface AppendRequest {
 }
 
 /** The base's image for `platform`, which resolving the base made sure exists. */
-function basePlatform(base: RemoteBaseLayers, platform: Platform): RemoteBasePlatform {
+export function basePlatform(base: RemoteBaseLayers, platform: Platform): RemoteBasePlatform {
   const match = base.remote.platforms.find(
     (candidate) =>
       candidate.platform === platform ||

@@ -3,7 +3,9 @@ import type { Platform } from '../oci/platform.js';
 import type { ImagePlan } from './image-plan.js';
 import type { JsonBlob } from '../oci/descriptor.js';
 import type { RuntimeConfig } from '../oci/image-config.js';
-import { writeLayer, type LayerEntry } from './layer.js';
+import { writeLayer, type Layer, type LayerEntry } from './layer.js';
+import { cachedLayerListing, listLayerBlob } from './layer-listing.js';
+import { NOTHING_BELOW, stackEntries, stackListing, withParents, type PathsBelow } from './paths-below.js';
 import { cachedLayer, warmLayerCache } from './layer-cache.js';
 import type { ImageManifest } from '../oci/manifest.js';
 import type { ImageFormat } from '../oci/media-types.js';
@@ -67,6 +69,8 @@ export interface PlatformImageInput {
   binaryEntries: LayerEntry[];
   /** Names the binaries' contents (their sha256) and places, so an unchanged binary layer is reused. */
   binaryCacheKey: string;
+  /** A registry base's directories and symlinks for this platform (remoteBasePaths); a built-in base's are read here. */
+  baseBelow?: PathsBelow;
   /** Labels derived from this platform's binaries, merged under the user's. */
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -83,12 +87,16 @@ export interface AssemblyRequest {
   platforms: PlatformImageInput[];
 }
 
-/** The CLI's assembly of a plan: its entries as tar layers into the layout at `layoutDir`. */
+/**
+ * The CLI's assembly of a plan: its entries as tar layers into the layout at `layoutDir`;
+ * `remoteBelow` holds a registry base's paths per platform of the plan (remoteBasePaths).
+ */
 export function assemblyRequest(
   plan: ImagePlan<string>,
   base: ImageBase,
   layoutDir: string,
   format: ImageFormat,
+  remoteBelow?: readonly PathsBelow[],
 ): AssemblyRequest {
   return {
     layoutDir,
@@ -98,8 +106,9 @@ export function assemblyRequest(
     runtime: plan.runtime,
     epoch: plan.epoch,
     indexAnnotations: plan.indexAnnotations,
-    platforms: plan.platforms.map((image) => ({
+    platforms: plan.platforms.map((image, position) => ({
       platform: image.platform,
+      ...(remoteBelow?.[position] ? { baseBelow: remoteBelow[position] } : {}),
       binaryEntries: image.binaryEntries,
       binaryCacheKey: `binaries ${JSON.stringify(
         image.binaryEntries.map((entry, position) => [
@@ -121,6 +130,39 @@ export interface AssembledImages {
   index: JsonBlob;
 }
 
+/** A layer to write: its entries (unlisted parents included) and what names them for reuse. */
+interface PlannedLayer {
+  entries: LayerEntry[];
+  key: string;
+}
+
+/** One platform's files and binaries layers, their parents kept as the base beneath has them. */
+function platformLayers(
+  request: AssemblyRequest,
+  input: PlatformImageInput,
+  below: PathsBelow,
+): { files: PlannedLayer | undefined; binaries: PlannedLayer } {
+  const fileEntries = request.fileEntries.length === 0 ? [] : withParents(request.fileEntries, below);
+  const binaryEntries = withParents(input.binaryEntries, stackEntries(below, fileEntries));
+  const parents = (entries: LayerEntry[], listed: number) => JSON.stringify(entries.slice(listed));
+  return {
+    files:
+      fileEntries.length === 0
+        ? undefined
+        : { entries: fileEntries, key: parents(fileEntries, request.fileEntries.length) },
+    binaries: {
+      entries: binaryEntries,
+      key: `${input.binaryCacheKey}\nparents=${parents(binaryEntries, input.binaryEntries.length)}`,
+    },
+  };
+}
+
+/** The built-in base's directories and symlinks, read from its layer once and cached by digest. */
+async function builtInBasePaths(layer: Layer, where: string): Promise<PathsBelow> {
+  const listing = await cachedLayerListing(layer.digest, () => listLayerBlob(layer.blobPath, layer, where));
+  return stackListing(NOTHING_BELOW, listing);
+}
+
 /**
  * Writes every blob of a multi-platform image into the layout's blob store: the base and
  * files layers once (they are the same for every platform), then per platform the binary
@@ -131,24 +173,34 @@ export async function assembleImages(request: AssemblyRequest): Promise<Assemble
   const options = { mtime: request.epoch };
   const { base } = request;
   const builtIn = base.kind === 'remote' ? undefined : base;
-  // Every layer is independent: compress them side by side (zlib runs on the thread pool). On a
-  // failure every write has ended before it is thrown, so the caller's cleanup races no writer.
-  const [baseLayer, filesLayer, ...binaryLayers] = await allSettledOrThrow([
+  // Usually cached already (prepareBaseLayer runs while Go compiles); the layers above need its listing.
+  const baseLayer =
     builtIn?.cacheKey === undefined
       ? undefined
-      : cachedLayer(baseLayerKey(builtIn.cacheKey, request.epoch), blobDir, async (dir) =>
+      : await cachedLayer(baseLayerKey(builtIn.cacheKey, request.epoch), blobDir, async (dir) =>
           writeLayer(await builtIn.entries(), dir, options),
+        );
+  const builtInBelow = baseLayer ? await builtInBasePaths(baseLayer, `the base ${base.name}`) : NOTHING_BELOW;
+  const layerPlans = request.platforms.map((input) => platformLayers(request, input, input.baseBelow ?? builtInBelow));
+  // Every layer is independent: compress them side by side (zlib runs on the thread pool). On a
+  // failure every write has ended before it is thrown, so the caller's cleanup races no writer.
+  // Platforms whose bases hold the same parents share one files layer.
+  const filesLayers = new Map<string, Promise<Layer>>();
+  for (const plan of layerPlans) {
+    if (plan.files && !filesLayers.has(plan.files.key))
+      filesLayers.set(plan.files.key, writeLayer(plan.files.entries, blobDir, options));
+  }
+  const [written, binaryLayers] = await allSettledOrThrow([
+    allSettledOrThrow([...filesLayers.values()]),
+    allSettledOrThrow(
+      layerPlans.map((plan) =>
+        cachedLayer(`${plan.binaries.key}\nmtime=${request.epoch}`, blobDir, (dir) =>
+          writeLayer(plan.binaries.entries, dir, options),
         ),
-    request.fileEntries.length === 0 ? undefined : writeLayer(request.fileEntries, blobDir, options),
-    ...request.platforms.map((input) =>
-      cachedLayer(`${input.binaryCacheKey}\nmtime=${request.epoch}`, blobDir, (dir) =>
-        writeLayer(input.binaryEntries, dir, options),
       ),
     ),
-  ]);
-  const shared: AppendedLayer[] = [];
-  if (baseLayer) shared.push({ layer: baseLayer, createdBy: `goci base: ${base.name}` });
-  if (filesLayer) shared.push({ layer: filesLayer, createdBy: 'goci files: image.files' });
+  ] as const);
+  const filesByKey = new Map([...filesLayers.keys()].map((key, position) => [key, written[position]]));
   const remote = base.kind === 'remote' ? base : undefined;
   const images: ImageManifest[] = [];
   for (const [position, input] of request.platforms.entries()) {
@@ -156,6 +208,11 @@ export async function assembleImages(request: AssemblyRequest): Promise<Assemble
       layer: found(binaryLayers[position], `the binaries layer of ${input.platform.os}/${input.platform.arch}`),
       createdBy: `goci binaries: ${input.binaryEntries.map((entry) => entry.path).join(' ')}`,
     };
+    const filesKey = layerPlans[position]?.files?.key;
+    const filesLayer = filesKey === undefined ? undefined : filesByKey.get(filesKey);
+    const shared: AppendedLayer[] = [];
+    if (baseLayer) shared.push({ layer: baseLayer, createdBy: `goci base: ${base.name}` });
+    if (filesLayer) shared.push({ layer: filesLayer, createdBy: 'goci files: image.files' });
     images.push(
       await appendLayers({
         layoutDir: request.layoutDir,

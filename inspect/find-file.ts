@@ -3,8 +3,10 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { extract as tarExtract, type Extract, type Header } from 'tar-stream';
+import { extract as tarExtract, type Header } from 'tar-stream';
 import { GociError, isGociError } from '../common/errors.js';
+import { feedExtractor } from '../images/tar-feed.js';
+import { layerEntryPath, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../oci/layer-paths.js';
 import { BlobCheck, blobSize, verifyBlob, type ImageFiles } from './image-files.js';
 import type { StoredLayer } from './read-layout.js';
 
@@ -21,14 +23,6 @@ export interface FoundFile {
 const MAX_FILE = 1 << 30;
 /** As Linux's MAXSYMLINKS (40) but lower: an image entrypoint is never more than a few links away. */
 const MAX_LINKS = 16;
-const WHITEOUT = '.wh.';
-const OPAQUE = '.wh..wh..opq';
-
-/** `usr/bin/x`, `./usr/bin/x` and `/usr/bin/x` are one path; directories may end in `/`. */
-function entryPath(name: string): string {
-  const normal = posix.normalize(`/${name}`).slice(1);
-  return normal.endsWith('/') ? normal.slice(0, -1) : normal;
-}
 
 /**
  * Finds the file at `path` in the filesystem the layers (bottom first) stack up to, and
@@ -49,7 +43,7 @@ export async function findFile(
   path: string,
   where: string,
 ): Promise<FoundFile | undefined> {
-  let current = entryPath(path);
+  let current = layerEntryPath(path);
   let top = layers.length - 1;
   for (let hops = 0; hops <= MAX_LINKS; hops++) {
     if (current === '') throw new GociError('BAD_ARGUMENT', `${path} in ${where} is the root directory, not a program`);
@@ -71,7 +65,7 @@ export async function findFile(
       case 'other':
         throw new GociError(
           'BAD_ARGUMENT',
-          `${path} in ${where} is a ${found.type}${current === entryPath(path) ? '' : ` (/${current})`}, not a program`,
+          `${path} in ${where} is a ${found.type}${current === layerEntryPath(path) ? '' : ` (/${current})`}, not a program`,
         );
     }
   }
@@ -127,7 +121,7 @@ async function lookup(files: ImageFiles, layers: readonly StoredLayer[], path: s
     if (hit !== undefined) {
       if (hit.bytes !== undefined) return { kind: 'file', bytes: hit.bytes, layer: index };
       if (hit.type === 'symlink') return { kind: 'symlink', path: follow(path, hit.linkname, []) };
-      if (hit.type === 'link') return { kind: 'hardlink', target: entryPath(hit.linkname), layer: index };
+      if (hit.type === 'link') return { kind: 'hardlink', target: layerEntryPath(hit.linkname), layer: index };
       return { kind: 'other', type: hit.type };
     }
     if (findings.hidesBelow) return { kind: 'missing' };
@@ -138,7 +132,7 @@ async function lookup(files: ImageFiles, layers: readonly StoredLayer[], path: s
 /** Where a symlink at `link` pointing at `target` leads, with `rest` below it; `..` stops at the root. */
 function follow(link: string, target: string, rest: string[]): string {
   const base = target.startsWith('/') ? target : posix.join(posix.dirname(`/${link}`), target);
-  return entryPath(posix.join('/', base, ...rest));
+  return layerEntryPath(posix.join('/', base, ...rest));
 }
 
 /**
@@ -211,7 +205,7 @@ async function readLayer(
   const consuming = (async () => {
     for await (const entry of extractor) {
       const header = entry.header;
-      const name = entryPath(header.name);
+      const name = layerEntryPath(header.name);
       // tar-stream gives null for a type flag it does not know.
       const seen: Seen = {
         type: (header.type as Header['type'] | null) ?? 'entry of an unknown type',
@@ -244,13 +238,7 @@ async function readLayer(
         yield chunk;
       }
     };
-    const feed = async (chunks: AsyncIterable<Buffer>): Promise<void> => {
-      for await (const chunk of chunks) {
-        tarHash.update(chunk);
-        if (!extractor.write(chunk)) await drained(extractor);
-      }
-      extractor.end(undefined);
-    };
+    const feed = feedExtractor(extractor, (chunk) => tarHash.update(chunk));
     const source: Readable = files.stream(layer.path);
     if (gzip) await pipeline(source, tap, createGunzip(), feed);
     else await pipeline(source, tap, feed);
@@ -279,11 +267,11 @@ async function readLayer(
 /** A whiteout that hides `path` in the layers below: of the path, of an ancestor, or an opaque ancestor. */
 function hides(name: string, path: string): boolean {
   const base = posix.basename(name);
-  if (!base.startsWith(WHITEOUT)) return false;
+  if (!base.startsWith(WHITEOUT_PREFIX)) return false;
   const dir = name.includes('/') ? posix.dirname(name) : '';
   const within = (prefix: string): boolean => prefix === '' || path.startsWith(`${prefix}/`);
-  if (base === OPAQUE) return within(dir);
-  const hidden = dir === '' ? base.slice(WHITEOUT.length) : `${dir}/${base.slice(WHITEOUT.length)}`;
+  if (base === OPAQUE_WHITEOUT) return within(dir);
+  const hidden = dir === '' ? base.slice(WHITEOUT_PREFIX.length) : `${dir}/${base.slice(WHITEOUT_PREFIX.length)}`;
   return path === hidden || path.startsWith(`${hidden}/`);
 }
 
@@ -300,23 +288,6 @@ async function collect(entry: AsyncIterable<Buffer>, size: number, what: string)
   }
   if (filled !== size) throw new Error(`${what} holds fewer bytes than its header announces`);
   return bytes;
-}
-
-/** Resolves once the extractor wants more input; rejects if it stopped (the reader failed). */
-function drained(extractor: Extract): Promise<void> {
-  if (extractor.destroyed) return Promise.reject(new Error('the tar reader stopped'));
-  return new Promise((resolve, reject) => {
-    const onDrain = (): void => {
-      extractor.off('close', onClose);
-      resolve();
-    };
-    const onClose = (): void => {
-      extractor.off('drain', onDrain);
-      reject(new Error('the tar reader stopped'));
-    };
-    extractor.once('drain', onDrain);
-    extractor.once('close', onClose);
-  });
 }
 
 function noop(): void {}

@@ -1,6 +1,11 @@
 import { formatPlatform } from '../compiler/platform.js';
 import type { Binary } from '../compiler/checked-binary.js';
-import { assembleImages, assemblyRequest } from '../images/assemble.js';
+import { assembleImages, assemblyRequest, type RemoteBaseLayers } from '../images/assemble.js';
+import { remoteBasePaths } from '../images/base/paths.js';
+import type { PathsBelow } from '../images/paths-below.js';
+import { layoutBlobDir } from '../oci/layout.js';
+import type { Platform } from '../oci/platform.js';
+import type { Sink } from '../sinks/sink.js';
 import { downloadBaseLayers } from '../images/base/download.js';
 import { planImage } from '../images/image-plan.js';
 import { MEDIA_TYPES } from '../oci/media-types.js';
@@ -32,7 +37,7 @@ export interface ImageBuild {
  * SBOMs as referrers → its sinks.
  */
 export async function buildImage(request: ImageBuild): Promise<BuiltImage> {
-  const { prepared, built, settings, outputs, clients, progress } = request;
+  const { prepared, built, settings, outputs, progress } = request;
   const { spec, image, base, push } = prepared;
   const layoutDir = outputs.store.dir;
   const plan = planImage({ spec, image, binaries: built, base, files: prepared.files });
@@ -42,7 +47,9 @@ export async function buildImage(request: ImageBuild): Promise<BuiltImage> {
   const loadPlatform = chooseLoadPlatform(platforms, settings.loadPlatform);
   const name = `${push ? formatReference({ ...push, tag: undefined }) : plan.repository}:${tags[0]}`;
   progress.report({ kind: 'image-start', image: name, platforms: plan.platforms.length });
-  const assembled = await assembleImages(assemblyRequest(plan, base, layoutDir, settings.format));
+  const sink = imageSinks({ ...request, repository: plan.repository, loadPlatform });
+  const remoteBelow = base.kind === 'remote' ? await remoteBase(request, base, platforms, sink) : undefined;
+  const assembled = await assembleImages(assemblyRequest(plan, base, layoutDir, settings.format, remoteBelow));
   progress.report({ kind: 'image-done', image: name, digest: assembled.index.digest });
   // The SBOM names the image as goci.yaml does, not the push target: the same build describes itself the same
   // way wherever it goes, so `goci push oci:L` later pushes the very referrers `--push` would have.
@@ -65,11 +72,6 @@ export async function buildImage(request: ImageBuild): Promise<BuiltImage> {
     store: outputs.store,
     sources: base.kind === 'remote' ? remoteLayerSources(base) : new Map(),
   });
-  const sink = imageSinks({ ...request, repository: plan.repository, loadPlatform });
-  // A registry base's layers are needed locally unless every sink mounts them from their registry.
-  if (base.kind === 'remote' && !sink.mountsFrom?.(base.remote.ref.registry)) {
-    await downloadBaseLayers(clients.for(base.remote.ref.registry), base, layoutDir, 4, prepared.layoutDir);
-  }
   const { tarball, loaded, ociLayout, pushed } = await sink.write(index, tags);
   return {
     ...(tarball ? { tarball } : {}),
@@ -85,4 +87,21 @@ export async function buildImage(request: ImageBuild): Promise<BuiltImage> {
     ...(ociLayout ? { ociLayout } : {}),
     ...(pushed ? { pushed } : {}),
   };
+}
+
+/**
+ * A registry base's layers, downloaded into the run's layout unless every sink mounts them from
+ * their registry, and its paths per platform (read from those blobs, or from goci's cache).
+ */
+async function remoteBase(
+  request: ImageBuild,
+  base: RemoteBaseLayers,
+  platforms: Platform[],
+  sink: Sink,
+): Promise<PathsBelow[]> {
+  const client = request.clients.for(base.remote.ref.registry);
+  const layoutDir = request.outputs.store.dir;
+  const local = !sink.mountsFrom?.(base.remote.ref.registry);
+  if (local) await downloadBaseLayers(client, base, layoutDir, 4, request.prepared.layoutDir);
+  return remoteBasePaths(client, base, platforms, local ? layoutBlobDir(layoutDir) : undefined);
 }

@@ -147,6 +147,43 @@ describe('what goes into an image', () => {
   });
 });
 
+describe("files put into the base's own directories", () => {
+  test("keep the static base's /home/nonroot (0700, 65532) and /tmp (1777) as they are", async () => {
+    const dir = await repositoryWith(
+      {
+        'go.mod': 'module example.com/home\n\ngo 1.19\n',
+        'main.go': MAIN('home'),
+        'app.yaml': 'listen: :8080\n',
+        'goci.yaml': [
+          'image:',
+          '  files:',
+          '    - {src: app.yaml, dst: /home/nonroot/.config/app.yaml, owner: "65532:65532"}',
+          '    - {src: app.yaml, dst: /tmp/seed/app.yaml}',
+          '',
+        ].join('\n'),
+      },
+      'image-contents-home',
+    );
+    made.push(dir);
+    const layout = join(dir, 'dist', 'oci');
+    const result = await goci(
+      ['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--oci-layout', layout],
+      {
+        cwd: dir,
+      },
+    );
+    assert.equal(result.exitCode, 0, result.stderr);
+    const listing = await rootfsListing(await umociUnpack(layout, '1.0.0', { arch: 'amd64' }));
+    const about = (path: string) => listing.filter((line) => line.endsWith(` ${path}`));
+    assert.deepEqual(['/home/nonroot', '/home/nonroot/.config', '/tmp', '/tmp/seed'].map(about), [
+      ['drwx------ 65532:65532 /home/nonroot'],
+      ['drwxr-xr-x 0:0 /home/nonroot/.config'],
+      ['drwxrwxrwt 0:0 /tmp'],
+      ['drwxr-xr-x 0:0 /tmp/seed'],
+    ]);
+  });
+});
+
 describe('bad image input fails clearly and changes no output', () => {
   async function failing(files: Record<string, string>, args: string[], exitCode: number): Promise<string> {
     const dir = await repositoryWith({ 'go.mod': FILES['go.mod'], 'main.go': MAIN('x'), ...files }, 'image-bad');

@@ -162,25 +162,3 @@ export function assertSameImages(
       equal(frontend?.layers[layer], listing, `${cli.platform}: listing of layer ${layer}`);
   }
 }
-
-/**
- * A difference between the doors found by the parity test on a registry base, open (issue 11): the
- * base has /srv (0755, 1000:1000) and image.files go to /srv/web. The CLI's image.files layer
- * holds /srv as a parent nobody listed, 0755 owned by root, which replaces the base's /srv owner;
- * the frontend's mkdir leaves an existing /srv alone, so BuildKit's diff holds the base's /srv,
- * 1000:1000. Making the CLI keep a base's directories needs the base's layer listings, which
- * `goci build --push` does not download today (it mounts the blobs).
- */
-export const BASE_PARENT_OWNER_GAP =
-  "the CLI's image.files layer makes the base's /srv root-owned; the frontend keeps it 1000:1000";
-
-/** The image.files layer's position on a base of one layer: the base's, image.files, binaries. */
-export const FILES_LAYER_ON_BASE = 1;
-
-/** The images with layer `position`'s listing emptied (its digest and the layer count kept), to assert the rest. */
-export function withoutListing(images: PlatformImage[], position: number): PlatformImage[] {
-  return images.map((image) => ({
-    ...image,
-    layers: image.layers.map((listing, layer) => (layer === position ? [] : listing)),
-  }));
-}
