@@ -262,8 +262,9 @@ describe('for CI', () => {
 });
 
 describe('remote bases', () => {
-  test('an image on a base from another repository of the same registry mounts the base layers: no GET, no upload of them', async () => {
-    const env = await configWith('auths', basicAuths(proxy.host));
+  test("an image on a base from another repository of the same registry mounts the base layers, each read once for its directories' owners, none uploaded", async () => {
+    // A cache of its own: the listings of layers other tests built (the static base's) are not there yet.
+    const env = { ...(await configWith('auths', basicAuths(proxy.host))), GOCI_CACHE_DIR: join(work, 'listing-cache') };
     proxy.reset();
     const result = await push(`${proxy.host}/acme/on-base`, env, [
       '--base',
@@ -286,8 +287,11 @@ describe('remote bases', () => {
     const mentions = (url: string, digest: string): boolean => decodeURIComponent(url).includes(digest);
     const touched = proxy.records.filter((record) => [...baseLayers].some((digest) => mentions(record.url, digest)));
     assert.deepEqual(
-      touched.filter((record) => record.method === 'GET').map((record) => record.url),
-      [],
+      touched
+        .filter((record) => record.method === 'GET')
+        .map((record) => record.url)
+        .sort(),
+      [...baseLayers].map((digest) => `/v2/acme/hello/blobs/${digest}`).sort(),
     );
     assert.equal(
       touched.filter((record) => record.method === 'POST' && record.url.includes('mount=')).length,
@@ -320,6 +324,20 @@ describe('remote bases', () => {
       config.rootfs.diff_ids.length,
       3,
       "the base's two layers (static base, its binary), then this image's binary layer",
+    );
+  });
+
+  test('a second image on that base reads none of its layers again: their listings are cached by digest', async () => {
+    const env = { ...(await configWith('auths', basicAuths(proxy.host))), GOCI_CACHE_DIR: join(work, 'listing-cache') };
+    proxy.reset();
+    const base = `${proxy.host}/acme/hello:1.2.3`;
+    const result = await push(`${proxy.host}/acme/on-base-again`, env, ['--base', base, '--sbom', 'none']);
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.deepEqual(
+      proxy.records
+        .filter((record) => record.method === 'GET' && record.url.includes('/blobs/sha256:'))
+        .map((r) => r.url),
+      [],
     );
   });
 
