@@ -5,8 +5,6 @@ import { collect } from './collect.js';
 /** Flags of `goci build` that shape the image and name its outputs. */
 export type ImageFlags = ImageSettings;
 
-export { applyImageFlags, tagsFor } from '../pipeline/image-settings.js';
-
 export function addImageOptions(command: Command): Command {
   return command
     .option('--base <name>', 'base image: static (default, runs as 65532), static:root, scratch')

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { GociError } from '../common/errors.js';
 import { hostLinuxPlatform } from '../compiler/platform.js';
 import type { RegistryClient } from '../registry/client.js';
@@ -53,6 +53,8 @@ export interface FrontendImage extends HostImage {
 /** Where the bundle lives in the image; it finds its data through the package.json beside it. */
 export const FRONTEND_DIR = '/goci';
 export const FRONTEND_BUNDLE = `${FRONTEND_DIR}/goci.mjs`;
+/** The folder beside the bundle that holds the chunks each command loads (scripts/bundle.mjs writes it). */
+export const BUNDLE_CHUNKS = 'chunks';
 /**
  * The built-in static base's filesystem (the entries of the CLI's base layer, shared by `static`
  * and `static:root`), which the frontend copies into the images it builds.
@@ -78,9 +80,19 @@ async function checkFile(path: string, what: string, hint: string): Promise<void
   if (!stats?.isFile()) throw new GociError('NOT_FOUND', `${what} ${path} does not exist`, { hint });
 }
 
-/** /goci: the bundle, its package.json, the base data it reads and the static base's filesystem (FRONTEND_BASE_DIR). */
+async function checkDirectory(path: string, what: string, hint: string): Promise<void> {
+  const stats = await stat(path).catch(() => undefined);
+  if (!stats?.isDirectory()) throw new GociError('NOT_FOUND', `${what} ${path} do not exist`, { hint });
+}
+
+/**
+ * /goci: the bundle and the chunks it loads (`chunks/` beside it), its package.json, the base
+ * data it reads and the static base's filesystem (FRONTEND_BASE_DIR).
+ */
 async function appEntries(bundle: string, dataDir: string): Promise<LayerEntry[]> {
   await checkFile(bundle, 'the goci bundle', 'run npm run build first (it writes lib/goci.mjs)');
+  const chunks = join(dirname(bundle), BUNDLE_CHUNKS);
+  await checkDirectory(chunks, "the goci bundle's chunks", 'run npm run build first (it writes lib/chunks/)');
   return mergeEntries(
     [
       { type: 'file', path: FRONTEND_BUNDLE, mode: 0o644, uid: 0, gid: 0, source: bundle },
@@ -93,7 +105,10 @@ async function appEntries(bundle: string, dataDir: string): Promise<LayerEntry[]
         content: Buffer.from(FRONTEND_PACKAGE_JSON),
       },
     ],
-    await hostFileEntries([{ source: dataDir, at: `${FRONTEND_DIR}/images/base/data` }]),
+    await hostFileEntries([
+      { source: chunks, at: `${FRONTEND_DIR}/${BUNDLE_CHUNKS}` },
+      { source: dataDir, at: `${FRONTEND_DIR}/images/base/data` },
+    ]),
     [
       { type: 'directory', path: `${FRONTEND_DIR}/base`, mode: 0o755, uid: 0, gid: 0 },
       { type: 'directory', path: FRONTEND_BASE_DIR, mode: 0o755, uid: 0, gid: 0 },

@@ -18,19 +18,12 @@ import type { Sink } from '../sinks/sink.js';
 import { openStagedOutputs, type StagedOutputs } from '../sinks/staged-outputs.js';
 import { tarballSink } from '../sinks/tarball.js';
 import { tee } from '../sinks/tee.js';
+import {
+  DEFAULT_FRONTEND_LAYOUT,
+  DEFAULT_FRONTEND_REPOSITORY,
+  type FrontendImageSettings,
+} from './frontend-image-settings.js';
 import { checkedTags } from './image-settings.js';
-
-/** What `goci frontend-image` is asked to make, and where it goes. */
-export interface FrontendImageSettings {
-  base: string;
-  bundle?: string;
-  ociLayout?: string;
-  tarball?: string;
-  load?: boolean;
-  push?: string;
-  tag?: string[];
-  repository?: string;
-}
 
 /** What the command reports, as --json prints it. */
 export interface FrontendImageResult {
@@ -45,9 +38,6 @@ export interface FrontendImageResult {
   loaded?: { imageId: string; tags: string[] };
   pushed?: string;
 }
-
-export const DEFAULT_FRONTEND_REPOSITORY = 'goci-frontend';
-export const DEFAULT_FRONTEND_LAYOUT = join('dist', 'frontend-oci');
 
 /**
  * lib/goci.mjs of the goci package this code runs from: the nearest directory upwards with a

@@ -253,6 +253,14 @@ describe('the frontend image', () => {
     assert.match(result.stderr, /built-in bases have no node/);
   });
 
+  test("Dockerfile.frontend's build stage copies every source folder tsconfig.json compiles", async () => {
+    const text = await readFile(join(REPO_ROOT, 'Dockerfile.frontend'), 'utf8');
+    const tsconfig = JSON.parse(await readFile(join(REPO_ROOT, 'tsconfig.json'), 'utf8')) as { include: string[] };
+    const folders = tsconfig.include.map((pattern) => pattern.split('/')[0]).sort();
+    const copied = [...text.matchAll(/^COPY (\w+)\/ \1\/$/gm)].map((match) => match[1]).sort();
+    assert.deepEqual(copied, folders);
+  });
+
   test('Dockerfile.frontend (not built here: no internet for node:20) has the stages, label and entrypoint', async () => {
     const text = await readFile(join(REPO_ROOT, 'Dockerfile.frontend'), 'utf8');
     const instructions = text
@@ -267,6 +275,7 @@ describe('the frontend image', () => {
     );
     assert.ok(instructions.includes('RUN npm run build'));
     assert.ok(instructions.includes('COPY --from=build /src/lib/goci.mjs /goci/goci.mjs'));
+    assert.ok(instructions.includes('COPY --from=build /src/lib/chunks/ /goci/chunks/'));
     assert.ok(instructions.includes('COPY --from=build /src/package.json /goci/package.json'));
     assert.ok(instructions.includes('COPY --from=build /src/images/base/data/ /goci/images/base/data/'));
     assert.ok(instructions.includes('RUN node scripts/static-base-tree.mjs /src/static-base'));

@@ -1,14 +1,7 @@
-import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { writeFileAtomic } from '../../common/atomic.js';
-import { displayPath } from '../../common/display-path.js';
 import type { BuiltImage } from '../../pipeline/built-image.js';
-import { runBuild } from '../../pipeline/run-build.js';
-import { addBuildOptions, compileRequest, distDir, type BuildFlags } from '../build-options.js';
-import { cliBuilder } from '../builder.js';
+import { addBuildOptions, type BuildFlags } from '../build-options.js';
 import { addImageOptions, type ImageFlags } from '../image-options.js';
-import { makeProgress, waitReporter } from '../progress.js';
-import { formatSize, renderTable } from '../table.js';
 
 export type { BuiltImage };
 
@@ -18,48 +11,7 @@ export function buildCommand(): Command {
       'compile, then assemble a multi-arch image (no Docker needed) into an OCI layout; optionally a tarball or the local daemon',
     )
     .argument('[dirs...]', 'directories of Go main packages (or of a goci.yaml); default: the current directory')
-    .action(async (dirs: string[], flags: BuildFlags & ImageFlags) => {
-      const progress = makeProgress(flags.progress, flags.verbose === true);
-      const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
-      try {
-        const results = await runBuild({
-          compile: compileRequest(dirs, flags),
-          settings: { ...flags, dist: distDir(flags) },
-          builder: cliBuilder(flags, progress),
-          progress,
-          // Registry waits (a base's or the push target's) show up in the progress display.
-          registry: { insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait: waitReporter(() => progress) },
-        });
-        if (!results) return;
-        progress.finish();
-        if (flags.imageRefs)
-          await writeFileAtomic(
-            resolve(flags.imageRefs),
-            results.flatMap((result) => (result.pushed ? [`${result.pushed.reference}\n`] : [])).join(''),
-          );
-        process.stdout.write(
-          flags.json ? `${JSON.stringify({ images: results }, null, 2)}\n` : results.map(describeImage).join('\n'),
-        );
-      } finally {
-        progress.finish();
-      }
-    });
-}
-
-function describeImage(image: BuiltImage): string {
-  const rows = image.platforms.map((platform) => [platform.platform, platform.digest, formatSize(platform.size)]);
-  const pushed = image.pushed;
-  return [
-    `image ${image.repository}:${image.tags.join(', ')}  ${image.index.digest}`,
-    renderTable(['PLATFORM', 'MANIFEST', 'SIZE'], rows, [2]).trimEnd(),
-    ...(image.ociLayout ? [`oci layout: ${displayPath(image.ociLayout)} (tags ${image.tags.join(', ')})`] : []),
-    ...(pushed
-      ? [
-          `pushed: ${pushed.reference} (${pushed.tags.join(', ')}; blobs uploaded ${pushed.blobs.uploaded}, mounted ${pushed.blobs.mounted}, already there ${pushed.blobs.present})`,
-        ]
-      : []),
-    ...(image.tarball ? [`tarball: ${displayPath(image.tarball)}`] : []),
-    ...(image.loaded ? [`loaded into docker: ${image.loaded.tags.join(', ')} (${image.loaded.imageId})`] : []),
-    '',
-  ].join('\n');
+    .action(async (dirs: string[], flags: BuildFlags & ImageFlags) =>
+      (await import('../actions/build.js')).build(dirs, flags),
+    );
 }

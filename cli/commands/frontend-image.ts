@@ -1,17 +1,12 @@
 import { Command } from 'commander';
-import { displayPath } from '../../common/display-path.js';
 import {
-  buildFrontendImage,
   DEFAULT_FRONTEND_LAYOUT,
   DEFAULT_FRONTEND_REPOSITORY,
-  type FrontendImageResult,
   type FrontendImageSettings,
-} from '../../pipeline/frontend-image.js';
-import { RegistryClients } from '../../registry/clients.js';
+} from '../../pipeline/frontend-image-settings.js';
 import { collect } from '../collect.js';
-import { makeProgress, waitReporter } from '../progress.js';
 
-interface FrontendImageFlags extends FrontendImageSettings {
+export interface FrontendImageFlags extends FrontendImageSettings {
   insecureRegistry?: string[];
   json?: boolean;
   verbose?: boolean;
@@ -47,25 +42,5 @@ export function frontendImageCommand(): Command {
     )
     .option('-v, --verbose', 'log each registry request (never a credential)')
     .option('--json', 'print the result as JSON')
-    .action(async (flags: FrontendImageFlags) => {
-      const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
-      // Registry waits are printed as lines (this command has no live display).
-      const progress = makeProgress('plain', flags.verbose === true);
-      const onWait = waitReporter(() => progress);
-      const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
-      const result = await buildFrontendImage(flags, clients);
-      process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
-    });
-}
-
-function describe(result: FrontendImageResult): string {
-  return [
-    `frontend image ${result.repository}:${result.tags.join(', ')}  ${result.index.digest}`,
-    `  ${result.manifest.platform}  ${result.manifest.digest}  base ${result.base}  entrypoint ${JSON.stringify(result.entrypoint)}`,
-    ...(result.ociLayout ? [`oci layout: ${displayPath(result.ociLayout)} (tags ${result.tags.join(', ')})`] : []),
-    ...(result.tarball ? [`tarball: ${displayPath(result.tarball)}`] : []),
-    ...(result.loaded ? [`loaded into docker: ${result.loaded.tags.join(', ')} (${result.loaded.imageId})`] : []),
-    ...(result.pushed ? [`pushed: ${result.pushed}`] : []),
-    '',
-  ].join('\n');
+    .action(async (flags: FrontendImageFlags) => (await import('../actions/frontend-image.js')).frontendImage(flags));
 }

@@ -1,9 +1,5 @@
 import { Command } from 'commander';
-import { displayPath } from '../../common/display-path.js';
-import { releaseStaged } from '../../pipeline/release.js';
-import { addBuildOptions, distDir, type BuildFlags } from '../build-options.js';
-import { planAndBuild } from '../builder.js';
-import { formatSize, renderTable } from '../table.js';
+import { addBuildOptions, type BuildFlags } from '../build-options.js';
 
 export function releaseCommand(): Command {
   return addBuildOptions(new Command('release'))
@@ -11,23 +7,5 @@ export function releaseCommand(): Command {
       'compile every target and package each into a reproducible archive with checksums.txt in <dist>/release',
     )
     .argument('[dirs...]', 'directories of Go main packages (or of a goci.yaml); default: the current directory')
-    .action(async (dirs: string[], flags: BuildFlags) => {
-      const { plan, staged } = await planAndBuild(dirs, flags);
-      if (!staged) return;
-      const { binaries } = staged;
-      const release = await releaseStaged(plan, staged, distDir(flags));
-      if (flags.json) {
-        const json = { version: plan.targets[0]?.stamp.version, binaries, ...release };
-        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
-        return;
-      }
-      const rows = release.archives.map((archive) => [
-        archive.platform,
-        displayPath(archive.path),
-        formatSize(archive.size),
-        archive.sha256.slice(0, 16),
-      ]);
-      process.stdout.write(renderTable(['TARGET', 'ARCHIVE', 'SIZE', 'SHA256'], rows, [2]));
-      process.stdout.write(`checksums: ${displayPath(release.checksums)}\n`);
-    });
+    .action(async (dirs: string[], flags: BuildFlags) => (await import('../actions/release.js')).release(dirs, flags));
 }

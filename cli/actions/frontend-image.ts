@@ -1,0 +1,28 @@
+import { displayPath } from '../../common/display-path.js';
+import { buildFrontendImage, type FrontendImageResult } from '../../pipeline/frontend-image.js';
+import { RegistryClients } from '../../registry/clients.js';
+import type { FrontendImageFlags } from '../commands/frontend-image.js';
+import { makeProgress, waitReporter } from '../progress.js';
+
+/** `goci frontend-image`: build the frontend image to the outputs asked for and say where it went. */
+export async function frontendImage(flags: FrontendImageFlags): Promise<void> {
+  const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
+  // Registry waits are printed as lines (this command has no live display).
+  const progress = makeProgress('plain', flags.verbose === true);
+  const onWait = waitReporter(() => progress);
+  const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
+  const result = await buildFrontendImage(flags, clients);
+  process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
+}
+
+function describe(result: FrontendImageResult): string {
+  return [
+    `frontend image ${result.repository}:${result.tags.join(', ')}  ${result.index.digest}`,
+    `  ${result.manifest.platform}  ${result.manifest.digest}  base ${result.base}  entrypoint ${JSON.stringify(result.entrypoint)}`,
+    ...(result.ociLayout ? [`oci layout: ${displayPath(result.ociLayout)} (tags ${result.tags.join(', ')})`] : []),
+    ...(result.tarball ? [`tarball: ${displayPath(result.tarball)}`] : []),
+    ...(result.loaded ? [`loaded into docker: ${result.loaded.tags.join(', ')} (${result.loaded.imageId})`] : []),
+    ...(result.pushed ? [`pushed: ${result.pushed}`] : []),
+    '',
+  ].join('\n');
+}
