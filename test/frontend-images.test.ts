@@ -253,10 +253,10 @@ describe('the frontend image', () => {
     assert.match(result.stderr, /built-in bases have no node/);
   });
 
-  test("Dockerfile.frontend's build stage copies every source folder tsconfig.json compiles", async () => {
+  test("Dockerfile.frontend's build stage copies every source folder tsconfig.json compiles, and scripts/", async () => {
     const text = await readFile(join(REPO_ROOT, 'Dockerfile.frontend'), 'utf8');
     const tsconfig = JSON.parse(await readFile(join(REPO_ROOT, 'tsconfig.json'), 'utf8')) as { include: string[] };
-    const folders = tsconfig.include.map((pattern) => pattern.split('/')[0]).sort();
+    const folders = [...tsconfig.include.map((pattern) => pattern.split('/')[0]), 'scripts'].sort();
     const copied = [...text.matchAll(/^COPY (\w+)\/ \1\/$/gm)].map((match) => match[1]).sort();
     assert.deepEqual(copied, folders);
   });
