@@ -9,7 +9,8 @@ import type { RegistryClient } from '../registry/client.js';
 export type AttachedBy = 'referrers-api' | 'fallback-tag';
 
 /**
- * Pushes an artifact that refers to `subject`: its blobs, then its manifest. A registry with a
+ * Pushes an artifact that refers to `subject`: its blobs (mounted from another repository of the
+ * registry where `mountable` names one), then its manifest. A registry with a
  * referrers API acknowledges the subject (`OCI-Subject`); otherwise the artifact is added to the
  * `sha256-<subject hex>` index, the distribution spec's fallback, which keeps earlier referrers.
  */
@@ -19,11 +20,14 @@ export async function attachToRegistry(
   artifact: Artifact,
   subject: Descriptor,
   stagingDir: string,
+  mountable: ReadonlyMap<string, string> = new Map(),
 ): Promise<AttachedBy> {
   await writeArtifactBlobs(stagingDir, artifact);
   for (const blob of [{ digest: artifact.payload.digest, size: artifact.payload.size }, EMPTY_CONFIG]) {
-    if ((await client.blobExists(repository, blob.digest)) === undefined)
-      await client.uploadBlobFile(repository, blob.digest, blob.size, blobPath(stagingDir, blob.digest));
+    if ((await client.blobExists(repository, blob.digest)) !== undefined) continue;
+    const from = mountable.get(blob.digest);
+    if (from !== undefined && (await client.mountBlob(repository, blob.digest, from))) continue;
+    await client.uploadBlobFile(repository, blob.digest, blob.size, blobPath(stagingDir, blob.digest));
   }
   const { subject: acknowledged } = await client.putManifest(
     repository,

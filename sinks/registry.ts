@@ -1,22 +1,42 @@
 import { ownedScratch } from '../common/owner.js';
+import { EMPTY_CONFIG } from '../oci/artifact.js';
 import type { Index } from '../oci/index.js';
 import { imageManifestOf } from '../oci/image.js';
 import { attachToRegistry, type AttachedBy } from './registry-referrers.js';
 import type { RegistryClient } from '../registry/client.js';
 import { pushImage } from '../registry/push.js';
+import { PushedBlobs } from '../registry/pushed-blobs.js';
 import { formatReference, withDigest, withTag, type ImageRef } from '../registry/reference.js';
 import type { Pushed, Sink, SinkOutcome } from './sink.js';
 
 const CONCURRENCY = 4;
 
-/** Layers another repository of the target's registry holds (a registry base's): mounted, not uploaded. */
-function mountable(index: Index, registry: string): Map<string, string> {
-  const layers = index.images.flatMap((image) => image.layers);
-  return new Map(
-    layers.flatMap((layer) =>
-      layer.mountFrom?.registry === registry ? [[layer.descriptor.digest, layer.mountFrom.repository] as const] : [],
-    ),
-  );
+/** Every blob of the index: its images' layers and configs, its referrers' payloads and their empty config. */
+function blobDigests(index: Index): string[] {
+  const images = index.images.map(imageManifestOf);
+  const referrers = index.referrers.flatMap(({ artifact }) => [artifact.payload.digest, EMPTY_CONFIG.digest]);
+  return [
+    ...new Set([
+      ...images.flatMap((image) => [image.config.digest, ...image.layers.map((layer) => layer.digest)]),
+      ...referrers,
+    ]),
+  ];
+}
+
+/**
+ * Blobs another repository of the target's registry holds, to mount rather than upload: a
+ * registry base's layers, and whatever goci pushed to another repository there before.
+ */
+function mountable(index: Index, target: ImageRef, pushed: PushedBlobs): Map<string, string> {
+  const sources = new Map<string, string>();
+  for (const digest of blobDigests(index)) {
+    const before = pushed.sourceFor(digest, target.repository);
+    if (before !== undefined) sources.set(digest, before);
+  }
+  for (const layer of index.images.flatMap((image) => image.layers)) {
+    if (layer.mountFrom?.registry === target.registry) sources.set(layer.descriptor.digest, layer.mountFrom.repository);
+  }
+  return sources;
 }
 
 /**
@@ -30,6 +50,8 @@ export async function pushToRegistry(
   index: Index,
   tags: string[],
 ): Promise<Pushed> {
+  const pushed = await PushedBlobs.open(target.registry);
+  const sources = mountable(index, target, pushed);
   const result = await pushImage({
     client,
     repository: target.repository,
@@ -38,7 +60,7 @@ export async function pushToRegistry(
     index: { bytes: index.bytes, digest: index.descriptor.digest, size: index.descriptor.size },
     indexMediaType: index.descriptor.mediaType,
     tags,
-    mountable: mountable(index, target.registry),
+    mountable: sources,
     concurrency: CONCURRENCY,
   });
   const sboms: AttachedBy[] = [];
@@ -47,11 +69,12 @@ export async function pushToRegistry(
     const scratch = await ownedScratch('stage');
     try {
       for (const { artifact, subject } of index.referrers)
-        sboms.push(await attachToRegistry(client, target.repository, artifact, subject, scratch.dir));
+        sboms.push(await attachToRegistry(client, target.repository, artifact, subject, scratch.dir, sources));
     } finally {
       await scratch.dispose();
     }
   }
+  await pushed.record(target.repository, blobDigests(index));
   const reference = formatReference(withDigest(target, result.digest));
   const pushedTags = tags.map((tag) => formatReference(withTag(target, tag)));
   return { reference, tags: pushedTags, blobs: result.blobs, sboms };

@@ -151,6 +151,22 @@ describe('goci build --push', () => {
     });
   }
 
+  test("the same image pushed to a second repository of the registry gets every blob by mount, its SBOMs' too, none uploaded", async () => {
+    proxy.reset();
+    const copy = (await push(`${proxy.host}/acme/hello-copy`, await configWith('auths', basicAuths(proxy.host)))).json!;
+    assert.equal(copy.images[0]!.index.digest, first.images[0]!.index.digest);
+    const blobs = first.images[0]!.pushed.blobs.uploaded;
+    assert.deepEqual(copy.images[0]!.pushed.blobs, { uploaded: 0, mounted: blobs, present: 0, uploadedBytes: 0 });
+    const mounts = proxy.records.filter((record) => record.method === 'POST' && record.url.includes('mount='));
+    // The SBOMs' blobs too: one document per platform and the artifacts' shared empty config.
+    assert.equal(mounts.length, blobs + first.images[0]!.platforms.length + 1);
+    assert.ok(mounts.every((record) => decodeURIComponent(record.url).includes('from=acme/hello')));
+    assert.deepEqual(
+      proxy.records.filter((record) => record.method === 'PUT' && record.path.includes('/blobs/uploads')),
+      [],
+    );
+  });
+
   test('a re-push of the unchanged image uploads no blob bytes (measured at the proxy)', async () => {
     proxy.reset();
     const again = (await push(`${proxy.host}/acme/hello`, await configWith('auths', basicAuths(proxy.host)))).json!;
@@ -381,7 +397,9 @@ describe('faults on the way', () => {
       path: /\/blobs\/uploads\//,
       fault: { kind: 'drop-request', afterBytes: 4096, forwardPartial: true },
     });
-    const result = await push(`${proxy.host}/acme/faults`, env, ['--sbom', 'none', '--tags', 'faulty']);
+    // A cache of its own: with the record of earlier pushes, the blobs would be mounted, not uploaded.
+    const fresh = { ...env, GOCI_CACHE_DIR: join(work, 'faults-cache') };
+    const result = await push(`${proxy.host}/acme/faults`, fresh, ['--sbom', 'none', '--tags', 'faulty']);
     proxy.clearFaults();
     assert.equal(result.exitCode, 0, result.stderr);
     assert.deepEqual(
