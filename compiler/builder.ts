@@ -1,3 +1,4 @@
+import type { Binary } from './checked-binary.js';
 import type { StagedBinaries } from './compile.js';
 import type { Plan } from './plan.js';
 
@@ -7,5 +8,6 @@ import type { Plan } from './plan.js';
  * builder built nothing on purpose (a dry run that printed the commands).
  */
 export interface Builder {
-  build(plan: Plan): Promise<StagedBinaries | undefined>;
+  /** `onBinary` hears of each binary as soon as it is built and checked, while other targets may still build. */
+  build(plan: Plan, onBinary?: (binary: Binary<string>) => void): Promise<StagedBinaries | undefined>;
 }

@@ -7,7 +7,7 @@ import { openBinaryCache } from './binary-cache.js';
 import type { Binary } from './checked-binary.js';
 import type { Plan, Target } from './plan.js';
 import { formatPlatform } from './platform.js';
-import { buildTarget } from './run.js';
+import { buildTarget, type TargetBuild } from './run.js';
 import { runLimited } from '../common/run-limited.js';
 
 /** A finished binary in its final place. Plain data: what the table and --json print. */
@@ -32,7 +32,7 @@ export interface CompileOptions {
   cache: boolean;
   onStart?: (target: Target) => void;
   /** Called as each target finishes and passes its checks (before anything moves into dist). */
-  onBuilt?: (target: Target, size: number, seconds: number, cached: boolean) => void;
+  onBuilt?: (build: TargetBuild) => void;
 }
 
 /** A binary that knows its target: no re-matching by platform string downstream. */
@@ -63,7 +63,7 @@ export async function compileStaged(plan: Plan, options: CompileOptions): Promis
   try {
     const builds = await runLimited(plan.targets, options.jobs, async (target, signal) => {
       const build = await buildTarget(plan.toolchain.go, target, scratch, signal, cache, options.onStart);
-      options.onBuilt?.(target, build.size, build.seconds, build.cached);
+      options.onBuilt?.(build);
       return build;
     });
     const binaries = builds.map(({ binary, size, seconds, cached }) => ({

@@ -138,18 +138,16 @@ interface PlannedLayer {
 
 /** One platform's files and binaries layers, their parents kept as the base beneath has them. */
 function platformLayers(
-  request: AssemblyRequest,
+  listedFiles: LayerEntry[],
   input: PlatformImageInput,
   below: PathsBelow,
 ): { files: PlannedLayer | undefined; binaries: PlannedLayer } {
-  const fileEntries = request.fileEntries.length === 0 ? [] : withParents(request.fileEntries, below);
+  const fileEntries = listedFiles.length === 0 ? [] : withParents(listedFiles, below);
   const binaryEntries = withParents(input.binaryEntries, stackEntries(below, fileEntries));
   const parents = (entries: LayerEntry[], listed: number) => JSON.stringify(entries.slice(listed));
   return {
     files:
-      fileEntries.length === 0
-        ? undefined
-        : { entries: fileEntries, key: parents(fileEntries, request.fileEntries.length) },
+      fileEntries.length === 0 ? undefined : { entries: fileEntries, key: parents(fileEntries, listedFiles.length) },
     binaries: {
       entries: binaryEntries,
       key: `${input.binaryCacheKey}\nparents=${parents(binaryEntries, input.binaryEntries.length)}`,
@@ -163,6 +161,44 @@ async function builtInBasePaths(layer: Layer, where: string): Promise<PathsBelow
   return stackListing(NOTHING_BELOW, listing);
 }
 
+/** What lies beneath goci's layers: a built-in base's layer (put into `blobDir`) and its paths. */
+export interface Beneath {
+  layer: Layer | undefined;
+  below: PathsBelow;
+}
+
+/**
+ * A built-in base's layer, from goci's cache (prepareBaseLayer usually built it while Go
+ * compiled), and what it holds; nothing for scratch and for a registry base (whose paths come
+ * per platform, see PlatformImageInput.baseBelow).
+ */
+export async function baseBeneath(base: ImageBase, epoch: number, blobDir: string): Promise<Beneath> {
+  if (base.kind === 'remote' || base.cacheKey === undefined) return { layer: undefined, below: NOTHING_BELOW };
+  const { cacheKey } = base;
+  const layer = await cachedLayer(baseLayerKey(cacheKey, epoch), blobDir, async (dir) =>
+    writeLayer(await base.entries(), dir, { mtime: epoch }),
+  );
+  return { layer, below: await builtInBasePaths(layer, `the base ${base.name}`) };
+}
+
+/**
+ * One platform's binaries layer as assembleImages writes it (same entries, same cache key), in
+ * goci's layer cache and `blobDir`: written as soon as the platform's binaries exist, assembly
+ * then finds it.
+ */
+export async function binariesLayer(
+  listedFiles: LayerEntry[],
+  input: PlatformImageInput,
+  beneath: Beneath,
+  epoch: number,
+  blobDir: string,
+): Promise<Layer> {
+  const { binaries } = platformLayers(listedFiles, input, input.baseBelow ?? beneath.below);
+  return cachedLayer(`${binaries.key}\nmtime=${epoch}`, blobDir, (dir) =>
+    writeLayer(binaries.entries, dir, { mtime: epoch }),
+  );
+}
+
 /**
  * Writes every blob of a multi-platform image into the layout's blob store: the base and
  * files layers once (they are the same for every platform), then per platform the binary
@@ -172,16 +208,11 @@ export async function assembleImages(request: AssemblyRequest): Promise<Assemble
   const blobDir = layoutBlobDir(request.layoutDir);
   const options = { mtime: request.epoch };
   const { base } = request;
-  const builtIn = base.kind === 'remote' ? undefined : base;
-  // Usually cached already (prepareBaseLayer runs while Go compiles); the layers above need its listing.
-  const baseLayer =
-    builtIn?.cacheKey === undefined
-      ? undefined
-      : await cachedLayer(baseLayerKey(builtIn.cacheKey, request.epoch), blobDir, async (dir) =>
-          writeLayer(await builtIn.entries(), dir, options),
-        );
-  const builtInBelow = baseLayer ? await builtInBasePaths(baseLayer, `the base ${base.name}`) : NOTHING_BELOW;
-  const layerPlans = request.platforms.map((input) => platformLayers(request, input, input.baseBelow ?? builtInBelow));
+  const beneath = await baseBeneath(base, request.epoch, blobDir);
+  const baseLayer = beneath.layer;
+  const layerPlans = request.platforms.map((input) =>
+    platformLayers(request.fileEntries, input, input.baseBelow ?? beneath.below),
+  );
   // Every layer is independent: compress them side by side (zlib runs on the thread pool). On a
   // failure every write has ended before it is thrown, so the caller's cleanup races no writer.
   // Platforms whose bases hold the same parents share one files layer.
@@ -193,11 +224,7 @@ export async function assembleImages(request: AssemblyRequest): Promise<Assemble
   const [written, binaryLayers] = await allSettledOrThrow([
     allSettledOrThrow([...filesLayers.values()]),
     allSettledOrThrow(
-      layerPlans.map((plan) =>
-        cachedLayer(`${plan.binaries.key}\nmtime=${request.epoch}`, blobDir, (dir) =>
-          writeLayer(plan.binaries.entries, dir, options),
-        ),
-      ),
+      request.platforms.map((input) => binariesLayer(request.fileEntries, input, beneath, request.epoch, blobDir)),
     ),
   ] as const);
   const filesByKey = new Map([...filesLayers.keys()].map((key, position) => [key, written[position]]));

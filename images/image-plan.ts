@@ -65,7 +65,7 @@ export function planImage<S>(input: ImagePlanInput<S>): ImagePlan<S> {
   const where = (path: string): string => fieldLocation(spec, path);
   const files = fileEntries(image.files, input.files, where);
   const builds = imageBuildIds(spec, image);
-  const entrypointBuild = pickEntrypoint(builds, image, where);
+  const entrypointBuild = entrypointBuildId(spec, image);
   const entrypointTarget = found(
     input.binaries.find((built) => built.target.buildId === entrypointBuild),
     `a compiled binary of the entrypoint build "${entrypointBuild}"`,
@@ -97,7 +97,7 @@ export function planImage<S>(input: ImagePlanInput<S>): ImagePlan<S> {
     },
   );
   return {
-    repository: image.repository ?? entrypointTarget.binary,
+    repository: imageRepository(image, entrypointTarget.binary),
     entrypoint: entrypointTarget.binary,
     fileEntries: files,
     runtime: imageRuntime(image, input.base, entrypointTarget.binary),
@@ -123,6 +123,16 @@ export function imageBuildIds(spec: Spec, image: ImageSpec): string[] {
       );
     return match.id;
   });
+}
+
+/** The build whose binary an image starts: image.entrypoint, else the first of image.binaries. */
+export function entrypointBuildId(spec: Spec, image: ImageSpec): string {
+  return pickEntrypoint(imageBuildIds(spec, image), image, (path) => fieldLocation(spec, path));
+}
+
+/** The repository an image is named by where no push target names it: image.repository, else its entrypoint binary. */
+export function imageRepository(image: ImageSpec, entrypointBinary: string): string {
+  return image.repository ?? entrypointBinary;
 }
 
 function pickEntrypoint(builds: string[], image: ImageSpec, where: (path: string) => string): string {

@@ -27,12 +27,12 @@ function compileOptions(plan: Plan, settings: CompileSettings, progress: Progres
         target: label(target),
         command: displayCommand(target.command, join(settings.dist, 'bin', target.fileName), plan.toolchain.go),
       }),
-    onBuilt: (target, size, seconds, cached) =>
-      progress.report({ kind: 'compile-done', target: label(target), size, seconds, cached }),
+    onBuilt: ({ binary, size, seconds, cached }) =>
+      progress.report({ kind: 'compile-done', target: label(binary.target), size, seconds, cached }),
   };
 }
 
 /** The host's `go build`, each target's start and end reported to `progress`. */
 export function reportingHostBuilder(settings: CompileSettings, progress: Progress): Builder {
-  return { build: (plan) => hostBuilder(compileOptions(plan, settings, progress)).build(plan) };
+  return { build: (plan, onBinary) => hostBuilder(compileOptions(plan, settings, progress)).build(plan, onBinary) };
 }

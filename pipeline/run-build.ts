@@ -8,9 +8,9 @@ import type { StagedBinaries } from '../compiler/compile.js';
 import { prepareBaseLayer } from '../images/assemble.js';
 import { stagingFailure } from '../sinks/layout-publish.js';
 import { RegistryClients, type RegistryAccess } from '../registry/clients.js';
-import { openStagedOutputs } from '../sinks/staged-outputs.js';
+import { openStagedOutputs, type StagedOutputs } from '../sinks/staged-outputs.js';
 import type { Spec } from '../spec/schema.js';
-import { buildImage } from './build-image.js';
+import { startImage } from './build-image.js';
 import type { BuiltImage } from './built-image.js';
 import { prepareImage, prepareOutputs, type PreparedImage, type RunSettings } from './prepare-image.js';
 import type { Progress } from './progress.js';
@@ -50,12 +50,19 @@ export async function runBuild(run: BuildRun): Promise<BuiltImage[] | undefined>
     imagesOf(plan).map(({ spec, context, platforms }) => prepareImage(spec, platforms, settings, clients, context)),
   );
   for (const image of prepared) await prepareOutputs(image, settings, clients);
+  // A dry run prints the commands: nothing is compiled or written.
+  if (settings.dryRun) {
+    await run.builder.build(plan);
+    return undefined;
+  }
   // The base layer needs no binary: build it (into goci's cache) while Go compiles.
-  const warming = settings.dryRun ? [] : prepared.map((image) => warmBase(plan, image));
-  const staged = await run.builder.build(plan);
-  await Promise.all(warming);
-  if (!staged) return undefined;
-  return buildAndPublish(prepared, staged, run, clients);
+  const warming = prepared.map((image) => warmBase(plan, image));
+  const outputs = await openStagedOutputs(prepared[0]?.layoutDir, []);
+  try {
+    return await compileAndPublish(plan, prepared, outputs, run, clients, warming);
+  } finally {
+    await outputs.dispose();
+  }
 }
 
 function warmBase(plan: Plan, image: PreparedImage): Promise<void> {
@@ -67,39 +74,54 @@ function warmBase(plan: Plan, image: PreparedImage): Promise<void> {
 }
 
 /**
- * Builds every image into one staged layout, then publishes the binaries, the layout's blobs
- * and tags, and a --tarball as one step: a run that fails or is stopped before the end leaves
- * dist and the layout as they were.
+ * Compiles, each image's platforms layered as their binaries arrive, then every image finished
+ * into the one staged layout and published with the binaries and a --tarball as one step: a
+ * run that fails or is stopped before the end leaves dist and the layout as they were.
  */
-async function buildAndPublish(
+async function compileAndPublish(
+  plan: Plan,
   prepared: PreparedImage[],
-  staged: StagedBinaries,
+  outputs: StagedOutputs,
   run: BuildRun,
   clients: RegistryClients,
-): Promise<BuiltImage[]> {
-  const layoutDir = prepared[0]?.layoutDir;
+  warming: Promise<void>[],
+): Promise<BuiltImage[] | undefined> {
+  const layoutDir = outputs.layoutDir;
+  const images = prepared.map((image) =>
+    startImage({
+      ...run,
+      prepared: image,
+      targets: plan.targets.filter((target) => target.spec === image.spec),
+      outputs,
+      clients,
+    }),
+  );
+  let staged: StagedBinaries | undefined;
   try {
-    const outputs = await openStagedOutputs(layoutDir, [...staged.files]);
+    staged = await run.builder.build(plan, (binary) => {
+      for (const image of images) image.onBinary(binary);
+    });
+    await Promise.all(warming);
+    if (!staged) return undefined;
+    const { built } = staged;
+    outputs.files.push(...staged.files);
+    const results: BuiltImage[] = [];
     try {
-      const results: BuiltImage[] = [];
-      try {
-        for (const image of prepared) {
-          const built = staged.built.filter((item) => item.target.spec === image.spec);
-          results.push(await buildImage({ ...run, prepared: image, built, outputs, clients }));
-        }
-      } catch (error) {
-        throw stagingFailure(error, layoutDir);
+      for (const [position, image] of images.entries()) {
+        const spec = prepared[position]?.spec;
+        results.push(await image.finish(built.filter((item) => item.target.spec === spec)));
       }
-      await outputs.publish();
-      for (const { ociLayout, tarball } of results) {
-        if (ociLayout) run.progress.report({ kind: 'sink-done', sink: 'oci layout', where: displayPath(ociLayout) });
-        if (tarball) run.progress.report({ kind: 'sink-done', sink: 'tarball', where: displayPath(tarball) });
-      }
-      return results;
-    } finally {
-      await outputs.dispose();
+    } catch (error) {
+      throw stagingFailure(error, layoutDir);
     }
+    await outputs.publish();
+    for (const { ociLayout, tarball } of results) {
+      if (ociLayout) run.progress.report({ kind: 'sink-done', sink: 'oci layout', where: displayPath(ociLayout) });
+      if (tarball) run.progress.report({ kind: 'sink-done', sink: 'tarball', where: displayPath(tarball) });
+    }
+    return results;
   } finally {
-    await staged.dispose();
+    await Promise.all(images.map((image) => image.settled()));
+    await staged?.dispose();
   }
 }

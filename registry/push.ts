@@ -4,8 +4,11 @@ import type { JsonBlob } from '../oci/descriptor.js';
 import { runLimited } from '../common/run-limited.js';
 import type { RegistryClient } from './client.js';
 
+/** How a blob came to be in the target repository. */
+export type BlobOutcome = 'present' | 'mounted' | 'uploaded';
+
 /** One blob to make present in the target repository. */
-interface BlobToPush {
+export interface BlobToPush {
   digest: string;
   size: number;
   /** Another repository of the same registry that already has it (a remote base's layers). */
@@ -24,7 +27,9 @@ export interface PushRequest {
   /** Blobs known to exist in another repository of this registry, by digest → repository. */
   mountable: ReadonlyMap<string, string>;
   concurrency: number;
-  onBlob?: (digest: string, how: 'present' | 'mounted' | 'uploaded') => void;
+  /** Blobs already being sent (ensureBlob started early, while the image was still being built). */
+  started?: ReadonlyMap<string, Promise<BlobOutcome>>;
+  onBlob?: (digest: string, how: BlobOutcome) => void;
 }
 
 export interface PushResult {
@@ -102,7 +107,8 @@ async function pushInOrder(request: PushRequest, updated: Set<string>, startTagg
     blobsOf({ ...request, images: missing }).filter((blob) => !known.has(blob.digest)),
     request.concurrency,
     async (blob) => {
-      const how = await ensureBlob(request, blob);
+      const how = await (request.started?.get(blob.digest) ??
+        ensureBlob(request.client, request.repository, blob, request.blobFile(blob.digest)));
       counts[how]++;
       if (how === 'uploaded') counts.uploadedBytes += blob.size;
       request.onBlob?.(blob.digest, how);
@@ -148,10 +154,15 @@ function blobsOf(request: PushRequest): BlobToPush[] {
   return [...blobs.values()];
 }
 
-async function ensureBlob(request: PushRequest, blob: BlobToPush): Promise<'present' | 'mounted' | 'uploaded'> {
-  const { client, repository } = request;
+/** Makes one blob present in `repository`: there already, mounted from `blob.mountFrom`, else uploaded from `file`. */
+export async function ensureBlob(
+  client: RegistryClient,
+  repository: string,
+  blob: BlobToPush,
+  file: string,
+): Promise<BlobOutcome> {
   if ((await client.blobExists(repository, blob.digest)) !== undefined) return 'present';
   if (blob.mountFrom && (await client.mountBlob(repository, blob.digest, blob.mountFrom))) return 'mounted';
-  await client.uploadBlobFile(repository, blob.digest, blob.size, request.blobFile(blob.digest));
+  await client.uploadBlobFile(repository, blob.digest, blob.size, file);
   return 'uploaded';
 }

@@ -4,7 +4,7 @@ import type { Index } from '../oci/index.js';
 import { imageManifestOf } from '../oci/image.js';
 import { attachToRegistry, type AttachedBy } from './registry-referrers.js';
 import type { RegistryClient } from '../registry/client.js';
-import { pushImage } from '../registry/push.js';
+import { ensureBlob, pushImage, type BlobOutcome } from '../registry/push.js';
 import { PushedBlobs } from '../registry/pushed-blobs.js';
 import { formatReference, withDigest, withTag, type ImageRef } from '../registry/reference.js';
 import type { Pushed, Sink, SinkOutcome } from './sink.js';
@@ -49,6 +49,7 @@ export async function pushToRegistry(
   target: ImageRef,
   index: Index,
   tags: string[],
+  started?: ReadonlyMap<string, Promise<BlobOutcome>>,
 ): Promise<Pushed> {
   const pushed = await PushedBlobs.open(target.registry);
   const sources = mountable(index, target, pushed);
@@ -62,6 +63,7 @@ export async function pushToRegistry(
     tags,
     mountable: sources,
     concurrency: CONCURRENCY,
+    ...(started ? { started } : {}),
   });
   const sboms: AttachedBy[] = [];
   if (index.referrers.length > 0) {
@@ -80,14 +82,36 @@ export async function pushToRegistry(
   return { reference, tags: pushedTags, blobs: result.blobs, sboms };
 }
 
-/** The registry as a sink; `onPushed` is told the digest reference once everything is there. */
+/**
+ * The registry as a sink; `onPushed` is told the digest reference once everything is there. A
+ * blob offered early is sent at once (mounted when goci pushed it to another repository there);
+ * write() waits for it instead of sending it again.
+ */
 export function registrySink(client: RegistryClient, target: ImageRef, onPushed?: (reference: string) => void): Sink {
+  const started = new Map<string, Promise<BlobOutcome>>();
+  let record: Promise<PushedBlobs> | undefined;
   return {
     mountsFrom: (registry) => registry === target.registry,
+    early(blob, file) {
+      if (started.has(blob.digest)) return;
+      record ??= PushedBlobs.open(target.registry);
+      const sending = record.then((pushed) => {
+        const mountFrom = pushed.sourceFor(blob.digest, target.repository);
+        return ensureBlob(client, target.repository, { ...blob, mountFrom }, file);
+      });
+      // Its failure is write()'s to report, where the push would have sent the blob.
+      sending.catch(() => undefined);
+      started.set(blob.digest, sending);
+    },
     async write(index: Index, tags: string[]): Promise<SinkOutcome> {
-      const pushed = await pushToRegistry(client, target, index, tags);
-      onPushed?.(pushed.reference);
-      return { pushed };
+      try {
+        const pushed = await pushToRegistry(client, target, index, tags, started);
+        onPushed?.(pushed.reference);
+        return { pushed };
+      } finally {
+        // A blob sent early for an image the registry had already is not waited for by the push: it ends here.
+        await Promise.allSettled(started.values());
+      }
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { AttachedBy } from './registry-referrers.js';
 import type { PushResult } from '../registry/push.js';
+import type { Descriptor } from '../oci/descriptor.js';
 import type { Index } from '../oci/index.js';
 
 /** What a push did: the digest reference CI deploys, the tags, and how each blob got there. */
@@ -28,4 +29,10 @@ export interface Sink {
    * that same registry (it mounts the layer). Without it, a registry base's layers are downloaded.
    */
   mountsFrom?(registry: string): boolean;
+  /**
+   * A blob of the index to come, complete at `file` already: a sink that sends blobs away may
+   * start now (a push uploads a platform's layer while other targets still compile). write()
+   * is still given every blob, this one included.
+   */
+  early?(blob: Pick<Descriptor, 'digest' | 'size'>, file: string): void;
 }

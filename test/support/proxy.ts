@@ -85,6 +85,8 @@ export interface RegistryProxy {
   reset(): void;
   /** Requests whose pattern is exactly `METHOD pattern`, as pathPattern writes it. */
   count(method: string, pattern: string): number;
+  /** The first request (already seen, or still to come) that `matches`. */
+  seen(matches: (record: ProxyRecord) => boolean): Promise<ProxyRecord>;
   bytes(method: string, pattern: string): { request: number; forwarded: number; response: number };
   stop(): Promise<void>;
 }
@@ -110,6 +112,7 @@ export async function startProxy(upstream: string): Promise<RegistryProxy> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const rules: { rule: FaultRule; seen: number; applied: number }[] = [];
   const records: ProxyRecord[] = [];
+  const waiters: { matches: (record: ProxyRecord) => boolean; resolve: (record: ProxyRecord) => void }[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
   let origin = '';
@@ -148,6 +151,10 @@ export async function startProxy(upstream: string): Promise<RegistryProxy> {
       startedAt: Date.now(),
     };
     if (records.length < MAX_RECORDS) records.push(record);
+    for (const waiter of waiters.filter((candidate) => candidate.matches(record))) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(record);
+    }
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     let done = false;
@@ -305,6 +312,11 @@ export async function startProxy(upstream: string): Promise<RegistryProxy> {
     url: origin,
     host: `127.0.0.1:${port}`,
     records,
+    seen: (matches) => {
+      const earlier = records.find(matches);
+      if (earlier) return Promise.resolve(earlier);
+      return new Promise((resolve) => waiters.push({ matches, resolve }));
+    },
     get maxInFlight() {
       return maxInFlight;
     },
