@@ -17,7 +17,7 @@
  * BENCH_CONTENDERS=goci,floor (names or their first word) measures only those; BENCH_BASELINE=DIR adds
  * "goci (baseline)", another goci build measured in the same run. Either leaves bench/results alone.
  */
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,7 @@ import { startProxy, type RegistryProxy } from '../test/support/proxy.js';
 import { startRegistry, type RegistryHarness } from '../test/support/registry.js';
 import { renderBarChart } from './chart.js';
 import { crossCompilingDockerfile, emulatedDockerfile } from './dockerfiles.js';
+import { changeOneLine, floorCommands, runFloor } from './floor.js';
 import { gociBuilds, type GociBuild } from './baseline.js';
 import { median } from './measure.js';
 import { markdownTable } from './table.js';
@@ -222,44 +223,13 @@ async function dockerfileRun(
 
 /** The go build commands goci runs, straight, in parallel: what any image tool must at least spend. */
 async function floorRun(world: World, example: string, source: string, run: number): Promise<Measurement> {
-  const { stdout } = await execa(
-    process.execPath,
-    [
-      CLI,
-      'compile',
-      '.',
-      '--platform',
-      PLATFORMS.join(','),
-      '--version',
-      VERSION,
-      '--buildvcs',
-      'false',
-      '--dry-run',
-      '--json',
-      '--dist',
-      join(world.work, 'floor-plan'),
-    ],
-    { cwd: source },
-  );
-  const commands = (
-    JSON.parse(stdout) as { commands: { cwd: string; env: Record<string, string>; go: string; args: string[] }[] }
-  ).commands;
-  const out = runCache(world, 'floor-out', example, run);
-  await mkdir(out, { recursive: true });
+  const commands = await floorCommands(CLI, source, PLATFORMS, VERSION, join(world.work, 'floor-plan'));
   const env = { ...process.env, GOCACHE: runCache(world, 'gocache-floor', example, run) };
   const start = process.hrtime.bigint();
-  await Promise.all(
-    commands.map((command, index) => {
-      const args = [...command.args];
-      args[args.indexOf('-o') + 1] = join(out, `bin-${index}`);
-      return execa(command.go, args, { cwd: command.cwd, env: { ...env, ...command.env } });
-    }),
-  );
+  const binaries = await runFloor(commands, runCache(world, 'floor-out', example, run), env);
   const elapsed = seconds(start);
   const sums = await Promise.all(
-    commands.map(async (_command, index) =>
-      (await execa('sha256sum', [join(out, `bin-${index}`)])).stdout.slice(0, 64),
-    ),
+    binaries.map(async (binary) => (await execa('sha256sum', [binary])).stdout.slice(0, 64)),
   );
   return { seconds: elapsed, uploadedBytes: 0, imageBytes: 0, identity: sums.join(',') };
 }
@@ -293,16 +263,6 @@ async function checkImages(world: World, contender: Contender, example: string):
     if (!line.startsWith(`${VERSION} linux ${platform.split('/')[1]}`))
       throw new Error(`${contender} ${platform}: the image printed "${line}", not version ${VERSION}`);
   }
-}
-
-/** One Go line changed, the same way for every contender. */
-async function changeOneLine(source: string, step: number): Promise<void> {
-  const main = join(source, 'main.go');
-  const text = await readFile(main, 'utf8');
-  await writeFile(
-    main,
-    text.replace(/\/\/ bench-change \d+\n/, '').replace('func main() {', `// bench-change ${step}\nfunc main() {`),
-  );
 }
 
 async function exampleCopy(world: World, example: string, contender: Contender): Promise<string> {
