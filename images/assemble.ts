@@ -6,7 +6,7 @@ import type { RuntimeConfig } from '../oci/image-config.js';
 import { writeLayer, type Layer, type LayerEntry } from './layer.js';
 import { cachedLayerListing, listLayerBlob } from './layer-listing.js';
 import { NOTHING_BELOW, stackEntries, stackListing, withParents, type PathsBelow } from './paths-below.js';
-import { cachedLayer, warmLayerCache } from './layer-cache.js';
+import { cachedLayer, layerInCache, warmLayerCache } from './layer-cache.js';
 import type { ImageManifest } from '../oci/manifest.js';
 import type { ImageFormat } from '../oci/media-types.js';
 import { layoutBlobDir } from '../oci/layout.js';
@@ -162,7 +162,7 @@ async function builtInBasePaths(layer: Layer, where: string): Promise<PathsBelow
 }
 
 /** What lies beneath goci's layers: a built-in base's layer (put into `blobDir`) and its paths. */
-export interface Beneath {
+interface Beneath {
   layer: Layer | undefined;
   below: PathsBelow;
 }
@@ -172,7 +172,7 @@ export interface Beneath {
  * compiled), and what it holds; nothing for scratch and for a registry base (whose paths come
  * per platform, see PlatformImageInput.baseBelow).
  */
-export async function baseBeneath(base: ImageBase, epoch: number, blobDir: string): Promise<Beneath> {
+async function baseBeneath(base: ImageBase, epoch: number, blobDir: string): Promise<Beneath> {
   if (base.kind === 'remote' || base.cacheKey === undefined) return { layer: undefined, below: NOTHING_BELOW };
   const { cacheKey } = base;
   const layer = await cachedLayer(baseLayerKey(cacheKey, epoch), blobDir, async (dir) =>
@@ -181,22 +181,33 @@ export async function baseBeneath(base: ImageBase, epoch: number, blobDir: strin
   return { layer, below: await builtInBasePaths(layer, `the base ${base.name}`) };
 }
 
+function binariesLayerKey(binaries: PlannedLayer, epoch: number): string {
+  return `${binaries.key}\nmtime=${epoch}`;
+}
+
 /**
- * One platform's binaries layer as assembleImages writes it (same entries, same cache key), in
- * goci's layer cache and `blobDir`: written as soon as the platform's binaries exist, assembly
- * then finds it.
+ * One platform's binaries layer as assembleImages will write it (the same entries under the same
+ * key), built into goci's cache only, as soon as the platform's binaries exist: assembly then
+ * finds it there, and a push may send the cache's verified file meanwhile. undefined when the
+ * cache cannot be used (then assembly writes it as always).
  */
-export async function binariesLayer(
+export async function earlyBinariesLayer(
   listedFiles: LayerEntry[],
   input: PlatformImageInput,
-  beneath: Beneath,
+  base: ImageBase,
   epoch: number,
-  blobDir: string,
-): Promise<Layer> {
-  const { binaries } = platformLayers(listedFiles, input, input.baseBelow ?? beneath.below);
-  return cachedLayer(`${binaries.key}\nmtime=${epoch}`, blobDir, (dir) =>
-    writeLayer(binaries.entries, dir, { mtime: epoch }),
-  );
+): Promise<Layer | undefined> {
+  let below = input.baseBelow ?? NOTHING_BELOW;
+  if (base.kind !== 'remote' && base.cacheKey !== undefined) {
+    const { cacheKey } = base;
+    const baseLayer = await layerInCache(baseLayerKey(cacheKey, epoch), async (dir) =>
+      writeLayer(await base.entries(), dir, { mtime: epoch }),
+    );
+    if (!baseLayer) return undefined;
+    below = await builtInBasePaths(baseLayer, `the base ${base.name}`);
+  }
+  const { binaries } = platformLayers(listedFiles, input, below);
+  return layerInCache(binariesLayerKey(binaries, epoch), (dir) => writeLayer(binaries.entries, dir, { mtime: epoch }));
 }
 
 /**
@@ -224,7 +235,11 @@ export async function assembleImages(request: AssemblyRequest): Promise<Assemble
   const [written, binaryLayers] = await allSettledOrThrow([
     allSettledOrThrow([...filesLayers.values()]),
     allSettledOrThrow(
-      request.platforms.map((input) => binariesLayer(request.fileEntries, input, beneath, request.epoch, blobDir)),
+      layerPlans.map(({ binaries }) =>
+        cachedLayer(binariesLayerKey(binaries, request.epoch), blobDir, (dir) =>
+          writeLayer(binaries.entries, dir, options),
+        ),
+      ),
     ),
   ] as const);
   const filesByKey = new Map([...filesLayers.keys()].map((key, position) => [key, written[position]]));

@@ -90,6 +90,20 @@ export async function warmLayerCache(key: string, build: LayerBuilder): Promise<
 }
 
 /**
+ * The layer for `key` in goci's cache, built there if it is not (as warmLayerCache), its bytes
+ * checked against its digest: `blobPath` is the cache's file, to be read (uploaded) before any
+ * output exists, never to be handed out as an output. undefined without a usable cache.
+ */
+export async function layerInCache(key: string, build: LayerBuilder): Promise<Layer | undefined> {
+  const { cacheDir, recordPath } = cacheLocation(key);
+  await warmLayerCache(key, build);
+  const record = await readRecord(recordPath);
+  if (!record) return undefined;
+  const blobPath = join(cacheDir, hex(record.digest));
+  return (await hashFile(blobPath)) === hex(record.digest) ? { ...record, blobPath } : undefined;
+}
+
+/**
  * A layer whose bytes are a pure function of `key` (the static base; a binary layer keyed by
  * the binary's sha256): built once per machine, in goci's cache, then copied into `blobDir`.
  * `key` must name every input of the bytes; the compressed bytes also depend on Node's zlib,

@@ -1,18 +1,10 @@
 import { formatPlatform } from '../compiler/platform.js';
 import type { Binary } from '../compiler/checked-binary.js';
-import {
-  assembleImages,
-  assemblyRequest,
-  baseBeneath,
-  binariesLayer,
-  type Beneath,
-  type RemoteBaseLayers,
-} from '../images/assemble.js';
+import { assembleImages, assemblyRequest, earlyBinariesLayer, type RemoteBaseLayers } from '../images/assemble.js';
 import { found } from '../common/found.js';
 import type { Target } from '../compiler/plan.js';
 import { remoteBasePaths } from '../images/base/paths.js';
 import type { PathsBelow } from '../images/paths-below.js';
-import { layoutBlobDir } from '../oci/layout.js';
 import type { Platform } from '../oci/platform.js';
 import type { Sink } from '../sinks/sink.js';
 import { downloadBaseLayers } from '../images/base/download.js';
@@ -22,7 +14,8 @@ import { sbomArtifacts } from '../images/sbom/artifacts.js';
 import { indexValue } from '../oci/index-value.js';
 import { remoteLayerSources } from '../images/base/layer-sources.js';
 import type { RegistryClients } from '../registry/clients.js';
-import { formatReference } from '../registry/reference.js';
+import { formatReference, type ImageRef } from '../registry/reference.js';
+import { registrySink } from '../sinks/registry.js';
 import type { StagedOutputs } from '../sinks/staged-outputs.js';
 import type { BuiltImage } from './built-image.js';
 import { tagsFor } from './image-settings.js';
@@ -36,7 +29,6 @@ export interface ImageStart {
   /** The plan's targets of this image's spec: which binaries it waits for. */
   targets: Target[];
   settings: RunSettings;
-  outputs: StagedOutputs;
   clients: RegistryClients;
   progress: Progress;
 }
@@ -45,12 +37,16 @@ export interface ImageStart {
 export interface ImageRun {
   /**
    * A binary of the run is built and checked: once all of a platform's are there, that
-   * platform's binaries layer is written and offered to the sinks while other targets compile.
+   * platform's binaries layer is written into goci's cache and, when pushing, its upload begins,
+   * while other targets compile. Nothing is written to any output.
    */
   onBinary(binary: Binary<string>): void;
-  /** planImage → assemble (finding the layers written early) → the Index with its SBOMs → the sinks. */
-  finish(built: Binary<string>[]): Promise<BuiltImage>;
-  /** Resolves once nothing started by onBinary is still writing (before the staged outputs go). */
+  /**
+   * planImage → assemble into the staged outputs (finding the layers written early) → the Index
+   * with its SBOMs → the sinks.
+   */
+  finish(built: Binary<string>[], outputs: StagedOutputs): Promise<BuiltImage>;
+  /** Resolves once nothing started by onBinary is still running. */
   settled(): Promise<void>;
 }
 
@@ -62,14 +58,14 @@ function platformsOf(targets: Target[]): Platform[] {
 }
 
 /**
- * Starts one image: its sinks are made now (a bad --load-platform is found before compiling),
- * its binaries layers are written as their platforms' binaries arrive (onBinary), and
- * finish() puts the image together once every binary is built.
+ * Starts one image: what it is called and where it loads are settled now (a bad --load-platform
+ * is found before compiling), the push's registry sink is made (it takes layers early), each
+ * platform's binaries layer is written as its binaries arrive (onBinary), and finish() puts the
+ * image together once every binary is built.
  */
 export function startImage(request: ImageStart): ImageRun {
-  const { prepared, settings, outputs, progress } = request;
+  const { prepared, settings, progress } = request;
   const { spec, image, base, push } = prepared;
-  const blobDir = layoutBlobDir(outputs.store.dir);
   const builds = imageBuildIds(spec, image);
   const targets = request.targets.filter((target) => builds.includes(target.buildId));
   const entrypoint = entrypointBuildId(spec, image);
@@ -79,17 +75,13 @@ export function startImage(request: ImageStart): ImageRun {
   );
   const repository = imageRepository(image, entrypointTarget.binary);
   const loadPlatform = chooseLoadPlatform(platformsOf(targets), settings.loadPlatform);
-  const sink = imageSinks({ ...request, repository, loadPlatform });
+  const pushSink = push && pushingSink(request, push);
   let remotePaths: Promise<Map<string, PathsBelow>> | undefined;
+  /** A registry base's paths per platform: its layers' listings, from goci's cache or read once. */
   const remoteBelow = (): Promise<Map<string, PathsBelow>> | undefined => {
     if (base.kind !== 'remote') return undefined;
-    remotePaths ??= remoteBase(request, base, platformsOf(targets), sink);
+    remotePaths ??= remoteBasePathsOf(request, base, platformsOf(targets));
     return remotePaths;
-  };
-  let beneath: Promise<Beneath> | undefined;
-  const beneathFor = (epoch: number): Promise<Beneath> => {
-    beneath ??= baseBeneath(base, epoch, blobDir);
-    return beneath;
   };
   const belowOf = (paths: Map<string, PathsBelow> | undefined, platforms: Platform[]): PathsBelow[] | undefined =>
     paths && platforms.map((platform) => found(paths.get(formatPlatform(platform)), formatPlatform(platform)));
@@ -98,17 +90,11 @@ export function startImage(request: ImageStart): ImageRun {
   const writeEarly = async (binaries: Binary<string>[]): Promise<void> => {
     const plan = planImage({ spec, image, binaries, base, files: prepared.files });
     const platforms = plan.platforms.map((item) => item.platform);
-    const assembly = assemblyRequest(
-      plan,
-      base,
-      outputs.store.dir,
-      settings.format,
-      belowOf(await remoteBelow(), platforms),
-    );
+    const assembly = assemblyRequest(plan, base, '', settings.format, belowOf(await remoteBelow(), platforms));
     const input = found(assembly.platforms[0], 'the platform of an early layer');
-    const layer = await binariesLayer(assembly.fileEntries, input, await beneathFor(plan.epoch), plan.epoch, blobDir);
+    const layer = await earlyBinariesLayer(assembly.fileEntries, input, base, plan.epoch);
     // A layer the registry base holds already is mounted from there when the index is written.
-    if (!baseLayers.has(layer.digest)) sink.early?.(layer, layer.blobPath);
+    if (layer && !baseLayers.has(layer.digest)) pushSink?.early?.(layer, layer.blobPath);
   };
   const early: Promise<void>[] = [];
   const arrived = new Map<string, Binary<string>[]>();
@@ -127,7 +113,7 @@ export function startImage(request: ImageStart): ImageRun {
     settled: async () => {
       await Promise.all(early);
     },
-    async finish(built) {
+    async finish(built, outputs) {
       await Promise.all(early);
       const plan = planImage({ spec, image, binaries: built, base, files: prepared.files });
       const stamp = found(built[0], 'a binary of the image').target.stamp;
@@ -135,6 +121,8 @@ export function startImage(request: ImageStart): ImageRun {
       const platforms = plan.platforms.map((item) => item.platform);
       const name = `${push ? formatReference({ ...push, tag: undefined }) : plan.repository}:${tags[0]}`;
       progress.report({ kind: 'image-start', image: name, platforms: plan.platforms.length });
+      const sink = imageSinks({ ...request, outputs, repository, loadPlatform, registry: pushSink });
+      if (base.kind === 'remote') await downloadIfNeeded(request, base, sink, outputs);
       const below = belowOf(await remoteBelow(), platforms);
       const assembled = await assembleImages(assemblyRequest(plan, base, outputs.store.dir, settings.format, below));
       progress.report({ kind: 'image-done', image: name, digest: assembled.index.digest });
@@ -178,20 +166,32 @@ export function startImage(request: ImageStart): ImageRun {
   };
 }
 
-/**
- * A registry base's layers, downloaded into the run's layout unless every sink mounts them from
- * their registry, and its paths per platform (read from those blobs, or from goci's cache).
- */
-async function remoteBase(
+/** The registry sink of a push, made before compiling so that it can take layers early. */
+function pushingSink(request: ImageStart, push: ImageRef): Sink {
+  const client = request.clients.for(push.registry);
+  const reportPushed = (where: string): void => request.progress.report({ kind: 'sink-done', sink: 'registry', where });
+  return registrySink(client, push, reportPushed);
+}
+
+/** A registry base's layers, downloaded into the run's staged layout unless every sink mounts them from their registry. */
+async function downloadIfNeeded(
+  request: ImageStart,
+  base: RemoteBaseLayers,
+  sink: Sink,
+  outputs: StagedOutputs,
+): Promise<void> {
+  if (sink.mountsFrom?.(base.remote.ref.registry)) return;
+  const client = request.clients.for(base.remote.ref.registry);
+  await downloadBaseLayers(client, base, outputs.store.dir, 4, request.prepared.layoutDir);
+}
+
+/** A registry base's paths per platform, by platform name (its layers read once, their listings cached by digest). */
+async function remoteBasePathsOf(
   request: ImageStart,
   base: RemoteBaseLayers,
   platforms: Platform[],
-  sink: Sink,
 ): Promise<Map<string, PathsBelow>> {
   const client = request.clients.for(base.remote.ref.registry);
-  const layoutDir = request.outputs.store.dir;
-  const local = !sink.mountsFrom?.(base.remote.ref.registry);
-  if (local) await downloadBaseLayers(client, base, layoutDir, 4, request.prepared.layoutDir);
-  const paths = await remoteBasePaths(client, base, platforms, local ? layoutBlobDir(layoutDir) : undefined);
+  const paths = await remoteBasePaths(client, base, platforms, undefined);
   return new Map(platforms.map((platform, position) => [formatPlatform(platform), paths[position]!]));
 }

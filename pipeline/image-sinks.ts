@@ -20,6 +20,8 @@ export interface ImageSinkRequest {
   /** The repository the docker archive names. */
   repository: string;
   loadPlatform: Platform;
+  /** The push's registry sink when it was made already (it took layers early); else made here. */
+  registry?: Sink | undefined;
 }
 
 /** The sinks one image goes to, in the order they are written: layout, registry, tarball, docker daemon. */
@@ -28,7 +30,8 @@ export function imageSinks(request: ImageSinkRequest): Sink {
   const archive = { repository: request.repository, platform: ociPlatform(request.loadPlatform) };
   const sinks: Sink[] = [];
   if (prepared.layoutDir) sinks.push(layoutSink(outputs));
-  if (prepared.push) {
+  if (request.registry) sinks.push(request.registry);
+  else if (prepared.push) {
     const client = request.clients.for(prepared.push.registry);
     const reportPushed = (where: string): void => progress.report({ kind: 'sink-done', sink: 'registry', where });
     sinks.push(registrySink(client, prepared.push, reportPushed));

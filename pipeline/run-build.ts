@@ -8,9 +8,9 @@ import type { StagedBinaries } from '../compiler/compile.js';
 import { prepareBaseLayer } from '../images/assemble.js';
 import { stagingFailure } from '../sinks/layout-publish.js';
 import { RegistryClients, type RegistryAccess } from '../registry/clients.js';
-import { openStagedOutputs, type StagedOutputs } from '../sinks/staged-outputs.js';
+import { openStagedOutputs } from '../sinks/staged-outputs.js';
 import type { Spec } from '../spec/schema.js';
-import { startImage } from './build-image.js';
+import { startImage, type ImageRun } from './build-image.js';
 import type { BuiltImage } from './built-image.js';
 import { prepareImage, prepareOutputs, type PreparedImage, type RunSettings } from './prepare-image.js';
 import type { Progress } from './progress.js';
@@ -57,11 +57,24 @@ export async function runBuild(run: BuildRun): Promise<BuiltImage[] | undefined>
   }
   // The base layer needs no binary: build it (into goci's cache) while Go compiles.
   const warming = prepared.map((image) => warmBase(plan, image));
-  const outputs = await openStagedOutputs(prepared[0]?.layoutDir, []);
+  const images = prepared.map((image) =>
+    startImage({
+      ...run,
+      prepared: image,
+      targets: plan.targets.filter((target) => target.spec === image.spec),
+      clients,
+    }),
+  );
+  let staged: StagedBinaries | undefined;
   try {
-    return await compileAndPublish(plan, prepared, outputs, run, clients, warming);
+    staged = await run.builder.build(plan, (binary) => {
+      for (const image of images) image.onBinary(binary);
+    });
+    await Promise.all(warming);
+    return staged && (await buildAndPublish(prepared, images, staged, run));
   } finally {
-    await outputs.dispose();
+    await Promise.all(images.map((image) => image.settled()));
+    await staged?.dispose();
   }
 }
 
@@ -74,42 +87,29 @@ function warmBase(plan: Plan, image: PreparedImage): Promise<void> {
 }
 
 /**
- * Compiles, each image's platforms layered as their binaries arrive, then every image finished
- * into the one staged layout and published with the binaries and a --tarball as one step: a
- * run that fails or is stopped before the end leaves dist and the layout as they were.
+ * Finishes every image into one staged layout, then publishes the binaries, the layout's blobs
+ * and tags, and a --tarball as one step: a run that fails or is stopped before the end leaves
+ * dist and the layout as they were.
  */
-async function compileAndPublish(
-  plan: Plan,
+async function buildAndPublish(
   prepared: PreparedImage[],
-  outputs: StagedOutputs,
+  images: ImageRun[],
+  staged: StagedBinaries,
   run: BuildRun,
-  clients: RegistryClients,
-  warming: Promise<void>[],
-): Promise<BuiltImage[] | undefined> {
-  const layoutDir = outputs.layoutDir;
-  const images = prepared.map((image) =>
-    startImage({
-      ...run,
-      prepared: image,
-      targets: plan.targets.filter((target) => target.spec === image.spec),
-      outputs,
-      clients,
-    }),
-  );
-  let staged: StagedBinaries | undefined;
+): Promise<BuiltImage[]> {
+  const layoutDir = prepared[0]?.layoutDir;
+  const outputs = await openStagedOutputs(layoutDir, [...staged.files]);
   try {
-    staged = await run.builder.build(plan, (binary) => {
-      for (const image of images) image.onBinary(binary);
-    });
-    await Promise.all(warming);
-    if (!staged) return undefined;
-    const { built } = staged;
-    outputs.files.push(...staged.files);
     const results: BuiltImage[] = [];
     try {
       for (const [position, image] of images.entries()) {
         const spec = prepared[position]?.spec;
-        results.push(await image.finish(built.filter((item) => item.target.spec === spec)));
+        results.push(
+          await image.finish(
+            staged.built.filter((item) => item.target.spec === spec),
+            outputs,
+          ),
+        );
       }
     } catch (error) {
       throw stagingFailure(error, layoutDir);
@@ -121,7 +121,6 @@ async function compileAndPublish(
     }
     return results;
   } finally {
-    await Promise.all(images.map((image) => image.settled()));
-    await staged?.dispose();
+    await outputs.dispose();
   }
 }

@@ -107,8 +107,10 @@ async function pushInOrder(request: PushRequest, updated: Set<string>, startTagg
     blobsOf({ ...request, images: missing }).filter((blob) => !known.has(blob.digest)),
     request.concurrency,
     async (blob) => {
-      const how = await (request.started?.get(blob.digest) ??
-        ensureBlob(request.client, request.repository, blob, request.blobFile(blob.digest)));
+      const send = (): Promise<BlobOutcome> =>
+        ensureBlob(request.client, request.repository, blob, request.blobFile(blob.digest));
+      // One sent early from another file (goci's cache, which another run may prune) is sent again from the image's.
+      const how = await (request.started?.get(blob.digest)?.catch(send) ?? send());
       counts[how]++;
       if (how === 'uploaded') counts.uploadedBytes += blob.size;
       request.onBlob?.(blob.digest, how);

@@ -107,7 +107,9 @@ describe("a 404 for what the registry should hold is the registry's failure: exi
     proxy.reset();
     const body = JSON.stringify({ errors: [{ code: 'BLOB_UPLOAD_UNKNOWN', message: 'gone' }] });
     proxy.addFault({ method: 'PUT', path: /\/blobs\/uploads\//, times: 100, fault: notFound(body) });
-    const result = await goci(['push', `oci:${layout}:1.2.3`, `${proxy.host}/acme/upload-lost:1.2.3`], { env });
+    // A cache of its own: the record of the base's push would have the blobs mounted, not uploaded.
+    const fresh = { ...env, GOCI_CACHE_DIR: join(work, 'upload-lost-cache') };
+    const result = await goci(['push', `oci:${layout}:1.2.3`, `${proxy.host}/acme/upload-lost:1.2.3`], { env: fresh });
     proxy.clearFaults();
     assert.equal(result.exitCode, 1);
     const line = lastLine(result.stderr);
