@@ -1,6 +1,9 @@
-import { access, constants } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, constants, readFile, realpath, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
+import { writeFileAtomic } from '../common/atomic.js';
+import { gociCacheDir } from '../common/cache-dir.js';
 import { GociError } from '../common/errors.js';
 import type { GoPort } from './platform.js';
 
@@ -33,18 +36,54 @@ interface DistPort {
   FirstClass: boolean;
 }
 
-export async function readToolchain(env: NodeJS.ProcessEnv = process.env): Promise<Toolchain> {
-  const go = await findGo(env);
+/** What `go tool dist list -json` says: the ports of the toolchain `go` runs. */
+async function distList(go: string, env: NodeJS.ProcessEnv): Promise<GoPort[]> {
   const list = await execa(go, ['tool', 'dist', 'list', '-json'], { env, extendEnv: false }).catch((error: unknown) => {
     throw new GociError('GO_MISSING', `${go} did not answer "go tool dist list"`, {
       hint: 'check that the Go installation is complete (go version should work)',
       detail: String((error as { stderr?: string }).stderr ?? error),
     });
   });
-  const ports = (JSON.parse(list.stdout) as DistPort[]).map((port) => ({
+  return (JSON.parse(list.stdout) as DistPort[]).map((port) => ({
     os: port.GOOS,
     arch: port.GOARCH,
     firstClass: port.FirstClass,
   }));
-  return { go, ports };
+}
+
+function isPortList(value: unknown): value is GoPort[] {
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every(
+      (port: GoPort) =>
+        typeof port?.os === 'string' && typeof port.arch === 'string' && typeof port.firstClass === 'boolean',
+    )
+  );
+}
+
+/**
+ * The ports list changes only with the toolchain: it is kept in goci's cache under the go
+ * binary (its real path, size and mtime) and the variables that pick another toolchain, which
+ * spares a process start (go tool dist) on every run. Only a speed-up: any doubt asks go again.
+ */
+async function toolchainPorts(go: string, env: NodeJS.ProcessEnv): Promise<GoPort[]> {
+  const binary = await realpath(go).catch(() => go);
+  const info = await stat(binary).catch(() => undefined);
+  if (!info) return distList(go, env);
+  const identity = JSON.stringify([binary, info.size, info.mtimeMs, env.GOROOT ?? '', env.GOTOOLCHAIN ?? '']);
+  const path = join(gociCacheDir(env), 'toolchains', `${createHash('sha256').update(identity).digest('hex')}.json`);
+  const cached = await readFile(path, 'utf8').then(
+    (text) => JSON.parse(text) as unknown,
+    () => undefined,
+  );
+  if (isPortList(cached)) return cached;
+  const ports = await distList(go, env);
+  await writeFileAtomic(path, JSON.stringify(ports)).catch(() => undefined);
+  return ports;
+}
+
+export async function readToolchain(env: NodeJS.ProcessEnv = process.env): Promise<Toolchain> {
+  const go = await findGo(env);
+  return { go, ports: await toolchainPorts(go, env) };
 }

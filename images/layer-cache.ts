@@ -64,43 +64,54 @@ async function readRecord(recordPath: string): Promise<CachedRecord | undefined>
 }
 
 /**
- * Makes sure goci's cache holds the layer for `key`, building it there if needed, without
- * touching any output: `goci build` runs this for the base while Go compiles.
+ * The cache's layer for `key`, built there if missing (`built`: its bytes were hashed as they
+ * were written); an entry already there is only checked for its size. undefined without a usable cache.
  */
-export async function warmLayerCache(key: string, build: LayerBuilder): Promise<void> {
+async function ensureInCache(key: string, build: LayerBuilder): Promise<{ layer: Layer; built: boolean } | undefined> {
   const { cacheDir, recordPath } = cacheLocation(key);
   const record = await readRecord(recordPath);
-  // Present is enough here: cachedLayer verifies the bytes when it puts them into an output.
+  const blobPath = record && join(cacheDir, hex(record.digest));
   if (
     record &&
-    (await stat(join(cacheDir, hex(record.digest))).then(
+    blobPath &&
+    (await stat(blobPath).then(
       (info) => info.size === record.size,
       () => false,
     ))
   )
-    return;
+    return { layer: { ...record, blobPath }, built: false };
   if (
     !(await mkdir(cacheDir, { recursive: true }).then(
       () => true,
       () => false,
     ))
   )
-    return;
-  await remember(cacheDir, recordPath, await build(cacheDir)).catch(() => undefined);
+    return undefined;
+  const layer = await build(cacheDir).catch(() => undefined);
+  if (!layer) return undefined;
+  await remember(cacheDir, recordPath, layer).catch(() => undefined);
+  return { layer, built: true };
 }
 
 /**
- * The layer for `key` in goci's cache, built there if it is not (as warmLayerCache), its bytes
- * checked against its digest: `blobPath` is the cache's file, to be read (uploaded) before any
- * output exists, never to be handed out as an output. undefined without a usable cache.
+ * Makes sure goci's cache holds the layer for `key`, building it there if needed, without
+ * touching any output: `goci build` runs this for the base while Go compiles. Present is enough
+ * here: cachedLayer verifies the bytes when it puts them into an output.
+ */
+export async function warmLayerCache(key: string, build: LayerBuilder): Promise<void> {
+  await ensureInCache(key, build);
+}
+
+/**
+ * The layer for `key` in goci's cache, built there if it is not, its bytes checked against its
+ * digest (an entry found there is hashed; one just built was hashed as it was written):
+ * `blobPath` is the cache's file, to be read (uploaded) before any output exists, never to be
+ * handed out as an output. undefined without a usable cache.
  */
 export async function layerInCache(key: string, build: LayerBuilder): Promise<Layer | undefined> {
-  const { cacheDir, recordPath } = cacheLocation(key);
-  await warmLayerCache(key, build);
-  const record = await readRecord(recordPath);
-  if (!record) return undefined;
-  const blobPath = join(cacheDir, hex(record.digest));
-  return (await hashFile(blobPath)) === hex(record.digest) ? { ...record, blobPath } : undefined;
+  const found = await ensureInCache(key, build);
+  if (!found || found.built) return found?.layer;
+  return (await hashFile(found.layer.blobPath)) === hex(found.layer.digest) ? found.layer : undefined;
 }
 
 /**

@@ -36,9 +36,9 @@ export interface ImageStart {
 /** One image of a run, started before anything compiles. */
 export interface ImageRun {
   /**
-   * A binary of the run is built and checked: once all of a platform's are there, that
-   * platform's binaries layer is written into goci's cache and, when pushing, its upload begins,
-   * while other targets compile. Nothing is written to any output.
+   * A binary of the run is built and checked: when pushing, once all of a platform's are there,
+   * that platform's binaries layer is written into goci's cache and its upload begins, while
+   * other targets compile. Nothing is written to any output.
    */
   onBinary(binary: Binary<string>): void;
   /**
@@ -106,8 +106,10 @@ export function startImage(request: ImageStart): ImageRun {
       const key = formatPlatform(binary.target.platform);
       const binaries = [...(arrived.get(key) ?? []), binary];
       arrived.set(key, binaries);
-      // A failure here is found again, and reported, by finish(), which does the same work.
-      if (builds.every((id) => binaries.some((item) => item.target.buildId === id)))
+      // Only a push gains from a layer made early (its upload overlaps the other links; compressing
+      // alone would just share the cores Go is using). A failure here is found again, and reported,
+      // by finish(), which does the same work.
+      if (pushSink && builds.every((id) => binaries.some((item) => item.target.buildId === id)))
         early.push(writeEarly(binaries).catch(() => undefined));
     },
     settled: async () => {
