@@ -188,8 +188,8 @@ function binariesLayerKey(binaries: PlannedLayer, epoch: number): string {
 /**
  * One platform's binaries layer as assembleImages will write it (the same entries under the same
  * key), built into goci's cache only, as soon as the platform's binaries exist: assembly then
- * finds it there, and a push may send the cache's verified file meanwhile. undefined when the
- * cache cannot be used (then assembly writes it as always).
+ * finds it there, and a push may send the cache's file meanwhile. undefined when the cache held
+ * it already (an unchanged binary) or cannot be used: assembly then handles it as always.
  */
 export async function earlyBinariesLayer(
   listedFiles: LayerEntry[],
@@ -204,10 +204,15 @@ export async function earlyBinariesLayer(
       writeLayer(await base.entries(), dir, { mtime: epoch }),
     );
     if (!baseLayer) return undefined;
-    below = await builtInBasePaths(baseLayer, `the base ${base.name}`);
+    below = await builtInBasePaths(baseLayer.layer, `the base ${base.name}`);
   }
   const { binaries } = platformLayers(listedFiles, input, below);
-  return layerInCache(binariesLayerKey(binaries, epoch), (dir) => writeLayer(binaries.entries, dir, { mtime: epoch }));
+  const cached = await layerInCache(binariesLayerKey(binaries, epoch), (dir) =>
+    writeLayer(binaries.entries, dir, { mtime: epoch }),
+  );
+  // A layer the cache held already was made, and most likely pushed, by an earlier run: the push
+  // checks it with the rest, rather than spending a hash and a round trip on it now.
+  return cached?.built ? cached.layer : undefined;
 }
 
 /**

@@ -106,12 +106,15 @@ export async function warmLayerCache(key: string, build: LayerBuilder): Promise<
  * The layer for `key` in goci's cache, built there if it is not, its bytes checked against its
  * digest (an entry found there is hashed; one just built was hashed as it was written):
  * `blobPath` is the cache's file, to be read (uploaded) before any output exists, never to be
- * handed out as an output. undefined without a usable cache.
+ * handed out as an output; `built` says this call wrote it. undefined without a usable cache.
  */
-export async function layerInCache(key: string, build: LayerBuilder): Promise<Layer | undefined> {
+export async function layerInCache(
+  key: string,
+  build: LayerBuilder,
+): Promise<{ layer: Layer; built: boolean } | undefined> {
   const found = await ensureInCache(key, build);
-  if (!found || found.built) return found?.layer;
-  return (await hashFile(found.layer.blobPath)) === hex(found.layer.digest) ? found.layer : undefined;
+  if (!found || found.built) return found;
+  return (await hashFile(found.layer.blobPath)) === hex(found.layer.digest) ? found : undefined;
 }
 
 /**

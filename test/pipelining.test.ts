@@ -24,6 +24,8 @@ let work: string;
 
 before(async () => {
   work = await temporaryDirectory('pipelining');
+  // A layer cache of its own: a binaries layer an earlier run left there is not sent early (it was pushed already).
+  process.env.GOCI_CACHE_DIR = join(work, 'cache');
   [registry, repo] = await Promise.all([startRegistry(), exampleRepository('hello', 'pipelining')]);
   proxy = await startProxy(registry.url);
 });
