@@ -89,6 +89,8 @@ try {
     return values ? median(values) : undefined;
   };
   const floor = of('floor')!;
+  for (const [measure, values] of samples)
+    console.log(`  ${measure}: ${values.map((value) => value.toFixed(2)).join(' ')}`);
   console.log(`bench:loop: examples/server, ${PLATFORMS.join(',')}, one line changed per run, median of ${RUNS}`);
   console.log(`floor (go build ×3 in parallel)  ${floor.toFixed(3)}s`);
   for (const what of ['build', 'compile', 'warm'] as const) {
