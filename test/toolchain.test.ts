@@ -39,7 +39,7 @@ describe("the toolchain's ports", () => {
   });
 
   test('are asked again when the go binary changes', async () => {
-    const later = new Date(Date.now() + 60_000);
+    const later = new Date('2030-01-01T00:00:00Z');
     await utimes(join(work, 'bin', 'go'), later, later);
     await readToolchain(env);
     assert.deepEqual(await calls(), ['tool dist list -json', 'tool dist list -json']);
