@@ -23,8 +23,16 @@ async function allSettledOrThrow<T extends readonly unknown[]>(promises: T): Pro
   return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as Settled<T>;
 }
 
-function baseLayerKey(cacheKey: string, epoch: number): string {
-  return `${cacheKey}\nmtime=${epoch}`;
+/** A built-in base's layer: its cache key and how it is written; undefined for scratch and a registry base. */
+function builtInBaseLayer(
+  base: ImageBase,
+  epoch: number,
+): { key: string; build: (dir: string) => Promise<Layer> } | undefined {
+  if (base.kind === 'remote' || base.cacheKey === undefined) return undefined;
+  return {
+    key: `${base.cacheKey}\nmtime=${epoch}`,
+    build: async (dir) => writeLayer(await base.entries(), dir, { mtime: epoch }),
+  };
 }
 
 /**
@@ -32,10 +40,8 @@ function baseLayerKey(cacheKey: string, epoch: number): string {
  * binaries), so `goci build` can do it while Go compiles; assembly then finds it cached.
  */
 export async function prepareBaseLayer(base: ImageBase, epoch: number): Promise<void> {
-  if (base.kind === 'remote' || base.cacheKey === undefined) return;
-  await warmLayerCache(baseLayerKey(base.cacheKey, epoch), async (dir) =>
-    writeLayer(await base.entries(), dir, { mtime: epoch }),
-  );
+  const layer = builtInBaseLayer(base, epoch);
+  if (layer) await warmLayerCache(layer.key, layer.build);
 }
 
 /** A base as layers to write plus the runtime defaults it brings. */
@@ -173,12 +179,21 @@ interface Beneath {
  * per platform, see PlatformImageInput.baseBelow).
  */
 async function baseBeneath(base: ImageBase, epoch: number, blobDir: string): Promise<Beneath> {
-  if (base.kind === 'remote' || base.cacheKey === undefined) return { layer: undefined, below: NOTHING_BELOW };
-  const { cacheKey } = base;
-  const layer = await cachedLayer(baseLayerKey(cacheKey, epoch), blobDir, async (dir) =>
-    writeLayer(await base.entries(), dir, { mtime: epoch }),
-  );
+  const baseLayer = builtInBaseLayer(base, epoch);
+  if (!baseLayer) return { layer: undefined, below: NOTHING_BELOW };
+  const layer = await cachedLayer(baseLayer.key, blobDir, baseLayer.build);
   return { layer, below: await builtInBasePaths(layer, `the base ${base.name}`) };
+}
+
+/**
+ * What a built-in base holds (nothing for scratch or a registry base), from its layer in goci's
+ * cache, before any output exists: for the layers written early. undefined without a usable cache.
+ */
+export async function builtInBasePathsInCache(base: ImageBase, epoch: number): Promise<PathsBelow | undefined> {
+  const baseLayer = builtInBaseLayer(base, epoch);
+  if (!baseLayer) return NOTHING_BELOW;
+  const cached = await layerInCache(baseLayer.key, baseLayer.build);
+  return cached && builtInBasePaths(cached.layer, `the base ${base.name}`);
 }
 
 function binariesLayerKey(binaries: PlannedLayer, epoch: number): string {
@@ -190,23 +205,15 @@ function binariesLayerKey(binaries: PlannedLayer, epoch: number): string {
  * key), built into goci's cache only, as soon as the platform's binaries exist: assembly then
  * finds it there, and a push may send the cache's file meanwhile. undefined when the cache held
  * it already (an unchanged binary) or cannot be used: assembly then handles it as always.
+ * `builtInBelow` is what a built-in base holds (builtInBasePathsInCache).
  */
 export async function earlyBinariesLayer(
   listedFiles: LayerEntry[],
   input: PlatformImageInput,
-  base: ImageBase,
+  builtInBelow: PathsBelow,
   epoch: number,
 ): Promise<Layer | undefined> {
-  let below = input.baseBelow ?? NOTHING_BELOW;
-  if (base.kind !== 'remote' && base.cacheKey !== undefined) {
-    const { cacheKey } = base;
-    const baseLayer = await layerInCache(baseLayerKey(cacheKey, epoch), async (dir) =>
-      writeLayer(await base.entries(), dir, { mtime: epoch }),
-    );
-    if (!baseLayer) return undefined;
-    below = await builtInBasePaths(baseLayer.layer, `the base ${base.name}`);
-  }
-  const { binaries } = platformLayers(listedFiles, input, below);
+  const { binaries } = platformLayers(listedFiles, input, input.baseBelow ?? builtInBelow);
   const cached = await layerInCache(binariesLayerKey(binaries, epoch), (dir) =>
     writeLayer(binaries.entries, dir, { mtime: epoch }),
   );

@@ -1,6 +1,12 @@
 import { formatPlatform } from '../compiler/platform.js';
 import type { Binary } from '../compiler/checked-binary.js';
-import { assembleImages, assemblyRequest, earlyBinariesLayer, type RemoteBaseLayers } from '../images/assemble.js';
+import {
+  assembleImages,
+  assemblyRequest,
+  builtInBasePathsInCache,
+  earlyBinariesLayer,
+  type RemoteBaseLayers,
+} from '../images/assemble.js';
 import { found } from '../common/found.js';
 import type { Target } from '../compiler/plan.js';
 import { remoteBasePaths } from '../images/base/paths.js';
@@ -87,12 +93,17 @@ export function startImage(request: ImageStart): ImageRun {
     paths && platforms.map((platform) => found(paths.get(formatPlatform(platform)), formatPlatform(platform)));
   const baseLayers = base.kind === 'remote' ? remoteLayerSources(base) : new Map();
 
+  let builtInBelow: Promise<PathsBelow | undefined> | undefined;
   const writeEarly = async (binaries: Binary<string>[]): Promise<void> => {
     const plan = planImage({ spec, image, binaries, base, files: prepared.files });
     const platforms = plan.platforms.map((item) => item.platform);
     const assembly = assemblyRequest(plan, base, '', settings.format, belowOf(await remoteBelow(), platforms));
     const input = found(assembly.platforms[0], 'the platform of an early layer');
-    const layer = await earlyBinariesLayer(assembly.fileEntries, input, base, plan.epoch);
+    // The built-in base's paths once per image (its layer hashed and listed once), not per platform.
+    builtInBelow ??= builtInBasePathsInCache(base, plan.epoch);
+    const below = await builtInBelow;
+    if (!below) return;
+    const layer = await earlyBinariesLayer(assembly.fileEntries, input, below, plan.epoch);
     // A layer the registry base holds already is mounted from there when the index is written.
     if (layer && !baseLayers.has(layer.digest)) pushSink?.early?.(layer, layer.blobPath);
   };
