@@ -27,6 +27,7 @@ const LOCATION_ONLY_ENV = new Set([
   'GOTMPDIR',
   'GOMAXPROCS',
   'GOGC',
+  'GOMEMLIMIT',
   'GOTRACEBACK',
 ]);
 

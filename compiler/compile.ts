@@ -1,13 +1,15 @@
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { uninterrupted } from '../common/interrupt.js';
 import { isScratchName, ownedScratch, sweepDeadOwners } from '../common/owner.js';
 import { FilePublication, type PublishedFile } from '../common/publish.js';
 import { openBinaryCache } from './binary-cache.js';
+import { collectorSettings } from './collector.js';
 import type { Binary } from './checked-binary.js';
 import type { Plan, Target } from './plan.js';
 import { formatPlatform } from './platform.js';
 import { buildTarget, type TargetBuild } from './run.js';
+import { toolchainVersion } from './toolchain-identity.js';
 import { runLimited } from '../common/run-limited.js';
 
 /** A finished binary in its final place. Plain data: what the table and --json print. */
@@ -60,9 +62,16 @@ export async function compileStaged(plan: Plan, options: CompileOptions): Promis
   await sweepDeadOwners(tmpdir(), isScratchName);
   const { dir: scratch, dispose } = await ownedScratch('compile');
   const cache = options.cache ? openBinaryCache(plan.toolchain.go, options.distDir, process.env) : undefined;
+  const machine = {
+    goVersion: await toolchainVersion(plan.toolchain.go, process.env),
+    concurrentBuilds: Math.min(options.jobs, plan.targets.length),
+    cpus: availableParallelism(),
+    totalMemory: totalmem(),
+  };
   try {
     const builds = await runLimited(plan.targets, options.jobs, async (target, signal) => {
-      const build = await buildTarget(plan.toolchain.go, target, scratch, signal, cache, options.onStart);
+      const collector = collectorSettings({ ...machine, env: { ...process.env, ...target.command.env } });
+      const build = await buildTarget(plan.toolchain.go, target, scratch, signal, cache, collector, options.onStart);
       options.onBuilt?.(build);
       return build;
     });

@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 
 /** What the source tree's git history says about the code being built. */
@@ -30,7 +32,8 @@ async function git(dir: string, args: string[]): Promise<string | undefined> {
 }
 
 /** Reads the state of the repository containing `dir`; outside a repository (or without git) it is empty. */
-export async function readSourceState(dir: string): Promise<SourceState> {
+export async function readSourceState(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<SourceState> {
+  if (!(await mayBeInRepository(dir, env))) return NO_SOURCE_STATE;
   const [head, described, status, remote] = await Promise.all([
     git(dir, ['log', '-1', '--format=%H %ct']),
     git(dir, ['describe', '--tags', '--long', '--match', 'v[0-9]*', '--match', '[0-9]*']),
@@ -46,6 +49,25 @@ export async function readSourceState(dir: string): Promise<SourceState> {
     dirty: (status ?? '') !== '',
     sourceUrl: browsableUrl(remote),
   };
+}
+
+/**
+ * Whether `dir` or a directory above it holds `.git` (a directory, or a file as in worktrees
+ * and submodules), or the environment names a repository elsewhere. Outside any repository
+ * that answer costs a few stat calls where asking git costs four process starts.
+ */
+async function mayBeInRepository(dir: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  if (env.GIT_DIR !== undefined || env.GIT_WORK_TREE !== undefined) return true;
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    if (
+      await stat(join(current, '.git')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
+    if (dirname(current) === current) return false;
+  }
 }
 
 /**

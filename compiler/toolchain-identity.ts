@@ -28,6 +28,17 @@ export async function toolchainIdentity(go: string, env: NodeJS.ProcessEnv): Pro
   }
 }
 
+/** The toolchain's release (`go1.19.8`) from GOROOT/VERSION, without starting go; undefined when it is not there. */
+export async function toolchainVersion(go: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  try {
+    const goroot = env.GOROOT || dirname(dirname(await realpath(go)));
+    const version = (await readFile(join(goroot, 'VERSION'), 'utf8')).split('\n')[0]?.trim();
+    return version || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Settings `go env -w` wrote (GOFLAGS, GOAMD64, …): they change builds without being in the environment. */
 export async function goEnvFile(env: NodeJS.ProcessEnv): Promise<string> {
   if (env.GOENV === 'off') return '';

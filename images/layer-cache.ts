@@ -48,6 +48,8 @@ async function materialise(
 
 type CachedRecord = Omit<Layer, 'blobPath'>;
 type LayerBuilder = (blobDir: string) => Promise<Layer>;
+/** A layer in the cache; `built`: this run wrote it, and hashed its bytes as it did. */
+type InCache = { layer: Layer; built: boolean };
 
 function cacheLocation(key: string): { cacheDir: string; recordPath: string } {
   const id = createHash('sha256').update(`${LAYER_FORMAT}\n${process.versions.zlib}\n${key}`).digest('hex');
@@ -63,23 +65,49 @@ async function readRecord(recordPath: string): Promise<CachedRecord | undefined>
   return typeof record?.digest === 'string' && /^sha256:[0-9a-f]{64}$/.test(record.digest) ? record : undefined;
 }
 
+/** The layer the cache's record names, if its blob is there at the recorded size (bytes not hashed). */
+async function presentInCache(cacheDir: string, recordPath: string): Promise<Layer | undefined> {
+  const record = await readRecord(recordPath);
+  if (!record) return undefined;
+  const blobPath = join(cacheDir, hex(record.digest));
+  const present = await stat(blobPath).then(
+    (info) => info.size === record.size,
+    () => false,
+  );
+  return present ? { ...record, blobPath } : undefined;
+}
+
+/**
+ * Builds a layer into the cache and records it, once per key at a time in this process: the
+ * base layer warmed while Go compiles and the same layer wanted meanwhile by an early push or
+ * the assembly are compressed once, the later callers waiting for the first.
+ */
+const building = new Map<string, Promise<InCache | undefined>>();
+function buildIntoCache(cacheDir: string, recordPath: string, build: LayerBuilder): Promise<InCache | undefined> {
+  let pending = building.get(recordPath);
+  if (!pending) {
+    pending = (async () => {
+      // Another caller may have finished between this one's look into the cache and now.
+      const present = await presentInCache(cacheDir, recordPath);
+      if (present) return { layer: present, built: false };
+      const layer = await build(cacheDir).catch(() => undefined);
+      if (!layer) return undefined;
+      await remember(cacheDir, recordPath, layer).catch(() => undefined);
+      return { layer, built: true };
+    })().finally(() => building.delete(recordPath));
+    building.set(recordPath, pending);
+  }
+  return pending;
+}
+
 /**
  * The cache's layer for `key`, built there if missing (`built`: its bytes were hashed as they
  * were written); an entry already there is only checked for its size. undefined without a usable cache.
  */
-async function ensureInCache(key: string, build: LayerBuilder): Promise<{ layer: Layer; built: boolean } | undefined> {
+async function ensureInCache(key: string, build: LayerBuilder): Promise<InCache | undefined> {
   const { cacheDir, recordPath } = cacheLocation(key);
-  const record = await readRecord(recordPath);
-  const blobPath = record && join(cacheDir, hex(record.digest));
-  if (
-    record &&
-    blobPath &&
-    (await stat(blobPath).then(
-      (info) => info.size === record.size,
-      () => false,
-    ))
-  )
-    return { layer: { ...record, blobPath }, built: false };
+  const present = await presentInCache(cacheDir, recordPath);
+  if (present) return { layer: present, built: false };
   if (
     !(await mkdir(cacheDir, { recursive: true }).then(
       () => true,
@@ -87,10 +115,7 @@ async function ensureInCache(key: string, build: LayerBuilder): Promise<{ layer:
     ))
   )
     return undefined;
-  const layer = await build(cacheDir).catch(() => undefined);
-  if (!layer) return undefined;
-  await remember(cacheDir, recordPath, layer).catch(() => undefined);
-  return { layer, built: true };
+  return buildIntoCache(cacheDir, recordPath, build);
 }
 
 /**
@@ -108,10 +133,7 @@ export async function warmLayerCache(key: string, build: LayerBuilder): Promise<
  * `blobPath` is the cache's file, to be read (uploaded) before any output exists, never to be
  * handed out as an output; `built` says this call wrote it. undefined without a usable cache.
  */
-export async function layerInCache(
-  key: string,
-  build: LayerBuilder,
-): Promise<{ layer: Layer; built: boolean } | undefined> {
+export async function layerInCache(key: string, build: LayerBuilder): Promise<InCache | undefined> {
   const found = await ensureInCache(key, build);
   if (!found || found.built) return found;
   return (await hashFile(found.layer.blobPath)) === hex(found.layer.digest) ? found : undefined;
@@ -139,9 +161,8 @@ export async function cachedLayer(key: string, blobDir: string, build: LayerBuil
     ))
   )
     return build(blobDir);
-  const layer = await build(cacheDir).catch(() => undefined);
+  const layer = (await buildIntoCache(cacheDir, recordPath, build))?.layer;
   if (!layer) return build(blobDir);
-  await remember(cacheDir, recordPath, layer).catch(() => undefined);
   const copied = await materialise(cacheDir, layer, blobDir).catch(() => 'missing' as const);
   // Damaged or pruned between the write and the copy (another run): build straight into the output.
   return typeof copied === 'object' ? copied : build(blobDir);

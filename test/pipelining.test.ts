@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Builder } from '../compiler/builder.js';
 import type { Binary } from '../compiler/checked-binary.js';
 import { reportingHostBuilder } from '../pipeline/reporting-builder.js';
 import type { Progress } from '../pipeline/progress.js';
+import type { ImageSettings } from '../pipeline/image-settings.js';
+import type { BuiltImage } from '../pipeline/built-image.js';
 import { runBuild } from '../pipeline/run-build.js';
 import { startProxy, type RegistryProxy } from './support/proxy.js';
 import { startRegistry, type RegistryHarness } from './support/registry.js';
 import { exampleRepository, removeDirectory, temporaryDirectory } from './support/workspace.js';
+import { found } from '../common/found.js';
 
 /**
  * Issue 12: a multi-platform build is a pipeline, shown by its order of events, not by timings.
@@ -97,5 +101,87 @@ describe('a 3-platform build --push', () => {
       (image?.platforms ?? []).map(async (platform) => (await manifestLayers('pipe/hello', platform.digest)).at(-1)),
     );
     assert.ok(binariesLayers.slice(0, 2).includes(uploaded), `${uploaded} is not in ${binariesLayers.join(', ')}`);
+  });
+});
+
+/** One build of `source` with the host's go build; `cache` is the GOCI_CACHE_DIR it runs with. */
+async function hostBuild(source: string, cache: string, settings: Partial<ImageSettings>): Promise<BuiltImage> {
+  process.env.GOCI_CACHE_DIR = cache;
+  const dist = join(work, `dist-${++builds}`);
+  const images = await runBuild({
+    compile: {
+      packages: [source],
+      config: undefined,
+      platforms: PLATFORMS,
+      version: '1.2.3',
+      buildvcs: 'false',
+      env: process.env,
+    },
+    settings: { format: 'oci', sbom: 'none', ...settings, dist },
+    builder: reportingHostBuilder({ dist, jobs: () => 4, cache: true }, quiet),
+    progress: quiet,
+    registry: { insecureRegistries: [], verbose: undefined },
+  });
+  return found(images?.[0], 'the built image');
+}
+let builds = 0;
+
+/** The digests of the layers compressed while `work` runs, in the order they were written. */
+async function compressedDuring(work: () => Promise<unknown>): Promise<string[]> {
+  const written: string[] = [];
+  const listener = (message: unknown): void => {
+    written.push((message as { digest: string }).digest);
+  };
+  subscribe('goci:layer-written', listener);
+  try {
+    await work();
+  } finally {
+    unsubscribe('goci:layer-written', listener);
+  }
+  return written;
+}
+
+describe('layers across sinks', () => {
+  test('each layer is compressed once per build however many sinks take it: registry, OCI layout, tarball', async () => {
+    let image: BuiltImage | undefined;
+    const written = await compressedDuring(async () => {
+      image = await hostBuild(repo, join(work, 'cache-sinks'), {
+        push: `${registry.host}/sinks/hello`,
+        ociLayout: join(work, 'sinks-layout'),
+        tarball: join(work, 'sinks.tar'),
+      });
+    });
+    const layers = new Set<string>();
+    for (const platform of found(image, 'the image').platforms)
+      for (const layer of await manifestLayers('sinks/hello', platform.digest)) layers.add(layer);
+    // The base layer once for every platform, a binaries layer per platform: each written once, nothing else.
+    assert.equal(layers.size, PLATFORMS.length + 1);
+    assert.deepEqual([...written].sort(), [...layers].sort());
+  });
+
+  test('a second build of the same source compresses nothing: every layer comes from the cache', async () => {
+    const cache = join(work, 'cache-again');
+    await hostBuild(repo, cache, { push: `${registry.host}/again/hello` });
+    const written = await compressedDuring(() =>
+      hostBuild(repo, cache, { push: `${registry.host}/again/hello`, ociLayout: join(work, 'again-layout') }),
+    );
+    assert.deepEqual(written, []);
+  });
+});
+
+describe('the same index, however it was built', () => {
+  test('pushing early gives the index digest run after run, from a second clone with a cold cache, and of a layout-only build', async () => {
+    const second = await exampleRepository('hello', 'pipelining-second');
+    try {
+      const first = await hostBuild(repo, join(work, 'cache-first'), { push: `${registry.host}/same/first` });
+      const rerun = await hostBuild(repo, join(work, 'cache-first'), { push: `${registry.host}/same/first` });
+      const clone = await hostBuild(second, join(work, 'cache-second'), { push: `${registry.host}/same/second` });
+      const layout = await hostBuild(second, join(work, 'cache-layout'), { ociLayout: join(work, 'same-layout') });
+      assert.equal(rerun.index.digest, first.index.digest);
+      assert.equal(clone.index.digest, first.index.digest);
+      assert.equal(layout.index.digest, first.index.digest);
+    } finally {
+      await removeDirectory(second);
+    }
   });
 });

@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { NO_SOURCE_STATE, browsableUrl } from '../compiler/git.js';
 import { deriveVersion, makeStamp } from '../compiler/version.js';
-import { goci } from './support/goci.js';
-import { FIXTURE_COMMIT_TIME, exampleRepository, git, removeDirectory } from './support/workspace.js';
+import { REPO_ROOT, goci } from './support/goci.js';
+import {
+  FIXTURE_COMMIT_TIME,
+  exampleRepository,
+  git,
+  removeDirectory,
+  repositoryWith,
+  temporaryDirectory,
+} from './support/workspace.js';
 import { found } from '../common/found.js';
 
 const SHA = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d';
@@ -128,5 +135,57 @@ describe('the source URL for image labels', () => {
   test('a local path is no source anyone else can reach', () => {
     assert.equal(browsableUrl('/tmp/origin'), undefined);
     assert.equal(browsableUrl('file:///tmp/origin'), undefined);
+  });
+});
+
+describe('finding the repository', () => {
+  /** A `git` on PATH that writes each command line to a log, then runs the real git: who asked git what. */
+  async function gitRecorder(): Promise<{ env: NodeJS.ProcessEnv; calls: () => Promise<string[]> }> {
+    const dir = await temporaryDirectory('git-recorder');
+    made.push(dir);
+    const log = join(dir, 'calls.log');
+    await writeFile(join(dir, 'git'), `#!/bin/sh\necho "$*" >> '${log}'\nexec /usr/bin/git "$@"\n`, { mode: 0o755 });
+    return {
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` },
+      calls: async () =>
+        (await readFile(log, 'utf8').catch(() => ''))
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => line.split(' ')[0]!),
+    };
+  }
+
+  test('outside any repository no git process starts, and the version is plain 0.0.0-dev', async () => {
+    const dir = await temporaryDirectory('no-repository');
+    made.push(dir);
+    await cp(join(REPO_ROOT, 'examples', 'hello'), dir, { recursive: true });
+    const recorder = await gitRecorder();
+    assert.equal((await versionOf(dir, recorder.env)).version, '0.0.0-dev');
+    assert.deepEqual(await recorder.calls(), []);
+  });
+
+  test('a package below the repository root is read from the repository above it', async () => {
+    const dir = await repositoryWith(
+      {
+        'services/hello/main.go': await readFile(join(REPO_ROOT, 'examples', 'hello', 'main.go'), 'utf8'),
+        'services/hello/goci.yaml': await readFile(join(REPO_ROOT, 'examples', 'hello', 'goci.yaml'), 'utf8'),
+        'go.mod': 'module example.com/x\n\ngo 1.19\n',
+      },
+      'nested',
+    );
+    made.push(dir);
+    await git(dir, 'tag', 'v2.0.0');
+    const recorder = await gitRecorder();
+    assert.equal((await versionOf(join(dir, 'services', 'hello'), recorder.env)).version, '2.0.0');
+    assert.deepEqual((await recorder.calls()).sort(), ['describe', 'log', 'remote', 'status']);
+  });
+
+  test('a worktree, whose .git is a file, is a repository too', async () => {
+    const { dir } = await repository();
+    await git(dir, 'tag', 'v3.1.0');
+    const worktree = `${dir}-worktree`;
+    made.push(worktree);
+    await git(dir, 'worktree', 'add', '-q', worktree, 'v3.1.0');
+    assert.equal((await versionOf(worktree)).version, '3.1.0');
   });
 });
