@@ -13,12 +13,13 @@ export interface GociBuild {
  * in the same run, runs alternating, so a change is judged against the machine as it is now.
  */
 export function gociBuilds(root: string): GociBuild[] {
-  const ours: GociBuild = { name: 'goci', cli: join(root, 'lib', 'goci.mjs') };
+  const ours: GociBuild = { name: 'goci', cli: join(root, 'lib', 'goci.cjs') };
   const dir = process.env.BENCH_BASELINE;
   if (!dir) return [ours];
-  const cli = join(resolve(dir), 'lib', 'goci.mjs');
-  if (!existsSync(cli))
-    throw new Error(`BENCH_BASELINE=${dir} holds no lib/goci.mjs: build it first (bash scripts/bench-baseline.sh REV)`);
+  // Builds before the code cache (issue 12) have their bin as lib/goci.mjs.
+  const cli = ['goci.cjs', 'goci.mjs'].map((name) => join(resolve(dir), 'lib', name)).find((path) => existsSync(path));
+  if (!cli)
+    throw new Error(`BENCH_BASELINE=${dir} holds no lib/goci.cjs: build it first (bash scripts/bench-baseline.sh REV)`);
   return [ours, { name: 'baseline', cli }];
 }
 

@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { median, timeProcess } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(ROOT, 'lib', 'goci.mjs');
+const CLI = join(ROOT, 'lib', 'goci.cjs');
 const EXAMPLE = 'examples/server';
 const PLATFORMS = 'linux/amd64,linux/arm64,linux/arm/v7,linux/386';
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { buildCommand } from './commands/build.js';
 import { compileCommand } from './commands/compile.js';
@@ -42,28 +41,32 @@ function jsonRequested(argv: readonly string[]): boolean {
   const hasJson = command?.options.some((option) => option.long === '--json') ?? false;
   return hasJson && flags.includes('--json');
 }
-// SIGINT/SIGTERM: stop go, remove goci's temporary files, exit 130/143 with one line.
-handleStopSignals();
-
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  const json = jsonRequested(process.argv);
-  if (error instanceof CommanderError) {
-    // Help and version exit 0; every usage mistake has already been printed by commander.
-    process.exitCode = error.exitCode === 0 ? 0 : 2;
-    if (json && error.exitCode !== 0) {
-      const message = error.message.replace(/^error: /, '');
-      writeJsonFailure({ code: 'BAD_ARGUMENT', message, hint: null, exitCode: 2 });
+/**
+ * Runs goci with `argv` (node, the script, then goci's arguments) and exits. lib/goci.cjs (cli/launcher.ts)
+ * calls it from the bundle this module is the entry of.
+ */
+export async function runCli(argv: string[]): Promise<void> {
+  // SIGINT/SIGTERM: stop go, remove goci's temporary files, exit 130/143 with one line.
+  handleStopSignals();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    const json = jsonRequested(argv);
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; every usage mistake has already been printed by commander.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      if (json && error.exitCode !== 0) {
+        const message = error.message.replace(/^error: /, '');
+        writeJsonFailure({ code: 'BAD_ARGUMENT', message, hint: null, exitCode: 2 });
+      }
+    } else {
+      process.exitCode = reportError(error, argv.includes('--verbose') || argv.includes('-v'), json);
     }
-  } else {
-    process.exitCode = reportError(error, process.argv.includes('--verbose') || process.argv.includes('-v'), json);
   }
+  // Idle keep-alive connections and pool timers of the HTTP client would hold the process open
+  // for a while after the work is done; once both streams have flushed there is nothing left to wait for.
+  await Promise.all(
+    [process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))),
+  );
+  process.exit();
 }
-
-// Idle keep-alive connections and pool timers of the HTTP client would hold the process open
-// for a while after the work is done; once both streams have flushed there is nothing left to wait for.
-await Promise.all(
-  [process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))),
-);
-process.exit();

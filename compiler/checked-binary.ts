@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
-import { inspectBuffer } from './binary/inspect.js';
 import type { BinaryReport } from './binary/types.js';
 import type { Target } from './plan.js';
-import { formatPlatform } from './platform.js';
 import { verifyBinary } from './verify.js';
 
 /**
@@ -18,13 +16,15 @@ export interface Binary<S> {
   source: S;
 }
 
-/** Runs every check on a binary's bytes and keeps what the image stage needs of them. */
-export function checkedBinary<S>(target: Target, bytes: Buffer, source: S): Binary<S> {
-  verifyBinary(target, bytes);
+/**
+ * Runs every check on a binary's bytes and keeps what the image stage needs of them. `sha256`:
+ * the bytes' digest when the caller has just computed it (goci's binary cache checks every hit).
+ */
+export function checkedBinary<S>(target: Target, bytes: Buffer, source: S, sha256?: string): Binary<S> {
   return {
     target,
-    report: inspectBuffer(bytes, `${target.binary} (${formatPlatform(target.platform)})`),
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    report: verifyBinary(target, bytes),
+    sha256: sha256 ?? createHash('sha256').update(bytes).digest('hex'),
     source,
   };
 }

@@ -37,12 +37,12 @@ export interface CompileOptions {
   onBuilt?: (build: TargetBuild) => void;
 }
 
-/** A binary that knows its target: no re-matching by platform string downstream. */
 /**
  * Binaries built and checked but not yet in dist: `binaries` name their final paths,
  * `inScratch` are the same with the scratch paths that hold them (for what reads them before
  * they are published), `files` pair each scratch file with its place in dist/bin for a
- * FilePublication. `dispose` removes the scratch directory.
+ * FilePublication. `dispose` waits for binaries still going into goci's cache, then removes the
+ * scratch directory.
  */
 export interface StagedBinaries {
   binaries: DistBinary[];
@@ -60,7 +60,13 @@ export interface StagedBinaries {
  */
 export async function compileStaged(plan: Plan, options: CompileOptions): Promise<StagedBinaries> {
   await sweepDeadOwners(tmpdir(), isScratchName);
-  const { dir: scratch, dispose } = await ownedScratch('compile');
+  const { dir: scratch, dispose: removeScratch } = await ownedScratch('compile');
+  // Binaries written into goci's cache while the run goes on; a run ends only once they are written.
+  const storing: Promise<void>[] = [];
+  const dispose = async (): Promise<void> => {
+    await Promise.all(storing);
+    await removeScratch();
+  };
   const cache = options.cache ? openBinaryCache(plan.toolchain.go, options.distDir, process.env) : undefined;
   const machine = {
     goVersion: await toolchainVersion(plan.toolchain.go, process.env),
@@ -71,7 +77,16 @@ export async function compileStaged(plan: Plan, options: CompileOptions): Promis
   try {
     const builds = await runLimited(plan.targets, options.jobs, async (target, signal) => {
       const collector = collectorSettings({ ...machine, env: { ...process.env, ...target.command.env } });
-      const build = await buildTarget(plan.toolchain.go, target, scratch, signal, cache, collector, options.onStart);
+      const build = await buildTarget(
+        plan.toolchain.go,
+        target,
+        scratch,
+        signal,
+        cache,
+        collector,
+        storing,
+        options.onStart,
+      );
       options.onBuilt?.(build);
       return build;
     });

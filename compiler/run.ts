@@ -23,7 +23,8 @@ export interface TargetBuild {
  * Runs one target's `go build` into `scratchDir`, or takes the binary from `cache` when it
  * holds one for the same inputs, then checks what came out (a cached binary too: the checks
  * are about this build's source paths). `collector` is how go's processes collect garbage
- * (collector.ts): it changes how fast they run, never what they write.
+ * (collector.ts): it changes how fast they run, never what they write. A binary goes into the
+ * cache in the background: its write joins `storing`.
  */
 export async function buildTarget(
   go: string,
@@ -32,6 +33,7 @@ export async function buildTarget(
   signal: AbortSignal,
   cache: BinaryCache | undefined,
   collector: Record<string, string>,
+  storing: Promise<void>[],
   onStart?: (target: Target) => void,
 ): Promise<TargetBuild> {
   const scratchPath = join(scratchDir, target.fileName);
@@ -40,7 +42,7 @@ export async function buildTarget(
   const key = await cache?.keyFor(target);
   const cached = key === undefined ? undefined : await cache!.fetch(key, scratchPath);
   if (cached) {
-    const binary = checkedBinary(target, cached.bytes, scratchPath);
+    const binary = checkedBinary(target, cached.bytes, scratchPath, cached.sha256);
     return { binary, size: cached.bytes.length, seconds: secondsSince(started), cached: true };
   }
   if (stopRequested()) {
@@ -66,7 +68,8 @@ export async function buildTarget(
   const seconds = secondsSince(started);
   const bytes = await readFile(scratchPath);
   const binary = checkedBinary(target, bytes, scratchPath);
-  if (key !== undefined) await cache!.store(key, { bytes, sha256: binary.sha256 });
+  // Kept off the path to the image: the caller waits for it before the run ends.
+  if (key !== undefined) storing.push(cache!.store(key, { bytes, sha256: binary.sha256 }));
   return { binary, size: bytes.length, seconds, cached: false };
 }
 

@@ -13,7 +13,7 @@ import type { ImageFormat } from '../oci/media-types.js';
 
 /**
  * goci's BuildKit gateway frontend image, made with goci's own image code (no Docker): the
- * bundled CLI (`lib/goci.mjs`), run by Node as `goci frontend`. Dockerfile.frontend builds the
+ * bundled CLI (`lib/goci.cjs`), run by Node as `goci frontend`. Dockerfile.frontend builds the
  * equivalent with Docker from node:20-slim.
  */
 export interface FrontendImageOptions {
@@ -23,7 +23,7 @@ export interface FrontendImageOptions {
    * image, which must have `node` on its PATH, with the bundle on top.
    */
   base: string;
-  /** The bundled CLI, `lib/goci.mjs` (npm run build writes it). */
+  /** The bundled CLI, `lib/goci.cjs` (npm run build writes it). */
   bundle: string;
   /** The OCI layout to write the image into (not tagged here). */
   layoutDir: string;
@@ -52,9 +52,9 @@ export interface FrontendImage extends HostImage {
 
 /** Where the bundle lives in the image; it finds its data through the package.json beside it. */
 export const FRONTEND_DIR = '/goci';
-export const FRONTEND_BUNDLE = `${FRONTEND_DIR}/goci.mjs`;
-/** The folder beside the bundle that holds the chunks each command loads (scripts/bundle.mjs writes it). */
-export const BUNDLE_CHUNKS = 'chunks';
+export const FRONTEND_BUNDLE = `${FRONTEND_DIR}/goci.cjs`;
+/** The CLI bundle the launcher (goci.cjs) runs, beside it (scripts/bundle.mjs writes both). */
+export const CLI_BUNDLE = 'cli.cjs';
 /**
  * The built-in static base's filesystem (the entries of the CLI's base layer, shared by `static`
  * and `static:root`), which the frontend copies into the images it builds.
@@ -80,22 +80,18 @@ async function checkFile(path: string, what: string, hint: string): Promise<void
   if (!stats?.isFile()) throw new GociError('NOT_FOUND', `${what} ${path} does not exist`, { hint });
 }
 
-async function checkDirectory(path: string, what: string, hint: string): Promise<void> {
-  const stats = await stat(path).catch(() => undefined);
-  if (!stats?.isDirectory()) throw new GociError('NOT_FOUND', `${what} ${path} do not exist`, { hint });
-}
-
 /**
- * /goci: the bundle and the chunks it loads (`chunks/` beside it), its package.json, the base
+ * /goci: the launcher and the CLI bundle it runs (cli.cjs beside it), its package.json, the base
  * data it reads and the static base's filesystem (FRONTEND_BASE_DIR).
  */
 async function appEntries(bundle: string, dataDir: string): Promise<LayerEntry[]> {
-  await checkFile(bundle, 'the goci bundle', 'run npm run build first (it writes lib/goci.mjs)');
-  const chunks = join(dirname(bundle), BUNDLE_CHUNKS);
-  await checkDirectory(chunks, "the goci bundle's chunks", 'run npm run build first (it writes lib/chunks/)');
+  await checkFile(bundle, 'the goci bundle', 'run npm run build first (it writes lib/goci.cjs)');
+  const cli = join(dirname(bundle), CLI_BUNDLE);
+  await checkFile(cli, "the goci bundle's code", `run npm run build first (it writes lib/${CLI_BUNDLE})`);
   return mergeEntries(
     [
       { type: 'file', path: FRONTEND_BUNDLE, mode: 0o644, uid: 0, gid: 0, source: bundle },
+      { type: 'file', path: `${FRONTEND_DIR}/${CLI_BUNDLE}`, mode: 0o644, uid: 0, gid: 0, source: cli },
       {
         type: 'file',
         path: `${FRONTEND_DIR}/package.json`,
@@ -105,10 +101,7 @@ async function appEntries(bundle: string, dataDir: string): Promise<LayerEntry[]
         content: Buffer.from(FRONTEND_PACKAGE_JSON),
       },
     ],
-    await hostFileEntries([
-      { source: chunks, at: `${FRONTEND_DIR}/${BUNDLE_CHUNKS}` },
-      { source: dataDir, at: `${FRONTEND_DIR}/images/base/data` },
-    ]),
+    await hostFileEntries([{ source: dataDir, at: `${FRONTEND_DIR}/images/base/data` }]),
     [
       { type: 'directory', path: `${FRONTEND_DIR}/base`, mode: 0o755, uid: 0, gid: 0 },
       { type: 'directory', path: FRONTEND_BASE_DIR, mode: 0o755, uid: 0, gid: 0 },
@@ -125,9 +118,9 @@ async function appEntries(bundle: string, dataDir: string): Promise<LayerEntry[]
  *
  * `host`: two layers, (1) node (process.execPath, dereferenced, at /usr/bin/node) with its ELF
  * loader and libraries (libstdc++, libm, libgcc_s, libc, ...) and /tmp (1777), (2) /goci.
- * Entrypoint `["/usr/bin/node", "/goci/goci.mjs", "frontend"]`, Env PATH.
+ * Entrypoint `["/usr/bin/node", "/goci/goci.cjs", "frontend"]`, Env PATH.
  *
- * A registry base: its layers, then /goci; Entrypoint `["node", "/goci/goci.mjs", "frontend"]`
+ * A registry base: its layers, then /goci; Entrypoint `["node", "/goci/goci.cjs", "frontend"]`
  * (the base's PATH finds node), the base's Env, User, WorkingDir and labels kept, its Cmd
  * dropped (BuildKit ignores Cmd; docker run would pass it to goci).
  *
@@ -138,7 +131,7 @@ export async function frontendImage(options: FrontendImageOptions): Promise<Fron
   const platform = hostLinuxPlatform();
   const app = {
     entries: await appEntries(options.bundle, dataDir),
-    createdBy: `goci frontend-image: ${FRONTEND_DIR} (goci.mjs, package.json, images/base/data)`,
+    createdBy: `goci frontend-image: ${FRONTEND_DIR} (goci.cjs, cli.cjs, package.json, images/base/data)`,
   };
   const common = {
     layoutDir: options.layoutDir,

@@ -40,8 +40,8 @@ export interface FrontendImageResult {
 }
 
 /**
- * lib/goci.mjs of the goci package this code runs from: the nearest directory upwards with a
- * package.json named goci (from the bundle itself, lib/goci.mjs → the package root).
+ * lib/goci.cjs of the goci package this code runs from: the nearest directory upwards with a
+ * package.json named goci (from the bundle itself, lib/goci.cjs → the package root).
  */
 export function defaultBundle(from: string = dirname(fileURLToPath(import.meta.url))): string | undefined {
   for (let dir = from; ; dir = dirname(dir)) {
@@ -49,7 +49,7 @@ export function defaultBundle(from: string = dirname(fileURLToPath(import.meta.u
     if (existsSync(manifest)) {
       try {
         if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'goci')
-          return join(dir, 'lib', 'goci.mjs');
+          return join(dir, 'lib', 'goci.cjs');
       } catch {
         // not a package manifest we can read; keep looking upwards
       }
@@ -104,7 +104,7 @@ async function writeFrontendImage(
   if (push) sinks.push(registrySink(clients.for(push.registry), push));
   const image = await frontendImage({
     base: settings.base,
-    bundle: resolve(settings.bundle ?? defaultBundle() ?? 'lib/goci.mjs'),
+    bundle: resolve(settings.bundle ?? defaultBundle() ?? 'lib/goci.cjs'),
     layoutDir: outputs.store.dir,
     epoch: sourceDateEpoch(process.env, NO_SOURCE_STATE),
     clientFor: (registry) => clients.for(registry),

@@ -824,7 +824,7 @@ export class RegistryClient {
     });
   }
 
-  /** Every tag of a repository (following `Link: <…>; rel="next"` pages); none when the repository does not exist. */
+  /** Every tag of a repository (following `Link: <...>; rel="next"` pages); none when the repository does not exist. */
   async listTags(repository: string): Promise<string[]> {
     const tags: string[] = [];
     let url: string | undefined = this.url(`/v2/${repository}/tags/list`);

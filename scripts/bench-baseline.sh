@@ -11,7 +11,7 @@ rev=${1:?usage: bench-baseline.sh REV}
 root=$(git rev-parse --show-toplevel)
 commit=$(git -C "$root" rev-parse --verify "$rev^{commit}")
 dir=${GOCI_BENCH_BASELINE_DIR:-$HOME/.cache/goci-bench}/$commit
-if [ ! -f "$dir/lib/goci.mjs" ]; then
+if [ ! -f "$dir/lib/goci.cjs" ] && [ ! -f "$dir/lib/goci.mjs" ]; then
   if ! git -C "$root" diff --quiet "$commit" -- package-lock.json; then
     echo "bench-baseline.sh: $rev has another package-lock.json; build it in its own clone with npm ci" >&2
     exit 1

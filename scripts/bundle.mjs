@@ -1,29 +1,36 @@
-// Bundles the CLI: Node then parses a few modules instead of resolving a few hundred (execa alone
-// is ~100 files). Split by command: `lib/goci.mjs` holds commander and the command definitions,
-// and each command's action is a chunk under `lib/chunks/` loaded when that command runs, so
-// `goci --help` or `goci push` never parses the frontend's protobuf code or the compiler.
-// The BuildKit frontend image ships goci.mjs with its chunks.
-import { rm } from 'node:fs/promises';
+// Bundles the CLI: Node then parses two files instead of resolving a few hundred modules (execa
+// alone is ~100 files). lib/cli.cjs holds all of goci's CLI (cli/main.ts and what it imports)
+// as one CommonJS file, which lib/goci.cjs (cli/launcher.ts, the package's bin) runs through
+// V8's code cache: Node 20 caches compiled code for CommonJS run by vm.Script, not for ES
+// modules. The BuildKit frontend image ships both files.
+import { readFile, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
+const common = { bundle: true, platform: 'node', target: 'node20', legalComments: 'none', logLevel: 'warning' };
 await rm('lib/chunks', { recursive: true, force: true });
 await build({
-  entryPoints: { goci: 'lib/cli/main.js' },
-  outdir: 'lib',
-  entryNames: '[name]',
-  chunkNames: 'chunks/[name]-[hash]',
-  outExtension: { '.js': '.mjs' },
-  splitting: true,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  legalComments: 'none',
+  ...common,
+  entryPoints: ['lib/cli/main.js'],
+  outfile: 'lib/cli.cjs',
+  format: 'cjs',
   // Loaded only by --load, and its ssh2 dependency carries optional native modules: resolve it at run time.
   external: ['dockerode'],
-  logLevel: 'warning',
-  // Some dependencies call require(); give every ES module chunk one.
-  banner: {
-    js: "import { createRequire as gociCreateRequire } from 'node:module';\nconst require = gociCreateRequire(import.meta.url);",
-  },
+  // The modules that find files beside themselves (the static base's data) read import.meta.url.
+  define: { 'import.meta.url': 'gociBundleUrl' },
+  banner: { js: "const gociBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+// vm.Script, which runs the bundle, has no module loader for import(): a dynamic import in goci's
+// code (esbuild turns those of bundled modules into require) would fail only when it runs.
+if ((await readFile('lib/cli.cjs', 'utf8')).includes('import(')) {
+  throw new Error(
+    'lib/cli.cjs calls import(): load that module with createRequire instead (see sinks/docker-client.ts)',
+  );
+}
+await build({
+  ...common,
+  entryPoints: ['lib/cli/launcher.js'],
+  outfile: 'lib/goci.cjs',
+  format: 'cjs',
+  define: { 'import.meta.url': 'gociLauncherUrl' },
+  banner: { js: "#!/usr/bin/env node\nconst gociLauncherUrl = require('node:url').pathToFileURL(__filename).href;" },
 });

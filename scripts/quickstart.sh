@@ -19,5 +19,5 @@ fi
 npm run --silent build
 
 set -x
-node lib/goci.mjs build examples/hello --platform linux/amd64,linux/arm64 --version 1.2.3
+node lib/goci.cjs build examples/hello --platform linux/amd64,linux/arm64 --version 1.2.3
 "./dist/bin/hello-1.2.3-linux-$(go env GOARCH)"

@@ -29,7 +29,7 @@ rm -rf test
 cp -R "$here/test" test
 npx tsc -p tsconfig.json --noCheck >/dev/null || true
 node scripts/bundle.mjs
-chmod +x lib/goci.mjs
+chmod +x lib/goci.cjs
 
 compiled=()
 for file in "$@"; do

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type Docker from 'dockerode';
@@ -84,8 +85,9 @@ export async function loadIntoDocker(tarballPath: string, options: DockerLoadOpt
  * before compiling, so an unreachable daemon fails fast and nothing is written.
  */
 export async function connectToDocker(socketPath: string): Promise<Docker> {
-  // Loaded only here: the CLI bundle keeps dockerode external, and most commands never need it.
-  const { default: DockerClient } = await import('dockerode');
+  // Loaded only here: the CLI bundle keeps dockerode external, and most commands never need it. It
+  // is CommonJS, and required rather than imported: the bundle runs in vm.Script, which has no import().
+  const DockerClient = createRequire(import.meta.url)('dockerode') as typeof Docker;
   let docker: Docker;
   try {
     // `host: undefined` keeps a tcp:// DOCKER_HOST (which docker-modem reads itself) from winning over the socket.

@@ -156,7 +156,7 @@ describe('the frontend image', () => {
     }
     assert.equal(results[0]!.index.digest, results[1]!.index.digest);
     assert.deepEqual(await readFile(tarballs[0]!), await readFile(tarballs[1]!));
-    assert.deepEqual(results[0]!.entrypoint, ['/usr/bin/node', '/goci/goci.mjs', 'frontend']);
+    assert.deepEqual(results[0]!.entrypoint, ['/usr/bin/node', '/goci/goci.cjs', 'frontend']);
 
     const loaded = await docker(['load', '-i', tarballs[0]!], daemon);
     assert.equal(loaded.exitCode, 0, out(loaded));
@@ -180,7 +180,7 @@ describe('the frontend image', () => {
         '--entrypoint',
         '/usr/bin/node',
         'goci-frontend:test',
-        '/goci/goci.mjs',
+        '/goci/goci.cjs',
         '--goci-version',
       ],
       daemon,
@@ -196,7 +196,7 @@ describe('the frontend image', () => {
     };
     assert.equal(config.Labels['moby.buildkit.frontend.network.none'], 'true');
     assert.equal(config.Labels['moby.buildkit.frontend.caps'], undefined);
-    assert.deepEqual(config.Entrypoint, ['/usr/bin/node', '/goci/goci.mjs', 'frontend']);
+    assert.deepEqual(config.Entrypoint, ['/usr/bin/node', '/goci/goci.cjs', 'frontend']);
     assert.equal(config.Cmd, null);
   });
 
@@ -215,7 +215,7 @@ describe('the frontend image', () => {
     assert.equal(result.exitCode, 0, result.stderr);
     assert.deepEqual((JSON.parse(result.stdout) as { entrypoint: string[] }).entrypoint, [
       'node',
-      '/goci/goci.mjs',
+      '/goci/goci.cjs',
       'frontend',
     ]);
     const loaded = await docker(['load', '-i', tarball], daemon);
@@ -236,7 +236,7 @@ describe('the frontend image', () => {
         '--entrypoint',
         'node',
         'goci-frontend:remote',
-        '/goci/goci.mjs',
+        '/goci/goci.cjs',
         '--goci-version',
       ],
       daemon,
@@ -274,15 +274,15 @@ describe('the frontend image', () => {
       ['FROM node:20 AS build', 'FROM node:20-slim'],
     );
     assert.ok(instructions.includes('RUN npm run build'));
-    assert.ok(instructions.includes('COPY --from=build /src/lib/goci.mjs /goci/goci.mjs'));
-    assert.ok(instructions.includes('COPY --from=build /src/lib/chunks/ /goci/chunks/'));
+    assert.ok(instructions.includes('COPY --from=build /src/lib/goci.cjs /goci/goci.cjs'));
+    assert.ok(instructions.includes('COPY --from=build /src/lib/cli.cjs /goci/cli.cjs'));
     assert.ok(instructions.includes('COPY --from=build /src/package.json /goci/package.json'));
     assert.ok(instructions.includes('COPY --from=build /src/images/base/data/ /goci/images/base/data/'));
     assert.ok(instructions.includes('RUN node scripts/static-base-tree.mjs /src/static-base'));
     assert.ok(instructions.includes('COPY --from=build /src/static-base/ /goci/base/static/'));
     assert.ok(instructions.includes('LABEL moby.buildkit.frontend.network.none=true'));
-    assert.equal(instructions.at(-1), 'ENTRYPOINT ["node", "/goci/goci.mjs", "frontend"]');
+    assert.equal(instructions.at(-1), 'ENTRYPOINT ["node", "/goci/goci.cjs", "frontend"]');
     const entrypoint = JSON.parse(instructions.at(-1)!.slice('ENTRYPOINT '.length)) as string[];
-    assert.deepEqual(entrypoint, ['node', '/goci/goci.mjs', 'frontend']);
+    assert.deepEqual(entrypoint, ['node', '/goci/goci.cjs', 'frontend']);
   });
 });

@@ -22,7 +22,7 @@ export function frontendImageCommand(): Command {
       "host: this machine's node and its libraries; or a registry image with node on its PATH",
       'host',
     )
-    .option('--bundle <file>', 'the bundled CLI to put in (default: lib/goci.mjs of this goci)')
+    .option('--bundle <file>', 'the bundled CLI to put in (default: lib/goci.cjs of this goci)')
     .option(
       '--oci-layout <dir>',
       `OCI layout to write (default: ${DEFAULT_FRONTEND_LAYOUT} when no other output is asked for)`,

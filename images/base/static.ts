@@ -57,7 +57,7 @@ export const STATIC_BASE_ENV: readonly string[] = [
  * The directory holding the vendored data: the first of `<this module's dir>/data` and
  * `<package root>/images/base/data` that holds both data files. The first is where the sources
  * keep it (`images/base/static.ts` run as is); tsc (`lib/images/base/static.js`) and esbuild
- * (`lib/goci.mjs`) copy no data files, so from there the package root is found by walking up
+ * (`lib/goci.cjs`) copy no data files, so from there the package root is found by walking up
  * to the nearest package.json named "goci". When neither holds the files this is the first
  * candidate, and `staticBase` fails naming it.
  */

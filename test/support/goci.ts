@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
 /** The bundled CLI, exactly what the package ships as its bin. */
-export const CLI = fileURLToPath(new URL('../../goci.mjs', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../goci.cjs', import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface RunResult {
