@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { temporarySibling } from '../common/atomic.js';
 import { GociError } from '../common/errors.js';
@@ -588,8 +588,7 @@ export class RegistryClient {
     try {
       // A retry after a dropped connection runs this again: the scratch file starts over.
       await this.call([repositoryScope(repository, ['pull'])], request, async (response) => {
-        if (response.status !== 200 || !response.body)
-          throw await this.unexpected(response, request, `GET blob ${digest}`);
+        if (response.status !== 200) throw await this.unexpected(response, request, `GET blob ${digest}`);
         const hash = createHash('sha256');
         let total = 0;
         const counter = new Transform({
@@ -608,11 +607,7 @@ export class RegistryClient {
             callback(null, chunk);
           },
         });
-        await pipeline(
-          Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
-          counter,
-          createWriteStream(tmp, { mode: 0o644 }),
-        );
+        await pipeline(response.body, counter, createWriteStream(tmp, { mode: 0o644 }));
         const got = `sha256:${hash.digest('hex')}`;
         if (got !== digest || (size !== undefined && total !== size)) {
           throw registryError(

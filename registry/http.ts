@@ -1,9 +1,10 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GociError, type GociErrorCode } from '../common/errors.js';
+import { exchange, type ExchangeResponse, type ResponseHeaders } from './exchange.js';
 
 /**
- * The HTTP transport every registry request goes through: Node's own fetch, a timeout that
+ * The HTTP transport every registry request goes through: Node's http module (exchange.ts), a timeout that
  * fires when a request or response stalls, retries with exponential backoff and jitter for
  * 5xx, 429 and dropped connections (never for a refused one), one concurrency limit per host,
  * and a verbose hook that sees method, URL (query values hidden) and status, never a header.
@@ -136,16 +137,16 @@ export type WaitHook = (event: WaitEvent) => void;
 
 export interface HttpResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   /** The URL that answered (after redirects). */
   url: string;
-  /** The body; the transport cancels it if the consumer leaves it unread. */
-  body: ReadableStream<Uint8Array> | null;
+  /** The body; the transport lets go of it if the consumer leaves it unread. */
+  body: Readable;
 }
 
 export interface BufferedResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   url: string;
   bytes: Buffer;
 }
@@ -266,15 +267,13 @@ function errorCodes(error: unknown): { codes: string[]; messages: string[] } {
 const TLS_CODES =
   /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|ERR_OSSL)/;
 
-/** How a thrown fetch error should be handled: fail now (refused, no such host, TLS), or retry. */
+/** How a failed request should be handled: fail now (refused, no such host, TLS), or retry. */
 export function classifyNetworkError(error: unknown): {
-  kind: 'refused' | 'blocked' | 'dns' | 'tls' | 'timeout' | 'dropped';
+  kind: 'refused' | 'dns' | 'tls' | 'timeout' | 'dropped';
   code: string;
 } {
   const { codes, messages } = errorCodes(error);
   if (codes.includes('ECONNREFUSED')) return { kind: 'refused', code: 'ECONNREFUSED' };
-  // fetch refuses some ports outright (the WHATWG "bad ports", e.g. 1, 25, 6000): no retry will help.
-  if (messages.includes('bad port')) return { kind: 'blocked', code: 'bad port' };
   const dns = codes.find((code) => code === 'ENOTFOUND');
   if (dns) return { kind: 'dns', code: dns };
   const tls = codes.find((code) => TLS_CODES.test(code));
@@ -316,25 +315,9 @@ function idleAbort(ms: number): { signal: AbortSignal; touch(): void; clear(): v
   };
 }
 
-function passThrough(stream: ReadableStream<Uint8Array>, onChunk: () => void): ReadableStream<Uint8Array> {
-  return stream.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        onChunk();
-        controller.enqueue(chunk);
-      },
-    }),
-  );
-}
-
-function requestBody(
-  body: RequestBody | undefined,
-  touch: () => void,
-): { body: BodyInit | undefined; duplex: boolean } {
-  if (body === undefined) return { body: undefined, duplex: false };
-  if (typeof body === 'string' || body instanceof Uint8Array) return { body: body as BodyInit, duplex: false };
-  const stream = Readable.toWeb(body()) as unknown as ReadableStream<Uint8Array>;
-  return { body: passThrough(stream, touch) as unknown as BodyInit, duplex: true };
+/** What goes on the wire for a body: its bytes, or a fresh stream of it for this try. */
+function requestBody(body: RequestBody | undefined): Uint8Array | string | Readable | undefined {
+  return typeof body === 'function' ? body() : body;
 }
 
 function hostOf(url: string | URL): string {
@@ -411,7 +394,7 @@ export class Transport {
           reason = 'connection lost';
         } else if (error instanceof NetworkFailure) {
           const kind = error.classification.kind;
-          if (kind === 'refused' || kind === 'blocked' || kind === 'dns' || kind === 'tls' || last)
+          if (kind === 'refused' || kind === 'dns' || kind === 'tls' || last)
             throw this.networkError(request, error, attempt + 1);
           failure = error.classification.code;
         } else {
@@ -450,13 +433,6 @@ export class Transport {
         cause: error.cause,
       });
     }
-    if (kind === 'blocked') {
-      return registryError(
-        'unreachable',
-        `cannot connect to ${url.host}: Node's fetch refuses port ${url.port} (a "bad port" in the Fetch standard)`,
-        { hint: 'run the registry on another port', cause: error.cause },
-      );
-    }
     if (kind === 'dns')
       return registryError('unreachable', `cannot connect to ${url.host}: no such host`, {
         hint: 'check the registry name',
@@ -472,7 +448,7 @@ export class Transport {
     return new TransientError(message, { cause: error.cause });
   }
 
-  /** One fetch (following redirects by hand), with the idle timeout, then `consume`. */
+  /** One request (following redirects by hand), with the idle timeout, then `consume`. */
   private async once<T>(request: HttpRequest, consume: (response: HttpResponse) => Promise<T>): Promise<T> {
     const timer = idleAbort(this.timeoutMs);
     let url = new URL(request.url);
@@ -486,21 +462,19 @@ export class Transport {
     let body = request.body;
     try {
       for (let hop = 0; ; hop++) {
-        let response: Response;
+        let response: ExchangeResponse;
         try {
-          const prepared = requestBody(body, timer.touch);
-          response = await fetch(url, {
+          response = await exchange({
             method,
+            url,
             headers: withCredential(headers, url, request.credential),
-            body: prepared.body ?? null,
-            redirect: 'manual',
+            body: requestBody(body),
             signal: timer.signal,
-            ...(prepared.duplex ? { duplex: 'half' } : {}),
-          } as RequestInit);
+            touch: timer.touch,
+          });
         } catch (error) {
           throw new NetworkFailure(timer.signal.aborted ? timer.signal.reason : error);
         }
-        timer.touch();
         this.log(`${method} ${redactUrl(url)} ${response.status}`);
         const location = response.headers.get('location');
         if (
@@ -509,7 +483,7 @@ export class Transport {
           location &&
           hop < 10
         ) {
-          await response.body?.cancel().catch(() => undefined);
+          response.discard();
           const next = new URL(location, url);
           if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
             method = method === 'HEAD' ? 'HEAD' : 'GET';
@@ -522,7 +496,7 @@ export class Transport {
           status: response.status,
           headers: response.headers,
           url: url.href,
-          body: response.body ? passThrough(response.body, timer.touch) : null,
+          body: response.body,
         };
         try {
           return await consume(wrapped);
@@ -537,7 +511,7 @@ export class Transport {
           }
           throw error;
         } finally {
-          await wrapped.body?.cancel().catch(() => undefined);
+          response.discard();
         }
       }
     } finally {
@@ -579,22 +553,17 @@ export async function readBody(
   maxBytes: number,
   request: Pick<HttpRequest, 'method' | 'url'>,
 ): Promise<Buffer> {
-  if (!response.body) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
   let total = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    total += chunk.length;
     if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
       throw registryError(
         'protocol',
         `${new URL(request.url).host}: ${request.method} ${new URL(request.url).pathname}: the response is larger than ${maxBytes} bytes`,
       );
     }
-    chunks.push(Buffer.from(value.buffer, value.byteOffset, value.length));
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks, total);
 }

@@ -572,16 +572,11 @@ describe('the registry client against docker-registry 2.8 (through a counting pr
   });
 });
 
-test('a port that fetch refuses (a Fetch-standard "bad port") fails at once, in one line', async () => {
-  const started = Date.now();
+test('port 1, which fetch refused as a Fetch-standard "bad port", is asked like any other: refused, in one line', async () => {
   const error = await new RegistryClient({ registry: '127.0.0.1:1', insecureRegistries: [], credential: null })
     .ping()
     .catch((caught: unknown) => caught);
   assert.ok(error instanceof GociError);
   assert.equal(error.code, 'REGISTRY_UNREACHABLE');
-  assert.equal(
-    error.message,
-    'cannot connect to 127.0.0.1:1: Node\'s fetch refuses port 1 (a "bad port" in the Fetch standard)',
-  );
-  assert.ok(Date.now() - started < 1000);
+  assert.equal(error.message, 'cannot connect to 127.0.0.1:1: connection refused');
 });

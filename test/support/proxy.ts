@@ -175,11 +175,13 @@ export async function startProxy(upstream: string): Promise<RegistryProxy> {
           fault.body ?? JSON.stringify({ errors: [{ code: 'UNKNOWN', message: `injected ${fault.status}` }] });
         record.status = fault.status;
         record.responseBytes = Buffer.byteLength(body);
-        response.writeHead(fault.status, {
+        // The fault's headers replace the defaults whatever their case: one Content-Type on the wire, not two.
+        const headers: Record<string, string> = {
           'content-type': 'application/json',
           'content-length': String(Buffer.byteLength(body)),
-          ...fault.headers,
-        });
+        };
+        for (const [name, value] of Object.entries(fault.headers ?? {})) headers[name.toLowerCase()] = value;
+        response.writeHead(fault.status, headers);
         response.end(body);
       });
       return;
