@@ -1,7 +1,7 @@
 /**
  * Image assembly cost: `goci build` to an OCI layout against `goci compile` of the same three
  * targets, measured in one run with a warm Go cache, once with an empty layer cache and once
- * with a warm one; then the peak RSS of imaging a ≥ 40 MB binary. Targets: build adds ≤ 10%;
+ * with a warm one; then the peak RSS of imaging a ≥ 40 MB binary. Targets: build adds ≤ 15%;
  * peak RSS ≤ 150 MB.
  *
  *   npm run bench:image            (BENCH_RUNS=N, default 5; BENCH_BASELINE=DIR also measures another build)
@@ -20,7 +20,7 @@ const BUILDS = gociBuilds(ROOT);
 const CLI = BUILDS[0]!.cli;
 const PLATFORMS = 'linux/amd64,linux/arm64,linux/arm/v7';
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const TIME_TARGET = 1.1;
+const TIME_TARGET = 1.15;
 const RSS_TARGET = 150 * 1024 * 1024;
 const BIG_PAYLOAD = 48 * 1024 * 1024;
 

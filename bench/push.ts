@@ -3,7 +3,7 @@
  * cold (a fresh, empty registry for every push: skopeo's blob-info cache would otherwise mount
  * blobs it pushed before) and warm (the same repository again, nothing new). Two images:
  * examples/server (3 platforms, ~7 MB) and a 3-platform image of a 48 MB binary (~140 MB).
- * Target: goci at least as fast as skopeo.
+ * Targets: cold within 1.1× skopeo, warm (nothing to send) within 1.5×.
  *
  *   npm run bench:push            (BENCH_RUNS=N, default 5; BENCH_BASELINE=DIR also measures another build)
  */
@@ -23,6 +23,8 @@ const CLI = BUILDS[0]!.cli;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PLATFORMS = 'linux/amd64,linux/arm64,linux/arm/v7';
 type Tool = 'goci' | 'baseline' | 'skopeo';
+/** Issue 12: a cold push within 10% of skopeo, an unchanged one within 1.5× (Node starts in ~60 ms, skopeo in ~5). */
+const TARGETS = { cold: 1.1, warm: 1.5 } as const;
 const TOOLS: Tool[] = ['skopeo', ...BUILDS.map((build) => build.name)];
 
 function push(tool: Tool, layout: string, registry: RegistryHarness, repository: string): Promise<number> {
@@ -95,9 +97,10 @@ async function scenario(layout: string, label: string): Promise<boolean> {
       await shared?.stop();
     }
     const ratio = median(times.goci) / median(times.skopeo);
-    met &&= ratio <= 1;
+    const target = TARGETS[kind];
+    met &&= ratio <= target;
     console.log(
-      `${label.padEnd(14)} ${kind}  skopeo copy --all ${median(times.skopeo).toFixed(3)}s  goci push ${median(times.goci).toFixed(3)}s  ratio ${ratio.toFixed(3)} (target ≤ 1)${againstBaseline(median(times.goci), times.baseline.length > 0 ? median(times.baseline) : undefined)}`,
+      `${label.padEnd(14)} ${kind}  skopeo copy --all ${median(times.skopeo).toFixed(3)}s  goci push ${median(times.goci).toFixed(3)}s  ratio ${ratio.toFixed(3)} (target ≤ ${target})${againstBaseline(median(times.goci), times.baseline.length > 0 ? median(times.baseline) : undefined)}`,
     );
   }
   return met;

@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
-import { extract as tarExtract } from 'tar-stream';
 import { GociError } from '../../common/errors.js';
 import type { LayerEntry } from '../layer.js';
+import { ustarEntries, type TarMember } from './ustar-entries.js';
 
 /**
  * goci's built-in `static` base: an offline, deterministic equivalent of
@@ -275,43 +275,34 @@ async function readZoneinfo(archive: string): Promise<readonly LayerEntry[]> {
     throw badArchive(archive, (error as Error).message, error);
   }
 
-  const entries: LayerEntry[] = [];
-  const extractor = tarExtract();
-  extractor.end(tar);
+  let members: TarMember[];
   try {
-    for await (const entry of extractor) {
-      const { header } = entry;
-      const path = containerPath(archive, header.name);
-      const chunks: Buffer[] = [];
-      for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk);
-      switch (header.type) {
-        case 'file':
-          entries.push({
-            type: 'file',
-            path,
-            mode: FILE_MODE,
-            uid: ROOT_UID,
-            gid: ROOT_UID,
-            content: new Uint8Array(Buffer.concat(chunks)),
-          });
-          break;
-        case 'directory':
-          entries.push({ type: 'directory', path, mode: DIRECTORY_MODE, uid: ROOT_UID, gid: ROOT_UID });
-          break;
-        case 'symlink':
-          if (!header.linkname) throw badArchive(archive, `symlink ${header.name} has no target`);
-          entries.push({ type: 'symlink', path, target: header.linkname, uid: ROOT_UID, gid: ROOT_UID });
-          break;
-        default:
-          throw badArchive(
-            archive,
-            `entry ${header.name} is a ${header.type ?? 'entry of unknown type'}, not a file, directory or symlink`,
-          );
-      }
-    }
+    members = ustarEntries(tar);
   } catch (error) {
-    if (error instanceof GociError) throw error;
     throw badArchive(archive, (error as Error).message, error);
+  }
+  const entries: LayerEntry[] = [];
+  for (const member of members) {
+    const path = containerPath(archive, member.name);
+    switch (member.type) {
+      case 'file':
+        entries.push({
+          type: 'file',
+          path,
+          mode: FILE_MODE,
+          uid: ROOT_UID,
+          gid: ROOT_UID,
+          content: new Uint8Array(member.content),
+        });
+        break;
+      case 'directory':
+        entries.push({ type: 'directory', path, mode: DIRECTORY_MODE, uid: ROOT_UID, gid: ROOT_UID });
+        break;
+      case 'symlink':
+        if (!member.linkname) throw badArchive(archive, `symlink ${member.name} has no target`);
+        entries.push({ type: 'symlink', path, target: member.linkname, uid: ROOT_UID, gid: ROOT_UID });
+        break;
+    }
   }
   if (!entries.some((entry) => entry.path === ZONEINFO_PATH && entry.type === 'directory')) {
     throw badArchive(archive, `it has no ${ZONEINFO_PREFIX}/ directory`);
