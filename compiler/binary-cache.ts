@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
 import { cacheMaxBytes, gociCacheDir } from '../common/cache-dir.js';
@@ -128,12 +128,20 @@ export function openBinaryCache(go: string, distDir: string, env: NodeJS.Process
     },
     async store(key, { bytes, sha256 }) {
       try {
-        await writeFileAtomic(join(cacheDir, sha256), bytes, 0o755);
+        const blob = join(cacheDir, sha256);
+        // The same binary again (a change go build compiled to the same bytes): the blob is only
+        // marked used, and the cache has not grown. A damaged one is found, and evicted, by fetch.
+        const held = await stat(blob).then(
+          (info) => info.size === bytes.length,
+          () => false,
+        );
+        if (held) await utimes(blob, new Date(), new Date());
+        else await writeFileAtomic(blob, bytes, 0o755);
         await writeFileAtomic(
           join(cacheDir, `${key}.json`),
           JSON.stringify({ digest: `sha256:${sha256}` } satisfies CachedRecord),
         );
-        await pruneCache(cacheDir, cacheMaxBytes(env), sha256);
+        if (!held) await pruneCache(cacheDir, cacheMaxBytes(env), sha256);
       } catch {
         // The cache is only a speed-up: a full disk or a read-only home must not fail the build.
       }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
@@ -85,6 +85,19 @@ describe("goci's binary cache", () => {
     assert.notEqual(after.sha256, before.sha256);
     assert.equal(await runBinary(after.path), 'bonjour!');
     await git(repo, 'commit', '-qam', 'excited');
+  });
+
+  test('a change that compiles to the same bytes runs go build, and the cache keeps the blob it had (same inode)', async () => {
+    const before = await compile(['--buildvcs', 'false']);
+    const blob = join(cacheRoot, 'binaries', before.sha256);
+    const held = await stat(blob);
+    const main = join(repo, 'main.go');
+    await writeFile(main, `${await readFile(main, 'utf8')}\n// A comment: new source, the same program.\n`);
+    const after = await compile(['--buildvcs', 'false']);
+    assert.equal(after.cached, false);
+    assert.equal(after.sha256, before.sha256);
+    assert.equal((await stat(blob)).ino, held.ino);
+    await git(repo, 'commit', '-qam', 'comment');
   });
 
   test('a changed file go build never reads keeps the cached binary when VCS stamping is off', async () => {
