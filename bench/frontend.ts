@@ -12,7 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tagInLayout } from '../oci/layout.js';
-import { buildctl, buildkitBinaries, buildkitSkipReason, startBuildkitd } from '../test/support/buildkitd.js';
+import {
+  buildctl,
+  buildkitBinaries,
+  buildkitSkipReason,
+  frontendBuildArgs,
+  startBuildkitd,
+} from '../test/support/buildkitd.js';
 import { goBuilderImage } from '../test/support/go-builder-image.js';
 import { startRegistry } from '../test/support/registry.js';
 import { gociBuilds } from './baseline.js';
@@ -54,31 +60,18 @@ try {
 
   const frontendBuild = async (): Promise<number> => {
     const started = process.hrtime.bigint();
-    const result = await buildctl(buildkitd, [
-      'build',
-      '--progress',
-      'plain',
-      '--frontend',
-      'gateway.v0',
-      '--opt',
-      `source=${frontendRef}`,
-      '--local',
-      `context=${frontendSource}`,
-      '--local',
-      `dockerfile=${frontendSource}`,
-      '--opt',
-      'filename=goci.yaml',
-      '--opt',
-      `platform=${PLATFORMS}`,
-      '--opt',
-      `build-arg:GO_IMAGE=${goImageRef}`,
-      '--opt',
-      'build-arg:VERSION=1.0.0',
-      '--opt',
-      `build-arg:SOURCE_DATE_EPOCH=${EPOCH}`,
-      '--output',
-      `type=image,name=${registry.host}/bench/frontend:1.0.0,push=true,registry.insecure=true`,
-    ]);
+    const result = await buildctl(
+      buildkitd,
+      frontendBuildArgs({
+        frontend: frontendRef,
+        dir: frontendSource,
+        platforms: PLATFORMS,
+        goImage: goImageRef,
+        version: '1.0.0',
+        epoch: EPOCH,
+        name: `${registry.host}/bench/frontend:1.0.0`,
+      }),
+    );
     if (result.exitCode !== 0)
       throw new Error(`buildctl build failed:\n${result.stderr.split('\n').slice(-12).join('\n')}`);
     return Number(process.hrtime.bigint() - started) / 1e9;

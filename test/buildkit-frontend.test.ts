@@ -9,6 +9,7 @@ import { tagInLayout } from '../oci/layout.js';
 import {
   buildctl,
   buildkitBinaries,
+  frontendBuildArgs,
   buildkitSkipReason,
   startBuildkitd,
   type BuildkitdHarness,
@@ -49,32 +50,16 @@ async function frontendBuild(
   name: string,
   extraOpts: string[] = [],
 ): Promise<{ exitCode: number; output: string }> {
-  const args = [
-    'build',
-    '--progress',
-    'plain',
-    '--frontend',
-    'gateway.v0',
-    '--opt',
-    `source=${frontendRef}`,
-    '--local',
-    `context=${dir}`,
-    '--local',
-    `dockerfile=${dir}`,
-    '--opt',
-    'filename=goci.yaml',
-    '--opt',
-    `platform=${platforms}`,
-    '--opt',
-    `build-arg:GO_IMAGE=${goImageRef}`,
-    '--opt',
-    'build-arg:VERSION=1.2.3',
-    '--opt',
-    `build-arg:SOURCE_DATE_EPOCH=${EPOCH}`,
-    ...extraOpts.flatMap((opt) => ['--opt', opt]),
-    '--output',
-    `type=image,name=${name},push=true,registry.insecure=true`,
-  ];
+  const args = frontendBuildArgs({
+    frontend: frontendRef,
+    dir,
+    platforms,
+    goImage: goImageRef,
+    version: '1.2.3',
+    epoch: EPOCH,
+    name,
+    extraOpts,
+  });
   const result = await buildctl(buildkitd, args, { timeoutMs: 1_200_000 });
   return { exitCode: result.exitCode, output: `${result.stdout}\n${result.stderr}` };
 }

@@ -87,6 +87,52 @@ export interface BuildctlResult {
   stderr: string;
 }
 
+/** What `buildctl build` needs to build a goci.yaml through goci's frontend image. */
+export interface FrontendBuild {
+  /** The frontend image, as BuildKit pulls it (`REGISTRY/goci/frontend:TAG`). */
+  frontend: string;
+  /** The directory holding goci.yaml: the build context. */
+  dir: string;
+  platforms: string;
+  goImage: string;
+  version: string;
+  epoch: string;
+  /** Where the image goes: `REGISTRY/NAME:TAG`, pushed. */
+  name: string;
+  /** More `--opt` values (`build-arg:X=Y`, …). */
+  extraOpts?: string[];
+}
+
+/** The `buildctl build` arguments of a FrontendBuild (gateway.v0, plain progress, pushed to an insecure registry). */
+export function frontendBuildArgs(build: FrontendBuild): string[] {
+  return [
+    'build',
+    '--progress',
+    'plain',
+    '--frontend',
+    'gateway.v0',
+    '--opt',
+    `source=${build.frontend}`,
+    '--local',
+    `context=${build.dir}`,
+    '--local',
+    `dockerfile=${build.dir}`,
+    '--opt',
+    'filename=goci.yaml',
+    '--opt',
+    `platform=${build.platforms}`,
+    '--opt',
+    `build-arg:GO_IMAGE=${build.goImage}`,
+    '--opt',
+    `build-arg:VERSION=${build.version}`,
+    '--opt',
+    `build-arg:SOURCE_DATE_EPOCH=${build.epoch}`,
+    ...(build.extraOpts ?? []).flatMap((opt) => ['--opt', opt]),
+    '--output',
+    `type=image,name=${build.name},push=true,registry.insecure=true`,
+  ];
+}
+
 /** Runs buildctl against the harness daemon; never throws on a non-zero exit. */
 export async function buildctl(
   harness: Pick<BuildkitdHarness, 'addr' | 'bin'>,
