@@ -1,7 +1,7 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, constants, readFile, realpath, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { execa } from 'execa';
 import { writeFileAtomic } from '../common/atomic.js';
 import { gociCacheDir } from '../common/cache-dir.js';
 import { GociError } from '../common/errors.js';
@@ -38,13 +38,18 @@ interface DistPort {
 
 /** What `go tool dist list -json` says: the ports of the toolchain `go` runs. */
 async function distList(go: string, env: NodeJS.ProcessEnv): Promise<GoPort[]> {
-  const list = await execa(go, ['tool', 'dist', 'list', '-json'], { env, extendEnv: false }).catch((error: unknown) => {
-    throw new GociError('GO_MISSING', `${go} did not answer "go tool dist list"`, {
-      hint: 'check that the Go installation is complete (go version should work)',
-      detail: String((error as { stderr?: string }).stderr ?? error),
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(go, ['tool', 'dist', 'list', '-json'], { env, encoding: 'utf8' }, (error, out, stderr) => {
+      if (!error) return resolve(out);
+      reject(
+        new GociError('GO_MISSING', `${go} did not answer "go tool dist list"`, {
+          hint: 'check that the Go installation is complete (go version should work)',
+          detail: stderr || String(error),
+        }),
+      );
     });
   });
-  return (JSON.parse(list.stdout) as DistPort[]).map((port) => ({
+  return (JSON.parse(stdout) as DistPort[]).map((port) => ({
     os: port.GOOS,
     arch: port.GOARCH,
     firstClass: port.FirstClass,

@@ -1,6 +1,5 @@
 import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { execa } from 'execa';
 import { GociError, isGociError } from '../common/errors.js';
 import { found } from '../common/found.js';
 import { inspectBinary } from '../compiler/binary/inspect.js';
@@ -270,6 +269,8 @@ export async function executableClosure(binary: string, options: ClosureOptions 
 
   let output: string;
   try {
+    // Loaded here, when used: initialising execa's modules costs every other run 9 ms.
+    const { execa } = await import('execa');
     const result = await execa('ldd', [self.source], { env: { LC_ALL: 'C' }, stdin: 'ignore' });
     output = result.stdout;
   } catch (error) {

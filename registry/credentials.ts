@@ -1,7 +1,6 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { writeFileAtomic } from '../common/atomic.js';
 import { GociError } from '../common/errors.js';
 import { DOCKER_HUB_CONFIG_KEY, DOCKER_HUB_HOSTS, DOCKER_HUB_REGISTRY } from './reference.js';
@@ -122,6 +121,8 @@ async function helperGet(
   configPath: string,
 ): Promise<RegistryCredential | undefined> {
   const program = `docker-credential-${name}`;
+  // Loaded here, when a helper runs: initialising execa's modules costs every other run 9 ms.
+  const { execa } = await import('execa');
   const result = await execa(program, ['get'], {
     input: serverUrl,
     env,
@@ -165,6 +166,7 @@ async function helperRun(
   configPath: string,
 ): Promise<void> {
   const program = `docker-credential-${name}`;
+  const { execa } = await import('execa');
   const result = await execa(program, [action], {
     input,
     env,
