@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { createHash } from 'node:crypto';
+import { cp, readFile } from 'node:fs/promises';
+import { availableParallelism, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { execa } from 'execa';
 import { collectorSettings, type CollectorFacts } from '../compiler/collector.js';
+import { defaultJobs } from '../compiler/default-jobs.js';
+import { REPO_ROOT, goci } from './support/goci.js';
+import { removeDirectory, temporaryDirectory } from './support/workspace.js';
+
+const made: string[] = [];
+after(async () => Promise.all(made.map(removeDirectory)));
 
 const GIB = 1024 ** 3;
 /** This machine's kind: 2 cores, 24 GiB, three targets built at once, Debian's Go. */
@@ -49,5 +60,40 @@ describe('how go build collects garbage', () => {
       GOGC: 'off',
       GOMEMLIMIT: '2048MiB',
     });
+  });
+});
+
+describe("go build under goci's collector settings", () => {
+  test('writes the bytes plain go build writes for the same command', async (context) => {
+    const machine = {
+      goVersion: 'go1.19.8',
+      concurrentBuilds: Math.min(defaultJobs(), 2),
+      cpus: availableParallelism(),
+    };
+    if (Object.keys(collectorSettings({ ...machine, totalMemory: totalmem(), env: {} })).length === 0)
+      context.skip('this machine has too little memory per compile for goci to change the collector');
+    const dir = await temporaryDirectory('collector');
+    made.push(dir);
+    await cp(join(REPO_ROOT, 'examples', 'hello'), dir, { recursive: true });
+    const env: NodeJS.ProcessEnv = { ...process.env, GOCI_CACHE_DIR: join(dir, 'cache') };
+    delete env.GOGC;
+    delete env.GOMEMLIMIT;
+    const args = ['compile', dir, '--platform', 'linux/amd64,linux/arm64', '--version', '1.0.0', '--buildvcs', 'false'];
+    const built = await goci([...args, '--no-cache', '--json', '--dist', join(dir, 'dist')], { env });
+    assert.equal(built.exitCode, 0, built.stderr);
+    const planned = await goci([...args, '--dry-run', '--json', '--dist', join(dir, 'plain')], { env });
+    const { commands } = JSON.parse(planned.stdout) as {
+      commands: { cwd: string; env: Record<string, string>; go: string; args: string[] }[];
+    };
+    const binaries = (JSON.parse(built.stdout) as { binaries: { sha256: string }[] }).binaries;
+    for (const [position, command] of commands.entries()) {
+      // The plan's command as a user would run it: Go's default collector.
+      await execa(command.go, command.args, { cwd: command.cwd, env: { ...env, ...command.env } });
+      const output = command.args[command.args.indexOf('-o') + 1]!;
+      const plain = createHash('sha256')
+        .update(await readFile(output))
+        .digest('hex');
+      assert.equal(binaries[position]?.sha256, plain);
+    }
   });
 });
