@@ -2,10 +2,10 @@ import { isAscii } from 'node:buffer';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
+import { userCacheHome } from './cache-dir.js';
 
 const CHECKSUM_BYTES = 32;
 /** Files kept: one per command for a few goci installations or Node releases used in turn; older builds' go. */
@@ -20,7 +20,7 @@ const KEPT_FILES = 24;
 export function codeCacheDir(env: NodeJS.ProcessEnv): string | undefined {
   if (env.GOCI_CODE_CACHE === 'off') return undefined;
   if (env.GOCI_CODE_CACHE) return env.GOCI_CODE_CACHE;
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'goci-code');
+  return join(userCacheHome(env), 'goci-code');
 }
 
 /**

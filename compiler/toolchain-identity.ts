@@ -11,8 +11,7 @@ import { hostGoarch } from './platform.js';
  */
 export async function toolchainIdentity(go: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   try {
-    const command = await realpath(go);
-    const goroot = env.GOROOT || dirname(dirname(command));
+    const { command, goroot } = await locateToolchain(go, env);
     const toolDir = join(goroot, 'pkg', 'tool', `${hostGoos()}_${hostGoarch()}`);
     const files = [command, join(toolDir, 'compile'), join(toolDir, 'link'), join(toolDir, 'asm')];
     const stats = await Promise.all(
@@ -21,8 +20,7 @@ export async function toolchainIdentity(go: string, env: NodeJS.ProcessEnv): Pro
         return `${file} ${info.size} ${info.ino} ${info.mtimeMs}`;
       }),
     );
-    const version = await readFile(join(goroot, 'VERSION'), 'utf8').catch(() => '');
-    return [...stats, version.trim()].join('\n');
+    return [...stats, (await versionFile(goroot)).trim()].join('\n');
   } catch {
     return undefined;
   }
@@ -31,12 +29,28 @@ export async function toolchainIdentity(go: string, env: NodeJS.ProcessEnv): Pro
 /** The toolchain's release (`go1.19.8`) from GOROOT/VERSION, without starting go; undefined when it is not there. */
 export async function toolchainVersion(go: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   try {
-    const goroot = env.GOROOT || dirname(dirname(await realpath(go)));
-    const version = (await readFile(join(goroot, 'VERSION'), 'utf8')).split('\n')[0]?.trim();
-    return version || undefined;
+    const { goroot } = await locateToolchain(go, env);
+    return (await versionFile(goroot)).split('\n')[0]?.trim() || undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The go command with symlinks resolved, and its GOROOT (GOROOT, else the directory above its bin/). */
+async function locateToolchain(go: string, env: NodeJS.ProcessEnv): Promise<{ command: string; goroot: string }> {
+  const command = await realpath(go);
+  return { command, goroot: env.GOROOT || dirname(dirname(command)) };
+}
+
+/** GOROOT/VERSION as written ('' without one), read once per run: the binary cache and the compile both ask. */
+const versionFiles = new Map<string, Promise<string>>();
+function versionFile(goroot: string): Promise<string> {
+  let text = versionFiles.get(goroot);
+  if (!text) {
+    text = readFile(join(goroot, 'VERSION'), 'utf8').catch(() => '');
+    versionFiles.set(goroot, text);
+  }
+  return text;
 }
 
 /** Settings `go env -w` wrote (GOFLAGS, GOAMD64, …): they change builds without being in the environment. */
