@@ -1,4 +1,9 @@
+import { availableParallelism } from 'node:os';
 import { loadBundle } from '../common/code-cache.js';
+
+// libuv sizes its thread pool when it is first used, which is after this line: a thread per core
+// for deflate (images/piecewise-deflate.ts) and two more, so file operations never wait behind it.
+process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism() + 2));
 
 /** The command, for the code cache: `build`, `push`, …; `goci` for options alone (`goci --help`). */
 function commandOf(argv: string[]): string {

@@ -48,6 +48,12 @@ export interface BinaryCache {
   fetch(key: string, path: string): Promise<CachedBinary | undefined>;
   /** Remembers `binary` for `key`. Never fails the build. */
   store(key: string, binary: CachedBinary): Promise<void>;
+  /**
+   * Keeps the cache within its size (GOCI_CACHE_MAX_BYTES), least recently used first: run
+   * while Go compiles, not as binaries are stored, where it would hold up the end of the run.
+   * Never fails the build.
+   */
+  prune(): Promise<void>;
 }
 
 export interface CachedBinary {
@@ -141,10 +147,12 @@ export function openBinaryCache(go: string, distDir: string, env: NodeJS.Process
           join(cacheDir, `${key}.json`),
           JSON.stringify({ digest: `sha256:${sha256}` } satisfies CachedRecord),
         );
-        if (!held) await pruneCache(cacheDir, cacheMaxBytes(env), sha256);
       } catch {
         // The cache is only a speed-up: a full disk or a read-only home must not fail the build.
       }
+    },
+    async prune() {
+      await pruneCache(cacheDir, cacheMaxBytes(env), '').catch(() => undefined);
     },
   };
 }

@@ -63,11 +63,13 @@ export async function compileStaged(plan: Plan, options: CompileOptions): Promis
   const { dir: scratch, dispose: removeScratch } = await ownedScratch('compile');
   // Binaries written into goci's cache while the run goes on; a run ends only once they are written.
   const storing: Promise<void>[] = [];
+  const cache = options.cache ? openBinaryCache(plan.toolchain.go, options.distDir, process.env) : undefined;
+  // While Go compiles, goci itself has nothing to do: the cache is kept within its size then.
+  const pruning = cache?.prune();
   const dispose = async (): Promise<void> => {
-    await Promise.all(storing);
+    await Promise.all([...storing, pruning]);
     await removeScratch();
   };
-  const cache = options.cache ? openBinaryCache(plan.toolchain.go, options.distDir, process.env) : undefined;
   const machine = {
     goVersion: await toolchainVersion(plan.toolchain.go, process.env),
     concurrentBuilds: Math.min(options.jobs, plan.targets.length),

@@ -45,12 +45,16 @@ export function basePlatform(base: RemoteBaseLayers, platform: Platform): Remote
   return match;
 }
 
+/** What one platform image is made of; appendLayers also names the layout it is written into. */
+export type PlatformImageRequest = Omit<AppendRequest, 'layoutDir'>;
+
 /**
  * The one way goci puts an image together: a base's layers and history (when it has one), then
- * goci's layers, as one config and one manifest written into the layout. A registry base's
- * manifest carries `org.opencontainers.image.base.*`; its blobs are not fetched here.
+ * goci's layers, as one config and one manifest. A registry base's manifest carries
+ * `org.opencontainers.image.base.*`; its blobs are not fetched here. Nothing is written: a push
+ * sends these documents before any layout exists.
  */
-export async function appendLayers(request: AppendRequest): Promise<ImageManifest> {
+export function platformImage(request: PlatformImageRequest): ImageManifest {
   const { base, layers } = request;
   const platform = ociPlatform(request.platform);
   const below = base ? basePlatform(base, request.platform) : undefined;
@@ -63,19 +67,23 @@ export async function appendLayers(request: AppendRequest): Promise<ImageManifes
       created: request.epoch,
     }),
   );
-  await writeJsonBlob(request.layoutDir, config);
   const annotations =
     base && below
       ? { ...request.annotations, ...baseAnnotations(base.name, below.manifestDigest) }
       : request.annotations;
-  const image = imageManifest(
+  return imageManifest(
     request.format,
     platform,
     config,
     [...(below?.layers ?? []), ...layers.map(({ layer }) => layer)],
     annotations,
   );
-  await writeJsonBlob(request.layoutDir, image.manifest);
+}
+
+/** platformImage, its config and manifest written into the layout whose blob store holds the layers. */
+export async function appendLayers(request: AppendRequest): Promise<ImageManifest> {
+  const image = platformImage(request);
+  await Promise.all([writeJsonBlob(request.layoutDir, image.config), writeJsonBlob(request.layoutDir, image.manifest)]);
   return image;
 }
 

@@ -6,12 +6,18 @@ import type { RuntimeConfig } from '../oci/image-config.js';
 import { writeLayer, type Layer, type LayerEntry } from './layer.js';
 import { cachedLayerListing, listLayerBlob } from './layer-listing.js';
 import { NOTHING_BELOW, stackEntries, stackListing, withParents, type PathsBelow } from './paths-below.js';
-import { cachedLayer, layerInCache, warmLayerCache } from './layer-cache.js';
+import { cachedLayer, layerInCache, warmLayerCache, type Placement } from './layer-cache.js';
 import type { ImageManifest } from '../oci/manifest.js';
 import type { ImageFormat } from '../oci/media-types.js';
 import { layoutBlobDir } from '../oci/layout.js';
 import type { RemoteBase } from './base/remote.js';
-import { appendLayers, writeIndex, type AppendedLayer } from './append-layers.js';
+import {
+  appendLayers,
+  platformImage,
+  writeIndex,
+  type AppendedLayer,
+  type PlatformImageRequest,
+} from './append-layers.js';
 
 /** Promise.all that, on a failure, waits for every other promise to settle before throwing the first error. */
 type Settled<T extends readonly unknown[]> = { -readonly [K in keyof T]: Awaited<T[K]> };
@@ -84,6 +90,8 @@ export interface PlatformImageInput {
 
 export interface AssemblyRequest {
   layoutDir: string;
+  /** How cached layers go into the layout: copies (the default) unless it is a push's scratch space. */
+  placement?: Placement;
   format: ImageFormat;
   base: ImageBase;
   fileEntries: LayerEntry[];
@@ -168,7 +176,7 @@ async function builtInBasePaths(layer: Layer, where: string): Promise<PathsBelow
 }
 
 /** What lies beneath goci's layers: a built-in base's layer (put into `blobDir`) and its paths. */
-interface Beneath {
+export interface Beneath {
   layer: Layer | undefined;
   below: PathsBelow;
 }
@@ -178,22 +186,29 @@ interface Beneath {
  * compiled), and what it holds; nothing for scratch and for a registry base (whose paths come
  * per platform, see PlatformImageInput.baseBelow).
  */
-async function baseBeneath(base: ImageBase, epoch: number, blobDir: string): Promise<Beneath> {
+async function baseBeneath(
+  base: ImageBase,
+  epoch: number,
+  blobDir: string,
+  placement: Placement | undefined,
+): Promise<Beneath> {
   const baseLayer = builtInBaseLayer(base, epoch);
   if (!baseLayer) return { layer: undefined, below: NOTHING_BELOW };
-  const layer = await cachedLayer(baseLayer.key, blobDir, baseLayer.build);
+  const layer = await cachedLayer(baseLayer.key, blobDir, baseLayer.build, placement);
   return { layer, below: await builtInBasePaths(layer, `the base ${base.name}`) };
 }
 
 /**
- * What a built-in base holds (nothing for scratch or a registry base), from its layer in goci's
- * cache, before any output exists: for the layers written early. undefined without a usable cache.
+ * A built-in base from goci's cache, before any output exists (for what a push sends early):
+ * its layer (none for scratch) and what it holds. undefined for a registry base, and without a
+ * usable cache.
  */
-export async function builtInBasePathsInCache(base: ImageBase, epoch: number): Promise<PathsBelow | undefined> {
+export async function builtInBaseInCache(base: ImageBase, epoch: number): Promise<Beneath | undefined> {
+  if (base.kind === 'remote') return undefined;
   const baseLayer = builtInBaseLayer(base, epoch);
-  if (!baseLayer) return NOTHING_BELOW;
+  if (!baseLayer) return { layer: undefined, below: NOTHING_BELOW };
   const cached = await layerInCache(baseLayer.key, baseLayer.build);
-  return cached && builtInBasePaths(cached.layer, `the base ${base.name}`);
+  return cached && { layer: cached.layer, below: await builtInBasePaths(cached.layer, `the base ${base.name}`) };
 }
 
 function binariesLayerKey(binaries: PlannedLayer, epoch: number): string {
@@ -201,25 +216,70 @@ function binariesLayerKey(binaries: PlannedLayer, epoch: number): string {
 }
 
 /**
- * One platform's binaries layer as assembleImages will write it (the same entries under the same
- * key), built into goci's cache only, as soon as the platform's binaries exist: assembly then
- * finds it there, and a push may send the cache's file meanwhile. undefined when the cache held
- * it already (an unchanged binary) or cannot be used: assembly then handles it as always.
- * `builtInBelow` is what a built-in base holds (builtInBasePathsInCache).
+ * What a push can send of one platform before the index exists, written into goci's cache as
+ * soon as the platform's binaries do: its new binaries layer, and when everything beneath that
+ * is goci's own (a built-in base or scratch, no image.files), the platform's whole image, the
+ * very config and manifest assembleImages will write.
  */
-export async function earlyBinariesLayer(
-  listedFiles: LayerEntry[],
-  input: PlatformImageInput,
-  builtInBelow: PathsBelow,
-  epoch: number,
-): Promise<Layer | undefined> {
-  const { binaries } = platformLayers(listedFiles, input, input.baseBelow ?? builtInBelow);
-  const cached = await layerInCache(binariesLayerKey(binaries, epoch), (dir) =>
-    writeLayer(binaries.entries, dir, { mtime: epoch }),
+export interface EarlyPlatform {
+  binaries: Layer;
+  image: { manifest: ImageManifest; layerFiles: ReadonlyMap<string, string> } | undefined;
+}
+
+/**
+ * The first platform of `request` as assembleImages will make it (the same entries under the
+ * same keys), its binaries layer built into goci's cache only. undefined when the cache held
+ * that layer already (an unchanged binary, most likely pushed by an earlier run: the push checks
+ * it with the rest) or cannot be used: assembly then handles it as always. `beneath` is the
+ * built-in base in the cache (builtInBaseInCache); undefined for a registry base.
+ */
+export async function earlyPlatform(
+  request: AssemblyRequest,
+  beneath: Beneath | undefined,
+): Promise<EarlyPlatform | undefined> {
+  const input = found(request.platforms[0], 'the platform of an early image');
+  const below = input.baseBelow ?? beneath?.below;
+  if (!below) return undefined;
+  const { files, binaries } = platformLayers(request.fileEntries, input, below);
+  const cached = await layerInCache(binariesLayerKey(binaries, request.epoch), (dir) =>
+    writeLayer(binaries.entries, dir, { mtime: request.epoch }),
   );
-  // A layer the cache held already was made, and most likely pushed, by an earlier run: the push
-  // checks it with the rest, rather than spending a hash and a round trip on it now.
-  return cached?.built ? cached.layer : undefined;
+  if (!cached?.built) return undefined;
+  const layer = cached.layer;
+  if (!beneath || files) return { binaries: layer, image: undefined };
+  const shared = sharedLayers(request.base, beneath.layer, undefined);
+  const manifest = platformImage(platformImageRequest(request, input, [...shared, binariesLayer(input, layer)]));
+  const layerFiles = new Map([...shared.map((item) => item.layer), layer].map((item) => [item.digest, item.blobPath]));
+  return { binaries: layer, image: { manifest, layerFiles } };
+}
+
+/** The base's and image.files' layers every platform shares, with the history lines that explain them. */
+function sharedLayers(base: ImageBase, baseLayer: Layer | undefined, filesLayer: Layer | undefined): AppendedLayer[] {
+  const shared: AppendedLayer[] = [];
+  if (baseLayer) shared.push({ layer: baseLayer, createdBy: `goci base: ${base.name}` });
+  if (filesLayer) shared.push({ layer: filesLayer, createdBy: 'goci files: image.files' });
+  return shared;
+}
+
+function binariesLayer(input: PlatformImageInput, layer: Layer): AppendedLayer {
+  return { layer, createdBy: `goci binaries: ${input.binaryEntries.map((entry) => entry.path).join(' ')}` };
+}
+
+/** One platform's image over `layers` (base, files, binaries), as assembly and an early push both describe it. */
+function platformImageRequest(
+  request: AssemblyRequest,
+  input: PlatformImageInput,
+  layers: AppendedLayer[],
+): PlatformImageRequest {
+  return {
+    format: request.format,
+    platform: input.platform,
+    base: request.base.kind === 'remote' ? request.base : undefined,
+    layers,
+    runtime: { ...request.runtime, labels: input.labels },
+    epoch: request.epoch,
+    annotations: input.annotations,
+  };
 }
 
 /**
@@ -231,7 +291,7 @@ export async function assembleImages(request: AssemblyRequest): Promise<Assemble
   const blobDir = layoutBlobDir(request.layoutDir);
   const options = { mtime: request.epoch };
   const { base } = request;
-  const beneath = await baseBeneath(base, request.epoch, blobDir);
+  const beneath = await baseBeneath(base, request.epoch, blobDir, request.placement);
   const baseLayer = beneath.layer;
   const layerPlans = request.platforms.map((input) =>
     platformLayers(request.fileEntries, input, input.baseBelow ?? beneath.below),
@@ -248,38 +308,26 @@ export async function assembleImages(request: AssemblyRequest): Promise<Assemble
     allSettledOrThrow([...filesLayers.values()]),
     allSettledOrThrow(
       layerPlans.map(({ binaries }) =>
-        cachedLayer(binariesLayerKey(binaries, request.epoch), blobDir, (dir) =>
-          writeLayer(binaries.entries, dir, options),
+        cachedLayer(
+          binariesLayerKey(binaries, request.epoch),
+          blobDir,
+          (dir) => writeLayer(binaries.entries, dir, options),
+          request.placement,
         ),
       ),
     ),
   ] as const);
   const filesByKey = new Map([...filesLayers.keys()].map((key, position) => [key, written[position]]));
+  const images = await Promise.all(
+    request.platforms.map((input, position) => {
+      const layer = found(binaryLayers[position], `the binaries layer of ${input.platform.os}/${input.platform.arch}`);
+      const filesKey = layerPlans[position]?.files?.key;
+      const filesLayer = filesKey === undefined ? undefined : filesByKey.get(filesKey);
+      const layers = [...sharedLayers(base, baseLayer, filesLayer), binariesLayer(input, layer)];
+      return appendLayers({ layoutDir: request.layoutDir, ...platformImageRequest(request, input, layers) });
+    }),
+  );
   const remote = base.kind === 'remote' ? base : undefined;
-  const images: ImageManifest[] = [];
-  for (const [position, input] of request.platforms.entries()) {
-    const binaries = {
-      layer: found(binaryLayers[position], `the binaries layer of ${input.platform.os}/${input.platform.arch}`),
-      createdBy: `goci binaries: ${input.binaryEntries.map((entry) => entry.path).join(' ')}`,
-    };
-    const filesKey = layerPlans[position]?.files?.key;
-    const filesLayer = filesKey === undefined ? undefined : filesByKey.get(filesKey);
-    const shared: AppendedLayer[] = [];
-    if (baseLayer) shared.push({ layer: baseLayer, createdBy: `goci base: ${base.name}` });
-    if (filesLayer) shared.push({ layer: filesLayer, createdBy: 'goci files: image.files' });
-    images.push(
-      await appendLayers({
-        layoutDir: request.layoutDir,
-        format: request.format,
-        platform: input.platform,
-        base: remote,
-        layers: [...shared, binaries],
-        runtime: { ...request.runtime, labels: input.labels },
-        epoch: request.epoch,
-        annotations: input.annotations,
-      }),
-    );
-  }
   const index = await writeIndex(request.layoutDir, request.format, images, remote, request.indexAnnotations);
   return { images, index };
 }

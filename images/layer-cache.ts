@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, stat, utimes } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, mkdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { temporarySibling } from '../common/atomic.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { cacheMaxBytes, gociCacheDir } from '../common/cache-dir.js';
 import { pruneCache } from '../common/cache-prune.js';
@@ -10,7 +11,7 @@ import { copyVerifiedBlob, hashFile } from '../oci/blob-file.js';
 import type { Layer } from './layer.js';
 
 /** Bump when the layer writer's output for the same entries changes. */
-const LAYER_FORMAT = 1;
+const LAYER_FORMAT = 2;
 
 function hex(digest: string): string {
   return digest.replace(/^sha256:/, '');
@@ -24,26 +25,56 @@ async function evict(cacheDir: string, recordPath: string, digest: string): Prom
 }
 
 /**
- * Puts a cached blob into `blobDir` as a copy (or reflink), never a hard link: an output must
- * not share an inode with the cache, or damage to one reaches the other. The copy is hashed
- * before it is renamed into place, so a damaged cache costs a rebuild but never a wrong image.
- * A blob already in `blobDir` is kept only if its own bytes match. 'missing' when the entry
- * vanished (another run pruned it): a miss, not an error.
+ * How a cached layer goes into a layout: `copy` for a layout that becomes an output (it must not
+ * share an inode with the cache, or damage to one reaches the other); `link` for a push's scratch
+ * layout, read and removed within the run (a hard link also keeps the bytes if another run
+ * prunes the cache meanwhile).
+ */
+export type Placement = 'copy' | 'link';
+
+/** Layers this process wrote into the cache, hashed as they were written: their bytes are not read again to check them. */
+const writtenHere = new Set<string>();
+
+/**
+ * Puts a cached blob into `blobDir` (see Placement; a copy where a link cannot be made). The
+ * bytes are checked before the name appears, unless this process wrote and hashed them, so a
+ * damaged cache costs a rebuild but never a wrong image. A blob already in `blobDir` is kept
+ * only if its own bytes match. 'missing' when the entry vanished (another run pruned it): a
+ * miss, not an error.
  */
 async function materialise(
   cacheDir: string,
   record: CachedRecord,
   blobDir: string,
+  placement: Placement,
 ): Promise<Layer | 'missing' | 'corrupt'> {
   const target = join(blobDir, hex(record.digest));
-  if ((await hashFile(target)) !== hex(record.digest)) {
+  const source = join(cacheDir, hex(record.digest));
+  const linked = placement === 'link' && (await linkVerified(source, target, record.digest));
+  if (linked !== true && (await hashFile(target)) !== hex(record.digest)) {
     await mkdir(blobDir, { recursive: true });
-    const outcome = await copyVerifiedBlob(join(cacheDir, hex(record.digest)), target, hex(record.digest));
+    const outcome = await copyVerifiedBlob(source, target, hex(record.digest));
     if (outcome !== 'copied') return outcome;
   }
   const now = new Date();
-  await utimes(join(cacheDir, hex(record.digest)), now, now).catch(() => undefined);
+  await utimes(source, now, now).catch(() => undefined);
   return { ...record, blobPath: target };
+}
+
+/** Hard-links `source` to `target`, checked unless written here; false when no link can be made (then it is copied). */
+async function linkVerified(source: string, target: string, digest: string): Promise<boolean> {
+  const tmp = temporarySibling(target);
+  try {
+    await mkdir(dirname(target), { recursive: true });
+    await link(source, tmp);
+    if (!writtenHere.has(digest) && (await hashFile(tmp)) !== hex(digest)) return false;
+    await rename(tmp, target);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await rm(tmp, { force: true }).catch(() => undefined);
+  }
 }
 
 type CachedRecord = Omit<Layer, 'blobPath'>;
@@ -92,7 +123,8 @@ function buildIntoCache(cacheDir: string, recordPath: string, build: LayerBuilde
       if (present) return { layer: present, built: false };
       const layer = await build(cacheDir).catch(() => undefined);
       if (!layer) return undefined;
-      await remember(cacheDir, recordPath, layer).catch(() => undefined);
+      writtenHere.add(layer.digest);
+      await remember(recordPath, layer).catch(() => undefined);
       return { layer, built: true };
     })().finally(() => building.delete(recordPath));
     building.set(recordPath, pending);
@@ -141,16 +173,21 @@ export async function layerInCache(key: string, build: LayerBuilder): Promise<In
 
 /**
  * A layer whose bytes are a pure function of `key` (the static base; a binary layer keyed by
- * the binary's sha256): built once per machine, in goci's cache, then copied into `blobDir`.
+ * the binary's sha256): built once per machine, in goci's cache, then placed into `blobDir`.
  * `key` must name every input of the bytes; the compressed bytes also depend on Node's zlib,
  * so its version is part of the key. Without a usable cache it builds straight into `blobDir`.
  * A cache entry whose bytes do not match is evicted with a warning and built again.
  */
-export async function cachedLayer(key: string, blobDir: string, build: LayerBuilder): Promise<Layer> {
+export async function cachedLayer(
+  key: string,
+  blobDir: string,
+  build: LayerBuilder,
+  placement: Placement = 'copy',
+): Promise<Layer> {
   const { cacheDir, recordPath } = cacheLocation(key);
   const record = await readRecord(recordPath);
   if (record) {
-    const reused = await materialise(cacheDir, record, blobDir).catch(() => 'missing' as const);
+    const reused = await materialise(cacheDir, record, blobDir, placement).catch(() => 'missing' as const);
     if (typeof reused === 'object') return reused;
     if (reused === 'corrupt') await evict(cacheDir, recordPath, record.digest);
   }
@@ -163,13 +200,23 @@ export async function cachedLayer(key: string, blobDir: string, build: LayerBuil
     return build(blobDir);
   const layer = (await buildIntoCache(cacheDir, recordPath, build))?.layer;
   if (!layer) return build(blobDir);
-  const copied = await materialise(cacheDir, layer, blobDir).catch(() => 'missing' as const);
+  const copied = await materialise(cacheDir, layer, blobDir, placement).catch(() => 'missing' as const);
   // Damaged or pruned between the write and the copy (another run): build straight into the output.
   return typeof copied === 'object' ? copied : build(blobDir);
 }
 
-async function remember(cacheDir: string, recordPath: string, layer: Layer): Promise<void> {
+async function remember(recordPath: string, layer: Layer): Promise<void> {
   const { blobPath: _blobPath, ...record } = layer;
   await writeFileAtomic(recordPath, JSON.stringify(record));
-  await pruneCache(cacheDir, cacheMaxBytes(), hex(layer.digest));
+}
+
+/**
+ * Keeps goci's layer cache within its size (GOCI_CACHE_MAX_BYTES), least recently used first.
+ * Not done as layers are written, where its reads and stats would queue behind (and delay) the
+ * compression of the last layer: `goci build` runs it while Go compiles. A run may so leave
+ * the cache above the limit by the layers it wrote itself, until the next run.
+ */
+export async function pruneLayerCache(): Promise<void> {
+  const { cacheDir } = cacheLocation('');
+  await pruneCache(cacheDir, cacheMaxBytes(), '').catch(() => undefined);
 }

@@ -3,8 +3,9 @@ import type { Binary } from '../compiler/checked-binary.js';
 import {
   assembleImages,
   assemblyRequest,
-  builtInBasePathsInCache,
-  earlyBinariesLayer,
+  builtInBaseInCache,
+  earlyPlatform,
+  type Beneath,
   type RemoteBaseLayers,
 } from '../images/assemble.js';
 import { found } from '../common/found.js';
@@ -93,19 +94,19 @@ export function startImage(request: ImageStart): ImageRun {
     paths && platforms.map((platform) => found(paths.get(formatPlatform(platform)), formatPlatform(platform)));
   const baseLayers = base.kind === 'remote' ? remoteLayerSources(base) : new Map();
 
-  let builtInBelow: Promise<PathsBelow | undefined> | undefined;
+  let builtIn: Promise<Beneath | undefined> | undefined;
   const writeEarly = async (binaries: Binary<string>[]): Promise<void> => {
+    if (!pushSink) return;
     const plan = planImage({ spec, image, binaries, base, files: prepared.files });
     const platforms = plan.platforms.map((item) => item.platform);
     const assembly = assemblyRequest(plan, base, '', settings.format, belowOf(await remoteBelow(), platforms));
-    const input = found(assembly.platforms[0], 'the platform of an early layer');
-    // The built-in base's paths once per image (its layer hashed and listed once), not per platform.
-    builtInBelow ??= builtInBasePathsInCache(base, plan.epoch);
-    const below = await builtInBelow;
-    if (!below) return;
-    const layer = await earlyBinariesLayer(assembly.fileEntries, input, below, plan.epoch);
+    // The built-in base from the cache once per image (its layer hashed and listed once), not per platform.
+    builtIn ??= builtInBaseInCache(base, plan.epoch);
+    const early = await earlyPlatform(assembly, await builtIn);
+    if (!early) return;
+    if (early.image) pushSink.earlyImage?.(early.image.manifest, early.image.layerFiles);
     // A layer the registry base holds already is mounted from there when the index is written.
-    if (layer && !baseLayers.has(layer.digest)) pushSink?.early?.(layer, layer.blobPath);
+    else if (!baseLayers.has(early.binaries.digest)) pushSink.early?.(early.binaries, early.binaries.blobPath);
   };
   const early: Promise<void>[] = [];
   const arrived = new Map<string, Binary<string>[]>();
@@ -137,7 +138,10 @@ export function startImage(request: ImageStart): ImageRun {
       const sink = imageSinks({ ...request, outputs, repository, loadPlatform, registry: pushSink });
       if (base.kind === 'remote') await downloadIfNeeded(request, base, sink, outputs);
       const below = belowOf(await remoteBelow(), platforms);
-      const assembled = await assembleImages(assemblyRequest(plan, base, outputs.store.dir, settings.format, below));
+      const assembly = assemblyRequest(plan, base, outputs.store.dir, settings.format, below);
+      // Without an OCI layout to publish, the staged one is scratch space that the run reads and removes.
+      const placement = outputs.layoutDir === undefined ? 'link' : 'copy';
+      const assembled = await assembleImages({ ...assembly, placement });
       progress.report({ kind: 'image-done', image: name, digest: assembled.index.digest });
       // The SBOM names the image as goci.yaml does, not the push target: the same build describes itself the same
       // way wherever it goes, so `goci push oci:L` later pushes the very referrers `--push` would have.

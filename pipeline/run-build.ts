@@ -6,6 +6,7 @@ import { makePlan, type CompileRequest, type Plan } from '../compiler/plan.js';
 import type { Platform } from '../oci/platform.js';
 import type { StagedBinaries } from '../compiler/compile.js';
 import { prepareBaseLayer } from '../images/assemble.js';
+import { pruneLayerCache } from '../images/layer-cache.js';
 import { stagingFailure } from '../sinks/layout-publish.js';
 import { RegistryClients, type RegistryAccess } from '../registry/clients.js';
 import { openStagedOutputs } from '../sinks/staged-outputs.js';
@@ -55,8 +56,9 @@ export async function runBuild(run: BuildRun): Promise<BuiltImage[] | undefined>
     await run.builder.build(plan);
     return undefined;
   }
-  // The base layer needs no binary: build it (into goci's cache) while Go compiles.
+  // The base layer needs no binary: build it (into goci's cache) while Go compiles, and keep the cache within its size.
   const warming = prepared.map((image) => warmBase(plan, image));
+  const pruning = pruneLayerCache();
   const images = prepared.map((image) =>
     startImage({
       ...run,
@@ -74,6 +76,7 @@ export async function runBuild(run: BuildRun): Promise<BuiltImage[] | undefined>
     return staged && (await buildAndPublish(prepared, images, staged, run));
   } finally {
     await Promise.all(images.map((image) => image.settled()));
+    await pruning;
     await staged?.dispose();
   }
 }

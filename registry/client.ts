@@ -23,6 +23,7 @@ import {
   TransientError,
   type HttpRequest,
   type HttpResponse,
+  type RequestBody,
   type RetryPolicy,
   type Verbose,
   type WaitHook,
@@ -413,11 +414,19 @@ export class RegistryClient {
     const actual = (await stat(path)).size;
     if (actual !== size)
       throw new GociError('IO_FAILED', `${path} holds ${actual} bytes, but blob ${digest} should have ${size}`);
-    if (size <= this.chunkThreshold) await this.uploadMonolithic(repository, digest, size, path);
+    if (size <= this.chunkThreshold)
+      await this.uploadMonolithic(repository, digest, size, () => createReadStream(path));
     else await this.uploadChunked(repository, digest, size, path);
   }
 
-  private async uploadMonolithic(repository: string, digest: string, size: number, path: string): Promise<void> {
+  /** Uploads a small blob held in memory (a config, an SBOM): POST then PUT with the bytes. */
+  async uploadBlobBytes(repository: string, digest: string, bytes: Buffer): Promise<void> {
+    checkDigest(digest);
+    if (sha256Digest(bytes) !== digest) throw new GociError('BAD_ARGUMENT', `blob bytes do not hash to ${digest}`);
+    await this.uploadMonolithic(repository, digest, bytes.length, bytes);
+  }
+
+  private async uploadMonolithic(repository: string, digest: string, size: number, body: RequestBody): Promise<void> {
     const scopes = [repositoryScope(repository, ['pull', 'push'])];
     for (let attempt = 0; ; attempt++) {
       const { location } = await this.startUpload(repository);
@@ -425,7 +434,7 @@ export class RegistryClient {
         method: 'PUT',
         url: addQuery(location, 'digest', digest),
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-        body: () => createReadStream(path),
+        body,
         retry: false,
       };
       try {

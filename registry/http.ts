@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GociError, type GociErrorCode } from '../common/errors.js';
 import { exchange, type ExchangeResponse, type ResponseHeaders } from './exchange.js';
+import { Semaphore } from '../common/semaphore.js';
 
 /**
  * The HTTP transport every registry request goes through: Node's http module (exchange.ts), a timeout that
@@ -162,27 +163,6 @@ export interface TransportOptions {
   onWait?: WaitHook;
   /** For tests: where backoff jitter comes from. */
   random?: () => number;
-}
-
-/** A counting semaphore. */
-class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(readonly limit: number) {}
-
-  async acquire(): Promise<() => void> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    };
-  }
 }
 
 const hostLimits = new Map<string, Semaphore>();

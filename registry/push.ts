@@ -29,6 +29,8 @@ export interface PushRequest {
   concurrency: number;
   /** Blobs already being sent (ensureBlob started early, while the image was still being built). */
   started?: ReadonlyMap<string, Promise<BlobOutcome>>;
+  /** Platform manifests already being put by digest (with their blobs, which `started` holds), by digest. */
+  startedManifests?: ReadonlyMap<string, Promise<void>>;
   onBlob?: (digest: string, how: BlobOutcome) => void;
 }
 
@@ -86,15 +88,23 @@ export class PushError extends GociError {
 }
 
 async function pushInOrder(request: PushRequest, updated: Set<string>, startTagging: () => void): Promise<PushResult> {
+  const { client, repository, indexMediaType, index } = request;
   const counts = { present: 0, mounted: 0, uploaded: 0, uploadedBytes: 0 };
+  const early = request.startedManifests ?? new Map<string, Promise<void>>();
+  // What each tag names now, asked while the blobs go up: a tag already on this index is not put
+  // again, and the others cost one round trip each at the end, not two.
+  const tagged = new Map(
+    request.tags.map((tag) => [tag, client.headManifest(repository, tag, [indexMediaType]).catch(() => undefined)]),
+  );
   // A registry stores a manifest only once every blob it names is there: a manifest it already
-  // has needs no blob checked, so re-pushing an unchanged image costs a few HEAD requests.
+  // has needs no blob checked, so re-pushing an unchanged image costs a few HEAD requests. One
+  // being put early is not asked about: its own blobs are being sent.
   const stored = await runLimited(
     request.images,
     request.concurrency,
     async (image) =>
-      (await request.client.headManifest(request.repository, image.manifest.digest, [image.descriptor.mediaType])) !==
-      undefined,
+      !early.has(image.manifest.digest) &&
+      (await client.headManifest(repository, image.manifest.digest, [image.descriptor.mediaType])) !== undefined,
   );
   const missing = request.images.filter((_image, position) => !stored[position]);
   const known = new Set(
@@ -107,8 +117,7 @@ async function pushInOrder(request: PushRequest, updated: Set<string>, startTagg
     blobsOf({ ...request, images: missing }).filter((blob) => !known.has(blob.digest)),
     request.concurrency,
     async (blob) => {
-      const send = (): Promise<BlobOutcome> =>
-        ensureBlob(request.client, request.repository, blob, request.blobFile(blob.digest));
+      const send = (): Promise<BlobOutcome> => ensureBlob(client, repository, blob, request.blobFile(blob.digest));
       // One sent early from another file (goci's cache, which another run may prune) is sent again from the image's.
       const how = await (request.started?.get(blob.digest)?.catch(send) ?? send());
       counts[how]++;
@@ -116,17 +125,14 @@ async function pushInOrder(request: PushRequest, updated: Set<string>, startTagg
       request.onBlob?.(blob.digest, how);
     },
   );
-  await runLimited(missing, request.concurrency, (image) =>
-    request.client.putManifest(
-      request.repository,
-      image.manifest.digest,
-      image.descriptor.mediaType,
-      image.manifest.bytes,
-    ),
-  );
+  await runLimited(missing, request.concurrency, async (image) => {
+    const put = async (): Promise<void> => {
+      await client.putManifest(repository, image.manifest.digest, image.descriptor.mediaType, image.manifest.bytes);
+    };
+    await (early.get(image.manifest.digest)?.catch(put) ?? put());
+  });
   const tag = async (name: string): Promise<void> => {
-    const { client, repository, indexMediaType, index } = request;
-    const current = await client.headManifest(repository, name, [indexMediaType]);
+    const current = await tagged.get(name);
     if (current?.digest !== index.digest) await client.putManifest(repository, name, indexMediaType, index.bytes);
     updated.add(name);
   };
@@ -139,7 +145,7 @@ async function pushInOrder(request: PushRequest, updated: Set<string>, startTagg
   const record = (error: unknown): void => void failures.push(error);
   await runLimited(moving, request.concurrency, (name) => tag(name).catch(record));
   if (failures.length > 0) throw failures[0];
-  return { digest: request.index.digest, blobs: counts };
+  return { digest: index.digest, blobs: counts };
 }
 
 function blobsOf(request: PushRequest): BlobToPush[] {
@@ -156,15 +162,19 @@ function blobsOf(request: PushRequest): BlobToPush[] {
   return [...blobs.values()];
 }
 
-/** Makes one blob present in `repository`: there already, mounted from `blob.mountFrom`, else uploaded from `file`. */
+/**
+ * Makes one blob present in `repository`: there already, mounted from `blob.mountFrom`, else
+ * uploaded from `content` (a file's path, or the bytes of a small document).
+ */
 export async function ensureBlob(
   client: RegistryClient,
   repository: string,
   blob: BlobToPush,
-  file: string,
+  content: string | Buffer,
 ): Promise<BlobOutcome> {
   if ((await client.blobExists(repository, blob.digest)) !== undefined) return 'present';
   if (blob.mountFrom && (await client.mountBlob(repository, blob.digest, blob.mountFrom))) return 'mounted';
-  await client.uploadBlobFile(repository, blob.digest, blob.size, file);
+  if (typeof content === 'string') await client.uploadBlobFile(repository, blob.digest, blob.size, content);
+  else await client.uploadBlobBytes(repository, blob.digest, content);
   return 'uploaded';
 }

@@ -1,5 +1,6 @@
 import { ownedScratch } from '../common/owner.js';
 import { EMPTY_CONFIG } from '../oci/artifact.js';
+import type { Descriptor } from '../oci/descriptor.js';
 import type { Index } from '../oci/index.js';
 import { imageManifestOf } from '../oci/image.js';
 import { attachToRegistry, type AttachedBy } from './registry-referrers.js';
@@ -49,7 +50,7 @@ export async function pushToRegistry(
   target: ImageRef,
   index: Index,
   tags: string[],
-  started?: ReadonlyMap<string, Promise<BlobOutcome>>,
+  started?: { blobs: ReadonlyMap<string, Promise<BlobOutcome>>; manifests: ReadonlyMap<string, Promise<void>> },
 ): Promise<Pushed> {
   const pushed = await PushedBlobs.open(target.registry);
   const sources = mountable(index, target, pushed);
@@ -63,7 +64,7 @@ export async function pushToRegistry(
     tags,
     mountable: sources,
     concurrency: CONCURRENCY,
-    ...(started ? { started } : {}),
+    ...(started ? { started: started.blobs, startedManifests: started.manifests } : {}),
   });
   const sboms: AttachedBy[] = [];
   if (index.referrers.length > 0) {
@@ -84,33 +85,58 @@ export async function pushToRegistry(
 
 /**
  * The registry as a sink; `onPushed` is told the digest reference once everything is there. A
- * blob offered early is sent at once (mounted when goci pushed it to another repository there);
- * write() waits for it instead of sending it again.
+ * blob offered early is sent at once (mounted when goci pushed it to another repository there),
+ * and a platform image offered early is sent whole, its manifest put by digest once its blobs
+ * are there; write() waits for them instead of sending them again, and puts the index last.
  */
 export function registrySink(client: RegistryClient, target: ImageRef, onPushed?: (reference: string) => void): Sink {
   const started = new Map<string, Promise<BlobOutcome>>();
+  const startedManifests = new Map<string, Promise<void>>();
   let record: Promise<PushedBlobs> | undefined;
-  return {
-    mountsFrom: (registry) => registry === target.registry,
-    early(blob, file) {
-      if (started.has(blob.digest)) return;
+  const send = (blob: Pick<Descriptor, 'digest' | 'size'>, content: string | Buffer): Promise<BlobOutcome> => {
+    let sending = started.get(blob.digest);
+    if (!sending) {
       record ??= PushedBlobs.open(target.registry);
-      const sending = record.then((pushed) => {
+      sending = record.then((pushed) => {
         const mountFrom = pushed.sourceFor(blob.digest, target.repository);
-        return ensureBlob(client, target.repository, { ...blob, mountFrom }, file);
+        return ensureBlob(client, target.repository, { ...blob, mountFrom }, content);
       });
       // Its failure is write()'s to report, where the push would have sent the blob.
       sending.catch(() => undefined);
       started.set(blob.digest, sending);
+    }
+    return sending;
+  };
+  return {
+    mountsFrom: (registry) => registry === target.registry,
+    early(blob, file) {
+      void send(blob, file);
+    },
+    earlyImage(image, layerFiles) {
+      const { digest } = image.manifest;
+      if (startedManifests.has(digest)) return;
+      const blobs = image.layers.map((layer) => {
+        const file = layerFiles.get(layer.digest);
+        return file === undefined ? Promise.reject(new Error(`no file for ${layer.digest}`)) : send(layer, file);
+      });
+      blobs.push(send(image.config, image.config.bytes));
+      const putting = Promise.all(blobs).then(async () => {
+        await client.putManifest(target.repository, digest, image.descriptor.mediaType, image.manifest.bytes);
+      });
+      putting.catch(() => undefined);
+      startedManifests.set(digest, putting);
     },
     async write(index: Index, tags: string[]): Promise<SinkOutcome> {
       try {
-        const pushed = await pushToRegistry(client, target, index, tags, started);
+        const pushed = await pushToRegistry(client, target, index, tags, {
+          blobs: started,
+          manifests: startedManifests,
+        });
         onPushed?.(pushed.reference);
         return { pushed };
       } finally {
-        // A blob sent early for an image the registry had already is not waited for by the push: it ends here.
-        await Promise.allSettled(started.values());
+        // What was sent early for an image the registry had already is not waited for by the push: it ends here.
+        await Promise.allSettled([...started.values(), ...startedManifests.values()]);
       }
     },
   };

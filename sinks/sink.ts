@@ -2,6 +2,7 @@ import type { AttachedBy } from './registry-referrers.js';
 import type { PushResult } from '../registry/push.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Index } from '../oci/index.js';
+import type { ImageManifest } from '../oci/manifest.js';
 
 /** What a push did: the digest reference CI deploys, the tags, and how each blob got there. */
 export interface Pushed {
@@ -35,4 +36,10 @@ export interface Sink {
    * is still given every blob, this one included.
    */
   early?(blob: Pick<Descriptor, 'digest' | 'size'>, file: string): void;
+  /**
+   * A platform image of the index to come, its layers complete in `layerFiles` (by digest), its
+   * config and manifest in memory: a push may send all of it now, the manifest once its blobs
+   * are there. write() is still given the whole index.
+   */
+  earlyImage?(image: ImageManifest, layerFiles: ReadonlyMap<string, string>): void;
 }

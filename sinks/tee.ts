@@ -17,5 +17,8 @@ export function tee(...sinks: Sink[]): Sink {
     early: (blob, file) => {
       for (const sink of sinks) sink.early?.(blob, file);
     },
+    earlyImage: (image, layerFiles) => {
+      for (const sink of sinks) sink.earlyImage?.(image, layerFiles);
+    },
   };
 }

@@ -148,4 +148,18 @@ describe("goci's binary cache", () => {
     );
     assert.match(result.stderr, /^goci: compiled \S+ linux\/amd64 \(\d+\.\d MiB, cached\)$/m);
   });
+
+  test('a run keeps the cache within GOCI_CACHE_MAX_BYTES while Go compiles: binaries of earlier runs go, its own stays', async () => {
+    const small = await temporaryDirectory('binary-cache-small');
+    const limited = { GOCI_CACHE_DIR: small, GOCI_CACHE_MAX_BYTES: '1' };
+    const before = await compile(['--buildvcs', 'false'], limited);
+    const main = join(repo, 'main.go');
+    await writeFile(main, (await readFile(main, 'utf8')).replace('fmt.Println(', 'fmt.Print("> ");fmt.Println('));
+    const after = await compile(['--buildvcs', 'false'], limited);
+    await git(repo, 'commit', '-qam', 'prompt');
+    const held = (await readdir(join(small, 'binaries'))).filter((file) => /^[0-9a-f]{64}$/.test(file));
+    await removeDirectory(small);
+    assert.notEqual(after.sha256, before.sha256);
+    assert.deepEqual(held, [after.sha256]);
+  });
 });

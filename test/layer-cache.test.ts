@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
-import { cachedLayer, warmLayerCache } from '../images/layer-cache.js';
+import { cachedLayer, pruneLayerCache, warmLayerCache } from '../images/layer-cache.js';
 import { writeLayer, type Layer, type LayerEntry } from '../images/layer.js';
 import { fakeBinary } from './support/fake-binary.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
@@ -50,6 +50,17 @@ describe('the layer cache', () => {
     assert.ok((await readFile(second.blobPath)).equals(await readFile(first.blobPath)));
   });
 
+  test("a copy shares no inode with the cache; into a push's scratch layout the blob is hard-linked", async () => {
+    const first = await layer('k');
+    const cached = await stat(join(cache, 'layers', first.digest.slice(7)));
+    assert.notEqual((await stat(first.blobPath)).ino, cached.ino);
+    const scratch = await temporaryDirectory('scratch-blobs');
+    made.push(scratch);
+    const linked = await cachedLayer('k', scratch, () => assert.fail('built again'), 'link');
+    assert.equal((await stat(linked.blobPath)).ino, cached.ino);
+    assert.equal(linked.digest, first.digest);
+  });
+
   test('a damaged cache blob is never used: the layer is built again, with the right bytes', async () => {
     const first = await layer('k');
     await writeFile(join(cache, 'layers', first.digest.slice(7)), 'garbage');
@@ -83,7 +94,7 @@ describe('the layer cache', () => {
     assert.deepEqual(await readdir(blobs), [served.digest.slice(7)]);
   });
 
-  test('the cache keeps within GOCI_CACHE_MAX_BYTES, dropping the least recently used', async () => {
+  test('pruning keeps the cache within GOCI_CACHE_MAX_BYTES, dropping the least recently used', async () => {
     const first = await layer('a');
     process.env.GOCI_CACHE_MAX_BYTES = String(first.size + 10);
     entries = [
@@ -97,6 +108,7 @@ describe('the layer cache', () => {
       },
     ];
     const second = await layer('b');
+    await pruneLayerCache();
     const kept = (await readdir(join(cache, 'layers'))).sort();
     assert.deepEqual(kept, [second.digest.slice(7), ...kept.filter((name) => name.endsWith('.json'))].sort());
     assert.equal(kept.filter((name) => name.endsWith('.json')).length, 1);

@@ -9,7 +9,7 @@ import type { Progress } from '../pipeline/progress.js';
 import type { ImageSettings } from '../pipeline/image-settings.js';
 import type { BuiltImage } from '../pipeline/built-image.js';
 import { runBuild } from '../pipeline/run-build.js';
-import { startProxy, type RegistryProxy } from './support/proxy.js';
+import { startProxy, type ProxyRecord, type RegistryProxy } from './support/proxy.js';
 import { startRegistry, type RegistryHarness } from './support/registry.js';
 import { exampleRepository, removeDirectory, temporaryDirectory } from './support/workspace.js';
 import { found } from '../common/found.js';
@@ -41,8 +41,8 @@ after(async () => {
 
 const quiet: Progress = { report: () => undefined, finish: () => undefined };
 
-/** The host's go build, the last target's binary held back until the registry sees an upload start. */
-function lastTargetHeldUntilAnUpload(dist: string, order: string[]): Builder {
+/** The host's go build, the last target's binary held back until the registry sees a request `seen` matches. */
+function lastTargetHeldUntil(dist: string, order: string[], seen: (record: ProxyRecord) => boolean): Builder {
   const host = reportingHostBuilder({ dist, jobs: () => 4, cache: false }, quiet);
   return {
     async build(plan, onBinary) {
@@ -52,8 +52,8 @@ function lastTargetHeldUntilAnUpload(dist: string, order: string[]): Builder {
         if (binary.target === last) held.push(binary);
         else onBinary?.(binary);
       });
-      const upload = await proxy.seen((record) => record.method === 'POST' && record.path.endsWith('/blobs/uploads/'));
-      order.push(`upload began ${upload.path}`);
+      const request = await proxy.seen(seen);
+      order.push(`${request.method} ${request.path}`);
       order.push('last target built');
       for (const binary of held) onBinary?.(binary);
       return staged;
@@ -61,16 +61,24 @@ function lastTargetHeldUntilAnUpload(dist: string, order: string[]): Builder {
   };
 }
 
-async function manifestLayers(repository: string, digest: string): Promise<string[]> {
+const blobUploaded = (record: ProxyRecord): boolean => record.method === 'PUT' && record.url.includes('digest=');
+const uploadedDigest = (record: ProxyRecord | undefined): string =>
+  decodeURIComponent(/digest=([^&]+)/.exec(record?.url ?? '')?.[1] ?? '');
+const manifestByDigest = (record: ProxyRecord): boolean =>
+  record.method === 'PUT' && record.path.includes('/manifests/sha256:');
+const reference = (record: ProxyRecord): string => record.path.split('/manifests/')[1] ?? '';
+
+/** A platform manifest's config and layers, by digest. */
+async function manifestBlobs(repository: string, digest: string): Promise<string[]> {
   const response = await fetch(`${registry.url}/v2/${repository}/manifests/${digest}`, {
     headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
   });
-  const manifest = (await response.json()) as { layers: { digest: string }[] };
-  return manifest.layers.map((layer) => layer.digest);
+  const manifest = (await response.json()) as { config: { digest: string }; layers: { digest: string }[] };
+  return [manifest.config.digest, ...manifest.layers.map((layer) => layer.digest)];
 }
 
 describe('a 3-platform build --push', () => {
-  test("uploads an earlier platform's binaries layer before the last target's go build ends", async () => {
+  test("uploads an earlier platform's blobs before the last target's go build ends", async () => {
     const dist = join(work, 'dist');
     const order: string[] = [];
     proxy.reset();
@@ -83,24 +91,62 @@ describe('a 3-platform build --push', () => {
         buildvcs: 'false',
         env: process.env,
       },
-      settings: { dist, format: 'oci', sbom: 'none', push: `${proxy.host}/pipe/hello` },
-      builder: lastTargetHeldUntilAnUpload(dist, order),
+      settings: { dist, format: 'oci', sbom: 'none', base: 'scratch', push: `${proxy.host}/pipe/hello` },
+      builder: lastTargetHeldUntil(dist, order, blobUploaded),
       progress: quiet,
       registry: { insecureRegistries: [], verbose: undefined },
     });
-    assert.deepEqual(order, ['upload began /v2/pipe/hello/blobs/uploads/', 'last target built']);
-    const image = images?.[0];
+    assert.equal(order.at(-1), 'last target built');
+    const image = found(images?.[0], 'the built image');
     assert.deepEqual(
-      image?.platforms.map((platform) => platform.platform),
+      image.platforms.map((platform) => platform.platform),
       PLATFORMS,
     );
-    // The upload that began first carried a binaries layer (an image's last) of one of the first two platforms.
-    const firstPut = proxy.records.find((record) => record.method === 'PUT' && record.url.includes('digest='));
-    const uploaded = decodeURIComponent(/digest=([^&]+)/.exec(firstPut?.url ?? '')?.[1] ?? '');
-    const binariesLayers = await Promise.all(
-      (image?.platforms ?? []).map(async (platform) => (await manifestLayers('pipe/hello', platform.digest)).at(-1)),
+    // On scratch, an image's blobs are its config and its binaries layer: the blob the last target waited for is
+    // one of the first two platforms'.
+    const held = proxy.records.find(blobUploaded);
+    const earlier = await Promise.all(
+      image.platforms.slice(0, 2).map(async (platform) => manifestBlobs('pipe/hello', platform.digest)),
     );
-    assert.ok(binariesLayers.slice(0, 2).includes(uploaded), `${uploaded} is not in ${binariesLayers.join(', ')}`);
+    assert.ok(
+      earlier.flat().includes(uploadedDigest(held)),
+      `${uploadedDigest(held)} is not in ${earlier.flat().join(', ')}`,
+    );
+  });
+
+  test("puts an earlier platform's manifest before the last target's go build ends; each platform's once, the tags after all", async () => {
+    // New layers (a cache of its own), so each platform's whole image goes up as soon as its binary is there.
+    process.env.GOCI_CACHE_DIR = join(work, 'cache-manifests');
+    const dist = join(work, 'dist-manifests');
+    const order: string[] = [];
+    proxy.reset();
+    const images = await runBuild({
+      compile: {
+        packages: [repo],
+        config: undefined,
+        platforms: PLATFORMS,
+        version: '1.2.3',
+        buildvcs: 'false',
+        env: process.env,
+      },
+      settings: { dist, format: 'oci', sbom: 'none', push: `${proxy.host}/pipe/early` },
+      builder: lastTargetHeldUntil(dist, order, manifestByDigest),
+      progress: quiet,
+      registry: { insecureRegistries: [], verbose: undefined },
+    });
+    const image = found(images?.[0], 'the built image');
+    assert.equal(order.at(-1), 'last target built');
+    const early = order[0]?.replace(/^PUT \/v2\/pipe\/early\/manifests\//, '') ?? '';
+    assert.ok(
+      image.platforms.slice(0, 2).some((platform) => platform.digest === early),
+      `${order[0]}`,
+    );
+    const puts = proxy.records.filter((record) => record.method === 'PUT' && record.path.includes('/manifests/'));
+    const platformPuts = puts.filter(manifestByDigest).map(reference);
+    assert.deepEqual([...platformPuts].sort(), image.platforms.map((platform) => platform.digest).sort());
+    const tagPuts = puts.filter((record) => !manifestByDigest(record));
+    assert.deepEqual(tagPuts.map(reference).sort(), [...image.tags].sort());
+    assert.ok(puts.indexOf(tagPuts[0]!) > puts.indexOf(puts.filter(manifestByDigest).at(-1)!));
   });
 });
 
@@ -153,7 +199,7 @@ describe('layers across sinks', () => {
     });
     const layers = new Set<string>();
     for (const platform of found(image, 'the image').platforms)
-      for (const layer of await manifestLayers('sinks/hello', platform.digest)) layers.add(layer);
+      for (const layer of (await manifestBlobs('sinks/hello', platform.digest)).slice(1)) layers.add(layer);
     // The base layer once for every platform, a binaries layer per platform: each written once, nothing else.
     assert.equal(layers.size, PLATFORMS.length + 1);
     assert.deepEqual([...written].sort(), [...layers].sort());
