@@ -10,15 +10,15 @@ const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
 /** The hello example at 1.2.3, SOURCE_DATE_EPOCH pinned: its index and platform images. */
-const INDEX = 'sha256:e48d88104c13f4265e444e7470b43d0dc1ff4b297ea635934e59b55c378a3f2f';
+const INDEX = 'sha256:8dba095ac10bf0b9a4a5e75245f54d4f07df79887f81ff706e6e13c0e0c87df8';
 const PLATFORM_DIGESTS = [
-  'sha256:b8cf404181a95c4ffa6fe83bc8d9be7b50914783dbc1d102116ec33a8210335c',
-  'sha256:1f098d788d5b411a763e7b9b65b1ebdbae6f4a98f8ebf64d37d652aedc75fa0d',
+  'sha256:2101143db7186e0e8d17f05e295a3f06d8ff45d116cc532ea8420135a9f5bcbe',
+  'sha256:5313938b8d11c5b1f3d73b0971f10715a65d27c6c5016f21d3eb202c3157dffe',
 ];
 /** Each platform's SBOM artifact as the layout stores it (the SPDX document names the image `hello:1.2.3`). */
 const SBOM_MANIFESTS = [
-  'sha256:2b99a48e7e37ab8f117777bbca68ea4dcc3f5914b8c2223ad2dbaf1f7538f2a0',
-  'sha256:d7207e25428c8d301c2800d597c1a273bf1bb6270f737e826718ebb2ed82d7c2',
+  'sha256:6e5bc0032208bc4627efe84017b35eec22c558aaf2a05274ca4c9bf02cee9898',
+  'sha256:2afcfc2aeff95981446ca93a97abd1a99266f271c8e575fadc8f367674be0329',
 ];
 
 let registry: RegistryHarness;

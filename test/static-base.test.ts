@@ -24,7 +24,7 @@ const execFile = promisify(execFileCallback);
  * base's content (or to the layer writer) changes these: record the new values, and raise
  * STATIC_BASE_VERSION when the content changed.
  */
-const EXPECTED_DIGEST = 'sha256:15cc25162c0efe29c239dc8fa91659e3e83e641f525317346e46db062f2d1522';
+const EXPECTED_DIGEST = 'sha256:73331ff654653e6f189606ee04517b6ee59b4f3b7cce439e4f06cf1da2766f1b';
 const EXPECTED_DIFF_ID = 'sha256:0fc9b4a495b0793d228adf431e97ab2aa2ebbabd47a53cc253f910fe21614a54';
 
 /** Certificates in ca-certificates 20230311+deb12u1 (the Mozilla list, no local CAs). */
