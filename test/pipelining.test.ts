@@ -77,27 +77,35 @@ async function manifestBlobs(repository: string, digest: string): Promise<string
   return [manifest.config.digest, ...manifest.layers.map((layer) => layer.digest)];
 }
 
+/** A 3-platform build of the example pushed to `push`, the last target held by `builder`. */
+async function heldBuild(push: string, builder: Builder, base?: string): Promise<BuiltImage> {
+  const images = await runBuild({
+    compile: {
+      packages: [repo],
+      config: undefined,
+      platforms: PLATFORMS,
+      version: '1.2.3',
+      buildvcs: 'false',
+      env: process.env,
+    },
+    settings: { dist: join(work, 'dist-held'), format: 'oci', sbom: 'none', push, ...(base ? { base } : {}) },
+    builder,
+    progress: quiet,
+    registry: { insecureRegistries: [], verbose: undefined },
+  });
+  return found(images?.[0], 'the built image');
+}
+
 describe('a 3-platform build --push', () => {
   test("uploads an earlier platform's blobs before the last target's go build ends", async () => {
-    const dist = join(work, 'dist');
     const order: string[] = [];
     proxy.reset();
-    const images = await runBuild({
-      compile: {
-        packages: [repo],
-        config: undefined,
-        platforms: PLATFORMS,
-        version: '1.2.3',
-        buildvcs: 'false',
-        env: process.env,
-      },
-      settings: { dist, format: 'oci', sbom: 'none', base: 'scratch', push: `${proxy.host}/pipe/hello` },
-      builder: lastTargetHeldUntil(dist, order, blobUploaded),
-      progress: quiet,
-      registry: { insecureRegistries: [], verbose: undefined },
-    });
+    const image = await heldBuild(
+      `${proxy.host}/pipe/hello`,
+      lastTargetHeldUntil(join(work, 'dist-held'), order, blobUploaded),
+      'scratch',
+    );
     assert.equal(order.at(-1), 'last target built');
-    const image = found(images?.[0], 'the built image');
     assert.deepEqual(
       image.platforms.map((platform) => platform.platform),
       PLATFORMS,
@@ -117,24 +125,12 @@ describe('a 3-platform build --push', () => {
   test("puts an earlier platform's manifest before the last target's go build ends; each platform's once, the tags after all", async () => {
     // New layers (a cache of its own), so each platform's whole image goes up as soon as its binary is there.
     process.env.GOCI_CACHE_DIR = join(work, 'cache-manifests');
-    const dist = join(work, 'dist-manifests');
     const order: string[] = [];
     proxy.reset();
-    const images = await runBuild({
-      compile: {
-        packages: [repo],
-        config: undefined,
-        platforms: PLATFORMS,
-        version: '1.2.3',
-        buildvcs: 'false',
-        env: process.env,
-      },
-      settings: { dist, format: 'oci', sbom: 'none', push: `${proxy.host}/pipe/early` },
-      builder: lastTargetHeldUntil(dist, order, manifestByDigest),
-      progress: quiet,
-      registry: { insecureRegistries: [], verbose: undefined },
-    });
-    const image = found(images?.[0], 'the built image');
+    const image = await heldBuild(
+      `${proxy.host}/pipe/early`,
+      lastTargetHeldUntil(join(work, 'dist-held'), order, manifestByDigest),
+    );
     assert.equal(order.at(-1), 'last target built');
     const early = order[0]?.replace(/^PUT \/v2\/pipe\/early\/manifests\//, '') ?? '';
     assert.ok(
