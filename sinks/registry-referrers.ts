@@ -1,9 +1,8 @@
-import { EMPTY_CONFIG, referrersIndex, referrersTag, type Artifact } from '../oci/artifact.js';
-import { writeArtifactBlobs } from './artifact-layout.js';
+import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, referrersIndex, referrersTag, type Artifact } from '../oci/artifact.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { MEDIA_TYPES } from '../oci/media-types.js';
-import { blobPath } from '../oci/layout.js';
 import type { RegistryClient } from '../registry/client.js';
+import { ensureBlob } from '../registry/push.js';
 
 /** How an artifact was linked to its subject. */
 export type AttachedBy = 'referrers-api' | 'fallback-tag';
@@ -19,15 +18,15 @@ export async function attachToRegistry(
   repository: string,
   artifact: Artifact,
   subject: Descriptor,
-  stagingDir: string,
   mountable: ReadonlyMap<string, string> = new Map(),
 ): Promise<AttachedBy> {
-  await writeArtifactBlobs(stagingDir, artifact);
-  for (const blob of [{ digest: artifact.payload.digest, size: artifact.payload.size }, EMPTY_CONFIG]) {
-    if ((await client.blobExists(repository, blob.digest)) !== undefined) continue;
-    const from = mountable.get(blob.digest);
-    if (from !== undefined && (await client.mountBlob(repository, blob.digest, from))) continue;
-    await client.uploadBlobFile(repository, blob.digest, blob.size, blobPath(stagingDir, blob.digest));
+  // Both blobs are small documents held in memory: sent from there.
+  for (const [blob, bytes] of [
+    [artifact.payload, artifact.payload.bytes],
+    [EMPTY_CONFIG, EMPTY_CONFIG_BYTES],
+  ] as const) {
+    const mountFrom = mountable.get(blob.digest);
+    await ensureBlob(client, repository, { digest: blob.digest, size: blob.size, mountFrom }, bytes);
   }
   const { subject: acknowledged } = await client.putManifest(
     repository,

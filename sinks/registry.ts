@@ -1,4 +1,3 @@
-import { ownedScratch } from '../common/owner.js';
 import { EMPTY_CONFIG } from '../oci/artifact.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Index } from '../oci/index.js';
@@ -67,16 +66,8 @@ export async function pushToRegistry(
     ...(started ? { started: started.blobs, startedManifests: started.manifests } : {}),
   });
   const sboms: AttachedBy[] = [];
-  if (index.referrers.length > 0) {
-    // Artifact blobs are small documents held in memory: staged as files for the upload.
-    const scratch = await ownedScratch('stage');
-    try {
-      for (const { artifact, subject } of index.referrers)
-        sboms.push(await attachToRegistry(client, target.repository, artifact, subject, scratch.dir, sources));
-    } finally {
-      await scratch.dispose();
-    }
-  }
+  for (const { artifact, subject } of index.referrers)
+    sboms.push(await attachToRegistry(client, target.repository, artifact, subject, sources));
   await pushed.record(target.repository, blobDigests(index));
   const reference = formatReference(withDigest(target, result.digest));
   const pushedTags = tags.map((tag) => formatReference(withTag(target, tag)));
