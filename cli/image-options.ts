@@ -5,7 +5,10 @@ import { collect } from './collect.js';
 /** Flags of `goci build` that shape the image and name its outputs. */
 export type ImageFlags = ImageSettings;
 
-export function addImageOptions(command: Command): Command {
+/** The image options; `--push REPOSITORY` only where one repository is named (goci build, not goci publish). */
+export function addImageOptions(command: Command, options: { push: boolean } = { push: true }): Command {
+  if (options.push)
+    command.option('--push <repository>', 'push the multi-arch image to this repository (e.g. ghcr.io/acme/api)');
   return command
     .option('--base <name>', 'base image: static (default, runs as 65532), static:root, scratch')
     .addOption(new Option('--format <format>', 'manifest media types').choices(['oci', 'docker']).default('oci'))
@@ -26,7 +29,6 @@ export function addImageOptions(command: Command): Command {
     .option('--port <port>', 'exposed port, e.g. 8080 or 53/udp (repeatable)', collect)
     .option('--arg <arg>', 'default argument (Cmd) after the entrypoint (repeatable)', collect)
     .option('--entrypoint <binary>', 'which binary is the entrypoint')
-    .option('--push <repository>', 'push the multi-arch image to this repository (e.g. ghcr.io/acme/api)')
     .option(
       '--tags <list>',
       "comma-separated tags, instead of the version's (1.2.3 → 1.2.3, 1.2, 1, latest when pushing)",

@@ -6,19 +6,24 @@ import { frontendImageCommand } from './commands/frontend-image.js';
 import { inspectCommand } from './commands/inspect.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
+import { publishCommand } from './commands/publish.js';
 import { pushCommand } from './commands/push.js';
 import { releaseCommand } from './commands/release.js';
 import { reportError, writeJsonFailure } from './report-error.js';
+import { GOCI_VERSION } from '../common/goci-version.js';
 import { handleStopSignals } from '../common/interrupt.js';
 
 const outputError = (text: string, write: (text: string) => void): void => write(text.replace(/^error: /, 'goci: '));
 
 const program = new Command('goci')
   .description('build reproducible, multi-arch container images for Go programs, no Docker daemon needed')
-  .version('0.1.0', '--goci-version', "print goci's own version")
+  .version(GOCI_VERSION, '-V, --version', "print goci's own version")
+  // Program options only before a command: `goci build --version 1.2.3` is build's own --version.
+  .enablePositionalOptions()
   .exitOverride()
   .configureOutput({ outputError })
   .addCommand(buildCommand())
+  .addCommand(publishCommand())
   .addCommand(compileCommand())
   .addCommand(releaseCommand())
   .addCommand(inspectCommand())

@@ -104,5 +104,5 @@ export function checkPathsStayInContext(spec: Spec, file: string): void {
     check(`${build.path}.dir`, build.dir);
     if (build.main.startsWith('.')) check(`${build.path}.main`, posix.join(build.dir, build.main));
   }
-  for (const item of spec.image.files) check(`${item.path}.src`, item.src);
+  for (const item of spec.images.flatMap((image) => image.files)) check(`${item.path}.src`, item.src);
 }

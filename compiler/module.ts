@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { GociError } from '../common/errors.js';
 import { dirname, join } from 'node:path';
 import type { ModuleMode } from './command.js';
 
@@ -29,4 +30,13 @@ export async function findModule(
     }
     if (dirname(current) === current) return { root: undefined, mode: 'gopath' };
   }
+}
+
+/** The module path its go.mod declares (`module example.com/app`), read from the module root. */
+export async function readModulePath(root: string): Promise<string> {
+  const file = join(root, 'go.mod');
+  const text = await readFile(file, 'utf8');
+  const path = /^\s*module\s+"?([^\s"]+)"?\s*(?:\/\/.*)?$/m.exec(text)?.[1];
+  if (path === undefined) throw new GociError('BAD_SPEC', `${file}: no module line`, { hint: 'run go mod init' });
+  return path;
 }

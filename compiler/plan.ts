@@ -1,8 +1,10 @@
-import { stat } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { lstat, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isInside } from '../common/inside.js';
 import { GociError } from '../common/errors.js';
 import { found } from '../common/found.js';
-import { fieldLocation, loadSpecFile, specForDirectory } from '../spec/load.js';
+import { SPEC_FILE_NAME, fieldLocation, loadSpecFile, specForDirectory } from '../spec/load.js';
+import { selectPackages } from './package-selection.js';
 import type { BuildSpec, Spec } from '../spec/schema.js';
 import { goBuildCommand, type GoCommand } from './command.js';
 import { buildContext, realPathInContext, type BuildContext } from './context.js';
@@ -69,16 +71,39 @@ export async function makePlan(request: CompileRequest): Promise<Plan> {
 }
 
 async function loadSpecs(request: CompileRequest): Promise<Spec[]> {
+  const dirs = await Promise.all(request.packages.map(existingDirectory));
+  // --config FILE with package directories builds those packages of FILE.
   if (request.config !== undefined) {
-    if (request.packages.length > 0) {
-      throw new GociError('BAD_ARGUMENT', '--config and package directories cannot be combined', {
-        hint: 'give either --config FILE or directories, not both',
-      });
-    }
-    return [await loadSpecFile(resolve(request.config))];
+    const spec = await loadSpecFile(resolve(request.config));
+    return [dirs.length > 0 ? await selectPackages(spec, dirs) : spec];
   }
-  const dirs = request.packages.length > 0 ? request.packages : ['.'];
-  return Promise.all(dirs.map(async (dir) => specForDirectory(await existingDirectory(dir))));
+  if (dirs.length === 0) dirs.push(resolve('.'));
+  // Each goci.yaml once: the packages found to share it are selected from it together.
+  const bySpec = new Map<string, string[]>();
+  for (const dir of dirs) {
+    const specDir = await specDirectoryFor(dir);
+    bySpec.set(specDir, [...(bySpec.get(specDir) ?? []), dir]);
+  }
+  return Promise.all(
+    [...bySpec].map(async ([specDir, packages]) => {
+      const spec = await specForDirectory(specDir);
+      // A goci.yaml in the package's own directory is built whole, as it always was.
+      return packages.includes(specDir) ? spec : selectPackages(spec, packages);
+    }),
+  );
+}
+
+/**
+ * Where the goci.yaml for a package directory is: the directory's own, else the nearest one above
+ * it within its Go module (up to the go.mod's directory); the directory itself when there is none.
+ */
+async function specDirectoryFor(dir: string): Promise<string> {
+  const { root } = await findModule(dir);
+  if (root === undefined || !isInside(dir, root)) return dir;
+  for (let current = dir; ; current = dirname(current)) {
+    if (await lstat(join(current, SPEC_FILE_NAME)).catch(() => undefined)) return current;
+    if (current === root || dirname(current) === current) return dir;
+  }
 }
 
 async function existingDirectory(dir: string): Promise<string> {

@@ -10,11 +10,11 @@ import type { Platform } from '../oci/platform.js';
 import { makeStamp, type Stamp } from '../compiler/version.js';
 import { isBuiltInBase, resolveBase } from '../images/base/resolve.js';
 import { imageConfig } from '../oci/image-config.js';
-import { planImage, type ImagePlan, type PlatformPlan } from '../images/image-plan.js';
+import { chooseImage, planImage, type ImagePlan, type PlatformPlan } from '../images/image-plan.js';
 import type { BaseRuntime } from '../images/image-runtime.js';
 import { ociPlatform } from '../oci/platform.js';
 import { parseSpecText } from '../spec/load.js';
-import type { Spec } from '../spec/schema.js';
+import type { ImageSpec, Spec } from '../spec/schema.js';
 import { baseSteps, frontendImageRef } from './base-steps.js';
 import { findContextFiles, type LlbFile } from './context-files.js';
 import type { Gateway } from './gateway.js';
@@ -40,6 +40,8 @@ const encoder = new TextEncoder();
 /** Everything the build derives from BuildKit's options, before any graph is made. */
 interface Request extends TargetRequest {
   specFile: string;
+  /** The image of goci.yaml this build makes (docker build --target chooses among `images:`). */
+  image: ImageSpec;
   buildPlatform: Platform;
   goImage: string;
 }
@@ -98,6 +100,7 @@ async function readRequest(gateway: Gateway, options: FrontendOptions, workers: 
   return {
     spec,
     specFile: file,
+    image: chooseImage(spec, options.opts.target, '--target'),
     platforms,
     buildPlatform,
     stamp: stampFrom(args),
@@ -176,7 +179,7 @@ async function builtBinary(
 async function baseOf(gateway: Gateway, request: Request, opts: Record<string, string>): Promise<FrontendBase> {
   const [name, where] = request.args.BASE
     ? [request.args.BASE, 'build arg BASE']
-    : [request.spec.image.base, 'image.base'];
+    : [request.image.base, `${request.image.path}.base`];
   if (!isBuiltInBase(name)) {
     const remote = await resolveRemoteBaseInBuildKit(gateway, name, request.platforms, where);
     return { steps: [], ...remote.runtime, remote };
@@ -272,7 +275,7 @@ export async function buildResult(
   const context = localSource('context', { sessionId: options.sessionId, sharedKeyHint: 'context', excludePatterns });
   const contextRef = await gateway.solve(definition(context));
   const targets = await frontendTargets(gateway, contextRef, request);
-  const files = await findContextFiles(gateway, contextRef, context, spec);
+  const files = await findContextFiles(gateway, contextRef, context, spec, request.image);
   const base = await baseOf(gateway, request, options.opts);
   const attestations = pong.frontendCaps.has(ATTESTATIONS_CAP);
   const sbomFormat = sbomFormatArg(request.args);
@@ -280,7 +283,7 @@ export async function buildResult(
   const binaries = await Promise.all(
     targets.map((target) => builtBinary(gateway, target, goBuild(request, target, context, go), progress)),
   );
-  const plan = planImage({ spec, image: spec.image, binaries, base, files });
+  const plan = planImage({ spec, image: request.image, binaries, base, files });
   const labels = labelOptions(options.opts);
   const results = await Promise.all(
     plan.platforms.map(async (image): Promise<PlatformResult> => {

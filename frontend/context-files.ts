@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { fieldLocation } from '../spec/load.js';
-import type { FileSpec, Spec } from '../spec/schema.js';
+import type { FileSpec, ImageSpec, Spec } from '../spec/schema.js';
 import { notCopyableKind, sourceMissing, symlinkOutsideContext, type FoundFile } from '../images/file-entries.js';
 import type { Gateway } from './gateway.js';
 import type { Stat } from './gen/stat_pb.js';
@@ -37,9 +37,10 @@ export async function findContextFiles(
   contextRef: string,
   context: Output,
   spec: Spec,
+  image: ImageSpec,
 ): Promise<FoundFile<LlbFile>[][]> {
   return Promise.all(
-    spec.image.files.map((file) =>
+    image.files.map((file) =>
       findOne({ gateway, ref: contextRef, context, at: fieldLocation(spec, `${file.path}.src`) }, file),
     ),
   );

@@ -7,7 +7,7 @@ import type { Platform } from '../oci/platform.js';
 import type { Stamp } from '../compiler/version.js';
 import { imageBuildIds } from '../images/image-plan.js';
 import { fieldLocation } from '../spec/load.js';
-import type { BuildSpec, Spec } from '../spec/schema.js';
+import type { BuildSpec, ImageSpec, Spec } from '../spec/schema.js';
 import type { Gateway } from './gateway.js';
 import { GO_PORTS } from './go-ports.js';
 
@@ -16,6 +16,7 @@ export const SOURCE_DIR = '/src';
 
 export interface TargetRequest {
   spec: Spec;
+  image: ImageSpec;
   /** The platforms BuildKit asked for (`--platform`), or the worker's. */
   platforms: Platform[];
   stamp: Stamp;
@@ -30,7 +31,7 @@ export interface TargetRequest {
  */
 export async function frontendTargets(gateway: Gateway, contextRef: string, request: TargetRequest): Promise<Target[]> {
   const { spec } = request;
-  const inImage = new Set(imageBuildIds(spec, spec.image));
+  const inImage = new Set(imageBuildIds(spec, request.image));
   const builds = spec.builds.filter((build) => inImage.has(build.id));
   const modules = new Map<string, ModuleFacts>();
   for (const build of builds) modules.set(build.id, await findModuleIn(gateway, contextRef, build.dir));

@@ -55,15 +55,17 @@ export function fileEntries<S>(
       return { type: 'file', path, mode: file.mode ?? defaultMode(item.executable), uid, gid, source: item.source };
     }),
   );
-  rejectDuplicateDestinations(entries, where);
+  // `image.files` or `images[1].files`: the list the files came from.
+  const list = files[0]?.path.replace(/\[\d+\]$/, '') ?? 'image.files';
+  rejectDuplicateDestinations(entries, where(list));
   return entries;
 }
 
-function rejectDuplicateDestinations(entries: { path: string }[], where: (path: string) => string): void {
+function rejectDuplicateDestinations(entries: { path: string }[], list: string): void {
   const seen = new Set<string>();
   for (const entry of entries) {
     if (seen.has(entry.path)) {
-      throw new GociError('BAD_SPEC', `${where('image.files')}: two files are copied to ${entry.path}`, {
+      throw new GociError('BAD_SPEC', `${list}: two files are copied to ${entry.path}`, {
         hint: 'give each file its own dst',
       });
     }

@@ -73,7 +73,9 @@ export function planImage<S>(input: ImagePlanInput<S>): ImagePlan<S> {
   const stamp = entrypointTarget.stamp;
   const platforms = platformsOf(input.binaries.filter((built) => built.target.buildId === entrypointBuild)).map(
     (platform): PlatformPlan<S> => {
-      const binaries = builds.map((buildId) => binaryFor(input.binaries, buildId, platform, where));
+      const binaries = builds.map((buildId) =>
+        binaryFor(input.binaries, buildId, platform, where(`${image.path}.binaries`)),
+      );
       const entrypoint = found(
         binaries.find((built) => built.target.buildId === entrypointBuild),
         `the entrypoint binary (build "${entrypointBuild}") for ${formatPlatform(platform)}`,
@@ -119,7 +121,7 @@ export function imageBuildIds(spec: Spec, image: ImageSpec): string[] {
     if (!match)
       throw new GociError(
         'BAD_SPEC',
-        `${fieldLocation(spec, `image.binaries[${index}]`)}: no build is called "${name}"; builds are ${all.join(', ')}`,
+        `${fieldLocation(spec, `${image.path}.binaries[${index}]`)}: no build is called "${name}"; builds are ${all.join(', ')}`,
       );
     return match.id;
   });
@@ -128,6 +130,40 @@ export function imageBuildIds(spec: Spec, image: ImageSpec): string[] {
 /** The build whose binary an image starts: image.entrypoint, else the first of image.binaries. */
 export function entrypointBuildId(spec: Spec, image: ImageSpec): string {
   return pickEntrypoint(imageBuildIds(spec, image), image, (path) => fieldLocation(spec, path));
+}
+
+/** An image's name in its spec (what --target and goci publish call it): image.repository, else its entrypoint binary. */
+export function specImageName(spec: Spec, image: ImageSpec): string {
+  const entrypoint = entrypointBuildId(spec, image);
+  return imageRepository(
+    image,
+    found(
+      spec.builds.find((build) => build.id === entrypoint),
+      entrypoint,
+    ).binary,
+  );
+}
+
+/**
+ * The image a door builds when it makes one (BuildKit's --target): the one named, or the only one.
+ * `option` is how the user names it, for messages.
+ */
+export function chooseImage(spec: Spec, name: string | undefined, option: string): ImageSpec {
+  const names = spec.images.map((image) => specImageName(spec, image));
+  if (name === undefined || name === '') {
+    if (spec.images.length === 1) return spec.images[0]!;
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `${fieldLocation(spec, 'images')}: ${names.length} images (${names.join(', ')})`,
+      {
+        hint: `choose one with ${option} NAME`,
+      },
+    );
+  }
+  const position = names.indexOf(name);
+  if (position < 0)
+    throw new GociError('BAD_ARGUMENT', `${option} ${name}: no such image; the images are ${names.join(', ')}`);
+  return spec.images[position]!;
 }
 
 /** The repository an image is named by where no push target names it: image.repository, else its entrypoint binary. */
@@ -141,7 +177,7 @@ function pickEntrypoint(builds: string[], image: ImageSpec, where: (path: string
   if (builds.includes(image.entrypoint)) return image.entrypoint;
   throw new GociError(
     'BAD_SPEC',
-    `${where('image.entrypoint')}: "${image.entrypoint}" is not one of the image's binaries (${builds.join(', ')})`,
+    `${where(`${image.path}.entrypoint`)}: "${image.entrypoint}" is not one of the image's binaries (${builds.join(', ')})`,
   );
 }
 
@@ -154,19 +190,14 @@ function platformsOf<S>(built: Binary<S>[]): Platform[] {
   return linux;
 }
 
-function binaryFor<S>(
-  built: Binary<S>[],
-  buildId: string,
-  platform: Platform,
-  where: (path: string) => string,
-): Binary<S> {
+function binaryFor<S>(built: Binary<S>[], buildId: string, platform: Platform, binariesField: string): Binary<S> {
   const match = built.find(
     (item) => item.target.buildId === buildId && formatPlatform(item.target.platform) === formatPlatform(platform),
   );
   if (!match) {
     throw new GociError(
       'BAD_SPEC',
-      `${where('image.binaries')}: build "${buildId}" has no ${formatPlatform(platform)} binary, so that image would be incomplete`,
+      `${binariesField}: build "${buildId}" has no ${formatPlatform(platform)} binary, so that image would be incomplete`,
       {
         hint: 'give every build in the image the same platforms',
       },

@@ -25,7 +25,6 @@ import { formatReference, type ImageRef } from '../registry/reference.js';
 import { registrySink } from '../sinks/registry.js';
 import type { StagedOutputs } from '../sinks/staged-outputs.js';
 import type { BuiltImage } from './built-image.js';
-import { tagsFor } from './image-settings.js';
 import { imageSinks } from './image-sinks.js';
 import { chooseLoadPlatform } from './load-platform.js';
 import type { PreparedImage, RunSettings } from './prepare-image.js';
@@ -35,6 +34,8 @@ export interface ImageStart {
   prepared: PreparedImage;
   /** The plan's targets of this image's spec: which binaries it waits for. */
   targets: Target[];
+  /** Set when the run makes several images: the layout names this one `<prefix>:<tag>` so none overwrites another. */
+  layoutRefPrefix: string | undefined;
   settings: RunSettings;
   clients: RegistryClients;
   progress: Progress;
@@ -130,8 +131,7 @@ export function startImage(request: ImageStart): ImageRun {
     async finish(built, outputs) {
       await Promise.all(early);
       const plan = planImage({ spec, image, binaries: built, base, files: prepared.files });
-      const stamp = found(built[0], 'a binary of the image').target.stamp;
-      const tags = tagsFor(stamp.version, settings, push?.tag);
+      const { tags } = prepared;
       const platforms = plan.platforms.map((item) => item.platform);
       const name = `${push ? formatReference({ ...push, tag: undefined }) : plan.repository}:${tags[0]}`;
       progress.report({ kind: 'image-start', image: name, platforms: plan.platforms.length });
@@ -164,7 +164,7 @@ export function startImage(request: ImageStart): ImageRun {
         store: outputs.store,
         sources: baseLayers,
       });
-      const { tarball, loaded, ociLayout, pushed } = await sink.write(index, tags);
+      const { tarball, loaded, ociLayout, ociLayoutRefs, pushed } = await sink.write(index, tags);
       return {
         ...(tarball ? { tarball } : {}),
         ...(loaded ? { loaded } : {}),
@@ -176,7 +176,7 @@ export function startImage(request: ImageStart): ImageRun {
           digest: item.manifest.digest,
           size: item.manifest.size + item.config.size + item.layers.reduce((sum, layer) => sum + layer.size, 0),
         })),
-        ...(ociLayout ? { ociLayout } : {}),
+        ...(ociLayout ? { ociLayout, ociLayoutRefs } : {}),
         ...(pushed ? { pushed } : {}),
       };
     },

@@ -7,6 +7,8 @@ export interface BuiltImage {
   index: { digest: string; size: number };
   platforms: { platform: string; digest: string; size: number }[];
   ociLayout?: string;
+  /** The names the layout holds it under: its tags, or `<name>:<tag>` when a run made several images. */
+  ociLayoutRefs?: string[];
   pushed?: Pushed;
   tarball?: string;
   loaded?: { imageId: string; tags: string[] };

@@ -83,11 +83,16 @@ export function applyImageFlags(image: ImageSpec, flags: ImageSettings): ImageSp
 }
 
 /**
- * The tags to record: --tag/--tags when given; else, when pushing, the version's release set
- * (1.2.3 → 1.2.3, 1.2, 1, latest) or the tag written in --push; else the version alone.
- * Docker's tag grammar has no '+', so semver build metadata becomes '-'.
+ * The tags to record: --tag/--tags when given; else the tag written in --push; else the image's
+ * own tags from goci.yaml; else, when pushing, the version's release set (1.2.3 → 1.2.3, 1.2, 1,
+ * latest); else the version alone. Docker's tag grammar has no '+', so semver build metadata becomes '-'.
  */
-export function tagsFor(version: string, flags: ImageSettings, pushTag?: string): string[] {
+export function tagsFor(
+  version: string,
+  flags: ImageSettings & { repoPrefix?: string | undefined },
+  pushTag?: string,
+  imageTags?: string[],
+): string[] {
   const explicit = [
     ...(flags.tag ?? []),
     ...(flags.tags
@@ -95,8 +100,13 @@ export function tagsFor(version: string, flags: ImageSettings, pushTag?: string)
       .map((tag) => tag.trim())
       .filter(Boolean) ?? []),
   ];
+  const pushing = flags.push !== undefined || flags.repoPrefix !== undefined;
   const tags =
-    explicit.length > 0 ? explicit : pushTag ? [pushTag] : flags.push ? releaseTags(version) : [versionTag(version)];
+    explicit.length > 0
+      ? explicit
+      : pushTag
+        ? [pushTag]
+        : (imageTags ?? (pushing ? releaseTags(version) : [versionTag(version)]));
   return checkedTags(tags);
 }
 

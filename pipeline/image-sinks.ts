@@ -17,6 +17,8 @@ export interface ImageSinkRequest {
   outputs: StagedOutputs;
   clients: RegistryClients;
   progress: Progress;
+  /** `<prefix>:<tag>` names the image in the OCI layout, when set. */
+  layoutRefPrefix: string | undefined;
   /** The repository the docker archive names. */
   repository: string;
   loadPlatform: Platform;
@@ -29,7 +31,7 @@ export function imageSinks(request: ImageSinkRequest): Sink {
   const { prepared, settings, outputs, progress } = request;
   const archive = { repository: request.repository, platform: ociPlatform(request.loadPlatform) };
   const sinks: Sink[] = [];
-  if (prepared.layoutDir) sinks.push(layoutSink(outputs));
+  if (prepared.layoutDir) sinks.push(layoutSink(outputs, request.layoutRefPrefix));
   if (request.registry) sinks.push(request.registry);
   else if (prepared.push) {
     const client = request.clients.for(prepared.push.registry);

@@ -1,5 +1,4 @@
 import { dirname, join, resolve } from 'node:path';
-import { GociError } from '../common/errors.js';
 import { checkWritable } from '../common/writable.js';
 import type { BuildContext } from '../compiler/context.js';
 import type { Platform } from '../oci/platform.js';
@@ -11,7 +10,8 @@ import { fileEntries, type FoundFile } from '../images/file-entries.js';
 import { imageBuildIds } from '../images/image-plan.js';
 import { checkLayoutWritable } from '../sinks/layout-publish.js';
 import type { RegistryClients } from '../registry/clients.js';
-import { parseReference, type ImageRef } from '../registry/reference.js';
+import type { ImageRef } from '../registry/reference.js';
+import { pushTarget, type ImageIdentity, type Naming } from './push-target.js';
 import { fieldLocation } from '../spec/load.js';
 import type { ImageSpec, Spec } from '../spec/schema.js';
 import { applyImageFlags, tagsFor, type ImageSettings } from './image-settings.js';
@@ -21,12 +21,31 @@ export interface RunSettings extends ImageSettings {
   /** The dist directory, absolute. */
   dist: string;
   dryRun?: boolean;
+  /** `goci publish`: each image pushed below this prefix (GOCI_REPO, --repo-prefix), named as `naming` says. */
+  repoPrefix?: string;
+  naming?: Naming;
+}
+
+/** One image of a run's plan: its spec, its settings in goci.yaml, and what the plan says of its targets. */
+export interface ImageUnit {
+  spec: Spec;
+  image: ImageSpec;
+  /** The linux platforms of its entrypoint's targets, in target order. */
+  platforms: Platform[];
+  /** The version its binaries are stamped with (its tags derive from it). */
+  version: string;
+  /** Its entrypoint's main package, for naming it below a repository prefix. */
+  identity: ImageIdentity;
 }
 
 /** An image's settings, checked, with its base resolved and its outputs ready to write. */
 export interface PreparedImage {
   spec: Spec;
   image: ImageSpec;
+  /** Its name in goci.yaml (image.repository, else the entrypoint binary). */
+  name: string;
+  /** The tags it is written under in every output. */
+  tags: string[];
   base: ImageBase;
   /** What image.files names, walked and checked before anything compiles. */
   files: FoundFile<string>[][];
@@ -37,29 +56,27 @@ export interface PreparedImage {
 
 /** Everything that can be wrong with an image's settings, found before anything compiles. */
 export async function prepareImage(
-  spec: Spec,
-  platforms: Platform[],
+  unit: ImageUnit,
   settings: RunSettings,
   clients: RegistryClients,
   context: BuildContext,
 ): Promise<PreparedImage> {
-  const image = applyImageFlags(spec.image, settings);
-  const push = settings.push === undefined ? undefined : parseReference(settings.push);
-  if (push?.digest)
-    throw new GociError('BAD_ARGUMENT', `--push ${settings.push}: push to a repository or a tag, not a digest`);
-  tagsFor('0.0.0', settings, push?.tag);
+  const { spec, platforms } = unit;
+  const image = applyImageFlags(unit.image, settings);
+  const push = await pushTarget(settings, unit.identity);
+  const tags = tagsFor(unit.version, settings, push?.tag, image.tags);
   // image.files is walked and checked whole before anything is written or compiled.
   const where = (path: string): string => fieldLocation(spec, path);
   const files = await findExtraFiles(image.files, spec.baseDir, where, context);
   fileEntries(image.files, files, where);
   imageBuildIds(spec, image);
-  const base = await resolveAnyBase(image.base, settings.base ? '--base' : 'image.base', {
+  const base = await resolveAnyBase(image.base, settings.base ? '--base' : `${image.path}.base`, {
     platforms,
     clientFor: (registry) => clients.for(registry),
   });
   const layoutDir =
     settings.ociLayout !== undefined || !push ? resolve(settings.ociLayout ?? join(settings.dist, 'oci')) : undefined;
-  return { spec, image, base, files, layoutDir, push };
+  return { spec, image, name: unit.identity.name, tags, base, files, layoutDir, push };
 }
 
 /** Checks the outputs can be written (and reached) once every image's input was checked; creates nothing. */

@@ -1,9 +1,9 @@
 import { displayPath } from '../common/display-path.js';
+import { GociError } from '../common/errors.js';
 import { found } from '../common/found.js';
 import type { Builder } from '../compiler/builder.js';
 import type { BuildContext } from '../compiler/context.js';
 import { makePlan, type CompileRequest, type Plan } from '../compiler/plan.js';
-import type { Platform } from '../oci/platform.js';
 import type { StagedBinaries } from '../compiler/compile.js';
 import { prepareBaseLayer } from '../images/assemble.js';
 import { pruneLayerCache } from '../images/layer-cache.js';
@@ -13,7 +13,9 @@ import { openStagedOutputs } from '../sinks/staged-outputs.js';
 import type { Spec } from '../spec/schema.js';
 import { startImage, type ImageRun } from './build-image.js';
 import type { BuiltImage } from './built-image.js';
-import { prepareImage, prepareOutputs, type PreparedImage, type RunSettings } from './prepare-image.js';
+import { checkDistinctOutputs } from './output-conflicts.js';
+import { prepareImage, prepareOutputs, type ImageUnit, type PreparedImage, type RunSettings } from './prepare-image.js';
+import { entrypointBuildId, specImageName } from '../images/image-plan.js';
 import type { Progress } from './progress.js';
 
 /** One `goci build` run, as both doors describe it: what to compile, how to make images, and where to. */
@@ -25,16 +27,29 @@ export interface BuildRun {
   registry: RegistryAccess;
 }
 
-/** Each spec once, in target order, with its linux platforms and the build context its targets share. */
-function imagesOf(plan: Plan): { spec: Spec; context: BuildContext; platforms: Platform[] }[] {
+/** Every image of every spec, in target order, with the build context its spec's targets share. */
+function imagesOf(plan: Plan): { unit: ImageUnit; context: BuildContext }[] {
   const contexts = new Map<Spec, BuildContext>(plan.targets.map((target) => [target.spec, target.context]));
-  return [...contexts].map(([spec, context]) => ({
-    spec,
-    context,
-    platforms: plan.targets
-      .filter((target) => target.spec === spec && target.platform.os === 'linux')
-      .map((target) => target.platform),
-  }));
+  return [...contexts].flatMap(([spec, context]) =>
+    spec.images.map((image) => {
+      const entrypoint = entrypointBuildId(spec, image);
+      const targets = plan.targets.filter((target) => target.spec === spec && target.buildId === entrypoint);
+      const first = found(targets[0], `a target of the entrypoint build "${entrypoint}"`);
+      const unit: ImageUnit = {
+        spec,
+        image,
+        platforms: targets.filter((target) => target.platform.os === 'linux').map((target) => target.platform),
+        version: first.stamp.version,
+        identity: {
+          name: specImageName(spec, image),
+          cwd: first.command.cwd,
+          main: first.command.package,
+          moduleRoot: first.moduleRoot,
+        },
+      };
+      return { unit, context };
+    }),
+  );
 }
 
 /**
@@ -47,9 +62,13 @@ export async function runBuild(run: BuildRun): Promise<BuiltImage[] | undefined>
   const plan = await makePlan({ ...run.compile, linuxOnly: true });
   const clients = new RegistryClients(run.registry);
   // Everything that can be wrong with the image settings is found before anything compiles.
-  const prepared = await Promise.all(
-    imagesOf(plan).map(({ spec, context, platforms }) => prepareImage(spec, platforms, settings, clients, context)),
-  );
+  const units = imagesOf(plan);
+  if (units.length === 0)
+    throw new GociError('BAD_ARGUMENT', 'the packages given are the entrypoint of no image in goci.yaml', {
+      hint: 'name the package an image starts, or build binaries alone with goci compile',
+    });
+  const prepared = await Promise.all(units.map(({ unit, context }) => prepareImage(unit, settings, clients, context)));
+  checkDistinctOutputs(prepared, settings);
   for (const image of prepared) await prepareOutputs(image, settings, clients);
   // A dry run prints the commands: nothing is compiled or written.
   if (settings.dryRun) {
@@ -64,6 +83,8 @@ export async function runBuild(run: BuildRun): Promise<BuiltImage[] | undefined>
       ...run,
       prepared: image,
       targets: plan.targets.filter((target) => target.spec === image.spec),
+      // Several images share the layout under their own names; a run of one keeps the tag alone.
+      layoutRefPrefix: prepared.length > 1 ? image.name : undefined,
       clients,
     }),
   );

@@ -18,6 +18,8 @@ export interface SinkOutcome {
   tarball?: string;
   loaded?: { imageId: string; tags: string[] };
   ociLayout?: string;
+  /** The names (`org.opencontainers.image.ref.name`) the layout holds the image under. */
+  ociLayoutRefs?: string[];
   pushed?: Pushed;
 }
 

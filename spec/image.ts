@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { FieldError, checkNoNul, describe, join, readAnyMapping, readEnv, readMapping } from './fields.js';
 import { readOptionalString, readString, readStringList } from './fields.js';
+import { isValidTag } from '../registry/reference.js';
 import { DEFAULT_BASE, DEFAULT_BINARY_DIR, type FileSpec, type ImageSpec } from './schema.js';
 
 const IMAGE_FIELDS = [
@@ -18,15 +19,17 @@ const IMAGE_FIELDS = [
   'labels',
   'annotations',
   'files',
+  'tags',
 ] as const;
 const FILE_FIELDS = ['src', 'dst', 'mode', 'owner'] as const;
 const PORT = /^\d{1,5}(\/(tcp|udp|sctp))?$/;
 /** OCI: reverse-DNS keys; Docker allows lowercase alphanumerics, dots and dashes. Stay within both. */
 const LABEL_KEY = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
 
-export function readImageSpec(value: unknown): ImageSpec {
-  const record = value === undefined || value === null ? {} : readMapping('image', value, IMAGE_FIELDS);
-  const field = (key: string): string => join('image', key);
+/** One image's settings, written at `path` (`image`, or `images[1]` in a list). */
+export function readImageSpec(path: string, value: unknown): ImageSpec {
+  const record = value === undefined || value === null ? {} : readMapping(path, value, IMAGE_FIELDS);
+  const field = (key: string): string => join(path, key);
   const optional = (key: string): string | undefined => readOptionalString(field(key), record[key]);
   return {
     base: optional('base') ?? DEFAULT_BASE,
@@ -46,7 +49,24 @@ export function readImageSpec(value: unknown): ImageSpec {
     labels: readLabels(field('labels'), record.labels),
     annotations: readLabels(field('annotations'), record.annotations),
     files: readFiles(field('files'), record.files),
+    tags: readTags(field('tags'), record.tags),
+    path,
   };
+}
+
+/** Tags as written; a list given must name at least one, and each must be a valid tag. */
+function readTags(path: string, value: unknown): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const tags = readStringList(path, value);
+  if (tags.length === 0) throw new FieldError(path, 'the list is empty; remove it to tag with the version');
+  tags.forEach((tag, index) => {
+    if (!isValidTag(tag))
+      throw new FieldError(
+        `${path}[${index}]`,
+        `"${tag}" is not a valid tag (letters, digits, '_', '.', '-'; at most 128)`,
+      );
+  });
+  return tags;
 }
 
 /** An absolute, normalised path inside the image: no `..`, so nothing lands outside where it was aimed. */

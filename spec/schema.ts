@@ -6,7 +6,8 @@ export interface Spec {
   baseDir: string;
   version: VersionSettings;
   builds: BuildSpec[];
-  image: ImageSpec;
+  /** `image:` as a one-element list, or `images:`; none left when the packages chosen start no image. */
+  images: ImageSpec[];
 }
 
 /** One extra file or directory copied into the image. */
@@ -40,6 +41,10 @@ export interface ImageSpec {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   files: FileSpec[];
+  /** Tags for this image instead of the version's; flags (--tag, --tags) still win. */
+  tags: string[] | undefined;
+  /** Where it was written (`image`, `images[1]`), for messages. */
+  path: string;
 }
 
 export const DEFAULT_BASE = 'static';

@@ -11,9 +11,10 @@ import {
   readStringList,
 } from './fields.js';
 import { readImageSpec } from './image.js';
+import type { ImageSpec } from './schema.js';
 import { DEFAULT_VERSION_VARIABLE, type BuildSpec, type BuildVcs, type Spec, type VersionSettings } from './schema.js';
 
-const TOP_LEVEL_FIELDS = ['version', 'builds', 'image'] as const;
+const TOP_LEVEL_FIELDS = ['version', 'builds', 'image', 'images'] as const;
 const VERSION_FIELDS = ['variable', 'commitVariable', 'dateVariable'] as const;
 const BUILD_FIELDS = [
   'id',
@@ -33,7 +34,19 @@ const BINARY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export function validateSpec(raw: unknown, file: string | undefined, baseDir: string): Spec {
   const top = raw === null || raw === undefined ? {} : readMapping('', raw, TOP_LEVEL_FIELDS);
   const builds = readBuilds(top.builds, baseDir);
-  return { file, baseDir, version: readVersionSettings(top.version), builds, image: readImageSpec(top.image) };
+  return { file, baseDir, version: readVersionSettings(top.version), builds, images: readImages(top) };
+}
+
+/** `image:` (one image of every build) or `images:` (several, each naming its binaries), never both. */
+function readImages(top: Record<string, unknown>): ImageSpec[] {
+  const list = top.images;
+  if (list === undefined || list === null) return [readImageSpec('image', top.image)];
+  if (top.image !== undefined && top.image !== null)
+    throw new FieldError('images', 'image and images cannot both be given; move image into the images list');
+  if (!Array.isArray(list)) throw new FieldError('images', `expected a list of images, found ${describe(list)}`);
+  if (list.length === 0)
+    throw new FieldError('images', 'the list is empty; remove it to make one image of every build');
+  return list.map((item, index) => readImageSpec(`images[${index}]`, item ?? {}));
 }
 
 function readVersionSettings(value: unknown): VersionSettings {

@@ -15,9 +15,9 @@ async function cacheDir(): Promise<string> {
   return join(dir, 'code');
 }
 
-/** `goci --goci-version` with its compiled code kept in `dir`; the version it prints. */
+/** `goci --version` with its compiled code kept in `dir`; the version it prints. */
 async function version(env: NodeJS.ProcessEnv): Promise<string> {
-  const result = await goci(['--goci-version'], { env: { ...process.env, ...env } });
+  const result = await goci(['--version'], { env: { ...process.env, ...env } });
   assert.equal(result.exitCode, 0, result.stderr);
   return result.stdout.trim();
 }
@@ -100,7 +100,7 @@ describe("V8's code cache for the CLI", () => {
     );
   });
 
-  test('each command keeps its own file: a build does not replace what --goci-version compiled', async () => {
+  test('each command keeps its own file: a build does not replace what --version compiled', async () => {
     const dir = await cacheDir();
     await version({ GOCI_CODE_CACHE: dir });
     const { path } = await onlyEntry(dir);

@@ -181,7 +181,7 @@ describe('the frontend image', () => {
         '/usr/bin/node',
         'goci-frontend:test',
         '/goci/goci.cjs',
-        '--goci-version',
+        '--version',
       ],
       daemon,
     );
@@ -237,7 +237,7 @@ describe('the frontend image', () => {
         'node',
         'goci-frontend:remote',
         '/goci/goci.cjs',
-        '--goci-version',
+        '--version',
       ],
       daemon,
     );

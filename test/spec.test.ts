@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { GociError } from '../common/errors.js';
+import { chooseImage } from '../images/image-plan.js';
 import { parseSpecText } from '../spec/load.js';
 
 function specError(text: string): string {
@@ -111,5 +112,68 @@ describe('goci.yaml', () => {
       specError('builds:\n  - env: [JUSTANAME]\n'),
       'goci.yaml: builds[0].env[0]: "JUSTANAME" is not NAME=value',
     );
+  });
+
+  test('image: is one image; images: is several, each at its own path', () => {
+    assert.deepEqual(
+      parseSpecText('image: {base: scratch}\n', 'goci.yaml', '/src').images.map((image) => [image.path, image.base]),
+      [['image', 'scratch']],
+    );
+    const spec = parseSpecText(
+      'images:\n  - {binaries: [a], tags: [edge]}\n  - {repository: b, base: static:root}\n',
+      'goci.yaml',
+      '/src',
+    );
+    assert.deepEqual(
+      spec.images.map((image) => [image.path, image.binaries, image.tags, image.repository, image.base]),
+      [
+        ['images[0]', ['a'], ['edge'], undefined, 'static'],
+        ['images[1]', undefined, undefined, 'b', 'static:root'],
+      ],
+    );
+  });
+
+  test('image and images together are refused', () => {
+    assert.equal(
+      specError('image: {}\nimages: [{}]\n'),
+      'goci.yaml: images: image and images cannot both be given; move image into the images list',
+    );
+  });
+
+  test('an empty images list and a bad image tag are refused where they are written', () => {
+    assert.equal(
+      specError('images: []\n'),
+      'goci.yaml: images: the list is empty; remove it to make one image of every build',
+    );
+    assert.equal(
+      specError('images:\n  - tags: [ok, "-bad"]\n'),
+      `goci.yaml: images[0].tags[1]: "-bad" is not a valid tag (letters, digits, '_', '.', '-'; at most 128)`,
+    );
+  });
+});
+
+describe('choosing one image of goci.yaml (docker build --target)', () => {
+  const spec = parseSpecText(
+    'builds: [{main: ./cmd/app}, {main: ./cmd/worker}]\nimages: [{binaries: [app]}, {binaries: [worker], repository: w}]\n',
+    'goci.yaml',
+    '/src',
+  );
+
+  test('the image named by its goci.yaml name', () => {
+    assert.deepEqual(chooseImage(spec, 'w', '--target').binaries, ['worker']);
+    assert.deepEqual(chooseImage(spec, 'app', '--target').binaries, ['app']);
+  });
+
+  test('no name with several images is refused, listing them', () => {
+    assert.throws(() => chooseImage(spec, undefined, '--target'), {
+      message: 'goci.yaml: images: 2 images (app, w)',
+      hint: 'choose one with --target NAME',
+    });
+  });
+
+  test('an unknown name lists the names there are', () => {
+    assert.throws(() => chooseImage(spec, 'nope', '--target'), {
+      message: '--target nope: no such image; the images are app, w',
+    });
   });
 });

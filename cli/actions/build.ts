@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { displayPath } from '../../common/display-path.js';
 import type { BuiltImage } from '../../pipeline/built-image.js';
+import type { RunSettings } from '../../pipeline/prepare-image.js';
 import { runBuild } from '../../pipeline/run-build.js';
 import { compileRequest, distDir, type BuildFlags } from '../build-options.js';
 import { cliBuilder } from '../builder.js';
@@ -9,8 +10,15 @@ import type { ImageFlags } from '../image-options.js';
 import { makeProgress, waitReporter } from '../progress.js';
 import { formatSize, renderTable } from '../table.js';
 
-/** `goci build DIRS...`: compile, assemble, write to the sinks the flags ask for, print what was built. */
-export async function build(dirs: string[], flags: BuildFlags & ImageFlags): Promise<void> {
+/**
+ * `goci build DIRS...`: compile, assemble, write to the sinks the flags ask for, print what was
+ * built: a description of each image, or (goci publish, as ko build) each pushed reference alone.
+ */
+export async function build(
+  dirs: string[],
+  flags: BuildFlags & ImageFlags & Pick<RunSettings, 'repoPrefix' | 'naming'>,
+  output: 'description' | 'references' = 'description',
+): Promise<void> {
   const progress = makeProgress(flags.progress, flags.verbose === true);
   const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
   try {
@@ -24,14 +32,11 @@ export async function build(dirs: string[], flags: BuildFlags & ImageFlags): Pro
     });
     if (!results) return;
     progress.finish();
-    if (flags.imageRefs)
-      await writeFileAtomic(
-        resolve(flags.imageRefs),
-        results.flatMap((result) => (result.pushed ? [`${result.pushed.reference}\n`] : [])).join(''),
-      );
-    process.stdout.write(
-      flags.json ? `${JSON.stringify({ images: results }, null, 2)}\n` : results.map(describeImage).join('\n'),
-    );
+    const references = results.flatMap((result) => (result.pushed ? [`${result.pushed.reference}\n`] : []));
+    if (flags.imageRefs) await writeFileAtomic(resolve(flags.imageRefs), references.join(''));
+    if (flags.json) process.stdout.write(`${JSON.stringify({ images: results }, null, 2)}\n`);
+    else if (output === 'references') process.stdout.write(references.join(''));
+    else process.stdout.write(results.map(describeImage).join('\n'));
   } finally {
     progress.finish();
   }
@@ -43,7 +48,9 @@ function describeImage(image: BuiltImage): string {
   return [
     `image ${image.repository}:${image.tags.join(', ')}  ${image.index.digest}`,
     renderTable(['PLATFORM', 'MANIFEST', 'SIZE'], rows, [2]).trimEnd(),
-    ...(image.ociLayout ? [`oci layout: ${displayPath(image.ociLayout)} (tags ${image.tags.join(', ')})`] : []),
+    ...(image.ociLayout
+      ? [`oci layout: ${displayPath(image.ociLayout)} (tags ${(image.ociLayoutRefs ?? image.tags).join(', ')})`]
+      : []),
     ...(pushed
       ? [
           `pushed: ${pushed.reference} (${pushed.tags.join(', ')}; blobs uploaded ${pushed.blobs.uploaded}, mounted ${pushed.blobs.mounted}, already there ${pushed.blobs.present})`,

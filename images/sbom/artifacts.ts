@@ -1,3 +1,4 @@
+import { GOCI_VERSION } from '../../common/goci-version.js';
 import { artifactFor, type Artifact } from '../../oci/artifact.js';
 import type { BinaryReport } from '../../compiler/binary/types.js';
 import { jsonBlob, type JsonBlob, type OciPlatform } from '../../oci/descriptor.js';
@@ -12,9 +13,6 @@ export const SBOM_ARTIFACT_TYPES: Record<SbomFormat, string> = {
   spdx: 'application/spdx+json',
   cyclonedx: 'application/vnd.cyclonedx+json',
 };
-
-/** The goci version written into SBOMs as their creating tool. */
-export const GOCI_VERSION = '0.1.0';
 
 /** The binary an SBOM describes: its report (with Go build info) and the sha256 of its bytes. */
 export interface SbomBinary {

@@ -1,0 +1,47 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { git, temporaryDirectory } from './workspace.js';
+
+/** The module path of the two-service monorepo. */
+export const MONOREPO_MODULE = 'example.com/team';
+
+/** A main package that prints its name and the version goci stamped into it. */
+function service(name: string): string {
+  return [
+    `// Command ${name} prints its name and version.`,
+    'package main',
+    '',
+    'import "fmt"',
+    '',
+    'var version = "dev"',
+    '',
+    'func main() {',
+    `\tfmt.Println("${name}", version)`,
+    '}',
+    '',
+  ].join('\n');
+}
+
+/**
+ * A git repository of one Go module with two services, ./cmd/app and ./cmd/worker, tagged
+ * v0.3.1, dist/ ignored; `files` adds (or replaces) files by path before the commit.
+ */
+export async function monorepo(files: Record<string, string> = {}): Promise<string> {
+  const dir = await temporaryDirectory('monorepo');
+  const all: Record<string, string> = {
+    'go.mod': `module ${MONOREPO_MODULE}\n\ngo 1.19\n`,
+    'cmd/app/main.go': service('app'),
+    'cmd/worker/main.go': service('worker'),
+    '.gitignore': 'dist/\n',
+    ...files,
+  };
+  for (const [path, text] of Object.entries(all)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+  await git(dir, 'init', '-q', '-b', 'main');
+  await git(dir, 'add', '-A');
+  await git(dir, 'commit', '-q', '-m', 'two services');
+  await git(dir, 'tag', 'v0.3.1');
+  return dir;
+}
