@@ -2,7 +2,8 @@
 // alone is ~100 files). lib/cli.cjs holds all of goci's CLI (cli/main.ts and what it imports)
 // as one CommonJS file, which lib/goci.cjs (cli/launcher.ts, the package's bin) runs through
 // V8's code cache: Node 20 caches compiled code for CommonJS run by vm.Script, not for ES
-// modules. The BuildKit frontend image ships both files.
+// modules. The BuildKit frontend image ships both files. lib/library.mjs is the package's library
+// entry (pipeline/library.ts) as one ES module: the package's runtime dependencies are dockerode alone.
 import { readFile, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
@@ -33,4 +34,15 @@ await build({
   format: 'cjs',
   define: { 'import.meta.url': 'gociLauncherUrl' },
   banner: { js: "#!/usr/bin/env node\nconst gociLauncherUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+await build({
+  ...common,
+  entryPoints: ['lib/pipeline/library.js'],
+  outfile: 'lib/library.mjs',
+  format: 'esm',
+  external: ['dockerode'],
+  // The CommonJS dependencies bundled here call require() for Node's own modules: an ES module has none of its own.
+  banner: {
+    js: "import { createRequire as gociCreateRequire } from 'node:module';\nconst require = gociCreateRequire(import.meta.url);",
+  },
 });
