@@ -20,8 +20,8 @@ export interface BuildOptions {
   jobs?: number;
   /** Reuse binaries from goci's cache when every input is unchanged (default true). */
   cache?: boolean;
-  /** The environment go build and templates see (default: process.env). */
-  env?: NodeJS.ProcessEnv;
+  /** The environment go build and templates see (default: process.env). Plain data: no Node types needed. */
+  env?: Record<string, string | undefined>;
   /** Manifest media types (default oci). */
   format?: 'oci' | 'docker';
   /** static (default), static:root, scratch, or a registry image reference. */
