@@ -1,7 +1,7 @@
 import { relative, resolve, sep } from 'node:path';
 import { displayPath } from '../common/display-path.js';
 import { GociError } from '../common/errors.js';
-import { entrypointBuildId, imageBuildIds } from '../images/image-plan.js';
+import { entrypointBuildId, imageBuildIds } from '../spec/image-builds.js';
 import { fieldLocation } from '../spec/load.js';
 import type { BuildSpec, Spec } from '../spec/schema.js';
 import { findModule, readModulePath } from './module.js';

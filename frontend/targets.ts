@@ -5,7 +5,7 @@ import { specTargets, type Target } from '../compiler/plan.js';
 import { formatPlatform, resolvePlatforms } from '../compiler/platform.js';
 import type { Platform } from '../oci/platform.js';
 import type { Stamp } from '../compiler/version.js';
-import { imageBuildIds } from '../images/image-plan.js';
+import { imageBuildIds } from '../spec/image-builds.js';
 import { fieldLocation } from '../spec/load.js';
 import type { BuildSpec, ImageSpec, Spec } from '../spec/schema.js';
 import type { Gateway } from './gateway.js';

@@ -7,7 +7,7 @@ import { resolveAnyBase } from '../images/base/resolve.js';
 import { connectToDocker, dockerSocketPath } from '../sinks/docker-client.js';
 import { findExtraFiles } from '../images/extra-files.js';
 import { fileEntries, type FoundFile } from '../images/file-entries.js';
-import { imageBuildIds } from '../images/image-plan.js';
+import { imageBuildIds } from '../spec/image-builds.js';
 import { checkLayoutWritable } from '../sinks/layout-publish.js';
 import type { RegistryClients } from '../registry/clients.js';
 import type { ImageRef } from '../registry/reference.js';

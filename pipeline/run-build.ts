@@ -15,7 +15,7 @@ import { startImage, type ImageRun } from './build-image.js';
 import type { BuiltImage } from './built-image.js';
 import { checkDistinctOutputs } from './output-conflicts.js';
 import { prepareImage, prepareOutputs, type ImageUnit, type PreparedImage, type RunSettings } from './prepare-image.js';
-import { entrypointBuildId, specImageName } from '../images/image-plan.js';
+import { entrypointBuildId, specImageName } from '../spec/image-builds.js';
 import type { Progress } from './progress.js';
 
 /** One `goci build` run, as both doors describe it: what to compile, how to make images, and where to. */

@@ -209,7 +209,7 @@ const CASES: Case[] = [
     name: 'a list used as a mapping key',
     yaml: '? [builds]\n: x\n',
     message:
-      'goci: goci.yaml: [ builds ]: unknown field; known fields here are version, builds, image ' +
+      'goci: goci.yaml: [ builds ]: unknown field; known fields here are version, builds, image, images ' +
       '(see the goci.yaml reference in the README)',
     exitCode: 2,
   },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { GociError } from '../common/errors.js';
-import { chooseImage } from '../images/image-plan.js';
+import { chooseImage } from '../spec/image-builds.js';
 import { parseSpecText } from '../spec/load.js';
 
 function specError(text: string): string {
