@@ -8,6 +8,7 @@ import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { publishCommand } from './commands/publish.js';
 import { pushCommand } from './commands/push.js';
+import { resolveCommand } from './commands/resolve.js';
 import { releaseCommand } from './commands/release.js';
 import { reportError, writeJsonFailure } from './report-error.js';
 import { GOCI_VERSION } from '../common/goci-version.js';
@@ -24,6 +25,7 @@ const program = new Command('goci')
   .configureOutput({ outputError })
   .addCommand(buildCommand())
   .addCommand(publishCommand())
+  .addCommand(resolveCommand())
   .addCommand(compileCommand())
   .addCommand(releaseCommand())
   .addCommand(inspectCommand())

@@ -170,6 +170,7 @@ export function startImage(request: ImageStart): ImageRun {
         ...(tarball ? { tarball } : {}),
         ...(loaded ? { loaded } : {}),
         repository: plan.repository,
+        mainPackage: prepared.mainPackage,
         tags,
         index: { digest: assembled.index.digest, size: assembled.index.size },
         platforms: assembled.images.map((item, position) => ({

@@ -11,7 +11,7 @@ import { imageBuildIds } from '../spec/image-builds.js';
 import { checkLayoutWritable } from '../sinks/layout-publish.js';
 import type { RegistryClients } from '../registry/clients.js';
 import type { ImageRef } from '../registry/reference.js';
-import { pushTarget, type ImageIdentity, type Naming } from './push-target.js';
+import { mainPackageOf, pushTarget, type ImageIdentity, type Naming } from './push-target.js';
 import { fieldLocation } from '../spec/load.js';
 import type { ImageSpec, Spec } from '../spec/schema.js';
 import { applyImageFlags, tagsFor, type ImageSettings } from './image-settings.js';
@@ -44,6 +44,8 @@ export interface PreparedImage {
   image: ImageSpec;
   /** Its name in goci.yaml (image.repository, else the entrypoint binary). */
   name: string;
+  /** Its entrypoint's main package: a directory, or an import path. */
+  mainPackage: string;
   /** The tags it is written under in every output. */
   tags: string[];
   base: ImageBase;
@@ -76,7 +78,17 @@ export async function prepareImage(
   });
   const layoutDir =
     settings.ociLayout !== undefined || !push ? resolve(settings.ociLayout ?? join(settings.dist, 'oci')) : undefined;
-  return { spec, image, name: unit.identity.name, tags, base, files, layoutDir, push };
+  return {
+    spec,
+    image,
+    name: unit.identity.name,
+    mainPackage: mainPackageOf(unit.identity),
+    tags,
+    base,
+    files,
+    layoutDir,
+    push,
+  };
 }
 
 /** Checks the outputs can be written (and reached) once every image's input was checked; creates nothing. */

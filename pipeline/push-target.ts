@@ -34,6 +34,11 @@ function isPathLike(main: string): boolean {
   return main === '.' || main === '..' || main.startsWith('./') || main.startsWith('../');
 }
 
+/** The entrypoint's main package: its directory when main is a path, else the import path main names. */
+export function mainPackageOf(identity: ImageIdentity): string {
+  return isPathLike(identity.main) ? resolve(identity.cwd, identity.main) : identity.main;
+}
+
 /** The repository an image is pushed to, undefined when nothing is pushed; checked, not contacted. */
 export async function pushTarget(request: PushRequest, identity: ImageIdentity): Promise<ImageRef | undefined> {
   if (request.push !== undefined) {
@@ -56,9 +61,9 @@ export async function pushTarget(request: PushRequest, identity: ImageIdentity):
 
 /** The main package's import path: the module path from go.mod and the package's directory below it. */
 async function importPath(identity: ImageIdentity): Promise<string> {
-  if (!isPathLike(identity.main)) return identity.main;
+  const mainDir = mainPackageOf(identity);
+  if (!isPathLike(identity.main)) return mainDir;
   const root = identity.moduleRoot;
-  const mainDir = resolve(identity.cwd, identity.main);
   if (root === undefined)
     throw new GociError('BAD_ARGUMENT', `${mainDir}: no go.mod, so no import path to name the image by`, {
       hint: 'name images by their goci.yaml name (the default naming) in GOPATH mode',

@@ -23,6 +23,7 @@ need perl perl
 need /usr/bin/time time
 need mkfifo coreutils
 need /usr/bin/docker docker.io
+need docker-compose docker-compose
 
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

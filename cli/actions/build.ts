@@ -10,15 +10,14 @@ import type { ImageFlags } from '../image-options.js';
 import { makeProgress, waitReporter } from '../progress.js';
 import { formatSize, renderTable } from '../table.js';
 
+/** The flags of the commands that build images: goci build, and publish and resolve (a repository prefix). */
+export type ImageBuildFlags = BuildFlags & ImageFlags & Pick<RunSettings, 'repoPrefix' | 'naming'>;
+
 /**
- * `goci build DIRS...`: compile, assemble, write to the sinks the flags ask for, print what was
- * built: a description of each image, or (goci publish, as ko build) each pushed reference alone.
+ * Compiles, assembles and writes every image to the sinks the flags ask for, the progress shown
+ * while it runs; --image-refs written. undefined for a dry run.
  */
-export async function build(
-  dirs: string[],
-  flags: BuildFlags & ImageFlags & Pick<RunSettings, 'repoPrefix' | 'naming'>,
-  output: 'description' | 'references' = 'description',
-): Promise<void> {
+export async function buildImages(dirs: string[], flags: ImageBuildFlags): Promise<BuiltImage[] | undefined> {
   const progress = makeProgress(flags.progress, flags.verbose === true);
   const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
   try {
@@ -30,16 +29,32 @@ export async function build(
       // Registry waits (a base's or the push target's) show up in the progress display.
       registry: { insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait: waitReporter(() => progress) },
     });
-    if (!results) return;
-    progress.finish();
-    const references = results.flatMap((result) => (result.pushed ? [`${result.pushed.reference}\n`] : []));
-    if (flags.imageRefs) await writeFileAtomic(resolve(flags.imageRefs), references.join(''));
-    if (flags.json) process.stdout.write(`${JSON.stringify({ images: results }, null, 2)}\n`);
-    else if (output === 'references') process.stdout.write(references.join(''));
-    else process.stdout.write(results.map(describeImage).join('\n'));
+    if (results && flags.imageRefs) await writeFileAtomic(resolve(flags.imageRefs), pushedReferences(results));
+    return results;
   } finally {
     progress.finish();
   }
+}
+
+/** Each pushed `repository@digest`, a line each. */
+function pushedReferences(results: BuiltImage[]): string {
+  return results.flatMap((result) => (result.pushed ? [`${result.pushed.reference}\n`] : [])).join('');
+}
+
+/**
+ * `goci build DIRS...`: builds, then prints what was built: a description of each image, or
+ * (goci publish, as ko build) each pushed reference alone.
+ */
+export async function build(
+  dirs: string[],
+  flags: ImageBuildFlags,
+  output: 'description' | 'references' = 'description',
+): Promise<void> {
+  const results = await buildImages(dirs, flags);
+  if (!results) return;
+  if (flags.json) process.stdout.write(`${JSON.stringify({ images: results }, null, 2)}\n`);
+  else if (output === 'references') process.stdout.write(pushedReferences(results));
+  else process.stdout.write(results.map(describeImage).join('\n'));
 }
 
 function describeImage(image: BuiltImage): string {

@@ -1,6 +1,6 @@
 import { GociError } from '../../common/errors.js';
 import type { Naming } from '../../pipeline/push-target.js';
-import type { PublishFlags } from '../commands/publish.js';
+import type { PublishFlags } from '../publish-options.js';
 import { build } from './build.js';
 
 /** The naming the flags ask for; ko's shorthands and --naming may agree, never disagree. */
@@ -20,12 +20,17 @@ function namingOf(flags: PublishFlags): Naming {
   return [...chosen][0] ?? 'name';
 }
 
-/** `goci publish DIRS...`: goci build with each image's repository named below the prefix. */
-export async function publish(dirs: string[], flags: PublishFlags): Promise<void> {
+/** The repository prefix and naming of goci publish and goci resolve: from the flags, else GOCI_REPO. */
+export function publishSettings(command: string, flags: PublishFlags): { repoPrefix: string; naming: Naming } {
   const repoPrefix = flags.repoPrefix ?? (process.env.GOCI_REPO || undefined);
   if (repoPrefix === undefined)
-    throw new GociError('BAD_ARGUMENT', 'goci publish needs a repository prefix to push below', {
+    throw new GociError('BAD_ARGUMENT', `goci ${command} needs a repository prefix to push below`, {
       hint: 'set GOCI_REPO (e.g. GOCI_REPO=ghcr.io/acme) or give --repo-prefix',
     });
-  await build(dirs, { ...flags, repoPrefix, naming: namingOf(flags) }, 'references');
+  return { repoPrefix, naming: namingOf(flags) };
+}
+
+/** `goci publish DIRS...`: goci build with each image's repository named below the prefix. */
+export async function publish(dirs: string[], flags: PublishFlags): Promise<void> {
+  await build(dirs, { ...flags, ...publishSettings('publish', flags) }, 'references');
 }

@@ -45,3 +45,48 @@ export async function monorepo(files: Record<string, string> = {}): Promise<stri
   await git(dir, 'tag', 'v0.3.1');
   return dir;
 }
+
+/** Kubernetes manifests of the monorepo's two services: goci:// by import path and by directory, comments and quoting kept. */
+export const MONOREPO_MANIFESTS: Record<string, string> = {
+  'k8s/app.yaml': [
+    '# The app, built by goci',
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata:',
+    '  name: app',
+    'spec:',
+    '  selector: {matchLabels: {app: app}}',
+    '  template:',
+    '    metadata: {labels: {app: app}}',
+    '    spec:',
+    '      containers:',
+    '        - name: app',
+    `          image: goci://${MONOREPO_MODULE}/cmd/app # resolved at deploy time`,
+    '',
+  ].join('\n'),
+  'k8s/worker.yaml': [
+    'apiVersion: v1',
+    'kind: Pod',
+    'metadata: {name: worker}',
+    'spec:',
+    '  containers:',
+    '    - name: worker',
+    '      image: "goci://./cmd/worker"',
+    '---',
+    'apiVersion: v1',
+    'kind: ConfigMap',
+    'metadata: {name: worker-settings}',
+    'data:',
+    "  goci://not-a-reference-as-a-key: 'plain data'",
+    '',
+  ].join('\n'),
+  'compose.yaml': [
+    'services:',
+    '  app:',
+    '    image: goci://./cmd/app',
+    '    ports: ["8080:8080"]',
+    '  worker:',
+    `    image: 'goci://${MONOREPO_MODULE}/cmd/worker'`,
+    '',
+  ].join('\n'),
+};
