@@ -43,5 +43,9 @@ export function addImageOptions(command: Command, options: { push: boolean } = {
         .choices(['spdx', 'cyclonedx', 'none'])
         .default('spdx'),
     )
+    .option(
+      '--release',
+      'refuse to build unless the version is a tag of a clean tree (no -dev, no uncommitted changes)',
+    )
     .option('--image-refs <file>', 'write the pushed repository@digest of each image to this file, one per line');
 }

@@ -7,6 +7,15 @@ export function warn(message: string): void {
   writeWarning(`goci: warning: ${message}\n`);
 }
 
+const warned = new Set<string>();
+
+/** warn(), each message once per process: several specs of one repository share its version's doubts. */
+export function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  warn(message);
+}
+
 /**
  * Sends warnings through `writer` until the returned function is called: a live terminal
  * display (cli/progress.ts) prints them above itself, where its next redraw cannot overwrite them.

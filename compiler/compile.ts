@@ -1,3 +1,4 @@
+import { ignoreIfCreated } from '../common/output-root.js';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { uninterrupted } from '../common/interrupt.js';
@@ -50,6 +51,8 @@ export interface StagedBinaries {
   /** Each staged binary (as in `inScratch`), checked, with the target it was built for. */
   built: Binary<string>[];
   files: PublishedFile[];
+  /** The dist directory `files` go into. */
+  distDir: string;
   dispose(): Promise<void>;
 }
 
@@ -105,7 +108,14 @@ export async function compileStaged(plan: Plan, options: CompileOptions): Promis
     }));
     const inScratch = binaries.map((binary, position) => ({ ...binary, path: builds[position]!.binary.source }));
     const files = binaries.map((binary, position) => ({ from: inScratch[position]!.path, to: binary.path }));
-    return { binaries, inScratch, built: builds.map((build) => build.binary), files, dispose };
+    return {
+      binaries,
+      inScratch,
+      built: builds.map((build) => build.binary),
+      files,
+      distDir: options.distDir,
+      dispose,
+    };
   } catch (error) {
     await dispose();
     throw error;
@@ -124,7 +134,9 @@ export async function compileTargets(plan: Plan, options: CompileOptions): Promi
 /** Moves staged binaries into dist/bin, all or none, then removes their scratch directory. */
 export async function publishStaged(staged: StagedBinaries): Promise<DistBinary[]> {
   try {
+    const ignore = await ignoreIfCreated(staged.distDir);
     await uninterrupted(() => new FilePublication(staged.files).publish());
+    await ignore();
     return staged.binaries;
   } finally {
     await staged.dispose();

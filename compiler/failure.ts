@@ -25,11 +25,16 @@ export async function explainBuildFailure(target: Target, output: string): Promi
     }
   }
   if (/no Go files in|cannot find package|is not in (GOROOT|std)|no required module provides/.test(output)) {
+    const below = target.command.package === '.' ? await findMainPackages(target.command.cwd) : [];
+    const named = below.length > 0 ? `; the main packages below it are ${below.join(', ')}` : '';
     return new GociError(
       'NOT_MAIN_PACKAGE',
-      `${label}: go build found no package to build in ${target.command.cwd} (${target.command.package})`,
+      `${label}: go build found no package to build in ${target.command.cwd} (${target.command.package})${named}`,
       {
-        hint: 'point dir/main (or the command-line directory) at a Go main package',
+        hint:
+          below.length > 0
+            ? `name them (goci build ${below.join(' ')}), or set builds[].main in goci.yaml`
+            : 'point dir/main (or the command-line directory) at a Go main package',
         detail: output.trim(),
       },
     );
@@ -38,6 +43,41 @@ export async function explainBuildFailure(target: Target, output: string): Promi
     hint: 'see the exact command with: goci compile --dry-run',
     detail: output.trim(),
   });
+}
+
+/** Directories the go command never builds packages from: vendored code, test data, hidden and `_` ones. */
+const SKIPPED_DIRECTORY = /^(vendor|testdata|node_modules|[._].*)$/;
+/** How many directories the search reads at most: a message, not a crawl of a huge tree. */
+const MAX_DIRECTORIES = 500;
+const MAX_LISTED = 6;
+
+/** `./cmd/app`-style paths of the directories below `root` whose Go files say `package main`, breadth first. */
+async function findMainPackages(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const queue = [''];
+  for (let read = 0; queue.length > 0 && read < MAX_DIRECTORIES && found.length < MAX_LISTED; read++) {
+    const relative = queue.shift()!;
+    const entries = await readdir(join(root, relative), { withFileTypes: true }).catch(() => []);
+    const sources = entries.filter((entry) => entry.isFile() && /(?<!_test)\.go$/.test(entry.name));
+    if (
+      relative !== '' &&
+      (await declaresMain(
+        join(root, relative),
+        sources.map((entry) => entry.name),
+      ))
+    )
+      found.push(`./${relative}`);
+    for (const entry of entries)
+      if (entry.isDirectory() && !SKIPPED_DIRECTORY.test(entry.name)) queue.push(join(relative, entry.name));
+  }
+  return found;
+}
+
+async function declaresMain(dir: string, files: string[]): Promise<boolean> {
+  for (const name of files.sort()) {
+    if (/^\s*package\s+main\b/m.test(await readFile(join(dir, name), 'utf8').catch(() => ''))) return true;
+  }
+  return false;
 }
 
 async function findCgoFile(dir: string): Promise<string | undefined> {

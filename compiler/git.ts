@@ -15,6 +15,8 @@ export interface SourceState {
   dirty: boolean;
   /** The `origin` remote as a browsable URL, credentials removed; the image's source label. */
   sourceUrl: string | undefined;
+  /** A shallow clone (CI checkouts fetch one commit by default): tags and distances may be missing. */
+  shallow: boolean;
 }
 
 export const NO_SOURCE_STATE: SourceState = {
@@ -24,6 +26,7 @@ export const NO_SOURCE_STATE: SourceState = {
   distance: 0,
   dirty: false,
   sourceUrl: undefined,
+  shallow: false,
 };
 
 /**
@@ -42,11 +45,12 @@ function git(dir: string, args: string[]): Promise<string | undefined> {
 /** Reads the state of the repository containing `dir`; outside a repository (or without git) it is empty. */
 export async function readSourceState(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<SourceState> {
   if (!(await mayBeInRepository(dir, env))) return NO_SOURCE_STATE;
-  const [head, described, status, remote] = await Promise.all([
+  const [head, described, status, remote, shallow] = await Promise.all([
     git(dir, ['log', '-1', '--format=%H %ct']),
     git(dir, ['describe', '--tags', '--long', '--match', 'v[0-9]*', '--match', '[0-9]*']),
     git(dir, ['status', '--porcelain']),
     git(dir, ['remote', 'get-url', 'origin']),
+    git(dir, ['rev-parse', '--is-shallow-repository']),
   ]);
   if (!head) return NO_SOURCE_STATE;
   const [commit, time] = head.split(' ');
@@ -56,6 +60,7 @@ export async function readSourceState(dir: string, env: NodeJS.ProcessEnv = proc
     ...parseDescribe(described),
     dirty: (status ?? '') !== '',
     sourceUrl: browsableUrl(remote),
+    shallow: shallow === 'true',
   };
 }
 

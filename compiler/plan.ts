@@ -14,7 +14,8 @@ import { binaryFileName } from './naming.js';
 import { formatPlatform, hostLinuxPlatform, resolvePlatforms } from './platform.js';
 import type { Platform } from '../oci/platform.js';
 import { readToolchain, type Toolchain } from './toolchain.js';
-import { makeStamp, type Stamp } from './version.js';
+import { makeStamp, versionWarnings, type Stamp } from './version.js';
+import { warnOnce } from '../common/warn.js';
 
 /** What the user asked for, from flags; goci.yaml fills in the rest. */
 export interface CompileRequest {
@@ -118,7 +119,9 @@ async function existingDirectory(dir: string): Promise<string> {
 
 async function planSpec(spec: Spec, request: CompileRequest, toolchain: Toolchain): Promise<Target[]> {
   const context = await buildContext(spec.baseDir, request.context);
-  const stamp = makeStamp(await readSourceState(spec.baseDir), request.env, request.version);
+  const state = await readSourceState(spec.baseDir);
+  const stamp = makeStamp(state, request.env, request.version);
+  for (const line of versionWarnings(state, stamp.version, request.version !== undefined)) warnOnce(line);
   const places = new Map<string, BuildPlace>();
   for (const build of spec.builds) {
     const cwd = await buildDirectory(spec, build, context);

@@ -51,6 +51,25 @@ export function deriveVersion(state: SourceState): string {
   return withMetadata(next, metadata);
 }
 
+const FETCH_HINT = 'fetch the history and tags (git fetch --tags --unshallow; actions/checkout: fetch-depth: 0)';
+
+/**
+ * What is doubtful about a version derived from git, one line each: none when the version was
+ * given, or when a tag names it exactly.
+ */
+export function versionWarnings(state: SourceState, version: string, given: boolean): string[] {
+  if (given || state.commit === undefined) return [];
+  if (!state.tag && state.shallow)
+    return [`version ${version}: this shallow clone has no release tag (v1.2.3); ${FETCH_HINT}, or give --version`];
+  if (!state.tag)
+    return [`version ${version}: no release tag (v1.2.3) is reachable from HEAD; tag a release or give --version`];
+  if (state.shallow && state.distance > 0)
+    return [
+      `version ${version}: counts ${state.distance} commits after ${state.tag} in a shallow clone only; ${FETCH_HINT}`,
+    ];
+  return [];
+}
+
 function withMetadata(version: string, metadata: (string | undefined)[]): string {
   return metadata.length > 0 ? `${version}+${metadata.join('.')}` : version;
 }

@@ -29,6 +29,7 @@ export interface ImageSettings {
   tags?: string;
   insecureRegistry?: string[];
   imageRefs?: string;
+  release?: boolean;
   sbom: 'spdx' | 'cyclonedx' | 'none';
 }
 

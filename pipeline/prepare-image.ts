@@ -11,6 +11,8 @@ import { imageBuildIds } from '../spec/image-builds.js';
 import { checkLayoutWritable } from '../sinks/layout-publish.js';
 import type { RegistryClients } from '../registry/clients.js';
 import type { ImageRef } from '../registry/reference.js';
+import type { Stamp } from '../compiler/version.js';
+import { checkRelease } from './release-version.js';
 import { mainPackageOf, pushTarget, type ImageIdentity, type Naming } from './push-target.js';
 import { fieldLocation } from '../spec/load.js';
 import type { ImageSpec, Spec } from '../spec/schema.js';
@@ -24,6 +26,8 @@ export interface RunSettings extends ImageSettings {
   /** `goci publish`: each image pushed below this prefix (GOCI_REPO, --repo-prefix), named as `naming` says. */
   repoPrefix?: string;
   naming?: Naming;
+  /** --release: only a tagged, clean version is built. */
+  release?: boolean;
 }
 
 /** One image of a run's plan: its spec, its settings in goci.yaml, and what the plan says of its targets. */
@@ -32,8 +36,8 @@ export interface ImageUnit {
   image: ImageSpec;
   /** The linux platforms of its entrypoint's targets, in target order. */
   platforms: Platform[];
-  /** The version its binaries are stamped with (its tags derive from it). */
-  version: string;
+  /** What its binaries are stamped with (its tags derive from the version). */
+  stamp: Stamp;
   /** Its entrypoint's main package, for naming it below a repository prefix. */
   identity: ImageIdentity;
 }
@@ -66,13 +70,14 @@ export async function prepareImage(
   const { spec, platforms } = unit;
   const image = applyImageFlags(unit.image, settings);
   const push = await pushTarget(settings, unit.identity);
-  const tags = tagsFor(unit.version, settings, push?.tag, image.tags);
+  if (settings.release) checkRelease(unit.stamp);
+  const tags = tagsFor(unit.stamp.version, settings, push?.tag, image.tags);
   // image.files is walked and checked whole before anything is written or compiled.
   const where = (path: string): string => fieldLocation(spec, path);
   const files = await findExtraFiles(image.files, spec.baseDir, where, context);
   fileEntries(image.files, files, where);
   imageBuildIds(spec, image);
-  const base = await resolveAnyBase(image.base, settings.base ? '--base' : `${image.path}.base`, {
+  const base = await resolveAnyBase(image.base, settings.base ? '--base' : fieldLocation(spec, `${image.path}.base`), {
     platforms,
     clientFor: (registry) => clients.for(registry),
   });

@@ -1,3 +1,4 @@
+import { ignoreIfCreated } from '../common/output-root.js';
 import { join, relative } from 'node:path';
 import { uninterrupted } from '../common/interrupt.js';
 import { ownedScratch } from '../common/owner.js';
@@ -12,6 +13,7 @@ import { type Release, writeRelease } from '../compiler/release.js';
  */
 export async function releaseStaged(plan: Plan, staged: StagedBinaries, dist: string): Promise<Release> {
   try {
+    const ignore = await ignoreIfCreated(dist);
     const scratch = await ownedScratch('stage');
     try {
       const written = await writeRelease(plan, staged.inScratch, scratch.dir);
@@ -22,6 +24,7 @@ export async function releaseStaged(plan: Plan, staged: StagedBinaries, dist: st
         { from: written.checksums, to: final(written.checksums) },
       ];
       await uninterrupted(() => new FilePublication(files).publish());
+      await ignore();
       return {
         archives: written.archives.map((archive) => ({ ...archive, path: final(archive.path) })),
         checksums: final(written.checksums),

@@ -39,7 +39,7 @@ function imagesOf(plan: Plan): { unit: ImageUnit; context: BuildContext }[] {
         spec,
         image,
         platforms: targets.filter((target) => target.platform.os === 'linux').map((target) => target.platform),
-        version: first.stamp.version,
+        stamp: first.stamp,
         identity: {
           name: specImageName(spec, image),
           cwd: first.command.cwd,
@@ -122,7 +122,7 @@ async function buildAndPublish(
   run: BuildRun,
 ): Promise<BuiltImage[]> {
   const layoutDir = prepared[0]?.layoutDir;
-  const outputs = await openStagedOutputs(layoutDir, [...staged.files]);
+  const outputs = await openStagedOutputs(layoutDir, [...staged.files], staged.distDir);
   try {
     const results: BuiltImage[] = [];
     try {

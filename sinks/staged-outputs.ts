@@ -1,3 +1,4 @@
+import { ignoreIfCreated } from '../common/output-root.js';
 import { uninterrupted } from '../common/interrupt.js';
 import { FilePublication, type PublishedFile } from '../common/publish.js';
 import { openLayoutStage, publishLayout, type LayoutStage, type LayoutUpdate } from './layout-publish.js';
@@ -22,7 +23,13 @@ export interface StagedOutputs {
   dispose(): Promise<void>;
 }
 
-export async function openStagedOutputs(layoutDir: string | undefined, files: PublishedFile[]): Promise<StagedOutputs> {
+export async function openStagedOutputs(
+  layoutDir: string | undefined,
+  files: PublishedFile[],
+  distDir?: string,
+): Promise<StagedOutputs> {
+  // Before the stage: it is made beside the layout, in dist.
+  const ignore = await ignoreIfCreated(distDir);
   const stage: LayoutStage = await openLayoutStage(layoutDir);
   const update: LayoutUpdate = { tags: [], attachments: [] };
   const outputs: StagedOutputs = {
@@ -35,6 +42,7 @@ export async function openStagedOutputs(layoutDir: string | undefined, files: Pu
       await uninterrupted(async () =>
         layoutDir ? publishLayout(stage.dir, layoutDir, update, publication) : publication.publish(),
       );
+      await ignore();
     },
     dispose: () => stage.dispose(),
   };

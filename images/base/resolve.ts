@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { GociError } from '../../common/errors.js';
 import type { Platform } from '../../oci/platform.js';
 import type { RegistryClient } from '../../registry/client.js';
-import { formatReference, parseReference } from '../../registry/reference.js';
+import { formatReference, parseReference, type ImageRef } from '../../registry/reference.js';
 import type { BaseLayers, ImageBase } from '../assemble.js';
 import { remoteBaseRuntime, resolveRemoteBase } from './remote.js';
 import {
@@ -45,8 +45,24 @@ export interface RemoteBaseContext {
 export async function resolveAnyBase(name: string, where: string, context: RemoteBaseContext): Promise<ImageBase> {
   if (isBuiltInBase(name)) return resolveBase(name, where);
   const ref = parseReference(name);
-  const remote = await resolveRemoteBase(context.clientFor(ref.registry), ref, context.platforms, where);
+  const remote = await resolveRemoteBase(context.clientFor(ref.registry), ref, context.platforms, where).catch(
+    (error: unknown) => {
+      throw name.includes('/') || !(error instanceof GociError) ? error : readAsRegistryImage(name, where, ref, error);
+    },
+  );
   return { kind: 'remote', name: formatReference(ref), remote, ...remoteBaseRuntime(remote.platforms) };
+}
+
+/**
+ * A one-word base that is not built in (`distroless`) is a Docker Hub image: when that fails, say
+ * how the word was read and which bases goci has, before what the registry said.
+ */
+function readAsRegistryImage(name: string, where: string, ref: ImageRef, error: GociError): GociError {
+  const read = `"${name}" is not a built-in base (${BUILT_IN_BASES.join(', ')}), so it was read as ${formatReference(ref)}`;
+  return new GociError(error.code, `${where}: ${read}, which failed: ${error.message}`, {
+    hint: 'use a built-in base, or a full reference such as gcr.io/distroless/static-debian12:nonroot',
+    cause: error,
+  });
 }
 
 export async function resolveBase(name: string, where: string): Promise<BaseLayers> {
