@@ -3,6 +3,7 @@ import { isValidTag } from '../registry/reference.js';
 import { releaseTags, versionTag } from '../registry/tags.js';
 import { checkAbsolute, checkLabelKey, readPorts } from '../spec/image.js';
 import type { ImageSpec } from '../spec/schema.js';
+import { ENV_NAME } from '../spec/definition.js';
 
 /**
  * What shapes an image and names its outputs, as `goci build`'s flags give them; each image field
@@ -46,8 +47,6 @@ function keyValues(
   }
   return result;
 }
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The spec's image settings with every given flag applied on top. */
 export function applyImageFlags(image: ImageSpec, flags: ImageSettings): ImageSpec {

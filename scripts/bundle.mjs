@@ -4,7 +4,7 @@
 // V8's code cache: Node 20 caches compiled code for CommonJS run by vm.Script, not for ES
 // modules. The BuildKit frontend image ships both files. lib/library.mjs is the package's library
 // entry (pipeline/library.ts) as one ES module: the package's runtime dependencies are dockerode alone.
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const common = { bundle: true, platform: 'node', target: 'node20', legalComments: 'none', logLevel: 'warning' };
@@ -46,3 +46,6 @@ await build({
     js: "import { createRequire as gociCreateRequire } from 'node:module';\nconst require = gociCreateRequire(import.meta.url);",
   },
 });
+// goci.yaml's JSON Schema, shipped in the package for editors (goci init points goci.yaml at it).
+const { gociJsonSchema } = await import('../lib/spec/json-schema.js');
+await writeFile('lib/goci.schema.json', `${JSON.stringify(gociJsonSchema(), null, 2)}\n`);

@@ -1,4 +1,5 @@
 import { GociError } from '../common/errors.js';
+import { ENV_NAME, GO_SYMBOL } from './definition.js';
 
 /**
  * Readers for untyped YAML values. Each takes the field's path (`builds[1].env`) so a bad
@@ -14,6 +15,7 @@ export class FieldError extends GociError {
 }
 
 export function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
@@ -70,8 +72,6 @@ export function readStringList(path: string, value: unknown): string[] {
   return value.map((item, index) => readString(`${path}[${index}]`, item));
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 /** Environment as a mapping `{NAME: value}` or a list of `NAME=value`. */
 export function readEnv(path: string, value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
@@ -104,8 +104,6 @@ function checkEnvName(path: string, name: string): string {
   }
   return name;
 }
-
-const GO_SYMBOL = /^[A-Za-z0-9_./-]+\.[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A `-X` target such as `main.version` or `example.com/app/internal/build.Version`. */
 export function readGoVariable(path: string, value: unknown): string {

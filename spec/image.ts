@@ -2,29 +2,11 @@ import { isAbsolute } from 'node:path';
 import { FieldError, checkNoNul, describe, join, readAnyMapping, readEnv, readMapping } from './fields.js';
 import { readOptionalString, readString, readStringList } from './fields.js';
 import { isValidTag } from '../registry/reference.js';
+import { FILE_DEFINITION, IMAGE_DEFINITION, LABEL_KEY, MODE, OWNER, PORT, fieldNames } from './definition.js';
 import { DEFAULT_BASE, DEFAULT_BINARY_DIR, type FileSpec, type ImageSpec } from './schema.js';
 
-const IMAGE_FIELDS = [
-  'base',
-  'repository',
-  'binaries',
-  'entrypoint',
-  'binaryDir',
-  'args',
-  'env',
-  'workdir',
-  'user',
-  'ports',
-  'stopSignal',
-  'labels',
-  'annotations',
-  'files',
-  'tags',
-] as const;
-const FILE_FIELDS = ['src', 'dst', 'mode', 'owner'] as const;
-const PORT = /^\d{1,5}(\/(tcp|udp|sctp))?$/;
-/** OCI: reverse-DNS keys; Docker allows lowercase alphanumerics, dots and dashes. Stay within both. */
-const LABEL_KEY = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
+const IMAGE_FIELDS = fieldNames(IMAGE_DEFINITION);
+const FILE_FIELDS = fieldNames(FILE_DEFINITION);
 
 /** One image's settings, written at `path` (`image`, or `images[1]` in a list). */
 export function readImageSpec(path: string, value: unknown): ImageSpec {
@@ -163,7 +145,7 @@ function readSource(path: string, value: unknown): string {
 function readMode(path: string, value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
   const digits = typeof value === 'number' || typeof value === 'string' ? String(value) : '';
-  const mode = /^0?[0-7]{3,4}$/.test(digits) ? parseInt(digits, 8) : Number.NaN;
+  const mode = MODE.test(digits) ? parseInt(digits, 8) : Number.NaN;
   if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)
     throw new FieldError(path, `expected an octal mode such as 0644, found ${describe(value)}`);
   return mode;
@@ -174,7 +156,7 @@ const MAX_ID = 4294967295;
 /** `uid:gid` or a single uid (then gid = uid); numeric only, since the image may have no /etc/passwd. */
 function readOwner(path: string, value: unknown): [number, number] {
   if (value === undefined || value === null) return [0, 0];
-  const match = /^(\d+)(?::(\d+))?$/.exec(String(value));
+  const match = OWNER.exec(String(value));
   const ids = match ? [Number(match[1]), Number(match[2] ?? match[1])] : [];
   // A tar header (and Linux) holds ids up to 2^32 - 1; a larger one is refused here, before anything compiles.
   if (!match || ids.some((id) => id > MAX_ID)) {

@@ -11,24 +11,13 @@ import {
   readStringList,
 } from './fields.js';
 import { readImageSpec } from './image.js';
+import { BINARY_NAME, BUILD_DEFINITION, TOP_LEVEL_DEFINITION, VERSION_DEFINITION, fieldNames } from './definition.js';
 import type { ImageSpec } from './schema.js';
 import { DEFAULT_VERSION_VARIABLE, type BuildSpec, type BuildVcs, type Spec, type VersionSettings } from './schema.js';
 
-const TOP_LEVEL_FIELDS = ['version', 'builds', 'image', 'images'] as const;
-const VERSION_FIELDS = ['variable', 'commitVariable', 'dateVariable'] as const;
-const BUILD_FIELDS = [
-  'id',
-  'dir',
-  'main',
-  'binary',
-  'flags',
-  'ldflags',
-  'tags',
-  'env',
-  'platforms',
-  'buildvcs',
-] as const;
-const BINARY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const TOP_LEVEL_FIELDS = fieldNames(TOP_LEVEL_DEFINITION);
+const VERSION_FIELDS = fieldNames(VERSION_DEFINITION);
+const BUILD_FIELDS = fieldNames(BUILD_DEFINITION);
 
 /** Turns a parsed goci.yaml (plain YAML data) into a Spec, or throws naming the bad field. */
 export function validateSpec(raw: unknown, file: string | undefined, baseDir: string): Spec {

@@ -50,6 +50,7 @@ describe('npm pack of a fresh clone, installed with npm install -g', () => {
       ...data,
       'lib/cli.cjs',
       'lib/goci.cjs',
+      'lib/goci.schema.json',
       'lib/library.d.ts',
       'lib/library.mjs',
       'package.json',

@@ -133,6 +133,13 @@ describe('goci.yaml', () => {
     );
   });
 
+  test('a required field left out is reported as missing, not as an internal error', () => {
+    assert.equal(
+      specError('image:\n  files: [{src: a}]\n'),
+      'goci.yaml: image.files[0].dst: expected a non-empty string, found nothing',
+    );
+  });
+
   test('image and images together are refused', () => {
     assert.equal(
       specError('image: {}\nimages: [{}]\n'),

@@ -1,0 +1,41 @@
+import { GOCI_VERSION } from '../common/goci-version.js';
+import {
+  BUILD_DEFINITION,
+  FILE_DEFINITION,
+  IMAGE_DEFINITION,
+  TOP_LEVEL_DEFINITION,
+  VERSION_DEFINITION,
+  type JsonSchema,
+  type MappingDefinition,
+} from './definition.js';
+
+/** Where editors find the schema of this goci version: the file the npm package ships, as unpkg serves it. */
+export const SCHEMA_URL = `https://unpkg.com/goci@${GOCI_VERSION}/lib/goci.schema.json`;
+
+/** The line `goci init` starts goci.yaml with: the YAML language server (VS Code, JetBrains, Neovim) reads it. */
+export const SCHEMA_COMMENT = `# yaml-language-server: $schema=${SCHEMA_URL}`;
+
+function mapping(definition: MappingDefinition, extra: JsonSchema = {}): JsonSchema {
+  const properties = Object.fromEntries(
+    Object.entries(definition).map(([name, field]) => [name, { description: field.description, ...field.schema }]),
+  );
+  return { type: 'object', additionalProperties: false, properties, ...extra };
+}
+
+/** goci.yaml's JSON Schema (draft-07), made from the fields the validator accepts. */
+export function gociJsonSchema(): JsonSchema {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: SCHEMA_URL,
+    title: 'goci.yaml',
+    description: `What goci ${GOCI_VERSION} builds: Go binaries and the container images made of them`,
+    ...mapping(TOP_LEVEL_DEFINITION, { not: { type: 'object', required: ['image', 'images'] } }),
+    type: ['object', 'null'],
+    definitions: {
+      version: mapping(VERSION_DEFINITION),
+      build: mapping(BUILD_DEFINITION),
+      image: mapping(IMAGE_DEFINITION),
+      file: mapping(FILE_DEFINITION, { required: ['src', 'dst'] }),
+    },
+  };
+}
