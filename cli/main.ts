@@ -1,14 +1,17 @@
 import { Command, CommanderError } from 'commander';
 import { buildCommand } from './commands/build.js';
+import { checkCommand } from './commands/check.js';
 import { compileCommand } from './commands/compile.js';
 import { frontendCommand } from './commands/frontend.js';
 import { frontendImageCommand } from './commands/frontend-image.js';
+import { initCommand } from './commands/init.js';
 import { inspectCommand } from './commands/inspect.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { publishCommand } from './commands/publish.js';
 import { pushCommand } from './commands/push.js';
 import { resolveCommand } from './commands/resolve.js';
+import { schemaCommand } from './commands/schema.js';
 import { releaseCommand } from './commands/release.js';
 import { reportError, writeJsonFailure } from './report-error.js';
 import { GOCI_VERSION } from '../common/goci-version.js';
@@ -33,7 +36,10 @@ const program = new Command('goci')
   .addCommand(frontendCommand(), { hidden: true })
   .addCommand(loginCommand())
   .addCommand(logoutCommand())
-  .addCommand(frontendImageCommand());
+  .addCommand(frontendImageCommand())
+  .addCommand(initCommand())
+  .addCommand(checkCommand())
+  .addCommand(schemaCommand());
 
 // addCommand does not pass settings down: each command's usage errors also read `goci: …`.
 for (const command of program.commands) command.exitOverride().configureOutput({ outputError });

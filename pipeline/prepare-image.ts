@@ -3,14 +3,14 @@ import { checkWritable } from '../common/writable.js';
 import type { BuildContext } from '../compiler/context.js';
 import type { Platform } from '../oci/platform.js';
 import type { ImageBase } from '../images/assemble.js';
-import { resolveAnyBase } from '../images/base/resolve.js';
+import { isBuiltInBase, resolveAnyBase } from '../images/base/resolve.js';
 import { connectToDocker, dockerSocketPath } from '../sinks/docker-client.js';
 import { findExtraFiles } from '../images/extra-files.js';
 import { fileEntries, type FoundFile } from '../images/file-entries.js';
 import { imageBuildIds } from '../spec/image-builds.js';
 import { checkLayoutWritable } from '../sinks/layout-publish.js';
 import type { RegistryClients } from '../registry/clients.js';
-import type { ImageRef } from '../registry/reference.js';
+import { parseReference, type ImageRef } from '../registry/reference.js';
 import type { Stamp } from '../compiler/version.js';
 import { checkRelease } from './release-version.js';
 import { mainPackageOf, pushTarget, type ImageIdentity, type Naming } from './push-target.js';
@@ -60,14 +60,15 @@ export interface PreparedImage {
   push: ImageRef | undefined;
 }
 
-/** Everything that can be wrong with an image's settings, found before anything compiles. */
-export async function prepareImage(
-  unit: ImageUnit,
-  settings: RunSettings,
-  clients: RegistryClients,
-  context: BuildContext,
-): Promise<PreparedImage> {
-  const { spec, platforms } = unit;
+/** An image's settings checked without contacting anything: what `goci check` checks. */
+export type CheckedImage = Omit<PreparedImage, 'base' | 'layoutDir'>;
+
+/**
+ * Everything that can be wrong with an image's settings that the files and flags alone show: its
+ * binaries, entrypoint, tags, push target, release version, and image.files walked whole.
+ */
+export async function checkImage(unit: ImageUnit, settings: RunSettings, context: BuildContext): Promise<CheckedImage> {
+  const { spec } = unit;
   const image = applyImageFlags(unit.image, settings);
   const push = await pushTarget(settings, unit.identity);
   if (settings.release) checkRelease(unit.stamp);
@@ -77,23 +78,26 @@ export async function prepareImage(
   const files = await findExtraFiles(image.files, spec.baseDir, where, context);
   fileEntries(image.files, files, where);
   imageBuildIds(spec, image);
+  if (!isBuiltInBase(image.base)) parseReference(image.base);
+  return { spec, image, name: unit.identity.name, mainPackage: mainPackageOf(unit.identity), tags, files, push };
+}
+
+/** Everything that can be wrong with an image's settings, found before anything compiles; its base resolved. */
+export async function prepareImage(
+  unit: ImageUnit,
+  settings: RunSettings,
+  clients: RegistryClients,
+  context: BuildContext,
+): Promise<PreparedImage> {
+  const checked = await checkImage(unit, settings, context);
+  const { spec, image, push } = checked;
   const base = await resolveAnyBase(image.base, settings.base ? '--base' : fieldLocation(spec, `${image.path}.base`), {
-    platforms,
+    platforms: unit.platforms,
     clientFor: (registry) => clients.for(registry),
   });
   const layoutDir =
     settings.ociLayout !== undefined || !push ? resolve(settings.ociLayout ?? join(settings.dist, 'oci')) : undefined;
-  return {
-    spec,
-    image,
-    name: unit.identity.name,
-    mainPackage: mainPackageOf(unit.identity),
-    tags,
-    base,
-    files,
-    layoutDir,
-    push,
-  };
+  return { ...checked, base, layoutDir };
 }
 
 /** Checks the outputs can be written (and reached) once every image's input was checked; creates nothing. */

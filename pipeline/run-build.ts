@@ -2,7 +2,6 @@ import { displayPath } from '../common/display-path.js';
 import { GociError } from '../common/errors.js';
 import { found } from '../common/found.js';
 import type { Builder } from '../compiler/builder.js';
-import type { BuildContext } from '../compiler/context.js';
 import { makePlan, type CompileRequest, type Plan } from '../compiler/plan.js';
 import type { StagedBinaries } from '../compiler/compile.js';
 import { prepareBaseLayer } from '../images/assemble.js';
@@ -10,12 +9,11 @@ import { pruneLayerCache } from '../images/layer-cache.js';
 import { stagingFailure } from '../sinks/layout-publish.js';
 import { RegistryClients, type RegistryAccess } from '../registry/clients.js';
 import { openStagedOutputs } from '../sinks/staged-outputs.js';
-import type { Spec } from '../spec/schema.js';
 import { startImage, type ImageRun } from './build-image.js';
 import type { BuiltImage } from './built-image.js';
 import { checkDistinctOutputs } from './output-conflicts.js';
-import { prepareImage, prepareOutputs, type ImageUnit, type PreparedImage, type RunSettings } from './prepare-image.js';
-import { entrypointBuildId, specImageName } from '../spec/image-builds.js';
+import { prepareImage, prepareOutputs, type PreparedImage, type RunSettings } from './prepare-image.js';
+import { imageUnits } from './image-units.js';
 import type { Progress } from './progress.js';
 
 /** One `goci build` run, as both doors describe it: what to compile, how to make images, and where to. */
@@ -25,31 +23,6 @@ export interface BuildRun {
   builder: Builder;
   progress: Progress;
   registry: RegistryAccess;
-}
-
-/** Every image of every spec, in target order, with the build context its spec's targets share. */
-function imagesOf(plan: Plan): { unit: ImageUnit; context: BuildContext }[] {
-  const contexts = new Map<Spec, BuildContext>(plan.targets.map((target) => [target.spec, target.context]));
-  return [...contexts].flatMap(([spec, context]) =>
-    spec.images.map((image) => {
-      const entrypoint = entrypointBuildId(spec, image);
-      const targets = plan.targets.filter((target) => target.spec === spec && target.buildId === entrypoint);
-      const first = found(targets[0], `a target of the entrypoint build "${entrypoint}"`);
-      const unit: ImageUnit = {
-        spec,
-        image,
-        platforms: targets.filter((target) => target.platform.os === 'linux').map((target) => target.platform),
-        stamp: first.stamp,
-        identity: {
-          name: specImageName(spec, image),
-          cwd: first.command.cwd,
-          main: first.command.package,
-          moduleRoot: first.moduleRoot,
-        },
-      };
-      return { unit, context };
-    }),
-  );
 }
 
 /**
@@ -62,7 +35,7 @@ export async function runBuild(run: BuildRun): Promise<BuiltImage[] | undefined>
   const plan = await makePlan({ ...run.compile, linuxOnly: true });
   const clients = new RegistryClients(run.registry);
   // Everything that can be wrong with the image settings is found before anything compiles.
-  const units = imagesOf(plan);
+  const units = imageUnits(plan);
   if (units.length === 0)
     throw new GociError('BAD_ARGUMENT', 'the packages given are the entrypoint of no image in goci.yaml', {
       hint: 'name the package an image starts, or build binaries alone with goci compile',
