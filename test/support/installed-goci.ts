@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { REPO_ROOT } from './goci.js';
 import { temporaryDirectory } from './workspace.js';
@@ -26,24 +26,35 @@ export interface InstalledGoci {
  */
 export async function installFromFreshClone(): Promise<InstalledGoci> {
   const root = await temporaryDirectory('install');
-  const clone = join(root, 'clone');
-  await execa('git', ['clone', '-q', REPO_ROOT, clone]);
-  await execa('cp', ['-al', join(REPO_ROOT, 'node_modules'), join(clone, 'node_modules')]);
-  const npm = { cwd: clone, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } };
-  const pack = await execa('npm', ['pack', '--json', '--pack-destination', root], npm);
-  const [report] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
-  if (!report) throw new Error(`npm pack printed no report: ${pack.stdout}`);
-  const tarball = join(root, report.filename);
+  const { tarball, packed } = await packFreshClone(root);
   const prefix = join(root, 'prefix');
-  const install = ['install', '-g', '--prefix', prefix, '--omit=optional', '--prefer-offline', tarball];
-  await execa('npm', install, { ...npm, cwd: root });
+  await installGlobally(tarball, prefix);
   return {
     root,
     tarball,
-    packed: report.files.map((file) => file.path).sort(),
+    packed,
     bin: join(prefix, 'bin', 'goci'),
     packageDir: join(prefix, 'lib', 'node_modules', 'goci'),
   };
+}
+
+const NPM_ENV = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' };
+
+/** `npm install -g --prefix PREFIX TARBALL`, optional dependencies left out, npm's cache read first. */
+export async function installGlobally(tarball: string, prefix: string): Promise<void> {
+  const install = ['install', '-g', '--prefix', prefix, '--omit=optional', '--prefer-offline', tarball];
+  await execa('npm', install, { env: NPM_ENV, cwd: dirname(prefix) });
+}
+
+/** Clones this repository's HEAD into `root`/clone and packs it there: the tarball and the files it holds. */
+export async function packFreshClone(root: string): Promise<{ tarball: string; packed: string[] }> {
+  const clone = join(root, 'clone');
+  await execa('git', ['clone', '-q', REPO_ROOT, clone]);
+  await execa('cp', ['-al', join(REPO_ROOT, 'node_modules'), join(clone, 'node_modules')]);
+  const pack = await execa('npm', ['pack', '--json', '--pack-destination', root], { cwd: clone, env: NPM_ENV });
+  const [report] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+  if (!report) throw new Error(`npm pack printed no report: ${pack.stdout}`);
+  return { tarball: join(root, report.filename), packed: report.files.map((file) => file.path).sort() };
 }
 
 /** Every package npm installed below the global goci package (its runtime dependency tree). */
