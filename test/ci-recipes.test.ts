@@ -60,6 +60,8 @@ async function ciEnvironment(name: string): Promise<Record<string, string>> {
     npm_config_omit: 'optional',
     npm_config_cache: join(process.env.HOME ?? '/root', '.npm'),
     GOCI_CACHE_DIR: join(home, 'goci-cache'),
+    // goci is not on the npm registry this machine reaches: the recipes' install line takes the pack instead.
+    GOCI_PACKAGE: tarball,
     PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}`,
   };
 }
@@ -68,13 +70,23 @@ async function ciEnvironment(name: string): Promise<Record<string, string>> {
 function platformValues(): Record<string, string> {
   return {
     GOCI_REPO: `${registry.host}/team`,
-    GOCI_PACKAGE: tarball,
     REGISTRY: registry.host,
     REGISTRY_USER: USER,
     REGISTRY_PASSWORD: PASSWORD,
     CI_REGISTRY: registry.host,
     CI_REGISTRY_USER: USER,
     CI_REGISTRY_PASSWORD: PASSWORD,
+  };
+}
+
+/** GitLab's predefined variables for the project's registry. */
+function gitlabPredefined(): Record<string, string> {
+  const values = platformValues();
+  return {
+    CI_REGISTRY: values.CI_REGISTRY!,
+    CI_REGISTRY_USER: values.CI_REGISTRY_USER!,
+    CI_REGISTRY_PASSWORD: values.CI_REGISTRY_PASSWORD!,
+    CI_REGISTRY_IMAGE: values.GOCI_REPO!,
   };
 }
 
@@ -167,7 +179,7 @@ describe('examples/ci, run as CI would', () => {
     const script = job.script.join('\n');
     const result = await execa('bash', ['-e', '-c', script], {
       cwd: dir,
-      env: { ...env, ...declared(job.variables), CI_COMMIT_TAG: 'v0.3.1' },
+      env: { ...env, ...gitlabPredefined(), ...declared(job.variables), CI_COMMIT_TAG: 'v0.3.1' },
       extendEnv: false,
       reject: false,
     });
