@@ -6,7 +6,9 @@ import { execa } from 'execa';
 import { GOCI_VERSION } from '../common/goci-version.js';
 import { REPO_ROOT, goci } from './support/goci.js';
 import { installFromFreshClone, installedPackages, type InstalledGoci } from './support/installed-goci.js';
-import { exampleRepository, removeDirectory } from './support/workspace.js';
+import { MONOREPO_MANIFESTS, monorepo } from './support/monorepo.js';
+import { startRegistry } from './support/registry.js';
+import { exampleRepository, git, removeDirectory } from './support/workspace.js';
 
 /**
  * Issue 13, point 2: goci installs in one line. A fresh clone is packed (prepack builds it) and
@@ -121,5 +123,59 @@ describe('npm pack of a fresh clone, installed with npm install -g', () => {
     ].join('\n');
     assert.equal(await check(right), '');
     assert.match(await check("import { build } from 'goci';\nawait build({ platforms: 5 });\n"), /TS2322/);
+  });
+
+  test('a newcomer: init, check, publish two services, resolve manifests and a compose file, all offline', async () => {
+    const registry = await startRegistry();
+    const dir = await monorepo(MONOREPO_MANIFESTS);
+    try {
+      const run = async (args: string[], extra: Record<string, string> = {}) => {
+        const result = await execa(installed.bin, args, { cwd: dir, env: { ...env, ...extra }, reject: false });
+        assert.equal(result.exitCode, 0, `goci ${args.join(' ')}:\n${result.stderr}`);
+        return result.stdout;
+      };
+      await run(['init']);
+      await git(dir, 'add', 'goci.yaml');
+      await git(dir, 'commit', '-q', '-m', 'goci init');
+      await git(dir, 'tag', '-f', 'v0.3.1');
+      assert.match(await run(['check']), /^goci\.yaml: ok: builds app \(linux\/amd64, linux\/arm64\), worker /);
+      const prefix = { GOCI_REPO: `${registry.host}/team` };
+      const published = (await run(['publish', './cmd/app', './cmd/worker', '--progress', 'plain'], prefix)).split(
+        '\n',
+      );
+      assert.deepEqual(
+        published.map((reference) => reference.split('@')[0]),
+        [`${registry.host}/team/app`, `${registry.host}/team/worker`],
+      );
+      for (const name of ['app', 'worker']) {
+        const listed = await (await fetch(`${registry.url}/v2/team/${name}/tags/list`)).json();
+        assert.deepEqual([...(listed as { tags: string[] }).tags].sort(), ['0', '0.3', '0.3.1', 'latest']);
+      }
+      // The same commit resolved is the same images: the manifests pin exactly what publish pushed.
+      const manifests = join(installed.root, 'k8s.resolved.yaml');
+      await writeFile(manifests, await run(['resolve', '-f', 'k8s', '--progress', 'plain'], prefix));
+      assert.deepEqual(
+        (await readFile(manifests, 'utf8')).match(/[0-9.:]+\/team\/[a-z]+@sha256:[a-f0-9]{64}/g),
+        published,
+      );
+      const each = '{.kind}={.metadata.labels.checked} ';
+      const kubectl = await execa('kubectl', [
+        'label',
+        '--local',
+        '-f',
+        manifests,
+        'checked=yes',
+        '-o',
+        `jsonpath=${each}`,
+      ]);
+      assert.deepEqual(kubectl.stdout.trim().split(' '), ['Deployment=yes', 'Pod=yes', 'ConfigMap=yes']);
+      const compose = join(installed.root, 'compose.resolved.yaml');
+      await run(['resolve', '-f', 'compose.yaml', '-o', compose, '--progress', 'plain'], prefix);
+      const config = await execa('docker-compose', ['-f', compose, 'config'], { cwd: installed.root });
+      assert.deepEqual(config.stdout.match(/[0-9.:]+\/team\/[a-z]+@sha256:[a-f0-9]{64}/g), published);
+    } finally {
+      await registry.stop();
+      await removeDirectory(dir);
+    }
   });
 });
