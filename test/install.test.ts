@@ -149,7 +149,9 @@ describe('npm pack of a fresh clone, installed with npm install -g', () => {
       );
       for (const name of ['app', 'worker']) {
         const listed = await (await fetch(`${registry.url}/v2/team/${name}/tags/list`)).json();
-        assert.deepEqual([...(listed as { tags: string[] }).tags].sort(), ['0', '0.3', '0.3.1', 'latest']);
+        // The sha256-<hex> tags are the SBOMs' referrers fallback (distribution 2.8 has no referrers API).
+        const tags = (listed as { tags: string[] }).tags.filter((tag) => !tag.startsWith('sha256-'));
+        assert.deepEqual(tags.sort(), ['0', '0.3', '0.3.1', 'latest']);
       }
       // The same commit resolved is the same images: the manifests pin exactly what publish pushed.
       const manifests = join(installed.root, 'k8s.resolved.yaml');
