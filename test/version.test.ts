@@ -177,7 +177,7 @@ describe('finding the repository', () => {
     await git(dir, 'tag', 'v2.0.0');
     const recorder = await gitRecorder();
     assert.equal((await versionOf(join(dir, 'services', 'hello'), recorder.env)).version, '2.0.0');
-    assert.deepEqual((await recorder.calls()).sort(), ['describe', 'log', 'remote', 'status']);
+    assert.deepEqual((await recorder.calls()).sort(), ['describe', 'log', 'remote', 'rev-parse', 'status']);
   });
 
   test('a worktree, whose .git is a file, is a repository too', async () => {
