@@ -91,4 +91,18 @@ describe('goci resolve -f', () => {
         "(write goci:// with an import path of this module, or ./ and the package's directory)",
     );
   });
+
+  test('a reference that climbs out of the module with .. is refused, as a path or inside an import path', async () => {
+    const input = join(outputs, 'climbing.yaml');
+    for (const target of ['./../outside', `${MONOREPO_MODULE}/../../etc`]) {
+      await writeFile(input, `image: goci://${target}\n`);
+      const result = await goci(['resolve', '-f', input, ...FLAGS], { cwd: dir, env });
+      assert.equal(result.exitCode, 2);
+      assert.equal(
+        lastLine(result.stderr),
+        `goci: goci://${target}: not a package of module ${MONOREPO_MODULE} ` +
+          "(write goci:// with an import path of this module, or ./ and the package's directory)",
+      );
+    }
+  });
 });

@@ -4,6 +4,7 @@ import { text as readStream } from 'node:stream/consumers';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { displayPath } from '../../common/display-path.js';
 import { GociError } from '../../common/errors.js';
+import { isInside } from '../../common/inside.js';
 import { warn } from '../../common/warn.js';
 import { findModule, readModulePath } from '../../compiler/module.js';
 import type { BuiltImage } from '../../pipeline/built-image.js';
@@ -77,22 +78,32 @@ async function yamlFiles(path: string): Promise<string[]> {
 }
 
 /**
- * The directory of a reference's main package: `./cmd/app` from the current directory; an import
- * path below the module the current directory is in (goci builds that module's packages).
+ * The directory of a reference's main package in the module the current directory is in (goci
+ * builds that module's packages): `./cmd/app` from the current directory; an import path below
+ * the module's path.
  */
 async function packageDirectory(target: string): Promise<string> {
-  if (target === '.' || target.startsWith('./') || target.startsWith('../')) return resolvePath(target);
   const { root } = await findModule(process.cwd());
   const module = root === undefined ? undefined : await readModulePath(root);
-  if (root !== undefined && module !== undefined) {
-    if (target === module) return root;
-    if (target.startsWith(`${module}/`)) return join(root, target.slice(module.length + 1));
+  const outside = (): GociError =>
+    new GociError(
+      'BAD_ARGUMENT',
+      `${REFERENCE_SCHEME}${target}: not a package of ${module === undefined ? 'a Go module here' : `module ${module}`}`,
+      { hint: `write ${REFERENCE_SCHEME} with an import path of this module, or ./ and the package's directory` },
+    );
+  if (root === undefined || module === undefined) throw outside();
+  if (target === '.' || target.startsWith('./') || target.startsWith('../')) {
+    const dir = resolvePath(target);
+    if (!isInside(dir, root)) throw outside();
+    return dir;
   }
-  throw new GociError(
-    'BAD_ARGUMENT',
-    `${REFERENCE_SCHEME}${target}: not a package of ${module === undefined ? 'a Go module here' : `module ${module}`}`,
-    { hint: `write ${REFERENCE_SCHEME} with an import path of this module, or ./ and the package's directory` },
-  );
+  // An import path has no . or .. elements: nothing it names leaves the module.
+  const elements = target.split('/');
+  if (elements.some((element) => element === '.' || element === '..' || element === '') || target.includes('\\'))
+    throw outside();
+  if (target === module) return root;
+  if (target.startsWith(`${module}/`)) return join(root, target.slice(module.length + 1));
+  throw outside();
 }
 
 /** The pushed reference of the one image a package starts. */
