@@ -5,19 +5,15 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { SCHEMA_COMMENT } from '../spec/json-schema.js';
 import { goci, lastLine } from './support/goci.js';
-import { monorepo } from './support/monorepo.js';
+import { monorepos } from './support/monorepo.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
 
 /** Issue 13, point 5: `goci init` writes a goci.yaml a newcomer can start from; `goci check` lints one in CI. */
 
+const repository = monorepos();
+/** Other temporary directories of this file. */
 const made: string[] = [];
 after(() => Promise.all(made.map(removeDirectory)));
-
-async function repository(files: Record<string, string> = {}): Promise<string> {
-  const dir = await monorepo(files);
-  made.push(dir);
-  return dir;
-}
 
 const MONOREPO_SPEC = [
   SCHEMA_COMMENT,

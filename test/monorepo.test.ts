@@ -3,10 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { goci, lastLine } from './support/goci.js';
-import { monorepo } from './support/monorepo.js';
+import { monorepos } from './support/monorepo.js';
 import { readJson } from './support/oci.js';
 import { startRegistry, type RegistryHarness } from './support/registry.js';
-import { removeDirectory } from './support/workspace.js';
 
 /**
  * Issue 13, point 1: a monorepo's images each go to their own repository (goci publish, as ko
@@ -33,7 +32,7 @@ const IMAGES_SPEC = [
 ].join('\n');
 
 let registry: RegistryHarness;
-const repositories: string[] = [];
+const repository = monorepos();
 
 before(async () => {
   registry = await startRegistry();
@@ -41,14 +40,7 @@ before(async () => {
 
 after(async () => {
   await registry.stop();
-  await Promise.all(repositories.map(removeDirectory));
 });
-
-async function repository(files: Record<string, string> = {}): Promise<string> {
-  const dir = await monorepo(files);
-  repositories.push(dir);
-  return dir;
-}
 
 /** The registry's own list of repositories (not goci's). */
 async function catalog(): Promise<string[]> {

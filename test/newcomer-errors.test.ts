@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { goci, lastLine } from './support/goci.js';
-import { monorepo } from './support/monorepo.js';
-import { removeDirectory } from './support/workspace.js';
+import { monorepos } from './support/monorepo.js';
 
 /** Issue 13, point 4: the errors a newcomer meets say what was read and what is possible. */
 
-const made: string[] = [];
-after(() => Promise.all(made.map(removeDirectory)));
-
-async function repository(files: Record<string, string> = {}): Promise<string> {
-  const dir = await monorepo(files);
-  made.push(dir);
-  return dir;
-}
+const repository = monorepos();
 
 describe('errors a newcomer meets', () => {
   test('a one-word base that is not built in says it was read as a Docker Hub image, and lists the built-in bases', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { goci, lastLine } from './support/goci.js';
-import { monorepo } from './support/monorepo.js';
+import { monorepos } from './support/monorepo.js';
 import { git, removeDirectory, temporaryDirectory } from './support/workspace.js';
 
 /**
@@ -13,15 +13,10 @@ import { git, removeDirectory, temporaryDirectory } from './support/workspace.js
  */
 
 const FLAGS = ['--platform', 'linux/amd64', '--progress', 'plain'];
+const repository = monorepos();
+/** Other temporary directories of this file. */
 const made: string[] = [];
-
 after(() => Promise.all(made.map(removeDirectory)));
-
-async function repository(): Promise<string> {
-  const dir = await monorepo();
-  made.push(dir);
-  return dir;
-}
 
 /** The version a dry run would stamp, and the warnings it printed. */
 async function dryRun(dir: string, extra: string[] = []): Promise<{ version: string; warnings: string[] }> {

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { git, temporaryDirectory } from './workspace.js';
+import { after } from 'node:test';
+import { git, removeDirectory, temporaryDirectory } from './workspace.js';
 
 /** The module path of the two-service monorepo. */
 export const MONOREPO_MODULE = 'example.com/team';
@@ -90,3 +91,17 @@ export const MONOREPO_MANIFESTS: Record<string, string> = {
     '',
   ].join('\n'),
 };
+
+/**
+ * Monorepos for one test file, each removed once the file's tests are done:
+ * `const repository = monorepos();` at the top, then `await repository({...files})` in a test.
+ */
+export function monorepos(): (files?: Record<string, string>) => Promise<string> {
+  const made: string[] = [];
+  after(() => Promise.all(made.map(removeDirectory)));
+  return async (files = {}) => {
+    const dir = await monorepo(files);
+    made.push(dir);
+    return dir;
+  };
+}
