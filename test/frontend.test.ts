@@ -6,6 +6,7 @@ import { docker, startDockerd, type DockerdHarness } from './support/dockerd.js'
 import { GO_BUILDER_IMAGE, loadFrontendImage, loadGoBuilderImage } from './support/frontend-images.js';
 import { REPO_ROOT, goci } from './support/goci.js';
 import { BASE_RUNTIME, pushBaseImage } from './support/base-image.js';
+import { monorepo } from './support/monorepo.js';
 import { skopeoConfig } from './support/oci.js';
 import { startRegistry, type RegistryHarness } from './support/registry.js';
 import { removeDirectory, temporaryDirectory } from './support/workspace.js';
@@ -179,6 +180,44 @@ describe('docker build -f goci.yaml on a registry base (build arg BASE)', () => 
     assert.equal(fromFrontend.Config.ExposedPorts, undefined);
     assert.equal(fromFrontend.Config.StopSignal, undefined);
     assert.equal(fromFrontend.Config.Labels['org.example.base'], undefined);
+  });
+});
+
+describe('docker build --target NAME: one image of an images: list', () => {
+  const spec = [
+    '# syntax=goci.dev/frontend:0.1',
+    'builds: [{main: ./cmd/app}, {main: ./cmd/worker}]',
+    'images: [{binaries: [app]}, {binaries: [worker], repository: team-worker}]',
+    '',
+  ].join('\n');
+
+  test("--target chooses the image by its goci.yaml name: the worker's entrypoint", async () => {
+    const dir = await monorepo({ 'goci.yaml': spec });
+    try {
+      const built = await dockerBuild(dir, 'linux/amd64', 'worker:fe', ['--target', 'team-worker']);
+      assert.equal(built.exitCode, 0, built.output);
+      const inspected = await docker(
+        ['image', 'inspect', '--format', '{{json .Config.Entrypoint}}', 'worker:fe'],
+        daemon,
+      );
+      assert.deepEqual(JSON.parse(String(inspected.stdout)), ['/usr/local/bin/worker']);
+    } finally {
+      await removeDirectory(dir);
+    }
+  });
+
+  test('without --target, several images are refused, naming them', async () => {
+    const dir = await monorepo({ 'goci.yaml': spec });
+    try {
+      const result = await dockerBuild(dir, 'linux/amd64', 'which:fe');
+      assert.notEqual(result.exitCode, 0);
+      assert.ok(
+        result.output.includes('goci: goci.yaml: images: 2 images (app, team-worker) (choose one with --target NAME)'),
+        result.output,
+      );
+    } finally {
+      await removeDirectory(dir);
+    }
   });
 });
 
