@@ -135,9 +135,9 @@ export function goBuildCommand(input: CommandInput): GoCommand {
   return { cwd: input.cwd, args, package: build.main, env: { CGO_ENABLED: '0', ...goTargetEnv(platform), ...userEnv } };
 }
 
-/** The full argument list after `go`, writing the binary to `output`. */
+/** The full argument list after `go`, writing the binary to `output`; `--` keeps the package from reading as a flag. */
 export function commandLine(command: GoCommand, output: string): string[] {
-  return [...command.args, '-o', output, command.package];
+  return [...command.args, '-o', output, '--', command.package];
 }
 
 function templateData(stamp: Stamp, platform: Platform, env: NodeJS.ProcessEnv): TemplateData {

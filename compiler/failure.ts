@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { GociError } from '../common/errors.js';
 import type { Target } from './plan.js';
 import { findMainPackages } from './main-packages.js';
@@ -26,7 +26,7 @@ export async function explainBuildFailure(target: Target, output: string): Promi
     }
   }
   if (/no Go files in|cannot find package|is not in (GOROOT|std)|no required module provides/.test(output)) {
-    const below = target.command.package === '.' ? await findMainPackages(target.command.cwd) : [];
+    const below = target.command.package === '.' ? await mainPackagesBelow(target.command.cwd) : [];
     const named = below.length > 0 ? `; the main packages below it are ${below.join(', ')}` : '';
     return new GociError(
       'NOT_MAIN_PACKAGE',
@@ -52,4 +52,13 @@ async function findCgoFile(dir: string): Promise<string | undefined> {
     if (IMPORTS_C.test(await readFile(join(dir, name), 'utf8').catch(() => ''))) return name;
   }
   return undefined;
+}
+
+/** A few main packages below `dir`, as paths from the current directory (what the user types next). */
+async function mainPackagesBelow(dir: string): Promise<string[]> {
+  const mains = await findMainPackages(dir, { limit: 6 });
+  return mains.map((main) => {
+    const path = relative(process.cwd(), join(dir, main)).split(sep).join('/');
+    return path === '' ? '.' : isAbsolute(path) || path.startsWith('../') ? path : `./${path}`;
+  });
 }

@@ -42,6 +42,16 @@ function git(dir: string, args: string[]): Promise<string | undefined> {
   });
 }
 
+/** Whether git ignores `path` in `dir`; undefined outside a repository (or without git). */
+export function gitIgnores(dir: string, path: string): Promise<boolean | undefined> {
+  return new Promise((resolve) =>
+    execFile('git', ['check-ignore', '-q', path], { cwd: dir }, (error) =>
+      // check-ignore exits 1 for a path it does not ignore, 128 when it cannot tell.
+      resolve(error === null ? true : error.code === 1 ? false : undefined),
+    ),
+  );
+}
+
 /** Reads the state of the repository containing `dir`; outside a repository (or without git) it is empty. */
 export async function readSourceState(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<SourceState> {
   if (!(await mayBeInRepository(dir, env))) return NO_SOURCE_STATE;

@@ -4,7 +4,8 @@ import { isInside } from '../common/inside.js';
 import { GociError } from '../common/errors.js';
 import { found } from '../common/found.js';
 import { SPEC_FILE_NAME, fieldLocation, loadSpecFile, specForDirectory } from '../spec/load.js';
-import { selectPackages } from './package-selection.js';
+import { isPathLike } from './main-package.js';
+import { selectPackages, type PackageImages } from './package-selection.js';
 import type { BuildSpec, Spec } from '../spec/schema.js';
 import { goBuildCommand, type GoCommand } from './command.js';
 import { buildContext, realPathInContext, type BuildContext } from './context.js';
@@ -35,6 +36,8 @@ export interface CompileRequest {
    * compiles rather than compiled and left out of the image.
    */
   linuxOnly?: boolean;
+  /** Set by the image commands: what each package named must be to an image (see PackageImages). */
+  packageImages?: PackageImages;
 }
 
 /** One binary to build. */
@@ -76,7 +79,7 @@ async function loadSpecs(request: CompileRequest): Promise<Spec[]> {
   // --config FILE with package directories builds those packages of FILE.
   if (request.config !== undefined) {
     const spec = await loadSpecFile(resolve(request.config));
-    return [dirs.length > 0 ? await selectPackages(spec, dirs) : spec];
+    return [dirs.length > 0 ? await selectPackages(spec, dirs, request.packageImages) : spec];
   }
   if (dirs.length === 0) dirs.push(resolve('.'));
   // Each goci.yaml once: the packages found to share it are selected from it together.
@@ -88,8 +91,10 @@ async function loadSpecs(request: CompileRequest): Promise<Spec[]> {
   return Promise.all(
     [...bySpec].map(async ([specDir, packages]) => {
       const spec = await specForDirectory(specDir);
-      // A goci.yaml in the package's own directory is built whole, as it always was.
-      return packages.includes(specDir) ? spec : selectPackages(spec, packages);
+      // A goci.yaml in the package's own directory is built whole, as it always was, except where
+      // each package must name one image.
+      const whole = packages.includes(specDir) && request.packageImages !== 'one';
+      return whole ? spec : selectPackages(spec, packages, request.packageImages);
     }),
   );
 }
@@ -206,7 +211,7 @@ async function buildDirectory(spec: Spec, build: BuildSpec, context: BuildContex
     const problem = 'is an absolute path; write the main package relative to dir (./cmd/api)';
     throw new GociError('BAD_SPEC', `${field('main')}: "${build.main}" ${problem}`);
   }
-  if (build.main === '.' || build.main === '..' || build.main.startsWith('./') || build.main.startsWith('../')) {
+  if (isPathLike(build.main)) {
     await realPathInContext(resolve(cwd, build.main), context, field('main'), build.main);
   }
   return resolve(spec.baseDir, build.dir);

@@ -3,8 +3,8 @@ import type { Pushed } from '../sinks/sink.js';
 /** What a build reports per image, as `goci build --json` prints it. */
 export interface BuiltImage {
   repository: string;
-  /** The entrypoint's main package: its directory, or the import path goci.yaml names. */
-  mainPackage: string;
+  /** The directory of the entrypoint's main package; absent for another module's package. */
+  mainPackage?: string | undefined;
   tags: string[];
   index: { digest: string; size: number };
   platforms: { platform: string; digest: string; size: number }[];

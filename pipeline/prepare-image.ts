@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { checkWritable } from '../common/writable.js';
 import type { BuildContext } from '../compiler/context.js';
+import { mainPackageDir } from '../compiler/main-package.js';
 import type { Platform } from '../oci/platform.js';
 import type { ImageBase } from '../images/assemble.js';
 import { isBuiltInBase, resolveAnyBase } from '../images/base/resolve.js';
@@ -13,7 +14,7 @@ import type { RegistryClients } from '../registry/clients.js';
 import { parseReference, type ImageRef } from '../registry/reference.js';
 import type { Stamp } from '../compiler/version.js';
 import { checkRelease } from './release-version.js';
-import { mainPackageOf, pushTarget, type ImageIdentity, type Naming } from './push-target.js';
+import { pushTarget, type ImageIdentity, type Naming } from './push-target.js';
 import { fieldLocation } from '../spec/load.js';
 import type { ImageSpec, Spec } from '../spec/schema.js';
 import { applyImageFlags, tagsFor, type ImageSettings } from './image-settings.js';
@@ -48,8 +49,8 @@ export interface PreparedImage {
   image: ImageSpec;
   /** Its name in goci.yaml (image.repository, else the entrypoint binary). */
   name: string;
-  /** Its entrypoint's main package: a directory, or an import path. */
-  mainPackage: string;
+  /** Its entrypoint's main package's directory; undefined for another module's package. */
+  mainPackage: string | undefined;
   /** The tags it is written under in every output. */
   tags: string[];
   base: ImageBase;
@@ -79,7 +80,15 @@ export async function checkImage(unit: ImageUnit, settings: RunSettings, context
   fileEntries(image.files, files, where);
   imageBuildIds(spec, image);
   if (!isBuiltInBase(image.base)) parseReference(image.base);
-  return { spec, image, name: unit.identity.name, mainPackage: mainPackageOf(unit.identity), tags, files, push };
+  const mainPackage = await mainPackageDir(unit.identity.cwd, unit.identity.main);
+  return { spec, image, name: unit.identity.name, mainPackage, tags, files, push };
+}
+
+/** The OCI layout a run writes: --oci-layout, else dist/oci unless the image is only pushed. */
+export function layoutDirFor(settings: RunSettings, push: ImageRef | undefined): string | undefined {
+  return settings.ociLayout !== undefined || !push
+    ? resolve(settings.ociLayout ?? join(settings.dist, 'oci'))
+    : undefined;
 }
 
 /** Everything that can be wrong with an image's settings, found before anything compiles; its base resolved. */
@@ -95,9 +104,7 @@ export async function prepareImage(
     platforms: unit.platforms,
     clientFor: (registry) => clients.for(registry),
   });
-  const layoutDir =
-    settings.ociLayout !== undefined || !push ? resolve(settings.ociLayout ?? join(settings.dist, 'oci')) : undefined;
-  return { ...checked, base, layoutDir };
+  return { ...checked, base, layoutDir: layoutDirFor(settings, push) };
 }
 
 /** Checks the outputs can be written (and reached) once every image's input was checked; creates nothing. */

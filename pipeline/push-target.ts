@@ -1,5 +1,5 @@
-import { relative, resolve, sep } from 'node:path';
-import { readModulePath } from '../compiler/module.js';
+import { resolve } from 'node:path';
+import { importPathOf, isPathLike } from '../compiler/main-package.js';
 import { GociError } from '../common/errors.js';
 import { parseReference, type ImageRef } from '../registry/reference.js';
 
@@ -30,15 +30,6 @@ export interface ImageIdentity {
   moduleRoot: string | undefined;
 }
 
-function isPathLike(main: string): boolean {
-  return main === '.' || main === '..' || main.startsWith('./') || main.startsWith('../');
-}
-
-/** The entrypoint's main package: its directory when main is a path, else the import path main names. */
-export function mainPackageOf(identity: ImageIdentity): string {
-  return isPathLike(identity.main) ? resolve(identity.cwd, identity.main) : identity.main;
-}
-
 /** The repository an image is pushed to, undefined when nothing is pushed; checked, not contacted. */
 export async function pushTarget(request: PushRequest, identity: ImageIdentity): Promise<ImageRef | undefined> {
   if (request.push !== undefined) {
@@ -59,16 +50,13 @@ export async function pushTarget(request: PushRequest, identity: ImageIdentity):
   return ref;
 }
 
-/** The main package's import path: the module path from go.mod and the package's directory below it. */
+/** The main package's import path: main when it is one, else the module path and the directory below it. */
 async function importPath(identity: ImageIdentity): Promise<string> {
-  const mainDir = mainPackageOf(identity);
-  if (!isPathLike(identity.main)) return mainDir;
-  const root = identity.moduleRoot;
-  if (root === undefined)
+  if (!isPathLike(identity.main)) return identity.main;
+  const mainDir = resolve(identity.cwd, identity.main);
+  if (identity.moduleRoot === undefined)
     throw new GociError('BAD_ARGUMENT', `${mainDir}: no go.mod, so no import path to name the image by`, {
       hint: 'name images by their goci.yaml name (the default naming) in GOPATH mode',
     });
-  const module = await readModulePath(root);
-  const below = relative(root, mainDir).split(sep).join('/');
-  return below === '' ? module : `${module}/${below}`;
+  return importPathOf(mainDir, identity.moduleRoot);
 }

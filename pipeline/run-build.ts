@@ -1,8 +1,7 @@
 import { displayPath } from '../common/display-path.js';
-import { GociError } from '../common/errors.js';
 import { found } from '../common/found.js';
 import type { Builder } from '../compiler/builder.js';
-import { makePlan, type CompileRequest, type Plan } from '../compiler/plan.js';
+import type { CompileRequest, Plan } from '../compiler/plan.js';
 import type { StagedBinaries } from '../compiler/compile.js';
 import { prepareBaseLayer } from '../images/assemble.js';
 import { pruneLayerCache } from '../images/layer-cache.js';
@@ -13,7 +12,7 @@ import { startImage, type ImageRun } from './build-image.js';
 import type { BuiltImage } from './built-image.js';
 import { checkDistinctOutputs } from './output-conflicts.js';
 import { prepareImage, prepareOutputs, type PreparedImage, type RunSettings } from './prepare-image.js';
-import { imageUnits } from './image-units.js';
+import { planImages } from './plan-images.js';
 import type { Progress } from './progress.js';
 
 /** One `goci build` run, as both doors describe it: what to compile, how to make images, and where to. */
@@ -31,15 +30,9 @@ export interface BuildRun {
  */
 export async function runBuild(run: BuildRun): Promise<BuiltImage[] | undefined> {
   const { settings } = run;
-  // Images are Linux: other platforms are refused before compiling (linuxOnly).
-  const plan = await makePlan({ ...run.compile, linuxOnly: true });
+  const { plan, units } = await planImages(run.compile);
   const clients = new RegistryClients(run.registry);
   // Everything that can be wrong with the image settings is found before anything compiles.
-  const units = imageUnits(plan);
-  if (units.length === 0)
-    throw new GociError('BAD_ARGUMENT', 'the packages given are the entrypoint of no image in goci.yaml', {
-      hint: 'name the package an image starts, or build binaries alone with goci compile',
-    });
   const prepared = await Promise.all(units.map(({ unit, context }) => prepareImage(unit, settings, clients, context)));
   checkDistinctOutputs(prepared, settings);
   for (const image of prepared) await prepareOutputs(image, settings, clients);

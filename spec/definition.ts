@@ -18,6 +18,8 @@ export type MappingDefinition = Readonly<Record<string, FieldDefinition>>;
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const GO_SYMBOL = /^[A-Za-z0-9_./-]+\.[A-Za-z_][A-Za-z0-9_]*$/;
+/** go build reads an argument starting with '-' as a flag (-toolexec=… would run a program). */
+export const MAIN_PACKAGE = /^[^-\s]/;
 export const BINARY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const PORT = /^\d{1,5}(\/(tcp|udp|sctp))?$/;
 /** OCI: reverse-DNS keys; Docker allows lowercase alphanumerics, dots and dashes. Stay within both. */
@@ -49,7 +51,10 @@ export const VERSION_DEFINITION: MappingDefinition = {
 export const BUILD_DEFINITION: MappingDefinition = {
   id: { description: 'the name images refer to this build by (default: the binary name)', schema: text },
   dir: { description: 'where go build runs, relative to goci.yaml (default .)', schema: text },
-  main: { description: 'the main package, relative to dir (./cmd/api) or an import path (default .)', schema: text },
+  main: {
+    description: 'the main package, relative to dir (./cmd/api) or an import path (default .)',
+    schema: pattern(MAIN_PACKAGE),
+  },
   binary: { description: 'the binary name (default: the last element of main)', schema: pattern(BINARY_NAME) },
   flags: { description: 'extra go build flags (not -o, -ldflags, -tags: goci sets those)', schema: textList() },
   ldflags: { description: 'linker flags appended after -s -w -buildid= and the -X stamps', schema: textList() },

@@ -1,23 +1,30 @@
 import { posix } from 'node:path';
+import { BINARY_NAME } from './definition.js';
 import { SCHEMA_COMMENT } from './json-schema.js';
 
 /** The platforms a new goci.yaml builds: the two most servers run on. */
 export const STARTER_PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
 
+/** The binary goci names a main package's by default: the last element of its directory (`.` is the root's). */
+function defaultBinaryName(main: string, rootName: string): string {
+  return posix.basename(posix.resolve('/', rootName, main));
+}
+
 /**
- * Binary names for main packages: the last element, as goci names them by default; where two
- * share one (`./a/cmd/app`, `./b/cmd/app`), the path below the module joined with '-'.
+ * Binary names for main packages: the default where it is a usable name no other package has;
+ * where two share one (`./a/cmd/app`, `./b/cmd/app`), the path below the module joined with '-'.
  */
-function binaryNames(mains: readonly string[]): string[] {
-  const last = mains.map((main) => posix.basename(posix.resolve('/module', main)) || 'app');
-  return mains.map((main, position) =>
-    last.filter((name) => name === last[position]).length > 1
-      ? posix
-          .normalize(main)
-          .replace(/^\.\/?/, '')
-          .replace(/\//g, '-') || 'app'
-      : last[position]!,
-  );
+function binaryNames(mains: readonly string[], rootName: string): string[] {
+  const last = mains.map((main) => defaultBinaryName(main, rootName));
+  return mains.map((main, position) => {
+    const name = last[position]!;
+    const joined = posix
+      .normalize(main)
+      .replace(/^\.\/?/, '')
+      .replace(/\//g, '-');
+    const chosen = last.filter((other) => other === name).length > 1 ? joined : name;
+    return BINARY_NAME.test(chosen) ? chosen : 'app';
+  });
 }
 
 /**
@@ -25,8 +32,8 @@ function binaryNames(mains: readonly string[]): string[] {
  * each; one image when there is one package, else an image per package. Editors find the schema
  * through the first line.
  */
-export function starterSpec(mains: readonly string[], moduleName: string): string {
-  const names = binaryNames(mains);
+export function starterSpec(mains: readonly string[], moduleName: string, rootName: string): string {
+  const names = binaryNames(mains, rootName);
   const platforms = `[${STARTER_PLATFORMS.join(', ')}]`;
   const lines = [
     SCHEMA_COMMENT,
@@ -35,8 +42,7 @@ export function starterSpec(mains: readonly string[], moduleName: string): strin
   ];
   mains.forEach((main, position) => {
     lines.push(`  - main: ${main}`);
-    if (names[position] !== posix.basename(posix.resolve('/module', main)))
-      lines.push(`    binary: ${names[position]}`);
+    if (names[position] !== defaultBinaryName(main, rootName)) lines.push(`    binary: ${names[position]}`);
     lines.push(`    platforms: ${platforms}`);
   });
   if (mains.length === 1)

@@ -11,7 +11,14 @@ import {
   readStringList,
 } from './fields.js';
 import { readImageSpec } from './image.js';
-import { BINARY_NAME, BUILD_DEFINITION, TOP_LEVEL_DEFINITION, VERSION_DEFINITION, fieldNames } from './definition.js';
+import {
+  BINARY_NAME,
+  BUILD_DEFINITION,
+  MAIN_PACKAGE,
+  TOP_LEVEL_DEFINITION,
+  VERSION_DEFINITION,
+  fieldNames,
+} from './definition.js';
 import type { ImageSpec } from './schema.js';
 import { DEFAULT_VERSION_VARIABLE, type BuildSpec, type BuildVcs, type Spec, type VersionSettings } from './schema.js';
 
@@ -68,6 +75,10 @@ function readBuild(path: string, value: unknown, baseDir: string): BuildSpec {
   const field = (key: string): string => join(path, key);
   const dir = readOptionalString(field('dir'), record.dir) ?? '.';
   const main = readOptionalString(field('main'), record.main) ?? '.';
+  if (!MAIN_PACKAGE.test(main)) {
+    const problem = `"${main}" is read by go build as a flag, not a package`;
+    throw new FieldError(field('main'), `${problem}; name a directory such as ./cmd/api or an import path`);
+  }
   const binary = readOptionalString(field('binary'), record.binary) ?? basename(resolve(baseDir, dir, main));
   if (!BINARY_NAME.test(binary)) {
     throw new FieldError(field('binary'), `"${binary}" is not a usable file name (letters, digits, '.', '_', '-')`);

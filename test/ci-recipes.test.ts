@@ -40,7 +40,10 @@ after(async () => {
 
 /** A checkout as CI makes it: the monorepo at tag v0.3.1 with goci init's goci.yaml and Kubernetes manifests. */
 async function checkout(): Promise<string> {
-  return monorepo({ ...MONOREPO_MANIFESTS, 'goci.yaml': starterSpec(['./cmd/app', './cmd/worker'], MONOREPO_MODULE) });
+  return monorepo({
+    ...MONOREPO_MANIFESTS,
+    'goci.yaml': starterSpec(['./cmd/app', './cmd/worker'], MONOREPO_MODULE, 'repo'),
+  });
 }
 
 /** What CI gives every step here: a clean HOME and Docker config, npm's global prefix on PATH, no inherited GOCI_REPO. */

@@ -42,6 +42,7 @@ describe('the go build command', () => {
       '-ldflags=-s -w -buildid= -X main.version=1.2.3',
       '-o',
       '/out/app',
+      '--',
       '.',
     ]);
     assert.deepEqual(command.env, { CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'arm', GOARM: '7' });
@@ -69,6 +70,7 @@ describe('the go build command', () => {
       '-v',
       '-o',
       'out',
+      '--',
       './cmd/app',
     ]);
     assert.deepEqual(command.env, {
@@ -119,7 +121,7 @@ describe('the go build command', () => {
     const text = displayCommand(goBuildCommand(input('')), '/out dir/app');
     assert.equal(
       text,
-      "(cd /src/app && CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 go build -trimpath -mod=readonly '-ldflags=-s -w -buildid= -X main.version=1.2.3' -o '/out dir/app' .)",
+      "(cd /src/app && CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 go build -trimpath -mod=readonly '-ldflags=-s -w -buildid= -X main.version=1.2.3' -o '/out dir/app' -- .)",
     );
   });
 });

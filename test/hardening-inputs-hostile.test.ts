@@ -291,6 +291,14 @@ const CASES: Case[] = [
     exitCode: 2,
   },
   {
+    name: 'a main package that is a go build flag',
+    yaml: BUILD('main: "-toolexec=/bin/true"'),
+    message:
+      'goci: goci.yaml: builds[0].main: "-toolexec=/bin/true" is read by go build as a flag, not a package; name a ' +
+      'directory such as ./cmd/api or an import path (see the goci.yaml reference in the README)',
+    exitCode: 2,
+  },
+  {
     name: 'a flags value that becomes -toolexec',
     yaml: BUILD('flags: ["{{.Env.FLAG}}"]'),
     env: { FLAG: '-toolexec=/bin/true' },

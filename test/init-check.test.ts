@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { SCHEMA_COMMENT } from '../spec/json-schema.js';
 import { goci, lastLine } from './support/goci.js';
@@ -60,6 +60,48 @@ describe('goci init', () => {
     ]);
   });
 
+  test('names a root main package by its directory, and leaves out nested modules and //go:build ignore files', async () => {
+    const dir = await temporaryDirectory('init-root');
+    made.push(dir);
+    const program = 'package main\n\nfunc main() {}\n';
+    const files: Record<string, string> = {
+      'go.mod': 'module example.com/root\n\ngo 1.19\n',
+      'main.go': program,
+      'cmd/tool/main.go': program,
+      'tools/go.mod': 'module example.com/root/tools\n\ngo 1.19\n',
+      'tools/lint/main.go': program,
+      'internal/gen/gen.go': `//go:build ignore\n\n${program}`,
+      'internal/gen/table.go': 'package gen\n',
+    };
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), text);
+    }
+    const result = await goci(['init'], { cwd: dir });
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.equal(result.stdout, 'wrote goci.yaml: ., ./cmd/tool (2 images)');
+    const written = await readFile(join(dir, 'goci.yaml'), 'utf8');
+    assert.deepEqual(written.split('\n').slice(-3), [`  - binaries: [${basename(dir)}]`, '  - binaries: [tool]', '']);
+    const checked = await goci(['check', '--version', '1.0.0'], { cwd: dir });
+    assert.equal(checked.exitCode, 0, checked.stderr);
+    assert.equal(
+      checked.stdout,
+      `goci.yaml: ok: builds ${basename(dir)} (linux/amd64, linux/arm64), tool (linux/amd64, linux/arm64); ` +
+        `images ${basename(dir)}:1.0.0, tool:1.0.0`,
+    );
+  });
+
+  test('lists every service of a large monorepo', async () => {
+    const services = Array.from({ length: 9 }, (_, position) => `svc${position + 1}`);
+    const dir = await repository(
+      Object.fromEntries(services.map((name) => [`cmd/${name}/main.go`, 'package main\n\nfunc main() {}\n'])),
+    );
+    const result = await goci(['init'], { cwd: dir });
+    assert.equal(result.exitCode, 0, result.stderr);
+    const all = ['./cmd/app', ...services.map((name) => `./cmd/${name}`), './cmd/worker'];
+    assert.equal(result.stdout, `wrote goci.yaml: ${all.join(', ')} (11 images)`);
+  });
+
   test('an existing goci.yaml is kept unless --force', async () => {
     const dir = await repository({ 'goci.yaml': 'image: {base: scratch}\n' });
     const refused = await goci(['init'], { cwd: dir });
@@ -104,6 +146,49 @@ describe('goci check', () => {
     assert.equal(
       lastLine(result.stderr),
       'goci: goci.yaml: builds[0].platforms[0]: "linux/sparc99" is not a platform this Go toolchain can build (see: go tool dist list)',
+    );
+  });
+
+  test('refuses a package that starts no image, naming the image it is a binary of', async () => {
+    const spec = `${MONOREPO_SPEC.split('images:')[0]}image:\n  binaries: [app, worker]\n`;
+    const dir = await repository({ 'goci.yaml': spec });
+    const result = await goci(['check', './cmd/worker'], { cwd: dir });
+    assert.equal(result.exitCode, 2);
+    assert.equal(
+      lastLine(result.stderr),
+      'goci: cmd/worker: no image in goci.yaml starts this package; it is a binary of app (image) ' +
+        "(name the package that image's entrypoint is, or give this package an image of its own in goci.yaml)",
+    );
+  });
+
+  test('with --release refuses a development version, as build would', async () => {
+    const dir = await repository({ 'goci.yaml': MONOREPO_SPEC });
+    await writeFile(join(dir, 'cmd/app/extra.go'), 'package main\n');
+    const result = await goci(['check', '--release'], { cwd: dir });
+    assert.equal(result.exitCode, 2);
+    assert.match(
+      lastLine(result.stderr),
+      /^goci: --release: version 0\.3\.1\+dirty is built from uncommitted changes /,
+    );
+  });
+
+  test('finds two images that one --push would write over each other', async () => {
+    const dir = await repository({ 'goci.yaml': MONOREPO_SPEC });
+    const result = await goci(['check', '--push', '127.0.0.1:5000/one'], { cwd: dir });
+    assert.equal(result.exitCode, 2);
+    assert.match(
+      lastLine(result.stderr),
+      /^goci: images app \(goci\.yaml: images\[0\]\) and worker \(goci\.yaml: images\[1\]\) would both be pushed as 127\.0\.0\.1:5000\/one:0\.3\.1 /,
+    );
+  });
+
+  test('refuses a platform an image cannot hold', async () => {
+    const dir = await repository({ 'goci.yaml': MONOREPO_SPEC });
+    const result = await goci(['check', '--platform', 'windows/amd64'], { cwd: dir });
+    assert.equal(result.exitCode, 2);
+    assert.match(
+      lastLine(result.stderr),
+      /^goci: --platform: goci build makes Linux images and cannot put windows\/amd64 /,
     );
   });
 

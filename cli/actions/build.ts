@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { displayPath } from '../../common/display-path.js';
+import type { PackageImages } from '../../compiler/package-selection.js';
 import type { BuiltImage } from '../../pipeline/built-image.js';
 import type { RunSettings } from '../../pipeline/prepare-image.js';
 import { runBuild } from '../../pipeline/run-build.js';
@@ -17,12 +18,16 @@ export type ImageBuildFlags = BuildFlags & ImageFlags & Pick<RunSettings, 'repoP
  * Compiles, assembles and writes every image to the sinks the flags ask for, the progress shown
  * while it runs; --image-refs written. undefined for a dry run.
  */
-export async function buildImages(dirs: string[], flags: ImageBuildFlags): Promise<BuiltImage[] | undefined> {
+export async function buildImages(
+  dirs: string[],
+  flags: ImageBuildFlags,
+  packageImages?: PackageImages,
+): Promise<BuiltImage[] | undefined> {
   const progress = makeProgress(flags.progress, flags.verbose === true);
   const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
   try {
     const results = await runBuild({
-      compile: compileRequest(dirs, flags),
+      compile: { ...compileRequest(dirs, flags), packageImages },
       settings: { ...flags, dist: distDir(flags) },
       builder: cliBuilder(flags, progress),
       progress,

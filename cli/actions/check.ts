@@ -1,9 +1,10 @@
 import { displayPath } from '../../common/display-path.js';
-import { makePlan } from '../../compiler/plan.js';
 import { formatPlatform } from '../../compiler/platform.js';
-import { imageUnits } from '../../pipeline/image-units.js';
+import { checkDistinctOutputs } from '../../pipeline/output-conflicts.js';
+import { planImages } from '../../pipeline/plan-images.js';
 import { checkImage } from '../../pipeline/prepare-image.js';
 import { compileRequest, distDir, type BuildFlags } from '../build-options.js';
+import type { ImageFlags } from '../image-options.js';
 
 interface CheckedSpec {
   file: string;
@@ -12,13 +13,14 @@ interface CheckedSpec {
 }
 
 /**
- * `goci check [DIR...]`: everything `goci build` checks before it compiles — goci.yaml, the
- * platforms against this Go toolchain, the build context, image.files, tags — with nothing
- * compiled, written or contacted. For CI lint steps and editors.
+ * `goci check [DIR...] [image flags]`: everything `goci build` with the same flags checks before
+ * it compiles — goci.yaml, the platforms against this Go toolchain, the build context,
+ * image.files, tags, outputs, --release — with nothing compiled, written or contacted. For CI
+ * lint steps and editors.
  */
-export async function check(dirs: string[], flags: BuildFlags): Promise<void> {
-  const plan = await makePlan(compileRequest(dirs, flags));
-  const settings = { dist: distDir(flags), format: 'oci' as const, sbom: 'none' as const };
+export async function check(dirs: string[], flags: BuildFlags & ImageFlags): Promise<void> {
+  const { plan, units } = await planImages(compileRequest(dirs, flags));
+  const settings = { ...flags, dist: distDir(flags) };
   const checked = new Map<string, CheckedSpec>();
   for (const target of plan.targets) {
     const file = displayPath(target.spec.file ?? target.spec.baseDir);
@@ -28,10 +30,12 @@ export async function check(dirs: string[], flags: BuildFlags): Promise<void> {
     if (build) build.platforms.push(formatPlatform(target.platform));
     else spec.builds.push({ id: target.buildId, platforms: [formatPlatform(target.platform)] });
   }
-  for (const { unit, context } of imageUnits(plan)) {
-    const image = await checkImage(unit, settings, context);
-    checked.get(displayPath(unit.spec.file ?? unit.spec.baseDir))?.images.push({ name: image.name, tags: image.tags });
-  }
+  const images = await Promise.all(units.map(({ unit, context }) => checkImage(unit, settings, context)));
+  checkDistinctOutputs(images, settings);
+  for (const image of images)
+    checked
+      .get(displayPath(image.spec.file ?? image.spec.baseDir))
+      ?.images.push({ name: image.name, tags: image.tags });
   const specs = [...checked.values()];
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ go: plan.toolchain.go, specs }, null, 2)}\n`);

@@ -1,25 +1,17 @@
 import { appendFile, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { execFile } from 'node:child_process';
+import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { displayPath } from '../../common/display-path.js';
 import { GociError } from '../../common/errors.js';
+import { gitIgnores } from '../../compiler/git.js';
 import { findMainPackages } from '../../compiler/main-packages.js';
 import { findModule, readModulePath } from '../../compiler/module.js';
 import { SPEC_FILE_NAME, parseSpecText } from '../../spec/load.js';
+import { entrypointBuildId } from '../../spec/image-builds.js';
 import { starterSpec } from '../../spec/starter.js';
 
 export interface InitFlags {
   force?: boolean;
-}
-
-/** Whether git ignores `path` in `dir`; undefined outside a repository (or without git). */
-function gitIgnores(dir: string, path: string): Promise<boolean | undefined> {
-  return new Promise((done) =>
-    execFile('git', ['check-ignore', '-q', path], { cwd: dir }, (error) =>
-      done(error === null ? true : (error as { code?: unknown }).code === 1 ? false : undefined),
-    ),
-  );
 }
 
 /**
@@ -38,14 +30,15 @@ export async function init(dir: string | undefined, flags: InitFlags): Promise<v
     throw new GociError('BAD_ARGUMENT', `${displayPath(file)} exists already`, {
       hint: 'edit it (goci check validates it), or give --force to replace it',
     });
-  const mains = await findMainPackages(root, true);
+  const mains = await findMainPackages(root, { withRoot: true });
   if (mains.length === 0)
     throw new GociError('NOT_MAIN_PACKAGE', `${displayPath(root)}: no main package here or below`, {
       hint: 'goci builds programs: a directory whose Go files say package main',
     });
-  const text = starterSpec(mains, await readModulePath(moduleRoot));
+  const text = starterSpec(mains, await readModulePath(moduleRoot), basename(root));
   // What init writes is what goci reads: a mistake here is goci's, found before the file exists.
   const spec = parseSpecText(text, file, root);
+  for (const image of spec.images) entrypointBuildId(spec, image);
   await writeFileAtomic(file, text);
   const images = spec.images.length === 1 ? 'one image' : `${spec.images.length} images`;
   process.stdout.write(`wrote ${displayPath(file)}: ${mains.join(', ')} (${images})\n`);

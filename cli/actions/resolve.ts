@@ -1,4 +1,4 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { text as readStream } from 'node:stream/consumers';
 import { writeFileAtomic } from '../../common/atomic.js';
@@ -6,6 +6,8 @@ import { displayPath } from '../../common/display-path.js';
 import { GociError } from '../../common/errors.js';
 import { isInside } from '../../common/inside.js';
 import { warn } from '../../common/warn.js';
+import { found } from '../../common/found.js';
+import { isPathLike, mainPackageDir } from '../../compiler/main-package.js';
 import { findModule, readModulePath } from '../../compiler/module.js';
 import type { BuiltImage } from '../../pipeline/built-image.js';
 import {
@@ -38,7 +40,7 @@ export async function resolve(flags: ResolveFlags): Promise<void> {
   const directories = new Map<string, string>();
   for (const target of targets) directories.set(target, await packageDirectory(target));
   const built =
-    targets.length === 0 ? [] : await buildImages([...new Set(directories.values())], { ...flags, ...settings });
+    targets.length === 0 ? [] : await buildImages([...new Set(directories.values())], { ...flags, ...settings }, 'one');
   if (built === undefined) return;
   const images = new Map(targets.map((target) => [target, pushedImage(target, directories.get(target)!, built)]));
   const output = joinDocuments(inputs.map((input) => replaceReferences(input.text, input.references, images)));
@@ -80,7 +82,8 @@ async function yamlFiles(path: string): Promise<string[]> {
 /**
  * The directory of a reference's main package in the module the current directory is in (goci
  * builds that module's packages): `./cmd/app` from the current directory; an import path below
- * the module's path.
+ * the module's path. It stays in that module: not through a symlink out of it, not into a nested
+ * module (a directory below with its own go.mod).
  */
 async function packageDirectory(target: string): Promise<string> {
   const { root } = await findModule(process.cwd());
@@ -92,31 +95,24 @@ async function packageDirectory(target: string): Promise<string> {
       { hint: `write ${REFERENCE_SCHEME} with an import path of this module, or ./ and the package's directory` },
     );
   if (root === undefined || module === undefined) throw outside();
-  if (target === '.' || target.startsWith('./') || target.startsWith('../')) {
-    const dir = resolvePath(target);
-    if (!isInside(dir, root)) throw outside();
-    return dir;
-  }
-  // An import path has no . or .. elements: nothing it names leaves the module.
+  const dir = isPathLike(target) ? resolvePath(target) : await mainPackageDir(root, target);
+  // An import path's . or .. elements would walk out of what it names.
   const elements = target.split('/');
-  if (elements.some((element) => element === '.' || element === '..' || element === '') || target.includes('\\'))
-    throw outside();
-  if (target === module) return root;
-  if (target.startsWith(`${module}/`)) return join(root, target.slice(module.length + 1));
-  throw outside();
+  const walks =
+    !isPathLike(target) && elements.some((element) => element === '.' || element === '..' || element === '');
+  if (dir === undefined || walks || target.includes('\\')) throw outside();
+  const [realDir, realRoot] = await Promise.all([realpath(dir).catch(() => dir), realpath(root)]);
+  if (!isInside(realDir, realRoot) || (await findModule(dir)).root !== root) throw outside();
+  return dir;
 }
 
-/** The pushed reference of the one image a package starts. */
+/** The pushed reference of the image a package starts (the build checked there is exactly one). */
 function pushedImage(target: string, directory: string, built: BuiltImage[]): string {
-  const starting = built.filter((image) => image.mainPackage === directory);
-  const names = starting.map((image) => image.repository).join(', ');
-  if (starting.length !== 1 || starting[0]?.pushed === undefined)
-    throw new GociError(
-      'BAD_ARGUMENT',
-      `${REFERENCE_SCHEME}${target}: ${starting.length === 0 ? 'no image starts this package' : `${starting.length} images start this package (${names})`}`,
-      { hint: "refer to a package that is exactly one image's entrypoint in goci.yaml" },
-    );
-  return starting[0].pushed.reference;
+  const pushed = found(
+    built.find((image) => image.mainPackage === directory),
+    `the image starting ${REFERENCE_SCHEME}${target}`,
+  ).pushed;
+  return found(pushed, `the push of ${REFERENCE_SCHEME}${target}`).reference;
 }
 
 /** Several files as one YAML stream, as kubectl apply -f takes it. */
