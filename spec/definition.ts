@@ -40,6 +40,10 @@ const env: JsonSchema = {
   ],
 };
 const labels: JsonSchema = { type: 'object', propertyNames: pattern(LABEL_KEY), additionalProperties: scalar };
+/** 0…7777 whose digits are all octal: what a YAML number `0644` (read as 644) may be; JSON Schema has no digit pattern for numbers. */
+function octalDigitNumbers(): number[] {
+  return Array.from({ length: 0o10000 }, (_, mode) => Number(mode.toString(8)));
+}
 const goVariable = (description: string): FieldDefinition => ({ description, schema: pattern(GO_SYMBOL) });
 
 export const VERSION_DEFINITION: MappingDefinition = {
@@ -72,7 +76,7 @@ export const FILE_DEFINITION: MappingDefinition = {
   dst: { description: 'absolute path in the image', schema: absolutePath },
   mode: {
     description: 'octal mode such as 0644 (default 0644, or 0755 when executable)',
-    schema: { anyOf: [pattern(MODE), { type: 'integer', minimum: 0, maximum: 7777 }] },
+    schema: { anyOf: [pattern(MODE), { type: 'integer', enum: octalDigitNumbers() }] },
   },
   owner: {
     description: 'numeric uid[:gid] (default 0:0)',
@@ -116,7 +120,7 @@ export const TOP_LEVEL_DEFINITION: MappingDefinition = {
   image: { description: 'one image of every build', schema: { $ref: '#/definitions/image' } },
   images: {
     description: 'several images, each naming its binaries (instead of image)',
-    schema: { type: 'array', minItems: 1, items: { $ref: '#/definitions/image' } },
+    schema: { type: 'array', minItems: 1, items: { anyOf: [{ $ref: '#/definitions/image' }, { type: 'null' }] } },
   },
 };
 

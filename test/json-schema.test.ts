@@ -40,6 +40,9 @@ describe("goci.yaml's JSON Schema", () => {
       ['hello', 'server', 'large'].map((name) => readFile(join(REPO_ROOT, 'examples', name, 'goci.yaml'), 'utf8')),
     );
     texts.push(await readmeExample(), '', 'images:\n  - {binaries: [a], tags: edge}\n  - {repository: b}\n');
+    // A field given as null, as `image:` alone is, is one left out.
+    texts.push('image:\n', 'images: [~]\n', 'image: {repository: ~, files: ~}\n', 'image: ~\nimages: [{}]\n');
+    texts.push('image:\n  files: [{src: a, dst: /a, mode: 0644}, {src: b, dst: /b, mode: 4755}]\n');
     for (const text of texts) assert.deepEqual(accepted(text), { schema: true, goci: true }, text);
   });
 
@@ -56,6 +59,9 @@ describe("goci.yaml's JSON Schema", () => {
     ['a port that is no port', 'image: {ports: [http]}\n'],
     ['a label key with capitals', 'image: {labels: {Team: x}}\n'],
     ['a mode that is not octal', 'image:\n  files: [{src: a, dst: /a, mode: "0999"}]\n'],
+    ['a mode number that is not octal', 'image:\n  files: [{src: a, dst: /a, mode: 999}]\n'],
+    ['a file without a src', 'image:\n  files: [{src: ~, dst: /a}]\n'],
+    ['a main package that is a flag', 'builds:\n  - main: -toolexec=/bin/true\n'],
     ['an owner by name', 'image:\n  files: [{src: a, dst: /a, owner: nonroot}]\n'],
     ['a tag starting with a dash', 'image: {tags: [-x]}\n'],
     ['an env name with a dash', 'builds:\n  - env: {GO-FLAGS: x}\n'],
