@@ -47,5 +47,5 @@ await build({
   },
 });
 // goci.yaml's JSON Schema, shipped in the package for editors (goci init points goci.yaml at it).
-const { gociJsonSchema } = await import('../lib/spec/json-schema.js');
-await writeFile('lib/goci.schema.json', `${JSON.stringify(gociJsonSchema(), null, 2)}\n`);
+const { gociJsonSchemaText } = await import('../lib/spec/json-schema.js');
+await writeFile('lib/goci.schema.json', gociJsonSchemaText());

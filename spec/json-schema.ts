@@ -56,3 +56,9 @@ export function gociJsonSchema(): JsonSchema {
     },
   };
 }
+
+/** The schema as a file holds it: indented, with lists of numbers (file modes) kept on one line. */
+export function gociJsonSchemaText(): string {
+  const text = JSON.stringify(gociJsonSchema(), null, 2);
+  return `${text.replace(/\[\s*(\d+(?:,\s*\d+)*)\s*\]/g, (_, numbers: string) => `[${numbers.split(/,\s*/).join(', ')}]`)}\n`;
+}

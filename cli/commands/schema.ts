@@ -4,7 +4,7 @@ export function schemaCommand(): Command {
   return new Command('schema')
     .description("print goci.yaml's JSON Schema (the package ships it as lib/goci.schema.json)")
     .action(async () => {
-      const { gociJsonSchema } = await import('../../spec/json-schema.js');
-      process.stdout.write(`${JSON.stringify(gociJsonSchema(), null, 2)}\n`);
+      const { gociJsonSchemaText } = await import('../../spec/json-schema.js');
+      process.stdout.write(gociJsonSchemaText());
     });
 }
