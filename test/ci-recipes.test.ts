@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
@@ -63,8 +64,6 @@ async function ciEnvironment(name: string): Promise<Record<string, string>> {
     npm_config_omit: 'optional',
     npm_config_cache: join(process.env.HOME ?? '/root', '.npm'),
     GOCI_CACHE_DIR: join(home, 'goci-cache'),
-    // goci is not on the npm registry this machine reaches: the recipes' install line takes the pack instead.
-    GOCI_PACKAGE: tarball,
     PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}`,
   };
 }
@@ -79,6 +78,8 @@ function platformValues(): Record<string, string> {
     CI_REGISTRY: registry.host,
     CI_REGISTRY_USER: USER,
     CI_REGISTRY_PASSWORD: PASSWORD,
+    // goci is not on the npm registry: the recipes install the package a variable names, here the pack.
+    GOCI_PACKAGE: tarball,
   };
 }
 
@@ -182,7 +183,13 @@ describe('examples/ci, run as CI would', () => {
     const script = job.script.join('\n');
     const result = await execa('bash', ['-e', '-c', script], {
       cwd: dir,
-      env: { ...env, ...gitlabPredefined(), ...declared(job.variables), CI_COMMIT_TAG: 'v0.3.1' },
+      env: {
+        ...env,
+        ...gitlabPredefined(),
+        ...declared(job.variables),
+        CI_COMMIT_TAG: 'v0.3.1',
+        GOCI_PACKAGE: tarball,
+      },
       extendEnv: false,
       reject: false,
     });
@@ -195,5 +202,32 @@ describe('examples/ci, run as CI would', () => {
     );
     const pushed = report.map((line) => line.split('=')[1]!);
     assert.deepEqual(await pinnedIn(join(dir, 'k8s.resolved.yaml')), pushed);
+  });
+
+  test('the install lines refuse to guess which package is goci when GOCI_PACKAGE is not set', async () => {
+    const workflow = parse(await readFile(join(REPO_ROOT, 'examples', 'ci', 'github-actions.yml'), 'utf8'));
+    const pipeline = parse(await readFile(join(REPO_ROOT, 'examples', 'ci', 'gitlab-ci.yml'), 'utf8'));
+    const github = (workflow.jobs.images.steps as { name: string; run: string }[]).find(
+      (step) => step.name === 'Install goci',
+    );
+    const gitlab = (pipeline.images.before_script as string[]).find((line) => line.startsWith('npm install'));
+    const env = await ciEnvironment('unset');
+    for (const line of [github?.run, gitlab]) {
+      assert.ok(line !== undefined);
+      // GitHub gives an unset repository variable as an empty string.
+      const result = await execa('bash', ['--noprofile', '--norc', '-c', line], {
+        env: { ...env, GOCI_PACKAGE: '' },
+        extendEnv: false,
+        reject: false,
+      });
+      assert.equal(result.exitCode, 127);
+      // Some builds of bash put "line 1: " before a -c command's error.
+      assert.equal(
+        result.stderr.replace(/^bash: line 1: /, 'bash: '),
+        'bash: GOCI_PACKAGE: set GOCI_PACKAGE to the goci package to install (a tarball from npm pack, ' +
+          'or goci@VERSION once goci is on npm)',
+      );
+      assert.equal(existsSync(join(env.npm_config_prefix!, 'bin', 'goci')), false);
+    }
   });
 });

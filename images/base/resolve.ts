@@ -59,8 +59,10 @@ export async function resolveAnyBase(name: string, where: string, context: Remot
  */
 function readAsRegistryImage(name: string, where: string, ref: ImageRef, error: GociError): GociError {
   const read = `"${name}" is not a built-in base (${BUILT_IN_BASES.join(', ')}), so it was read as ${formatReference(ref)}`;
+  const ours = 'use a built-in base, or a full reference such as gcr.io/distroless/static-debian12:nonroot';
+  // The registry's own advice (log in, check the name) still applies when the word was meant as an image.
   return new GociError(error.code, `${where}: ${read}, which failed: ${error.message}`, {
-    hint: 'use a built-in base, or a full reference such as gcr.io/distroless/static-debian12:nonroot',
+    hint: error.hint === undefined ? ours : `${error.hint}; or ${ours}`,
     cause: error,
   });
 }
