@@ -1,5 +1,5 @@
 import { GociError } from '../common/errors.js';
-import { isValidTag } from '../registry/reference.js';
+import { TAG_RULE, isValidTag } from '../registry/reference.js';
 import { releaseTags, versionTag } from '../registry/tags.js';
 import { checkAbsolute, checkLabelKey, readPorts } from '../spec/image.js';
 import type { ImageSpec } from '../spec/schema.js';
@@ -114,10 +114,7 @@ export function tagsFor(
 export function checkedTags(tags: string[]): string[] {
   for (const tag of tags) {
     if (!isValidTag(tag)) {
-      throw new GociError(
-        'BAD_ARGUMENT',
-        `--tag ${tag}: not a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`,
-      );
+      throw new GociError('BAD_ARGUMENT', `--tag ${tag}: not a valid tag (${TAG_RULE})`);
     }
   }
   return tags;

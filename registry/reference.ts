@@ -18,6 +18,8 @@ export const DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/';
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 /** Docker's tag grammar (goci.yaml's schema uses it too). */
 export const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** TAG in words, for messages. */
+export const TAG_RULE = "letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-'";
 
 /** Docker's tag grammar: letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-'. */
 export function isValidTag(tag: string): boolean {

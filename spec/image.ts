@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { FieldError, checkNoNul, describe, join, readAnyMapping, readEnv, readMapping } from './fields.js';
 import { readOptionalString, readString, readStringList } from './fields.js';
-import { isValidTag } from '../registry/reference.js';
+import { TAG_RULE, isValidTag } from '../registry/reference.js';
 import { FILE_DEFINITION, IMAGE_DEFINITION, LABEL_KEY, MODE, OWNER, PORT, fieldNames } from './definition.js';
 import { DEFAULT_BASE, DEFAULT_BINARY_DIR, type FileSpec, type ImageSpec } from './schema.js';
 
@@ -42,11 +42,7 @@ function readTags(path: string, value: unknown): string[] | undefined {
   const tags = readStringList(path, value);
   if (tags.length === 0) throw new FieldError(path, 'the list is empty; remove it to tag with the version');
   tags.forEach((tag, index) => {
-    if (!isValidTag(tag))
-      throw new FieldError(
-        `${path}[${index}]`,
-        `"${tag}" is not a valid tag (letters, digits, '_', '.', '-'; at most 128)`,
-      );
+    if (!isValidTag(tag)) throw new FieldError(`${path}[${index}]`, `"${tag}" is not a valid tag (${TAG_RULE})`);
   });
   return tags;
 }

@@ -154,7 +154,7 @@ describe('goci.yaml', () => {
     );
     assert.equal(
       specError('images:\n  - tags: [ok, "-bad"]\n'),
-      `goci.yaml: images[0].tags[1]: "-bad" is not a valid tag (letters, digits, '_', '.', '-'; at most 128)`,
+      `goci.yaml: images[0].tags[1]: "-bad" is not a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`,
     );
   });
 });
