@@ -58,8 +58,15 @@ export interface PlatformReport {
   size: number;
   labels: Record<string, string>;
   entrypoint: string[];
+  /** The default arguments (Cmd). */
+  cmd: string[];
+  env: string[];
   user: string;
   workingDir: string;
+  /** ExposedPorts and Volumes, sorted. */
+  exposedPorts: string[];
+  volumes: string[];
+  stopSignal: string;
   /** The entrypoint program, read from the layers. */
   binary: BinaryReport;
   /** The artifacts (SBOMs, signatures) whose subject is this platform's manifest, as the source lists them. */
@@ -299,6 +306,14 @@ interface RuntimeSettings {
   User?: unknown;
   WorkingDir?: unknown;
   Labels?: unknown;
+  ExposedPorts?: unknown;
+  Volumes?: unknown;
+  StopSignal?: unknown;
+}
+
+/** The keys of a config's set-like object (ExposedPorts, Volumes: `{"8080/tcp": {}}`), sorted. */
+function keysOf(value: unknown): string[] {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value).sort() : [];
 }
 
 async function platformReport(
@@ -318,8 +333,13 @@ async function platformReport(
     size: (image.manifest?.size ?? 0) + image.config.size + image.layers.reduce((sum, layer) => sum + layer.size, 0),
     labels: labelsOf(settings.Labels),
     entrypoint,
+    cmd: strings(settings.Cmd),
+    env: strings(settings.Env),
     user: typeof settings.User === 'string' ? settings.User : '',
     workingDir,
+    exposedPorts: keysOf(settings.ExposedPorts),
+    volumes: keysOf(settings.Volumes),
+    stopSignal: typeof settings.StopSignal === 'string' ? settings.StopSignal : '',
     binary: await entrypointBinary(
       files,
       image,

@@ -134,7 +134,9 @@ export function startImage(request: ImageStart): ImageRun {
       const plan = planImage({ spec, image, binaries: built, base, files: prepared.files });
       const { tags } = prepared;
       const platforms = plan.platforms.map((item) => item.platform);
-      const name = `${push ? formatReference({ ...push, tag: undefined }) : plan.repository}:${tags[0]}`;
+      // Where the image goes: the push target's repository when pushing, else its name.
+      const destination = push ? formatReference({ ...push, tag: undefined }) : plan.repository;
+      const name = `${destination}:${tags[0]}`;
       progress.report({ kind: 'image-start', image: name, platforms: plan.platforms.length });
       const sink = imageSinks({ ...request, outputs, repository, loadPlatform, registry: pushSink });
       if (base.kind === 'remote') await downloadIfNeeded(request, base, sink, outputs);
@@ -169,7 +171,8 @@ export function startImage(request: ImageStart): ImageRun {
       return {
         ...(tarball ? { tarball } : {}),
         ...(loaded ? { loaded } : {}),
-        repository: plan.repository,
+        repository: destination,
+        name: plan.repository,
         mainPackage: prepared.mainPackage,
         tags,
         index: { digest: assembled.index.digest, size: assembled.index.size },

@@ -2,7 +2,10 @@ import type { Pushed } from '../sinks/sink.js';
 
 /** What a build reports per image, as `goci build --json` prints it. */
 export interface BuiltImage {
+  /** Where it went: the repository pushed to, else its name. */
   repository: string;
+  /** Its name in goci.yaml (image.repository, else the entrypoint binary): what a layout, Docker and the SBOM call it. */
+  name: string;
   /** The directory of the entrypoint's main package; absent for another module's package. */
   mainPackage?: string | undefined;
   tags: string[];

@@ -1,4 +1,5 @@
 import { dirname, join, resolve } from 'node:path';
+import { GociError } from '../common/errors.js';
 import { checkWritable } from '../common/writable.js';
 import type { BuildContext } from '../compiler/context.js';
 import { mainPackageDir } from '../compiler/main-package.js';
@@ -72,6 +73,14 @@ export async function checkImage(unit: ImageUnit, settings: RunSettings, context
   const { spec } = unit;
   const image = applyImageFlags(unit.image, settings);
   const push = await pushTarget(settings, unit.identity);
+  if (settings.imageRefs !== undefined && push === undefined)
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `--image-refs ${settings.imageRefs}: nothing is pushed, so no reference to write`,
+      {
+        hint: 'add --push REPOSITORY (or use goci publish), or leave out --image-refs',
+      },
+    );
   if (settings.release) checkRelease(unit.stamp);
   const tags = tagsFor(unit.stamp.version, settings, push?.tag, image.tags);
   // image.files is walked and checked whole before anything is written or compiled.

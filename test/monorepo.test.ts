@@ -181,6 +181,34 @@ describe('images: in goci.yaml, found from a package directory', () => {
     assert.deepEqual(await registryTags('listed/team-worker'), RELEASE_TAGS);
   });
 
+  test('--json names each image by where it was pushed, and by its goci.yaml name', async () => {
+    const dir = await repository({ 'goci.yaml': IMAGES_SPEC });
+    const env = { ...process.env, GOCI_REPO: `${registry.host}/named` };
+    const result = await goci(['publish', ...ONE_PLATFORM, '--json'], { cwd: dir, env });
+    assert.equal(result.exitCode, 0, result.stderr);
+    const images = JSON.parse(result.stdout).images as { repository: string; name: string }[];
+    assert.deepEqual(
+      images.map((image) => [image.repository, image.name]),
+      [
+        [`${registry.host}/named/app`, 'app'],
+        [`${registry.host}/named/team-worker`, 'team-worker'],
+      ],
+    );
+  });
+
+  test('--image-refs without a push is refused before anything compiles', async () => {
+    const dir = await repository({ 'goci.yaml': IMAGES_SPEC });
+    const result = await goci(['build', './cmd/app', ...ONE_PLATFORM, '--image-refs', 'refs.txt'], { cwd: dir });
+    assert.equal(result.exitCode, 2);
+    assert.equal(
+      lastLine(result.stderr),
+      'goci: --image-refs refs.txt: nothing is pushed, so no reference to write ' +
+        '(add --push REPOSITORY (or use goci publish), or leave out --image-refs)',
+    );
+    assert.equal(existsSync(join(dir, 'refs.txt')), false);
+    assert.equal(existsSync(join(dir, 'dist')), false);
+  });
+
   test('a package directory below the goci.yaml builds that package with the file settings', async () => {
     const dir = await repository({ 'goci.yaml': IMAGES_SPEC });
     const result = await goci(['build', './cmd/app', ...ONE_PLATFORM, '--json'], { cwd: dir });
