@@ -42,8 +42,10 @@ describe('a registry wait on every display', () => {
     );
   });
 
-  test('json: the event as one line', () => {
-    assert.deepEqual(JSON.parse(shown('json', [ASKED])), ASKED);
+  test('json: the event as one line, with the time it was reported', () => {
+    const { time, ...event } = JSON.parse(shown('json', [ASKED])) as ProgressEvent & { time: string };
+    assert.deepEqual(event, ASKED);
+    assert.match(time, /^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
   });
 
   test('tty: one line per registry in the live block, rewritten by the next wait', () => {

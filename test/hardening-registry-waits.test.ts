@@ -55,7 +55,12 @@ describe('a wait between tries is a progress event', () => {
     proxy.clearFaults();
     assert.equal(result.exitCode, 0, result.stderr);
     const lines = result.stderr.split('\n').filter((line) => line.startsWith('{'));
-    const events = lines.map((line) => JSON.parse(line) as { kind: string });
+    // Each event carries the time it was reported; the rest is exact.
+    const events = lines.map((line) => {
+      const { time, ...event } = JSON.parse(line) as { kind: string; time: string };
+      assert.match(time, /Z$/);
+      return event;
+    });
     const wait = { kind: 'registry-wait', registry: proxy.host, reason: '429', retryAfter: true, delayMs: 1000 };
     const tries = { attempt: 2, attempts: 5 };
     assert.deepEqual(

@@ -51,14 +51,16 @@ describe('progress', () => {
     assert.match(run('plain', false, true), /^goci: compiling hello linux\/amd64: go build …$/m);
   });
 
-  test('json: one object per line, the events themselves', () => {
+  test('json: one object per line, the events themselves with the time each was reported', () => {
+    const objects = run('json', false)
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ProgressEvent & { time: string });
     assert.deepEqual(
-      run('json', false)
-        .trimEnd()
-        .split('\n')
-        .map((line) => JSON.parse(line)),
+      objects.map(({ time, ...event }) => event),
       EVENTS,
     );
+    for (const { time } of objects) assert.match(time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
   test('tty: each target keeps one line, rewritten in place, and the block is cleared at the end', () => {
@@ -89,5 +91,52 @@ describe('progress', () => {
   test('without --progress: live on a terminal, lines elsewhere', () => {
     assert.ok(run(undefined, true).includes('\x1b['));
     assert.ok(!run(undefined, false).includes('\x1b['));
+  });
+
+  test('TERM=dumb: lines, even on a terminal and even asked for tty', () => {
+    for (const mode of [undefined, 'tty'] as const) {
+      const out = stream(true);
+      const progress = makeProgress(mode, false, out, { TERM: 'dumb' });
+      for (const event of EVENTS) progress.report(event);
+      progress.finish();
+      assert.equal(out.text.split('\n')[0], 'goci: compiling hello linux/amd64');
+      assert.ok(!out.text.includes('\x1b'), JSON.stringify(out.text));
+    }
+  });
+
+  test('tty: a line wider than the terminal is cut to fit, so it never wraps', () => {
+    const out = Object.assign(stream(true), { columns: 40, rows: 24 });
+    const progress = makeProgress('tty', false, out, {});
+    progress.report({ kind: 'image-done', image: 'ghcr.io/acme/api:1.2.3', digest: `sha256:${'a'.repeat(64)}` });
+    progress.finish();
+    assert.equal(out.text, '\x1b[2Kassembled ghcr.io/acme/api:1.2.3 sha25…\n\x1b[1F\x1b[0J');
+  });
+
+  test('tty: more lines than the terminal has rows are summed up in the first', () => {
+    const out = Object.assign(stream(true), { columns: 80, rows: 4 });
+    const progress = makeProgress('tty', false, out, {});
+    for (const name of ['a', 'b', 'c', 'd', 'e'])
+      progress.report({ kind: 'compile-done', target: name, size: 1024, seconds: 1, cached: false });
+    const last = out.text.slice(out.text.lastIndexOf('\x1b[3F'));
+    progress.finish();
+    assert.equal(
+      last,
+      '\x1b[3F\x1b[2K… 3 earlier lines\n\x1b[2Kcompiled d (1.0 KiB, 1.00s)\n\x1b[2Kcompiled e (1.0 KiB, 1.00s)\n',
+    );
+  });
+
+  test('tty: a step under way shows its elapsed seconds, counted each second until it is done', (context) => {
+    context.mock.timers.enable({ apis: ['setInterval', 'Date'], now: 0 });
+    const out = stream(true);
+    const progress = makeProgress('tty', false, out, {});
+    progress.report(EVENTS[0]!);
+    context.mock.timers.tick(3000);
+    assert.ok(out.text.endsWith('\x1b[1F\x1b[2Kcompiling hello linux/amd64 (3s)\n'), JSON.stringify(out.text));
+    progress.report(EVENTS[2]!);
+    const done = out.text.length;
+    context.mock.timers.tick(5000);
+    // Nothing under way: no more redraws.
+    assert.equal(out.text.length, done);
+    progress.finish();
   });
 });
