@@ -24,6 +24,7 @@ need /usr/bin/time time
 need mkfifo coreutils
 need /usr/bin/docker docker.io
 need docker-compose docker-compose
+need tmux tmux
 
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
