@@ -125,7 +125,7 @@ async function existingDirectory(dir: string): Promise<string> {
 async function planSpec(spec: Spec, request: CompileRequest, toolchain: Toolchain): Promise<Target[]> {
   const context = await buildContext(spec.baseDir, request.context);
   const state = await readSourceState(spec.baseDir);
-  const stamp = makeStamp(state, request.env, request.version);
+  const stamp = makeStamp(state, request.env, request.version, '--version', spec.version.format);
   for (const line of versionWarnings(state, stamp.version, request.version !== undefined)) warnOnce(line);
   const places = new Map<string, BuildPlace>();
   for (const build of spec.builds) {

@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { GociError } from '../common/errors.js';
+import type { VersionFormat } from '../spec/schema.js';
 import type { SourceState } from './git.js';
 import { rfc3339 } from '../common/time.js';
 
@@ -17,38 +18,54 @@ export interface Stamp {
   modified: boolean;
   /** Where the source can be browsed (the git origin, credentials removed), if anywhere. */
   sourceUrl: string | undefined;
+  /** Not a release: commits after the last tag or no tag at all, or a given version with a `-dev` part. */
+  development: boolean;
 }
 
 const SHORT_COMMIT_LENGTH = 7;
 
-/** A version given by the user must be semver; a leading `v` is accepted and dropped. */
-export function checkedVersion(text: string, where: string): string {
-  const version = semver.valid(text.trim());
-  if (!version || !/^v?\d/.test(text.trim())) {
+/**
+ * A version given by the user must be semver; a leading `v` is accepted, and dropped unless the
+ * format keeps what the tag says.
+ */
+export function checkedVersion(text: string, where: string, format: VersionFormat = 'semver'): string {
+  const trimmed = text.trim();
+  const version = semver.valid(trimmed);
+  if (!version || !/^v?\d/.test(trimmed)) {
     throw new GociError('BAD_VERSION', `${where}: "${text}" is not a semantic version`, {
       hint: 'use MAJOR.MINOR.PATCH with optional -prerelease and +build parts, e.g. 1.2.3 or 1.3.0-rc.1',
     });
   }
-  return version;
+  return format === 'semver' ? version : trimmed;
 }
 
 /**
  * The version git implies. An exact tag is the version; commits after it make the next
  * patch's pre-release (so it sorts after the tag and before the next release); no tag at all
- * is 0.0.0-dev. Build metadata carries the commit and a dirty mark.
+ * is 0.0.0-dev. Build metadata carries the commit and a dirty mark. `describe` writes what git
+ * describe would instead.
  */
-export function deriveVersion(state: SourceState): string {
+export function deriveVersion(state: SourceState, format: VersionFormat = 'semver'): string {
   const short = state.commit?.slice(0, SHORT_COMMIT_LENGTH);
+  if (format === 'describe' && (state.tag || short)) return describeVersion(state, short);
   const metadata = [short ? `g${short}` : undefined, state.dirty ? 'dirty' : undefined].filter(Boolean);
   if (!state.tag) return withMetadata('0.0.0-dev', metadata);
   const tagged = checkedVersion(state.tag, `git tag ${state.tag}`);
+  const prefix = format === 'tag' && state.tag.startsWith('v') ? 'v' : '';
   const base = semver.parse(tagged)!;
-  if (state.distance === 0) return withMetadata(`${base.version}`, state.dirty ? ['dirty'] : []);
+  if (state.distance === 0) return prefix + withMetadata(`${base.version}`, state.dirty ? ['dirty'] : []);
   const next =
     base.prerelease.length > 0
       ? `${base.version}.dev.${state.distance}`
       : `${semver.inc(base.version, 'patch')}-dev.${state.distance}`;
-  return withMetadata(next, metadata);
+  return prefix + withMetadata(next, metadata);
+}
+
+/** `git describe --tags --always --dirty`: the tag, `-N-gSHORT` after it, the short commit without one, `-dirty`. */
+function describeVersion(state: SourceState, short: string | undefined): string {
+  checkedVersion(state.tag ?? '0.0.0', `git tag ${state.tag}`);
+  const described = !state.tag ? short! : state.distance === 0 ? state.tag : `${state.tag}-${state.distance}-g${short}`;
+  return state.dirty ? `${described}-dirty` : described;
 }
 
 const FETCH_HINT = 'fetch the history and tags (git fetch --tags --unshallow; actions/checkout: fetch-depth: 0)';
@@ -94,11 +111,16 @@ export function makeStamp(
   env: NodeJS.ProcessEnv,
   versionOverride: string | undefined,
   versionWhere = '--version',
+  format: VersionFormat = 'semver',
 ): Stamp {
   const epoch = sourceDateEpoch(env, state);
   const commit = state.commit ?? '';
+  const version =
+    versionOverride === undefined
+      ? deriveVersion(state, format)
+      : checkedVersion(versionOverride, versionWhere, format);
   return {
-    version: versionOverride === undefined ? deriveVersion(state) : checkedVersion(versionOverride, versionWhere),
+    version,
     commit,
     shortCommit: commit.slice(0, SHORT_COMMIT_LENGTH),
     epoch,
@@ -106,5 +128,12 @@ export function makeStamp(
     commitTimestamp: state.commitTime === undefined ? '' : String(state.commitTime),
     modified: state.dirty,
     sourceUrl: state.sourceUrl,
+    development: versionOverride === undefined ? !state.tag || state.distance > 0 : hasDevPart(version),
   };
+}
+
+/** A `-dev` pre-release part (`1.2.4-dev.3`), as goci's own development versions have. */
+function hasDevPart(version: string): boolean {
+  const prerelease = semver.parse(version)?.prerelease ?? [];
+  return prerelease.some((part) => String(part).startsWith('dev'));
 }

@@ -15,7 +15,7 @@ import { chooseImage } from '../spec/image-builds.js';
 import type { BaseRuntime } from '../images/image-runtime.js';
 import { ociPlatform } from '../oci/platform.js';
 import { parseSpecText } from '../spec/load.js';
-import type { ImageSpec, Spec } from '../spec/schema.js';
+import type { ImageSpec, Spec, VersionFormat } from '../spec/schema.js';
 import { baseSteps, frontendImageRef } from './base-steps.js';
 import { findContextFiles, type LlbFile } from './context-files.js';
 import type { Gateway } from './gateway.js';
@@ -48,13 +48,14 @@ interface Request extends TargetRequest {
 }
 
 /** The CLI's stamp, with what git would say given as build args (git is not consulted inside BuildKit). */
-function stampFrom(args: Record<string, string>): Stamp {
+function stampFrom(args: Record<string, string>, format: VersionFormat): Stamp {
   const state = { ...NO_SOURCE_STATE, commit: args.REVISION || undefined, sourceUrl: args.SOURCE_URL || undefined };
   return makeStamp(
     state,
     { SOURCE_DATE_EPOCH: args.SOURCE_DATE_EPOCH },
     args.VERSION || undefined,
     'build arg VERSION',
+    format,
   );
 }
 
@@ -104,7 +105,7 @@ async function readRequest(gateway: Gateway, options: FrontendOptions, workers: 
     image: chooseImage(spec, options.opts.target, '--target'),
     platforms,
     buildPlatform,
-    stamp: stampFrom(args),
+    stamp: stampFrom(args, spec.version.format),
     goImage: args.GO_IMAGE ?? DEFAULT_GO_IMAGE,
     args,
   };

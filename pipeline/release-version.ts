@@ -1,4 +1,3 @@
-import semver from 'semver';
 import { GociError } from '../common/errors.js';
 import type { Stamp } from '../compiler/version.js';
 
@@ -11,8 +10,7 @@ export function checkRelease(stamp: Stamp): void {
     throw new GociError('BAD_VERSION', `--release: version ${stamp.version} is built from uncommitted changes`, {
       hint: 'commit (or git-ignore) them, or build without --release',
     });
-  const prerelease = semver.parse(stamp.version)?.prerelease ?? [];
-  if (prerelease.some((part) => String(part) === 'dev' || String(part).startsWith('dev')))
+  if (stamp.development)
     throw new GociError('BAD_VERSION', `--release: version ${stamp.version} is a development version, not a tag`, {
       hint: 'tag the commit (git tag v1.2.3) and fetch tags in CI, or give --version',
     });

@@ -8,7 +8,9 @@ import semver from 'semver';
 export function releaseTags(version: string): string[] {
   const parsed = semver.parse(version);
   if (!parsed || parsed.prerelease.length > 0 || parsed.build.length > 0) return [versionTag(version)];
-  return [parsed.version, `${parsed.major}.${parsed.minor}`, `${parsed.major}`, 'latest'];
+  // A version written with the tag's `v` (version.format: tag, describe) names its tags the same way.
+  const v = version.startsWith('v') ? 'v' : '';
+  return [`${v}${parsed.version}`, `${v}${parsed.major}.${parsed.minor}`, `${v}${parsed.major}`, 'latest'];
 }
 
 /** A version as a tag: `+` made `-`, as Docker tags allow no `+` (`1.2.3+meta` → `1.2.3-meta`). */

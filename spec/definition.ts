@@ -4,6 +4,7 @@
  * Schema editors read (json-schema.ts) is made from them. The patterns are the validator's own.
  */
 
+import { VERSION_FORMATS } from './schema.js';
 import { TAG } from '../registry/reference.js';
 
 /** A JSON Schema (draft-07) fragment. */
@@ -50,6 +51,12 @@ export const VERSION_DEFINITION: MappingDefinition = {
   variable: goVariable('-X target for the version (default main.version)'),
   commitVariable: goVariable('-X target for the full commit hash'),
   dateVariable: goVariable('-X target for the RFC 3339 build date (SOURCE_DATE_EPOCH)'),
+  format: {
+    description:
+      "how a version from git is written: semver (default; 1.6.21-dev.1+g218db27), tag (keeps the tag's v), " +
+      'describe (git describe --tags --always --dirty: v1.6.20-1-g218db27)',
+    schema: { enum: [...VERSION_FORMATS] },
+  },
 };
 
 export const BUILD_DEFINITION: MappingDefinition = {

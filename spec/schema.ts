@@ -51,10 +51,24 @@ export const DEFAULT_BASE = 'static';
 export const DEFAULT_BINARY_DIR = '/usr/local/bin';
 
 /** Which Go variables receive the version stamp through `-X`. */
+/**
+ * How a version derived from git is written (goci.yaml's version.format):
+ * `semver` (default) `1.6.20`, after it `1.6.21-dev.1+g218db27`;
+ * `tag` the same, keeping the tag's `v`: `v1.6.20`, `v1.6.21-dev.1+g218db27`;
+ * `describe` as `git describe --tags --always --dirty` writes it: `v1.6.20`, `v1.6.20-1-g218db27`,
+ * `v1.6.20-dirty`, and the short commit alone without a tag — the format containerd's and many
+ * Makefiles stamp.
+ */
+export type VersionFormat = 'semver' | 'tag' | 'describe';
+
+export const VERSION_FORMATS: readonly VersionFormat[] = ['semver', 'tag', 'describe'];
+
 export interface VersionSettings {
   variable: string;
   commitVariable: string | undefined;
   dateVariable: string | undefined;
+  /** How a version from git is written (default semver). */
+  format: VersionFormat;
 }
 
 export type BuildVcs = 'true' | 'false' | 'auto';

@@ -20,7 +20,15 @@ import {
   fieldNames,
 } from './definition.js';
 import type { ImageSpec } from './schema.js';
-import { DEFAULT_VERSION_VARIABLE, type BuildSpec, type BuildVcs, type Spec, type VersionSettings } from './schema.js';
+import {
+  DEFAULT_VERSION_VARIABLE,
+  VERSION_FORMATS,
+  type BuildSpec,
+  type BuildVcs,
+  type Spec,
+  type VersionFormat,
+  type VersionSettings,
+} from './schema.js';
 
 const TOP_LEVEL_FIELDS = fieldNames(TOP_LEVEL_DEFINITION);
 const VERSION_FIELDS = fieldNames(VERSION_DEFINITION);
@@ -47,7 +55,7 @@ function readImages(top: Record<string, unknown>): ImageSpec[] {
 
 function readVersionSettings(value: unknown): VersionSettings {
   if (value === undefined || value === null)
-    return { variable: DEFAULT_VERSION_VARIABLE, commitVariable: undefined, dateVariable: undefined };
+    return { variable: DEFAULT_VERSION_VARIABLE, commitVariable: undefined, dateVariable: undefined, format: 'semver' };
   const record = readMapping('version', value, VERSION_FIELDS);
   const optionalVariable = (key: string): string | undefined =>
     record[key] === undefined || record[key] === null ? undefined : readGoVariable(`version.${key}`, record[key]);
@@ -55,7 +63,15 @@ function readVersionSettings(value: unknown): VersionSettings {
     variable: optionalVariable('variable') ?? DEFAULT_VERSION_VARIABLE,
     commitVariable: optionalVariable('commitVariable'),
     dateVariable: optionalVariable('dateVariable'),
+    format: readVersionFormat(record.format),
   };
+}
+
+function readVersionFormat(value: unknown): VersionFormat {
+  if (value === undefined || value === null) return 'semver';
+  const format = readString('version.format', value);
+  if ((VERSION_FORMATS as readonly string[]).includes(format)) return format as VersionFormat;
+  throw new FieldError('version.format', `expected ${VERSION_FORMATS.join(', ')}, found ${describe(value)}`);
 }
 
 function readBuilds(value: unknown, baseDir: string): BuildSpec[] {

@@ -14,6 +14,7 @@ const STAMP: Stamp = {
   commitTimestamp: '1714564800',
   modified: false,
   sourceUrl: undefined,
+  development: false,
 };
 
 function input(yaml: string, platform = 'linux/arm/v7', overrides: Partial<CommandInput> = {}): CommandInput {

@@ -75,6 +75,11 @@ describe('release tags', () => {
     assert.deepEqual(releaseTags('1.2.3'), ['1.2.3', '1.2', '1', 'latest']);
   });
 
+  test("a version written with the tag's v publishes every tag with it", () => {
+    assert.deepEqual(releaseTags('v1.6.20'), ['v1.6.20', 'v1.6', 'v1', 'latest']);
+    assert.deepEqual(releaseTags('v1.6.20-1-g218db27'), ['v1.6.20-1-g218db27']);
+  });
+
   test('a pre-release publishes only itself', () => {
     assert.deepEqual(releaseTags('1.3.0-rc.1'), ['1.3.0-rc.1']);
   });

@@ -85,6 +85,58 @@ describe('versions derived from git', () => {
   });
 });
 
+describe('version.format in goci.yaml', () => {
+  const state = { ...NO_SOURCE_STATE, commit: SHA, tag: 'v1.6.20', distance: 0 };
+  const after = { ...state, distance: 1 };
+
+  test('tag keeps the v of the tag, on it and after it', () => {
+    assert.equal(deriveVersion(state, 'tag'), 'v1.6.20');
+    assert.equal(deriveVersion(after, 'tag'), 'v1.6.21-dev.1+g1a2b3c4');
+    assert.equal(deriveVersion({ ...state, tag: '1.6.20' }, 'tag'), '1.6.20');
+  });
+
+  test('describe writes what git describe --tags --always --dirty does', () => {
+    assert.equal(deriveVersion(state, 'describe'), 'v1.6.20');
+    assert.equal(deriveVersion(after, 'describe'), 'v1.6.20-1-g1a2b3c4');
+    assert.equal(deriveVersion({ ...after, dirty: true }, 'describe'), 'v1.6.20-1-g1a2b3c4-dirty');
+    assert.equal(deriveVersion({ ...state, tag: undefined }, 'describe'), '1a2b3c4');
+    assert.equal(deriveVersion(NO_SOURCE_STATE, 'describe'), '0.0.0-dev');
+  });
+
+  test('a version given keeps its v unless the format is semver', () => {
+    assert.equal(makeStamp(NO_SOURCE_STATE, {}, 'v2.0.0', '--version', 'describe').version, 'v2.0.0');
+    assert.equal(makeStamp(NO_SOURCE_STATE, {}, 'v2.0.0', '--version', 'semver').version, '2.0.0');
+  });
+
+  test('commits after the tag are a development version in every format, so --release refuses them', () => {
+    for (const format of ['semver', 'tag', 'describe'] as const) {
+      assert.equal(makeStamp(state, {}, undefined, '--version', format).development, false);
+      assert.equal(makeStamp(after, {}, undefined, '--version', format).development, true);
+    }
+  });
+
+  test('the stamped version variable carries the described version', async () => {
+    const { dir } = await repository();
+    const spec = await readFile(join(dir, 'goci.yaml'), 'utf8');
+    await writeFile(join(dir, 'goci.yaml'), spec.replace('version:\n', 'version:\n  format: describe\n'));
+    await git(dir, 'add', '-A');
+    await git(dir, 'commit', '-q', '-m', 'describe');
+    await git(dir, 'tag', 'v1.6.20');
+    assert.equal((await versionOf(dir)).version, 'v1.6.20');
+  });
+
+  test('an unknown format is refused naming the three', async () => {
+    const { dir } = await repository();
+    await writeFile(join(dir, 'goci.yaml'), 'version:\n  format: calver\n');
+    const result = await goci(['compile', '.', '--dry-run'], { cwd: dir });
+    assert.equal(result.exitCode, 2);
+    assert.equal(
+      result.stderr.trim().split('\n').at(-1),
+      'goci: goci.yaml: version.format: expected semver, tag, describe, found string "calver" (see the goci.yaml reference in the README)',
+    );
+  });
+});
+
 describe('version rules', () => {
   test('after a pre-release tag the dev counter extends the pre-release', () => {
     assert.equal(
@@ -104,6 +156,7 @@ describe('version rules', () => {
       commitTimestamp: '',
       modified: false,
       sourceUrl: undefined,
+      development: true,
     });
   });
 
