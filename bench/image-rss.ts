@@ -22,6 +22,7 @@ await assembleImages({
     user: base.user,
     workingDir: base.workingDir,
     exposedPorts: [],
+    volumes: [],
     stopSignal: undefined,
   },
   epoch: 0,

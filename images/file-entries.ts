@@ -1,6 +1,6 @@
 import { GociError } from '../common/errors.js';
 import { WIDEN_HINT } from '../compiler/context.js';
-import type { FileSpec } from '../spec/schema.js';
+import type { ImageSpec } from '../spec/schema.js';
 import type { LayerDirectory, LayerSymlink } from './layer.js';
 
 /**
@@ -38,27 +38,63 @@ function defaultMode(executable: boolean): number {
 
 /**
  * The entries of `image.files`: a file goes to `dst`, a directory's whole tree below `dst`;
- * directories 0755, files the spec's mode or 0755/0644, owners from the spec, never from the
- * machine or the context, so both doors make the same layer.
+ * directories dirMode or 0755, files the spec's mode or 0755/0644, owners from the spec, never
+ * from the machine or the context, so both doors make the same layer. Then the empty
+ * directories: image.directories, and each volume nothing else makes, owned by the image's user.
  */
 export function fileEntries<S>(
-  files: FileSpec[],
+  image: Pick<ImageSpec, 'files' | 'directories' | 'volumes' | 'path'>,
   found: FoundFile<S>[][],
   where: (path: string) => string,
+  user: string,
 ): PlannedEntry<S>[] {
+  const { files } = image;
   const entries = files.flatMap((file, position) =>
     (found[position] ?? []).map((item): PlannedEntry<S> => {
       const path = item.relative === '' ? file.dst : `${file.dst}/${item.relative}`;
       const { uid, gid } = file;
-      if (item.type === 'directory') return { type: 'directory', path, mode: 0o755, uid, gid };
+      if (item.type === 'directory') return { type: 'directory', path, mode: file.dirMode ?? 0o755, uid, gid };
       if (item.type === 'symlink') return { type: 'symlink', path, target: item.target, uid, gid, source: item.source };
       return { type: 'file', path, mode: file.mode ?? defaultMode(item.executable), uid, gid, source: item.source };
     }),
   );
-  // `image.files` or `images[1].files`: the list the files came from.
-  const list = files[0]?.path.replace(/\[\d+\]$/, '') ?? 'image.files';
-  rejectDuplicateDestinations(entries, where(list));
-  return entries;
+  const all = [...entries, ...emptyDirectories(image, new Set(entries.map((entry) => entry.path)), where, user)];
+  rejectDuplicateDestinations(all, where(`${image.path}.files`));
+  return all;
+}
+
+/** image.directories, then a directory for each volume that neither they nor image.files make. */
+function emptyDirectories(
+  image: Pick<ImageSpec, 'directories' | 'volumes' | 'path'>,
+  made: Set<string>,
+  where: (path: string) => string,
+  user: string,
+): LayerDirectory[] {
+  const listed = image.directories.map((directory): LayerDirectory => {
+    const { uid, gid } = directory.owner ?? userIds(user, where(`${directory.path}.owner`));
+    return { type: 'directory', path: directory.dst, mode: directory.mode, uid, gid };
+  });
+  const volumes = image.volumes.flatMap((volume, position): LayerDirectory[] => {
+    if (made.has(volume) || listed.some((directory) => directory.path === volume)) return [];
+    const { uid, gid } = userIds(user, where(`${image.path}.volumes[${position}]`));
+    return [{ type: 'directory', path: volume, mode: 0o755, uid, gid }];
+  });
+  return [...listed, ...volumes];
+}
+
+/**
+ * The numeric ids of the user a container runs as (`65532`, `1000:1000`; empty or root is 0), so
+ * that the directories it writes are its own. A user by name cannot be read without the base's
+ * /etc/passwd: an owner must then be given.
+ */
+function userIds(user: string, at: string): { uid: number; gid: number } {
+  if (user === '' || user === 'root') return { uid: 0, gid: 0 };
+  const match = /^(\d+)(?::(\d+))?$/.exec(user);
+  if (!match)
+    throw new GociError('BAD_SPEC', `${at}: the image runs as "${user}", a name, so goci cannot tell its uid`, {
+      hint: 'give the directory a numeric owner in image.directories (owner: 65532:65532)',
+    });
+  return { uid: Number(match[1]), gid: Number(match[2] ?? match[1]) };
 }
 
 function rejectDuplicateDestinations(entries: { path: string }[], list: string): void {

@@ -188,6 +188,7 @@ export async function frontendImage(options: FrontendImageOptions): Promise<Fron
       user: base.user,
       workingDir: base.workingDir,
       exposedPorts: remote.exposedPorts,
+      volumes: [],
       labels,
     },
   });

@@ -64,7 +64,8 @@ export interface ImagePlan<S> {
 export function planImage<S>(input: ImagePlanInput<S>): ImagePlan<S> {
   const { spec, image } = input;
   const where = (path: string): string => fieldLocation(spec, path);
-  const files = fileEntries(image.files, input.files, where);
+  const runtimeUser = image.user ?? input.base.user;
+  const files = fileEntries(image, input.files, where, runtimeUser);
   const builds = imageBuildIds(spec, image);
   const entrypointBuild = entrypointBuildId(spec, image);
   const entrypointTarget = found(

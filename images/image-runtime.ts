@@ -27,6 +27,7 @@ export function imageRuntime(
     user: image.user ?? base.user,
     workingDir: image.workdir ?? base.workingDir,
     exposedPorts: image.ports,
+    volumes: image.volumes,
     stopSignal: image.stopSignal,
   };
 }

@@ -9,6 +9,8 @@ export interface RuntimeConfig {
   user: string;
   workingDir: string;
   exposedPorts: string[];
+  /** Mount points (Volumes), sorted when written. */
+  volumes: string[];
   stopSignal: string | undefined;
   labels: Record<string, string>;
 }
@@ -21,6 +23,7 @@ export const EMPTY_RUNTIME: Readonly<RuntimeConfig> = {
   user: '',
   workingDir: '',
   exposedPorts: [],
+  volumes: [],
   stopSignal: undefined,
   labels: {},
 };
@@ -61,6 +64,8 @@ export function imageConfig(input: ImageConfigInput): Record<string, unknown> {
   if (runtime.env.length > 0) config.Env = runtime.env;
   if (runtime.entrypoint.length > 0) config.Entrypoint = runtime.entrypoint;
   if (runtime.cmd.length > 0) config.Cmd = runtime.cmd;
+  if (runtime.volumes.length > 0)
+    config.Volumes = Object.fromEntries([...runtime.volumes].sort().map((volume) => [volume, {}]));
   if (runtime.workingDir) config.WorkingDir = runtime.workingDir;
   if (Object.keys(runtime.labels).length > 0) config.Labels = runtime.labels;
   if (runtime.stopSignal) config.StopSignal = runtime.stopSignal;

@@ -86,7 +86,8 @@ export async function checkImage(unit: ImageUnit, settings: RunSettings, context
   // image.files is walked and checked whole before anything is written or compiled.
   const where = (path: string): string => fieldLocation(spec, path);
   const files = await findExtraFiles(image.files, spec.baseDir, where, context);
-  fileEntries(image.files, files, where);
+  // The base's user is not known yet: prepareImage checks the directories' owners again once it is.
+  fileEntries(image, files, where, image.user ?? '');
   imageBuildIds(spec, image);
   if (!isBuiltInBase(image.base)) parseReference(image.base);
   const mainPackage = await mainPackageDir(unit.identity.cwd, unit.identity.main);
@@ -113,6 +114,7 @@ export async function prepareImage(
     platforms: unit.platforms,
     clientFor: (registry) => clients.for(registry),
   });
+  fileEntries(image, checked.files, (path) => fieldLocation(spec, path), image.user ?? base.user);
   return { ...checked, base, layoutDir: layoutDirFor(settings, push) };
 }
 

@@ -78,17 +78,27 @@ export const BUILD_DEFINITION: MappingDefinition = {
   },
 };
 
+const mode = (description: string): FieldDefinition => ({
+  description,
+  schema: { anyOf: [pattern(MODE), { type: 'integer', enum: octalDigitNumbers() }] },
+});
+const owner: FieldDefinition = {
+  description: 'numeric uid[:gid] (default 0:0)',
+  schema: { anyOf: [pattern(OWNER), { type: 'integer', minimum: 0 }] },
+};
+
 export const FILE_DEFINITION: MappingDefinition = {
   src: { description: 'a file or directory, relative to goci.yaml, inside the build context', schema: text },
   dst: { description: 'absolute path in the image', schema: absolutePath },
-  mode: {
-    description: 'octal mode such as 0644 (default 0644, or 0755 when executable)',
-    schema: { anyOf: [pattern(MODE), { type: 'integer', enum: octalDigitNumbers() }] },
-  },
-  owner: {
-    description: 'numeric uid[:gid] (default 0:0)',
-    schema: { anyOf: [pattern(OWNER), { type: 'integer', minimum: 0 }] },
-  },
+  mode: mode("files' octal mode such as 0644 (default 0644, or 0755 when executable)"),
+  dirMode: mode("the octal mode of a copied tree's directories (default 0755)"),
+  owner,
+};
+
+export const DIRECTORY_DEFINITION: MappingDefinition = {
+  dst: { description: 'absolute path of the empty directory in the image', schema: absolutePath },
+  mode: mode('octal mode (default 0755)'),
+  owner: { ...owner, description: "numeric uid[:gid] (default: the image's user, else 0:0)" },
 };
 
 export const IMAGE_DEFINITION: MappingDefinition = {
@@ -111,6 +121,14 @@ export const IMAGE_DEFINITION: MappingDefinition = {
   files: {
     description: 'files and directory trees copied into the image',
     schema: { type: 'array', items: { $ref: '#/definitions/file' } },
+  },
+  directories: {
+    description: 'empty directories made in the image, with owner and mode (state a server writes)',
+    schema: { type: 'array', items: { $ref: '#/definitions/directory' } },
+  },
+  volumes: {
+    description: "volumes (the config's Volumes); each is an empty directory owned by the image's user unless listed",
+    schema: textList(absolutePath),
   },
   tags: {
     description: "this image's tags instead of the version's (flags still win)",

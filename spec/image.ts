@@ -2,11 +2,21 @@ import { isAbsolute } from 'node:path';
 import { FieldError, checkNoNul, describe, join, readAnyMapping, readEnv, readMapping } from './fields.js';
 import { readOptionalString, readString, readStringList } from './fields.js';
 import { TAG_RULE, isValidTag } from '../registry/reference.js';
-import { FILE_DEFINITION, IMAGE_DEFINITION, LABEL_KEY, MODE, OWNER, PORT, fieldNames } from './definition.js';
-import { DEFAULT_BASE, DEFAULT_BINARY_DIR, type FileSpec, type ImageSpec } from './schema.js';
+import {
+  DIRECTORY_DEFINITION,
+  FILE_DEFINITION,
+  IMAGE_DEFINITION,
+  LABEL_KEY,
+  MODE,
+  OWNER,
+  PORT,
+  fieldNames,
+} from './definition.js';
+import { DEFAULT_BASE, DEFAULT_BINARY_DIR, type DirectorySpec, type FileSpec, type ImageSpec } from './schema.js';
 
 const IMAGE_FIELDS = fieldNames(IMAGE_DEFINITION);
 const FILE_FIELDS = fieldNames(FILE_DEFINITION);
+const DIRECTORY_FIELDS = fieldNames(DIRECTORY_DEFINITION);
 
 /** One image's settings, written at `path` (`image`, or `images[1]` in a list). */
 export function readImageSpec(path: string, value: unknown): ImageSpec {
@@ -31,6 +41,10 @@ export function readImageSpec(path: string, value: unknown): ImageSpec {
     labels: readLabels(field('labels'), record.labels),
     annotations: readLabels(field('annotations'), record.annotations),
     files: readFiles(field('files'), record.files),
+    directories: readDirectories(field('directories'), record.directories),
+    volumes: readStringList(field('volumes'), record.volumes).map((volume, index) =>
+      checkAbsolute(`${field('volumes')}[${index}]`, volume),
+    ),
     tags: readTags(field('tags'), record.tags),
     path,
   };
@@ -114,8 +128,27 @@ function readFiles(path: string, value: unknown): FileSpec[] {
       src: readSource(`${at}.src`, record.src),
       dst: checkAbsolute(`${at}.dst`, readString(`${at}.dst`, record.dst)),
       mode: readMode(`${at}.mode`, record.mode),
+      dirMode: readMode(`${at}.dirMode`, record.dirMode),
       uid,
       gid,
+      path: at,
+    };
+  });
+}
+
+/** Empty directories; an owner left out is the image's user, known when the image is planned. */
+function readDirectories(path: string, value: unknown): DirectorySpec[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new FieldError(path, `expected a list of directories, found ${describe(value)}`);
+  return value.map((item, index) => {
+    const at = `${path}[${index}]`;
+    const record = readMapping(at, item, DIRECTORY_FIELDS);
+    const given = record.owner !== undefined && record.owner !== null;
+    const [uid, gid] = given ? readOwner(`${at}.owner`, record.owner) : [0, 0];
+    return {
+      dst: checkAbsolute(`${at}.dst`, readString(`${at}.dst`, record.dst)),
+      mode: readMode(`${at}.mode`, record.mode) ?? 0o755,
+      owner: given ? { uid, gid } : undefined,
       path: at,
     };
   });

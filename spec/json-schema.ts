@@ -1,6 +1,7 @@
 import { GOCI_VERSION } from '../common/goci-version.js';
 import {
   BUILD_DEFINITION,
+  DIRECTORY_DEFINITION,
   FILE_DEFINITION,
   IMAGE_DEFINITION,
   TOP_LEVEL_DEFINITION,
@@ -53,6 +54,7 @@ export function gociJsonSchema(): JsonSchema {
       build: mapping(BUILD_DEFINITION),
       image: mapping(IMAGE_DEFINITION),
       file: mapping(FILE_DEFINITION, ['src', 'dst']),
+      directory: mapping(DIRECTORY_DEFINITION, ['dst']),
     },
   };
 }

@@ -16,9 +16,23 @@ export interface FileSpec {
   src: string;
   /** Absolute path in the image. */
   dst: string;
+  /** Of files (default 0644, 0755 when executable). */
   mode: number | undefined;
+  /** Of the directories of a copied tree (default 0755). */
+  dirMode: number | undefined;
   uid: number;
   gid: number;
+  path: string;
+}
+
+/** A directory the image holds empty, with its owner and mode: where a server writes its state. */
+export interface DirectorySpec {
+  /** Absolute path in the image. */
+  dst: string;
+  mode: number;
+  /** Numeric ids; undefined: the image's user. */
+  owner: { uid: number; gid: number } | undefined;
+  /** Where it was written (`image.directories[0]`), for messages. */
   path: string;
 }
 
@@ -41,6 +55,9 @@ export interface ImageSpec {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   files: FileSpec[];
+  directories: DirectorySpec[];
+  /** Volumes (the config's Volumes): each also an empty directory owned by the image's user unless given. */
+  volumes: string[];
   /** Tags for this image instead of the version's; flags (--tag, --tags) still win. */
   tags: string[] | undefined;
   /** Where it was written (`image`, `images[1]`), for messages. */

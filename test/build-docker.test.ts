@@ -3,8 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { docker, startDockerd, type DockerdHarness } from './support/dockerd.js';
+import { layerListing } from './support/image-listing.js';
 import { goci, lastLine } from './support/goci.js';
-import { exampleRepository, listFiles, removeDirectory } from './support/workspace.js';
+import { exampleRepository, listFiles, removeDirectory, repositoryWith } from './support/workspace.js';
 
 const PLATFORMS = 'linux/amd64,linux/arm64,linux/arm/v7';
 let daemon: DockerdHarness;
@@ -114,5 +115,56 @@ describe('goci build into Docker', () => {
       `goci: cannot reach the Docker daemon at unix://${nowhere} (no such socket) (start dockerd, or set DOCKER_HOST=unix:///path/to/docker.sock to point at a running one)`,
     );
     assert.deepEqual(await listFiles(dist), []);
+  });
+
+  test('a volume on the non-root base is a directory its user owns: a server writes its state there', async () => {
+    const program = [
+      '// Command state writes a file where a server keeps its state and reads it back.',
+      'package main',
+      '',
+      'import (',
+      '\t"fmt"',
+      '\t"os"',
+      ')',
+      '',
+      'func main() {',
+      '\tif err := os.WriteFile("/var/lib/state/ok", []byte("ok"), 0o600); err != nil {',
+      '\t\tfmt.Println(err)',
+      '\t\tos.Exit(1)',
+      '\t}',
+      '\tfmt.Println("wrote as uid", os.Getuid())',
+      '}',
+      '',
+    ].join('\n');
+    const spec =
+      'builds: [{binary: state}]\nimage:\n  volumes: [/var/lib/state]\n  directories: [{dst: /var/cache/state, mode: 0700}]\n';
+    const state = await repositoryWith(
+      { 'go.mod': 'module example.com/state\n\ngo 1.19\n', 'main.go': program, 'goci.yaml': spec },
+      'build-docker-state',
+    );
+    try {
+      const args = ['build', '.', '--platform', 'linux/amd64', '--version', '1.0.0', '--load', '--tag', 'v1', '--json'];
+      const result = await goci(args, { cwd: state, env: daemon.env });
+      assert.equal(result.exitCode, 0, result.stderr);
+      const inspected = await docker(['image', 'inspect', '--format', '{{json .Config.Volumes}}', 'state:v1'], daemon);
+      assert.equal(String(inspected.stdout).trim(), '{"/var/lib/state":{}}');
+      const run = await docker(['run', '--rm', '--network', 'none', 'state:v1'], daemon);
+      assert.equal(run.exitCode, 0, String(run.stdout) + String(run.stderr));
+      assert.equal(String(run.stdout).trim(), 'wrote as uid 65532');
+      // The directories as the layer holds them: the volume the user's, 0755; the listed one as written.
+      const built = JSON.parse(result.stdout).images[0] as { ociLayout: string; platforms: { digest: string }[] };
+      const blob = (digest: string) => readFile(join(built.ociLayout, 'blobs', digest.replace(':', '/')));
+      const manifest = JSON.parse(String(await blob(built.platforms[0]!.digest))) as { layers: { digest: string }[] };
+      const entries = (await Promise.all(manifest.layers.map(async (layer) => layerListing(await blob(layer.digest)))))
+        .flat()
+        .filter((entry) => /^\/?var\/(lib|cache)\/state\/?$/.test(entry.path))
+        .map((entry) => [entry.path.replace(/^\/|\/$/g, ''), entry.type, entry.mode, entry.uid, entry.gid]);
+      assert.deepEqual(entries, [
+        ['var/cache/state', 'directory', '700', 65532, 65532],
+        ['var/lib/state', 'directory', '755', 65532, 65532],
+      ]);
+    } finally {
+      await removeDirectory(state);
+    }
   });
 });

@@ -26,6 +26,7 @@ const INPUT: ImageConfigInput = {
     user: '65532',
     workingDir: '/home/nonroot',
     exposedPorts: ['8080/tcp'],
+    volumes: [],
     stopSignal: 'SIGTERM',
     labels: { 'org.opencontainers.image.version': '1.2.3' },
   },

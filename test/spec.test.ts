@@ -23,7 +23,12 @@ describe('goci.yaml', () => {
       { id: spec.builds[0]!.id, binary: spec.builds[0]!.binary, dir: spec.builds[0]!.dir, main: spec.builds[0]!.main },
       { id: 'app', binary: 'app', dir: '.', main: '.' },
     );
-    assert.deepEqual(spec.version, { variable: 'main.version', commitVariable: undefined, dateVariable: undefined });
+    assert.deepEqual(spec.version, {
+      variable: 'main.version',
+      commitVariable: undefined,
+      dateVariable: undefined,
+      format: 'semver',
+    });
   });
 
   test("a build's binary defaults to the last element of its main package", () => {
@@ -57,6 +62,7 @@ describe('goci.yaml', () => {
       variable: 'main.Version',
       commitVariable: 'main.Commit',
       dateVariable: 'example.com/x/build.Date',
+      format: 'semver',
     });
     assert.deepEqual(api, {
       id: 'api',

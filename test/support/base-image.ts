@@ -17,6 +17,7 @@ export const BASE_RUNTIME = {
   user: '1000:1000',
   workingDir: '/srv',
   exposedPorts: ['9000/tcp'],
+  volumes: [],
   stopSignal: 'SIGINT',
   labels: { 'org.example.base': 'yes' },
 };

@@ -40,6 +40,7 @@ export async function helloImage(
     user: '65532',
     workingDir: '/',
     exposedPorts: [],
+    volumes: [],
     stopSignal: undefined,
     labels: { 'org.opencontainers.image.version': '1.2.3' },
   };
