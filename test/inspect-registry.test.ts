@@ -166,8 +166,13 @@ describe('goci inspect docker://REGISTRY/REPO:TAG of the image goci build pushed
         'size',
         'labels',
         'entrypoint',
+        'cmd',
+        'env',
         'user',
         'workingDir',
+        'exposedPorts',
+        'volumes',
+        'stopSignal',
         'binary',
         'referrers',
       ]);
