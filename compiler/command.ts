@@ -132,7 +132,10 @@ export function goBuildCommand(input: CommandInput): GoCommand {
   if (tags.length > 0) args.push(`-tags=${tags.join(',')}`);
   args.push(`-ldflags=${linkerFlags(input, ldflags)}`);
   args.push(...flags.filter((flag) => flag !== '-trimpath'));
-  return { cwd: input.cwd, args, package: build.main, env: { CGO_ENABLED: '0', ...goTargetEnv(platform), ...userEnv } };
+  // No go.mod: GOPATH mode, which Go's default (modules) would refuse with "go.mod file not found".
+  const gopath: Record<string, string> = input.moduleMode === 'gopath' ? { GO111MODULE: 'off' } : {};
+  const env = { CGO_ENABLED: '0', ...gopath, ...goTargetEnv(platform), ...userEnv };
+  return { cwd: input.cwd, args, package: build.main, env };
 }
 
 /** The full argument list after `go`, writing the binary to `output`; `--` keeps the package from reading as a flag. */

@@ -1,5 +1,6 @@
 import { lstat, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { displayPath } from '../common/display-path.js';
 import { isInside } from '../common/inside.js';
 import { GociError } from '../common/errors.js';
 import { found } from '../common/found.js';
@@ -130,7 +131,9 @@ async function planSpec(spec: Spec, request: CompileRequest, toolchain: Toolchai
   const places = new Map<string, BuildPlace>();
   for (const build of spec.builds) {
     const cwd = await buildDirectory(spec, build, context);
-    places.set(build.id, { cwd, module: await findModule(cwd) });
+    const module = await findModule(cwd);
+    if (module.mode === 'gopath') checkGopath(cwd, request.env, fieldLocation(spec, build.path));
+    places.set(build.id, { cwd, module });
   }
   return specTargets(spec, {
     stamp,
@@ -251,4 +254,30 @@ function rejectCollisions(targets: Target[]): void {
     }
     seen.set(target.fileName, target);
   }
+}
+
+/**
+ * A build without a go.mod is GOPATH mode: its source must be below $GOPATH/src, where its import
+ * path comes from (elsewhere go names it after the directory, and the path stays in the binary).
+ */
+function checkGopath(cwd: string, env: NodeJS.ProcessEnv, where: string): void {
+  const roots = (env.GOPATH || join(env.HOME ?? '', 'go')).split(delimiter).filter(Boolean);
+  if (!roots.some((root) => isInside(cwd, join(resolve(root), 'src')))) {
+    const problem = `no go.mod, and ${displayPath(cwd)} is not below $GOPATH/src (${roots.map((root) => join(root, 'src')).join(', ')})`;
+    throw new GociError('BAD_SPEC', `${where}: ${problem}`, {
+      hint: 'add a go.mod (go mod init), or build it where GOPATH mode finds it: $GOPATH/src/<its import path>',
+    });
+  }
+  warnOnce(gopathWarning(where));
+}
+
+/**
+ * What a build without a go.mod cannot say: Go stamps no module and no dependency versions into
+ * a GOPATH-mode binary, so the SBOM lists none and no module label is written.
+ */
+function gopathWarning(where: string): string {
+  return (
+    `${where}: no go.mod, so GOPATH mode (GO111MODULE=off): the binary records no module or dependency versions, ` +
+    'so its SBOM lists none; add a go.mod (go mod init) to have them'
+  );
 }

@@ -35,6 +35,7 @@ export async function frontendTargets(gateway: Gateway, contextRef: string, requ
   const builds = spec.builds.filter((build) => inImage.has(build.id));
   const modules = new Map<string, ModuleFacts>();
   for (const build of builds) modules.set(build.id, await findModuleIn(gateway, contextRef, build.dir));
+  for (const build of builds) if (modules.get(build.id)?.mode === 'gopath') throw gopathRefused(spec, build);
   const imageSpec: Spec = { ...spec, builds };
   return specTargets(imageSpec, {
     stamp: request.stamp,
@@ -72,4 +73,18 @@ async function findModuleIn(gateway: Gateway, ref: string, dir: string): Promise
     if (inContext.startsWith('..')) return false;
     return gateway.exists(ref, posix.join('/', inContext));
   });
+}
+
+/**
+ * GOPATH mode needs the source at $GOPATH/src/<its import path>, which nothing in the build
+ * context says: the frontend builds modules only, and says so rather than fail inside go.
+ */
+function gopathRefused(spec: Spec, build: BuildSpec): GociError {
+  return new GociError(
+    'BAD_SPEC',
+    `${fieldLocation(spec, build.path)}: no go.mod in the build context for ${build.dir}`,
+    {
+      hint: 'the frontend builds Go modules: add a go.mod (go mod init), or build it with the goci CLI in its GOPATH',
+    },
+  );
 }

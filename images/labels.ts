@@ -32,7 +32,8 @@ export function metadataLabels(input: MetadataInput): Record<string, string> {
   if (input.sourceUrl) labels['org.opencontainers.image.source'] = input.sourceUrl;
   if (info) {
     labels[LABEL_GO_VERSION] = info.goVersion;
-    labels[LABEL_GO_MODULE] = info.main?.path ?? info.path;
+    // GOPATH mode records a package path and no module: no module label then, rather than a false one.
+    if (info.main) labels[LABEL_GO_MODULE] = info.main.path;
   }
   return labels;
 }

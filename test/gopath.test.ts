@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { goci, lastLine } from './support/goci.js';
+import { git, removeDirectory, repositoryWith, temporaryDirectory } from './support/workspace.js';
+
+/**
+ * Issue 14: a program without a go.mod (GOPATH mode, as distribution v2.8 is) builds, and its
+ * image says only what is true of it: Go recorded no module, so there is no module label, and
+ * goci says once why its SBOM lists no dependencies.
+ */
+
+const PROGRAM = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("gopath") }\n';
+
+let gopath: string;
+/** The program's repository, at $GOPATH/src/example.com/tool as GOPATH mode wants it. */
+let dir: string;
+let env: NodeJS.ProcessEnv;
+before(async () => {
+  gopath = await temporaryDirectory('gopath');
+  dir = join(gopath, 'src', 'example.com', 'tool');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'main.go'), PROGRAM);
+  await writeFile(join(dir, 'goci.yaml'), 'builds: [{binary: tool}]\n');
+  await git(dir, 'init', '-q', '-b', 'main');
+  await git(dir, 'add', '-A');
+  await git(dir, 'commit', '-q', '-m', 'a GOPATH program');
+  env = { ...process.env, GOPATH: gopath };
+});
+after(() => removeDirectory(gopath));
+
+describe('a build without a go.mod', () => {
+  test('builds in GOPATH mode, warning once that the binary records no module or dependencies', async () => {
+    const result = await goci(['build', '--platform', 'linux/amd64', '--version', '1.0.0', '--json'], {
+      cwd: dir,
+      env,
+    });
+    assert.equal(result.exitCode, 0, result.stderr);
+    const warnings = result.stderr.split('\n').filter((line) => line.startsWith('goci: warning:'));
+    assert.deepEqual(warnings, [
+      'goci: warning: goci.yaml: builds[0]: no go.mod, so GOPATH mode (GO111MODULE=off): the binary records no ' +
+        'module or dependency versions, so its SBOM lists none; add a go.mod (go mod init) to have them',
+    ]);
+    const image = JSON.parse(result.stdout).images[0] as { ociLayout: string; platforms: { digest: string }[] };
+    const blob = async (digest: string) =>
+      JSON.parse(await readFile(join(image.ociLayout, 'blobs', digest.replace(':', '/')), 'utf8'));
+    const manifest = await blob(image.platforms[0]!.digest);
+    const labels = (await blob(manifest.config.digest)).config.Labels as Record<string, string>;
+    assert.equal(labels['dev.goci.go.module'], undefined);
+    assert.match(labels['dev.goci.go.version'] ?? '', /^go1\./);
+    assert.equal(labels['org.opencontainers.image.version'], '1.0.0');
+  });
+
+  test('outside $GOPATH/src it is refused before compiling, saying where GOPATH mode looks', async () => {
+    const elsewhere = await repositoryWith({ 'main.go': PROGRAM }, 'gopath-elsewhere');
+    try {
+      const result = await goci(['build', '--platform', 'linux/amd64'], { cwd: elsewhere, env });
+      assert.equal(result.exitCode, 2);
+      assert.equal(
+        lastLine(result.stderr),
+        `goci: builds[0]: no go.mod, and ${elsewhere} is not below $GOPATH/src (${gopath}/src) (add a go.mod ` +
+          '(go mod init), or build it where GOPATH mode finds it: $GOPATH/src/<its import path>)',
+      );
+    } finally {
+      await removeDirectory(elsewhere);
+    }
+  });
+});
