@@ -73,7 +73,13 @@ async function readSpec(gateway: Gateway, options: FrontendOptions): Promise<{ s
   return { spec: parseSpecText(text, name, SOURCE_DIR), file: name };
 }
 
-/** .dockerignore patterns of the context, honoured the way docker build honours them. */
+/**
+ * What the context never needs to send: git's history (the stamp comes from build args) and
+ * goci's own output directory. They come first, so a .dockerignore can take them back (`!dist`).
+ */
+const DEFAULT_CONTEXT_EXCLUDES = ['.git', '**/.git', 'dist'];
+
+/** .dockerignore patterns of the context, after the default ones, honoured the way docker build honours them. */
 async function ignorePatterns(gateway: Gateway, options: FrontendOptions): Promise<string[]> {
   const source = localSource('context', {
     sessionId: options.sessionId,
@@ -85,10 +91,11 @@ async function ignorePatterns(gateway: Gateway, options: FrontendOptions): Promi
     (bytes) => new TextDecoder().decode(bytes),
     () => '',
   );
-  return text
+  const patterns = text
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
+  return [...DEFAULT_CONTEXT_EXCLUDES, ...patterns];
 }
 
 async function readRequest(gateway: Gateway, options: FrontendOptions, workers: Platform[]): Promise<Request> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { docker, startDockerd, type DockerdHarness } from './support/dockerd.js';
@@ -247,6 +247,34 @@ describe('errors reach the docker build output', () => {
     const result = await dockerBuild(await example('hello', 'bad-platform'), 'linux/sparc99', 'bad:platform');
     assert.notEqual(result.exitCode, 0);
     assert.match(result.output, /goci: platform: "linux\/sparc99" is not a platform this Go toolchain can build/);
+  });
+
+  test('a build without a go.mod: the frontend builds modules only, and says so', async () => {
+    const dir = await example('hello', 'no-module');
+    await rm(join(dir, 'go.mod'));
+    const result = await dockerBuild(dir, 'linux/amd64', 'bad:gopath');
+    assert.notEqual(result.exitCode, 0);
+    assert.ok(
+      result.output.includes(
+        'goci: goci.yaml: builds[0]: no go.mod in the build context for . (the frontend builds Go modules: add a ' +
+          'go.mod (go mod init), or build it with the goci CLI in its GOPATH)',
+      ),
+      result.output,
+    );
+  });
+
+  test(".git and dist stay out of the context unless .dockerignore takes them back: image.files can't name them", async () => {
+    const dir = await example('hello', 'excluded');
+    await mkdir(join(dir, 'dist'), { recursive: true });
+    await writeFile(join(dir, 'dist', 'notes.txt'), 'built before\n');
+    const spec = await readFile(join(dir, 'goci.yaml'), 'utf8');
+    await writeFile(join(dir, 'goci.yaml'), `${spec}image:\n  files: [{src: dist/notes.txt, dst: /notes.txt}]\n`);
+    const excluded = await dockerBuild(dir, 'linux/amd64', 'excluded:dist');
+    assert.notEqual(excluded.exitCode, 0);
+    assert.match(excluded.output, /goci: goci\.yaml: image\.files\[0\]\.src: dist\/notes\.txt does not exist/);
+    await writeFile(join(dir, '.dockerignore'), '!dist\n');
+    const included = await dockerBuild(dir, 'linux/amd64', 'included:dist');
+    assert.equal(included.exitCode, 0, included.output);
   });
 
   test("a Go syntax error shows go's file:line", async () => {
