@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { execa } from 'execa';
 import { docker, startDockerd, type DockerdHarness } from './support/dockerd.js';
 import { goci } from './support/goci.js';
 import { freePort } from './support/registry.js';
@@ -89,8 +90,11 @@ let daemon: DockerdHarness;
 let gopath: string;
 
 /** Writes the project's goci files into its checkout, ignored by git so that its version stays clean. */
-async function prepare(name: keyof typeof PROJECTS): Promise<string> {
-  const dir = join(SOURCES, name);
+function prepare(name: keyof typeof PROJECTS): Promise<string> {
+  return prepareIn(join(SOURCES, name), name);
+}
+
+async function prepareIn(dir: string, name: keyof typeof PROJECTS): Promise<string> {
   for (const [file, text] of Object.entries(FILES[name])) await writeFile(join(dir, file), text);
   const exclude = join(dir, '.git', 'info', 'exclude');
   await mkdir(join(dir, '.git', 'info'), { recursive: true });
@@ -142,14 +146,13 @@ describe('real projects from a goci.yaml of a few lines', { skip }, () => {
   });
 
   test('distribution v2.8.3 (GOPATH mode): the registry serves /v2/ as non-root and takes a goci push', async () => {
-    const checkout = await prepare('distribution');
-    // GOPATH mode: the source where its import path says.
+    // GOPATH mode: the source where its import path says (a clone: go reads the real directory, not a symlink to it).
     const dir = join(gopath, 'src', 'github.com', 'docker', 'distribution');
-    await mkdir(join(gopath, 'src', 'github.com', 'docker'), { recursive: true });
-    await rm(dir, { force: true });
-    await symlink(checkout, dir);
+    await rm(dir, { recursive: true, force: true });
+    await execa('git', ['clone', '-q', '-b', PROJECTS.distribution.tag, join(SOURCES, 'distribution'), dir]);
+    await prepareIn(dir, 'distribution');
     const image = await buildLoaded(dir, 'e2e', { ...daemon.env, GOPATH: gopath });
-    assert.equal(await run([image, '--version']), 'registry github.com/docker/distribution v2.8.3');
+    assert.equal(await run([image, '--version']), '/usr/local/bin/registry github.com/docker/distribution v2.8.3');
     const port = await freePort();
     const started = await docker(
       ['run', '-d', '--network', 'host', '-e', `REGISTRY_HTTP_ADDR=127.0.0.1:${port}`, image],
@@ -166,8 +169,15 @@ describe('real projects from a goci.yaml of a few lines', { skip }, () => {
         { cwd: hello },
       );
       assert.equal(pushed.exitCode, 0, pushed.stderr);
-      const tags = await fetch(`http://127.0.0.1:${port}/v2/hello/tags/list`).then((response) => response.json());
-      assert.deepEqual(tags, { name: 'hello', tags: ['1', '1.0', '1.0.0', 'latest'] });
+      const listed = (await fetch(`http://127.0.0.1:${port}/v2/hello/tags/list`).then((response) =>
+        response.json(),
+      )) as {
+        tags: string[];
+      };
+      // The release tags, and the SBOM's fallback tag (sha256-<manifest digest>): the registry stored all it was sent.
+      const tags = listed.tags.filter((tag) => !tag.startsWith('sha256-')).sort();
+      assert.deepEqual(tags, ['1', '1.0', '1.0.0', 'latest']);
+      assert.equal(listed.tags.length, 5);
     } finally {
       await docker(['rm', '-f', container], daemon);
       await removeDirectory(hello);
