@@ -19,7 +19,7 @@ import {
   frontendBuildArgs,
   startBuildkitd,
 } from '../test/support/buildkitd.js';
-import { goBuilderImage } from '../test/support/go-builder-image.js';
+import { goBuilderImage } from '../images/go-builder-image.js';
 import { startRegistry } from '../test/support/registry.js';
 import { gociBuilds } from './baseline.js';
 import { changeOneLine } from './floor.js';

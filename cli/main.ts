@@ -3,6 +3,8 @@ import { buildCommand } from './commands/build.js';
 import { checkCommand } from './commands/check.js';
 import { compileCommand } from './commands/compile.js';
 import { frontendCommand } from './commands/frontend.js';
+import { buildArgsCommand } from './commands/build-args.js';
+import { builderImageCommand } from './commands/builder-image.js';
 import { frontendImageCommand } from './commands/frontend-image.js';
 import { initCommand } from './commands/init.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -37,6 +39,8 @@ const program = new Command('goci')
   .addCommand(loginCommand())
   .addCommand(logoutCommand())
   .addCommand(frontendImageCommand())
+  .addCommand(builderImageCommand())
+  .addCommand(buildArgsCommand())
   .addCommand(initCommand())
   .addCommand(checkCommand())
   .addCommand(schemaCommand());

@@ -40,3 +40,9 @@ export async function readModulePath(root: string): Promise<string> {
   if (path === undefined) throw new GociError('BAD_SPEC', `${file}: no module line`, { hint: 'run go mod init' });
   return path;
 }
+
+/** The Go release a go.mod's `go` directive names, as major.minor (`go 1.21.3` → `1.21`); undefined without one. */
+export function goDirectiveRelease(goMod: string): string | undefined {
+  const match = /^\s*go\s+(\d+)\.(\d+)/m.exec(goMod);
+  return match ? `${match[1]}.${match[2]}` : undefined;
+}

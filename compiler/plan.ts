@@ -67,6 +67,20 @@ export interface Plan {
   targets: Target[];
 }
 
+/**
+ * What a build of each package would be stamped with, without planning it (goci build-args):
+ * the spec's version format applied to what git says, or to --version.
+ */
+export async function stampsOf(request: CompileRequest): Promise<{ spec: Spec; stamp: Stamp }[]> {
+  const specs = await loadSpecs(request);
+  return Promise.all(
+    specs.map(async (spec) => {
+      const state = await readSourceState(spec.baseDir);
+      return { spec, stamp: makeStamp(state, request.env, request.version, '--version', spec.version.format) };
+    }),
+  );
+}
+
 export async function makePlan(request: CompileRequest): Promise<Plan> {
   const [toolchain, specs] = await Promise.all([readToolchain(request.env), loadSpecs(request)]);
   const targets: Target[] = [];

@@ -92,3 +92,19 @@ export async function readToolchain(env: NodeJS.ProcessEnv = process.env): Promi
   const go = await findGo(env);
   return { go, ports: await toolchainPorts(go, env) };
 }
+
+/** GOROOT of the `go` on PATH (`go env GOROOT`): the toolchain goci's builds use. */
+export async function goRoot(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const go = await findGo(env);
+  return new Promise<string>((resolve, reject) => {
+    execFile(go, ['env', 'GOROOT'], { env, encoding: 'utf8' }, (error, out, stderr) => {
+      if (!error && out.trim() !== '') return resolve(out.trim());
+      reject(
+        new GociError('GO_MISSING', `${go} did not answer "go env GOROOT"`, {
+          hint: 'check that the Go installation is complete (go version should work)',
+          detail: stderr || String(error),
+        }),
+      );
+    });
+  });
+}

@@ -23,6 +23,8 @@ export interface Stamp {
 }
 
 const SHORT_COMMIT_LENGTH = 7;
+/** What git describe --tags --always --dirty can print: a tag, -N-gHASH, a hash, -dirty. */
+const DESCRIBED = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 
 /**
  * A version given by the user must be semver; a leading `v` is accepted, and dropped unless the
@@ -30,6 +32,8 @@ const SHORT_COMMIT_LENGTH = 7;
  */
 export function checkedVersion(text: string, where: string, format: VersionFormat = 'semver'): string {
   const trimmed = text.trim();
+  // git describe without a tag is the short commit alone (1a2b3c4): a describe version is any tag-safe word.
+  if (format === 'describe' && DESCRIBED.test(trimmed)) return trimmed;
   const version = semver.valid(trimmed);
   if (!version || !/^v?\d/.test(trimmed)) {
     throw new GociError('BAD_VERSION', `${where}: "${text}" is not a semantic version`, {

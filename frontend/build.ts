@@ -3,6 +3,7 @@ import { found } from '../common/found.js';
 import { checkedBinary, type Binary } from '../compiler/checked-binary.js';
 import { commandLine } from '../compiler/command.js';
 import { checkPathsStayInContext } from '../compiler/context.js';
+import { goDirectiveRelease } from '../compiler/module.js';
 import { NO_SOURCE_STATE } from '../compiler/git.js';
 import type { Target } from '../compiler/plan.js';
 import { formatPlatform, resolvePlatforms } from '../compiler/platform.js';
@@ -33,6 +34,7 @@ import { exportsIndex, resultFor, type PlatformResult } from './result.js';
 import { frontendTargets, SOURCE_DIR, type TargetRequest } from './targets.js';
 
 /** The Go toolchain image `go build` runs in, unless the build arg GO_IMAGE names another. */
+/** The Go image when neither GO_IMAGE nor the module's go directive names one. */
 export const DEFAULT_GO_IMAGE = 'docker.io/library/golang:1.23';
 const GO_CACHE = '/root/.cache/go-build';
 const GO_MOD_CACHE = '/go/pkg/mod';
@@ -44,7 +46,8 @@ interface Request extends TargetRequest {
   /** The image of goci.yaml this build makes (docker build --target chooses among `images:`). */
   image: ImageSpec;
   buildPlatform: Platform;
-  goImage: string;
+  /** Build arg GO_IMAGE; undefined: the golang image of the module's go directive. */
+  goImage: string | undefined;
 }
 
 /** The CLI's stamp, with what git would say given as build args (git is not consulted inside BuildKit). */
@@ -113,7 +116,7 @@ async function readRequest(gateway: Gateway, options: FrontendOptions, workers: 
     platforms,
     buildPlatform,
     stamp: stampFrom(args, spec.version.format),
-    goImage: args.GO_IMAGE ?? DEFAULT_GO_IMAGE,
+    goImage: args.GO_IMAGE || undefined,
     args,
   };
 }
@@ -151,10 +154,25 @@ interface GoImage {
   env: string[];
 }
 
-async function goImageOf(gateway: Gateway, request: Request): Promise<GoImage> {
-  const config = await gateway.resolveImageConfig(request.goImage, pbPlatform(request.buildPlatform));
+/**
+ * The official Go image of the release the (first) module's go directive names, so a module
+ * built by the frontend gets the Go it says it needs: `go 1.19` → golang:1.19.
+ */
+async function moduleGoImage(gateway: Gateway, contextRef: string, targets: Target[]): Promise<string> {
+  const root = targets.find((target) => target.moduleRoot !== undefined)?.moduleRoot;
+  if (root === undefined) return DEFAULT_GO_IMAGE;
+  const goMod = await gateway.readFile(contextRef, posix.join('/', posix.relative(SOURCE_DIR, root), 'go.mod')).then(
+    (bytes) => new TextDecoder().decode(bytes),
+    () => '',
+  );
+  const release = goDirectiveRelease(goMod);
+  return release === undefined ? DEFAULT_GO_IMAGE : `docker.io/library/golang:${release}`;
+}
+
+async function goImageOf(gateway: Gateway, request: Request, name: string): Promise<GoImage> {
+  const config = await gateway.resolveImageConfig(name, pbPlatform(request.buildPlatform));
   return {
-    image: imageSource(request.goImage, request.buildPlatform),
+    image: imageSource(name, request.buildPlatform),
     env: config.config.config?.Env ?? [
       'PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     ],
@@ -288,7 +306,7 @@ export async function buildResult(
   const base = await baseOf(gateway, request, options.opts);
   const attestations = pong.frontendCaps.has(ATTESTATIONS_CAP);
   const sbomFormat = sbomFormatArg(request.args);
-  const go = await goImageOf(gateway, request);
+  const go = await goImageOf(gateway, request, request.goImage ?? (await moduleGoImage(gateway, contextRef, targets)));
   const binaries = await Promise.all(
     targets.map((target) => builtBinary(gateway, target, goBuild(request, target, context, go), progress)),
   );

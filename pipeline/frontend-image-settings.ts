@@ -1,15 +1,10 @@
 import { join } from 'node:path';
+import type { HostImageOutputs } from './host-image-outputs.js';
 
 /** What `goci frontend-image` is asked to make, and where it goes. */
-export interface FrontendImageSettings {
+export interface FrontendImageSettings extends HostImageOutputs {
   base: string;
   bundle?: string;
-  ociLayout?: string;
-  tarball?: string;
-  load?: boolean;
-  push?: string;
-  tag?: string[];
-  repository?: string;
 }
 
 export const DEFAULT_FRONTEND_REPOSITORY = 'goci-frontend';

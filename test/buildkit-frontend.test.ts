@@ -4,7 +4,7 @@ import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import { goBuilderImage } from './support/go-builder-image.js';
+import { goBuilderImage } from '../images/go-builder-image.js';
 import { tagInLayout } from '../oci/layout.js';
 import {
   buildctl,

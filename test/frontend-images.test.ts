@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { goBuilderImage, type GoBuilderImage } from './support/go-builder-image.js';
+import { goBuilderImage, type GoBuilderImage } from '../images/go-builder-image.js';
 import { executableClosure, hostFileEntries, parseLdd } from '../images/host-files.js';
 import { docker, startDockerd, type DockerdHarness } from './support/dockerd.js';
 import { loadBuiltGoBuilder } from './support/frontend-images.js';

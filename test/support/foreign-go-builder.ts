@@ -13,7 +13,7 @@ import {
   builderSystemEntries,
   keepInToolchain,
   type GoBuilderImage,
-} from './go-builder-image.js';
+} from '../../images/go-builder-image.js';
 import { assembleHostImage, hostFileEntries, mergeEntries, type HostEntryKind } from '../../images/host-files.js';
 import { normaliseLayerPath, type LayerEntry } from '../../images/layer.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { goBuilderImage, type GoBuilderImage } from './go-builder-image.js';
+import { goBuilderImage, type GoBuilderImage } from '../../images/go-builder-image.js';
 import { writeTarball } from '../../sinks/tarball-writer.js';
 import { docker, type DockerdHarness } from './dockerd.js';
 import { goci } from './goci.js';

@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { basename, join, relative, sep } from 'node:path';
-import { GociError } from '../../common/errors.js';
-import { inspectBinary } from '../../compiler/binary/inspect.js';
-import { goTargetEnv, hostLinuxPlatform } from '../../compiler/platform.js';
+import { readFile, realpath } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { isInside } from '../common/inside.js';
+import { GociError } from '../common/errors.js';
+import { inspectBinary } from '../compiler/binary/inspect.js';
+import { goTargetEnv, hostLinuxPlatform } from '../compiler/platform.js';
 import {
   assembleHostImage,
   executableClosure,
@@ -10,13 +11,13 @@ import {
   mergeEntries,
   type HostEntryKind,
   type HostImage,
-} from '../../images/host-files.js';
-import type { LayerEntry } from '../../images/layer.js';
+} from './host-files.js';
+import type { LayerEntry } from './layer.js';
 
 /**
- * A Go builder image made from THIS machine's Go toolchain (Debian's golang-1.19-go:
- * /usr/lib/go-1.19 plus the sources in /usr/share/go-1.19), for tests and benchmarks that
- * build Go inside Docker (a Dockerfile baseline) without pulling golang:1.19 from the internet.
+ * A Go builder image made from THIS machine's Go toolchain (`goci builder-image`; Debian's
+ * golang-1.19-go is /usr/lib/go-1.19 plus the sources in /usr/share/go-1.19): the GO_IMAGE of the
+ * BuildKit frontend on a machine that cannot pull golang:1.19, with the CLI's very Go version.
  * It holds only what `go build` / `go vet` / `go test` of user code need, not a whole GOROOT.
  */
 export interface GoBuilderImageOptions {
@@ -120,6 +121,30 @@ export function builderSystemEntries(withShell: boolean): LayerEntry[] {
   ];
 }
 
+/** The Go version of the toolchain at `goroot` (`go1.19.8`), as its go binary's build info says. */
+export async function toolchainGoVersion(goroot: string): Promise<string> {
+  const goBinary = join(goroot, 'bin', 'go');
+  const report = await inspectBinary(goBinary);
+  const goVersion = report.buildInfo?.goVersion;
+  if (goVersion === undefined)
+    throw new GociError('BAD_BINARY', `${goBinary} carries no Go build info, so it is not a Go toolchain's go command`);
+  const version = (await readFile(join(goroot, 'VERSION'), 'utf8').catch(() => '')).split('\n')[0]?.trim();
+  if (version && version !== goVersion)
+    throw new GociError('BAD_ARGUMENT', `${goroot}/VERSION says ${version} but ${goBinary} is ${goVersion}`);
+  return goVersion;
+}
+
+/**
+ * Where a GOROOT's sources really are when they are outside it: Debian's /usr/lib/go-1.19/src
+ * links to /usr/share/go-1.19/src, so /usr/share/go-1.19 is part of the toolchain too. A go.dev
+ * tarball's GOROOT holds its own sources: undefined.
+ */
+export async function shareTree(goroot: string): Promise<string | undefined> {
+  const [root, sources] = await Promise.all([realpath(goroot), realpath(join(goroot, 'src')).catch(() => undefined)]);
+  if (sources === undefined || isInside(sources, root)) return undefined;
+  return dirname(sources);
+}
+
 /**
  * Builds the image into `options.layoutDir` (untagged; tag it with tagInLayout, or write a
  * tarball from the result) for this machine's linux platform, in two layers:
@@ -136,18 +161,12 @@ export function builderSystemEntries(withShell: boolean): LayerEntry[] {
  */
 export async function goBuilderImage(options: GoBuilderImageOptions): Promise<GoBuilderImage> {
   const goroot = options.goroot ?? DEFAULT_GOROOT;
-  const share = 'share' in options ? options.share : DEFAULT_GO_SHARE;
+  const share = 'share' in options ? options.share : await shareTree(goroot);
   const host = hostLinuxPlatform();
   const toolDir = `${goTargetEnv(host).GOOS}_${goTargetEnv(host).GOARCH}`;
   const goBinary = join(goroot, 'bin', 'go');
 
-  const report = await inspectBinary(goBinary);
-  const goVersion = report.buildInfo?.goVersion;
-  if (goVersion === undefined)
-    throw new GociError('BAD_BINARY', `${goBinary} carries no Go build info, so it is not a Go toolchain's go command`);
-  const version = (await readFile(join(goroot, 'VERSION'), 'utf8').catch(() => '')).split('\n')[0]?.trim();
-  if (version && version !== goVersion)
-    throw new GociError('BAD_ARGUMENT', `${goroot}/VERSION says ${version} but ${goBinary} is ${goVersion}`);
+  const goVersion = await toolchainGoVersion(goroot);
 
   const treeFilter =
     (root: string) =>
