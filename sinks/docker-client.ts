@@ -10,6 +10,11 @@ export interface DockerLoadOptions {
    * `unix://<path>`, else /var/run/docker.sock.
    */
   socketPath?: string;
+  /**
+   * More names for the loaded image: a docker archive names one (`repo:tag`), and docker load
+   * tags only that; `goci build --load --tags 1.2.3,latest` wants both.
+   */
+  alsoTag?: { repository: string; tag: string }[];
 }
 
 export interface DockerLoadResult {
@@ -68,6 +73,10 @@ export async function loadIntoDocker(tarballPath: string, options: DockerLoadOpt
       // `Loaded image: repo:tag` names the image but not its ID: ask for it.
       const info = await docker.getImage(result.tags[0]!).inspect();
       result.imageId = info.Id;
+    }
+    for (const { repository, tag } of options.alsoTag ?? []) {
+      await docker.getImage(result.imageId).tag({ repo: repository, tag });
+      result.tags.push(`${repository}:${tag}`);
     }
     return result;
   } catch (error) {

@@ -13,7 +13,9 @@ export function dockerDaemonSink(options: DockerArchiveOptions, onLoaded?: (tags
       try {
         const path = join(scratch.dir, 'image.tar');
         await writeDockerArchive(path, index, tags, options);
-        const loaded = await loadIntoDocker(path, {});
+        // The archive names the first tag; the daemon gets the others as more names of the same image.
+        const alsoTag = tags.slice(1).map((tag) => ({ repository: options.repository, tag }));
+        const loaded = await loadIntoDocker(path, { alsoTag });
         onLoaded?.(loaded.tags);
         return { loaded };
       } finally {

@@ -66,6 +66,18 @@ describe('goci build into Docker', () => {
     assert.equal(labels['dev.goci.go.version'], 'go1.19.8');
   });
 
+  test('--load gives the image every tag, not only the first', async () => {
+    const result = await build(['--load', '--tag', 'first', '--tag', 'second', '--json']);
+    assert.equal(result.exitCode, 0, result.stderr);
+    const image = (JSON.parse(result.stdout) as { images: { loaded: { tags: string[]; imageId: string } }[] })
+      .images[0]!;
+    assert.deepEqual(image.loaded.tags, ['hello:first', 'hello:second']);
+    for (const name of image.loaded.tags) {
+      const inspected = await docker(['image', 'inspect', '--format', '{{.Id}}', name], daemon);
+      assert.equal(String(inspected.stdout).trim(), image.loaded.imageId);
+    }
+  });
+
   test('--format docker writes Docker schema 2 documents, and the tarball loads and runs', async () => {
     const tarball = join(repo, 'dist', 'hello-docker-format.tar');
     const result = await build([
