@@ -4,7 +4,7 @@ import { formatSeconds, formatSize } from './table.js';
 import type { Progress, ProgressEvent } from '../pipeline/progress.js';
 
 export type { Progress, ProgressEvent };
-export { waitReporter } from '../pipeline/progress.js';
+export { uploadReporter, waitReporter } from '../pipeline/progress.js';
 
 export type ProgressMode = 'plain' | 'tty' | 'json';
 
@@ -29,6 +29,10 @@ function describe(event: ProgressEvent, verbose: boolean): string | undefined {
       return `wrote ${event.sink} ${event.where}`;
     case 'registry-wait':
       return describeWait(event);
+    case 'upload': {
+      const blobs = `${event.totalBlobs} blob${event.totalBlobs === 1 ? '' : 's'}`;
+      return `uploaded ${formatSize(event.bytes)} to ${event.registry}/${event.repository} (${blobs}, ${formatSize(event.totalBytes)} in all)`;
+    }
   }
 }
 
@@ -63,6 +67,7 @@ function isUnderWay(event: ProgressEvent): boolean {
 
 /** The key of an event's line: later events of the same target, image or sink replace it. */
 function lineKey(event: ProgressEvent): string {
+  if (event.kind === 'upload') return `upload ${event.registry}`;
   if ('target' in event) return event.target;
   if ('image' in event) return `image ${event.image}`;
   if ('sink' in event) return `sink ${event.sink}`;

@@ -3,7 +3,7 @@ import { defaultJobs } from '../compiler/default-jobs.js';
 import { reportingHostBuilder } from './reporting-builder.js';
 import type { BuildOptions, BuildResult } from './build-options.js';
 import type { Progress } from './progress.js';
-import { waitReporter } from './progress.js';
+import { uploadReporter, waitReporter } from './progress.js';
 import { runBuild } from './run-build.js';
 
 /** `{key: value}` as the `key=value` items the image settings check (the same checks as the flags'). */
@@ -60,6 +60,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
       insecureRegistries: options.insecureRegistries ?? [],
       verbose: undefined,
       onWait: waitReporter(() => progress),
+      onUploaded: uploadReporter(() => progress),
     },
   });
   return { images: images ?? [] };

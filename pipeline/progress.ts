@@ -1,3 +1,4 @@
+import type { UploadHook } from '../registry/client.js';
 import type { WaitHook } from '../registry/http.js';
 
 /** What a long command reports as it goes. Plain data, so every display shows the same facts. */
@@ -7,6 +8,8 @@ export type ProgressEvent =
   | { kind: 'image-start'; image: string; platforms: number }
   | { kind: 'image-done'; image: string; digest: string }
   | { kind: 'sink-done'; sink: string; where: string }
+  /** A blob a registry took, with what this run has sent that registry so far. */
+  | { kind: 'upload'; registry: string; repository: string; bytes: number; totalBlobs: number; totalBytes: number }
   /** A registry wait between tries: what the server asked for (Retry-After) or goci's backoff. */
   | {
       kind: 'registry-wait';
@@ -30,5 +33,24 @@ export function waitReporter(progress: () => Progress | undefined): WaitHook {
   return (wait) => {
     const { host, ...rest } = wait;
     progress()?.report({ kind: 'registry-wait', registry: host, ...rest });
+  };
+}
+
+/** The hook a registry client calls after each blob upload, reporting it with the run's totals per registry. */
+export function uploadReporter(progress: () => Progress | undefined): UploadHook {
+  const totals = new Map<string, { blobs: number; bytes: number }>();
+  return ({ host, repository, bytes }) => {
+    const total = totals.get(host) ?? { blobs: 0, bytes: 0 };
+    total.blobs += 1;
+    total.bytes += bytes;
+    totals.set(host, total);
+    progress()?.report({
+      kind: 'upload',
+      registry: host,
+      repository,
+      bytes,
+      totalBlobs: total.blobs,
+      totalBytes: total.bytes,
+    });
   };
 }

@@ -34,6 +34,16 @@ import { registryScheme } from './reference.js';
  * The OCI distribution client goci pushes and pulls with: one per registry host, sharing its
  * tokens and its connection limit across every repository of that host.
  */
+/** A blob the registry took: where, which, how many bytes. */
+export interface UploadEvent {
+  host: string;
+  repository: string;
+  digest: string;
+  bytes: number;
+}
+
+export type UploadHook = (event: UploadEvent) => void;
+
 export interface RegistryClientOptions {
   /** Host as on the wire, with port (`127.0.0.1:5000`, `registry-1.docker.io`). */
   registry: string;
@@ -45,6 +55,8 @@ export interface RegistryClientOptions {
   verbose?: Verbose;
   /** Told before every wait between tries, so progress displays show it. */
   onWait?: WaitHook;
+  /** Told after each blob upload the registry accepted, so progress displays count the bytes. */
+  onUploaded?: UploadHook;
   /** Blobs up to this size go in one PUT; larger ones in PATCH chunks (default 32 MiB). */
   chunkThreshold?: number;
   /** Bytes per PATCH (default 16 MiB, or the registry's OCI-Chunk-Min-Length if larger). */
@@ -417,6 +429,7 @@ export class RegistryClient {
     if (size <= this.chunkThreshold)
       await this.uploadMonolithic(repository, digest, size, () => createReadStream(path));
     else await this.uploadChunked(repository, digest, size, path);
+    this.options.onUploaded?.({ host: this.registry, repository, digest, bytes: size });
   }
 
   /** Uploads a small blob held in memory (a config, an SBOM): POST then PUT with the bytes. */
@@ -424,6 +437,7 @@ export class RegistryClient {
     checkDigest(digest);
     if (sha256Digest(bytes) !== digest) throw new GociError('BAD_ARGUMENT', `blob bytes do not hash to ${digest}`);
     await this.uploadMonolithic(repository, digest, bytes.length, bytes);
+    this.options.onUploaded?.({ host: this.registry, repository, digest, bytes: bytes.length });
   }
 
   private async uploadMonolithic(repository: string, digest: string, size: number, body: RequestBody): Promise<void> {

@@ -1,4 +1,4 @@
-import { RegistryClient } from './client.js';
+import { RegistryClient, type UploadHook } from './client.js';
 import type { WaitHook } from './http.js';
 
 export interface RegistryAccess {
@@ -6,6 +6,8 @@ export interface RegistryAccess {
   verbose: ((line: string) => void) | undefined;
   /** Told before every wait between tries to any of the registries. */
   onWait?: WaitHook;
+  /** Told after each blob any of them took. */
+  onUploaded?: UploadHook;
 }
 
 /** One client per registry host for the whole run, so tokens and connection limits are shared. */
@@ -22,6 +24,7 @@ export class RegistryClients {
         insecureRegistries: this.access.insecureRegistries,
         ...(this.access.verbose ? { verbose: this.access.verbose } : {}),
         ...(this.access.onWait ? { onWait: this.access.onWait } : {}),
+        ...(this.access.onUploaded ? { onUploaded: this.access.onUploaded } : {}),
       });
       this.clients.set(registry, client);
     }

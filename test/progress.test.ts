@@ -139,4 +139,36 @@ describe('progress', () => {
     assert.equal(out.text.length, done);
     progress.finish();
   });
+
+  test('uploads: a line per blob in plain mode, one line per registry kept up to date on a terminal', () => {
+    const uploads: ProgressEvent[] = [
+      { kind: 'upload', registry: 'r.example', repository: 'acme/api', bytes: 2048, totalBlobs: 1, totalBytes: 2048 },
+      {
+        kind: 'upload',
+        registry: 'r.example',
+        repository: 'acme/api',
+        bytes: 1048576,
+        totalBlobs: 2,
+        totalBytes: 1050624,
+      },
+    ];
+    const plain = stream(false);
+    const lines = makeProgress('plain', false, plain, {});
+    for (const event of uploads) lines.report(event);
+    assert.equal(
+      plain.text,
+      'goci: uploaded 2.0 KiB to r.example/acme/api (1 blob, 2.0 KiB in all)\n' +
+        'goci: uploaded 1.0 MiB to r.example/acme/api (2 blobs, 1.0 MiB in all)\n',
+    );
+    const live = stream(true);
+    const display = makeProgress('tty', false, live, {});
+    for (const event of uploads) display.report(event);
+    display.finish();
+    assert.ok(
+      live.text.endsWith(
+        '\x1b[1F\x1b[2Kuploaded 1.0 MiB to r.example/acme/api (2 blobs, 1.0 MiB in all)\n\x1b[1F\x1b[0J',
+      ),
+      JSON.stringify(live.text),
+    );
+  });
 });

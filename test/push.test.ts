@@ -22,7 +22,7 @@ interface BuildJson {
     pushed: {
       reference: string;
       tags: string[];
-      blobs: { uploaded: number; mounted: number; present: number };
+      blobs: { uploaded: number; mounted: number; present: number; uploadedBytes: number };
       sboms: string[];
     };
   }[];
@@ -232,6 +232,33 @@ describe('goci build --push', () => {
       ['stdlib', reference.goVersion.replace(/^go/, '')],
     ];
     assert.deepEqual(sbom.packages.map((pkg) => [pkg.name, pkg.versionInfo]).sort(), expected.sort());
+  });
+});
+
+describe('upload progress', () => {
+  test('--progress json reports each blob the registry took, and the totals add up to what the push says', async () => {
+    // A cache of its own: with the record of earlier pushes, every blob would be mounted, none uploaded.
+    const env = { ...(await configWith('auths', basicAuths(proxy.host))), GOCI_CACHE_DIR: join(work, 'upload-cache') };
+    // No SBOMs: their blobs go up as referrers, which pushed.blobs does not count.
+    const result = await push(`${proxy.host}/acme/counted`, env, ['--progress', 'json', '--sbom', 'none']);
+    assert.equal(result.exitCode, 0, result.stderr);
+    const uploads = result.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { kind: string; bytes: number; totalBlobs: number; totalBytes: number })
+      .filter((event) => event.kind === 'upload');
+    const { blobs } = result.json!.images[0]!.pushed;
+    assert.ok(blobs.uploaded > 0, JSON.stringify(blobs));
+    assert.equal(uploads.length, blobs.uploaded);
+    assert.equal(
+      uploads.reduce((sum, event) => sum + event.bytes, 0),
+      blobs.uploadedBytes,
+    );
+    assert.deepEqual(
+      uploads.map((event) => event.totalBlobs),
+      uploads.map((_, position) => position + 1),
+    );
+    assert.equal(uploads.at(-1)?.totalBytes, blobs.uploadedBytes);
   });
 });
 

@@ -8,7 +8,7 @@ import { runBuild } from '../../pipeline/run-build.js';
 import { compileRequest, distDir, type BuildFlags } from '../build-options.js';
 import { cliBuilder } from '../builder.js';
 import type { ImageFlags } from '../image-options.js';
-import { makeProgress, waitReporter } from '../progress.js';
+import { makeProgress, uploadReporter, waitReporter } from '../progress.js';
 import { formatSize, renderTable } from '../table.js';
 
 /** The flags of the commands that build images: goci build, and publish and resolve (a repository prefix). */
@@ -32,7 +32,12 @@ export async function buildImages(
       builder: cliBuilder(flags, progress),
       progress,
       // Registry waits (a base's or the push target's) show up in the progress display.
-      registry: { insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait: waitReporter(() => progress) },
+      registry: {
+        insecureRegistries: flags.insecureRegistry ?? [],
+        verbose,
+        onWait: waitReporter(() => progress),
+        onUploaded: uploadReporter(() => progress),
+      },
     });
     if (results && flags.imageRefs) await writeFileAtomic(resolve(flags.imageRefs), pushedReferences(results));
     return results;

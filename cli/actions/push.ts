@@ -5,7 +5,7 @@ import { RegistryClients } from '../../registry/clients.js';
 import { parseReference } from '../../registry/reference.js';
 import { pushToRegistry } from '../../sinks/registry.js';
 import type { PushFlags } from '../commands/push.js';
-import { makeProgress, waitReporter } from '../progress.js';
+import { makeProgress, uploadReporter, waitReporter } from '../progress.js';
 
 /** `oci:DIR[:TAG]` → the layout directory and the tag. */
 function parseLayoutReference(text: string): { dir: string; tag: string | undefined } {
@@ -30,7 +30,13 @@ export async function push(source: string, repository: string, flags: PushFlags)
   const progress = makeProgress(flags.progress, flags.verbose === true);
   const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
   const onWait = waitReporter(() => progress);
-  const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
+  const onUploaded = uploadReporter(() => progress);
+  const clients = new RegistryClients({
+    insecureRegistries: flags.insecureRegistry ?? [],
+    verbose,
+    onWait,
+    onUploaded,
+  });
   const pushing = pushToRegistry(clients.for(target.registry), target, index, tags);
   const { reference, blobs } = await pushing.finally(() => progress.finish());
   process.stdout.write(
