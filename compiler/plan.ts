@@ -11,7 +11,9 @@ import type { BuildSpec, Spec } from '../spec/schema.js';
 import { goBuildCommand, type GoCommand } from './command.js';
 import { buildContext, realPathInContext, type BuildContext } from './context.js';
 import { readSourceState } from './git.js';
+import type { Module } from './binary/types.js';
 import { findModule, type ModuleFacts } from './module.js';
+import { readVendorConf } from './vendor-conf.js';
 import { binaryFileName } from './naming.js';
 import { formatPlatform, hostLinuxPlatform, resolvePlatforms } from './platform.js';
 import type { Platform } from '../oci/platform.js';
@@ -51,6 +53,8 @@ export interface Target {
   command: GoCommand;
   /** The directory of the go.mod the build belongs to; undefined in GOPATH mode. */
   moduleRoot: string | undefined;
+  /** GOPATH mode: what vendor.conf pins (Go records no dependencies then); undefined otherwise. */
+  vendored?: Module[];
   stamp: Stamp;
   /** Absolute paths that must not appear inside the binary (the -trimpath promise). */
   sourcePaths: string[];
@@ -146,8 +150,9 @@ async function planSpec(spec: Spec, request: CompileRequest, toolchain: Toolchai
   for (const build of spec.builds) {
     const cwd = await buildDirectory(spec, build, context);
     const module = await findModule(cwd);
-    if (module.mode === 'gopath') checkGopath(cwd, request.env, fieldLocation(spec, build.path));
-    places.set(build.id, { cwd, module });
+    const vendored =
+      module.mode === 'gopath' ? await gopathVendored(cwd, request.env, fieldLocation(spec, build.path)) : undefined;
+    places.set(build.id, { cwd, module, vendored });
   }
   return specTargets(spec, {
     stamp,
@@ -163,6 +168,7 @@ async function planSpec(spec: Spec, request: CompileRequest, toolchain: Toolchai
 export interface BuildPlace {
   cwd: string;
   module: ModuleFacts;
+  vendored?: Module[] | undefined;
 }
 
 /** What a door knows about a spec before its targets can be listed: the same list follows in both doors. */
@@ -184,7 +190,8 @@ export function specTargets(spec: Spec, facts: SpecFacts): Target[] {
   const { stamp, context } = facts;
   const targets: Target[] = [];
   for (const build of spec.builds) {
-    const { cwd, module } = facts.placeOf(build);
+    const place = facts.placeOf(build);
+    const { cwd, module } = place;
     for (const platform of facts.platformsOf(build)) {
       const where = fieldLocation(spec, build.path);
       targets.push({
@@ -204,6 +211,7 @@ export function specTargets(spec: Spec, facts: SpecFacts): Target[] {
           processEnv: facts.env,
         }),
         moduleRoot: module.root,
+        ...(place.vendored ? { vendored: place.vendored } : {}),
         stamp,
         sourcePaths: [...new Set([cwd, module.root ?? cwd, spec.baseDir])],
         where,
@@ -273,25 +281,30 @@ function rejectCollisions(targets: Target[]): void {
 /**
  * A build without a go.mod is GOPATH mode: its source must be below $GOPATH/src, where its import
  * path comes from (elsewhere go names it after the directory, and the path stays in the binary).
+ * Its dependencies are what the project's vendor.conf pins, if it has one.
  */
-function checkGopath(cwd: string, env: NodeJS.ProcessEnv, where: string): void {
+async function gopathVendored(cwd: string, env: NodeJS.ProcessEnv, where: string): Promise<Module[] | undefined> {
   const roots = (env.GOPATH || join(env.HOME ?? '', 'go')).split(delimiter).filter(Boolean);
-  if (!roots.some((root) => isInside(cwd, join(resolve(root), 'src')))) {
+  const src = roots.map((root) => join(resolve(root), 'src')).find((dir) => isInside(cwd, dir));
+  if (src === undefined) {
     const problem = `no go.mod, and ${displayPath(cwd)} is not below $GOPATH/src (${roots.map((root) => join(root, 'src')).join(', ')})`;
     throw new GociError('BAD_SPEC', `${where}: ${problem}`, {
       hint: 'add a go.mod (go mod init), or build it where GOPATH mode finds it: $GOPATH/src/<its import path>',
     });
   }
-  warnOnce(gopathWarning(where));
+  const vendored = await readVendorConf(cwd, src);
+  warnOnce(gopathWarning(where, vendored !== undefined));
+  return vendored;
 }
 
 /**
  * What a build without a go.mod cannot say: Go stamps no module and no dependency versions into
  * a GOPATH-mode binary, so the SBOM lists none and no module label is written.
  */
-function gopathWarning(where: string): string {
+function gopathWarning(where: string, vendorConf: boolean): string {
+  const sbom = vendorConf ? 'its SBOM lists what vendor.conf pins' : 'its SBOM lists none';
   return (
     `${where}: no go.mod, so GOPATH mode (GO111MODULE=off): the binary records no module or dependency versions, ` +
-    'so its SBOM lists none; add a go.mod (go mod init) to have them'
+    `so ${sbom}; add a go.mod (go mod init) to have them`
   );
 }

@@ -1,6 +1,6 @@
 import { GociError } from '../common/errors.js';
 import { found } from '../common/found.js';
-import type { BinaryReport } from '../compiler/binary/types.js';
+import type { BinaryReport, Module } from '../compiler/binary/types.js';
 import type { Binary } from '../compiler/checked-binary.js';
 import { installedBinaryName } from '../compiler/naming.js';
 import { formatPlatform } from '../compiler/platform.js';
@@ -28,6 +28,8 @@ export interface ImagePlanInput<S> {
 export interface EntrypointBinary {
   report: BinaryReport;
   sha256: string;
+  /** GOPATH mode: what vendor.conf pins (for the SBOM). */
+  vendored?: Module[] | undefined;
 }
 
 /** One platform's image: its binaries layer and what its binaries put in the config. */
@@ -96,7 +98,11 @@ export function planImage<S>(input: ImagePlanInput<S>): ImagePlan<S> {
         binaries,
         labels,
         annotations: { ...labels, ...image.annotations },
-        entrypoint: { report: entrypoint.report, sha256: entrypoint.sha256 },
+        entrypoint: {
+          report: entrypoint.report,
+          sha256: entrypoint.sha256,
+          ...(entrypoint.target.vendored ? { vendored: entrypoint.target.vendored } : {}),
+        },
       };
     },
   );

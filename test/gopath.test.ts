@@ -12,7 +12,12 @@ import { git, removeDirectory, repositoryWith, temporaryDirectory } from './supp
  * goci says once why its SBOM lists no dependencies.
  */
 
-const PROGRAM = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("gopath") }\n';
+const PROGRAM = 'package main\n\nimport "example.org/dep"\n\nfunc main() { dep.Hello() }\n';
+const DEPENDENCY =
+  'package dep\n\nimport "fmt"\n\n// Hello prints a greeting.\nfunc Hello() { fmt.Println("gopath") }\n';
+/** vndr's file: the vendored package, and one pinned there that vendor/ no longer holds. */
+const VENDOR_CONF =
+  '# vendored with vndr\nexample.org/dep v1.4.0\nexample.org/gone 1234abcd https://example.org/gone.git\n';
 
 let gopath: string;
 /** The program's repository, at $GOPATH/src/example.com/tool as GOPATH mode wants it. */
@@ -23,6 +28,9 @@ before(async () => {
   dir = join(gopath, 'src', 'example.com', 'tool');
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'main.go'), PROGRAM);
+  await mkdir(join(dir, 'vendor', 'example.org', 'dep'), { recursive: true });
+  await writeFile(join(dir, 'vendor', 'example.org', 'dep', 'dep.go'), DEPENDENCY);
+  await writeFile(join(dir, 'vendor.conf'), VENDOR_CONF);
   await writeFile(join(dir, 'goci.yaml'), 'builds: [{binary: tool}]\n');
   await git(dir, 'init', '-q', '-b', 'main');
   await git(dir, 'add', '-A');
@@ -41,7 +49,7 @@ describe('a build without a go.mod', () => {
     const warnings = result.stderr.split('\n').filter((line) => line.startsWith('goci: warning:'));
     assert.deepEqual(warnings, [
       'goci: warning: goci.yaml: builds[0]: no go.mod, so GOPATH mode (GO111MODULE=off): the binary records no ' +
-        'module or dependency versions, so its SBOM lists none; add a go.mod (go mod init) to have them',
+        'module or dependency versions, so its SBOM lists what vendor.conf pins; add a go.mod (go mod init) to have them',
     ]);
     const image = JSON.parse(result.stdout).images[0] as { ociLayout: string; platforms: { digest: string }[] };
     const blob = async (digest: string) =>
@@ -51,10 +59,21 @@ describe('a build without a go.mod', () => {
     assert.equal(labels['dev.goci.go.module'], undefined);
     assert.match(labels['dev.goci.go.version'] ?? '', /^go1\./);
     assert.equal(labels['org.opencontainers.image.version'], '1.0.0');
+    const sbom = await goci(['inspect', '--sbom', `oci:${image.ociLayout}:1.0.0`], { cwd: dir, env });
+    assert.equal(sbom.exitCode, 0, sbom.stderr);
+    const packages = (JSON.parse(sbom.stdout) as { packages: { name: string; versionInfo: string }[] }).packages;
+    assert.deepEqual(
+      packages.map((item) => [item.name, item.versionInfo]),
+      [
+        ['example.com/tool', '(devel)'],
+        ['example.org/dep', 'v1.4.0'],
+        ['stdlib', packages.at(-1)?.versionInfo],
+      ],
+    );
   });
 
   test('outside $GOPATH/src it is refused before compiling, saying where GOPATH mode looks', async () => {
-    const elsewhere = await repositoryWith({ 'main.go': PROGRAM }, 'gopath-elsewhere');
+    const elsewhere = await repositoryWith({ 'main.go': 'package main\n\nfunc main() {}\n' }, 'gopath-elsewhere');
     try {
       const result = await goci(['build', '--platform', 'linux/amd64'], { cwd: elsewhere, env });
       assert.equal(result.exitCode, 2);

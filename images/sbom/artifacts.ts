@@ -1,6 +1,6 @@
 import { GOCI_VERSION } from '../../common/goci-version.js';
 import { artifactFor, type Artifact } from '../../oci/artifact.js';
-import type { BinaryReport } from '../../compiler/binary/types.js';
+import type { BinaryReport, Module } from '../../compiler/binary/types.js';
 import { jsonBlob, type JsonBlob, type OciPlatform } from '../../oci/descriptor.js';
 import { rfc3339 } from '../../oci/image-config.js';
 import type { ImageManifest } from '../../oci/manifest.js';
@@ -18,6 +18,8 @@ export const SBOM_ARTIFACT_TYPES: Record<SbomFormat, string> = {
 export interface SbomBinary {
   report: BinaryReport;
   sha256: string;
+  /** GOPATH mode: what vendor.conf pins. */
+  vendored?: Module[] | undefined;
 }
 
 /**
@@ -39,6 +41,7 @@ export function sbomDocument(
     platform,
     epoch,
     gociVersion: GOCI_VERSION,
+    ...(binary.vendored ? { vendored: binary.vendored } : {}),
   };
   return jsonBlob(format === 'spdx' ? spdxDocument(input) : cyclonedxDocument(input));
 }

@@ -47,6 +47,11 @@ export interface SbomInput {
   epoch: number;
   /** goci's own version, recorded as the creating tool. */
   gociVersion: string;
+  /**
+   * A GOPATH-mode binary's dependencies as its vendor.conf pins them: Go records none in such a
+   * binary, so they are listed from there, each noted as such.
+   */
+  vendored?: Module[] | undefined;
 }
 
 export type SbomPackageKind = 'main' | 'module' | 'stdlib';
@@ -115,7 +120,10 @@ export function describeSbomSubject(input: SbomInput): SbomSubject {
     });
   }
   checkModulePaths(name, buildInfo);
-  const modules = buildInfo.deps.map(dependencyPackage).sort(comparePackages);
+  const fromVendorConf = buildInfo.deps.length === 0 && buildInfo.main === undefined ? (input.vendored ?? []) : [];
+  const modules = [...buildInfo.deps.map(dependencyPackage), ...fromVendorConf.map(vendoredPackage)].sort(
+    comparePackages,
+  );
   return {
     name,
     binarySha256,
@@ -185,6 +193,17 @@ function dependencyPackage(dep: Module): SbomPackage {
     ...sumField(replacement.sum),
     replaces,
     notes: withSum([replacesNote], replacement.sum),
+  };
+}
+
+/** A package vendor.conf pins (its version may be a commit): not read from the binary, and noted so. */
+function vendoredPackage(pinned: Module): SbomPackage {
+  return {
+    kind: 'module',
+    path: pinned.path,
+    version: pinned.version,
+    purl: golangPurl(pinned.path, pinned.version),
+    notes: [{ name: 'goci:source', value: 'vendor.conf' }],
   };
 }
 
