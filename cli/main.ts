@@ -4,6 +4,8 @@ import { checkCommand } from './commands/check.js';
 import { compileCommand } from './commands/compile.js';
 import { frontendCommand } from './commands/frontend.js';
 import { buildArgsCommand } from './commands/build-args.js';
+import { keygenCommand } from './commands/keygen.js';
+import { signCommand } from './commands/sign.js';
 import { builderImageCommand } from './commands/builder-image.js';
 import { frontendImageCommand } from './commands/frontend-image.js';
 import { initCommand } from './commands/init.js';
@@ -41,6 +43,8 @@ const program = new Command('goci')
   .addCommand(frontendImageCommand())
   .addCommand(builderImageCommand())
   .addCommand(buildArgsCommand())
+  .addCommand(signCommand())
+  .addCommand(keygenCommand())
   .addCommand(initCommand())
   .addCommand(checkCommand())
   .addCommand(schemaCommand());
