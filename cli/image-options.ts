@@ -47,5 +47,6 @@ export function addImageOptions(command: Command, options: { push: boolean } = {
       '--release',
       'refuse to build unless the version is a tag of a clean tree (no -dev, no uncommitted changes)',
     )
-    .option('--image-refs <file>', 'write the pushed repository@digest of each image to this file, one per line');
+    .option('--image-refs <file>', 'write the pushed repository@digest of each image to this file, one per line')
+    .option('--sign <keyfile>', 'sign each pushed image as goci sign --key does (PEM EC P-256 private key)');
 }

@@ -1,3 +1,4 @@
+import type { SignedManifest } from './sign.js';
 import type { Pushed } from '../sinks/sink.js';
 
 /** What a build reports per image, as `goci build --json` prints it. */
@@ -15,6 +16,8 @@ export interface BuiltImage {
   /** The names the layout holds it under: its tags, or `<name>:<tag>` when a run made several images. */
   ociLayoutRefs?: string[];
   pushed?: Pushed;
+  /** What --sign signed: the index and each platform image, with the tags their signatures are under. */
+  signed?: SignedManifest[];
   tarball?: string;
   loaded?: { imageId: string; tags: string[] };
 }

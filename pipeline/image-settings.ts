@@ -30,6 +30,8 @@ export interface ImageSettings {
   tags?: string;
   insecureRegistry?: string[];
   imageRefs?: string;
+  /** --sign KEYFILE: sign what is pushed, as goci sign does. */
+  sign?: string;
   release?: boolean;
   sbom: 'spdx' | 'cyclonedx' | 'none';
 }

@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { GociError } from '../common/errors.js';
+import type { SigningKey } from '../common/signing-key.js';
 import { checkWritable } from '../common/writable.js';
 import type { BuildContext } from '../compiler/context.js';
 import { mainPackageDir } from '../compiler/main-package.js';
@@ -30,6 +31,8 @@ export interface RunSettings extends ImageSettings {
   naming?: Naming;
   /** --release: only a tagged, clean version is built. */
   release?: boolean;
+  /** The key --sign named, read by the door before anything compiles. */
+  signingKey?: SigningKey;
 }
 
 /** One image of a run's plan: its spec, its settings in goci.yaml, and what the plan says of its targets. */
@@ -73,6 +76,10 @@ export async function checkImage(unit: ImageUnit, settings: RunSettings, context
   const { spec } = unit;
   const image = applyImageFlags(unit.image, settings);
   const push = await pushTarget(settings, unit.identity);
+  if (settings.sign !== undefined && push === undefined)
+    throw new GociError('BAD_ARGUMENT', `--sign ${settings.sign}: nothing is pushed, so nothing to sign`, {
+      hint: 'add --push REPOSITORY (or use goci publish), or leave out --sign',
+    });
   if (settings.imageRefs !== undefined && push === undefined)
     throw new GociError(
       'BAD_ARGUMENT',

@@ -9,6 +9,7 @@ import { stagingFailure } from '../sinks/layout-publish.js';
 import { RegistryClients, type RegistryAccess } from '../registry/clients.js';
 import { openStagedOutputs } from '../sinks/staged-outputs.js';
 import { startImage, type ImageRun } from './build-image.js';
+import { signImage } from './sign.js';
 import type { BuiltImage } from './built-image.js';
 import { checkDistinctOutputs } from './output-conflicts.js';
 import { prepareImage, prepareOutputs, type PreparedImage, type RunSettings } from './prepare-image.js';
@@ -60,7 +61,13 @@ export async function runBuild(run: BuildRun): Promise<BuiltImage[] | undefined>
       for (const image of images) image.onBinary(binary);
     });
     await Promise.all(warming);
-    return staged && (await buildAndPublish(prepared, images, staged, run));
+    const results = staged && (await buildAndPublish(prepared, images, staged, run));
+    // Signatures go up once the images they name are in the registry.
+    const key = settings.signingKey;
+    if (results && key)
+      for (const result of results)
+        if (result.pushed) result.signed = await signImage(clients, result.pushed.reference, key);
+    return results;
   } finally {
     await Promise.all(images.map((image) => image.settled()));
     await pruning;

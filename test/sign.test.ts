@@ -163,4 +163,34 @@ describe('goci sign', () => {
         'openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256))',
     );
   });
+
+  test('goci build --push --sign signs what it pushed: the index and each platform image', async () => {
+    const { key, pub } = await opensslKey('build');
+    const args = ['build', '--platform', 'linux/amd64,linux/arm64', '--version', '1.2.4', '--sbom', 'none', '--json'];
+    const result = await goci([...args, '--push', `${registry.host}/acme/hello`, '--sign', key], { cwd: repo });
+    assert.equal(result.exitCode, 0, result.stderr);
+    const image = JSON.parse(result.stdout).images[0] as typeof built & { signed: { digest: string }[] };
+    const digests = [image.index.digest, ...image.platforms.map((platform) => platform.digest)];
+    assert.deepEqual(
+      image.signed.map((item) => item.digest),
+      digests,
+    );
+    for (const digest of digests) {
+      const [stored] = await signaturesOf(digest);
+      assert.equal(await verified(stored!.payload, stored!.signature, pub), true);
+    }
+  });
+
+  test('--sign without a push is refused before anything compiles', async () => {
+    const { key } = await opensslKey('unused');
+    const result = await goci(['build', '--platform', 'linux/amd64', '--sign', key, '--dist', join(work, 'nowhere')], {
+      cwd: repo,
+    });
+    assert.equal(result.exitCode, 2);
+    assert.equal(
+      lastLine(result.stderr),
+      `goci: --sign ${key}: nothing is pushed, so nothing to sign (add --push REPOSITORY (or use goci publish), or leave out --sign)`,
+    );
+    assert.equal(await stat(join(work, 'nowhere')).catch(() => undefined), undefined);
+  });
 });

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
+import { readSigningKey } from '../../common/signing-key.js';
 import { displayPath } from '../../common/display-path.js';
 import type { PackageImages } from '../../compiler/package-selection.js';
 import type { BuiltImage } from '../../pipeline/built-image.js';
@@ -26,9 +27,11 @@ export async function buildImages(
   const progress = makeProgress(flags.progress, flags.verbose === true);
   const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
   try {
+    // A key that cannot sign is found before anything compiles.
+    const signingKey = flags.sign === undefined ? undefined : await readSigningKey(flags.sign);
     const results = await runBuild({
       compile: { ...compileRequest(dirs, flags), packageImages },
-      settings: { ...flags, dist: distDir(flags) },
+      settings: { ...flags, dist: distDir(flags), ...(signingKey ? { signingKey } : {}) },
       builder: cliBuilder(flags, progress),
       progress,
       // Registry waits (a base's or the push target's) show up in the progress display.
@@ -81,6 +84,7 @@ function describeImage(image: BuiltImage): string {
           `pushed: ${pushed.reference} (${pushed.tags.join(', ')}; blobs uploaded ${pushed.blobs.uploaded}, mounted ${pushed.blobs.mounted}, already there ${pushed.blobs.present})`,
         ]
       : []),
+    ...(image.signed ? [`signed: ${image.signed.map((item) => item.tag).join(', ')}`] : []),
     ...(image.tarball ? [`tarball: ${displayPath(image.tarball)}`] : []),
     ...(image.loaded ? [`loaded into docker: ${image.loaded.tags.join(', ')} (${image.loaded.imageId})`] : []),
     '',
