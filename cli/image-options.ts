@@ -48,5 +48,9 @@ export function addImageOptions(command: Command, options: { push: boolean } = {
       'refuse to build unless the version is a tag of a clean tree (no -dev, no uncommitted changes)',
     )
     .option('--image-refs <file>', 'write the pushed repository@digest of each image to this file, one per line')
-    .option('--sign <keyfile>', 'sign each pushed image as goci sign --key does (PEM EC P-256 private key)');
+    .option('--sign <keyfile>', 'sign each pushed image as goci sign --key does (PEM EC P-256 private key)')
+    .option(
+      '--provenance',
+      "attach a SLSA v1 provenance statement to each platform image (DSSE, signed with --sign's key)",
+    );
 }

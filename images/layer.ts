@@ -8,7 +8,7 @@ import type { Pack } from 'tar-stream';
 import { temporarySibling } from '../common/atomic.js';
 import { HashedOutput, addEmptyEntry, packTar, streamEntry, type PackHeader } from './tar-pack.js';
 import { GociError, isGociError } from '../common/errors.js';
-import { deflateInPieces } from './piecewise-deflate.js';
+import { PIECE_BYTES, deflateInPieces } from './piecewise-deflate.js';
 
 /**
  * One thing to put into a layer. Paths are container paths: `/usr/local/bin/hello` and
@@ -93,6 +93,14 @@ const DEFAULT_GZIP_LEVEL = 1;
  * deflates a Go binary a quarter faster (fewer hash collisions to walk) for 0.1% more bytes.
  */
 const DEFLATE_MEM_LEVEL = 9;
+
+/** What fixes a layer's compressed bytes (with the zlib version): provenance records it. */
+export const LAYER_COMPRESSION = {
+  format: 'gzip',
+  level: DEFAULT_GZIP_LEVEL,
+  memLevel: DEFLATE_MEM_LEVEL,
+  pieceBytes: PIECE_BYTES,
+} as const;
 const READ_CHUNK = 1 << 18;
 
 /** The gzip OS byte: 3 (Unix), the same as the release archives (compiler/archive/tar-gz.ts) write. */

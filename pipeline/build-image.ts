@@ -1,4 +1,13 @@
+import { relative, sep } from 'node:path';
+import type { SigningKey } from '../common/signing-key.js';
 import { formatPlatform } from '../compiler/platform.js';
+import type { ImageBase } from '../images/assemble.js';
+import { LAYER_COMPRESSION } from '../images/layer.js';
+import { SLSA_PROVENANCE_V1, provenanceStatement, type ProvenanceInput } from '../images/provenance.js';
+import { artifactFor, type Artifact } from '../oci/artifact.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { DSSE_MEDIA_TYPE, dsseEnvelope } from '../oci/dsse.js';
+import { rfc3339 } from '../oci/image-config.js';
 import type { Binary } from '../compiler/checked-binary.js';
 import {
   assembleImages,
@@ -159,11 +168,34 @@ export function startImage(request: ImageStart): ImageRun {
               plan.platforms.map((item) => item.entrypoint),
               plan.epoch,
             );
+      const provenances = settings.provenance
+        ? assembled.images.map((image, position) =>
+            provenanceArtifact(
+              image.descriptor,
+              {
+                name: sbomName,
+                manifestDigest: image.descriptor.digest,
+                platform: formatPlatform(platforms[position]!),
+                specFile: spec.file ? relative(spec.baseDir, spec.file).split(sep).join('/') : '(none)',
+                stamp: entrypointTarget.stamp,
+                binary: plan.platforms[position]!.entrypoint.report,
+                base: baseIdentity(base),
+                compression: { ...LAYER_COMPRESSION },
+                sbom: settings.sbom,
+              },
+              settings.signingKey,
+            ),
+          )
+        : [];
+      const subjectOf = (position: number): Descriptor => assembled.images[position]!.descriptor;
       const index = indexValue({
         index: assembled.index,
         mediaType: MEDIA_TYPES[settings.format].index,
         images: assembled.images,
-        referrers: sboms.map((artifact, position) => ({ artifact, subject: assembled.images[position]!.descriptor })),
+        referrers: [
+          ...sboms.map((artifact, position) => ({ artifact, subject: subjectOf(position) })),
+          ...provenances.map((artifact, position) => ({ artifact, subject: subjectOf(position) })),
+        ],
         store: outputs.store,
         sources: baseLayers,
       });
@@ -216,4 +248,19 @@ async function remoteBasePathsOf(
   const client = request.clients.for(base.remote.ref.registry);
   const paths = await remoteBasePaths(client, base, platforms, undefined);
   return new Map(platforms.map((platform, position) => [formatPlatform(platform), paths[position]!]));
+}
+
+/** The provenance of one platform image as a referrer: its statement in a DSSE envelope, signed when a key is given. */
+function provenanceArtifact(subject: Descriptor, input: ProvenanceInput, key: SigningKey | undefined): Artifact {
+  const envelope = dsseEnvelope(provenanceStatement(input), key && ((bytes) => key.sign(bytes)));
+  return artifactFor(subject, DSSE_MEDIA_TYPE, envelope, {
+    'org.opencontainers.image.created': rfc3339(input.stamp.epoch),
+    'dev.goci.predicate-type': SLSA_PROVENANCE_V1,
+  });
+}
+
+/** How provenance names the base: a registry base by reference and digest, goci's own by name. */
+function baseIdentity(base: ImageBase): { name: string; digest: string | undefined } {
+  if (base.kind === 'remote') return { name: base.name, digest: base.remote.digest };
+  return { name: `https://goci.dev/base/${base.name ?? 'scratch'}`, digest: undefined };
 }

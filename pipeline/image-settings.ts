@@ -32,6 +32,8 @@ export interface ImageSettings {
   imageRefs?: string;
   /** --sign KEYFILE: sign what is pushed, as goci sign does. */
   sign?: string;
+  /** --provenance: a SLSA v1 provenance statement per platform image, as a referrer. */
+  provenance?: boolean;
   release?: boolean;
   sbom: 'spdx' | 'cyclonedx' | 'none';
 }

@@ -1,0 +1,102 @@
+import { GOCI_VERSION } from '../common/goci-version.js';
+import type { BinaryReport, Module } from '../compiler/binary/types.js';
+import type { Stamp } from '../compiler/version.js';
+import { jsonBlob, type JsonBlob } from '../oci/descriptor.js';
+import { rfc3339 } from '../oci/image-config.js';
+import { golangPurl } from './sbom/purl.js';
+
+export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
+export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+/** What kind of build this is: goci's, whose parameters below say how to run it again. */
+export const GOCI_BUILD_TYPE = 'https://goci.dev/provenance/build/v1';
+
+export interface ProvenanceInput {
+  /** The image as people name it, and the platform manifest it describes. */
+  name: string;
+  manifestDigest: string;
+  platform: string;
+  /** goci.yaml as the build named it, relative to the repository when inside it. */
+  specFile: string;
+  stamp: Stamp;
+  /** The entrypoint binary: its Go version and modules come from its own build info. */
+  binary: BinaryReport;
+  base: { name: string; digest: string | undefined };
+  /** How layers were compressed: with the Node and zlib versions, what fixes the compressed bytes. */
+  compression: Record<string, string | number>;
+  sbom: string;
+}
+
+interface ResourceDescriptor {
+  uri: string;
+  digest?: Record<string, string>;
+  name?: string;
+  annotations?: Record<string, string>;
+}
+
+/**
+ * The SLSA v1 provenance statement of one platform image: what was built (the manifest digest),
+ * from what (the commit, the Go toolchain, the base, every module the binary's build info
+ * records), how (goci.yaml, platform, version, SBOM format) and by what (goci, Node, zlib, the
+ * compression that fixes the bytes). Nothing in it depends on the clock: the same build, the
+ * same statement.
+ */
+export function provenanceStatement(input: ProvenanceInput): JsonBlob {
+  const info = input.binary.buildInfo;
+  const dependencies: ResourceDescriptor[] = [];
+  if (input.stamp.commit)
+    dependencies.push({
+      uri: input.stamp.sourceUrl ? `git+${input.stamp.sourceUrl}` : 'git',
+      digest: { gitCommit: input.stamp.commit },
+      name: 'source',
+    });
+  if (info)
+    dependencies.push({
+      uri: `pkg:golang/stdlib@${info.goVersion.replace(/^go/, '').split(' ')[0]}`,
+      name: 'go',
+      annotations: { goVersion: info.goVersion },
+    });
+  dependencies.push({
+    uri: input.base.name,
+    name: 'base',
+    ...(input.base.digest ? { digest: { sha256: input.base.digest.replace(/^sha256:/, '') } } : {}),
+  });
+  dependencies.push(...(info?.deps ?? []).map(moduleDependency));
+  return jsonBlob({
+    _type: IN_TOTO_STATEMENT_V1,
+    subject: [{ name: input.name, digest: { sha256: input.manifestDigest.replace(/^sha256:/, '') } }],
+    predicateType: SLSA_PROVENANCE_V1,
+    predicate: {
+      buildDefinition: {
+        buildType: GOCI_BUILD_TYPE,
+        externalParameters: {
+          config: input.specFile,
+          platform: input.platform,
+          version: input.stamp.version,
+          sbom: input.sbom,
+          ...(info ? { mainPackage: info.path } : {}),
+        },
+        internalParameters: { sourceDateEpoch: input.stamp.epoch, compression: input.compression },
+        resolvedDependencies: dependencies,
+      },
+      runDetails: {
+        builder: {
+          id: `https://goci.dev/cli@${GOCI_VERSION}`,
+          version: { goci: GOCI_VERSION, node: process.versions.node, zlib: process.versions.zlib ?? '' },
+        },
+        metadata: { finishedOn: rfc3339(input.stamp.epoch) },
+      },
+    },
+  });
+}
+
+/** A module the binary's build info records, by the package URL the SBOM uses; a replacement says what it replaces. */
+function moduleDependency(dep: Module): ResourceDescriptor {
+  const used = dep.replace ?? dep;
+  const annotations: Record<string, string> = {};
+  if (used.sum) annotations.h1 = used.sum;
+  if (dep.replace) annotations.replaces = `${dep.path}@${dep.version}`;
+  return {
+    uri: golangPurl(used.path, used.version || undefined),
+    ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+  };
+}

@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Ajv } from 'ajv';
+import { execa } from 'execa';
+import { preAuthenticationEncoding } from '../oci/dsse.js';
+import { goci } from './support/goci.js';
+import { startRegistry, type RegistryHarness } from './support/registry.js';
+import { exampleRepository, git, removeDirectory, temporaryDirectory } from './support/workspace.js';
+
+/**
+ * Issue 15 (provenance, first step): `--provenance` attaches a SLSA v1 provenance statement to each
+ * platform image, in a DSSE envelope signed with --sign's key. The statement is checked against
+ * the in-toto Statement v1 and SLSA Provenance v1 shapes (written here from the specifications),
+ * and the signature by openssl over DSSE's pre-authentication encoding.
+ */
+
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const DSSE = 'application/vnd.dsse.envelope.v1+json';
+
+/** https://github.com/in-toto/attestation/blob/main/spec/v1/resource_descriptor.md: at least one of uri, digest, content. */
+const RESOURCE_DESCRIPTOR = {
+  type: 'object',
+  properties: {
+    uri: { type: 'string', minLength: 1 },
+    digest: { type: 'object', minProperties: 1, additionalProperties: { type: 'string', pattern: '^[0-9a-f]+$' } },
+    name: { type: 'string' },
+    downloadLocation: { type: 'string' },
+    mediaType: { type: 'string' },
+    content: { type: 'string' },
+    annotations: { type: 'object' },
+  },
+  anyOf: [{ required: ['uri'] }, { required: ['digest'] }, { required: ['content'] }],
+  additionalProperties: false,
+};
+
+/** https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md */
+const STATEMENT_V1 = {
+  type: 'object',
+  required: ['_type', 'subject', 'predicateType', 'predicate'],
+  properties: {
+    _type: { const: 'https://in-toto.io/Statement/v1' },
+    subject: {
+      type: 'array',
+      minItems: 1,
+      items: { ...RESOURCE_DESCRIPTOR, anyOf: undefined, required: ['digest'] },
+    },
+    predicateType: { type: 'string', format: 'uri' },
+    predicate: { type: 'object' },
+  },
+  additionalProperties: false,
+};
+
+/** https://slsa.dev/spec/v1.0/provenance */
+const PROVENANCE_V1 = {
+  type: 'object',
+  required: ['buildDefinition', 'runDetails'],
+  additionalProperties: false,
+  properties: {
+    buildDefinition: {
+      type: 'object',
+      required: ['buildType', 'externalParameters'],
+      additionalProperties: false,
+      properties: {
+        buildType: { type: 'string', format: 'uri' },
+        externalParameters: { type: 'object' },
+        internalParameters: { type: 'object' },
+        resolvedDependencies: { type: 'array', items: RESOURCE_DESCRIPTOR },
+      },
+    },
+    runDetails: {
+      type: 'object',
+      required: ['builder'],
+      additionalProperties: false,
+      properties: {
+        builder: {
+          type: 'object',
+          required: ['id'],
+          additionalProperties: false,
+          properties: {
+            id: { type: 'string', format: 'uri' },
+            version: { type: 'object', additionalProperties: { type: 'string' } },
+            builderDependencies: { type: 'array', items: RESOURCE_DESCRIPTOR },
+          },
+        },
+        metadata: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            invocationId: { type: 'string' },
+            startedOn: { type: 'string', format: 'date-time' },
+            finishedOn: { type: 'string', format: 'date-time' },
+          },
+        },
+        byproducts: { type: 'array', items: RESOURCE_DESCRIPTOR },
+      },
+    },
+  },
+};
+
+const ajv = new Ajv({ strict: false, allErrors: true });
+ajv.addFormat('uri', /^[a-z][a-z0-9+.-]*:\S+$/i);
+ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+const validStatement = ajv.compile(STATEMENT_V1);
+const validProvenance = ajv.compile(PROVENANCE_V1);
+
+let registry: RegistryHarness;
+let work: string;
+let repo: string;
+let image: { index: { digest: string }; platforms: { platform: string; digest: string }[] };
+
+async function registryJson(path: string, accept: string): Promise<Record<string, any>> {
+  const response = await fetch(`${registry.url}${path}`, { headers: { accept } });
+  assert.equal(response.status, 200, path);
+  return (await response.json()) as Record<string, any>;
+}
+
+/** The DSSE envelope attached to a platform manifest, found as a client would: through the fallback tag. */
+async function envelopeOf(digest: string): Promise<{ payloadType: string; payload: string; signatures: any[] }> {
+  const referrers = await registryJson(`/v2/acme/prov/manifests/${digest.replace(':', '-')}`, OCI_INDEX);
+  const entry = (referrers.manifests as { digest: string; artifactType?: string }[]).find(
+    (item) => item.artifactType === DSSE,
+  );
+  assert.ok(entry, 'a DSSE referrer');
+  const manifest = await registryJson(`/v2/acme/prov/manifests/${entry.digest}`, OCI_MANIFEST);
+  assert.equal(manifest.subject.digest, digest);
+  const blob = await fetch(`${registry.url}/v2/acme/prov/blobs/${manifest.layers[0].digest}`);
+  return (await blob.json()) as { payloadType: string; payload: string; signatures: any[] };
+}
+
+before(async () => {
+  [registry, work, repo] = await Promise.all([
+    startRegistry(),
+    temporaryDirectory('provenance'),
+    exampleRepository('hello', 'provenance-hello'),
+  ]);
+  const key = join(work, 'key.pem');
+  await execa('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
+  await execa('openssl', ['pkey', '-in', key, '-pubout', '-out', join(work, 'key.pub')]);
+  const args = ['build', '--platform', 'linux/amd64,linux/arm64', '--version', '1.2.3', '--sbom', 'none', '--json'];
+  const result = await goci([...args, '--push', `${registry.host}/acme/prov`, '--provenance', '--sign', key], {
+    cwd: repo,
+  });
+  assert.equal(result.exitCode, 0, result.stderr);
+  image = JSON.parse(result.stdout).images[0];
+});
+after(async () => {
+  await registry.stop();
+  await Promise.all([work, repo].map(removeDirectory));
+});
+
+describe('--provenance', () => {
+  test('each platform image has a SLSA v1 statement about exactly its manifest, valid in both shapes', async () => {
+    const commit = await git(repo, 'rev-parse', 'HEAD');
+    for (const platform of image.platforms) {
+      const envelope = await envelopeOf(platform.digest);
+      assert.equal(envelope.payloadType, 'application/vnd.in-toto+json');
+      const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
+      assert.equal(validStatement(statement), true, JSON.stringify(validStatement.errors));
+      assert.equal(validProvenance(statement.predicate), true, JSON.stringify(validProvenance.errors));
+      assert.equal(statement.predicateType, 'https://slsa.dev/provenance/v1');
+      assert.deepEqual(statement.subject, [{ name: 'hello:1.2.3', digest: { sha256: platform.digest.slice(7) } }]);
+      const { buildDefinition } = statement.predicate;
+      assert.deepEqual(buildDefinition.externalParameters, {
+        config: 'goci.yaml',
+        platform: platform.platform,
+        version: '1.2.3',
+        sbom: 'none',
+        mainPackage: 'goci.dev/examples/hello',
+      });
+      const dependencies = buildDefinition.resolvedDependencies as {
+        name?: string;
+        uri?: string;
+        digest?: Record<string, string>;
+      }[];
+      assert.deepEqual(dependencies.find((item) => item.name === 'source')?.digest, { gitCommit: commit });
+      const { stdout: goVersion } = await execa('go', ['env', 'GOVERSION']);
+      assert.equal(dependencies.find((item) => item.name === 'go')?.uri, `pkg:golang/stdlib@${goVersion.slice(2)}`);
+    }
+  });
+
+  test("the envelope's signature is --sign's key's over DSSE's pre-authentication encoding, as openssl checks it", async () => {
+    const envelope = await envelopeOf(image.platforms[0]!.digest);
+    assert.equal(envelope.signatures.length, 1);
+    const pae = preAuthenticationEncoding(envelope.payloadType, Buffer.from(envelope.payload, 'base64'));
+    await writeFile(join(work, 'pae'), pae);
+    await writeFile(join(work, 'sig.der'), Buffer.from(envelope.signatures[0].sig, 'base64'));
+    const verify = ['dgst', '-sha256', '-verify', 'key.pub', '-signature', 'sig.der'];
+    const result = await execa('openssl', [...verify, 'pae'], { cwd: work, reject: false });
+    assert.equal(result.stdout.trim(), 'Verified OK');
+    await writeFile(join(work, 'pae'), Buffer.concat([pae, Buffer.from(' ')]));
+    const changed = await execa('openssl', [...verify, 'pae'], { cwd: work, reject: false });
+    assert.notEqual(changed.exitCode, 0);
+  });
+});
