@@ -28,22 +28,28 @@ function signingKey(key: KeyObject): SigningKey {
  * Reads a private key file. Only an unencrypted PEM EC P-256 key is taken; its bytes never reach
  * a message, so a wrong file says what it is not, never what it holds.
  */
-export async function readSigningKey(path: string): Promise<SigningKey> {
+export async function readSigningKey(path: string, option = '--key'): Promise<SigningKey> {
   const pem = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new GociError('NOT_FOUND', `--key ${path}: cannot read it (${error.code ?? 'error'})`, { hint: KEY_HINT });
+    throw new GociError('NOT_FOUND', `${option} ${path}: cannot read it (${error.code ?? 'error'})`, {
+      hint: KEY_HINT,
+    });
   });
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: pem, format: 'pem' });
   } catch {
-    throw new GociError('BAD_ARGUMENT', `--key ${path}: not a PEM private key goci can read (or it is encrypted)`, {
+    throw new GociError('BAD_ARGUMENT', `${option} ${path}: not a PEM private key goci can read (or it is encrypted)`, {
       hint: KEY_HINT,
     });
   }
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
-    throw new GociError('BAD_ARGUMENT', `--key ${path}: not an EC P-256 key (${key.asymmetricKeyType ?? 'unknown'})`, {
-      hint: KEY_HINT,
-    });
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `${option} ${path}: not an EC P-256 key (${key.asymmetricKeyType ?? 'unknown'})`,
+      {
+        hint: KEY_HINT,
+      },
+    );
   return signingKey(key);
 }
 

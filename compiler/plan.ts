@@ -1,4 +1,4 @@
-import { lstat, stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { displayPath } from '../common/display-path.js';
 import { isInside } from '../common/inside.js';
@@ -17,7 +17,7 @@ import { readVendorConf } from './vendor-conf.js';
 import { binaryFileName } from './naming.js';
 import { formatPlatform, hostLinuxPlatform, resolvePlatforms } from './platform.js';
 import type { Platform } from '../oci/platform.js';
-import { readToolchain, type Toolchain } from './toolchain.js';
+import { goEnv, readToolchain, type Toolchain } from './toolchain.js';
 import { makeStamp, versionWarnings, type Stamp } from './version.js';
 import { warnOnce } from '../common/warn.js';
 
@@ -77,12 +77,15 @@ export interface Plan {
  */
 export async function stampsOf(request: CompileRequest): Promise<{ spec: Spec; stamp: Stamp }[]> {
   const specs = await loadSpecs(request);
-  return Promise.all(
-    specs.map(async (spec) => {
-      const state = await readSourceState(spec.baseDir);
-      return { spec, stamp: makeStamp(state, request.env, request.version, '--version', spec.version.format) };
-    }),
-  );
+  return Promise.all(specs.map(async (spec) => ({ spec, stamp: await specStamp(spec, request) })));
+}
+
+/** What a spec's builds are stamped with, from git (or --version), saying once what git could not tell. */
+async function specStamp(spec: Spec, request: CompileRequest): Promise<Stamp> {
+  const state = await readSourceState(spec.baseDir);
+  const stamp = makeStamp(state, request.env, request.version, '--version', spec.version.format);
+  for (const line of versionWarnings(state, stamp.version, request.version !== undefined)) warnOnce(line);
+  return stamp;
 }
 
 export async function makePlan(request: CompileRequest): Promise<Plan> {
@@ -143,15 +146,15 @@ async function existingDirectory(dir: string): Promise<string> {
 
 async function planSpec(spec: Spec, request: CompileRequest, toolchain: Toolchain): Promise<Target[]> {
   const context = await buildContext(spec.baseDir, request.context);
-  const state = await readSourceState(spec.baseDir);
-  const stamp = makeStamp(state, request.env, request.version, '--version', spec.version.format);
-  for (const line of versionWarnings(state, stamp.version, request.version !== undefined)) warnOnce(line);
+  const stamp = await specStamp(spec, request);
   const places = new Map<string, BuildPlace>();
   for (const build of spec.builds) {
     const cwd = await buildDirectory(spec, build, context);
     const module = await findModule(cwd);
     const vendored =
-      module.mode === 'gopath' ? await gopathVendored(cwd, request.env, fieldLocation(spec, build.path)) : undefined;
+      module.mode === 'gopath'
+        ? await gopathVendored(cwd, context, request.env, fieldLocation(spec, build.path))
+        : undefined;
     places.set(build.id, { cwd, module, vendored });
   }
   return specTargets(spec, {
@@ -283,8 +286,14 @@ function rejectCollisions(targets: Target[]): void {
  * path comes from (elsewhere go names it after the directory, and the path stays in the binary).
  * Its dependencies are what the project's vendor.conf pins, if it has one.
  */
-async function gopathVendored(cwd: string, env: NodeJS.ProcessEnv, where: string): Promise<Module[] | undefined> {
-  const roots = (env.GOPATH || join(env.HOME ?? '', 'go')).split(delimiter).filter(Boolean);
+async function gopathVendored(
+  cwd: string,
+  context: BuildContext,
+  env: NodeJS.ProcessEnv,
+  where: string,
+): Promise<Module[] | undefined> {
+  // As go reads it: the environment, else go env -w's file, else $HOME/go.
+  const roots = (await goEnv('GOPATH', env)).split(delimiter).filter(Boolean);
   const src = roots.map((root) => join(resolve(root), 'src')).find((dir) => isInside(cwd, dir));
   if (src === undefined) {
     const problem = `no go.mod, and ${displayPath(cwd)} is not below $GOPATH/src (${roots.map((root) => join(root, 'src')).join(', ')})`;
@@ -292,7 +301,8 @@ async function gopathVendored(cwd: string, env: NodeJS.ProcessEnv, where: string
       hint: 'add a go.mod (go mod init), or build it where GOPATH mode finds it: $GOPATH/src/<its import path>',
     });
   }
-  const vendored = await readVendorConf(cwd, src);
+  // vendor.conf is looked for from where go build runs up to the build context, never beyond it.
+  const vendored = await readVendorConf(await realpath(cwd), context.dir);
   warnOnce(gopathWarning(where, vendored !== undefined));
   return vendored;
 }

@@ -93,18 +93,25 @@ export async function readToolchain(env: NodeJS.ProcessEnv = process.env): Promi
   return { go, ports: await toolchainPorts(go, env) };
 }
 
-/** GOROOT of the `go` on PATH (`go env GOROOT`): the toolchain goci's builds use. */
-export async function goRoot(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+/** What the `go` on PATH says of one variable (`go env NAME`), as go itself reads it (go env -w included). */
+export async function goEnv(name: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const go = await findGo(env);
   return new Promise<string>((resolve, reject) => {
-    execFile(go, ['env', 'GOROOT'], { env, encoding: 'utf8' }, (error, out, stderr) => {
-      if (!error && out.trim() !== '') return resolve(out.trim());
+    execFile(go, ['env', name], { env, encoding: 'utf8' }, (error, out, stderr) => {
+      if (!error) return resolve(out.trim());
       reject(
-        new GociError('GO_MISSING', `${go} did not answer "go env GOROOT"`, {
+        new GociError('GO_MISSING', `${go} did not answer "go env ${name}"`, {
           hint: 'check that the Go installation is complete (go version should work)',
           detail: stderr || String(error),
         }),
       );
     });
   });
+}
+
+/** GOROOT of the `go` on PATH: the toolchain goci's builds use. */
+export async function goRoot(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const root = await goEnv('GOROOT', env);
+  if (root === '') throw new GociError('GO_MISSING', 'go env GOROOT is empty', { hint: 'check the Go installation' });
+  return root;
 }

@@ -33,8 +33,7 @@ import { baseAnnotationMetadata, resolveRemoteBaseInBuildKit, type RemoteBaseInB
 import { exportsIndex, resultFor, type PlatformResult } from './result.js';
 import { frontendTargets, SOURCE_DIR, type TargetRequest } from './targets.js';
 
-/** The Go toolchain image `go build` runs in, unless the build arg GO_IMAGE names another. */
-/** The Go image when neither GO_IMAGE nor the module's go directive names one. */
+/** The Go image when neither the build arg GO_IMAGE nor the module's go directive names one. */
 export const DEFAULT_GO_IMAGE = 'docker.io/library/golang:1.23';
 const GO_CACHE = '/root/.cache/go-build';
 const GO_MOD_CACHE = '/go/pkg/mod';
@@ -154,9 +153,13 @@ interface GoImage {
   env: string[];
 }
 
+/** The oldest Go the frontend's command line runs on: -buildvcs came in Go 1.18. */
+const OLDEST_GO_RELEASE = '1.18';
+
 /**
  * The official Go image of the release the (first) module's go directive names, so a module
- * built by the frontend gets the Go it says it needs: `go 1.19` → golang:1.19.
+ * built by the frontend gets the Go it says it needs (`go 1.21` → golang:1.21); an older
+ * directive (a minimum before Go 1.21) gets Go 1.18, the oldest goci's command line runs on.
  */
 async function moduleGoImage(gateway: Gateway, contextRef: string, targets: Target[]): Promise<string> {
   const root = targets.find((target) => target.moduleRoot !== undefined)?.moduleRoot;
@@ -166,7 +169,15 @@ async function moduleGoImage(gateway: Gateway, contextRef: string, targets: Targ
     () => '',
   );
   const release = goDirectiveRelease(goMod);
-  return release === undefined ? DEFAULT_GO_IMAGE : `docker.io/library/golang:${release}`;
+  if (release === undefined) return DEFAULT_GO_IMAGE;
+  return `docker.io/library/golang:${newerRelease(release, OLDEST_GO_RELEASE)}`;
+}
+
+/** The newer of two major.minor releases. */
+export function newerRelease(left: string, right: string): string {
+  const [leftMajor = 0, leftMinor = 0] = left.split('.').map(Number);
+  const [rightMajor = 0, rightMinor = 0] = right.split('.').map(Number);
+  return leftMajor > rightMajor || (leftMajor === rightMajor && leftMinor >= rightMinor) ? left : right;
 }
 
 async function goImageOf(gateway: Gateway, request: Request, name: string): Promise<GoImage> {

@@ -58,7 +58,9 @@ export function fileEntries<S>(
       return { type: 'file', path, mode: file.mode ?? defaultMode(item.executable), uid, gid, source: item.source };
     }),
   );
-  const all = [...entries, ...emptyDirectories(image, new Set(entries.map((entry) => entry.path)), where, user)];
+  // The empty directories first: the frontend makes entries in this order, and a file copied below
+  // one must not make it first (with the file's owner, as BuildKit's copy would).
+  const all = [...emptyDirectories(image, new Set(entries.map((entry) => entry.path)), where, user), ...entries];
   rejectDuplicateDestinations(all, where(`${image.path}.files`));
   return all;
 }

@@ -1,5 +1,6 @@
 import { GOCI_VERSION } from '../common/goci-version.js';
 import type { BinaryReport, Module } from '../compiler/binary/types.js';
+import { goRelease } from '../compiler/go-release.js';
 import type { Stamp } from '../compiler/version.js';
 import { jsonBlob, type JsonBlob } from '../oci/descriptor.js';
 import { rfc3339 } from '../oci/image-config.js';
@@ -51,7 +52,7 @@ export function provenanceStatement(input: ProvenanceInput): JsonBlob {
     });
   if (info)
     dependencies.push({
-      uri: `pkg:golang/stdlib@${info.goVersion.replace(/^go/, '').split(' ')[0]}`,
+      uri: golangPurl('stdlib', goRelease(info.goVersion)),
       name: 'go',
       annotations: { goVersion: info.goVersion },
     });

@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { GociError } from '../common/errors.js';
+import { goRelease } from '../compiler/go-release.js';
 import { goRoot } from '../compiler/toolchain.js';
 import { goBuilderImage, toolchainGoVersion } from '../images/go-builder-image.js';
 import type { RegistryClients } from '../registry/clients.js';
@@ -32,8 +34,17 @@ export async function buildBuilderImage(
   const goroot = settings.goroot ?? (await goRoot());
   // The version tags need the Go version before anything is written: the go binary says it.
   const probe = await toolchainGoVersion(goroot);
-  const [major, minor] = probe.replace(/^go/, '').split('.');
-  const tags = [probe.replace(/^go/, ''), `${major}.${minor}`];
+  const release = goRelease(probe);
+  if (release === undefined)
+    throw new GociError(
+      'BAD_ARGUMENT',
+      `${goroot}: ${probe} is not a Go release, so there is no version to tag it with`,
+      {
+        hint: 'name the tags with --tag',
+      },
+    );
+  const [major, minor] = release.split('.');
+  const tags = settings.tag ?? [release, `${major}.${minor}`];
   const defaults = {
     repository: DEFAULT_BUILDER_REPOSITORY,
     ociLayout: DEFAULT_BUILDER_LAYOUT,

@@ -30,10 +30,6 @@ import {
 } from './http.js';
 import { registryScheme } from './reference.js';
 
-/**
- * The OCI distribution client goci pushes and pulls with: one per registry host, sharing its
- * tokens and its connection limit across every repository of that host.
- */
 /** A blob the registry took: where, which, how many bytes. */
 export interface UploadEvent {
   host: string;
@@ -44,6 +40,10 @@ export interface UploadEvent {
 
 export type UploadHook = (event: UploadEvent) => void;
 
+/**
+ * The OCI distribution client goci pushes and pulls with: one per registry host, sharing its
+ * tokens and its connection limit across every repository of that host.
+ */
 export interface RegistryClientOptions {
   /** Host as on the wire, with port (`127.0.0.1:5000`, `registry-1.docker.io`). */
   registry: string;

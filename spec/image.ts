@@ -42,9 +42,14 @@ export function readImageSpec(path: string, value: unknown): ImageSpec {
     annotations: readLabels(field('annotations'), record.annotations),
     files: readFiles(field('files'), record.files),
     directories: readDirectories(field('directories'), record.directories),
-    volumes: readStringList(field('volumes'), record.volumes).map((volume, index) =>
-      checkAbsolute(`${field('volumes')}[${index}]`, volume),
-    ),
+    // A mount point written twice (`/data`, `/data/`) is one.
+    volumes: [
+      ...new Set(
+        readStringList(field('volumes'), record.volumes).map((volume, index) =>
+          checkVolume(`${field('volumes')}[${index}]`, volume),
+        ),
+      ),
+    ],
     tags: readTags(field('tags'), record.tags),
     path,
   };
@@ -67,7 +72,16 @@ export function checkAbsolute(path: string, value: string): string {
     throw new FieldError(path, `"${value}" must be an absolute path in the image (start with /)`);
   if (value.split('/').some((segment) => segment === '..'))
     throw new FieldError(path, `"${value}" must not contain ".."`);
-  return value.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+  // `/data/./x` and `/data/x` are one place: written the one way, they compare as one.
+  const segments = value.split('/').filter((segment) => segment !== '' && segment !== '.');
+  return `/${segments.join('/')}`;
+}
+
+/** A mount point: an absolute path, not the root (a volume over `/` would hide the image). */
+function checkVolume(path: string, value: string): string {
+  const volume = checkAbsolute(path, value);
+  if (volume === '/') throw new FieldError(path, `"${value}" is the root; a volume must be a directory below it`);
+  return volume;
 }
 
 /** `8080`, `8080/tcp`, `53/udp`; a bare number means TCP, as Docker's EXPOSE does. */
@@ -173,7 +187,8 @@ function readSource(path: string, value: unknown): string {
  */
 function readMode(path: string, value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
-  const digits = typeof value === 'number' || typeof value === 'string' ? String(value) : '';
+  // YAML reads 0007 as the number 7: its digits, written back to at least three, are the mode.
+  const digits = typeof value === 'number' ? String(value).padStart(3, '0') : typeof value === 'string' ? value : '';
   const mode = MODE.test(digits) ? parseInt(digits, 8) : Number.NaN;
   if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)
     throw new FieldError(path, `expected an octal mode such as 0644, found ${describe(value)}`);

@@ -92,7 +92,9 @@ function readBuild(path: string, value: unknown, baseDir: string): BuildSpec {
   const dir = readOptionalString(field('dir'), record.dir) ?? '.';
   const main = readOptionalString(field('main'), record.main) ?? '.';
   if (!MAIN_PACKAGE.test(main)) {
-    const problem = `"${main}" is read by go build as a flag, not a package`;
+    const problem = main.startsWith('-')
+      ? `"${main}" is read by go build as a flag, not a package`
+      : `"${main}" starts with a space, so it names no package`;
     throw new FieldError(field('main'), `${problem}; name a directory such as ./cmd/api or an import path`);
   }
   const binary = readOptionalString(field('binary'), record.binary) ?? basename(resolve(baseDir, dir, main));

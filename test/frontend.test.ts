@@ -272,6 +272,13 @@ describe('errors reach the docker build output', () => {
     const excluded = await dockerBuild(dir, 'linux/amd64', 'excluded:dist');
     assert.notEqual(excluded.exitCode, 0);
     assert.match(excluded.output, /goci: goci\.yaml: image\.files\[0\]\.src: dist\/notes\.txt does not exist/);
+    await mkdir(join(dir, '.git'), { recursive: true });
+    await writeFile(join(dir, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    await writeFile(join(dir, 'goci.yaml'), `${spec}image:\n  files: [{src: .git/HEAD, dst: /HEAD}]\n`);
+    const git = await dockerBuild(dir, 'linux/amd64', 'excluded:git');
+    assert.notEqual(git.exitCode, 0);
+    assert.match(git.output, /goci: goci\.yaml: image\.files\[0\]\.src: \.git\/HEAD does not exist/);
+    await writeFile(join(dir, 'goci.yaml'), `${spec}image:\n  files: [{src: dist/notes.txt, dst: /notes.txt}]\n`);
     await writeFile(join(dir, '.dockerignore'), '!dist\n');
     const included = await dockerBuild(dir, 'linux/amd64', 'included:dist');
     assert.equal(included.exitCode, 0, included.output);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { goci, lastLine } from './support/goci.js';
 import { git, removeDirectory, repositoryWith, temporaryDirectory } from './support/workspace.js';
@@ -15,9 +15,21 @@ import { git, removeDirectory, repositoryWith, temporaryDirectory } from './supp
 const PROGRAM = 'package main\n\nimport "example.org/dep"\n\nfunc main() { dep.Hello() }\n';
 const DEPENDENCY =
   'package dep\n\nimport "fmt"\n\n// Hello prints a greeting.\nfunc Hello() { fmt.Println("gopath") }\n';
-/** vndr's file: the vendored package, and one pinned there that vendor/ no longer holds. */
-const VENDOR_CONF =
-  '# vendored with vndr\nexample.org/dep v1.4.0\nexample.org/gone 1234abcd https://example.org/gone.git\n';
+/**
+ * vndr's file: the vendored package; one pinned there that vendor/ no longer holds; and lines
+ * that would read outside vendor/ (climbing, absolute, through a symlink) or are no import path.
+ */
+const VENDOR_CONF = [
+  '# vendored with vndr',
+  'example.org/dep v1.4.0',
+  'example.org/gone 1234abcd https://example.org/gone.git',
+  '../../../../../../../../etc v9',
+  'example.org/./dep v1',
+  '/ v2',
+  'github.com//a/b v1',
+  'example.org/link v1',
+  '',
+].join('\n');
 
 let gopath: string;
 /** The program's repository, at $GOPATH/src/example.com/tool as GOPATH mode wants it. */
@@ -31,6 +43,7 @@ before(async () => {
   await mkdir(join(dir, 'vendor', 'example.org', 'dep'), { recursive: true });
   await writeFile(join(dir, 'vendor', 'example.org', 'dep', 'dep.go'), DEPENDENCY);
   await writeFile(join(dir, 'vendor.conf'), VENDOR_CONF);
+  await symlink('/etc', join(dir, 'vendor', 'example.org', 'link'));
   await writeFile(join(dir, 'goci.yaml'), 'builds: [{binary: tool}]\n');
   await git(dir, 'init', '-q', '-b', 'main');
   await git(dir, 'add', '-A');

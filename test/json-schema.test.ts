@@ -42,7 +42,9 @@ describe("goci.yaml's JSON Schema", () => {
     texts.push(await readmeExample(), '', 'images:\n  - {binaries: [a], tags: edge}\n  - {repository: b}\n');
     // A field given as null, as `image:` alone is, is one left out.
     texts.push('image:\n', 'images: [~]\n', 'image: {repository: ~, files: ~}\n', 'image: ~\nimages: [{}]\n');
-    texts.push('image:\n  files: [{src: a, dst: /a, mode: 0644}, {src: b, dst: /b, mode: 4755}]\n');
+    texts.push(
+      'image:\n  files: [{src: a, dst: /a, mode: 0644}, {src: b, dst: /b, mode: 4755}, {src: c, dst: /c, mode: 0007}]\n',
+    );
     for (const text of texts) assert.deepEqual(accepted(text), { schema: true, goci: true }, text);
   });
 

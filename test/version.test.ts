@@ -123,6 +123,11 @@ describe('version.format in goci.yaml', () => {
     await git(dir, 'commit', '-q', '-m', 'describe');
     await git(dir, 'tag', 'v1.6.20');
     assert.equal((await versionOf(dir)).version, 'v1.6.20');
+    await writeFile(join(dir, 'notes.txt'), 'after the tag\n');
+    await git(dir, 'add', '-A');
+    await git(dir, 'commit', '-q', '-m', 'after the tag');
+    const head = await git(dir, 'rev-parse', 'HEAD');
+    assert.equal((await versionOf(dir)).version, `v1.6.20-1-g${head.slice(0, 7)}`);
   });
 
   test('an unknown format is refused naming the three', async () => {

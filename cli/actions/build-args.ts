@@ -1,9 +1,13 @@
 import { GociError } from '../../common/errors.js';
+import { warn } from '../../common/warn.js';
 import { stampsOf } from '../../compiler/plan.js';
 import type { BuildArgsFlags } from '../commands/build-args.js';
 
-/** A value the shell passes through `$(goci build-args)` as one word: no spaces, quotes or globs. */
-const ONE_WORD = /^[A-Za-z0-9._:/@+=-]+$/;
+/**
+ * A value that reaches docker as written through `$(goci build-args)`: a command substitution's
+ * output is only split at whitespace and expanded as a glob (not quotes, tildes or variables).
+ */
+const ONE_WORD = /^[^\s*?[\]]+$/;
 
 /**
  * `goci build-args [DIR]`: the frontend's build args for what the CLI would stamp, so that
@@ -20,6 +24,10 @@ export async function buildArgs(dir: string | undefined, flags: BuildArgsFlags):
   });
   const stamp = stamps[0]?.stamp;
   if (stamp === undefined) throw new GociError('NOT_FOUND', `${dir ?? '.'}: no goci.yaml or main package here`);
+  if (stamp.sourceUrl && !ONE_WORD.test(stamp.sourceUrl))
+    warn(
+      `SOURCE_URL left out: ${stamp.sourceUrl} has characters the shell would split or expand as a glob; pass it quoted yourself`,
+    );
   const args: Record<string, string> = {
     VERSION: stamp.version,
     SOURCE_DATE_EPOCH: String(stamp.epoch),

@@ -28,7 +28,7 @@ export async function buildImages(
   const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
   try {
     // A key that cannot sign is found before anything compiles.
-    const signingKey = flags.sign === undefined ? undefined : await readSigningKey(flags.sign);
+    const signingKey = flags.sign === undefined ? undefined : await readSigningKey(flags.sign, '--sign');
     const results = await runBuild({
       compile: { ...compileRequest(dirs, flags), packageImages },
       settings: { ...flags, dist: distDir(flags), ...(signingKey ? { signingKey } : {}) },

@@ -27,6 +27,7 @@
 import { GociError } from '../../common/errors.js';
 import type { BinaryReport, GoBuildInfo, Module } from '../../compiler/binary/types.js';
 import { rfc3339 } from '../../oci/image-config.js';
+import { goRelease } from '../../compiler/go-release.js';
 import { GO_NO_VERSION, golangPurl } from './purl.js';
 
 export interface SbomPlatform {
@@ -209,7 +210,7 @@ function vendoredPackage(pinned: Module): SbomPackage {
 
 function stdlibPackage(goVersion: string): SbomPackage {
   // go1.19.8, go1.21rc2, and "go1.22.0 X:boringcrypto" for toolchains built with experiments.
-  const release = /^go(\d+(?:\.\d+)*(?:(?:rc|beta)\d+)?)(?=\s|$)/.exec(goVersion)?.[1];
+  const release = goRelease(goVersion);
   return {
     kind: 'stdlib',
     path: 'stdlib',
