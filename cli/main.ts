@@ -6,6 +6,7 @@ import { frontendCommand } from './commands/frontend.js';
 import { buildArgsCommand } from './commands/build-args.js';
 import { keygenCommand } from './commands/keygen.js';
 import { signCommand } from './commands/sign.js';
+import { verifyCommand } from './commands/verify.js';
 import { builderImageCommand } from './commands/builder-image.js';
 import { frontendImageCommand } from './commands/frontend-image.js';
 import { initCommand } from './commands/init.js';
@@ -44,6 +45,7 @@ const program = new Command('goci')
   .addCommand(builderImageCommand())
   .addCommand(buildArgsCommand())
   .addCommand(signCommand())
+  .addCommand(verifyCommand())
   .addCommand(keygenCommand())
   .addCommand(initCommand())
   .addCommand(checkCommand())

@@ -24,7 +24,8 @@ export type GociErrorCode =
   | 'REGISTRY_UNREACHABLE'
   | 'REGISTRY_PROTOCOL'
   | 'REGISTRY_NOT_FOUND'
-  | 'DIGEST_MISMATCH';
+  | 'DIGEST_MISMATCH'
+  | 'VERIFY_FAILED';
 
 export class GociError extends Error {
   readonly code: GociErrorCode;

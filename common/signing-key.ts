@@ -61,3 +61,34 @@ export function generateSigningKey(): { privateKeyPem: string; publicKeyPem: str
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
 }
+
+/** A key that checks signatures: a PEM public key (or the private key, whose public half is used). */
+export interface VerificationKey {
+  /** Whether `signature` (base64, ASN.1 DER) over `bytes` is this key's. */
+  signed(bytes: Uint8Array, signature: string): boolean;
+}
+
+export async function readVerificationKey(path: string, option = '--key'): Promise<VerificationKey> {
+  const pem = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new GociError('NOT_FOUND', `${option} ${path}: cannot read it (${error.code ?? 'error'})`, {
+      hint: 'give the PEM public key (goci keygen writes PREFIX.pub; openssl pkey -pubout makes one)',
+    });
+  });
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: pem, format: 'pem' });
+  } catch {
+    throw new GociError('BAD_ARGUMENT', `${option} ${path}: not a PEM public key goci can read`, {
+      hint: 'give the PEM public key (goci keygen writes PREFIX.pub; openssl pkey -pubout makes one)',
+    });
+  }
+  return {
+    signed: (bytes, signature) => {
+      try {
+        return verify('sha256', bytes, { key, dsaEncoding: 'der' }, Buffer.from(signature, 'base64'));
+      } catch {
+        return false;
+      }
+    },
+  };
+}

@@ -194,4 +194,63 @@ describe('--provenance', () => {
     const changed = await execa('openssl', [...verify, 'pae'], { cwd: work, reject: false });
     assert.notEqual(changed.exitCode, 0);
   });
+
+  test('goci verify --provenance passes each manifest: signed by the key, about exactly itself', async () => {
+    const result = await goci([
+      'verify',
+      `${registry.host}/acme/prov:1.2.3`,
+      '--key',
+      join(work, 'key.pub'),
+      '--provenance',
+    ]);
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.deepEqual(result.stdout.split('\n'), [
+      `index ${image.index.digest}: signature ok`,
+      ...image.platforms.map((platform) => `${platform.platform} ${platform.digest}: signature ok, provenance ok`),
+    ]);
+  });
+
+  test('goci verify fails with another key, and when the tag is moved to an image nobody signed', async () => {
+    await execa(
+      'openssl',
+      ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'other.pem'],
+      {
+        cwd: work,
+      },
+    );
+    await execa('openssl', ['pkey', '-in', 'other.pem', '-pubout', '-out', 'other.pub'], { cwd: work });
+    const other = await goci(['verify', `${registry.host}/acme/prov:1.2.3`, '--key', join(work, 'other.pub')]);
+    assert.equal(other.exitCode, 1);
+    assert.equal(
+      other.stderr.trim().split('\n').at(-1),
+      `goci: ${registry.host}/acme/prov:1.2.3: index ${image.index.digest}: signature not-by-this-key ` +
+        '(sign it with the key (goci sign), or check that the reference names the image you meant)',
+    );
+    // The same tag, moved: another version of the program, pushed without signing.
+    const moved = await goci(
+      [
+        'build',
+        '--platform',
+        'linux/amd64',
+        '--version',
+        '1.2.3',
+        '--sbom',
+        'none',
+        '--tag',
+        '1.2.3',
+        '--label',
+        'moved=yes',
+        '--push',
+        `${registry.host}/acme/prov`,
+        '--json',
+      ],
+      { cwd: repo },
+    );
+    assert.equal(moved.exitCode, 0, moved.stderr);
+    const movedDigest = JSON.parse(moved.stdout).images[0].index.digest as string;
+    assert.notEqual(movedDigest, image.index.digest);
+    const result = await goci(['verify', `${registry.host}/acme/prov:1.2.3`, '--key', join(work, 'key.pub')]);
+    assert.equal(result.exitCode, 1);
+    assert.match(result.stderr, new RegExp(`index ${movedDigest}: signature missing`));
+  });
 });

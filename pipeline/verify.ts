@@ -1,0 +1,141 @@
+import type { VerificationKey } from '../common/signing-key.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { DSSE_MEDIA_TYPE, preAuthenticationEncoding } from '../oci/dsse.js';
+import { MEDIA_TYPES } from '../oci/media-types.js';
+import { COSIGN_SIGNATURE_ANNOTATION, signatureTag } from '../oci/simple-signing.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { RegistryClients } from '../registry/clients.js';
+import { isRegistryFailure } from '../registry/http.js';
+import { formatReference, parseReference } from '../registry/reference.js';
+
+/** What goci verify found for one manifest: the index, or a platform image. */
+export interface ManifestVerdict {
+  digest: string;
+  platform: string | undefined;
+  /** A signature by the key whose payload names this digest and the expected repository. */
+  signature: 'ok' | 'missing' | 'not-by-this-key' | 'other-image';
+  /** Platform images, when asked: a provenance statement about this digest, signed by the key. */
+  provenance?: 'ok' | 'missing' | 'unsigned' | 'other-image';
+}
+
+export interface VerifyResult {
+  reference: string;
+  digest: string;
+  verdicts: ManifestVerdict[];
+  ok: boolean;
+}
+
+const MANIFEST_TYPES = [MEDIA_TYPES.oci.manifest, MEDIA_TYPES.docker.manifest];
+const INDEX_TYPES = [MEDIA_TYPES.oci.index, MEDIA_TYPES.docker.index];
+const MAX_DOCUMENT = 4 << 20;
+
+/**
+ * Checks an image in its registry against a public key: the manifest the reference names now and
+ * each platform image must carry a cosign signature by the key over a payload naming exactly that
+ * digest and the reference's repository; with `provenance`, each platform image a SLSA statement
+ * about exactly it in a DSSE envelope signed by the key.
+ */
+export async function verifyImage(
+  clients: RegistryClients,
+  reference: string,
+  key: VerificationKey,
+  options: { provenance: boolean },
+): Promise<VerifyResult> {
+  const ref = parseReference(reference);
+  const client = clients.for(ref.registry);
+  const top = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest', [
+    ...INDEX_TYPES,
+    ...MANIFEST_TYPES,
+  ]);
+  const identity = formatReference({ ...ref, tag: undefined, digest: undefined });
+  const platforms: { digest: string; platform: string | undefined }[] = INDEX_TYPES.includes(top.mediaType)
+    ? platformImages(top.bytes)
+    : [{ digest: top.digest, platform: undefined }];
+  const subjects = INDEX_TYPES.includes(top.mediaType)
+    ? [{ digest: top.digest, platform: undefined }, ...platforms]
+    : platforms;
+  const verdicts: ManifestVerdict[] = [];
+  for (const subject of subjects) {
+    const verdict: ManifestVerdict = {
+      ...subject,
+      signature: await signatureVerdict(client, ref.repository, identity, subject.digest, key),
+    };
+    if (options.provenance && (subject.platform !== undefined || subjects.length === 1))
+      verdict.provenance = await provenanceVerdict(client, ref.repository, subject.digest, key);
+    verdicts.push(verdict);
+  }
+  const ok = verdicts.every((item) => item.signature === 'ok' && (item.provenance ?? 'ok') === 'ok');
+  return { reference, digest: top.digest, verdicts, ok };
+}
+
+function platformImages(bytes: Buffer): { digest: string; platform: string }[] {
+  const index = JSON.parse(bytes.toString('utf8')) as { manifests?: Descriptor[] };
+  return (index.manifests ?? [])
+    .filter((entry) => MANIFEST_TYPES.includes(entry.mediaType) && entry.platform && entry.platform.os !== 'unknown')
+    .map((entry) => ({
+      digest: entry.digest,
+      platform: [entry.platform!.os, entry.platform!.architecture, entry.platform!.variant].filter(Boolean).join('/'),
+    }));
+}
+
+async function signatureVerdict(
+  client: RegistryClient,
+  repository: string,
+  identity: string,
+  digest: string,
+  key: VerificationKey,
+): Promise<ManifestVerdict['signature']> {
+  let layers: Descriptor[];
+  try {
+    const { bytes } = await client.getManifest(repository, signatureTag(digest), MANIFEST_TYPES);
+    layers = (JSON.parse(bytes.toString('utf8')) as { layers?: Descriptor[] }).layers ?? [];
+  } catch (error) {
+    if (isRegistryFailure(error, 'not-found')) return 'missing';
+    throw error;
+  }
+  let signedByKey = false;
+  for (const layer of layers) {
+    const signature = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
+    if (signature === undefined) continue;
+    // The payload's own digest is checked on the way in: these are the bytes that were signed.
+    const payload = await client.fetchBlobBytes(repository, layer.digest, MAX_DOCUMENT);
+    if (!key.signed(payload, signature)) continue;
+    signedByKey = true;
+    const critical = (JSON.parse(payload.toString('utf8')) as { critical?: Record<string, any> }).critical;
+    if (critical?.image?.['docker-manifest-digest'] === digest && critical?.identity?.['docker-reference'] === identity)
+      return 'ok';
+  }
+  return signedByKey ? 'other-image' : layers.length > 0 ? 'not-by-this-key' : 'missing';
+}
+
+async function provenanceVerdict(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+  key: VerificationKey,
+): Promise<NonNullable<ManifestVerdict['provenance']>> {
+  const referrers = (await client.referrers(repository, digest)) as (Descriptor & { artifactType?: string })[];
+  let found: NonNullable<ManifestVerdict['provenance']> = 'missing';
+  for (const referrer of referrers.filter((item) => item.artifactType === DSSE_MEDIA_TYPE)) {
+    const { bytes } = await client.getManifest(repository, referrer.digest, MANIFEST_TYPES);
+    const layer = (JSON.parse(bytes.toString('utf8')) as { layers?: Descriptor[] }).layers?.[0];
+    if (!layer) continue;
+    const envelope = JSON.parse(
+      (await client.fetchBlobBytes(repository, layer.digest, MAX_DOCUMENT)).toString('utf8'),
+    ) as {
+      payloadType: string;
+      payload: string;
+      signatures?: { sig: string }[];
+    };
+    const payload = Buffer.from(envelope.payload, 'base64');
+    const pae = preAuthenticationEncoding(envelope.payloadType, payload);
+    if (!(envelope.signatures ?? []).some((signature) => key.signed(pae, signature.sig))) {
+      found = 'unsigned';
+      continue;
+    }
+    const statement = JSON.parse(payload.toString('utf8')) as { subject?: { digest?: { sha256?: string } }[] };
+    if (statement.subject?.some((subject) => `sha256:${subject.digest?.sha256}` === digest)) return 'ok';
+    found = 'other-image';
+  }
+  return found;
+}
