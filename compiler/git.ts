@@ -116,3 +116,17 @@ export function parseDescribe(described: string | undefined): { tag: string | un
   const match = described?.match(/^(.*)-(\d+)-g[0-9a-f]+$/);
   return match ? { tag: match[1], distance: Number(match[2]) } : { tag: undefined, distance: 0 };
 }
+
+/** The top of the working tree holding `dir` (the nearest directory above with `.git`); undefined outside one. */
+export async function repositoryRoot(dir: string): Promise<string | undefined> {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    if (
+      await stat(join(current, '.git')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return current;
+    if (dirname(current) === current) return undefined;
+  }
+}

@@ -16,8 +16,12 @@ export interface ProvenanceInput {
   name: string;
   manifestDigest: string;
   platform: string;
-  /** goci.yaml as the build named it, relative to the repository when inside it. */
+  /** goci.yaml as the build named it, relative to its directory. */
   specFile: string;
+  /** The goci.yaml's directory, relative to the repository's top: where a rebuild runs. */
+  directory: string;
+  /** The image flags the build was given (labels, base, user…): a rebuild gives them again. */
+  imageFlags: Record<string, unknown>;
   stamp: Stamp;
   /** The entrypoint binary: its Go version and modules come from its own build info. */
   binary: BinaryReport;
@@ -71,6 +75,8 @@ export function provenanceStatement(input: ProvenanceInput): JsonBlob {
         buildType: GOCI_BUILD_TYPE,
         externalParameters: {
           config: input.specFile,
+          directory: input.directory,
+          imageFlags: input.imageFlags,
           platform: input.platform,
           version: input.stamp.version,
           sbom: input.sbom,

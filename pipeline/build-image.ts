@@ -1,5 +1,6 @@
 import { relative, sep } from 'node:path';
 import type { SigningKey } from '../common/signing-key.js';
+import { repositoryRoot } from '../compiler/git.js';
 import { formatPlatform } from '../compiler/platform.js';
 import type { ImageBase } from '../images/assemble.js';
 import { LAYER_COMPRESSION } from '../images/layer.js';
@@ -168,6 +169,8 @@ export function startImage(request: ImageStart): ImageRun {
               plan.platforms.map((item) => item.entrypoint),
               plan.epoch,
             );
+      const root = settings.provenance ? await repositoryRoot(spec.baseDir) : undefined;
+      const directory = root === undefined ? '.' : relative(root, spec.baseDir).split(sep).join('/') || '.';
       const provenances = settings.provenance
         ? assembled.images.map((image, position) =>
             provenanceArtifact(
@@ -177,6 +180,8 @@ export function startImage(request: ImageStart): ImageRun {
                 manifestDigest: image.descriptor.digest,
                 platform: formatPlatform(platforms[position]!),
                 specFile: spec.file ? relative(spec.baseDir, spec.file).split(sep).join('/') : '(none)',
+                directory,
+                imageFlags: imageFlagsOf(settings),
                 stamp: entrypointTarget.stamp,
                 binary: plan.platforms[position]!.entrypoint.report,
                 base: baseIdentity(base),
@@ -263,4 +268,22 @@ function provenanceArtifact(subject: Descriptor, input: ProvenanceInput, key: Si
 function baseIdentity(base: ImageBase): { name: string; digest: string | undefined } {
   if (base.kind === 'remote') return { name: base.name, digest: base.remote.digest };
   return { name: `https://goci.dev/base/${base.name ?? 'scratch'}`, digest: undefined };
+}
+
+/** The flags that shape an image (not where it goes): what a rebuild must be given to make the same one. */
+function imageFlagsOf(settings: RunSettings): Record<string, unknown> {
+  const shaping = [
+    'base',
+    'format',
+    'repository',
+    'label',
+    'annotation',
+    'env',
+    'user',
+    'workdir',
+    'port',
+    'arg',
+    'entrypoint',
+  ] as const;
+  return Object.fromEntries(shaping.flatMap((name) => (settings[name] === undefined ? [] : [[name, settings[name]]])));
 }

@@ -23,6 +23,8 @@ export interface VerifyResult {
   digest: string;
   verdicts: ManifestVerdict[];
   ok: boolean;
+  /** The provenance statements that passed, by the digest they are about. */
+  statements: Map<string, Record<string, unknown>>;
 }
 
 const MANIFEST_TYPES = [MEDIA_TYPES.oci.manifest, MEDIA_TYPES.docker.manifest];
@@ -55,17 +57,21 @@ export async function verifyImage(
     ? [{ digest: top.digest, platform: undefined }, ...platforms]
     : platforms;
   const verdicts: ManifestVerdict[] = [];
+  const statements = new Map<string, Record<string, unknown>>();
   for (const subject of subjects) {
     const verdict: ManifestVerdict = {
       ...subject,
       signature: await signatureVerdict(client, ref.repository, identity, subject.digest, key),
     };
-    if (options.provenance && (subject.platform !== undefined || subjects.length === 1))
-      verdict.provenance = await provenanceVerdict(client, ref.repository, subject.digest, key);
+    if (options.provenance && (subject.platform !== undefined || subjects.length === 1)) {
+      const found = await provenanceVerdict(client, ref.repository, subject.digest, key);
+      verdict.provenance = found.verdict;
+      if (found.statement) statements.set(subject.digest, found.statement);
+    }
     verdicts.push(verdict);
   }
   const ok = verdicts.every((item) => item.signature === 'ok' && (item.provenance ?? 'ok') === 'ok');
-  return { reference, digest: top.digest, verdicts, ok };
+  return { reference, digest: top.digest, verdicts, ok, statements };
 }
 
 function platformImages(bytes: Buffer): { digest: string; platform: string }[] {
@@ -113,7 +119,7 @@ async function provenanceVerdict(
   repository: string,
   digest: string,
   key: VerificationKey,
-): Promise<NonNullable<ManifestVerdict['provenance']>> {
+): Promise<{ verdict: NonNullable<ManifestVerdict['provenance']>; statement?: Record<string, unknown> }> {
   const referrers = (await client.referrers(repository, digest)) as (Descriptor & { artifactType?: string })[];
   let found: NonNullable<ManifestVerdict['provenance']> = 'missing';
   for (const referrer of referrers.filter((item) => item.artifactType === DSSE_MEDIA_TYPE)) {
@@ -134,8 +140,9 @@ async function provenanceVerdict(
       continue;
     }
     const statement = JSON.parse(payload.toString('utf8')) as { subject?: { digest?: { sha256?: string } }[] };
-    if (statement.subject?.some((subject) => `sha256:${subject.digest?.sha256}` === digest)) return 'ok';
+    if (statement.subject?.some((subject) => `sha256:${subject.digest?.sha256}` === digest))
+      return { verdict: 'ok', statement };
     found = 'other-image';
   }
-  return found;
+  return { verdict: found };
 }

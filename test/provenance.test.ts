@@ -165,6 +165,8 @@ describe('--provenance', () => {
       const { buildDefinition } = statement.predicate;
       assert.deepEqual(buildDefinition.externalParameters, {
         config: 'goci.yaml',
+        directory: '.',
+        imageFlags: { format: 'oci' },
         platform: platform.platform,
         version: '1.2.3',
         sbom: 'none',
@@ -252,5 +254,40 @@ describe('--provenance', () => {
     const result = await goci(['verify', `${registry.host}/acme/prov:1.2.3`, '--key', join(work, 'key.pub')]);
     assert.equal(result.exitCode, 1);
     assert.match(result.stderr, new RegExp(`index ${movedDigest}: signature missing`));
+  });
+
+  test('goci verify --reproduce rebuilds the recorded commit from another clone: the same digests', async () => {
+    const clone = join(work, 'clone');
+    await execa('git', ['clone', '-q', repo, clone]);
+    const key = join(work, 'key.pem');
+    const args = ['build', '--platform', 'linux/amd64', '--version', '2.0.0', '--provenance', '--sign', key];
+    const pushed = await goci([...args, '--push', `${registry.host}/acme/repro:clean`], { cwd: repo });
+    assert.equal(pushed.exitCode, 0, pushed.stderr);
+    const verify = ['--key', join(work, 'key.pub'), '--reproduce', '--source', clone];
+    const result = await goci(['verify', `${registry.host}/acme/repro:clean`, ...verify]);
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.match(result.stdout, /^reproduced: yes \(index pushed (sha256:[0-9a-f]{64}), rebuilt \1\)$/m);
+    assert.match(result.stdout, /^ {2}linux\/amd64: same$/m);
+  });
+
+  test('goci verify --reproduce fails, naming the platform and the first differing layer, for a one-line change', async () => {
+    const clone = join(work, 'clone');
+    const key = join(work, 'key.pem');
+    // Built from the commit plus an uncommitted line: the provenance names the commit, the image is not its.
+    await writeFile(join(repo, 'extra.go'), 'package main\n\nvar extra = "one line"\n');
+    try {
+      const args = ['build', '--platform', 'linux/amd64', '--version', '2.0.0', '--provenance', '--sign', key];
+      const pushed = await goci([...args, '--push', `${registry.host}/acme/repro:changed`], { cwd: repo });
+      assert.equal(pushed.exitCode, 0, pushed.stderr);
+    } finally {
+      await execa('rm', ['-f', join(repo, 'extra.go')]);
+    }
+    const verify = ['--key', join(work, 'key.pub'), '--reproduce', '--source', clone];
+    const result = await goci(['verify', `${registry.host}/acme/repro:changed`, ...verify]);
+    assert.equal(result.exitCode, 1);
+    assert.match(
+      result.stderr.trim().split('\n').at(-1) ?? '',
+      /^goci: \S+\/acme\/repro:changed: not reproduced: linux\/amd64 differs from layer 1 on \(pushed sha256:[0-9a-f]{64}, rebuilt sha256:[0-9a-f]{64}\) /,
+    );
   });
 });

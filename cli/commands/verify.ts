@@ -4,6 +4,8 @@ import { collect } from '../collect.js';
 export interface VerifyFlags {
   key: string;
   provenance?: boolean;
+  reproduce?: boolean;
+  source?: string;
   insecureRegistry?: string[];
   json?: boolean;
   verbose?: boolean;
@@ -17,6 +19,8 @@ export function verifyCommand(): Command {
     .argument('<reference>', 'the image: REGISTRY/REPOSITORY[:TAG|@DIGEST]')
     .requiredOption('--key <file>', 'PEM public key (goci keygen writes PREFIX.pub)')
     .option('--provenance', 'also require a SLSA provenance statement about each platform image, signed by the key')
+    .option('--reproduce', 'rebuild the recorded commit from --source with the recorded parameters and compare digests')
+    .option('--source <dir>', 'a local clone holding the recorded commit (for --reproduce)')
     .option(
       '--insecure-registry <host>',
       'allow plain HTTP to this registry (loopback always may) (repeatable)',

@@ -1,0 +1,140 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { GociError } from '../common/errors.js';
+import { defaultJobs } from '../compiler/default-jobs.js';
+import type { RegistryClient } from '../registry/client.js';
+import { MEDIA_TYPES } from '../oci/media-types.js';
+import type { Progress } from './progress.js';
+import type { RunSettings } from './prepare-image.js';
+import { reportingHostBuilder } from './reporting-builder.js';
+import { runBuild } from './run-build.js';
+
+const run = promisify(execFile);
+
+/** What a SLSA statement goci wrote says about how to build the image again. */
+export interface RecordedBuild {
+  commit: string;
+  directory: string;
+  config: string;
+  version: string;
+  sourceDateEpoch: number;
+  imageFlags: Record<string, unknown>;
+  platforms: string[];
+}
+
+/** How one platform image compared: its digest as pushed and as rebuilt, and the first layer that differs. */
+export interface PlatformComparison {
+  platform: string;
+  pushed: string;
+  rebuilt: string | undefined;
+  /** 0-based, in the manifest's layer order; undefined when the layers agree (or the platform was not rebuilt). */
+  firstDifferentLayer?: number;
+}
+
+export interface Reproduction {
+  ok: boolean;
+  index: { pushed: string; rebuilt: string };
+  platforms: PlatformComparison[];
+}
+
+/** Reads the build parameters out of a provenance statement goci wrote. */
+export function recordedBuild(statement: Record<string, any>, platforms: string[]): RecordedBuild {
+  const definition = statement.predicate?.buildDefinition ?? {};
+  const parameters = definition.externalParameters ?? {};
+  const source = (definition.resolvedDependencies ?? []).find((item: { name?: string }) => item.name === 'source');
+  const commit = source?.digest?.gitCommit;
+  if (typeof commit !== 'string' || typeof parameters.version !== 'string')
+    throw new GociError('VERIFY_FAILED', 'the provenance records no commit or version to rebuild from', {
+      hint: 'reproduce images goci built from a git checkout with --provenance',
+    });
+  return {
+    commit,
+    directory: typeof parameters.directory === 'string' ? parameters.directory : '.',
+    config: typeof parameters.config === 'string' ? parameters.config : 'goci.yaml',
+    version: parameters.version,
+    sourceDateEpoch: Number(definition.internalParameters?.sourceDateEpoch ?? 0),
+    imageFlags: parameters.imageFlags ?? {},
+    platforms,
+  };
+}
+
+/**
+ * Builds the recorded commit again from a local clone (`source`) with the recorded parameters,
+ * and compares the result with what the registry holds: the index digest, and per platform the
+ * manifest and, where they differ, the first differing layer.
+ */
+export async function reproduceImage(
+  client: RegistryClient,
+  repository: string,
+  pushedIndex: { digest: string; platforms: { platform: string; digest: string }[] },
+  recorded: RecordedBuild,
+  source: string,
+): Promise<Reproduction> {
+  const work = await mkdtemp(join(tmpdir(), 'goci-reproduce-'));
+  try {
+    const checkout = join(work, 'source');
+    await run('git', ['clone', '-q', '--no-checkout', source, checkout]);
+    await run('git', ['-C', checkout, 'checkout', '-q', recorded.commit]).catch(() => {
+      throw new GociError('VERIFY_FAILED', `--source ${source}: has no commit ${recorded.commit}`, {
+        hint: 'give a clone that holds the recorded commit (git fetch it first)',
+      });
+    });
+    const dir = join(checkout, recorded.directory);
+    const dist = join(work, 'dist');
+    const progress: Progress = { report: () => undefined, finish: () => undefined };
+    const images = await runBuild({
+      compile: {
+        packages: [],
+        config: join(dir, recorded.config),
+        platforms: recorded.platforms,
+        version: recorded.version,
+        buildvcs: undefined,
+        env: { ...process.env, SOURCE_DATE_EPOCH: String(recorded.sourceDateEpoch) },
+      },
+      settings: { ...(recorded.imageFlags as Partial<RunSettings>), dist, format: 'oci', sbom: 'none' } as RunSettings,
+      builder: reportingHostBuilder({ dist, jobs: () => defaultJobs(), cache: true }, progress),
+      progress,
+      registry: { insecureRegistries: [], verbose: undefined },
+    });
+    const rebuilt = images?.[0];
+    if (!rebuilt?.ociLayout) throw new GociError('VERIFY_FAILED', 'the rebuild made no image');
+    const platforms: PlatformComparison[] = [];
+    for (const pushed of pushedIndex.platforms) {
+      const mine = rebuilt.platforms.find((item) => item.platform === pushed.platform);
+      const comparison: PlatformComparison = {
+        platform: pushed.platform,
+        pushed: pushed.digest,
+        rebuilt: mine?.digest,
+      };
+      if (mine && mine.digest !== pushed.digest) {
+        const theirs = await layerDigests(
+          JSON.parse(
+            (
+              await client.getManifest(repository, pushed.digest, [
+                MEDIA_TYPES.oci.manifest,
+                MEDIA_TYPES.docker.manifest,
+              ])
+            ).bytes.toString('utf8'),
+          ),
+        );
+        const ours = await layerDigests(
+          JSON.parse(await readFile(join(rebuilt.ociLayout, 'blobs', mine.digest.replace(':', '/')), 'utf8')),
+        );
+        const first = theirs.findIndex((digest, position) => ours[position] !== digest);
+        comparison.firstDifferentLayer = first === -1 ? Math.min(theirs.length, ours.length) : first;
+      }
+      platforms.push(comparison);
+    }
+    const ok = rebuilt.index.digest === pushedIndex.digest;
+    return { ok, index: { pushed: pushedIndex.digest, rebuilt: rebuilt.index.digest }, platforms };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function layerDigests(manifest: { layers?: { digest: string }[] }): Promise<string[]> {
+  return (manifest.layers ?? []).map((layer) => layer.digest);
+}
