@@ -193,4 +193,55 @@ describe('goci sign', () => {
     );
     assert.equal(await stat(join(work, 'nowhere')).catch(() => undefined), undefined);
   });
+
+  test('the private key appears in no output and no file goci writes but the key file itself', async () => {
+    const prefix = join(work, 'secret');
+    assert.equal((await goci(['keygen', '--output', prefix])).exitCode, 0);
+    const pem = await readFile(`${prefix}.key`, 'utf8');
+    const secretLines = pem.split('\n').filter((line) => line !== '' && !line.startsWith('-----'));
+    const cache = join(work, 'secret-cache');
+    const dist = join(work, 'secret-dist');
+    const env = { ...process.env, GOCI_CACHE_DIR: cache };
+    const args = [
+      'build',
+      '--platform',
+      'linux/amd64',
+      '--version',
+      '3.0.0',
+      '--provenance',
+      '--sign',
+      `${prefix}.key`,
+    ];
+    const runs = [
+      await goci(
+        [
+          ...args,
+          '--push',
+          `${registry.host}/acme/hello`,
+          '--dist',
+          dist,
+          '--oci-layout',
+          join(dist, 'oci'),
+          '--verbose',
+          '--json',
+        ],
+        {
+          cwd: repo,
+          env,
+        },
+      ),
+      await goci(['sign', `${registry.host}/acme/hello:3.0.0`, '--key', `${prefix}.key`, '--verbose', '--json'], {
+        env,
+      }),
+      // A failure prints what went wrong, never the key.
+      await goci(['sign', `${registry.host}/acme/nothing:1`, '--key', `${prefix}.key`, '--json'], { env }),
+    ];
+    const written = await execa('grep', ['-rlF', '-e', secretLines[1]!, dist, cache], { reject: false });
+    assert.equal(written.stdout, '', `files holding the key: ${written.stdout}`);
+    for (const result of runs)
+      for (const line of secretLines)
+        assert.ok(!`${result.stdout}${result.stderr}`.includes(line), 'the key was printed');
+    assert.equal(runs[0]!.exitCode, 0, runs[0]!.stderr);
+    assert.notEqual(runs[2]!.exitCode, 0);
+  });
 });
