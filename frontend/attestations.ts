@@ -3,7 +3,13 @@ import { GociError } from '../common/errors.js';
 import { formatPlatform } from '../compiler/platform.js';
 import type { Platform } from '../oci/platform.js';
 import { ociPlatform } from '../oci/platform.js';
-import { SBOM_ARTIFACT_TYPES, sbomDocument, type SbomBinary, type SbomFormat } from '../images/sbom/artifacts.js';
+import {
+  SBOM_ARTIFACT_TYPES,
+  sbomDocument,
+  type SbomBinary,
+  type SbomFormat,
+  SBOM_PREDICATE_TYPES,
+} from '../images/sbom/artifacts.js';
 import { versionTag } from '../registry/tags.js';
 import type { Gateway } from './gateway.js';
 import { AttestationKind, AttestationSchema, type Attestation } from './gen/gateway_pb.js';
@@ -12,12 +18,6 @@ import { definition } from './llb/vertex.js';
 
 /** BuildKit's capability for attestations in a frontend's result (BuildKit >= 0.11). */
 export const ATTESTATIONS_CAP = 'reference.attestations';
-
-/** The in-toto predicate type of each SBOM format, as BuildKit and in-toto name them. */
-export const SBOM_PREDICATE_TYPES: Record<SbomFormat, string> = {
-  spdx: 'https://spdx.dev/Document',
-  cyclonedx: 'https://cyclonedx.org/bom',
-};
 
 /** Where the document lies in the ref the attestation points to. */
 const SBOM_PATHS: Record<SbomFormat, string> = { spdx: '/goci.spdx.json', cyclonedx: '/goci.cdx.json' };

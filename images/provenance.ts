@@ -2,12 +2,12 @@ import { GOCI_VERSION } from '../common/goci-version.js';
 import type { BinaryReport, Module } from '../compiler/binary/types.js';
 import { goRelease } from '../compiler/go-release.js';
 import type { Stamp } from '../compiler/version.js';
-import { jsonBlob, type JsonBlob } from '../oci/descriptor.js';
+import type { JsonBlob } from '../oci/descriptor.js';
+import { inTotoStatement } from './in-toto.js';
 import { rfc3339 } from '../oci/image-config.js';
 import { golangPurl } from './sbom/purl.js';
 
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
-export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 /** What kind of build this is: goci's, whose parameters below say how to run it again. */
 export const GOCI_BUILD_TYPE = 'https://goci.dev/provenance/build/v1';
 
@@ -66,32 +66,27 @@ export function provenanceStatement(input: ProvenanceInput): JsonBlob {
     ...(input.base.digest ? { digest: { sha256: input.base.digest.replace(/^sha256:/, '') } } : {}),
   });
   dependencies.push(...(info?.deps ?? []).map(moduleDependency));
-  return jsonBlob({
-    _type: IN_TOTO_STATEMENT_V1,
-    subject: [{ name: input.name, digest: { sha256: input.manifestDigest.replace(/^sha256:/, '') } }],
-    predicateType: SLSA_PROVENANCE_V1,
-    predicate: {
-      buildDefinition: {
-        buildType: GOCI_BUILD_TYPE,
-        externalParameters: {
-          config: input.specFile,
-          directory: input.directory,
-          imageFlags: input.imageFlags,
-          platform: input.platform,
-          version: input.stamp.version,
-          sbom: input.sbom,
-          ...(info ? { mainPackage: info.path } : {}),
-        },
-        internalParameters: { sourceDateEpoch: input.stamp.epoch, compression: input.compression },
-        resolvedDependencies: dependencies,
+  return inTotoStatement(input.name, input.manifestDigest, SLSA_PROVENANCE_V1, {
+    buildDefinition: {
+      buildType: GOCI_BUILD_TYPE,
+      externalParameters: {
+        config: input.specFile,
+        directory: input.directory,
+        imageFlags: input.imageFlags,
+        platform: input.platform,
+        version: input.stamp.version,
+        sbom: input.sbom,
+        ...(info ? { mainPackage: info.path } : {}),
       },
-      runDetails: {
-        builder: {
-          id: `https://goci.dev/cli@${GOCI_VERSION}`,
-          version: { goci: GOCI_VERSION, node: process.versions.node, zlib: process.versions.zlib ?? '' },
-        },
-        metadata: { finishedOn: rfc3339(input.stamp.epoch) },
+      internalParameters: { sourceDateEpoch: input.stamp.epoch, compression: input.compression },
+      resolvedDependencies: dependencies,
+    },
+    runDetails: {
+      builder: {
+        id: `https://goci.dev/cli@${GOCI_VERSION}`,
+        version: { goci: GOCI_VERSION, node: process.versions.node, zlib: process.versions.zlib ?? '' },
       },
+      metadata: { finishedOn: rfc3339(input.stamp.epoch) },
     },
   });
 }

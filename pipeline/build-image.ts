@@ -4,9 +4,10 @@ import { repositoryRoot } from '../compiler/git.js';
 import { formatPlatform } from '../compiler/platform.js';
 import type { ImageBase } from '../images/assemble.js';
 import { LAYER_COMPRESSION } from '../images/layer.js';
-import { SLSA_PROVENANCE_V1, provenanceStatement, type ProvenanceInput } from '../images/provenance.js';
+import { inTotoStatement } from '../images/in-toto.js';
+import { SLSA_PROVENANCE_V1, provenanceStatement } from '../images/provenance.js';
 import { artifactFor, type Artifact } from '../oci/artifact.js';
-import type { Descriptor } from '../oci/descriptor.js';
+import type { Descriptor, JsonBlob } from '../oci/descriptor.js';
 import { DSSE_MEDIA_TYPE, dsseEnvelope } from '../oci/dsse.js';
 import { rfc3339 } from '../oci/image-config.js';
 import type { Binary } from '../compiler/checked-binary.js';
@@ -28,7 +29,7 @@ import { downloadBaseLayers } from '../images/base/download.js';
 import { planImage } from '../images/image-plan.js';
 import { entrypointBuildId, imageBuildIds, imageRepository } from '../spec/image-builds.js';
 import { MEDIA_TYPES } from '../oci/media-types.js';
-import { sbomArtifacts } from '../images/sbom/artifacts.js';
+import { SBOM_PREDICATE_TYPES, sbomArtifacts } from '../images/sbom/artifacts.js';
 import { indexValue } from '../oci/index-value.js';
 import { remoteLayerSources } from '../images/base/layer-sources.js';
 import type { RegistryClients } from '../registry/clients.js';
@@ -171,11 +172,12 @@ export function startImage(request: ImageStart): ImageRun {
             );
       const root = settings.provenance ? await repositoryRoot(spec.baseDir) : undefined;
       const directory = root === undefined ? '.' : relative(root, spec.baseDir).split(sep).join('/') || '.';
+      const subjectOf = (position: number): Descriptor => assembled.images[position]!.descriptor;
       const provenances = settings.provenance
         ? assembled.images.map((image, position) =>
-            provenanceArtifact(
+            attestationArtifact(
               image.descriptor,
-              {
+              provenanceStatement({
                 name: sbomName,
                 manifestDigest: image.descriptor.digest,
                 platform: formatPlatform(platforms[position]!),
@@ -187,12 +189,33 @@ export function startImage(request: ImageStart): ImageRun {
                 base: baseIdentity(base),
                 compression: { ...LAYER_COMPRESSION },
                 sbom: settings.sbom,
-              },
+              }),
+              SLSA_PROVENANCE_V1,
+              plan.epoch,
               settings.signingKey,
             ),
           )
         : [];
-      const subjectOf = (position: number): Descriptor => assembled.images[position]!.descriptor;
+      // Signing, the SBOMs are attested too: each document as an in-toto statement about its image, signed.
+      const key = settings.signingKey;
+      const sbomFormat = settings.sbom;
+      const sbomAttestations =
+        key && sbomFormat !== 'none'
+          ? sboms.map((artifact, position) =>
+              attestationArtifact(
+                subjectOf(position),
+                inTotoStatement(
+                  sbomName,
+                  subjectOf(position).digest,
+                  SBOM_PREDICATE_TYPES[sbomFormat],
+                  JSON.parse(artifact.payload.bytes.toString('utf8')),
+                ),
+                SBOM_PREDICATE_TYPES[sbomFormat],
+                plan.epoch,
+                key,
+              ),
+            )
+          : [];
       const index = indexValue({
         index: assembled.index,
         mediaType: MEDIA_TYPES[settings.format].index,
@@ -200,6 +223,7 @@ export function startImage(request: ImageStart): ImageRun {
         referrers: [
           ...sboms.map((artifact, position) => ({ artifact, subject: subjectOf(position) })),
           ...provenances.map((artifact, position) => ({ artifact, subject: subjectOf(position) })),
+          ...sbomAttestations.map((artifact, position) => ({ artifact, subject: subjectOf(position) })),
         ],
         store: outputs.store,
         sources: baseLayers,
@@ -255,12 +279,18 @@ async function remoteBasePathsOf(
   return new Map(platforms.map((platform, position) => [formatPlatform(platform), paths[position]!]));
 }
 
-/** The provenance of one platform image as a referrer: its statement in a DSSE envelope, signed when a key is given. */
-function provenanceArtifact(subject: Descriptor, input: ProvenanceInput, key: SigningKey | undefined): Artifact {
-  const envelope = dsseEnvelope(provenanceStatement(input), key && ((bytes) => key.sign(bytes)));
+/** An in-toto statement about one platform image as a referrer: in a DSSE envelope, signed when a key is given. */
+function attestationArtifact(
+  subject: Descriptor,
+  statement: JsonBlob,
+  predicateType: string,
+  epoch: number,
+  key: SigningKey | undefined,
+): Artifact {
+  const envelope = dsseEnvelope(statement, key && ((bytes) => key.sign(bytes)));
   return artifactFor(subject, DSSE_MEDIA_TYPE, envelope, {
-    'org.opencontainers.image.created': rfc3339(input.stamp.epoch),
-    'dev.goci.predicate-type': SLSA_PROVENANCE_V1,
+    'org.opencontainers.image.created': rfc3339(epoch),
+    'dev.goci.predicate-type': predicateType,
   });
 }
 

@@ -15,8 +15,15 @@ export interface ManifestVerdict {
   /** A signature by the key whose payload names this digest and the expected repository. */
   signature: 'ok' | 'missing' | 'not-by-this-key' | 'other-image';
   /** Platform images, when asked: a provenance statement about this digest, signed by the key. */
-  provenance?: 'ok' | 'missing' | 'unsigned' | 'other-image';
+  provenance?: AttestationVerdict;
+  /** Platform images, when asked: an SBOM attestation about this digest, signed by the key. */
+  sbom?: AttestationVerdict;
 }
+
+export type AttestationVerdict = 'ok' | 'missing' | 'unsigned' | 'other-image';
+
+const SLSA_PROVENANCE = 'https://slsa.dev/provenance/v1';
+const SBOM_TYPES = ['https://spdx.dev/Document', 'https://cyclonedx.org/bom'];
 
 export interface VerifyResult {
   reference: string;
@@ -41,7 +48,7 @@ export async function verifyImage(
   clients: RegistryClients,
   reference: string,
   key: VerificationKey,
-  options: { provenance: boolean },
+  options: { provenance: boolean; sbom?: boolean },
 ): Promise<VerifyResult> {
   const ref = parseReference(reference);
   const client = clients.for(ref.registry);
@@ -63,14 +70,17 @@ export async function verifyImage(
       ...subject,
       signature: await signatureVerdict(client, ref.repository, identity, subject.digest, key),
     };
-    if (options.provenance && (subject.platform !== undefined || subjects.length === 1)) {
-      const found = await provenanceVerdict(client, ref.repository, subject.digest, key);
+    const image = subject.platform !== undefined || subjects.length === 1;
+    if (options.provenance && image) {
+      const found = await attestationVerdict(client, ref.repository, subject.digest, key, [SLSA_PROVENANCE]);
       verdict.provenance = found.verdict;
       if (found.statement) statements.set(subject.digest, found.statement);
     }
+    if (options.sbom && image)
+      verdict.sbom = (await attestationVerdict(client, ref.repository, subject.digest, key, SBOM_TYPES)).verdict;
     verdicts.push(verdict);
   }
-  const ok = verdicts.every((item) => item.signature === 'ok' && (item.provenance ?? 'ok') === 'ok');
+  const ok = verdicts.every((item) => verdictOk(item));
   return { reference, digest: top.digest, verdicts, ok, statements };
 }
 
@@ -114,15 +124,27 @@ async function signatureVerdict(
   return signedByKey ? 'other-image' : layers.length > 0 ? 'not-by-this-key' : 'missing';
 }
 
-async function provenanceVerdict(
+/** Whether a manifest passed every check asked of it. */
+export function verdictOk(verdict: ManifestVerdict): boolean {
+  return verdict.signature === 'ok' && (verdict.provenance ?? 'ok') === 'ok' && (verdict.sbom ?? 'ok') === 'ok';
+}
+
+/** A DSSE attestation of one of `predicateTypes` about exactly `digest`, signed by the key. */
+async function attestationVerdict(
   client: RegistryClient,
   repository: string,
   digest: string,
   key: VerificationKey,
-): Promise<{ verdict: NonNullable<ManifestVerdict['provenance']>; statement?: Record<string, unknown> }> {
+  predicateTypes: string[],
+): Promise<{ verdict: AttestationVerdict; statement?: Record<string, unknown> }> {
   const referrers = (await client.referrers(repository, digest)) as (Descriptor & { artifactType?: string })[];
-  let found: NonNullable<ManifestVerdict['provenance']> = 'missing';
-  for (const referrer of referrers.filter((item) => item.artifactType === DSSE_MEDIA_TYPE)) {
+  let found: AttestationVerdict = 'missing';
+  const wanted = referrers.filter(
+    (item) =>
+      item.artifactType === DSSE_MEDIA_TYPE &&
+      predicateTypes.includes(item.annotations?.['dev.goci.predicate-type'] ?? ''),
+  );
+  for (const referrer of wanted) {
     const { bytes } = await client.getManifest(repository, referrer.digest, MANIFEST_TYPES);
     const layer = (JSON.parse(bytes.toString('utf8')) as { layers?: Descriptor[] }).layers?.[0];
     if (!layer) continue;

@@ -290,4 +290,42 @@ describe('--provenance', () => {
       /^goci: \S+\/acme\/repro:changed: not reproduced: linux\/amd64 differs from layer 1 on \(pushed sha256:[0-9a-f]{64}, rebuilt sha256:[0-9a-f]{64}\) /,
     );
   });
+
+  test('signing attests each SBOM too; goci verify --sbom finds it signed and about exactly its image', async () => {
+    const key = join(work, 'key.pem');
+    const args = [
+      'build',
+      '--platform',
+      'linux/amd64',
+      '--version',
+      '3.0.0',
+      '--sbom',
+      'spdx',
+      '--sign',
+      key,
+      '--json',
+    ];
+    const pushed = await goci([...args, '--push', `${registry.host}/acme/attested`], { cwd: repo });
+    assert.equal(pushed.exitCode, 0, pushed.stderr);
+    const platform = JSON.parse(pushed.stdout).images[0].platforms[0] as { platform: string; digest: string };
+    const verify = ['verify', `${registry.host}/acme/attested:3.0.0`, '--key', join(work, 'key.pub'), '--sbom'];
+    const result = await goci(verify);
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.equal(result.stdout.split('\n').at(-1), `${platform.platform} ${platform.digest}: signature ok, sbom ok`);
+    // The attested document is the very SBOM attached beside it.
+    const referrers = await registryJson(`/v2/acme/attested/manifests/${platform.digest.replace(':', '-')}`, OCI_INDEX);
+    const plain = (referrers.manifests as { digest: string; artifactType?: string }[]).find(
+      (item) => item.artifactType === 'application/spdx+json',
+    );
+    const manifest = await registryJson(`/v2/acme/attested/manifests/${plain!.digest}`, OCI_MANIFEST);
+    const document = await (await fetch(`${registry.url}/v2/acme/attested/blobs/${manifest.layers[0].digest}`)).json();
+    const attestation = (referrers.manifests as { digest: string; annotations?: Record<string, string> }[]).find(
+      (item) => item.annotations?.['dev.goci.predicate-type'] === 'https://spdx.dev/Document',
+    );
+    const attested = await registryJson(`/v2/acme/attested/manifests/${attestation!.digest}`, OCI_MANIFEST);
+    const envelope = await (await fetch(`${registry.url}/v2/acme/attested/blobs/${attested.layers[0].digest}`)).json();
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
+    assert.deepEqual(statement.predicate, document);
+    assert.equal(statement.subject[0].digest.sha256, platform.digest.slice(7));
+  });
 });

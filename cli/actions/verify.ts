@@ -2,7 +2,7 @@ import { GociError } from '../../common/errors.js';
 import { readVerificationKey } from '../../common/signing-key.js';
 import { found } from '../../common/found.js';
 import { recordedBuild, reproduceImage, type Reproduction } from '../../pipeline/reproduce.js';
-import { verifyImage, type ManifestVerdict, type VerifyResult } from '../../pipeline/verify.js';
+import { verdictOk, verifyImage, type ManifestVerdict, type VerifyResult } from '../../pipeline/verify.js';
 import { parseReference } from '../../registry/reference.js';
 import { RegistryClients } from '../../registry/clients.js';
 import type { VerifyFlags } from '../commands/verify.js';
@@ -24,9 +24,10 @@ export async function verify(reference: string, flags: VerifyFlags): Promise<voi
     });
   const result = await verifyImage(clients, reference, key, {
     provenance: flags.provenance === true || flags.reproduce === true,
+    sbom: flags.sbom === true,
   });
   const { statements, ...shown } = result;
-  const failed = result.verdicts.find((item) => item.signature !== 'ok' || (item.provenance ?? 'ok') !== 'ok');
+  const failed = result.verdicts.find((item) => !verdictOk(item));
   const reproduction =
     flags.reproduce && !failed ? await reproduce(clients, reference, result, flags.source!) : undefined;
   process.stdout.write(
@@ -92,5 +93,6 @@ function describeReproduction(reproduction: Reproduction): string[] {
 function describe(verdict: ManifestVerdict): string {
   const what = verdict.platform ? `${verdict.platform} ${verdict.digest}` : `index ${verdict.digest}`;
   const provenance = verdict.provenance === undefined ? '' : `, provenance ${verdict.provenance}`;
-  return `${what}: signature ${verdict.signature}${provenance}`;
+  const sbom = verdict.sbom === undefined ? '' : `, sbom ${verdict.sbom}`;
+  return `${what}: signature ${verdict.signature}${provenance}${sbom}`;
 }

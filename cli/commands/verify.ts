@@ -5,6 +5,7 @@ export interface VerifyFlags {
   key: string;
   provenance?: boolean;
   reproduce?: boolean;
+  sbom?: boolean;
   source?: string;
   insecureRegistry?: string[];
   json?: boolean;
@@ -19,6 +20,10 @@ export function verifyCommand(): Command {
     .argument('<reference>', 'the image: REGISTRY/REPOSITORY[:TAG|@DIGEST]')
     .requiredOption('--key <file>', 'PEM public key (goci keygen writes PREFIX.pub)')
     .option('--provenance', 'also require a SLSA provenance statement about each platform image, signed by the key')
+    .option(
+      '--sbom',
+      'also require an SBOM attestation about each platform image, signed by the key (--sign attests them)',
+    )
     .option('--reproduce', 'rebuild the recorded commit from --source with the recorded parameters and compare digests')
     .option('--source <dir>', 'a local clone holding the recorded commit (for --reproduce)')
     .option(

@@ -9,6 +9,12 @@ import { spdxDocument } from './spdx.js';
 
 export type SbomFormat = 'spdx' | 'cyclonedx';
 
+/** The in-toto predicate type of each SBOM format, as BuildKit and in-toto name them. */
+export const SBOM_PREDICATE_TYPES: Record<SbomFormat, string> = {
+  spdx: 'https://spdx.dev/Document',
+  cyclonedx: 'https://cyclonedx.org/bom',
+};
+
 export const SBOM_ARTIFACT_TYPES: Record<SbomFormat, string> = {
   spdx: 'application/spdx+json',
   cyclonedx: 'application/vnd.cyclonedx+json',
