@@ -81,16 +81,7 @@ export async function readSourceState(dir: string, env: NodeJS.ProcessEnv = proc
  */
 async function mayBeInRepository(dir: string, env: NodeJS.ProcessEnv): Promise<boolean> {
   if (env.GIT_DIR !== undefined || env.GIT_WORK_TREE !== undefined) return true;
-  for (let current = resolve(dir); ; current = dirname(current)) {
-    if (
-      await stat(join(current, '.git')).then(
-        () => true,
-        () => false,
-      )
-    )
-      return true;
-    if (dirname(current) === current) return false;
-  }
+  return (await repositoryRoot(dir)) !== undefined;
 }
 
 /**

@@ -1,15 +1,11 @@
 import { displayPath } from '../../common/display-path.js';
 import { buildBuilderImage, type BuilderImageResult } from '../../pipeline/builder-image.js';
-import { RegistryClients } from '../../registry/clients.js';
 import type { BuilderImageFlags } from '../commands/builder-image.js';
-import { makeProgress, waitReporter } from '../progress.js';
+import { registryClientsFor } from '../registry-options.js';
 
 /** `goci builder-image`: the Go image of this machine's toolchain, to the outputs asked for. */
 export async function builderImage(flags: BuilderImageFlags): Promise<void> {
-  const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
-  const progress = makeProgress('plain', flags.verbose === true);
-  const onWait = waitReporter(() => progress);
-  const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
+  const clients = registryClientsFor(flags);
   const result = await buildBuilderImage(flags, clients);
   process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
 }

@@ -1,16 +1,11 @@
 import { displayPath } from '../../common/display-path.js';
 import { buildFrontendImage, type FrontendImageResult } from '../../pipeline/frontend-image.js';
-import { RegistryClients } from '../../registry/clients.js';
 import type { FrontendImageFlags } from '../commands/frontend-image.js';
-import { makeProgress, waitReporter } from '../progress.js';
+import { registryClientsFor } from '../registry-options.js';
 
 /** `goci frontend-image`: build the frontend image to the outputs asked for and say where it went. */
 export async function frontendImage(flags: FrontendImageFlags): Promise<void> {
-  const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
-  // Registry waits are printed as lines (this command has no live display).
-  const progress = makeProgress('plain', flags.verbose === true);
-  const onWait = waitReporter(() => progress);
-  const clients = new RegistryClients({ insecureRegistries: flags.insecureRegistry ?? [], verbose, onWait });
+  const clients = registryClientsFor(flags);
   const result = await buildFrontendImage(flags, clients);
   process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
 }

@@ -4,20 +4,14 @@ import { found } from '../../common/found.js';
 import { recordedBuild, reproduceImage, type Reproduction } from '../../pipeline/reproduce.js';
 import { verdictOk, verifyImage, type ManifestVerdict, type VerifyResult } from '../../pipeline/verify.js';
 import { parseReference } from '../../registry/reference.js';
-import { RegistryClients } from '../../registry/clients.js';
+import type { RegistryClients } from '../../registry/clients.js';
 import type { VerifyFlags } from '../commands/verify.js';
-import { makeProgress, waitReporter } from '../progress.js';
+import { registryClientsFor } from '../registry-options.js';
 
 /** `goci verify REF --key PUB`: a verdict per manifest; a non-zero exit naming the first that fails. */
 export async function verify(reference: string, flags: VerifyFlags): Promise<void> {
   const key = await readVerificationKey(flags.key);
-  const verbose = flags.verbose ? (line: string) => process.stderr.write(`goci: ${line}\n`) : undefined;
-  const progress = makeProgress('plain', flags.verbose === true);
-  const clients = new RegistryClients({
-    insecureRegistries: flags.insecureRegistry ?? [],
-    verbose,
-    onWait: waitReporter(() => progress),
-  });
+  const clients = registryClientsFor(flags);
   if (flags.reproduce && flags.source === undefined)
     throw new GociError('BAD_ARGUMENT', '--reproduce: no --source to rebuild from', {
       hint: 'give --source DIR, a local clone of the repository the image was built from',

@@ -1,19 +1,16 @@
 import { Command } from 'commander';
-import { collect } from '../collect.js';
+import { addRegistryOptions, type RegistryFlags } from '../registry-options.js';
 
-export interface VerifyFlags {
+export interface VerifyFlags extends RegistryFlags {
   key: string;
   provenance?: boolean;
-  reproduce?: boolean;
   sbom?: boolean;
+  reproduce?: boolean;
   source?: string;
-  insecureRegistry?: string[];
-  json?: boolean;
-  verbose?: boolean;
 }
 
 export function verifyCommand(): Command {
-  return new Command('verify')
+  const command = new Command('verify')
     .description(
       'check an image in its registry: a signature by the key over each manifest (index and platforms) naming its repository',
     )
@@ -25,15 +22,8 @@ export function verifyCommand(): Command {
       'also require an SBOM attestation about each platform image, signed by the key (--sign attests them)',
     )
     .option('--reproduce', 'rebuild the recorded commit from --source with the recorded parameters and compare digests')
-    .option('--source <dir>', 'a local clone holding the recorded commit (for --reproduce)')
-    .option(
-      '--insecure-registry <host>',
-      'allow plain HTTP to this registry (loopback always may) (repeatable)',
-      collect,
-    )
-    .option('-v, --verbose', 'log each registry request (never a credential)')
-    .option('--json', 'print the verdicts as JSON')
-    .action(async (reference: string, flags: VerifyFlags) =>
-      (await import('../actions/verify.js')).verify(reference, flags),
-    );
+    .option('--source <dir>', 'a local clone holding the recorded commit (for --reproduce)');
+  return addRegistryOptions(command).action(async (reference: string, flags: VerifyFlags) =>
+    (await import('../actions/verify.js')).verify(reference, flags),
+  );
 }
