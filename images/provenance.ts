@@ -93,9 +93,12 @@ export function provenanceStatement(input: ProvenanceInput): JsonBlob {
 
 /** A module the binary's build info records, by the package URL the SBOM uses; a replacement says what it replaces. */
 function moduleDependency(dep: Module): ResourceDescriptor {
-  const used = dep.replace ?? dep;
+  // A directory replacement (`=> ./local`) is the module's own path, built from that directory.
+  const directory = dep.replace && /^(\.{1,2})?\//.test(dep.replace.path) ? dep.replace.path : undefined;
+  const used = directory === undefined ? (dep.replace ?? dep) : { path: dep.path, version: '' };
   const annotations: Record<string, string> = {};
   if (used.sum) annotations.h1 = used.sum;
+  if (directory !== undefined) annotations.directory = directory;
   if (dep.replace) annotations.replaces = `${dep.path}@${dep.version}`;
   return {
     uri: golangPurl(used.path, used.version || undefined),

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { execa } from 'execa';
+import { golangPurl } from '../images/sbom/purl.js';
 import { preAuthenticationEncoding } from '../oci/dsse.js';
 import { goci } from './support/goci.js';
+import { goEnvironment, moduleWithDependencies } from './support/module-with-dependencies.js';
 import { startRegistry, type RegistryHarness } from './support/registry.js';
 import { exampleRepository, git, removeDirectory, temporaryDirectory } from './support/workspace.js';
 
@@ -118,15 +120,18 @@ async function registryJson(path: string, accept: string): Promise<Record<string
 }
 
 /** The DSSE envelope attached to a platform manifest, found as a client would: through the fallback tag. */
-async function envelopeOf(digest: string): Promise<{ payloadType: string; payload: string; signatures: any[] }> {
-  const referrers = await registryJson(`/v2/acme/prov/manifests/${digest.replace(':', '-')}`, OCI_INDEX);
+async function envelopeOf(
+  digest: string,
+  repository = 'acme/prov',
+): Promise<{ payloadType: string; payload: string; signatures: any[] }> {
+  const referrers = await registryJson(`/v2/${repository}/manifests/${digest.replace(':', '-')}`, OCI_INDEX);
   const entry = (referrers.manifests as { digest: string; artifactType?: string }[]).find(
     (item) => item.artifactType === DSSE,
   );
   assert.ok(entry, 'a DSSE referrer');
-  const manifest = await registryJson(`/v2/acme/prov/manifests/${entry.digest}`, OCI_MANIFEST);
+  const manifest = await registryJson(`/v2/${repository}/manifests/${entry.digest}`, OCI_MANIFEST);
   assert.equal(manifest.subject.digest, digest);
-  const blob = await fetch(`${registry.url}/v2/acme/prov/blobs/${manifest.layers[0].digest}`);
+  const blob = await fetch(`${registry.url}/v2/${repository}/blobs/${manifest.layers[0].digest}`);
   return (await blob.json()) as { payloadType: string; payload: string; signatures: any[] };
 }
 
@@ -327,5 +332,47 @@ describe('--provenance', () => {
     const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
     assert.deepEqual(statement.predicate, document);
     assert.equal(statement.subject[0].digest.sha256, platform.digest.slice(7));
+  });
+
+  test('resolvedDependencies name every module go version -m lists, replacements and vendored ones included', async () => {
+    const workspace = join(work, 'deps');
+    const app = await moduleWithDependencies(workspace);
+    const env = goEnvironment(workspace);
+    await execa('go', ['mod', 'vendor'], { cwd: app, env });
+    await execa('git', ['init', '-q', '-b', 'main'], { cwd: app });
+    await execa('git', ['add', '-A'], { cwd: app });
+    await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '-q', '-m', 'app'], { cwd: app });
+    const args = ['build', './cmd/app', '--platform', 'linux/amd64', '--version', '1.0.0', '--sbom', 'none', '--json'];
+    const result = await goci([...args, '--provenance', '--push', `${registry.host}/acme/deps`], { cwd: app, env });
+    assert.equal(result.exitCode, 0, result.stderr);
+    const platform = JSON.parse(result.stdout).images[0].platforms[0] as { digest: string };
+    const envelope = await envelopeOf(platform.digest, 'acme/deps');
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
+    const modules = (statement.predicate.buildDefinition.resolvedDependencies as { uri: string; name?: string }[])
+      .filter((item) => item.name === undefined)
+      .map(({ uri, annotations }: any) => ({ uri, annotations }));
+    // What go itself says the binary holds, read independently of goci.
+    const { stdout } = await execa('go', ['version', '-m', join(app, 'dist', 'bin', 'app-1.0.0-linux-amd64')], { env });
+    const expected: { uri: string; annotations: Record<string, string> }[] = [];
+    let last = { path: '', version: '' };
+    for (const line of stdout.split('\n').map((text) => text.trim().split('\t'))) {
+      const [kind, path = '', version = '', sum = ''] = line;
+      const h1: Record<string, string> = sum ? { h1: sum } : {};
+      if (kind === 'dep') {
+        last = { path, version };
+        expected.push({ uri: golangPurl(path, version), annotations: h1 });
+      } else if (kind === '=>') {
+        // A replacement: the module it names (a directory keeps the original path), and what it replaces.
+        const replaces = `${last.path}@${last.version}`;
+        expected[expected.length - 1] = path.startsWith('.')
+          ? { uri: golangPurl(last.path), annotations: { directory: path, replaces } }
+          : { uri: golangPurl(path, version), annotations: { ...h1, replaces } };
+      }
+    }
+    assert.equal(expected.length, 4);
+    assert.deepEqual(
+      modules.map((item) => ({ ...item, annotations: item.annotations ?? {} })),
+      expected,
+    );
   });
 });
