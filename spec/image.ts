@@ -23,6 +23,14 @@ export function readImageSpec(path: string, value: unknown): ImageSpec {
   const record = value === undefined || value === null ? {} : readMapping(path, value, IMAGE_FIELDS);
   const field = (key: string): string => join(path, key);
   const optional = (key: string): string | undefined => readOptionalString(field(key), record[key]);
+  const binaryDir = checkAbsolute(field('binaryDir'), optional('binaryDir') ?? DEFAULT_BINARY_DIR);
+  const volumes = [
+    ...new Set(
+      readStringList(field('volumes'), record.volumes).map((volume, index) =>
+        checkVolume(`${field('volumes')}[${index}]`, volume, binaryDir),
+      ),
+    ),
+  ];
   return {
     base: optional('base') ?? DEFAULT_BASE,
     repository: optional('repository'),
@@ -31,7 +39,7 @@ export function readImageSpec(path: string, value: unknown): ImageSpec {
         ? undefined
         : readStringList(field('binaries'), record.binaries),
     entrypoint: optional('entrypoint'),
-    binaryDir: checkAbsolute(field('binaryDir'), optional('binaryDir') ?? DEFAULT_BINARY_DIR),
+    binaryDir,
     args: readStringList(field('args'), record.args),
     env: readEnv(field('env'), record.env),
     workdir: optional('workdir') === undefined ? undefined : checkAbsolute(field('workdir'), optional('workdir')!),
@@ -43,13 +51,7 @@ export function readImageSpec(path: string, value: unknown): ImageSpec {
     files: readFiles(field('files'), record.files),
     directories: readDirectories(field('directories'), record.directories),
     // A mount point written twice (`/data`, `/data/`) is one.
-    volumes: [
-      ...new Set(
-        readStringList(field('volumes'), record.volumes).map((volume, index) =>
-          checkVolume(`${field('volumes')}[${index}]`, volume),
-        ),
-      ),
-    ],
+    volumes,
     tags: readTags(field('tags'), record.tags),
     path,
   };
@@ -77,10 +79,15 @@ export function checkAbsolute(path: string, value: string): string {
   return `/${segments.join('/')}`;
 }
 
-/** A mount point: an absolute path, not the root (a volume over `/` would hide the image). */
-function checkVolume(path: string, value: string): string {
+/**
+ * A mount point: an absolute path, not the root (a volume over `/` would hide the image) nor the
+ * binaries' directory or one above it (the container would start without its program).
+ */
+function checkVolume(path: string, value: string, binaryDir: string): string {
   const volume = checkAbsolute(path, value);
   if (volume === '/') throw new FieldError(path, `"${value}" is the root; a volume must be a directory below it`);
+  if (binaryDir === volume || binaryDir.startsWith(`${volume}/`))
+    throw new FieldError(path, `"${value}" would hide the binaries in ${binaryDir} when the container starts`);
   return volume;
 }
 

@@ -291,6 +291,22 @@ const CASES: Case[] = [
     exitCode: 2,
   },
   {
+    name: 'a volume over the root',
+    yaml: 'image: {volumes: [/]}\n',
+    message:
+      'goci: goci.yaml: image.volumes[0]: "/" is the root; a volume must be a directory below it (see the goci.yaml ' +
+      'reference in the README)',
+    exitCode: 2,
+  },
+  {
+    name: 'a volume above the binaries',
+    yaml: 'image: {volumes: [/usr/local]}\n',
+    message:
+      'goci: goci.yaml: image.volumes[0]: "/usr/local" would hide the binaries in /usr/local/bin when the container ' +
+      'starts (see the goci.yaml reference in the README)',
+    exitCode: 2,
+  },
+  {
     name: 'a main package that is a go build flag',
     yaml: BUILD('main: "-toolexec=/bin/true"'),
     message:
