@@ -16,6 +16,8 @@
 #   never end up in every image goci builds.
 # - zoneinfo.tar.gz: /usr/share/zoneinfo as the tzdata package installed it, as a tar with
 #   sorted names, mtime 0 and numeric owner 0:0, gzip'd without a name or timestamp.
+# - ethertypes, protocols, services: netbase's files (Go's net package reads /etc/services).
+# - dpkg-status: the three packages' status stanzas, which the base splits into status.d files.
 set -euo pipefail
 export LC_ALL=C
 
@@ -23,7 +25,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 data="$root/images/base/data"
 mkdir -p "$data"
 
-for package in ca-certificates tzdata; do
+for package in ca-certificates netbase tzdata; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
   if [ "$status" != installed ]; then
     echo "refresh-base-data: the Debian package $package is not installed (apt-get install $package)" >&2
@@ -32,7 +34,7 @@ for package in ca-certificates tzdata; do
 done
 
 # Refuse files that differ from what the packages shipped (dpkg prints one line per changed file).
-changed=$(dpkg --verify ca-certificates tzdata 2>&1 || true)
+changed=$(dpkg --verify ca-certificates netbase tzdata 2>&1 || true)
 if [ -n "$changed" ]; then
   echo "refresh-base-data: installed files differ from the packages:" >&2
   echo "$changed" >&2
@@ -56,10 +58,20 @@ done < "$tmp/certs.list"
 
 tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C /usr/share -cf - zoneinfo | gzip -9n > "$tmp/zoneinfo.tar.gz"
 
-mv "$tmp/ca-certificates.crt" "$data/ca-certificates.crt"
-mv "$tmp/zoneinfo.tar.gz" "$data/zoneinfo.tar.gz"
-chmod 0644 "$data/ca-certificates.crt" "$data/zoneinfo.tar.gz"
+# netbase's files as the package installed them (dpkg --verify above checked they are unchanged).
+for file in ethertypes protocols services; do cp "/etc/$file" "$tmp/$file"; done
+
+# Each package's dpkg status stanza, as distroless records them in /var/lib/dpkg/status.d/ for
+# scanners: the fields that name the package, not the install's own (sizes, conffiles).
+dpkg-query -W -f='Package: ${Package}\nStatus: install ok installed\nPriority: ${Priority}\nSection: ${Section}\nMaintainer: ${Maintainer}\nArchitecture: ${Architecture}\nVersion: ${Version}\n\n' \
+  ca-certificates netbase tzdata > "$tmp/dpkg-status"
+
+for file in ca-certificates.crt zoneinfo.tar.gz ethertypes protocols services dpkg-status; do
+  mv "$tmp/$file" "$data/$file"
+  chmod 0644 "$data/$file"
+done
 
 echo "ca-certificates $(dpkg-query -W -f='${Version}' ca-certificates): $(grep -c 'BEGIN CERTIFICATE' "$data/ca-certificates.crt") certificates"
+echo "netbase $(dpkg-query -W -f='${Version}' netbase)"
 echo "tzdata $(dpkg-query -W -f='${Version}' tzdata)"
-(cd "$data" && sha256sum ca-certificates.crt zoneinfo.tar.gz)
+(cd "$data" && sha256sum ca-certificates.crt zoneinfo.tar.gz ethertypes protocols services dpkg-status)

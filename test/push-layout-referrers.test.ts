@@ -10,15 +10,15 @@ const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
 /** The hello example at 1.2.3, SOURCE_DATE_EPOCH pinned: its index and platform images. */
-const INDEX = 'sha256:8dba095ac10bf0b9a4a5e75245f54d4f07df79887f81ff706e6e13c0e0c87df8';
+const INDEX = 'sha256:9b7f50679ba41a68396e2613d184e476928db5198946bda399579146607d2aec';
 const PLATFORM_DIGESTS = [
-  'sha256:2101143db7186e0e8d17f05e295a3f06d8ff45d116cc532ea8420135a9f5bcbe',
-  'sha256:5313938b8d11c5b1f3d73b0971f10715a65d27c6c5016f21d3eb202c3157dffe',
+  'sha256:1387936a1b615751592bb6e2e3aa59d4a27ecf0fc89a904f81af3e82e1eeecaa',
+  'sha256:358677df810ab6fa6cdf12c5ce415132e6341ec773adea64cf593b7265415e0e',
 ];
 /** Each platform's SBOM artifact as the layout stores it (the SPDX document names the image `hello:1.2.3`). */
 const SBOM_MANIFESTS = [
-  'sha256:6e5bc0032208bc4627efe84017b35eec22c558aaf2a05274ca4c9bf02cee9898',
-  'sha256:2afcfc2aeff95981446ca93a97abd1a99266f271c8e575fadc8f367674be0329',
+  'sha256:d26288ba963f619c3ab486389c20c044f5af69e4378f89d779990f2b773e7334',
+  'sha256:d9e39ce10e766faa559e3e1f9dc6b93e57806f7875edd62035a4498badf96e5c',
 ];
 
 let registry: RegistryHarness;

@@ -10,7 +10,7 @@ import {
   BASE_DATA_DIR,
   CA_BUNDLE_FILE,
   STATIC_BASE_PACKAGES,
-  ZONEINFO_ARCHIVE_FILE,
+  STATIC_BASE_DATA_FILES,
   staticBase,
   type StaticBase,
 } from '../images/base/static.js';
@@ -24,8 +24,8 @@ const execFile = promisify(execFileCallback);
  * base's content (or to the layer writer) changes these: record the new values, and raise
  * STATIC_BASE_VERSION when the content changed.
  */
-const EXPECTED_DIGEST = 'sha256:73331ff654653e6f189606ee04517b6ee59b4f3b7cce439e4f06cf1da2766f1b';
-const EXPECTED_DIFF_ID = 'sha256:0fc9b4a495b0793d228adf431e97ab2aa2ebbabd47a53cc253f910fe21614a54';
+const EXPECTED_DIGEST = 'sha256:99fa5c14b77729230a94d88e6cc5fbc669163dba4d60ae3de27f2c65b3b55b3f';
+const EXPECTED_DIFF_ID = 'sha256:e7648ba61fe789a36332d6e2379e734e82312ad9196d31bc909ad06b69f313f6';
 
 /** Certificates in ca-certificates 20230311+deb12u1 (the Mozilla list, no local CAs). */
 const CERTIFICATE_COUNT = 142;
@@ -93,29 +93,41 @@ describe('the static base layer', () => {
 
   test('tar lists the generated files, the CA bundle and the special directories with their modes and owners', async () => {
     const wanted = new Set([
+      'etc/ethertypes',
       'etc/group',
       'etc/nsswitch.conf',
       'etc/os-release',
       'etc/passwd',
+      'etc/protocols',
+      'etc/services',
       'etc/ssl/certs/ca-certificates.crt',
       'home/nonroot/',
       'root/',
       'tmp/',
       'usr/lib/os-release',
+      'var/lib/dpkg/status.d/ca-certificates',
+      'var/lib/dpkg/status.d/netbase',
+      'var/lib/dpkg/status.d/tzdata',
     ]);
     const listed = lines(await run('tar', ['--numeric-owner', '-tvzf', layer.blobPath])).filter((line) =>
       wanted.has(line.split(' ')[5]!),
     );
     assert.deepEqual(listed, [
+      '-rw-r--r-- 0/0 1853 1970-01-01 00:00 etc/ethertypes',
       '-rw-r--r-- 0/0 64 1970-01-01 00:00 etc/group',
       '-rw-r--r-- 0/0 497 1970-01-01 00:00 etc/nsswitch.conf',
       'lrwxrwxrwx 0/0 0 1970-01-01 00:00 etc/os-release -> ../usr/lib/os-release',
       '-rw-r--r-- 0/0 149 1970-01-01 00:00 etc/passwd',
+      '-rw-r--r-- 0/0 3144 1970-01-01 00:00 etc/protocols',
+      '-rw-r--r-- 0/0 12813 1970-01-01 00:00 etc/services',
       '-rw-r--r-- 0/0 216591 1970-01-01 00:00 etc/ssl/certs/ca-certificates.crt',
       'drwx------ 65532/65532 0 1970-01-01 00:00 home/nonroot/',
       'drwx------ 0/0 0 1970-01-01 00:00 root/',
       'drwxrwxrwt 0/0 0 1970-01-01 00:00 tmp/',
-      '-rw-r--r-- 0/0 148 1970-01-01 00:00 usr/lib/os-release',
+      `-rw-r--r-- 0/0 ${base.osRelease.length} 1970-01-01 00:00 usr/lib/os-release`,
+      '-rw-r--r-- 0/0 180 1970-01-01 00:00 var/lib/dpkg/status.d/ca-certificates',
+      '-rw-r--r-- 0/0 151 1970-01-01 00:00 var/lib/dpkg/status.d/netbase',
+      '-rw-r--r-- 0/0 194 1970-01-01 00:00 var/lib/dpkg/status.d/tzdata',
     ]);
   });
 
@@ -126,10 +138,13 @@ describe('the static base layer', () => {
       names.filter((name) => !name.startsWith('usr/share/zoneinfo/')),
       [
         'etc/',
+        'etc/ethertypes',
         'etc/group',
         'etc/nsswitch.conf',
         'etc/os-release',
         'etc/passwd',
+        'etc/protocols',
+        'etc/services',
         'etc/ssl/',
         'etc/ssl/certs/',
         'etc/ssl/certs/ca-certificates.crt',
@@ -141,6 +156,13 @@ describe('the static base layer', () => {
         'usr/lib/',
         'usr/lib/os-release',
         'usr/share/',
+        'var/',
+        'var/lib/',
+        'var/lib/dpkg/',
+        'var/lib/dpkg/status.d/',
+        'var/lib/dpkg/status.d/ca-certificates',
+        'var/lib/dpkg/status.d/netbase',
+        'var/lib/dpkg/status.d/tzdata',
       ],
     );
     const zoneinfo = listed.filter((line) => line.split(' ')[5]!.startsWith('usr/share/zoneinfo/'));
@@ -194,11 +216,14 @@ describe('the static base layer', () => {
       ].join('\n'),
     );
     const osRelease =
-      'PRETTY_NAME="goci static"\n' +
-      'NAME="goci"\n' +
-      'ID=goci\n' +
-      'VERSION_ID="1"\n' +
-      'VERSION="1 (Debian 12 data: ca-certificates 20230311+deb12u1, tzdata 2025b-0+deb12u2)"\n';
+      'PRETTY_NAME="goci static (Debian GNU/Linux 12)"\n' +
+      'NAME="Debian GNU/Linux"\n' +
+      'ID=debian\n' +
+      'VERSION_ID="12"\n' +
+      'VERSION="12 (bookworm)"\n' +
+      'VERSION_CODENAME=bookworm\n' +
+      'HOME_URL="https://github.com/goci-dev/goci"\n' +
+      'GOCI_STATIC_BASE_VERSION="2"\n';
     assert.equal(await read('etc/os-release'), osRelease); // through the symlink
     assert.equal(base.osRelease, osRelease);
   });
@@ -303,6 +328,61 @@ func main() {
   });
 });
 
+describe('what scanners and Go read in the static base', () => {
+  test("Debian's own dpkg-query reads the status.d entries, joined into one status file", async () => {
+    const admin = join(root, 'dpkg-admin');
+    await mkdir(admin);
+    const names = ['ca-certificates', 'netbase', 'tzdata'];
+    const stanzas = await Promise.all(
+      names.map((name) => readFile(join(rootfs, 'var/lib/dpkg/status.d', name), 'utf8')),
+    );
+    await writeFile(join(admin, 'status'), stanzas.join('\n'));
+    const listed = await run('dpkg-query', [
+      `--admindir=${admin}`,
+      '-W',
+      '-f=${Package} ${Version} ${Architecture} ${db:Status-Status}\\n',
+    ]);
+    assert.equal(
+      listed,
+      'ca-certificates 20230311+deb12u1 all installed\nnetbase 6.4 all installed\ntzdata 2025b-0+deb12u2 all installed\n',
+    );
+  });
+
+  test('a static Go program in the layer resolves net.LookupPort("tcp", "https") from its /etc/services', async (t) => {
+    const probe = join(root, 'portprobe');
+    await mkdir(probe);
+    await writeFile(join(probe, 'go.mod'), 'module portprobe\n\ngo 1.19\n');
+    await writeFile(
+      join(probe, 'main.go'),
+      'package main\n\nimport (\n\t"fmt"\n\t"net"\n\t"os"\n)\n\nfunc main() {\n' +
+        '\tport, err := net.LookupPort("tcp", os.Args[1])\n\tif err != nil {\n\t\tfmt.Println(err)\n\t\tos.Exit(1)\n\t}\n' +
+        '\tfmt.Println(port)\n}\n',
+    );
+    const goEnv = {
+      ...process.env,
+      CGO_ENABLED: '0',
+      GOOS: '',
+      GOARCH: '',
+      GOFLAGS: '',
+      GOWORK: 'off',
+      GOPROXY: 'off',
+    };
+    await run('go', ['build', '-o', join(probe, 'portprobe'), '.'], { cwd: probe, env: goEnv });
+    if (process.getuid?.() !== 0) {
+      t.skip('chroot needs root');
+      return;
+    }
+    await copyFile(join(probe, 'portprobe'), join(rootfs, 'portprobe'));
+    try {
+      // rsync is not in the few services Go knows without the file: only /etc/services answers it.
+      assert.equal(await run('chroot', [rootfs, '/portprobe', 'https'], { env: { PATH: TOOL_ENV.PATH } }), '443\n');
+      assert.equal(await run('chroot', [rootfs, '/portprobe', 'rsync'], { env: { PATH: TOOL_ENV.PATH } }), '873\n');
+    } finally {
+      await rm(join(rootfs, 'portprobe'), { force: true });
+    }
+  });
+});
+
 describe('the static base variants', () => {
   test('nonroot runs as 65532 in /home/nonroot, root as 0 in /', async () => {
     const rootVariant = await staticBase('root');
@@ -337,10 +417,10 @@ describe('the static base data', () => {
       (match) => `${match[1]}  ${match[2]}`,
     );
     const actual = [];
-    for (const file of [CA_BUNDLE_FILE, ZONEINFO_ARCHIVE_FILE])
+    for (const file of STATIC_BASE_DATA_FILES)
       actual.push(`${sha256(await readFile(join(BASE_DATA_DIR, file)))}  ${file}`);
     assert.deepEqual(recorded, actual);
-    const versions = [...sources.matchAll(/^ {4}(ca-certificates|tzdata) (\S+)$/gm)].map(
+    const versions = [...sources.matchAll(/^ {4}(ca-certificates|netbase|tzdata) (\S+)$/gm)].map(
       (match) => `${match[1]} ${match[2]}`,
     );
     assert.deepEqual(

@@ -9,13 +9,12 @@ import type { BaseLayers, ImageBase } from '../assemble.js';
 import { remoteBaseRuntime, resolveRemoteBase } from './remote.js';
 import {
   BASE_DATA_DIR,
-  CA_BUNDLE_FILE,
   GROUP,
   NSSWITCH_CONF,
   OS_RELEASE,
   PASSWD,
   STATIC_BASE_VERSION,
-  ZONEINFO_ARCHIVE_FILE,
+  STATIC_BASE_DATA_FILES,
   staticBase,
   staticRuntime,
   type StaticVariant,
@@ -92,6 +91,6 @@ async function staticFingerprint(variant: StaticVariant): Promise<string> {
   const hash = createHash('sha256').update(
     JSON.stringify([STATIC_BASE_VERSION, variant, PASSWD, GROUP, NSSWITCH_CONF, OS_RELEASE]),
   );
-  for (const file of [CA_BUNDLE_FILE, ZONEINFO_ARCHIVE_FILE]) hash.update(await readFile(join(BASE_DATA_DIR, file)));
+  for (const file of STATIC_BASE_DATA_FILES) hash.update(await readFile(join(BASE_DATA_DIR, file)));
   return `static-base ${hash.digest('hex')}`;
 }

@@ -33,16 +33,28 @@ export interface StaticBase {
 }
 
 /** Goes into os-release's VERSION_ID; raise it whenever the content of the base changes. */
-export const STATIC_BASE_VERSION = '1';
+export const STATIC_BASE_VERSION = '2';
 
 /** The Debian 12 packages the vendored data comes from, as SOURCES.md records them. */
 export const STATIC_BASE_PACKAGES = {
   'ca-certificates': '20230311+deb12u1',
+  netbase: '6.4',
   tzdata: '2025b-0+deb12u2',
 } as const;
 
 export const CA_BUNDLE_FILE = 'ca-certificates.crt';
 export const ZONEINFO_ARCHIVE_FILE = 'zoneinfo.tar.gz';
+/** netbase's files, which Go's net package reads (net.LookupPort reads /etc/services). */
+export const NETBASE_FILES = ['ethertypes', 'protocols', 'services'] as const;
+/** The vendored packages' dpkg status stanzas: one status.d file each, as distroless records them for scanners. */
+export const DPKG_STATUS_FILE = 'dpkg-status';
+/** Every vendored data file, in the order the base's fingerprint hashes them. */
+export const STATIC_BASE_DATA_FILES: readonly string[] = [
+  CA_BUNDLE_FILE,
+  ZONEINFO_ARCHIVE_FILE,
+  ...NETBASE_FILES,
+  DPKG_STATUS_FILE,
+];
 
 export const ROOT_UID = 0;
 export const NOBODY_UID = 65534;
@@ -64,7 +76,7 @@ export const STATIC_BASE_ENV: readonly string[] = [
 export const BASE_DATA_DIR: string = locateDataDir(dirname(fileURLToPath(import.meta.url)));
 
 function holdsData(dir: string): boolean {
-  return existsSync(join(dir, CA_BUNDLE_FILE)) && existsSync(join(dir, ZONEINFO_ARCHIVE_FILE));
+  return STATIC_BASE_DATA_FILES.every((file) => existsSync(join(dir, file)));
 }
 
 function isGociPackage(manifest: string): boolean {
@@ -140,14 +152,19 @@ netgroup:       nis
 
 /**
  * /usr/lib/os-release. Debian's layout, which distroless keeps: the file lives in /usr/lib and
- * /etc/os-release is a relative symlink to it.
+ * /etc/os-release is a relative symlink to it. Like distroless's, it says Debian 12: every file
+ * of the base that is not goci's own comes from Debian 12 packages, and scanners map ID and
+ * VERSION_ID to the distribution whose advisories apply to them.
  */
 export const OS_RELEASE = [
-  'PRETTY_NAME="goci static"',
-  'NAME="goci"',
-  'ID=goci',
-  `VERSION_ID="${STATIC_BASE_VERSION}"`,
-  `VERSION="${STATIC_BASE_VERSION} (Debian 12 data: ca-certificates ${STATIC_BASE_PACKAGES['ca-certificates']}, tzdata ${STATIC_BASE_PACKAGES.tzdata})"`,
+  'PRETTY_NAME="goci static (Debian GNU/Linux 12)"',
+  'NAME="Debian GNU/Linux"',
+  'ID=debian',
+  'VERSION_ID="12"',
+  'VERSION="12 (bookworm)"',
+  'VERSION_CODENAME=bookworm',
+  'HOME_URL="https://github.com/goci-dev/goci"',
+  `GOCI_STATIC_BASE_VERSION="${STATIC_BASE_VERSION}"`,
   '',
 ].join('\n');
 
@@ -194,6 +211,15 @@ export async function staticBase(variant: StaticVariant): Promise<StaticBase> {
     text('/etc/nsswitch.conf', NSSWITCH_CONF),
     { type: 'symlink', path: '/etc/os-release', target: '../usr/lib/os-release', ...root },
     text('/etc/passwd', PASSWD),
+    ...NETBASE_FILES.map(
+      (name): LayerEntry => ({
+        type: 'file',
+        path: `/etc/${name}`,
+        mode: FILE_MODE,
+        ...root,
+        source: join(BASE_DATA_DIR, name),
+      }),
+    ),
     directory('/etc/ssl'),
     directory('/etc/ssl/certs'),
     { type: 'file', path: '/etc/ssl/certs/ca-certificates.crt', mode: FILE_MODE, ...root, source: caBundle },
@@ -205,6 +231,11 @@ export async function staticBase(variant: StaticVariant): Promise<StaticBase> {
     directory('/usr/lib'),
     text('/usr/lib/os-release', OS_RELEASE),
     directory('/usr/share'),
+    directory('/var'),
+    directory('/var/lib'),
+    directory('/var/lib/dpkg'),
+    directory('/var/lib/dpkg/status.d'),
+    ...(await dpkgStatusEntries()).map(([name, stanza]) => text(`/var/lib/dpkg/status.d/${name}`, stanza)),
     // Copies of the shared entries, so a caller that edits its list cannot change the next one.
     ...zones.map((entry) => ({ ...entry })),
   ];
@@ -219,6 +250,22 @@ export function staticRuntime(variant: StaticVariant): { env: string[]; user: st
     user: variant === 'root' ? String(ROOT_UID) : String(NONROOT_UID),
     workingDir: variant === 'root' ? '/' : '/home/nonroot',
   };
+}
+
+/** Each package's stanza of the vendored dpkg status, by package name, in file order. */
+async function dpkgStatusEntries(): Promise<[string, string][]> {
+  const path = join(BASE_DATA_DIR, DPKG_STATUS_FILE);
+  const text = await readFile(path, 'utf8').catch(() => {
+    throw missingData(path);
+  });
+  return text
+    .split(/\n\n+/)
+    .filter((stanza) => stanza.trim() !== '')
+    .map((stanza) => {
+      const name = /^Package: (\S+)$/m.exec(stanza)?.[1];
+      if (name === undefined || !/^[a-z0-9][a-z0-9+.-]+$/.test(name)) throw missingData(path);
+      return [name, `${stanza.trimEnd()}\n`];
+    });
 }
 
 function missingData(path: string): GociError {
