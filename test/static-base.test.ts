@@ -76,6 +76,17 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+/** How the probe programs are built: static, for this machine, from the standard library alone. */
+const PROBE_GO_ENV = {
+  ...process.env,
+  CGO_ENABLED: '0',
+  GOOS: '',
+  GOARCH: '',
+  GOFLAGS: '',
+  GOWORK: 'off',
+  GOPROXY: 'off',
+};
+
 describe('the static base layer', () => {
   test('is the same layer every time, with the recorded digest and diff_id', async () => {
     const again = await writeLayer((await staticBase('nonroot')).entries, join(root, 'second', 'blobs', 'sha256'), {
@@ -285,16 +296,7 @@ func main() {
 }
 `,
     );
-    const goEnv = {
-      ...process.env,
-      CGO_ENABLED: '0',
-      GOOS: '',
-      GOARCH: '',
-      GOFLAGS: '',
-      GOWORK: 'off',
-      GOPROXY: 'off',
-    };
-    await run('go', ['build', '-o', join(probe, 'tzprobe'), '.'], { cwd: probe, env: goEnv });
+    await run('go', ['build', '-o', join(probe, 'tzprobe'), '.'], { cwd: probe, env: PROBE_GO_ENV });
 
     const zoneinfo = join(rootfs, 'usr/share/zoneinfo');
     assert.equal(
@@ -358,16 +360,7 @@ describe('what scanners and Go read in the static base', () => {
         '\tport, err := net.LookupPort("tcp", os.Args[1])\n\tif err != nil {\n\t\tfmt.Println(err)\n\t\tos.Exit(1)\n\t}\n' +
         '\tfmt.Println(port)\n}\n',
     );
-    const goEnv = {
-      ...process.env,
-      CGO_ENABLED: '0',
-      GOOS: '',
-      GOARCH: '',
-      GOFLAGS: '',
-      GOWORK: 'off',
-      GOPROXY: 'off',
-    };
-    await run('go', ['build', '-o', join(probe, 'portprobe'), '.'], { cwd: probe, env: goEnv });
+    await run('go', ['build', '-o', join(probe, 'portprobe'), '.'], { cwd: probe, env: PROBE_GO_ENV });
     if (process.getuid?.() !== 0) {
       t.skip('chroot needs root');
       return;
