@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { displayPath } from '../common/display-path.js';
+import type { PublishedHostImage } from '../pipeline/host-image-outputs.js';
 import { RegistryClients } from '../registry/clients.js';
 import { collect } from './collect.js';
 import { makeProgress, waitReporter } from './progress.js';
@@ -49,4 +51,17 @@ export function addHostImageOutputOptions(
       '--repository <name>',
       `repository name of --tarball and --load (default: the --push repository, else ${defaults.repository})`,
     );
+}
+
+/** What a host-image command says of its image: its name, the detail line, and where it went. */
+export function describeHostImage(title: string, detail: string, result: PublishedHostImage): string {
+  return [
+    `${title} ${result.repository}:${result.tags.join(', ')}  ${result.index.digest}`,
+    `  ${result.manifest.platform}  ${result.manifest.digest}  ${detail}`,
+    ...(result.ociLayout ? [`oci layout: ${displayPath(result.ociLayout)} (tags ${result.tags.join(', ')})`] : []),
+    ...(result.tarball ? [`tarball: ${displayPath(result.tarball)}`] : []),
+    ...(result.loaded ? [`loaded into docker: ${result.loaded.tags.join(', ')} (${result.loaded.imageId})`] : []),
+    ...(result.pushed ? [`pushed: ${result.pushed}`] : []),
+    '',
+  ].join('\n');
 }

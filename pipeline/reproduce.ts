@@ -6,10 +6,10 @@ import { promisify } from 'node:util';
 import { GociError } from '../common/errors.js';
 import { defaultJobs } from '../compiler/default-jobs.js';
 import type { RegistryClient } from '../registry/client.js';
-import { MEDIA_TYPES } from '../oci/media-types.js';
 import type { Progress } from './progress.js';
 import type { RunSettings } from './prepare-image.js';
 import { reportingHostBuilder } from './reporting-builder.js';
+import { MANIFEST_TYPES } from './registry-image.js';
 import { runBuild } from './run-build.js';
 
 const run = promisify(execFile);
@@ -111,14 +111,7 @@ export async function reproduceImage(
       };
       if (mine && mine.digest !== pushed.digest) {
         const theirs = await layerDigests(
-          JSON.parse(
-            (
-              await client.getManifest(repository, pushed.digest, [
-                MEDIA_TYPES.oci.manifest,
-                MEDIA_TYPES.docker.manifest,
-              ])
-            ).bytes.toString('utf8'),
-          ),
+          JSON.parse((await client.getManifest(repository, pushed.digest, MANIFEST_TYPES)).bytes.toString('utf8')),
         );
         const ours = await layerDigests(
           JSON.parse(await readFile(join(rebuilt.ociLayout, 'blobs', mine.digest.replace(':', '/')), 'utf8')),

@@ -11,6 +11,7 @@ import {
 import type { RegistryClient } from '../registry/client.js';
 import type { RegistryClients } from '../registry/clients.js';
 import { ensureBlob } from '../registry/push.js';
+import { MANIFEST_TYPES, imageManifests } from './registry-image.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 
 /** One manifest signed: its digest and the tag its signatures are stored under. */
@@ -18,9 +19,6 @@ export interface SignedManifest {
   digest: string;
   tag: string;
 }
-
-const MANIFEST_TYPES = [MEDIA_TYPES.oci.manifest, MEDIA_TYPES.docker.manifest];
-const INDEX_TYPES = [MEDIA_TYPES.oci.index, MEDIA_TYPES.docker.index];
 
 /**
  * Signs an image in its registry as cosign does (`cosign sign --key`): the manifest `reference`
@@ -34,23 +32,11 @@ export async function signImage(
 ): Promise<SignedManifest[]> {
   const ref = parseReference(reference);
   const client = clients.for(ref.registry);
-  const top = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest', [
-    ...INDEX_TYPES,
-    ...MANIFEST_TYPES,
-  ]);
-  const digests = [top.digest, ...(INDEX_TYPES.includes(top.mediaType) ? platformImages(top.bytes) : [])];
+  const digests = (await imageManifests(client, ref)).map((manifest) => manifest.digest);
   const identity = formatReference({ ...ref, tag: undefined, digest: undefined });
   const signed: SignedManifest[] = [];
   for (const digest of digests) signed.push(await signManifest(client, ref.repository, identity, digest, key));
   return signed;
-}
-
-/** The image manifests an index lists (not attestation manifests, whose platform is unknown/unknown). */
-function platformImages(bytes: Buffer): string[] {
-  const index = JSON.parse(bytes.toString('utf8')) as { manifests?: Descriptor[] };
-  return (index.manifests ?? [])
-    .filter((entry) => MANIFEST_TYPES.includes(entry.mediaType) && entry.platform?.os !== 'unknown')
-    .map((entry) => entry.digest);
 }
 
 async function signManifest(

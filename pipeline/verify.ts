@@ -1,12 +1,12 @@
 import type { VerificationKey } from '../common/signing-key.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { DSSE_MEDIA_TYPE, preAuthenticationEncoding } from '../oci/dsse.js';
-import { MEDIA_TYPES } from '../oci/media-types.js';
 import { COSIGN_SIGNATURE_ANNOTATION, signatureTag } from '../oci/simple-signing.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { RegistryClients } from '../registry/clients.js';
 import { isRegistryFailure } from '../registry/http.js';
 import { formatReference, parseReference } from '../registry/reference.js';
+import { MANIFEST_TYPES, imageManifests } from './registry-image.js';
 
 /** What goci verify found for one manifest: the index, or a platform image. */
 export interface ManifestVerdict {
@@ -34,8 +34,6 @@ export interface VerifyResult {
   statements: Map<string, Record<string, unknown>>;
 }
 
-const MANIFEST_TYPES = [MEDIA_TYPES.oci.manifest, MEDIA_TYPES.docker.manifest];
-const INDEX_TYPES = [MEDIA_TYPES.oci.index, MEDIA_TYPES.docker.index];
 const MAX_DOCUMENT = 4 << 20;
 
 /**
@@ -52,17 +50,9 @@ export async function verifyImage(
 ): Promise<VerifyResult> {
   const ref = parseReference(reference);
   const client = clients.for(ref.registry);
-  const top = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest', [
-    ...INDEX_TYPES,
-    ...MANIFEST_TYPES,
-  ]);
+  const subjects = await imageManifests(client, ref);
+  const top = subjects[0]!;
   const identity = formatReference({ ...ref, tag: undefined, digest: undefined });
-  const platforms: { digest: string; platform: string | undefined }[] = INDEX_TYPES.includes(top.mediaType)
-    ? platformImages(top.bytes)
-    : [{ digest: top.digest, platform: undefined }];
-  const subjects = INDEX_TYPES.includes(top.mediaType)
-    ? [{ digest: top.digest, platform: undefined }, ...platforms]
-    : platforms;
   const verdicts: ManifestVerdict[] = [];
   const statements = new Map<string, Record<string, unknown>>();
   for (const subject of subjects) {
@@ -82,16 +72,6 @@ export async function verifyImage(
   }
   const ok = verdicts.every((item) => verdictOk(item));
   return { reference, digest: top.digest, verdicts, ok, statements };
-}
-
-function platformImages(bytes: Buffer): { digest: string; platform: string }[] {
-  const index = JSON.parse(bytes.toString('utf8')) as { manifests?: Descriptor[] };
-  return (index.manifests ?? [])
-    .filter((entry) => MANIFEST_TYPES.includes(entry.mediaType) && entry.platform && entry.platform.os !== 'unknown')
-    .map((entry) => ({
-      digest: entry.digest,
-      platform: [entry.platform!.os, entry.platform!.architecture, entry.platform!.variant].filter(Boolean).join('/'),
-    }));
 }
 
 async function signatureVerdict(
