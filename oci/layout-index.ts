@@ -73,23 +73,23 @@ async function readArtifact(layoutDir: string, descriptor: Descriptor): Promise<
   return { artifactType, payload: await verifiedBlob(layoutDir, layer.digest), manifest, descriptor };
 }
 
-/** The artifacts a layout lists under each image: the index tagged `sha256-<hex>`, as goci build stores them. */
-async function layoutReferrers(layoutDir: string, manifests: Descriptor[], images: ImageManifest[]) {
+/** The artifacts a layout lists under each subject (the index, its images): the index tagged `sha256-<hex>`. */
+async function layoutReferrers(layoutDir: string, manifests: Descriptor[], subjects: Descriptor[]) {
   const referrers: Referrer[] = [];
-  for (const image of images) {
-    const tag = referrersTag(image.descriptor.digest);
+  for (const subject of subjects) {
+    const tag = referrersTag(subject.digest);
     const entry = manifests.find((candidate) => candidate.annotations?.[REF_NAME] === tag);
     if (!entry) continue;
     const list = parsed<{ manifests?: Descriptor[] }>(await verifiedBlob(layoutDir, entry.digest));
     for (const descriptor of list.manifests ?? [])
-      referrers.push({ artifact: await readArtifact(layoutDir, descriptor), subject: image.descriptor });
+      referrers.push({ artifact: await readArtifact(layoutDir, descriptor), subject });
   }
   return referrers;
 }
 
 /**
  * The index a tag names in an OCI layout (the only tag when none is given), every manifest and
- * config under it read and verified, with the artifacts (SBOMs) the layout lists under its images.
+ * config under it read and verified, with the artifacts (SBOMs, attestations, signatures) the layout lists under it and its images.
  */
 export async function readLayoutIndexValue(layoutDir: string, tag: string | undefined): Promise<Index> {
   const manifests = await readTopIndex(layoutDir);
@@ -102,6 +102,8 @@ export async function readLayoutIndexValue(layoutDir: string, tag: string | unde
     const platform = descriptor.platform ?? { os: 'unknown', architecture: 'unknown' };
     images.push({ platform, config: await verifiedBlob(layoutDir, config.digest), layers, manifest, descriptor });
   }
-  const referrers = await layoutReferrers(layoutDir, manifests, images);
+  const subject = { mediaType: entry.mediaType, digest: entry.digest, size: entry.size };
+  const subjects = [subject, ...images.map((image) => image.descriptor)];
+  const referrers = await layoutReferrers(layoutDir, manifests, subjects);
   return indexValue({ index, mediaType: entry.mediaType, images, referrers, store: layoutStore(layoutDir) });
 }

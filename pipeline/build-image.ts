@@ -9,6 +9,7 @@ import { SLSA_PROVENANCE_V1, provenanceStatement } from '../images/provenance.js
 import { artifactFor, type Artifact } from '../oci/artifact.js';
 import type { Descriptor, JsonBlob } from '../oci/descriptor.js';
 import { DSSE_MEDIA_TYPE, dsseEnvelope } from '../oci/dsse.js';
+import { signatureBundleArtifact } from '../oci/sigstore-bundle.js';
 import { rfc3339 } from '../oci/image-config.js';
 import type { Binary } from '../compiler/checked-binary.js';
 import {
@@ -216,6 +217,18 @@ export function startImage(request: ImageStart): ImageRun {
               ),
             )
           : [];
+      const indexDescriptor: Descriptor = {
+        mediaType: MEDIA_TYPES[settings.format].index,
+        digest: assembled.index.digest,
+        size: assembled.index.size,
+      };
+      // Signing, the index and each platform image get a Sigstore bundle, which goes wherever the image goes.
+      const bundles = key
+        ? [indexDescriptor, ...assembled.images.map((image) => image.descriptor)].map((subject) => ({
+            artifact: signatureBundleArtifact(subject, key, rfc3339(plan.epoch)),
+            subject,
+          }))
+        : [];
       const index = indexValue({
         index: assembled.index,
         mediaType: MEDIA_TYPES[settings.format].index,
@@ -224,6 +237,7 @@ export function startImage(request: ImageStart): ImageRun {
           ...sboms.map((artifact, position) => ({ artifact, subject: subjectOf(position) })),
           ...provenances.map((artifact, position) => ({ artifact, subject: subjectOf(position) })),
           ...sbomAttestations.map((artifact, position) => ({ artifact, subject: subjectOf(position) })),
+          ...bundles,
         ],
         store: outputs.store,
         sources: baseLayers,

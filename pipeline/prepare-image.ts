@@ -76,10 +76,6 @@ export async function checkImage(unit: ImageUnit, settings: RunSettings, context
   const { spec } = unit;
   const image = applyImageFlags(unit.image, settings);
   const push = await pushTarget(settings, unit.identity);
-  if (settings.sign !== undefined && push === undefined)
-    throw new GociError('BAD_ARGUMENT', `--sign ${settings.sign}: nothing is pushed, so nothing to sign`, {
-      hint: 'add --push REPOSITORY (or use goci publish), or leave out --sign',
-    });
   if (settings.imageRefs !== undefined && push === undefined)
     throw new GociError(
       'BAD_ARGUMENT',

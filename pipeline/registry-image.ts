@@ -10,6 +10,8 @@ export const INDEX_TYPES = [MEDIA_TYPES.oci.index, MEDIA_TYPES.docker.index];
 /** One manifest of an image in a registry: an index (no platform) or a platform image. */
 export interface ImageManifestRef {
   digest: string;
+  mediaType: string;
+  size: number;
   platform: string | undefined;
 }
 
@@ -22,13 +24,16 @@ export async function imageManifests(client: RegistryClient, ref: ImageRef): Pro
     ...INDEX_TYPES,
     ...MANIFEST_TYPES,
   ]);
-  if (!INDEX_TYPES.includes(top.mediaType)) return [{ digest: top.digest, platform: undefined }];
+  const topRef = { digest: top.digest, mediaType: top.mediaType, size: top.bytes.length, platform: undefined };
+  if (!INDEX_TYPES.includes(top.mediaType)) return [topRef];
   const index = JSON.parse(top.bytes.toString('utf8')) as { manifests?: Descriptor[] };
   const platforms = (index.manifests ?? []).flatMap((entry): ImageManifestRef[] =>
     MANIFEST_TYPES.includes(entry.mediaType) && entry.platform && entry.platform.os !== 'unknown'
       ? [
           {
             digest: entry.digest,
+            mediaType: entry.mediaType,
+            size: entry.size,
             platform: [entry.platform.os, entry.platform.architecture, entry.platform.variant]
               .filter(Boolean)
               .join('/'),
@@ -36,5 +41,5 @@ export async function imageManifests(client: RegistryClient, ref: ImageRef): Pro
         ]
       : [],
   );
-  return [{ digest: top.digest, platform: undefined }, ...platforms];
+  return [topRef, ...platforms];
 }

@@ -11,31 +11,49 @@ import {
 import type { RegistryClient } from '../registry/client.js';
 import type { RegistryClients } from '../registry/clients.js';
 import { ensureBlob } from '../registry/push.js';
-import { MANIFEST_TYPES, imageManifests } from './registry-image.js';
+import { addToSharedTag } from '../registry/shared-tag.js';
+import { imageManifests } from './registry-image.js';
 import { formatReference, parseReference } from '../registry/reference.js';
+import { signatureBundleArtifact } from '../oci/sigstore-bundle.js';
+import { attachToRegistry, type AttachedBy } from '../sinks/registry-referrers.js';
 
-/** One manifest signed: its digest and the tag its signatures are stored under. */
+/** One manifest signed: its digest, the tag its cosign signatures are under, how its Sigstore bundle was attached. */
 export interface SignedManifest {
   digest: string;
   tag: string;
+  bundle?: AttachedBy;
 }
 
 /**
  * Signs an image in its registry as cosign does (`cosign sign --key`): the manifest `reference`
  * names and, when that is an index, each platform image in it, each under `sha256-<hex>.sig`
- * with what was there kept. The signed identity is the repository, as pushed.
+ * with what was there kept (the signed identity is the repository, as pushed), and, when
+ * `bundles` says when they are made (a build attaches its own with the image instead), each
+ * with a Sigstore bundle as an OCI 1.1 referrer.
  */
 export async function signImage(
   clients: RegistryClients,
   reference: string,
   key: SigningKey,
+  bundles?: { created: string },
 ): Promise<SignedManifest[]> {
   const ref = parseReference(reference);
   const client = clients.for(ref.registry);
-  const digests = (await imageManifests(client, ref)).map((manifest) => manifest.digest);
+  const manifests = await imageManifests(client, ref);
   const identity = formatReference({ ...ref, tag: undefined, digest: undefined });
   const signed: SignedManifest[] = [];
-  for (const digest of digests) signed.push(await signManifest(client, ref.repository, identity, digest, key));
+  for (const { digest, mediaType, size } of manifests) {
+    const done: SignedManifest = await signManifest(client, ref.repository, identity, digest, key);
+    const subject = { digest, mediaType, size };
+    if (bundles)
+      done.bundle = await attachToRegistry(
+        client,
+        ref.repository,
+        signatureBundleArtifact(subject, key, bundles.created),
+        subject,
+      );
+    signed.push(done);
+  }
   return signed;
 }
 
@@ -47,24 +65,31 @@ async function signManifest(
   key: SigningKey,
 ): Promise<SignedManifest> {
   const payload = simpleSigningPayload(identity, digest);
-  const tag = signatureTag(digest);
-  const existing = (await client.headManifest(repository, tag, MANIFEST_TYPES))
-    ? await signaturesAt(client, repository, tag)
-    : [];
-  // This key's signature of this payload is there already: signing again would only add a twin.
+  const signatures = (current: unknown): Descriptor[] => {
+    const layers = (current as { layers?: unknown } | undefined)?.layers;
+    return Array.isArray(layers) ? (layers as Descriptor[]) : [];
+  };
   const signature = (item: Descriptor): string => item.annotations?.[COSIGN_SIGNATURE_ANNOTATION] ?? '';
-  if (existing.some((item) => item.digest === payload.digest && key.signed(payload.bytes, signature(item))))
-    return { digest, tag };
-  const layer = signatureLayer(payload, key.sign(payload.bytes));
-  const { manifest, config } = signatureManifest([...existing, layer]);
-  for (const blob of [payload, config])
-    await ensureBlob(client, repository, { digest: blob.digest, size: blob.size, mountFrom: undefined }, blob.bytes);
-  await client.putManifest(repository, tag, MEDIA_TYPES.oci.manifest, manifest.bytes);
+  const tag = signatureTag(digest);
+  await addToSharedTag(client, {
+    repository,
+    tag,
+    mediaType: MEDIA_TYPES.oci.manifest,
+    // This key's signature of this payload is there already: signing again would only add a twin.
+    holds: (current) =>
+      signatures(current).some((item) => item.digest === payload.digest && key.signed(payload.bytes, signature(item))),
+    merged: async (current) => {
+      const layer = signatureLayer(payload, key.sign(payload.bytes));
+      const { manifest, config } = signatureManifest([...signatures(current), layer]);
+      for (const blob of [payload, config])
+        await ensureBlob(
+          client,
+          repository,
+          { digest: blob.digest, size: blob.size, mountFrom: undefined },
+          blob.bytes,
+        );
+      return manifest.bytes;
+    },
+  });
   return { digest, tag };
-}
-
-async function signaturesAt(client: RegistryClient, repository: string, tag: string): Promise<Descriptor[]> {
-  const { bytes } = await client.getManifest(repository, tag, MANIFEST_TYPES);
-  const layers = (JSON.parse(bytes.toString('utf8')) as { layers?: Descriptor[] }).layers;
-  return Array.isArray(layers) ? layers : [];
 }

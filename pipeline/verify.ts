@@ -2,6 +2,7 @@ import type { VerificationKey } from '../common/signing-key.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { DSSE_MEDIA_TYPE, preAuthenticationEncoding } from '../oci/dsse.js';
 import { COSIGN_SIGNATURE_ANNOTATION, signatureTag } from '../oci/simple-signing.js';
+import { COSIGN_SIGN_PREDICATE, SIGSTORE_BUNDLE_MEDIA_TYPE } from '../oci/sigstore-bundle.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { RegistryClients } from '../registry/clients.js';
 import { isRegistryFailure } from '../registry/http.js';
@@ -14,6 +15,8 @@ export interface ManifestVerdict {
   platform: string | undefined;
   /** A signature by the key whose payload names this digest and the expected repository. */
   signature: 'ok' | 'missing' | 'not-by-this-key' | 'other-image';
+  /** A Sigstore bundle referrer by the key whose statement is about exactly this digest. */
+  bundle: AttestationVerdict;
   /** Platform images, when asked: a provenance statement about this digest, signed by the key. */
   provenance?: AttestationVerdict;
   /** Platform images, when asked: an SBOM attestation about this digest, signed by the key. */
@@ -59,6 +62,7 @@ export async function verifyImage(
     const verdict: ManifestVerdict = {
       ...subject,
       signature: await signatureVerdict(client, ref.repository, identity, subject.digest, key),
+      bundle: await bundleVerdict(client, ref.repository, subject.digest, key),
     };
     const image = subject.platform !== undefined || subjects.length === 1;
     if (options.provenance && image) {
@@ -104,9 +108,80 @@ async function signatureVerdict(
   return signedByKey ? 'other-image' : layers.length > 0 ? 'not-by-this-key' : 'missing';
 }
 
-/** Whether a manifest passed every check asked of it. */
+/** Whether a manifest passed every check asked of it: signed (either way cosign signs), attested as asked. */
 export function verdictOk(verdict: ManifestVerdict): boolean {
-  return verdict.signature === 'ok' && (verdict.provenance ?? 'ok') === 'ok' && (verdict.sbom ?? 'ok') === 'ok';
+  const signed = verdict.signature === 'ok' || verdict.bundle === 'ok';
+  return signed && (verdict.provenance ?? 'ok') === 'ok' && (verdict.sbom ?? 'ok') === 'ok';
+}
+
+type ReferrerDescriptor = Descriptor & { artifactType?: string };
+
+/** The one payload of each referrer `wanted` picks, read (its digest checked on the way in). */
+async function referrerPayloads(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+  wanted: (referrer: ReferrerDescriptor) => boolean,
+): Promise<Buffer[]> {
+  const referrers = (await client.referrers(repository, digest)) as ReferrerDescriptor[];
+  const payloads: Buffer[] = [];
+  for (const referrer of referrers.filter(wanted)) {
+    const { bytes } = await client.getManifest(repository, referrer.digest, MANIFEST_TYPES);
+    const layer = (JSON.parse(bytes.toString('utf8')) as { layers?: Descriptor[] }).layers?.[0];
+    if (layer) payloads.push(await client.fetchBlobBytes(repository, layer.digest, MAX_DOCUMENT));
+  }
+  return payloads;
+}
+
+interface Envelope {
+  payloadType?: string;
+  payload?: string;
+  signatures?: { sig?: string }[];
+}
+
+/** The in-toto statement a DSSE envelope carries when the key signed it; undefined when it did not. */
+function statementSignedBy(envelope: Envelope, key: VerificationKey): InTotoSubjects | undefined {
+  if (typeof envelope.payload !== 'string' || typeof envelope.payloadType !== 'string') return undefined;
+  const payload = Buffer.from(envelope.payload, 'base64');
+  const pae = preAuthenticationEncoding(envelope.payloadType, payload);
+  if (!(envelope.signatures ?? []).some((signature) => key.signed(pae, signature.sig ?? ''))) return undefined;
+  return JSON.parse(payload.toString('utf8')) as InTotoSubjects;
+}
+
+interface InTotoSubjects extends Record<string, unknown> {
+  predicateType?: string;
+  subject?: { digest?: { sha256?: string } }[];
+}
+
+function isAbout(statement: InTotoSubjects, digest: string): boolean {
+  return statement.subject?.some((subject) => `sha256:${subject.digest?.sha256}` === digest) ?? false;
+}
+
+/** A Sigstore bundle referrer whose DSSE statement the key signed, stating cosign's signature of exactly `digest`. */
+async function bundleVerdict(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+  key: VerificationKey,
+): Promise<AttestationVerdict> {
+  let found: AttestationVerdict = 'missing';
+  const bundles = await referrerPayloads(
+    client,
+    repository,
+    digest,
+    (item) => item.artifactType === SIGSTORE_BUNDLE_MEDIA_TYPE,
+  );
+  for (const bytes of bundles) {
+    const bundle = JSON.parse(bytes.toString('utf8')) as { dsseEnvelope?: Envelope };
+    const statement = statementSignedBy(bundle.dsseEnvelope ?? {}, key);
+    if (!statement) {
+      if (found === 'missing') found = 'unsigned';
+      continue;
+    }
+    if (statement.predicateType === COSIGN_SIGN_PREDICATE && isAbout(statement, digest)) return 'ok';
+    found = 'other-image';
+  }
+  return found;
 }
 
 /** A DSSE attestation of one of `predicateTypes` about exactly `digest`, signed by the key. */
@@ -117,33 +192,22 @@ async function attestationVerdict(
   key: VerificationKey,
   predicateTypes: string[],
 ): Promise<{ verdict: AttestationVerdict; statement?: Record<string, unknown> }> {
-  const referrers = (await client.referrers(repository, digest)) as (Descriptor & { artifactType?: string })[];
   let found: AttestationVerdict = 'missing';
-  const wanted = referrers.filter(
+  const envelopes = await referrerPayloads(
+    client,
+    repository,
+    digest,
     (item) =>
       item.artifactType === DSSE_MEDIA_TYPE &&
       predicateTypes.includes(item.annotations?.['dev.goci.predicate-type'] ?? ''),
   );
-  for (const referrer of wanted) {
-    const { bytes } = await client.getManifest(repository, referrer.digest, MANIFEST_TYPES);
-    const layer = (JSON.parse(bytes.toString('utf8')) as { layers?: Descriptor[] }).layers?.[0];
-    if (!layer) continue;
-    const envelope = JSON.parse(
-      (await client.fetchBlobBytes(repository, layer.digest, MAX_DOCUMENT)).toString('utf8'),
-    ) as {
-      payloadType: string;
-      payload: string;
-      signatures?: { sig: string }[];
-    };
-    const payload = Buffer.from(envelope.payload, 'base64');
-    const pae = preAuthenticationEncoding(envelope.payloadType, payload);
-    if (!(envelope.signatures ?? []).some((signature) => key.signed(pae, signature.sig))) {
+  for (const bytes of envelopes) {
+    const statement = statementSignedBy(JSON.parse(bytes.toString('utf8')) as Envelope, key);
+    if (!statement) {
       found = 'unsigned';
       continue;
     }
-    const statement = JSON.parse(payload.toString('utf8')) as { subject?: { digest?: { sha256?: string } }[] };
-    if (statement.subject?.some((subject) => `sha256:${subject.digest?.sha256}` === digest))
-      return { verdict: 'ok', statement };
+    if (isAbout(statement, digest)) return { verdict: 'ok', statement };
     found = 'other-image';
   }
   return { verdict: found };

@@ -3,6 +3,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { MEDIA_TYPES } from '../oci/media-types.js';
 import type { RegistryClient } from '../registry/client.js';
 import { ensureBlob } from '../registry/push.js';
+import { addToSharedTag } from '../registry/shared-tag.js';
 
 /** How an artifact was linked to its subject. */
 export type AttachedBy = 'referrers-api' | 'fallback-tag';
@@ -35,17 +36,16 @@ export async function attachToRegistry(
     artifact.manifest.bytes,
   );
   if (acknowledged) return 'referrers-api';
-  const tag = referrersTag(subject.digest);
-  const existing = (await client.headManifest(repository, tag, [MEDIA_TYPES.oci.index]))
-    ? await referrersAt(client, repository, tag)
-    : [];
-  const index = referrersIndex(existing, artifact.descriptor);
-  await client.putManifest(repository, tag, MEDIA_TYPES.oci.index, index.bytes);
+  const listed = (current: unknown): Descriptor[] => {
+    const manifests = (current as { manifests?: unknown } | undefined)?.manifests;
+    return Array.isArray(manifests) ? (manifests as Descriptor[]) : [];
+  };
+  await addToSharedTag(client, {
+    repository,
+    tag: referrersTag(subject.digest),
+    mediaType: MEDIA_TYPES.oci.index,
+    merged: (current) => referrersIndex(listed(current), artifact.descriptor).bytes,
+    holds: (current) => listed(current).some((entry) => entry.digest === artifact.descriptor.digest),
+  });
   return 'fallback-tag';
-}
-
-async function referrersAt(client: RegistryClient, repository: string, tag: string): Promise<Descriptor[]> {
-  const { bytes } = await client.getManifest(repository, tag, [MEDIA_TYPES.oci.index]);
-  const index = JSON.parse(bytes.toString('utf8')) as { manifests?: Descriptor[] };
-  return Array.isArray(index.manifests) ? index.manifests : [];
 }

@@ -88,5 +88,5 @@ function describe(verdict: ManifestVerdict): string {
   const what = verdict.platform ? `${verdict.platform} ${verdict.digest}` : `index ${verdict.digest}`;
   const provenance = verdict.provenance === undefined ? '' : `, provenance ${verdict.provenance}`;
   const sbom = verdict.sbom === undefined ? '' : `, sbom ${verdict.sbom}`;
-  return `${what}: signature ${verdict.signature}${provenance}${sbom}`;
+  return `${what}: signature ${verdict.signature}, bundle ${verdict.bundle}${provenance}${sbom}`;
 }

@@ -38,7 +38,9 @@ export type Fault =
    */
   | { kind: 'relocate'; to: string }
   /** Answer a redirect (default 307) to the same path and query on another origin, without forwarding. */
-  | { kind: 'redirect'; to: string; status?: number };
+  | { kind: 'redirect'; to: string; status?: number }
+  /** Forward only once `until` settles: the request reaches the registry after something else happened. */
+  | { kind: 'hold'; until: Promise<unknown> };
 
 export interface FaultRule {
   method?: string;
@@ -217,89 +219,94 @@ export async function startProxy(upstream: string): Promise<RegistryProxy> {
       return;
     }
 
-    const headers: OutgoingHttpHeaders = { ...request.headers };
-    const upstreamRequest = httpRequest(
-      { host: target.hostname.replace(/^\[|\]$/g, ''), port: target.port, method, path: request.url, headers, agent },
-      (upstreamResponse) => {
-        const responseHeaders: OutgoingHttpHeaders = { ...upstreamResponse.headers };
-        if (typeof responseHeaders.location === 'string') responseHeaders.location = rewrite(responseHeaders.location);
-        if (fault?.kind === 'relocate' && typeof responseHeaders.location === 'string') {
-          const moved = new URL(responseHeaders.location, origin);
-          responseHeaders.location = new URL(`${moved.pathname}${moved.search}`, fault.to).href;
-        }
-        const challenge = responseHeaders['www-authenticate'];
-        if (typeof challenge === 'string') responseHeaders['www-authenticate'] = rewrite(challenge);
-        else if (Array.isArray(challenge)) responseHeaders['www-authenticate'] = challenge.map(rewrite);
-        record.status = upstreamResponse.statusCode ?? 0;
-        response.writeHead(upstreamResponse.statusCode ?? 502, responseHeaders);
-        let position = 0;
-        upstreamResponse.on('data', (chunk: Buffer) => {
-          let out = chunk;
-          if (fault?.kind === 'corrupt-response') {
-            const at = fault.at ?? 0;
-            if (at >= position && at < position + chunk.length) {
-              out = Buffer.from(chunk);
-              out[at - position] = out[at - position]! ^ 0xff;
-            }
+    const forward = (): void => {
+      const headers: OutgoingHttpHeaders = { ...request.headers };
+      const upstreamRequest = httpRequest(
+        { host: target.hostname.replace(/^\[|\]$/g, ''), port: target.port, method, path: request.url, headers, agent },
+        (upstreamResponse) => {
+          const responseHeaders: OutgoingHttpHeaders = { ...upstreamResponse.headers };
+          if (typeof responseHeaders.location === 'string')
+            responseHeaders.location = rewrite(responseHeaders.location);
+          if (fault?.kind === 'relocate' && typeof responseHeaders.location === 'string') {
+            const moved = new URL(responseHeaders.location, origin);
+            responseHeaders.location = new URL(`${moved.pathname}${moved.search}`, fault.to).href;
           }
-          position += chunk.length;
-          if (fault?.kind === 'drop-response') {
-            const room = fault.afterBytes - record.responseBytes;
-            if (room > 0) {
-              record.responseBytes += Math.min(room, out.length);
-              response.write(out.subarray(0, room));
+          const challenge = responseHeaders['www-authenticate'];
+          if (typeof challenge === 'string') responseHeaders['www-authenticate'] = rewrite(challenge);
+          else if (Array.isArray(challenge)) responseHeaders['www-authenticate'] = challenge.map(rewrite);
+          record.status = upstreamResponse.statusCode ?? 0;
+          response.writeHead(upstreamResponse.statusCode ?? 502, responseHeaders);
+          let position = 0;
+          upstreamResponse.on('data', (chunk: Buffer) => {
+            let out = chunk;
+            if (fault?.kind === 'corrupt-response') {
+              const at = fault.at ?? 0;
+              if (at >= position && at < position + chunk.length) {
+                out = Buffer.from(chunk);
+                out[at - position] = out[at - position]! ^ 0xff;
+              }
             }
-            if (record.responseBytes >= fault.afterBytes) {
-              upstreamResponse.destroy();
-              setTimeout(() => response.socket?.destroy(), 20);
+            position += chunk.length;
+            if (fault?.kind === 'drop-response') {
+              const room = fault.afterBytes - record.responseBytes;
+              if (room > 0) {
+                record.responseBytes += Math.min(room, out.length);
+                response.write(out.subarray(0, room));
+              }
+              if (record.responseBytes >= fault.afterBytes) {
+                upstreamResponse.destroy();
+                setTimeout(() => response.socket?.destroy(), 20);
+              }
+              return;
             }
-            return;
-          }
-          record.responseBytes += out.length;
-          response.write(out);
-        });
-        upstreamResponse.once('end', () => response.end());
-        upstreamResponse.once('error', () => response.destroy());
-      },
-    );
-    upstreamRequest.once('error', () => {
-      if (!response.headersSent && !response.destroyed) {
-        record.status = 502;
-        response.writeHead(502, { 'content-type': 'text/plain' });
-        response.end('proxy: upstream failed');
-      } else {
-        response.destroy();
-      }
-    });
-    request.on('data', (chunk: Buffer) => {
-      record.requestBytes += chunk.length;
-      if (fault?.kind === 'drop-request') {
-        const room = fault.afterBytes - record.forwardedBytes;
-        if (room > 0) {
-          const part = chunk.subarray(0, room);
-          record.forwardedBytes += part.length;
-          upstreamRequest.write(part);
+            record.responseBytes += out.length;
+            response.write(out);
+          });
+          upstreamResponse.once('end', () => response.end());
+          upstreamResponse.once('error', () => response.destroy());
+        },
+      );
+      upstreamRequest.once('error', () => {
+        if (!response.headersSent && !response.destroyed) {
+          record.status = 502;
+          response.writeHead(502, { 'content-type': 'text/plain' });
+          response.end('proxy: upstream failed');
+        } else {
+          response.destroy();
         }
-        if (record.requestBytes >= fault.afterBytes) {
-          // Let the partial bytes reach the registry, then cut both sides.
-          setTimeout(() => {
-            upstreamRequest.destroy();
-            request.socket.destroy();
-          }, 50);
+      });
+      request.on('data', (chunk: Buffer) => {
+        record.requestBytes += chunk.length;
+        if (fault?.kind === 'drop-request') {
+          const room = fault.afterBytes - record.forwardedBytes;
+          if (room > 0) {
+            const part = chunk.subarray(0, room);
+            record.forwardedBytes += part.length;
+            upstreamRequest.write(part);
+          }
+          if (record.requestBytes >= fault.afterBytes) {
+            // Let the partial bytes reach the registry, then cut both sides.
+            setTimeout(() => {
+              upstreamRequest.destroy();
+              request.socket.destroy();
+            }, 50);
+            request.pause();
+          }
+          return;
+        }
+        record.forwardedBytes += chunk.length;
+        if (!upstreamRequest.write(chunk)) {
           request.pause();
+          upstreamRequest.once('drain', () => request.resume());
         }
-        return;
-      }
-      record.forwardedBytes += chunk.length;
-      if (!upstreamRequest.write(chunk)) {
-        request.pause();
-        upstreamRequest.once('drain', () => request.resume());
-      }
-    });
-    request.once('end', () => {
-      if (fault?.kind !== 'drop-request') upstreamRequest.end();
-    });
-    request.once('aborted', () => upstreamRequest.destroy());
+      });
+      request.once('end', () => {
+        if (fault?.kind !== 'drop-request') upstreamRequest.end();
+      });
+      request.once('aborted', () => upstreamRequest.destroy());
+    };
+    if (fault?.kind === 'hold') void fault.until.then(forward);
+    else forward();
   };
 
   const server = createServer(handle);
