@@ -14,15 +14,16 @@ export interface ManifestVerdict {
   digest: string;
   platform: string | undefined;
   /** A signature by the key whose payload names this digest and the expected repository. */
-  signature: 'ok' | 'missing' | 'not-by-this-key' | 'other-image';
+  signature: SignatureVerdict;
   /** A Sigstore bundle referrer by the key whose statement is about exactly this digest. */
-  bundle: AttestationVerdict;
+  bundle: SignatureVerdict;
   /** Platform images, when asked: a provenance statement about this digest, signed by the key. */
   provenance?: AttestationVerdict;
   /** Platform images, when asked: an SBOM attestation about this digest, signed by the key. */
   sbom?: AttestationVerdict;
 }
 
+export type SignatureVerdict = 'ok' | 'missing' | 'not-by-this-key' | 'other-image';
 export type AttestationVerdict = 'ok' | 'missing' | 'unsigned' | 'other-image';
 
 const SLSA_PROVENANCE = 'https://slsa.dev/provenance/v1';
@@ -84,7 +85,7 @@ async function signatureVerdict(
   identity: string,
   digest: string,
   key: VerificationKey,
-): Promise<ManifestVerdict['signature']> {
+): Promise<SignatureVerdict> {
   let layers: Descriptor[];
   try {
     const { bytes } = await client.getManifest(repository, signatureTag(digest), MANIFEST_TYPES);
@@ -163,8 +164,8 @@ async function bundleVerdict(
   repository: string,
   digest: string,
   key: VerificationKey,
-): Promise<AttestationVerdict> {
-  let found: AttestationVerdict = 'missing';
+): Promise<SignatureVerdict> {
+  let found: SignatureVerdict = 'missing';
   const bundles = await referrerPayloads(
     client,
     repository,
@@ -175,7 +176,7 @@ async function bundleVerdict(
     const bundle = JSON.parse(bytes.toString('utf8')) as { dsseEnvelope?: Envelope };
     const statement = statementSignedBy(bundle.dsseEnvelope ?? {}, key);
     if (!statement) {
-      if (found === 'missing') found = 'unsigned';
+      if (found === 'missing') found = 'not-by-this-key';
       continue;
     }
     if (statement.predicateType === COSIGN_SIGN_PREDICATE && isAbout(statement, digest)) return 'ok';

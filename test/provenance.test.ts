@@ -212,8 +212,10 @@ describe('--provenance', () => {
     ]);
     assert.equal(result.exitCode, 0, result.stderr);
     assert.deepEqual(result.stdout.split('\n'), [
-      `index ${image.index.digest}: signature ok`,
-      ...image.platforms.map((platform) => `${platform.platform} ${platform.digest}: signature ok, provenance ok`),
+      `index ${image.index.digest}: signature ok, bundle ok`,
+      ...image.platforms.map(
+        (platform) => `${platform.platform} ${platform.digest}: signature ok, bundle ok, provenance ok`,
+      ),
     ]);
   });
 
@@ -230,7 +232,7 @@ describe('--provenance', () => {
     assert.equal(other.exitCode, 1);
     assert.equal(
       other.stderr.trim().split('\n').at(-1),
-      `goci: ${registry.host}/acme/prov:1.2.3: index ${image.index.digest}: signature not-by-this-key ` +
+      `goci: ${registry.host}/acme/prov:1.2.3: index ${image.index.digest}: signature not-by-this-key, bundle not-by-this-key ` +
         '(sign it with the key (goci sign), or check that the reference names the image you meant)',
     );
     // The same tag, moved: another version of the program, pushed without signing.
@@ -258,7 +260,7 @@ describe('--provenance', () => {
     assert.notEqual(movedDigest, image.index.digest);
     const result = await goci(['verify', `${registry.host}/acme/prov:1.2.3`, '--key', join(work, 'key.pub')]);
     assert.equal(result.exitCode, 1);
-    assert.match(result.stderr, new RegExp(`index ${movedDigest}: signature missing`));
+    assert.match(result.stderr, new RegExp(`index ${movedDigest}: signature missing, bundle missing`));
   });
 
   test('goci verify --reproduce rebuilds the recorded commit from another clone: the same digests', async () => {
@@ -316,7 +318,10 @@ describe('--provenance', () => {
     const verify = ['verify', `${registry.host}/acme/attested:3.0.0`, '--key', join(work, 'key.pub'), '--sbom'];
     const result = await goci(verify);
     assert.equal(result.exitCode, 0, result.stderr);
-    assert.equal(result.stdout.split('\n').at(-1), `${platform.platform} ${platform.digest}: signature ok, sbom ok`);
+    assert.equal(
+      result.stdout.split('\n').at(-1),
+      `${platform.platform} ${platform.digest}: signature ok, bundle ok, sbom ok`,
+    );
     // The attested document is the very SBOM attached beside it.
     const referrers = await registryJson(`/v2/acme/attested/manifests/${platform.digest.replace(':', '-')}`, OCI_INDEX);
     const plain = (referrers.manifests as { digest: string; artifactType?: string }[]).find(
