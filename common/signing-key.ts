@@ -1,6 +1,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { decryptPrivateKey, encryptPrivateKey, encryptedKeyType } from './encrypted-key.js';
 import { GociError } from './errors.js';
+import { keyPassword } from './key-password.js';
 
 /** An ECDSA P-256 key that signs as cosign does: SHA-256, ASN.1 DER signatures. */
 export interface SigningKey {
@@ -13,7 +15,7 @@ export interface SigningKey {
 }
 
 const KEY_HINT =
-  'give a PEM PKCS#8 EC P-256 private key (goci keygen, or openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)';
+  'give a PEM EC P-256 private key (goci keygen, cosign generate-key-pair, or openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)';
 
 function signingKey(key: KeyObject): SigningKey {
   return {
@@ -25,10 +27,15 @@ function signingKey(key: KeyObject): SigningKey {
 }
 
 /**
- * Reads a private key file. Only an unencrypted PEM EC P-256 key is taken; its bytes never reach
- * a message, so a wrong file says what it is not, never what it holds.
+ * Reads a private key file: a PEM EC P-256 key, plain (PKCS#8 or SEC 1, as openssl writes them)
+ * or in cosign's encrypted format, whose password `password` supplies. Its bytes never reach a
+ * message, so a wrong file says what it is not, never what it holds.
  */
-export async function readSigningKey(path: string, option = '--key'): Promise<SigningKey> {
+export async function readSigningKey(
+  path: string,
+  option = '--key',
+  password: () => Promise<string> = keyPassword,
+): Promise<SigningKey> {
   const pem = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new GociError('NOT_FOUND', `${option} ${path}: cannot read it (${error.code ?? 'error'})`, {
       hint: KEY_HINT,
@@ -36,9 +43,16 @@ export async function readSigningKey(path: string, option = '--key'): Promise<Si
   });
   let key: KeyObject;
   try {
-    key = createPrivateKey({ key: pem, format: 'pem' });
-  } catch {
-    throw new GociError('BAD_ARGUMENT', `${option} ${path}: not a PEM private key goci can read (or it is encrypted)`, {
+    key = encryptedKeyType(pem)
+      ? createPrivateKey({
+          key: decryptPrivateKey(pem, await password(), `${option} ${path}`),
+          format: 'der',
+          type: 'pkcs8',
+        })
+      : createPrivateKey({ key: pem, format: 'pem' });
+  } catch (error) {
+    if (error instanceof GociError) throw error;
+    throw new GociError('BAD_ARGUMENT', `${option} ${path}: not a private key goci can read`, {
       hint: KEY_HINT,
     });
   }
@@ -53,11 +67,17 @@ export async function readSigningKey(path: string, option = '--key'): Promise<Si
   return signingKey(key);
 }
 
-/** A new P-256 key pair: the private key as PEM PKCS#8, the public key as PEM SPKI. */
-export function generateSigningKey(): { privateKeyPem: string; publicKeyPem: string } {
+/**
+ * A new P-256 key pair: the private key as PEM PKCS#8, or sealed in cosign's encrypted format
+ * when a password is given; the public key as PEM SPKI.
+ */
+export function generateSigningKey(password?: string): { privateKeyPem: string; publicKeyPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   return {
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    privateKeyPem:
+      password === undefined
+        ? privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+        : encryptPrivateKey(privateKey.export({ type: 'pkcs8', format: 'der' }), password),
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
 }

@@ -25,6 +25,8 @@ need mkfifo coreutils
 need /usr/bin/docker docker.io
 need docker-compose docker-compose
 need tmux tmux
+# PyNaCl (Debian's python3, not another on PATH): an implementation of secretbox that is not goci's, to read and write cosign's encrypted keys in tests.
+/usr/bin/python3 -c 'import nacl.secret' >/dev/null 2>&1 || packages+=(python3-nacl)
 
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -159,8 +159,8 @@ describe('goci sign', () => {
     assert.equal(result.exitCode, 2);
     assert.equal(
       lastLine(result.stderr),
-      `goci: --key ${rsa}: not an EC P-256 key (rsa) (give a PEM PKCS#8 EC P-256 private key (goci keygen, or ` +
-        'openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256))',
+      `goci: --key ${rsa}: not an EC P-256 key (rsa) (give a PEM EC P-256 private key (goci keygen, ` +
+        'cosign generate-key-pair, or openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256))',
     );
   });
 

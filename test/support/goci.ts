@@ -11,17 +11,18 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the built goci CLI as a user would, never throwing on a non-zero exit. */
+/** Runs the built goci CLI as a user would, never throwing on a non-zero exit; `input` is its standard input. */
 export async function goci(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
 ): Promise<RunResult> {
   const result = await execa(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: options.env ?? process.env,
     extendEnv: false,
     reject: false,
-    stdin: 'ignore',
+    // Standard input is empty unless the test types something into it.
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
   });
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
