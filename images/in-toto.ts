@@ -1,6 +1,5 @@
 import { jsonBlob, type JsonBlob } from '../oci/descriptor.js';
-
-export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+import { IN_TOTO_STATEMENT_V1 } from '../oci/dsse.js';
 
 /** An in-toto v1 statement about one manifest: `predicate` of `predicateType`, subject the manifest by digest. */
 export function inTotoStatement(

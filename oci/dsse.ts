@@ -3,6 +3,8 @@ import { jsonBlob, type JsonBlob } from './descriptor.js';
 /** The layer and artifact type of a DSSE envelope, as in-toto attestations travel in registries. */
 export const DSSE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+/** The `_type` of the in-toto statements such envelopes carry. */
+export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 
 /** DSSE's pre-authentication encoding: what a signature covers (type and body, with their lengths). */
 export function preAuthenticationEncoding(payloadType: string, payload: Buffer): Buffer {

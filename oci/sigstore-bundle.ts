@@ -1,9 +1,8 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import type { SigningKey } from '../common/signing-key.js';
-import { IN_TOTO_STATEMENT_V1 } from '../images/in-toto.js';
 import { artifactFor, type Artifact } from './artifact.js';
 import { jsonBlob, type Descriptor, type JsonBlob } from './descriptor.js';
-import { IN_TOTO_PAYLOAD_TYPE, preAuthenticationEncoding } from './dsse.js';
+import { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1, preAuthenticationEncoding } from './dsse.js';
 
 /** A Sigstore bundle, v0.3: the layer type and artifactType of its referrer, as cosign stores one. */
 export const SIGSTORE_BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
