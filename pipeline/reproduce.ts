@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GociError } from '../common/errors.js';
 import { defaultJobs } from '../compiler/default-jobs.js';
+import { LAYER_COMPRESSION } from '../images/layer.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Progress } from './progress.js';
 import type { RunSettings } from './prepare-image.js';
@@ -23,6 +24,8 @@ export interface RecordedBuild {
   sourceDateEpoch: number;
   imageFlags: Record<string, unknown>;
   platforms: string[];
+  /** What fixed the compressed bytes when the image was built: the zlib version and goci's settings. */
+  compression: string;
 }
 
 /** How one platform image compared: its digest as pushed and as rebuilt, and the first layer that differs. */
@@ -32,10 +35,15 @@ export interface PlatformComparison {
   rebuilt: string | undefined;
   /** 0-based, in the manifest's layer order; undefined when the layers agree (or the platform was not rebuilt). */
   firstDifferentLayer?: number;
+  /** The digests differ but the configs are one (the same diff_ids, uncompressed layers, settings). */
+  sameContent?: boolean;
 }
 
 export interface Reproduction {
+  /** The same index; or, where the image was compressed by another zlib or settings, the same configs throughout. */
   ok: boolean;
+  /** Set when the compression recorded is not this goci's: the compressed bytes cannot agree, so diff_ids were compared. */
+  compression?: { recorded: string; here: string };
   index: { pushed: string; rebuilt: string };
   platforms: PlatformComparison[];
 }
@@ -58,7 +66,24 @@ export function recordedBuild(statement: Record<string, any>, platforms: string[
     sourceDateEpoch: Number(definition.internalParameters?.sourceDateEpoch ?? 0),
     imageFlags: parameters.imageFlags ?? {},
     platforms,
+    compression: compressionOf(
+      statement.predicate?.runDetails?.builder?.version?.zlib,
+      definition.internalParameters?.compression,
+    ),
   };
+}
+
+/** The compression that fixes a layer's bytes, as one line: `zlib 1.3.1, gzip level 1 memLevel 9 …`. */
+export function compressionOf(zlib: unknown, settings: unknown): string {
+  const entries = Object.entries(typeof settings === 'object' && settings !== null ? settings : {});
+  return [`zlib ${String(zlib ?? 'unknown')}`, ...entries.map(([name, value]) => `${name} ${String(value)}`)].join(
+    ', ',
+  );
+}
+
+/** What this goci compresses with: a rebuild here agrees byte for byte only with an image compressed the same way. */
+export function compressionHere(): string {
+  return compressionOf(process.versions.zlib, LAYER_COMPRESSION);
 }
 
 /**
@@ -110,24 +135,44 @@ export async function reproduceImage(
         rebuilt: mine?.digest,
       };
       if (mine && mine.digest !== pushed.digest) {
-        const theirs = await layerDigests(
-          JSON.parse((await client.getManifest(repository, pushed.digest, MANIFEST_TYPES)).bytes.toString('utf8')),
+        const theirs = JSON.parse(
+          (await client.getManifest(repository, pushed.digest, MANIFEST_TYPES)).bytes.toString(),
         );
-        const ours = await layerDigests(
-          JSON.parse(await readFile(join(rebuilt.ociLayout, 'blobs', mine.digest.replace(':', '/')), 'utf8')),
+        const ours = JSON.parse(
+          await readFile(join(rebuilt.ociLayout, 'blobs', mine.digest.replace(':', '/')), 'utf8'),
         );
-        const first = theirs.findIndex((digest, position) => ours[position] !== digest);
-        comparison.firstDifferentLayer = first === -1 ? Math.min(theirs.length, ours.length) : first;
+        const first = layerDigests(theirs).findIndex((digest, position) => layerDigests(ours)[position] !== digest);
+        comparison.firstDifferentLayer =
+          first === -1 ? Math.min(layerDigests(theirs).length, layerDigests(ours).length) : first;
+        // The config names every layer by its uncompressed digest: one config, the same content.
+        comparison.sameContent = theirs.config?.digest === ours.config?.digest;
       }
       platforms.push(comparison);
     }
-    const ok = rebuilt.index.digest === pushedIndex.digest;
-    return { ok, index: { pushed: pushedIndex.digest, rebuilt: rebuilt.index.digest }, platforms };
+    return reproduction(pushedIndex.digest, rebuilt.index.digest, platforms, recorded.compression);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
-async function layerDigests(manifest: { layers?: { digest: string }[] }): Promise<string[]> {
+function layerDigests(manifest: { layers?: { digest: string }[] }): string[] {
   return (manifest.layers ?? []).map((layer) => layer.digest);
+}
+
+/**
+ * The verdict: the same index digest; or, only when the image was compressed otherwise than
+ * goci compresses here (another zlib or other settings, which change the compressed bytes and
+ * nothing else), every platform with the very same config, so the same uncompressed layers.
+ */
+export function reproduction(
+  pushed: string,
+  rebuilt: string,
+  platforms: PlatformComparison[],
+  recordedCompression: string,
+): Reproduction {
+  const index = { pushed, rebuilt };
+  const here = compressionHere();
+  if (pushed === rebuilt || recordedCompression === here) return { ok: pushed === rebuilt, index, platforms };
+  const ok = platforms.every((item) => item.rebuilt === item.pushed || item.sameContent === true);
+  return { ok, index, platforms, compression: { recorded: recordedCompression, here } };
 }

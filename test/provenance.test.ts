@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { execa } from 'execa';
 import { golangPurl } from '../images/sbom/purl.js';
 import { preAuthenticationEncoding } from '../oci/dsse.js';
-import { goci } from './support/goci.js';
+import { goci, lastLine } from './support/goci.js';
 import { goEnvironment, moduleWithDependencies } from './support/module-with-dependencies.js';
+import { recompressedCopy } from './support/recompressed-image.js';
 import { startRegistry, type RegistryHarness } from './support/registry.js';
 import { exampleRepository, git, removeDirectory, temporaryDirectory } from './support/workspace.js';
 
@@ -117,6 +118,15 @@ async function registryJson(path: string, accept: string): Promise<Record<string
   const response = await fetch(`${registry.url}${path}`, { headers: { accept } });
   assert.equal(response.status, 200, path);
   return (await response.json()) as Record<string, any>;
+}
+
+/** The digest of the index goci pushed as acme/repro:clean, which a rebuild of its commit makes again. */
+async function cleanIndexDigest(): Promise<string> {
+  const response = await fetch(`${registry.url}/v2/acme/repro/manifests/clean`, {
+    method: 'HEAD',
+    headers: { accept: OCI_INDEX },
+  });
+  return response.headers.get('docker-content-digest') ?? '';
 }
 
 /** The DSSE envelope attached to a platform manifest, found as a client would: through the fallback tag. */
@@ -296,6 +306,50 @@ describe('--provenance', () => {
       result.stderr.trim().split('\n').at(-1) ?? '',
       /^goci: \S+\/acme\/repro:changed: not reproduced: linux\/amd64 differs from layer 1 on \(pushed sha256:[0-9a-f]{64}, rebuilt sha256:[0-9a-f]{64}\) /,
     );
+  });
+
+  test('goci verify --reproduce compares diff_ids, and says so, when the image was compressed by another zlib', async () => {
+    const digest = await recompressedCopy({
+      registryUrl: registry.url,
+      repository: 'acme/repro',
+      from: 'clean',
+      to: 'recompressed',
+      gzipLevel: 9,
+      keyPem: await readFile(join(work, 'key.pem'), 'utf8'),
+      edit: (statement) => {
+        statement.predicate.runDetails.builder.version.zlib = '1.2.11-elsewhere';
+        statement.predicate.buildDefinition.internalParameters.compression.level = 9;
+      },
+    });
+    const reference = `${registry.host}/acme/repro:recompressed`;
+    assert.equal((await goci(['sign', reference, '--key', join(work, 'key.pem')])).exitCode, 0);
+    const verify = ['--key', join(work, 'key.pub'), '--reproduce', '--source', join(work, 'clone')];
+    const result = await goci(['verify', reference, ...verify]);
+    assert.equal(result.exitCode, 0, result.stderr);
+    const here = `zlib ${process.versions.zlib}, format gzip, level 1, memLevel 9, pieceBytes 1048576`;
+    assert.deepEqual(result.stdout.trim().split('\n').slice(-3), [
+      `reproduced: yes, by diff_ids (index pushed ${digest}, rebuilt ${await cleanIndexDigest()})`,
+      `  compressed otherwise when pushed (zlib 1.2.11-elsewhere, format gzip, level 9, memLevel 9, pieceBytes 1048576) than here (${here})`,
+      '  linux/amd64: same config and uncompressed layers (diff_ids)',
+    ]);
+  });
+
+  test('recompressed bytes are not excused when the provenance records the very compression goci uses here', async () => {
+    await recompressedCopy({
+      registryUrl: registry.url,
+      repository: 'acme/repro',
+      from: 'clean',
+      to: 'recompressed-unexcused',
+      gzipLevel: 9,
+      keyPem: await readFile(join(work, 'key.pem'), 'utf8'),
+      edit: () => undefined,
+    });
+    const reference = `${registry.host}/acme/repro:recompressed-unexcused`;
+    assert.equal((await goci(['sign', reference, '--key', join(work, 'key.pem')])).exitCode, 0);
+    const verify = ['--key', join(work, 'key.pub'), '--reproduce', '--source', join(work, 'clone')];
+    const result = await goci(['verify', reference, ...verify]);
+    assert.equal(result.exitCode, 1);
+    assert.match(lastLine(result.stderr), /: not reproduced: linux\/amd64 differs from layer 0 on \(pushed sha256:/);
   });
 
   test('signing attests each SBOM too; goci verify --sbom finds it signed and about exactly its image', async () => {

@@ -36,10 +36,17 @@ export async function verify(reference: string, flags: VerifyFlags): Promise<voi
       hint: 'sign it with the key (goci sign), or check that the reference names the image you meant',
     });
   if (reproduction && !reproduction.ok) {
-    const differing = reproduction.platforms.find((item) => item.rebuilt !== item.pushed);
-    const where = differing
-      ? `${differing.platform} differs from layer ${differing.firstDifferentLayer ?? '?'} on (pushed ${differing.pushed}, rebuilt ${differing.rebuilt ?? 'none'})`
-      : `the index differs (pushed ${reproduction.index.pushed}, rebuilt ${reproduction.index.rebuilt})`;
+    // Another compression excuses other layer bytes over the same config; the same compression excuses nothing.
+    const excused = (item: Reproduction['platforms'][number]): boolean =>
+      reproduction.compression !== undefined && item.sameContent === true;
+    const differing = reproduction.platforms.find((item) => item.rebuilt !== item.pushed && !excused(item));
+    const digests = differing && `(pushed ${differing.pushed}, rebuilt ${differing.rebuilt ?? 'none'})`;
+    // Compressed another way, every layer's digest differs: only the config (the diff_ids) says where.
+    const where = !differing
+      ? `the index differs (pushed ${reproduction.index.pushed}, rebuilt ${reproduction.index.rebuilt})`
+      : reproduction.compression
+        ? `${differing.platform} has other uncompressed layers or config ${digests}`
+        : `${differing.platform} differs from layer ${differing.firstDifferentLayer ?? '?'} on ${digests}`;
     throw new GociError('VERIFY_FAILED', `${reference}: not reproduced: ${where}`, {
       hint: 'the image was not built from the recorded commit as recorded (uncommitted changes, other flags)',
     });
@@ -75,13 +82,21 @@ async function reproduce(
 }
 
 function describeReproduction(reproduction: Reproduction): string[] {
+  const { compression } = reproduction;
+  const how = compression && reproduction.ok ? ', by diff_ids' : '';
   return [
-    `reproduced: ${reproduction.ok ? 'yes' : 'no'} (index pushed ${reproduction.index.pushed}, rebuilt ${reproduction.index.rebuilt})`,
-    ...reproduction.platforms.map(
-      (item) =>
-        `  ${item.platform}: ${item.rebuilt === item.pushed ? 'same' : `differs from layer ${item.firstDifferentLayer ?? '?'}`}`,
-    ),
+    `reproduced: ${reproduction.ok ? 'yes' : 'no'}${how} (index pushed ${reproduction.index.pushed}, rebuilt ${reproduction.index.rebuilt})`,
+    ...(compression
+      ? [`  compressed otherwise when pushed (${compression.recorded}) than here (${compression.here})`]
+      : []),
+    ...reproduction.platforms.map((item) => `  ${item.platform}: ${platformOutcome(item)}`),
   ];
+}
+
+function platformOutcome(item: Reproduction['platforms'][number]): string {
+  if (item.rebuilt === item.pushed) return 'same';
+  if (item.sameContent) return 'same config and uncompressed layers (diff_ids)';
+  return `differs from layer ${item.firstDifferentLayer ?? '?'}`;
 }
 
 function describe(verdict: ManifestVerdict): string {
