@@ -245,7 +245,7 @@ describe('attachments racing to one subject', () => {
       const hints = bundles.map(
         ({ bundle }) => JSON.parse(bundle.toString('utf8')).verificationMaterial.publicKey.hint,
       );
-      assert.deepEqual(hints.sort(), [...keyByHint.keys()].sort());
+      assert.deepEqual([...hints].sort(), [...keyByHint.keys()].sort());
       for (const [position, { bundle }] of bundles.entries())
         assert.deepEqual(
           verifiedBundleStatement(bundle, keyByHint.get(hints[position]!)!),
