@@ -10,6 +10,8 @@ import {
   type SbomFormat,
   SBOM_PREDICATE_TYPES,
 } from '../images/sbom/artifacts.js';
+import { SLSA_PROVENANCE_V1 } from '../images/provenance.js';
+import { jsonBlob } from '../oci/descriptor.js';
 import { versionTag } from '../registry/tags.js';
 import type { Gateway } from './gateway.js';
 import { AttestationKind, AttestationSchema, type Attestation } from './gen/gateway_pb.js';
@@ -42,10 +44,9 @@ export function sbomSubjectName(repository: string, version: string): string {
 }
 
 /**
- * One platform image's SBOM as an in-toto attestation: the CLI's document (sbomDocument) written
- * into a small scratch filesystem that BuildKit solves, pointed to by path. No subject is given,
- * so BuildKit makes the image of that platform its subject. The `sbom-core` metadata is left
- * out: with it BuildKit would rewrite the document (adding a creator and file comments).
+ * One platform image's SBOM as an in-toto attestation: the CLI's document (sbomDocument). The
+ * `sbom-core` metadata is left out: with it BuildKit would rewrite the document (adding a
+ * creator and file comments).
  */
 export async function sbomAttestation(
   gateway: Gateway,
@@ -56,18 +57,77 @@ export async function sbomAttestation(
   epoch: number,
 ): Promise<Attestation> {
   const document = sbomDocument(format, name, ociPlatform(platform), binary, epoch);
-  const path = SBOM_PATHS[format];
-  const file = fileOp(
-    undefined,
-    [{ kind: 'mkfile', path, mode: 0o644, data: document.bytes, timestamp: epoch }],
-    `[goci] SBOM for ${formatPlatform(platform)}`,
+  const label = `[goci] SBOM for ${formatPlatform(platform)}`;
+  return inTotoAttestation(
+    gateway,
+    SBOM_PATHS[format],
+    document.bytes,
+    SBOM_PREDICATE_TYPES[format],
+    'sbom',
+    label,
+    epoch,
   );
+}
+
+/** Build arg PROVENANCE, as `goci build --provenance`: true attaches goci's SLSA v1 provenance to each platform image. */
+export function provenanceArg(args: Record<string, string>): boolean {
+  const value = args.PROVENANCE || 'false';
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new GociError('BAD_ARGUMENT', `build arg PROVENANCE: "${value}" is neither true nor false`, {
+    hint: 'use --build-arg PROVENANCE=true (or leave it out)',
+  });
+}
+
+/** The build args goci reads: what a provenance records, and nothing else a build was given. */
+const GOCI_BUILD_ARGS = [
+  'BASE',
+  'GO_IMAGE',
+  'PROVENANCE',
+  'REVISION',
+  'SBOM',
+  'SOURCE_DATE_EPOCH',
+  'SOURCE_URL',
+  'VERSION',
+];
+
+/** The build args a provenance records: goci's own, as given. */
+export function recordedBuildArgs(args: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(GOCI_BUILD_ARGS.flatMap((name) => (args[name] ? [[name, args[name]]] : [])));
+}
+
+/** The CLI's SLSA v1 provenance predicate of one platform image (provenancePredicate) as an in-toto attestation. */
+export async function provenanceAttestation(
+  gateway: Gateway,
+  predicate: Record<string, unknown>,
+  platform: Platform,
+  epoch: number,
+): Promise<Attestation> {
+  const label = `[goci] provenance for ${formatPlatform(platform)}`;
+  const bytes = jsonBlob(predicate).bytes;
+  return inTotoAttestation(gateway, '/goci.provenance.json', bytes, SLSA_PROVENANCE_V1, 'provenance', label, epoch);
+}
+
+/**
+ * A document written into a small scratch filesystem that BuildKit solves, pointed to by path
+ * as an in-toto predicate of `predicateType`. No subject is given, so BuildKit makes the image
+ * of the platform whose result carries it the subject.
+ */
+async function inTotoAttestation(
+  gateway: Gateway,
+  path: string,
+  data: Uint8Array,
+  predicateType: string,
+  reason: string,
+  label: string,
+  epoch: number,
+): Promise<Attestation> {
+  const file = fileOp(undefined, [{ kind: 'mkfile', path, mode: 0o644, data, timestamp: epoch }], label);
   const ref = await gateway.solve(definition(file));
   return create(AttestationSchema, {
     kind: AttestationKind.InToto,
-    metadata: { reason: new TextEncoder().encode('sbom') },
+    metadata: { reason: new TextEncoder().encode(reason) },
     ref: { id: ref },
     path,
-    inTotoPredicateType: SBOM_PREDICATE_TYPES[format],
+    inTotoPredicateType: predicateType,
   });
 }

@@ -20,7 +20,17 @@ import type { ImageSpec, Spec, VersionFormat } from '../spec/schema.js';
 import { baseSteps, frontendImageRef } from './base-steps.js';
 import { findContextFiles, type LlbFile } from './context-files.js';
 import type { Gateway } from './gateway.js';
-import { ATTESTATIONS_CAP, sbomAttestation, sbomFormatArg, sbomSubjectName } from './attestations.js';
+import {
+  ATTESTATIONS_CAP,
+  provenanceArg,
+  provenanceAttestation,
+  recordedBuildArgs,
+  sbomAttestation,
+  sbomFormatArg,
+  sbomSubjectName,
+} from './attestations.js';
+import { provenanceBase, provenancePredicate } from '../images/provenance.js';
+import { GociError } from '../common/errors.js';
 import type { Result } from './gen/gateway_pb.js';
 import { GO_PORTS } from './go-ports.js';
 import { layerSteps } from './layer-steps.js';
@@ -220,7 +230,7 @@ async function baseOf(gateway: Gateway, request: Request, opts: Record<string, s
     : [request.image.base, `${request.image.path}.base`];
   if (!isBuiltInBase(name)) {
     const remote = await resolveRemoteBaseInBuildKit(gateway, name, request.platforms, where);
-    return { steps: [], ...remote.runtime, remote };
+    return { steps: [], ...remote.runtime, remote, builtIn: undefined };
   }
   const base = await resolveBase(name, where);
   return {
@@ -229,6 +239,7 @@ async function baseOf(gateway: Gateway, request: Request, opts: Record<string, s
     user: base.user,
     workingDir: base.workingDir,
     remote: undefined,
+    builtIn: base.name,
   };
 }
 
@@ -239,6 +250,8 @@ async function baseOf(gateway: Gateway, request: Request, opts: Record<string, s
 interface FrontendBase extends BaseRuntime {
   steps: FileStep[];
   remote: RemoteBaseInBuildKit | undefined;
+  /** A built-in base's name (undefined: scratch), as provenance names it. */
+  builtIn: string | undefined;
 }
 
 /**
@@ -317,6 +330,15 @@ export async function buildResult(
   const base = await baseOf(gateway, request, options.opts);
   const attestations = pong.frontendCaps.has(ATTESTATIONS_CAP);
   const sbomFormat = sbomFormatArg(request.args);
+  const withProvenance = provenanceArg(request.args);
+  if (withProvenance && !attestations)
+    throw new GociError(
+      'BAD_ARGUMENT',
+      'build arg PROVENANCE=true: this BuildKit takes no attestations from a frontend',
+      {
+        hint: 'build with BuildKit v0.11 or later (docker buildx, buildctl), or leave PROVENANCE out',
+      },
+    );
   const go = await goImageOf(gateway, request, request.goImage ?? (await moduleGoImage(gateway, contextRef, targets)));
   const binaries = await Promise.all(
     targets.map((target) => builtBinary(gateway, target, goBuild(request, target, context, go), progress)),
@@ -341,11 +363,30 @@ export async function buildResult(
               plan.epoch,
             )
           : undefined;
+      // The CLI's provenance (--provenance), where BuildKit takes attestations; BuildKit compressed the layers.
+      const provenance = withProvenance
+        ? await provenanceAttestation(
+            gateway,
+            provenancePredicate({
+              platform: shown,
+              specFile: request.specFile,
+              directory: '.',
+              imageFlags: {},
+              stamp: request.stamp,
+              binary: image.entrypoint.report,
+              base: provenanceBase(base.remote, base.builtIn),
+              sbom: sbomFormat ?? 'none',
+              builder: { kind: 'frontend', buildArgs: recordedBuildArgs(request.args) },
+            }),
+            image.platform,
+            plan.epoch,
+          )
+        : undefined;
       return {
         platform: image.platform,
         ref,
         config: configOf(plan, image, labels, base),
-        attestations: sbom ? [sbom] : [],
+        attestations: [sbom, provenance].filter((item) => item !== undefined),
       };
     }),
   );

@@ -12,9 +12,6 @@ export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
 export const GOCI_BUILD_TYPE = 'https://goci.dev/provenance/build/v1';
 
 export interface ProvenanceInput {
-  /** The image as people name it, and the platform manifest it describes. */
-  name: string;
-  manifestDigest: string;
   platform: string;
   /** goci.yaml as the build named it, relative to its directory. */
   specFile: string;
@@ -25,11 +22,30 @@ export interface ProvenanceInput {
   stamp: Stamp;
   /** The entrypoint binary: its Go version and modules come from its own build info. */
   binary: BinaryReport;
-  base: { name: string; digest: string | undefined };
-  /** How layers were compressed: with the Node and zlib versions, what fixes the compressed bytes. */
-  compression: Record<string, string | number>;
+  base: ProvenanceBase;
   sbom: string;
+  /** Who built: the CLI (which compressed the layers) or the BuildKit frontend (BuildKit did). */
+  builder: ProvenanceBuilder;
 }
+
+/** How provenance names a base: a registry image by its reference and digest, goci's own by URI. */
+export interface ProvenanceBase {
+  name: string;
+  digest: string | undefined;
+}
+
+export function provenanceBase(
+  registryBase: { name: string; digest: string } | undefined,
+  builtIn: string | undefined,
+) {
+  return registryBase ?? { name: `https://goci.dev/base/${builtIn ?? 'scratch'}`, digest: undefined };
+}
+
+export type ProvenanceBuilder =
+  /** With the Node and zlib versions and the settings that fix the compressed bytes. */
+  | { kind: 'cli'; compression: Record<string, string | number> }
+  /** With the build args goci read, which a rebuild gives again. */
+  | { kind: 'frontend'; buildArgs: Record<string, string> };
 
 interface ResourceDescriptor {
   uri: string;
@@ -39,13 +55,21 @@ interface ResourceDescriptor {
 }
 
 /**
- * The SLSA v1 provenance statement of one platform image: what was built (the manifest digest),
- * from what (the commit, the Go toolchain, the base, every module the binary's build info
- * records), how (goci.yaml, platform, version, SBOM format) and by what (goci, Node, zlib, the
- * compression that fixes the bytes). Nothing in it depends on the clock: the same build, the
- * same statement.
+ * The SLSA v1 provenance statement of one platform image: what was built (`manifestDigest`,
+ * under `name`), and the predicate below.
  */
-export function provenanceStatement(input: ProvenanceInput): JsonBlob {
+export function provenanceStatement(name: string, manifestDigest: string, input: ProvenanceInput): JsonBlob {
+  return inTotoStatement(name, manifestDigest, SLSA_PROVENANCE_V1, provenancePredicate(input));
+}
+
+/**
+ * The SLSA v1 provenance predicate of one platform image: from what (the commit, the Go
+ * toolchain, the base, every module the binary's build info records), how (goci.yaml,
+ * platform, version, SBOM format) and by what (goci, and for the CLI Node, zlib and the
+ * compression that fixes the bytes). Nothing in it depends on the clock: the same build, the
+ * same predicate.
+ */
+export function provenancePredicate(input: ProvenanceInput): Record<string, unknown> {
   const info = input.binary.buildInfo;
   const dependencies: ResourceDescriptor[] = [];
   if (input.stamp.commit)
@@ -66,7 +90,8 @@ export function provenanceStatement(input: ProvenanceInput): JsonBlob {
     ...(input.base.digest ? { digest: { sha256: input.base.digest.replace(/^sha256:/, '') } } : {}),
   });
   dependencies.push(...(info?.deps ?? []).map(moduleDependency));
-  return inTotoStatement(input.name, input.manifestDigest, SLSA_PROVENANCE_V1, {
+  const { builder } = input;
+  return {
     buildDefinition: {
       buildType: GOCI_BUILD_TYPE,
       externalParameters: {
@@ -77,18 +102,25 @@ export function provenanceStatement(input: ProvenanceInput): JsonBlob {
         version: input.stamp.version,
         sbom: input.sbom,
         ...(info ? { mainPackage: info.path } : {}),
+        ...(builder.kind === 'frontend' ? { buildArgs: builder.buildArgs } : {}),
       },
-      internalParameters: { sourceDateEpoch: input.stamp.epoch, compression: input.compression },
+      internalParameters: {
+        sourceDateEpoch: input.stamp.epoch,
+        ...(builder.kind === 'cli' ? { compression: builder.compression } : { compression: 'by BuildKit' }),
+      },
       resolvedDependencies: dependencies,
     },
     runDetails: {
-      builder: {
-        id: `https://goci.dev/cli@${GOCI_VERSION}`,
-        version: { goci: GOCI_VERSION, node: process.versions.node, zlib: process.versions.zlib ?? '' },
-      },
+      builder:
+        builder.kind === 'cli'
+          ? {
+              id: `https://goci.dev/cli@${GOCI_VERSION}`,
+              version: { goci: GOCI_VERSION, node: process.versions.node, zlib: process.versions.zlib ?? '' },
+            }
+          : { id: `https://goci.dev/frontend@${GOCI_VERSION}`, version: { goci: GOCI_VERSION } },
       metadata: { finishedOn: rfc3339(input.stamp.epoch) },
     },
-  });
+  };
 }
 
 /** A module the binary's build info records, by the package URL the SBOM uses; a replacement says what it replaces. */

@@ -2,10 +2,9 @@ import { relative, sep } from 'node:path';
 import type { SigningKey } from '../common/signing-key.js';
 import { repositoryRoot } from '../compiler/git.js';
 import { formatPlatform } from '../compiler/platform.js';
-import type { ImageBase } from '../images/assemble.js';
 import { LAYER_COMPRESSION } from '../images/layer.js';
 import { inTotoStatement } from '../images/in-toto.js';
-import { SLSA_PROVENANCE_V1, provenanceStatement } from '../images/provenance.js';
+import { SLSA_PROVENANCE_V1, provenanceBase, provenanceStatement } from '../images/provenance.js';
 import { artifactFor, type Artifact } from '../oci/artifact.js';
 import type { Descriptor, JsonBlob } from '../oci/descriptor.js';
 import { DSSE_MEDIA_TYPE, dsseEnvelope } from '../oci/dsse.js';
@@ -178,18 +177,19 @@ export function startImage(request: ImageStart): ImageRun {
         ? assembled.images.map((image, position) =>
             attestationArtifact(
               image.descriptor,
-              provenanceStatement({
-                name: sbomName,
-                manifestDigest: image.descriptor.digest,
+              provenanceStatement(sbomName, image.descriptor.digest, {
                 platform: formatPlatform(platforms[position]!),
                 specFile: spec.file ? relative(spec.baseDir, spec.file).split(sep).join('/') : '(none)',
                 directory,
                 imageFlags: imageFlagsOf(settings),
                 stamp: entrypointTarget.stamp,
                 binary: plan.platforms[position]!.entrypoint.report,
-                base: baseIdentity(base),
-                compression: { ...LAYER_COMPRESSION },
+                base: provenanceBase(
+                  base.kind === 'remote' ? { name: base.name, digest: base.remote.digest } : undefined,
+                  base.name,
+                ),
                 sbom: settings.sbom,
+                builder: { kind: 'cli', compression: { ...LAYER_COMPRESSION } },
               }),
               SLSA_PROVENANCE_V1,
               plan.epoch,
@@ -306,12 +306,6 @@ function attestationArtifact(
     'org.opencontainers.image.created': rfc3339(epoch),
     'dev.goci.predicate-type': predicateType,
   });
-}
-
-/** How provenance names the base: a registry base by reference and digest, goci's own by name. */
-function baseIdentity(base: ImageBase): { name: string; digest: string | undefined } {
-  if (base.kind === 'remote') return { name: base.name, digest: base.remote.digest };
-  return { name: `https://goci.dev/base/${base.name ?? 'scratch'}`, digest: undefined };
 }
 
 /** The flags that shape an image (not where it goes): what a rebuild must be given to make the same one. */

@@ -300,7 +300,7 @@ describe('examples/server on a registry base, with SBOM attestations, on BuildKi
       await serverExample('on-base'),
       PLATFORMS.join(','),
       `${registry.host}/server-fe:1.2.3`,
-      [`build-arg:BASE=${baseRef}`],
+      [`build-arg:BASE=${baseRef}`, 'build-arg:PROVENANCE=true'],
     );
     assert.equal(built.exitCode, 0, built.output.trimEnd().split('\n').slice(-12).join('\n'));
     const cliDir = await serverExample('on-base-cli');
@@ -316,6 +316,7 @@ describe('examples/server on a registry base, with SBOM attestations, on BuildKi
       '1.2.3',
       '--progress',
       'plain',
+      '--provenance',
     ];
     const env = { env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH }, cwd: cliDir };
     // Pushed, as the frontend's image is; and into a layout, whose SBOM is named as the frontend names its own.
@@ -420,7 +421,10 @@ describe('examples/server on a registry base, with SBOM attestations, on BuildKi
       const manifest = await registryJson('server-fe', 'manifests', entry.digest);
       assert.deepEqual(
         manifest.layers.map((layer: any) => [layer.mediaType, layer.annotations['in-toto.io/predicate-type']]),
-        [['application/vnd.in-toto+json', 'https://spdx.dev/Document']],
+        [
+          ['application/vnd.in-toto+json', 'https://spdx.dev/Document'],
+          ['application/vnd.in-toto+json', 'https://slsa.dev/provenance/v1'],
+        ],
       );
       const statement = await registryJson('server-fe', 'blobs', manifest.layers[0].digest);
       assert.equal(statement.predicateType, 'https://spdx.dev/Document');
@@ -431,6 +435,57 @@ describe('examples/server on a registry base, with SBOM attestations, on BuildKi
       const cliSbom = await goci(['inspect', '--sbom', '--platform', platform, `oci:${cliLayout}:1.2.3`]);
       assert.equal(cliSbom.exitCode, 0, cliSbom.stderr);
       assert.deepEqual(statement.predicate, JSON.parse(cliSbom.stdout), platform);
+    }
+  });
+
+  test("each platform's SLSA v1 provenance (build arg PROVENANCE) is the CLI's: the same dependencies and parameters", {
+    skip,
+  }, async () => {
+    const frontend = await platformManifests('server-fe', frontendIndex);
+    const cli = await platformManifests('server-cli', cliIndex);
+    for (const platform of PLATFORMS) {
+      const image = frontend.get(platform);
+      const entry = (frontendIndex.manifests as Record<string, any>[]).find(
+        (item) => item.annotations?.['vnd.docker.reference.digest'] === image.digest,
+      );
+      const manifest = await registryJson('server-fe', 'manifests', entry!.digest);
+      const layer = manifest.layers.find(
+        (item: any) => item.annotations['in-toto.io/predicate-type'] === 'https://slsa.dev/provenance/v1',
+      );
+      const statement = await registryJson('server-fe', 'blobs', layer.digest);
+      assert.deepEqual(
+        statement.subject.map((subject: any) => subject.digest.sha256),
+        [image.digest.replace('sha256:', '')],
+      );
+      // The CLI's statement about its own image of the platform, from its DSSE envelope under the fallback tag.
+      const cliDigest = cli.get(platform).digest as string;
+      const listed = await registryJson('server-cli', 'manifests', cliDigest.replace(':', '-'));
+      const referrer = (listed.manifests as Record<string, any>[]).find(
+        (item) => item.annotations?.['dev.goci.predicate-type'] === 'https://slsa.dev/provenance/v1',
+      );
+      const artifact = await registryJson('server-cli', 'manifests', referrer!.digest);
+      const envelope = await registryJson('server-cli', 'blobs', artifact.layers[0].digest);
+      const cliPredicate = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')).predicate;
+      const ours = statement.predicate;
+      assert.deepEqual(ours.buildDefinition.resolvedDependencies, cliPredicate.buildDefinition.resolvedDependencies);
+      assert.equal(ours.buildDefinition.buildType, cliPredicate.buildDefinition.buildType);
+      const { buildArgs, ...parameters } = ours.buildDefinition.externalParameters;
+      assert.deepEqual(
+        { ...parameters, imageFlags: cliPredicate.buildDefinition.externalParameters.imageFlags },
+        cliPredicate.buildDefinition.externalParameters,
+      );
+      assert.deepEqual(buildArgs, {
+        BASE: baseRef,
+        GO_IMAGE: goImageRef,
+        PROVENANCE: 'true',
+        SOURCE_DATE_EPOCH: EPOCH,
+        VERSION: '1.2.3',
+      });
+      assert.deepEqual(ours.buildDefinition.internalParameters, {
+        sourceDateEpoch: Number(EPOCH),
+        compression: 'by BuildKit',
+      });
+      assert.match(ours.runDetails.builder.id, /^https:\/\/goci\.dev\/frontend@/);
     }
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { GociError } from '../common/errors.js';
 import { parsePlatform } from '../compiler/platform.js';
-import { sbomFormatArg, sbomSubjectName } from '../frontend/attestations.js';
+import { provenanceArg, recordedBuildArgs, sbomFormatArg, sbomSubjectName } from '../frontend/attestations.js';
 import { baseAnnotationMetadata, type RemoteBaseInBuildKit } from '../frontend/remote-base.js';
 import { readBaseConfig, remoteBaseRuntime } from '../images/base/remote.js';
 
@@ -100,5 +100,25 @@ describe('the SBOM the frontend attaches', () => {
 
   test('names the image as goci build names one it does not push: repository and version tag', () => {
     assert.equal(sbomSubjectName('server', '1.2.3+dirty'), 'server:1.2.3-dirty');
+  });
+});
+
+describe('the provenance the frontend attaches', () => {
+  test('only when build arg PROVENANCE is true; any other word is refused', () => {
+    assert.equal(provenanceArg({}), false);
+    assert.equal(provenanceArg({ PROVENANCE: 'false' }), false);
+    assert.equal(provenanceArg({ PROVENANCE: 'true' }), true);
+    assert.throws(
+      () => provenanceArg({ PROVENANCE: 'yes' }),
+      (error: unknown) =>
+        error instanceof GociError && error.message === 'build arg PROVENANCE: "yes" is neither true nor false',
+    );
+  });
+
+  test("records goci's own build args as given, and no other build arg", () => {
+    assert.deepEqual(recordedBuildArgs({ VERSION: '1.2.3', BASE: 'static', NPM_TOKEN: 'secret', REVISION: '' }), {
+      BASE: 'static',
+      VERSION: '1.2.3',
+    });
   });
 });

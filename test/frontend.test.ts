@@ -249,6 +249,19 @@ describe('errors reach the docker build output', () => {
     assert.match(result.output, /goci: platform: "linux\/sparc99" is not a platform this Go toolchain can build/);
   });
 
+  test("PROVENANCE=true on dockerd 20.10's BuildKit, which takes no attestations, is refused rather than dropped", async () => {
+    const dir = await example('hello', 'no-attestations');
+    const result = await dockerBuild(dir, 'linux/amd64', 'bad:provenance', ['--build-arg', 'PROVENANCE=true']);
+    assert.notEqual(result.exitCode, 0);
+    assert.ok(
+      result.output.includes(
+        'goci: build arg PROVENANCE=true: this BuildKit takes no attestations from a frontend (build with BuildKit ' +
+          'v0.11 or later (docker buildx, buildctl), or leave PROVENANCE out)',
+      ),
+      result.output,
+    );
+  });
+
   test('a build without a go.mod: the frontend builds modules only, and says so', async () => {
     const dir = await example('hello', 'no-module');
     await rm(join(dir, 'go.mod'));
