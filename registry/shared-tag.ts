@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gociCacheDir } from '../common/cache-dir.js';
 import { GociError } from '../common/errors.js';
@@ -30,21 +31,30 @@ const ATTEMPTS = 3;
  */
 export async function addToSharedTag(client: RegistryClient, shared: SharedTag): Promise<void> {
   const key = createHash('sha256').update(`${client.registry}\n${shared.repository}\n${shared.tag}`).digest('hex');
-  await withLock(join(gociCacheDir(), 'tag-locks', `${key}.lock`), async () => {
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const current = await readTag(client, shared);
-      if (shared.holds(current)) return;
-      await client.putManifest(shared.repository, shared.tag, shared.mediaType, await shared.merged(current));
-      if (shared.holds(await readTag(client, shared))) return;
-    }
-    throw new GociError(
-      'REGISTRY_PROTOCOL',
-      `${shared.repository}:${shared.tag} kept losing goci's entry to other writers`,
-      {
-        hint: 'another client rewrites that tag at the same time: run again once it is done',
-      },
-    );
-  });
+  const locks = join(gociCacheDir(), 'tag-locks');
+  const update = (): Promise<void> => mergeUntilHeld(client, shared);
+  // A cache goci cannot write (a read-only home) costs the turn-taking, not the update.
+  const writable = await mkdir(locks, { recursive: true }).then(
+    () => true,
+    () => false,
+  );
+  await (writable ? withLock(join(locks, `${key}.lock`), update) : update());
+}
+
+async function mergeUntilHeld(client: RegistryClient, shared: SharedTag): Promise<void> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const current = await readTag(client, shared);
+    if (shared.holds(current)) return;
+    await client.putManifest(shared.repository, shared.tag, shared.mediaType, await shared.merged(current));
+    if (shared.holds(await readTag(client, shared))) return;
+  }
+  throw new GociError(
+    'REGISTRY_PROTOCOL',
+    `${shared.repository}:${shared.tag} kept losing goci's entry to other writers`,
+    {
+      hint: 'another client rewrites that tag at the same time: run again once it is done',
+    },
+  );
 }
 
 async function readTag(client: RegistryClient, shared: SharedTag): Promise<unknown> {
