@@ -10,7 +10,6 @@ import {
   type SbomFormat,
   SBOM_PREDICATE_TYPES,
 } from '../images/sbom/artifacts.js';
-import { SLSA_PROVENANCE_V1 } from '../images/provenance.js';
 import { jsonBlob } from '../oci/descriptor.js';
 import { versionTag } from '../registry/tags.js';
 import type { Gateway } from './gateway.js';
@@ -95,6 +94,13 @@ export function recordedBuildArgs(args: Record<string, string>): Record<string, 
   return Object.fromEntries(GOCI_BUILD_ARGS.flatMap((name) => (args[name] ? [[name, args[name]]] : [])));
 }
 
+/**
+ * The predicate type goci's provenance travels under in a frontend's result: BuildKit refuses
+ * any `https://slsa.dev/provenance/` type from a frontend (it writes SLSA provenance itself, on
+ * `--attest type=provenance`), so the same SLSA v1 predicate is typed as goci's.
+ */
+export const FRONTEND_PROVENANCE_TYPE = 'https://goci.dev/provenance/slsa-v1';
+
 /** The CLI's SLSA v1 provenance predicate of one platform image (provenancePredicate) as an in-toto attestation. */
 export async function provenanceAttestation(
   gateway: Gateway,
@@ -104,7 +110,15 @@ export async function provenanceAttestation(
 ): Promise<Attestation> {
   const label = `[goci] provenance for ${formatPlatform(platform)}`;
   const bytes = jsonBlob(predicate).bytes;
-  return inTotoAttestation(gateway, '/goci.provenance.json', bytes, SLSA_PROVENANCE_V1, 'provenance', label, epoch);
+  return inTotoAttestation(
+    gateway,
+    '/goci.provenance.json',
+    bytes,
+    FRONTEND_PROVENANCE_TYPE,
+    'provenance',
+    label,
+    epoch,
+  );
 }
 
 /**
