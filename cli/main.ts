@@ -21,6 +21,7 @@ import { releaseCommand } from './commands/release.js';
 import { reportError, writeJsonFailure } from './report-error.js';
 import { GOCI_VERSION } from '../common/goci-version.js';
 import { handleStopSignals } from '../common/interrupt.js';
+import { holdKeyPassword } from '../common/key-password.js';
 
 const outputError = (text: string, write: (text: string) => void): void => write(text.replace(/^error: /, 'goci: '));
 
@@ -71,6 +72,7 @@ function jsonRequested(argv: readonly string[]): boolean {
 export async function runCli(argv: string[]): Promise<void> {
   // SIGINT/SIGTERM: stop go, remove goci's temporary files, exit 130/143 with one line.
   handleStopSignals();
+  holdKeyPassword();
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -47,15 +47,20 @@ export function decryptPrivateKey(pem: string, password: string, where: string):
     throw new GociError('BAD_ARGUMENT', `${where}: its cipher (${document.cipher.name}) is not nacl/secretbox`, {
       hint: 'make the key with cosign generate-key-pair or goci keygen --encrypted',
     });
-  const key = derivedKey(password, Buffer.from(document.kdf.salt, 'base64'), N);
-  try {
-    const nonce = Buffer.from(document.cipher.nonce, 'base64');
-    return Buffer.from(secretbox(key, nonce).open(Buffer.from(document.ciphertext, 'base64')));
-  } catch {
-    throw new GociError('BAD_ARGUMENT', `${where}: the password does not open this key`, {
-      hint: 'give the password the key was made with, in COSIGN_PASSWORD or on standard input',
-    });
+  // cosign takes piped input byte for byte; `echo pw |` adds a newline a person did not mean to type.
+  const candidates = [password, password.replace(/\r?\n$/, '')].filter((item, at, all) => all.indexOf(item) === at);
+  for (const candidate of candidates) {
+    const key = derivedKey(candidate, Buffer.from(document.kdf.salt, 'base64'), N);
+    try {
+      const nonce = Buffer.from(document.cipher.nonce, 'base64');
+      return Buffer.from(secretbox(key, nonce).open(Buffer.from(document.ciphertext, 'base64')));
+    } catch {
+      // Not this password: the next candidate, or the error below.
+    }
   }
+  throw new GociError('BAD_ARGUMENT', `${where}: the password does not open this key`, {
+    hint: 'give the password the key was made with, in COSIGN_PASSWORD or on standard input',
+  });
 }
 
 function parseDocument(body: string | undefined, where: string): EncryptedKeyDocument {
@@ -64,7 +69,9 @@ function parseDocument(body: string | undefined, where: string): EncryptedKeyDoc
     if (
       typeof document.kdf?.salt === 'string' &&
       typeof document.cipher?.nonce === 'string' &&
-      typeof document.ciphertext === 'string'
+      typeof document.ciphertext === 'string' &&
+      Buffer.from(document.kdf.salt, 'base64').length === 32 &&
+      Buffer.from(document.cipher.nonce, 'base64').length === 24
     )
       return document;
   } catch {

@@ -15,13 +15,21 @@ export interface SigningKey {
 }
 
 const KEY_HINT =
-  'give a PEM EC P-256 private key (goci keygen, cosign generate-key-pair, or openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)';
+  'give a PEM EC P-256 private key (goci keygen, cosign generate-key-pair, ' +
+  'or openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)';
 
 function signingKey(key: KeyObject): SigningKey {
   return {
     sign: (bytes) => sign('sha256', bytes, { key, dsaEncoding: 'der' }).toString('base64'),
-    signed: (bytes, signature) =>
-      verify('sha256', bytes, { key: createPublicKey(key), dsaEncoding: 'der' }, Buffer.from(signature, 'base64')),
+    signed: (bytes, signature) => {
+      try {
+        const publicKey = createPublicKey(key);
+        return verify('sha256', bytes, { key: publicKey, dsaEncoding: 'der' }, Buffer.from(signature, 'base64'));
+      } catch {
+        // Not a DER signature at all: not this key's.
+        return false;
+      }
+    },
     publicKeyPem: createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString(),
   };
 }
@@ -52,7 +60,8 @@ export async function readSigningKey(
       : createPrivateKey({ key: pem, format: 'pem' });
   } catch (error) {
     if (error instanceof GociError) throw error;
-    throw new GociError('BAD_ARGUMENT', `${option} ${path}: not a private key goci can read`, {
+    const encrypted = pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----') ? ' (an openssl-encrypted one)' : '';
+    throw new GociError('BAD_ARGUMENT', `${option} ${path}: not a private key goci can read${encrypted}`, {
       hint: KEY_HINT,
     });
   }

@@ -68,7 +68,7 @@ export async function sbomAttestation(
   );
 }
 
-/** Build arg PROVENANCE, as `goci build --provenance`: true attaches goci's SLSA v1 provenance to each platform image. */
+/** Build arg PROVENANCE, as `goci build --provenance`: true attaches goci's provenance to each platform image. */
 export function provenanceArg(args: Record<string, string>): boolean {
   const value = args.PROVENANCE || 'false';
   if (value === 'true' || value === 'false') return value === 'true';

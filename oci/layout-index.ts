@@ -52,9 +52,10 @@ function chooseEntry(layoutDir: string, manifests: Descriptor[], tag: string | u
     .map((candidate) => candidate.annotations?.[REF_NAME])
     .filter(Boolean)
     .join(', ');
+  const which = tag === undefined ? 'to choose without a tag' : `tagged ${tag}`;
   throw new GociError(
     'NOT_FOUND',
-    `${displayPath(layoutDir)} has no multi-platform image ${tag === undefined ? 'to choose without a tag' : `tagged ${tag}`} (its tags: ${tags || 'none'})`,
+    `${displayPath(layoutDir)} has no multi-platform image ${which} (its tags: ${tags || 'none'})`,
     { hint: 'name the tag: oci:DIR:TAG' },
   );
 }
@@ -89,7 +90,8 @@ async function layoutReferrers(layoutDir: string, manifests: Descriptor[], subje
 
 /**
  * The index a tag names in an OCI layout (the only tag when none is given), every manifest and
- * config under it read and verified, with the artifacts (SBOMs, attestations, signatures) the layout lists under it and its images.
+ * config under it read and verified, with the artifacts (SBOMs, attestations, signatures) the
+ * layout lists under it and its images.
  */
 export async function readLayoutIndexValue(layoutDir: string, tag: string | undefined): Promise<Index> {
   const manifests = await readTopIndex(layoutDir);

@@ -270,7 +270,7 @@ function pushingSink(request: ImageStart, push: ImageRef): Sink {
   return registrySink(client, push, reportPushed);
 }
 
-/** A registry base's layers, downloaded into the run's staged layout unless every sink mounts them from their registry. */
+/** A registry base's layers, into the run's staged layout unless every sink mounts them from their registry. */
 async function downloadIfNeeded(
   request: ImageStart,
   base: RemoteBaseLayers,

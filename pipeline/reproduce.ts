@@ -1,4 +1,8 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +46,7 @@ export interface PlatformComparison {
 export interface Reproduction {
   /** The same index; or, where the image was compressed by another zlib or settings, the same configs throughout. */
   ok: boolean;
-  /** Set when the compression recorded is not this goci's: the compressed bytes cannot agree, so diff_ids were compared. */
+  /** Set when the recorded compression is not this goci's: compressed bytes cannot agree, so diff_ids were compared. */
   compression?: { recorded: string; here: string };
   index: { pushed: string; rebuilt: string };
   platforms: PlatformComparison[];
@@ -144,8 +148,11 @@ export async function reproduceImage(
         const first = layerDigests(theirs).findIndex((digest, position) => layerDigests(ours)[position] !== digest);
         comparison.firstDifferentLayer =
           first === -1 ? Math.min(layerDigests(theirs).length, layerDigests(ours).length) : first;
-        // The config names every layer by its uncompressed digest: one config, the same content.
-        comparison.sameContent = theirs.config?.digest === ours.config?.digest;
+        // The config names every layer by its uncompressed digest: one config, and layers that
+        // decompress to those digests, is the same content.
+        comparison.sameContent =
+          theirs.config?.digest === ours.config?.digest &&
+          (await layersMatchConfig(client, repository, theirs, join(work, 'layers')));
       }
       platforms.push(comparison);
     }
@@ -153,6 +160,31 @@ export async function reproduceImage(
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Whether a pushed image's layers decompress to the diff_ids its config names: the registry
+ * checks compressed digests only, so the config's word for the content is checked here.
+ */
+async function layersMatchConfig(
+  client: RegistryClient,
+  repository: string,
+  manifest: { config?: { digest: string }; layers?: { digest: string; size?: number }[] },
+  scratch: string,
+): Promise<boolean> {
+  if (!manifest.config) return false;
+  const config = JSON.parse((await client.fetchBlobBytes(repository, manifest.config.digest, 4 << 20)).toString());
+  const diffIds: unknown = config.rootfs?.diff_ids;
+  const layers = manifest.layers ?? [];
+  if (!Array.isArray(diffIds) || diffIds.length !== layers.length) return false;
+  for (const [position, layer] of layers.entries()) {
+    const path = join(scratch, layer.digest.replace(':', '-'));
+    await client.fetchBlobToFile(repository, layer.digest, layer.size, path);
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(path), createGunzip(), hash);
+    if (`sha256:${hash.digest('hex')}` !== diffIds[position]) return false;
+  }
+  return true;
 }
 
 function layerDigests(manifest: { layers?: { digest: string }[] }): string[] {

@@ -12,7 +12,8 @@ import type { RegistryClient } from '../registry/client.js';
 import type { RegistryClients } from '../registry/clients.js';
 import { ensureBlob } from '../registry/push.js';
 import { addToSharedTag } from '../registry/shared-tag.js';
-import { imageManifests } from './registry-image.js';
+import { MANIFEST_TYPES, imageManifests } from './registry-image.js';
+import { bundleVerdict } from './verify.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 import { signatureBundleArtifact } from '../oci/sigstore-bundle.js';
 import { attachToRegistry, type AttachedBy } from '../sinks/registry-referrers.js';
@@ -21,7 +22,7 @@ import { attachToRegistry, type AttachedBy } from '../sinks/registry-referrers.j
 export interface SignedManifest {
   digest: string;
   tag: string;
-  bundle?: AttachedBy;
+  bundle?: AttachedBy | 'already-there';
 }
 
 /**
@@ -45,7 +46,9 @@ export async function signImage(
   for (const { digest, mediaType, size } of manifests) {
     const done: SignedManifest = await signManifest(client, ref.repository, identity, digest, key);
     const subject = { digest, mediaType, size };
-    if (bundles)
+    // Unlike a `.sig` payload, no two bundles are alike (ECDSA, the time): one by this key is enough.
+    if (bundles && (await bundleVerdict(client, ref.repository, digest, key)) === 'ok') done.bundle = 'already-there';
+    else if (bundles)
       done.bundle = await attachToRegistry(
         client,
         ref.repository,
@@ -69,12 +72,17 @@ async function signManifest(
     const layers = (current as { layers?: unknown } | undefined)?.layers;
     return Array.isArray(layers) ? (layers as Descriptor[]) : [];
   };
-  const signature = (item: Descriptor): string => item.annotations?.[COSIGN_SIGNATURE_ANNOTATION] ?? '';
+  const signature = (item: Descriptor): string => {
+    const value: unknown = item.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
+    return typeof value === 'string' ? value : '';
+  };
   const tag = signatureTag(digest);
   await addToSharedTag(client, {
     repository,
     tag,
     mediaType: MEDIA_TYPES.oci.manifest,
+    // cosign stores `.sig` images as Docker manifests where the registry takes no OCI ones.
+    accept: MANIFEST_TYPES,
     // This key's signature of this payload is there already: signing again would only add a twin.
     holds: (current) =>
       signatures(current).some((item) => item.digest === payload.digest && key.signed(payload.bytes, signature(item))),

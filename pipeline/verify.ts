@@ -1,6 +1,7 @@
 import type { VerificationKey } from '../common/signing-key.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { DSSE_MEDIA_TYPE, preAuthenticationEncoding } from '../oci/dsse.js';
+import { DSSE_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1, preAuthenticationEncoding } from '../oci/dsse.js';
+import { GociError } from '../common/errors.js';
 import { COSIGN_SIGNATURE_ANNOTATION, signatureTag } from '../oci/simple-signing.js';
 import { COSIGN_SIGN_PREDICATE, SIGSTORE_BUNDLE_MEDIA_TYPE } from '../oci/sigstore-bundle.js';
 import type { RegistryClient } from '../registry/client.js';
@@ -89,29 +90,33 @@ async function signatureVerdict(
   let layers: Descriptor[];
   try {
     const { bytes } = await client.getManifest(repository, signatureTag(digest), MANIFEST_TYPES);
-    layers = (JSON.parse(bytes.toString('utf8')) as { layers?: Descriptor[] }).layers ?? [];
+    const manifest = jsonOf(bytes) as { layers?: unknown } | undefined;
+    layers = Array.isArray(manifest?.layers) ? (manifest.layers as Descriptor[]) : [];
   } catch (error) {
     if (isRegistryFailure(error, 'not-found')) return 'missing';
     throw error;
   }
   let signedByKey = false;
   for (const layer of layers) {
-    const signature = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
-    if (signature === undefined) continue;
+    const signature: unknown = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
+    if (typeof signature !== 'string') continue;
     // The payload's own digest is checked on the way in: these are the bytes that were signed.
     const payload = await client.fetchBlobBytes(repository, layer.digest, MAX_DOCUMENT);
     if (!key.signed(payload, signature)) continue;
     signedByKey = true;
-    const critical = (JSON.parse(payload.toString('utf8')) as { critical?: Record<string, any> }).critical;
+    const critical = (jsonOf(payload) as { critical?: Record<string, any> } | undefined)?.critical;
     if (critical?.image?.['docker-manifest-digest'] === digest && critical?.identity?.['docker-reference'] === identity)
       return 'ok';
   }
   return signedByKey ? 'other-image' : layers.length > 0 ? 'not-by-this-key' : 'missing';
 }
 
-/** Whether a manifest passed every check asked of it: signed (either way cosign signs), attested as asked. */
+/**
+ * Whether a manifest passed every check asked of it: signed (either way cosign signs), attested as
+ * asked. A bundle names no repository, so it does not excuse a signature by the key for another.
+ */
 export function verdictOk(verdict: ManifestVerdict): boolean {
-  const signed = verdict.signature === 'ok' || verdict.bundle === 'ok';
+  const signed = verdict.signature === 'ok' || (verdict.bundle === 'ok' && verdict.signature !== 'other-image');
   return signed && (verdict.provenance ?? 'ok') === 'ok' && (verdict.sbom ?? 'ok') === 'ok';
 }
 
@@ -128,8 +133,10 @@ async function referrerPayloads(
   const payloads: Buffer[] = [];
   for (const referrer of referrers.filter(wanted)) {
     const { bytes } = await client.getManifest(repository, referrer.digest, MANIFEST_TYPES);
-    const layer = (JSON.parse(bytes.toString('utf8')) as { layers?: Descriptor[] }).layers?.[0];
-    if (layer) payloads.push(await client.fetchBlobBytes(repository, layer.digest, MAX_DOCUMENT));
+    const layers = (jsonOf(bytes) as { layers?: unknown } | undefined)?.layers;
+    const layer = Array.isArray(layers) ? (layers[0] as Descriptor | undefined) : undefined;
+    if (typeof layer?.digest === 'string')
+      payloads.push(await client.fetchBlobBytes(repository, layer.digest, MAX_DOCUMENT));
   }
   return payloads;
 }
@@ -140,41 +147,63 @@ interface Envelope {
   signatures?: { sig?: string }[];
 }
 
-/** The in-toto statement a DSSE envelope carries when the key signed it; undefined when it did not. */
-function statementSignedBy(envelope: Envelope, key: VerificationKey): InTotoSubjects | undefined {
-  if (typeof envelope.payload !== 'string' || typeof envelope.payloadType !== 'string') return undefined;
+/**
+ * The in-toto statement a DSSE envelope carries when the key signed it as one (its payload type
+ * and the statement's own `_type` both say in-toto); undefined otherwise. A signature by the key
+ * over any other payload type is not a statement, whatever its bytes look like.
+ */
+function statementSignedBy(envelope: Envelope | undefined, key: VerificationKey): InTotoSubjects | undefined {
+  if (typeof envelope?.payload !== 'string' || envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) return undefined;
   const payload = Buffer.from(envelope.payload, 'base64');
   const pae = preAuthenticationEncoding(envelope.payloadType, payload);
-  if (!(envelope.signatures ?? []).some((signature) => key.signed(pae, signature.sig ?? ''))) return undefined;
-  return JSON.parse(payload.toString('utf8')) as InTotoSubjects;
+  const signatures = Array.isArray(envelope.signatures) ? envelope.signatures : [];
+  if (!signatures.some((signature) => typeof signature?.sig === 'string' && key.signed(pae, signature.sig)))
+    return undefined;
+  const statement = jsonOf(payload) as InTotoSubjects | undefined;
+  return statement?._type === IN_TOTO_STATEMENT_V1 ? statement : undefined;
+}
+
+/** A document read from a registry, parsed; undefined when it is not JSON (anyone with push rights can put junk). */
+function jsonOf(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 interface InTotoSubjects extends Record<string, unknown> {
+  _type?: string;
   predicateType?: string;
   subject?: { digest?: { sha256?: string } }[];
 }
 
 function isAbout(statement: InTotoSubjects, digest: string): boolean {
-  return statement.subject?.some((subject) => `sha256:${subject.digest?.sha256}` === digest) ?? false;
+  const subjects = Array.isArray(statement.subject) ? statement.subject : [];
+  return subjects.some((subject) => `sha256:${subject?.digest?.sha256}` === digest);
 }
 
 /** A Sigstore bundle referrer whose DSSE statement the key signed, stating cosign's signature of exactly `digest`. */
-async function bundleVerdict(
+export async function bundleVerdict(
   client: RegistryClient,
   repository: string,
   digest: string,
   key: VerificationKey,
 ): Promise<SignatureVerdict> {
   let found: SignatureVerdict = 'missing';
+  // A registry that cannot list referrers has no bundle to show; its `.sig` signatures still count.
   const bundles = await referrerPayloads(
     client,
     repository,
     digest,
     (item) => item.artifactType === SIGSTORE_BUNDLE_MEDIA_TYPE,
-  );
+  ).catch((error: unknown) => {
+    if (error instanceof GociError && ['REGISTRY_PROTOCOL', 'REGISTRY_NOT_FOUND'].includes(error.code)) return [];
+    throw error;
+  });
   for (const bytes of bundles) {
-    const bundle = JSON.parse(bytes.toString('utf8')) as { dsseEnvelope?: Envelope };
-    const statement = statementSignedBy(bundle.dsseEnvelope ?? {}, key);
+    const bundle = jsonOf(bytes) as { dsseEnvelope?: Envelope } | undefined;
+    const statement = statementSignedBy(bundle?.dsseEnvelope, key);
     if (!statement) {
       if (found === 'missing') found = 'not-by-this-key';
       continue;
@@ -203,7 +232,7 @@ async function attestationVerdict(
       predicateTypes.includes(item.annotations?.['dev.goci.predicate-type'] ?? ''),
   );
   for (const bytes of envelopes) {
-    const statement = statementSignedBy(JSON.parse(bytes.toString('utf8')) as Envelope, key);
+    const statement = statementSignedBy(jsonOf(bytes) as Envelope | undefined, key);
     if (!statement) {
       found = 'unsigned';
       continue;

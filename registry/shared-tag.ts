@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gociCacheDir } from '../common/cache-dir.js';
 import { GociError } from '../common/errors.js';
@@ -10,7 +9,9 @@ import type { RegistryClient } from './client.js';
 export interface SharedTag {
   repository: string;
   tag: string;
+  /** The type goci puts; `accept` also lists the types others store the same document as. */
   mediaType: string;
+  accept: readonly string[];
   /**
    * The document to put, given the entries there now (the tag's manifest, parsed; undefined when it
    * is absent), once any blob it names is in the repository.
@@ -31,15 +32,22 @@ const ATTEMPTS = 3;
  */
 export async function addToSharedTag(client: RegistryClient, shared: SharedTag): Promise<void> {
   const key = createHash('sha256').update(`${client.registry}\n${shared.repository}\n${shared.tag}`).digest('hex');
-  const locks = join(gociCacheDir(), 'tag-locks');
+  const lock = join(gociCacheDir(), 'tag-locks', `${key}.lock`);
+  let locked = false;
   const update = (): Promise<void> => mergeUntilHeld(client, shared);
-  // A cache goci cannot write (a read-only home) costs the turn-taking, not the update.
-  const writable = await mkdir(locks, { recursive: true }).then(
-    () => true,
-    () => false,
-  );
-  await (writable ? withLock(join(locks, `${key}.lock`), update) : update());
+  try {
+    await withLock(lock, () => {
+      locked = true;
+      return update();
+    });
+  } catch (error) {
+    // A cache goci cannot write (a read-only home) costs the turn-taking, not the update.
+    if (locked || !UNWRITABLE.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    await update();
+  }
 }
+
+const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 async function mergeUntilHeld(client: RegistryClient, shared: SharedTag): Promise<void> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -58,7 +66,14 @@ async function mergeUntilHeld(client: RegistryClient, shared: SharedTag): Promis
 }
 
 async function readTag(client: RegistryClient, shared: SharedTag): Promise<unknown> {
-  if (!(await client.headManifest(shared.repository, shared.tag, [shared.mediaType]))) return undefined;
-  const { bytes } = await client.getManifest(shared.repository, shared.tag, [shared.mediaType]);
-  return JSON.parse(bytes.toString('utf8')) as unknown;
+  if (!(await client.headManifest(shared.repository, shared.tag, shared.accept))) return undefined;
+  const { bytes } = await client.getManifest(shared.repository, shared.tag, shared.accept);
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    // Overwriting it would lose whatever someone meant to keep there: goci leaves it to them.
+    throw new GociError('REGISTRY_PROTOCOL', `${shared.repository}:${shared.tag} holds a document that is not JSON`, {
+      hint: 'delete or repair that tag, then sign or push again',
+    });
+  }
 }

@@ -44,6 +44,7 @@ export async function attachToRegistry(
     repository,
     tag: referrersTag(subject.digest),
     mediaType: MEDIA_TYPES.oci.index,
+    accept: [MEDIA_TYPES.oci.index],
     merged: (current) => referrersIndex(listed(current), artifact.descriptor).bytes,
     holds: (current) => listed(current).some((entry) => entry.digest === artifact.descriptor.digest),
   });

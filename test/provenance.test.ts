@@ -334,6 +334,51 @@ describe('--provenance', () => {
     ]);
   });
 
+  test('another compression excuses no other content: the image of a changed source still fails', async () => {
+    await recompressedCopy({
+      registryUrl: registry.url,
+      repository: 'acme/repro',
+      from: 'changed',
+      to: 'changed-recompressed',
+      gzipLevel: 9,
+      keyPem: await readFile(join(work, 'key.pem'), 'utf8'),
+      edit: (statement) => {
+        statement.predicate.runDetails.builder.version.zlib = '1.2.11-elsewhere';
+      },
+    });
+    const reference = `${registry.host}/acme/repro:changed-recompressed`;
+    assert.equal((await goci(['sign', reference, '--key', join(work, 'key.pem')])).exitCode, 0);
+    const verify = ['--key', join(work, 'key.pub'), '--reproduce', '--source', join(work, 'clone')];
+    const result = await goci(['verify', reference, ...verify]);
+    assert.equal(result.exitCode, 1);
+    assert.match(
+      lastLine(result.stderr),
+      /: not reproduced: linux\/amd64 has other uncompressed layers or config \(pushed sha256:[0-9a-f]{64}, rebuilt /,
+    );
+  });
+
+  test("layers that do not decompress to the config's diff_ids are not excused by another compression", async () => {
+    await recompressedCopy({
+      registryUrl: registry.url,
+      repository: 'acme/repro',
+      from: 'clean',
+      to: 'recompressed-altered',
+      gzipLevel: 9,
+      keyPem: await readFile(join(work, 'key.pem'), 'utf8'),
+      edit: (statement) => {
+        statement.predicate.runDetails.builder.version.zlib = '1.2.11-elsewhere';
+      },
+      // Two zero blocks more at the end: the same config, other uncompressed bytes.
+      alter: (tar) => Buffer.concat([tar, Buffer.alloc(1024)]),
+    });
+    const reference = `${registry.host}/acme/repro:recompressed-altered`;
+    assert.equal((await goci(['sign', reference, '--key', join(work, 'key.pem')])).exitCode, 0);
+    const verify = ['--key', join(work, 'key.pub'), '--reproduce', '--source', join(work, 'clone')];
+    const result = await goci(['verify', reference, ...verify]);
+    assert.equal(result.exitCode, 1);
+    assert.match(lastLine(result.stderr), /: not reproduced: linux\/amd64 has other uncompressed layers or config /);
+  });
+
   test('recompressed bytes are not excused when the provenance records the very compression goci uses here', async () => {
     await recompressedCopy({
       registryUrl: registry.url,

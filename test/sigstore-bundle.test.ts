@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { sign } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { goci } from './support/goci.js';
+import { attachReferrer } from './support/registry-writes.js';
 import { startProxy, type RegistryProxy } from './support/proxy.js';
 import { startRegistry, type RegistryHarness } from './support/registry.js';
 import { sigstoreKeyHint, verifiedBundleStatement } from './support/sigstore.js';
@@ -167,6 +169,49 @@ describe('Sigstore bundles', () => {
       `index ${signedBuild.index.digest}: signature ok, bundle ok`,
       `linux/amd64 ${signedBuild.platforms[0]!.digest}: signature ok, bundle ok`,
       `linux/arm64 ${signedBuild.platforms[1]!.digest}: signature ok, bundle ok`,
+    ]);
+  });
+
+  test("goci verify: a bundle by the key about another manifest, or over a payload that is not in-toto, isn't one", async () => {
+    const result = await goci(
+      ['build', ...PLATFORMS, '--version', '1.0.0', '--push', `${registry.host}/acme/misplaced`],
+      {
+        cwd: repo,
+      },
+    );
+    assert.equal(result.exitCode, 0, result.stderr);
+    const [amd64, arm64] = signedBuild.platforms.map((platform) => platform.digest);
+    const manifestOf = async (digest: string) => ({
+      mediaType: OCI_MANIFEST,
+      digest,
+      size: (await registryDocument('acme/misplaced', digest, OCI_MANIFEST)).length,
+    });
+    // The index's own bundle, listed under the amd64 image: signed by the key, about another digest.
+    const { bundle } = await onlyBundleOf('acme/signed', signedBuild.index.digest);
+    await attachReferrer(registry.url, 'acme/misplaced', await manifestOf(amd64!), BUNDLE_TYPE, bundle, {});
+    // Under the arm64 image: the key's signature over a statement about it, but typed as plain text.
+    const statement = Buffer.from(JSON.stringify(cosignSignStatement(arm64!)));
+    const pae = Buffer.concat([Buffer.from(`DSSEv1 10 text/plain ${statement.length} `), statement]);
+    const sig = sign('sha256', pae, { key: keyPem, dsaEncoding: 'der' }).toString('base64');
+    const plain = {
+      mediaType: BUNDLE_TYPE,
+      verificationMaterial: { publicKey: { hint: sigstoreKeyHint(publicPem) } },
+      dsseEnvelope: { payload: statement.toString('base64'), payloadType: 'text/plain', signatures: [{ sig }] },
+    };
+    await attachReferrer(
+      registry.url,
+      'acme/misplaced',
+      await manifestOf(arm64!),
+      BUNDLE_TYPE,
+      Buffer.from(JSON.stringify(plain)),
+      {},
+    );
+    const verified = await goci(['verify', `${registry.host}/acme/misplaced:1.0.0`, '--key', join(work, 'signer.pub')]);
+    assert.equal(verified.exitCode, 1);
+    assert.deepEqual(verified.stdout.trim().split('\n'), [
+      `index ${signedBuild.index.digest}: signature missing, bundle missing`,
+      `linux/amd64 ${amd64}: signature missing, bundle other-image`,
+      `linux/arm64 ${arm64}: signature missing, bundle not-by-this-key`,
     ]);
   });
 

@@ -85,7 +85,8 @@ function describeReproduction(reproduction: Reproduction): string[] {
   const { compression } = reproduction;
   const how = compression && reproduction.ok ? ', by diff_ids' : '';
   return [
-    `reproduced: ${reproduction.ok ? 'yes' : 'no'}${how} (index pushed ${reproduction.index.pushed}, rebuilt ${reproduction.index.rebuilt})`,
+    `reproduced: ${reproduction.ok ? 'yes' : 'no'}${how} ` +
+      `(index pushed ${reproduction.index.pushed}, rebuilt ${reproduction.index.rebuilt})`,
     ...(compression
       ? [`  compressed otherwise when pushed (${compression.recorded}) than here (${compression.here})`]
       : []),
