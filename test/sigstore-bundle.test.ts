@@ -172,7 +172,7 @@ describe('Sigstore bundles', () => {
     ]);
   });
 
-  test("goci verify: a bundle by the key about another manifest, or over a payload that is not in-toto, isn't one", async () => {
+  test("goci verify: a bundle about another manifest, over a payload that is not in-toto, or not JSON, isn't one", async () => {
     const result = await goci(
       ['build', ...PLATFORMS, '--version', '1.0.0', '--push', `${registry.host}/acme/misplaced`],
       {
@@ -206,10 +206,17 @@ describe('Sigstore bundles', () => {
       Buffer.from(JSON.stringify(plain)),
       {},
     );
+    // Under the index: bytes that are not JSON at all, as anyone who may push can put there.
+    const index = {
+      mediaType: OCI_INDEX,
+      digest: signedBuild.index.digest,
+      size: (await registryDocument('acme/misplaced', signedBuild.index.digest, OCI_INDEX)).length,
+    };
+    await attachReferrer(registry.url, 'acme/misplaced', index, BUNDLE_TYPE, Buffer.from('not json {'), {});
     const verified = await goci(['verify', `${registry.host}/acme/misplaced:1.0.0`, '--key', join(work, 'signer.pub')]);
     assert.equal(verified.exitCode, 1);
     assert.deepEqual(verified.stdout.trim().split('\n'), [
-      `index ${signedBuild.index.digest}: signature missing, bundle missing`,
+      `index ${signedBuild.index.digest}: signature missing, bundle not-by-this-key`,
       `linux/amd64 ${amd64}: signature missing, bundle other-image`,
       `linux/arm64 ${arm64}: signature missing, bundle not-by-this-key`,
     ]);
