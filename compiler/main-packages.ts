@@ -13,6 +13,8 @@ export interface MainPackageSearch {
   withRoot?: boolean;
   /** Stop after this many (a message lists a few; goci init wants them all). */
   limit?: number;
+  /** Read every directory, however many: a package pattern must not miss one (default: at most 5000). */
+  exhaustive?: boolean;
 }
 
 /**
@@ -24,7 +26,8 @@ export async function findMainPackages(root: string, search: MainPackageSearch =
   const limit = search.limit ?? Number.POSITIVE_INFINITY;
   const found: string[] = [];
   const queue = [''];
-  for (let read = 0; queue.length > 0 && read < MAX_DIRECTORIES && found.length < limit; read++) {
+  const directories = search.exhaustive ? Number.POSITIVE_INFINITY : MAX_DIRECTORIES;
+  for (let read = 0; queue.length > 0 && read < directories && found.length < limit; read++) {
     const relative = queue.shift()!;
     const entries = await readdir(join(root, relative), { withFileTypes: true }).catch(() => []);
     if (relative !== '' && entries.some((entry) => entry.isFile() && entry.name === 'go.mod')) continue;

@@ -39,6 +39,18 @@ export async function selectPackages(spec: Spec, dirs: string[], images?: Packag
   return { ...spec, builds, images: selected };
 }
 
+/**
+ * Whether `selectPackages(spec, [dir], images)` takes `dir`: a build of the spec has it as its
+ * main package, and, when `images` asks, an image starts it. A package pattern keeps what this takes.
+ */
+export async function buildsPackage(spec: Spec, dir: string, images?: PackageImages): Promise<boolean> {
+  const mains = await buildPackageDirs(spec);
+  const builds = new Set(spec.builds.filter((_, position) => mains[position] === dir).map((build) => build.id));
+  if (builds.size === 0) return false;
+  const starting = spec.images.filter((image) => builds.has(entrypointBuildId(spec, image)));
+  return images === undefined || (images === 'some' ? starting.length > 0 : starting.length === 1);
+}
+
 /** Refuses a package that starts no image (or, for `one`, several), naming the images it is part of. */
 function checkImagesStarting(spec: Spec, dir: string, builds: Set<string>, wanted: PackageImages): void {
   const starting = spec.images.filter((image) => builds.has(entrypointBuildId(spec, image)));

@@ -6,7 +6,8 @@ import { GociError } from '../common/errors.js';
 import { found } from '../common/found.js';
 import { SPEC_FILE_NAME, fieldLocation, loadSpecFile, specForDirectory } from '../spec/load.js';
 import { isPathLike } from './main-package.js';
-import { selectPackages, type PackageImages } from './package-selection.js';
+import { expandPackagePatterns } from './package-patterns.js';
+import { buildsPackage, selectPackages, type PackageImages } from './package-selection.js';
 import type { BuildSpec, Spec } from '../spec/schema.js';
 import { goBuildCommand, type GoCommand } from './command.js';
 import { buildContext, realPathInContext, type BuildContext } from './context.js';
@@ -97,12 +98,14 @@ export async function makePlan(request: CompileRequest): Promise<Plan> {
 }
 
 async function loadSpecs(request: CompileRequest): Promise<Spec[]> {
-  const dirs = await Promise.all(request.packages.map(existingDirectory));
   // --config FILE with package directories builds those packages of FILE.
-  if (request.config !== undefined) {
-    const spec = await loadSpecFile(resolve(request.config));
-    return [dirs.length > 0 ? await selectPackages(spec, dirs, request.packageImages) : spec];
-  }
+  const config = request.config === undefined ? undefined : await loadSpecFile(resolve(request.config));
+  const packages = await expandPackagePatterns(request.packages, (dir) =>
+    patternTakes(dir, config, request.packageImages),
+  );
+  const dirs = await Promise.all(packages.map(existingDirectory));
+  if (config !== undefined)
+    return [dirs.length > 0 ? await selectPackages(config, dirs, request.packageImages) : config];
   if (dirs.length === 0) dirs.push(resolve('.'));
   // Each goci.yaml once: the packages found to share it are selected from it together.
   const bySpec = new Map<string, string[]>();
@@ -119,6 +122,19 @@ async function loadSpecs(request: CompileRequest): Promise<Spec[]> {
       return whole ? spec : selectPackages(spec, packages, request.packageImages);
     }),
   );
+}
+
+/** Whether a package that a pattern found is one goci would build if it were named: see expandPackagePatterns. */
+async function patternTakes(
+  dir: string,
+  config: Spec | undefined,
+  images: PackageImages | undefined,
+): Promise<boolean> {
+  if (config !== undefined) return buildsPackage(config, dir, images);
+  const specDir = await specDirectoryFor(dir);
+  // Its own goci.yaml, or none above it: built whole, or alone with the defaults.
+  if (specDir === dir) return true;
+  return buildsPackage(await specForDirectory(specDir), dir, images);
 }
 
 /**

@@ -241,3 +241,75 @@ describe('images: in goci.yaml, found from a package directory', () => {
     );
   });
 });
+
+describe('package patterns: ./cmd/... names every main package below, as go build and ko build read it', () => {
+  const TOOL = 'package main\n\nfunc main() {}\n';
+  const imagesOf = (stdout: string): string[] =>
+    (JSON.parse(stdout).images as { repository: string }[]).map((image) => image.repository);
+
+  test('goci publish ./cmd/... pushes the image of each main package below ./cmd that goci.yaml builds', async () => {
+    const dir = await repository({ 'goci.yaml': IMAGES_SPEC, 'cmd/tool/main.go': TOOL });
+    const prefix = `${registry.host}/pattern`;
+    const result = await goci(['publish', './cmd/...', ...ONE_PLATFORM, '--repo-prefix', prefix], { cwd: dir });
+    assert.equal(result.exitCode, 0, result.stderr);
+    // ./cmd/tool has no build in goci.yaml: a pattern leaves it out, where naming it alone is refused.
+    assert.deepEqual(
+      result.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split('@')[0]),
+      [`${prefix}/app`, `${prefix}/team-worker`],
+    );
+    assert.deepEqual(await catalog().then((names) => names.filter((name) => name.startsWith('pattern/'))), [
+      'pattern/app',
+      'pattern/team-worker',
+    ]);
+  });
+
+  test('a second binary of an image is not an image of its own; goci compile ./... builds it all the same', async () => {
+    const spec = IMAGES_SPEC.replace('  - binaries: [app]', '  - binaries: [app, tool]').replace(
+      'images:',
+      '  - id: tool\n    main: ./cmd/tool\nimages:',
+    );
+    const dir = await repository({ 'goci.yaml': spec, 'cmd/tool/main.go': TOOL });
+    const built = await goci(['build', './...', ...ONE_PLATFORM, '--json'], { cwd: dir });
+    assert.equal(built.exitCode, 0, built.stderr);
+    assert.deepEqual(imagesOf(built.stdout), ['app', 'team-worker']);
+    const compiled = await goci(['compile', './cmd/...', '--platform', 'linux/amd64', '--json'], { cwd: dir });
+    assert.equal(compiled.exitCode, 0, compiled.stderr);
+    const binaries = (JSON.parse(compiled.stdout).binaries as { build: string; platform: string }[]).map(
+      (item) => `${item.build} ${item.platform}`,
+    );
+    assert.deepEqual(binaries.sort(), ['app linux/amd64', 'tool linux/amd64', 'worker linux/amd64']);
+  });
+
+  test('nested modules and //go:build ignore programs are not below a pattern, as for the go command', async () => {
+    const dir = await repository({
+      'goci.yaml': IMAGES_SPEC,
+      'cmd/gen/gen.go': `//go:build ignore\n\n${TOOL}`,
+      'cmd/other/go.mod': 'module example.com/other\n\ngo 1.19\n',
+      'cmd/other/main.go': TOOL,
+    });
+    const result = await goci(['build', './cmd/...', ...ONE_PLATFORM, '--json'], { cwd: dir });
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.deepEqual(imagesOf(result.stdout), ['app', 'team-worker']);
+  });
+
+  test('a pattern that finds nothing goci builds says so and what to do', async () => {
+    const dir = await repository({ 'goci.yaml': IMAGES_SPEC, 'tools/lint/main.go': TOOL });
+    const none = await goci(['build', './tools/...', ...ONE_PLATFORM], { cwd: dir });
+    assert.equal(none.exitCode, 2);
+    assert.equal(
+      lastLine(none.stderr),
+      'goci: ./tools/...: no main package at or below it that goci.yaml builds (none of its 1 main packages is ' +
+        'built (or starts an image) by goci.yaml: add them there)',
+    );
+    const empty = await goci(['build', './docs/...', ...ONE_PLATFORM], { cwd: dir });
+    assert.equal(empty.exitCode, 2);
+    assert.equal(
+      lastLine(empty.stderr),
+      'goci: ./docs/...: no main package at or below it that goci.yaml builds (name a directory that holds Go main ' +
+        'packages (package main), e.g. ./cmd/...)',
+    );
+  });
+});
