@@ -25,7 +25,9 @@ export async function expandPackagePatterns(
       continue;
     }
     const root = resolve(argument.slice(0, -'/...'.length) || '/');
-    const mains = (await findMainPackages(root, { withRoot: true, exhaustive: true })).map((main) => resolve(root, main));
+    const mains = (await findMainPackages(root, { withRoot: true, exhaustive: true })).map((main) =>
+      resolve(root, main),
+    );
     const kept: string[] = [];
     for (const dir of mains) if (await builds(dir)) kept.push(dir);
     if (kept.length === 0)
