@@ -47,8 +47,10 @@ export function decryptPrivateKey(pem: string, password: string, where: string):
     throw new GociError('BAD_ARGUMENT', `${where}: its cipher (${document.cipher.name}) is not nacl/secretbox`, {
       hint: 'make the key with cosign generate-key-pair or goci keygen --encrypted',
     });
-  // cosign takes piped input byte for byte; `echo pw |` adds a newline a person did not mean to type.
-  const candidates = [password, password.replace(/\r?\n$/, '')].filter((item, at, all) => all.indexOf(item) === at);
+  // cosign takes piped input byte for byte, so `echo pw |` seals or opens with "pw\n": either way, the
+  // same word typed into COSIGN_PASSWORD or piped should open the key.
+  const trimmed = password.replace(/\r?\n$/, '');
+  const candidates = [password, trimmed, `${trimmed}\n`].filter((item, at, all) => all.indexOf(item) === at);
   for (const candidate of candidates) {
     const key = derivedKey(candidate, Buffer.from(document.kdf.salt, 'base64'), N);
     try {

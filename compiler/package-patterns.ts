@@ -1,4 +1,6 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { displayPath } from '../common/display-path.js';
 import { GociError } from '../common/errors.js';
 import { findMainPackages } from './main-packages.js';
 
@@ -17,6 +19,7 @@ export function isPackagePattern(argument: string): boolean {
 export async function expandPackagePatterns(
   packages: string[],
   builds: (dir: string) => Promise<boolean>,
+  specName = 'goci.yaml',
 ): Promise<string[]> {
   const dirs: string[] = [];
   for (const argument of packages) {
@@ -25,17 +28,26 @@ export async function expandPackagePatterns(
       continue;
     }
     const root = resolve(argument.slice(0, -'/...'.length) || '/');
+    if (
+      !(await stat(root).then(
+        (info) => info.isDirectory(),
+        () => false,
+      ))
+    )
+      throw new GociError('NOT_FOUND', `${argument}: ${displayPath(root)} is not a directory`, {
+        hint: 'a package pattern is a directory and /..., e.g. ./cmd/...',
+      });
     const mains = (await findMainPackages(root, { withRoot: true, exhaustive: true })).map((main) =>
       resolve(root, main),
     );
     const kept: string[] = [];
     for (const dir of mains) if (await builds(dir)) kept.push(dir);
     if (kept.length === 0)
-      throw new GociError('NOT_FOUND', `${argument}: no main package at or below it that goci.yaml builds`, {
+      throw new GociError('NOT_FOUND', `${argument}: no main package at or below it that ${specName} builds`, {
         hint:
           mains.length === 0
             ? 'name a directory that holds Go main packages (package main), e.g. ./cmd/...'
-            : `none of its ${mains.length} main packages is built (or starts an image) by goci.yaml: add them there`,
+            : `none of its ${mains.length} main packages is built (or starts an image) by ${specName}: add them there`,
       });
     dirs.push(...kept);
   }

@@ -40,11 +40,11 @@ export async function selectPackages(spec: Spec, dirs: string[], images?: Packag
 }
 
 /**
- * Whether `selectPackages(spec, [dir], images)` takes `dir`: a build of the spec has it as its
- * main package, and, when `images` asks, an image starts it. A package pattern keeps what this takes.
+ * Whether `selectPackages(spec, [dir], images)` takes `dir`, given the spec's `mains`
+ * (buildPackageDirs): a build of the spec has it as its main package, and, when `images` asks, an
+ * image starts it. A package pattern keeps what this takes.
  */
-export async function buildsPackage(spec: Spec, dir: string, images?: PackageImages): Promise<boolean> {
-  const mains = await buildPackageDirs(spec);
+export function buildsPackage(spec: Spec, mains: (string | undefined)[], dir: string, images?: PackageImages): boolean {
   const builds = new Set(spec.builds.filter((_, position) => mains[position] === dir).map((build) => build.id));
   if (builds.size === 0) return false;
   const starting = spec.images.filter((image) => builds.has(entrypointBuildId(spec, image)));

@@ -7,7 +7,7 @@ import { found } from '../common/found.js';
 import { SPEC_FILE_NAME, fieldLocation, loadSpecFile, specForDirectory } from '../spec/load.js';
 import { isPathLike } from './main-package.js';
 import { expandPackagePatterns } from './package-patterns.js';
-import { buildsPackage, selectPackages, type PackageImages } from './package-selection.js';
+import { buildPackageDirs, buildsPackage, selectPackages, type PackageImages } from './package-selection.js';
 import type { BuildSpec, Spec } from '../spec/schema.js';
 import { goBuildCommand, type GoCommand } from './command.js';
 import { buildContext, realPathInContext, type BuildContext } from './context.js';
@@ -100,9 +100,8 @@ export async function makePlan(request: CompileRequest): Promise<Plan> {
 async function loadSpecs(request: CompileRequest): Promise<Spec[]> {
   // --config FILE with package directories builds those packages of FILE.
   const config = request.config === undefined ? undefined : await loadSpecFile(resolve(request.config));
-  const packages = await expandPackagePatterns(request.packages, (dir) =>
-    patternTakes(dir, config, request.packageImages),
-  );
+  const taker = patternTaker(config, request.packageImages);
+  const packages = await expandPackagePatterns(request.packages, taker, request.config ?? SPEC_FILE_NAME);
   const dirs = await Promise.all(packages.map(existingDirectory));
   if (config !== undefined)
     return [dirs.length > 0 ? await selectPackages(config, dirs, request.packageImages) : config];
@@ -124,17 +123,28 @@ async function loadSpecs(request: CompileRequest): Promise<Spec[]> {
   );
 }
 
-/** Whether a package that a pattern found is one goci would build if it were named: see expandPackagePatterns. */
-async function patternTakes(
-  dir: string,
-  config: Spec | undefined,
-  images: PackageImages | undefined,
-): Promise<boolean> {
-  if (config !== undefined) return buildsPackage(config, dir, images);
-  const specDir = await specDirectoryFor(dir);
-  // Its own goci.yaml, or none above it: built whole, or alone with the defaults.
-  if (specDir === dir) return true;
-  return buildsPackage(await specForDirectory(specDir), dir, images);
+/**
+ * Whether a package that a pattern found is one goci would build if it were named (see
+ * expandPackagePatterns), each goci.yaml read and its builds' packages found once per run.
+ */
+function patternTaker(config: Spec | undefined, images: PackageImages | undefined): (dir: string) => Promise<boolean> {
+  type Governing = { spec: Spec; mains: (string | undefined)[] };
+  const read = async (spec: Spec): Promise<Governing> => ({ spec, mains: await buildPackageDirs(spec) });
+  let configured: Promise<Governing> | undefined;
+  const bySpecDir = new Map<string, Promise<Governing>>();
+  return async (dir) => {
+    if (config !== undefined) configured ??= read(config);
+    let governing = configured;
+    if (!governing) {
+      const specDir = await specDirectoryFor(dir);
+      // Its own goci.yaml, or none above it: built whole, or alone with the defaults.
+      if (specDir === dir) return true;
+      governing = bySpecDir.get(specDir) ?? specForDirectory(specDir).then(read);
+      bySpecDir.set(specDir, governing);
+    }
+    const { spec, mains } = await governing;
+    return buildsPackage(spec, mains, dir, images);
+  };
 }
 
 /**

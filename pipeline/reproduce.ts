@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { GociError } from '../common/errors.js';
 import { defaultJobs } from '../compiler/default-jobs.js';
 import { LAYER_COMPRESSION } from '../images/layer.js';
+import { MEDIA_TYPES } from '../oci/media-types.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Progress } from './progress.js';
 import type { RunSettings } from './prepare-image.js';
@@ -152,7 +153,7 @@ export async function reproduceImage(
         // decompress to those digests, is the same content.
         comparison.sameContent =
           theirs.config?.digest === ours.config?.digest &&
-          (await layersMatchConfig(client, repository, theirs, join(work, 'layers')));
+          (await layersMatchConfig(client, repository, theirs, ours, join(work, 'layers')));
       }
       platforms.push(comparison);
     }
@@ -163,13 +164,16 @@ export async function reproduceImage(
 }
 
 /**
- * Whether a pushed image's layers decompress to the diff_ids its config names: the registry
- * checks compressed digests only, so the config's word for the content is checked here.
+ * Whether a pushed image's layers hold the diff_ids its config names: the registry checks
+ * compressed digests only, so the config's word for the content is checked here. A layer with
+ * the very digest the rebuild's has at its place needs no reading; one goci cannot decompress
+ * here (zstd) or that is damaged does not pass.
  */
 async function layersMatchConfig(
   client: RegistryClient,
   repository: string,
-  manifest: { config?: { digest: string }; layers?: { digest: string; size?: number }[] },
+  manifest: PushedManifest,
+  rebuilt: PushedManifest,
   scratch: string,
 ): Promise<boolean> {
   if (!manifest.config) return false;
@@ -178,14 +182,32 @@ async function layersMatchConfig(
   const layers = manifest.layers ?? [];
   if (!Array.isArray(diffIds) || diffIds.length !== layers.length) return false;
   for (const [position, layer] of layers.entries()) {
+    if (layer.digest === rebuilt.layers?.[position]?.digest) continue;
+    const gzip = GZIP_LAYERS.includes(layer.mediaType);
+    if (!gzip && !PLAIN_LAYERS.includes(layer.mediaType)) return false;
     const path = join(scratch, layer.digest.replace(':', '-'));
     await client.fetchBlobToFile(repository, layer.digest, layer.size, path);
     const hash = createHash('sha256');
-    await pipeline(createReadStream(path), createGunzip(), hash);
+    const read = gzip ? pipeline(createReadStream(path), createGunzip(), hash) : pipeline(createReadStream(path), hash);
+    if (
+      !(await read.then(
+        () => true,
+        () => false,
+      ))
+    )
+      return false;
     if (`sha256:${hash.digest('hex')}` !== diffIds[position]) return false;
   }
   return true;
 }
+
+interface PushedManifest {
+  config?: { digest: string };
+  layers?: { mediaType: string; digest: string; size?: number }[];
+}
+
+const GZIP_LAYERS = [MEDIA_TYPES.oci.layerGzip, MEDIA_TYPES.docker.layerGzip];
+const PLAIN_LAYERS = ['application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar'];
 
 function layerDigests(manifest: { layers?: { digest: string }[] }): string[] {
   return (manifest.layers ?? []).map((layer) => layer.digest);

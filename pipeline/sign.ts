@@ -70,7 +70,10 @@ async function signManifest(
   const payload = simpleSigningPayload(identity, digest);
   const signatures = (current: unknown): Descriptor[] => {
     const layers = (current as { layers?: unknown } | undefined)?.layers;
-    return Array.isArray(layers) ? (layers as Descriptor[]) : [];
+    // Another client's junk is not kept: only what can be a signature layer.
+    return Array.isArray(layers)
+      ? ((layers as (Descriptor | null)[]).filter((item) => typeof item?.digest === 'string') as Descriptor[])
+      : [];
   };
   const signature = (item: Descriptor): string => {
     const value: unknown = item.annotations?.[COSIGN_SIGNATURE_ANNOTATION];

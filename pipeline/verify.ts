@@ -98,11 +98,11 @@ async function signatureVerdict(
   }
   let signedByKey = false;
   for (const layer of layers) {
-    const signature: unknown = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
-    if (typeof signature !== 'string') continue;
+    const signature: unknown = layer?.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
+    if (typeof signature !== 'string' || !isDigest(layer.digest)) continue;
     // The payload's own digest is checked on the way in: these are the bytes that were signed.
-    const payload = await client.fetchBlobBytes(repository, layer.digest, MAX_DOCUMENT);
-    if (!key.signed(payload, signature)) continue;
+    const payload = await readable(client.fetchBlobBytes(repository, layer.digest, MAX_DOCUMENT));
+    if (!payload || !key.signed(payload, signature)) continue;
     signedByKey = true;
     const critical = (jsonOf(payload) as { critical?: Record<string, any> } | undefined)?.critical;
     if (critical?.image?.['docker-manifest-digest'] === digest && critical?.identity?.['docker-reference'] === identity)
@@ -131,15 +131,32 @@ async function referrerPayloads(
 ): Promise<Buffer[]> {
   const referrers = (await client.referrers(repository, digest)) as ReferrerDescriptor[];
   const payloads: Buffer[] = [];
-  for (const referrer of referrers.filter(wanted)) {
-    const { bytes } = await client.getManifest(repository, referrer.digest, MANIFEST_TYPES);
-    const layers = (jsonOf(bytes) as { layers?: unknown } | undefined)?.layers;
-    const layer = Array.isArray(layers) ? (layers[0] as Descriptor | undefined) : undefined;
-    if (typeof layer?.digest === 'string')
-      payloads.push(await client.fetchBlobBytes(repository, layer.digest, MAX_DOCUMENT));
+  for (const referrer of referrers.filter((item) => isDigest(item?.digest) && wanted(item))) {
+    // One referrer that is gone, too big or damaged hides no other: it is only not a signature.
+    const manifest = await readable(client.getManifest(repository, referrer.digest, MANIFEST_TYPES));
+    const layers = (manifest && (jsonOf(manifest.bytes) as { layers?: unknown } | undefined))?.layers;
+    const layer = Array.isArray(layers) ? (layers[0] as Descriptor | null | undefined) : undefined;
+    const payload = isDigest(layer?.digest)
+      ? await readable(client.fetchBlobBytes(repository, layer.digest, MAX_DOCUMENT))
+      : undefined;
+    if (payload) payloads.push(payload);
   }
   return payloads;
 }
+
+function isDigest(value: unknown): value is string {
+  return typeof value === 'string' && /^sha256:[0-9a-f]{64}$/.test(value);
+}
+
+/** What a registry read gave, or undefined where the registry had it wrong (missing, damaged, too big). */
+async function readable<T>(reading: Promise<T>): Promise<T | undefined> {
+  return reading.catch((error: unknown) => {
+    if (error instanceof GociError && REGISTRY_CONTENT_FAILURES.includes(error.code)) return undefined;
+    throw error;
+  });
+}
+
+const REGISTRY_CONTENT_FAILURES = ['REGISTRY_PROTOCOL', 'REGISTRY_NOT_FOUND', 'DIGEST_MISMATCH', 'BAD_ARGUMENT'];
 
 interface Envelope {
   payloadType?: string;
@@ -198,7 +215,7 @@ export async function bundleVerdict(
     digest,
     (item) => item.artifactType === SIGSTORE_BUNDLE_MEDIA_TYPE,
   ).catch((error: unknown) => {
-    if (error instanceof GociError && ['REGISTRY_PROTOCOL', 'REGISTRY_NOT_FOUND'].includes(error.code)) return [];
+    if (error instanceof GociError && REGISTRY_CONTENT_FAILURES.includes(error.code)) return [];
     throw error;
   });
   for (const bytes of bundles) {

@@ -41,13 +41,12 @@ export async function addToSharedTag(client: RegistryClient, shared: SharedTag):
       return update();
     });
   } catch (error) {
-    // A cache goci cannot write (a read-only home) costs the turn-taking, not the update.
-    if (locked || !UNWRITABLE.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    // A cache goci cannot use (a read-only home, a path through a file) costs the turn-taking, not
+    // the update; a lock another run holds too long is reported, not ignored.
+    if (locked || (error instanceof GociError && error.code === 'IO_FAILED')) throw error;
     await update();
   }
 }
-
-const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 async function mergeUntilHeld(client: RegistryClient, shared: SharedTag): Promise<void> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {

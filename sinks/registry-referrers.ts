@@ -38,7 +38,8 @@ export async function attachToRegistry(
   if (acknowledged) return 'referrers-api';
   const listed = (current: unknown): Descriptor[] => {
     const manifests = (current as { manifests?: unknown } | undefined)?.manifests;
-    return Array.isArray(manifests) ? (manifests as Descriptor[]) : [];
+    if (!Array.isArray(manifests)) return [];
+    return (manifests as (Descriptor | null)[]).filter((entry) => typeof entry?.digest === 'string') as Descriptor[];
   };
   await addToSharedTag(client, {
     repository,

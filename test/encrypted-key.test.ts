@@ -120,6 +120,21 @@ describe("cosign's encrypted keys", () => {
     assert.equal(`${derived}\n`, await readFile(`${prefix}.pub`, 'utf8'));
   });
 
+  test('a key sealed with a piped password (its newline too, as cosign takes it) opens with the same word in COSIGN_PASSWORD', async () => {
+    const prefix = join(work, 'piped');
+    const env = { ...process.env };
+    delete env.COSIGN_PASSWORD;
+    const made = await goci(['keygen', '--encrypted', '--output', prefix], { env, input: `${PASSWORD}\n` });
+    assert.equal(made.exitCode, 0, made.stderr);
+    // PyNaCl opens it with the newline: the password is what was piped, byte for byte.
+    await run(PYTHON, [NACL_KEY, 'open', `${prefix}.key`, join(work, 'piped.der')], { KEY_PASSWORD: `${PASSWORD}\n` });
+    const signed = await goci(['sign', reference, '--key', `${prefix}.key`], {
+      env: { ...process.env, COSIGN_PASSWORD: PASSWORD },
+    });
+    assert.equal(signed.exitCode, 0, signed.stderr);
+    assert.equal(await signedBy(`${prefix}.pub`), true);
+  });
+
   test('a wrong password is refused in one line naming the file; neither password appears in any output', async () => {
     const { der } = await opensslKey('wrong');
     await pynaclSeal('ENCRYPTED SIGSTORE PRIVATE KEY', 65536, der, join(work, 'wrong.key'));

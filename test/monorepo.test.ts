@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { goci, lastLine } from './support/goci.js';
@@ -304,6 +305,13 @@ describe('package patterns: ./cmd/... names every main package below, as go buil
       'goci: ./tools/...: no main package at or below it that goci.yaml builds (none of its 1 main packages is ' +
         'built (or starts an image) by goci.yaml: add them there)',
     );
+    const missing = await goci(['build', './nope/...', ...ONE_PLATFORM], { cwd: dir });
+    assert.equal(missing.exitCode, 2);
+    assert.equal(
+      lastLine(missing.stderr),
+      'goci: ./nope/...: nope is not a directory (a package pattern is a directory and /..., e.g. ./cmd/...)',
+    );
+    await mkdir(join(dir, 'docs'));
     const empty = await goci(['build', './docs/...', ...ONE_PLATFORM], { cwd: dir });
     assert.equal(empty.exitCode, 2);
     assert.equal(

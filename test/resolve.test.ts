@@ -148,6 +148,18 @@ describe('goci resolve -f', () => {
     assert.deepEqual(await repositories('refused-two/'), []);
   });
 
+  test('a package pattern names no one image: refused before anything is pushed', async () => {
+    const module = await repository({ 'all.yaml': 'image: goci://./cmd/...\n' });
+    const prefix = { ...env, GOCI_REPO: `${registry.host}/refused-pattern` };
+    const result = await goci(['resolve', '-f', 'all.yaml', ...FLAGS], { cwd: module, env: prefix });
+    assert.equal(result.exitCode, 2);
+    assert.equal(
+      lastLine(result.stderr),
+      'goci: goci://./cmd/...: a package pattern names no one image (write one package per goci:// reference)',
+    );
+    assert.deepEqual(await repositories('refused-pattern/'), []);
+  });
+
   test('a symlink out of the module is refused', async () => {
     const module = await repository({ 'linked.yaml': 'image: goci://./linked\n' });
     await symlink(join(outputs), join(module, 'linked'));

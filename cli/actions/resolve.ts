@@ -95,6 +95,11 @@ async function packageDirectory(target: string): Promise<string> {
       { hint: `write ${REFERENCE_SCHEME} with an import path of this module, or ./ and the package's directory` },
     );
   if (root === undefined || module === undefined) throw outside();
+  // A reference names one image: a package pattern names many (ko:// takes none either).
+  if (target.split('/').includes('...'))
+    throw new GociError('BAD_ARGUMENT', `${REFERENCE_SCHEME}${target}: a package pattern names no one image`, {
+      hint: `write one package per ${REFERENCE_SCHEME} reference`,
+    });
   const dir = isPathLike(target) ? resolvePath(target) : await mainPackageDir(root, target);
   // An import path's . or .. elements would walk out of what it names.
   const elements = target.split('/');

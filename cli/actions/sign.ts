@@ -15,7 +15,10 @@ export async function sign(reference: string, flags: SignFlags): Promise<void> {
     flags.json
       ? `${JSON.stringify({ signed }, null, 2)}\n`
       : signed
-          .map((item) => `signed ${item.digest} (${item.tag}${item.bundle ? `, bundle by ${item.bundle}` : ''})\n`)
+          .map(
+            (item) =>
+              `signed ${item.digest} (${item.tag}${item.bundle ? `, bundle ${item.bundle === 'already-there' ? 'already there' : `by ${item.bundle}`}` : ''})\n`,
+          )
           .join(''),
   );
 }
