@@ -1,7 +1,6 @@
 import type { Descriptor } from '../oci/descriptor.js';
 import { MEDIA_TYPES } from '../oci/media-types.js';
-import type { RegistryClient } from '../registry/client.js';
-import type { ImageRef } from '../registry/reference.js';
+import type { ImageStore } from './image-store.js';
 
 /** Image manifests and indexes, in both spellings: what goci asks a registry for. */
 export const MANIFEST_TYPES = [MEDIA_TYPES.oci.manifest, MEDIA_TYPES.docker.manifest];
@@ -19,11 +18,8 @@ export interface ImageManifestRef {
  * What a reference names in its registry now: its manifest first, then, when that is an index,
  * each platform image it lists (not attestation manifests, whose platform is unknown/unknown).
  */
-export async function imageManifests(client: RegistryClient, ref: ImageRef): Promise<ImageManifestRef[]> {
-  const top = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest', [
-    ...INDEX_TYPES,
-    ...MANIFEST_TYPES,
-  ]);
+export async function imageManifests(store: ImageStore, reference: string): Promise<ImageManifestRef[]> {
+  const top = await store.manifest(reference, [...INDEX_TYPES, ...MANIFEST_TYPES]);
   const topRef = { digest: top.digest, mediaType: top.mediaType, size: top.bytes.length, platform: undefined };
   if (!INDEX_TYPES.includes(top.mediaType)) return [topRef];
   const index = JSON.parse(top.bytes.toString('utf8')) as { manifests?: Descriptor[] };

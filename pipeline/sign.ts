@@ -14,6 +14,7 @@ import { ensureBlob } from '../registry/push.js';
 import { addToSharedTag } from '../registry/shared-tag.js';
 import { MANIFEST_TYPES, imageManifests } from './registry-image.js';
 import { bundleVerdict } from './verify.js';
+import { registryStore } from './image-store.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 import { signatureBundleArtifact } from '../oci/sigstore-bundle.js';
 import { attachToRegistry, type AttachedBy } from '../sinks/registry-referrers.js';
@@ -40,14 +41,15 @@ export async function signImage(
 ): Promise<SignedManifest[]> {
   const ref = parseReference(reference);
   const client = clients.for(ref.registry);
-  const manifests = await imageManifests(client, ref);
+  const store = registryStore(client, ref.repository);
+  const manifests = await imageManifests(store, ref.digest ?? ref.tag ?? 'latest');
   const identity = formatReference({ ...ref, tag: undefined, digest: undefined });
   const signed: SignedManifest[] = [];
   for (const { digest, mediaType, size } of manifests) {
     const done: SignedManifest = await signManifest(client, ref.repository, identity, digest, key);
     const subject = { digest, mediaType, size };
     // Unlike a `.sig` payload, no two bundles are alike (ECDSA, the time): one by this key is enough.
-    if (bundles && (await bundleVerdict(client, ref.repository, digest, key)) === 'ok') done.bundle = 'already-there';
+    if (bundles && (await bundleVerdict(store, digest, key)) === 'ok') done.bundle = 'already-there';
     else if (bundles)
       done.bundle = await attachToRegistry(
         client,

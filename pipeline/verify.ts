@@ -4,10 +4,9 @@ import { DSSE_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1, preAuthent
 import { GociError } from '../common/errors.js';
 import { COSIGN_SIGNATURE_ANNOTATION, signatureTag } from '../oci/simple-signing.js';
 import { COSIGN_SIGN_PREDICATE, SIGSTORE_BUNDLE_MEDIA_TYPE } from '../oci/sigstore-bundle.js';
-import type { RegistryClient } from '../registry/client.js';
 import type { RegistryClients } from '../registry/clients.js';
-import { isRegistryFailure } from '../registry/http.js';
 import { formatReference, parseReference } from '../registry/reference.js';
+import { layoutImageStore, registryStore, type ImageStore } from './image-store.js';
 import { MANIFEST_TYPES, imageManifests } from './registry-image.js';
 
 /** What goci verify found for one manifest: the index, or a platform image. */
@@ -41,67 +40,81 @@ export interface VerifyResult {
 
 const MAX_DOCUMENT = 4 << 20;
 
+/** What goci verify checks: an image in a registry, or one in an OCI layout (its tag; the only one when undefined). */
+export type VerifySource =
+  | { kind: 'registry'; reference: string }
+  | { kind: 'layout'; dir: string; tag: string | undefined };
+
 /**
- * Checks an image in its registry against a public key: the manifest the reference names now and
- * each platform image must carry a cosign signature by the key over a payload naming exactly that
- * digest and the reference's repository; with `provenance`, each platform image a SLSA statement
- * about exactly it in a DSSE envelope signed by the key.
+ * Checks an image against a public key: the manifest the reference names now and each platform
+ * image must carry a signature by the key, a cosign `.sig` signature over a payload naming
+ * exactly that digest and the reference's repository or a Sigstore bundle about exactly that
+ * digest; with `provenance`, each platform image a SLSA statement about exactly it in a DSSE
+ * envelope signed by the key. In an OCI layout, which names no repository, only bundles count.
  */
 export async function verifyImage(
   clients: RegistryClients,
-  reference: string,
+  source: VerifySource,
   key: VerificationKey,
   options: { provenance: boolean; sbom?: boolean },
 ): Promise<VerifyResult> {
-  const ref = parseReference(reference);
-  const client = clients.for(ref.registry);
-  const subjects = await imageManifests(client, ref);
+  const { store, reference, identity, shown } = await openSource(clients, source);
+  const subjects = await imageManifests(store, reference);
   const top = subjects[0]!;
-  const identity = formatReference({ ...ref, tag: undefined, digest: undefined });
   const verdicts: ManifestVerdict[] = [];
   const statements = new Map<string, Record<string, unknown>>();
   for (const subject of subjects) {
     const verdict: ManifestVerdict = {
       ...subject,
-      signature: await signatureVerdict(client, ref.repository, identity, subject.digest, key),
-      bundle: await bundleVerdict(client, ref.repository, subject.digest, key),
+      signature: identity === undefined ? 'missing' : await signatureVerdict(store, identity, subject.digest, key),
+      bundle: await bundleVerdict(store, subject.digest, key),
     };
     const image = subject.platform !== undefined || subjects.length === 1;
     if (options.provenance && image) {
-      const found = await attestationVerdict(client, ref.repository, subject.digest, key, [SLSA_PROVENANCE]);
+      const found = await attestationVerdict(store, subject.digest, key, [SLSA_PROVENANCE]);
       verdict.provenance = found.verdict;
       if (found.statement) statements.set(subject.digest, found.statement);
     }
     if (options.sbom && image)
-      verdict.sbom = (await attestationVerdict(client, ref.repository, subject.digest, key, SBOM_TYPES)).verdict;
+      verdict.sbom = (await attestationVerdict(store, subject.digest, key, SBOM_TYPES)).verdict;
     verdicts.push(verdict);
   }
   const ok = verdicts.every((item) => verdictOk(item));
-  return { reference, digest: top.digest, verdicts, ok, statements };
+  return { reference: shown, digest: top.digest, verdicts, ok, statements };
+}
+
+/** The store a source names, the reference of its image there, and the repository a `.sig` payload must name. */
+async function openSource(
+  clients: RegistryClients,
+  source: VerifySource,
+): Promise<{ store: ImageStore; reference: string; identity: string | undefined; shown: string }> {
+  if (source.kind === 'layout') {
+    const store = layoutImageStore(source.dir);
+    const tag = source.tag ?? (await store.onlyTag());
+    return { store, reference: tag, identity: undefined, shown: `oci:${source.dir}:${tag}` };
+  }
+  const ref = parseReference(source.reference);
+  const store = registryStore(clients.for(ref.registry), ref.repository);
+  const identity = formatReference({ ...ref, tag: undefined, digest: undefined });
+  return { store, reference: ref.digest ?? ref.tag ?? 'latest', identity, shown: source.reference };
 }
 
 async function signatureVerdict(
-  client: RegistryClient,
-  repository: string,
+  store: ImageStore,
   identity: string,
   digest: string,
   key: VerificationKey,
 ): Promise<SignatureVerdict> {
-  let layers: Descriptor[];
-  try {
-    const { bytes } = await client.getManifest(repository, signatureTag(digest), MANIFEST_TYPES);
-    const manifest = jsonOf(bytes) as { layers?: unknown } | undefined;
-    layers = Array.isArray(manifest?.layers) ? (manifest.layers as Descriptor[]) : [];
-  } catch (error) {
-    if (isRegistryFailure(error, 'not-found')) return 'missing';
-    throw error;
-  }
+  const found = await store.findManifest(signatureTag(digest), MANIFEST_TYPES);
+  if (!found) return 'missing';
+  const manifest = jsonOf(found.bytes) as { layers?: unknown } | undefined;
+  const layers = Array.isArray(manifest?.layers) ? (manifest.layers as Descriptor[]) : [];
   let signedByKey = false;
   for (const layer of layers) {
     const signature: unknown = layer?.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
     if (typeof signature !== 'string' || !isDigest(layer.digest)) continue;
     // The payload's own digest is checked on the way in: these are the bytes that were signed.
-    const payload = await readable(client.fetchBlobBytes(repository, layer.digest, MAX_DOCUMENT));
+    const payload = await readable(store.blob(layer.digest, MAX_DOCUMENT));
     if (!payload || !key.signed(payload, signature)) continue;
     signedByKey = true;
     const critical = (jsonOf(payload) as { critical?: Record<string, any> } | undefined)?.critical;
@@ -124,21 +137,18 @@ type ReferrerDescriptor = Descriptor & { artifactType?: string };
 
 /** The one payload of each referrer `wanted` picks, read (its digest checked on the way in). */
 async function referrerPayloads(
-  client: RegistryClient,
-  repository: string,
+  store: ImageStore,
   digest: string,
   wanted: (referrer: ReferrerDescriptor) => boolean,
 ): Promise<Buffer[]> {
-  const referrers = (await client.referrers(repository, digest)) as ReferrerDescriptor[];
+  const referrers = (await store.referrers(digest)) as ReferrerDescriptor[];
   const payloads: Buffer[] = [];
   for (const referrer of referrers.filter((item) => isDigest(item?.digest) && wanted(item))) {
     // One referrer that is gone, too big or damaged hides no other: it is only not a signature.
-    const manifest = await readable(client.getManifest(repository, referrer.digest, MANIFEST_TYPES));
+    const manifest = await readable(store.manifest(referrer.digest, MANIFEST_TYPES));
     const layers = (manifest && (jsonOf(manifest.bytes) as { layers?: unknown } | undefined))?.layers;
     const layer = Array.isArray(layers) ? (layers[0] as Descriptor | null | undefined) : undefined;
-    const payload = isDigest(layer?.digest)
-      ? await readable(client.fetchBlobBytes(repository, layer.digest, MAX_DOCUMENT))
-      : undefined;
+    const payload = isDigest(layer?.digest) ? await readable(store.blob(layer.digest, MAX_DOCUMENT)) : undefined;
     if (payload) payloads.push(payload);
   }
   return payloads;
@@ -156,7 +166,13 @@ async function readable<T>(reading: Promise<T>): Promise<T | undefined> {
   });
 }
 
-const REGISTRY_CONTENT_FAILURES = ['REGISTRY_PROTOCOL', 'REGISTRY_NOT_FOUND', 'DIGEST_MISMATCH', 'BAD_ARGUMENT'];
+const REGISTRY_CONTENT_FAILURES = [
+  'REGISTRY_PROTOCOL',
+  'REGISTRY_NOT_FOUND',
+  'NOT_FOUND',
+  'DIGEST_MISMATCH',
+  'BAD_ARGUMENT',
+];
 
 interface Envelope {
   payloadType?: string;
@@ -202,16 +218,14 @@ function isAbout(statement: InTotoSubjects, digest: string): boolean {
 
 /** A Sigstore bundle referrer whose DSSE statement the key signed, stating cosign's signature of exactly `digest`. */
 export async function bundleVerdict(
-  client: RegistryClient,
-  repository: string,
+  store: ImageStore,
   digest: string,
   key: VerificationKey,
 ): Promise<SignatureVerdict> {
   let found: SignatureVerdict = 'missing';
   // A registry that cannot list referrers has no bundle to show; its `.sig` signatures still count.
   const bundles = await referrerPayloads(
-    client,
-    repository,
+    store,
     digest,
     (item) => item.artifactType === SIGSTORE_BUNDLE_MEDIA_TYPE,
   ).catch((error: unknown) => {
@@ -233,16 +247,14 @@ export async function bundleVerdict(
 
 /** A DSSE attestation of one of `predicateTypes` about exactly `digest`, signed by the key. */
 async function attestationVerdict(
-  client: RegistryClient,
-  repository: string,
+  store: ImageStore,
   digest: string,
   key: VerificationKey,
   predicateTypes: string[],
 ): Promise<{ verdict: AttestationVerdict; statement?: Record<string, unknown> }> {
   let found: AttestationVerdict = 'missing';
   const envelopes = await referrerPayloads(
-    client,
-    repository,
+    store,
     digest,
     (item) =>
       item.artifactType === DSSE_MEDIA_TYPE &&

@@ -3,7 +3,7 @@ import { sign } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { goci } from './support/goci.js';
+import { goci, lastLine } from './support/goci.js';
 import { attachReferrer } from './support/registry-writes.js';
 import { startProxy, type RegistryProxy } from './support/proxy.js';
 import { startRegistry, type RegistryHarness } from './support/registry.js';
@@ -172,6 +172,43 @@ describe('Sigstore bundles', () => {
     ]);
   });
 
+  test('goci verify oci:DIR checks a signed, attested layout offline; another key fails it', async () => {
+    const dist = join(work, 'attested-dist');
+    const args = ['build', ...PLATFORMS, '--version', '1.0.2', '--provenance', '--sign', join(work, 'signer.key')];
+    const built = await goci([...args, '--dist', dist], { cwd: repo });
+    assert.equal(built.exitCode, 0, built.stderr);
+    const image = JSON.parse(built.stdout).images[0] as {
+      index: { digest: string };
+      platforms: { platform: string; digest: string }[];
+    };
+    const layout = `oci:${join(dist, 'oci')}`;
+    const verified = await goci(['verify', layout, '--key', join(work, 'signer.pub'), '--provenance']);
+    assert.equal(verified.exitCode, 0, verified.stderr);
+    assert.deepEqual(verified.stdout.trim().split('\n'), [
+      `index ${image.index.digest}: signature missing, bundle ok`,
+      ...image.platforms.map(
+        (platform) => `${platform.platform} ${platform.digest}: signature missing, bundle ok, provenance ok`,
+      ),
+    ]);
+    const other = await goci(['keygen', '--output', join(work, 'stranger')]);
+    assert.equal(other.exitCode, 0, other.stderr);
+    const refused = await goci(['verify', layout, '--key', join(work, 'stranger.pub'), '--provenance']);
+    assert.equal(refused.exitCode, 1);
+    assert.equal(
+      lastLine(refused.stderr),
+      `goci: ${layout}: index ${image.index.digest}: signature missing, bundle not-by-this-key ` +
+        '(sign it with the key (goci sign), or check that the reference names the image you meant)',
+    );
+    const rebuild = ['--key', join(work, 'signer.pub'), '--reproduce', '--source', repo];
+    const reproduce = await goci(['verify', layout, ...rebuild]);
+    assert.equal(reproduce.exitCode, 2);
+    assert.equal(
+      lastLine(reproduce.stderr),
+      `goci: --reproduce ${layout}: rebuilds compare with an image in a registry (push the layout (goci push ` +
+        'oci:DIR REPOSITORY), then verify --reproduce the pushed reference)',
+    );
+  });
+
   test("goci verify: a bundle about another manifest, over a payload that is not in-toto, or not JSON, isn't one", async () => {
     const result = await goci(
       ['build', ...PLATFORMS, '--version', '1.0.0', '--push', `${registry.host}/acme/misplaced`],
@@ -230,6 +267,14 @@ describe('Sigstore bundles', () => {
     const image = JSON.parse(built.stdout).images[0] as Built;
     // The same build as the pushed one: the same digests, signed where it lies.
     assert.deepEqual(digestsOf(image), digestsOf(signedBuild));
+    // Checked where it lies, before any push: a layout names no repository, so only the bundles count.
+    const offline = await goci(['verify', `oci:${join(dist, 'oci')}:1.0.0`, '--key', join(work, 'signer.pub')]);
+    assert.equal(offline.exitCode, 0, offline.stderr);
+    assert.deepEqual(offline.stdout.trim().split('\n'), [
+      `index ${image.index.digest}: signature missing, bundle ok`,
+      `linux/amd64 ${image.platforms[0]!.digest}: signature missing, bundle ok`,
+      `linux/arm64 ${image.platforms[1]!.digest}: signature missing, bundle ok`,
+    ]);
     const pushed = await goci(['push', `oci:${join(dist, 'oci')}:1.0.0`, `${registry.host}/acme/from-layout:1.0.0`]);
     assert.equal(pushed.exitCode, 0, pushed.stderr);
     for (const digest of digestsOf(image)) {

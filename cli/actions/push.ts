@@ -1,21 +1,10 @@
-import { resolve } from 'node:path';
-import { GociError } from '../../common/errors.js';
 import { readLayoutIndexValue } from '../../oci/layout-index.js';
 import { RegistryClients } from '../../registry/clients.js';
 import { parseReference } from '../../registry/reference.js';
 import { pushToRegistry } from '../../sinks/registry.js';
 import type { PushFlags } from '../commands/push.js';
+import { parseLayoutReference } from '../layout-reference.js';
 import { makeProgress, uploadReporter, waitReporter } from '../progress.js';
-
-/** `oci:DIR[:TAG]` → the layout directory and the tag. */
-function parseLayoutReference(text: string): { dir: string; tag: string | undefined } {
-  const match = /^oci:([^:]+)(?::(.+))?$/.exec(text);
-  if (!match)
-    throw new GociError('BAD_ARGUMENT', `${text} is not an OCI layout reference`, {
-      hint: 'write oci:DIR or oci:DIR:TAG, e.g. oci:dist/oci:1.2.3',
-    });
-  return { dir: resolve(match[1]!), tag: match[2] };
-}
 
 /** `goci push oci:DIR[:TAG] REPOSITORY`: the layout's index, its images and referrers, to the registry. */
 export async function push(source: string, repository: string, flags: PushFlags): Promise<void> {

@@ -2,7 +2,14 @@ import { GociError } from '../../common/errors.js';
 import { readVerificationKey } from '../../common/signing-key.js';
 import { found } from '../../common/found.js';
 import { recordedBuild, reproduceImage, type Reproduction } from '../../pipeline/reproduce.js';
-import { verdictOk, verifyImage, type ManifestVerdict, type VerifyResult } from '../../pipeline/verify.js';
+import {
+  verdictOk,
+  verifyImage,
+  type ManifestVerdict,
+  type VerifyResult,
+  type VerifySource,
+} from '../../pipeline/verify.js';
+import { isLayoutReference, parseLayoutReference } from '../layout-reference.js';
 import { parseReference } from '../../registry/reference.js';
 import type { RegistryClients } from '../../registry/clients.js';
 import type { VerifyFlags } from '../commands/verify.js';
@@ -16,7 +23,15 @@ export async function verify(reference: string, flags: VerifyFlags): Promise<voi
     throw new GociError('BAD_ARGUMENT', '--reproduce: no --source to rebuild from', {
       hint: 'give --source DIR, a local clone of the repository the image was built from',
     });
-  const result = await verifyImage(clients, reference, key, {
+  const layout = isLayoutReference(reference);
+  if (layout && flags.reproduce)
+    throw new GociError('BAD_ARGUMENT', `--reproduce ${reference}: rebuilds compare with an image in a registry`, {
+      hint: 'push the layout (goci push oci:DIR REPOSITORY), then verify --reproduce the pushed reference',
+    });
+  const source: VerifySource = layout
+    ? { kind: 'layout', ...parseLayoutReference(reference) }
+    : { kind: 'registry', reference };
+  const result = await verifyImage(clients, source, key, {
     provenance: flags.provenance === true || flags.reproduce === true,
     sbom: flags.sbom === true,
   });

@@ -14,7 +14,10 @@ export function verifyCommand(): Command {
     .description(
       'check an image in its registry: a signature by the key over each manifest (index and platforms) naming its repository',
     )
-    .argument('<reference>', 'the image: REGISTRY/REPOSITORY[:TAG|@DIGEST]')
+    .argument(
+      '<reference>',
+      'the image: REGISTRY/REPOSITORY[:TAG|@DIGEST], or oci:DIR[:TAG] (an OCI layout, bundles only)',
+    )
     .requiredOption('--key <file>', 'PEM public key (goci keygen writes PREFIX.pub)')
     .option('--provenance', 'also require a SLSA provenance statement about each platform image, signed by the key')
     .option(
