@@ -129,6 +129,38 @@ async function cleanIndexDigest(): Promise<string> {
   return response.headers.get('docker-content-digest') ?? '';
 }
 
+/**
+ * A copy of acme/repro:`from` recompressed at gzip level 9 (its provenance carried over, `edit`ed),
+ * signed, then verified with --reproduce from the clone: the copy's index digest and goci verify's result.
+ */
+async function reproduceRecompressed(
+  from: string,
+  to: string,
+  edit: (statement: Record<string, any>) => void,
+  alter?: (tar: Buffer) => Buffer,
+): Promise<{ digest: string; result: Awaited<ReturnType<typeof goci>> }> {
+  const keyPem = await readFile(join(work, 'key.pem'), 'utf8');
+  const digest = await recompressedCopy({
+    registryUrl: registry.url,
+    repository: 'acme/repro',
+    from,
+    to,
+    gzipLevel: 9,
+    keyPem,
+    edit,
+    ...(alter ? { alter } : {}),
+  });
+  const reference = `${registry.host}/acme/repro:${to}`;
+  assert.equal((await goci(['sign', reference, '--key', join(work, 'key.pem')])).exitCode, 0);
+  const verify = ['--key', join(work, 'key.pub'), '--reproduce', '--source', join(work, 'clone')];
+  return { digest, result: await goci(['verify', reference, ...verify]) };
+}
+
+/** Records another zlib than this Node's in a carried-over provenance statement. */
+const ELSEWHERE = (statement: Record<string, any>): void => {
+  statement.predicate.runDetails.builder.version.zlib = '1.2.11-elsewhere';
+};
+
 /** The DSSE envelope attached to a platform manifest, found as a client would: through the fallback tag. */
 async function envelopeOf(
   digest: string,
@@ -309,22 +341,10 @@ describe('--provenance', () => {
   });
 
   test('goci verify --reproduce compares diff_ids, and says so, when the image was compressed by another zlib', async () => {
-    const digest = await recompressedCopy({
-      registryUrl: registry.url,
-      repository: 'acme/repro',
-      from: 'clean',
-      to: 'recompressed',
-      gzipLevel: 9,
-      keyPem: await readFile(join(work, 'key.pem'), 'utf8'),
-      edit: (statement) => {
-        statement.predicate.runDetails.builder.version.zlib = '1.2.11-elsewhere';
-        statement.predicate.buildDefinition.internalParameters.compression.level = 9;
-      },
+    const { digest, result } = await reproduceRecompressed('clean', 'recompressed', (statement) => {
+      ELSEWHERE(statement);
+      statement.predicate.buildDefinition.internalParameters.compression.level = 9;
     });
-    const reference = `${registry.host}/acme/repro:recompressed`;
-    assert.equal((await goci(['sign', reference, '--key', join(work, 'key.pem')])).exitCode, 0);
-    const verify = ['--key', join(work, 'key.pub'), '--reproduce', '--source', join(work, 'clone')];
-    const result = await goci(['verify', reference, ...verify]);
     assert.equal(result.exitCode, 0, result.stderr);
     const here = `zlib ${process.versions.zlib}, format gzip, level 1, memLevel 9, pieceBytes 1048576`;
     assert.deepEqual(result.stdout.trim().split('\n').slice(-3), [
@@ -335,21 +355,7 @@ describe('--provenance', () => {
   });
 
   test('another compression excuses no other content: the image of a changed source still fails', async () => {
-    await recompressedCopy({
-      registryUrl: registry.url,
-      repository: 'acme/repro',
-      from: 'changed',
-      to: 'changed-recompressed',
-      gzipLevel: 9,
-      keyPem: await readFile(join(work, 'key.pem'), 'utf8'),
-      edit: (statement) => {
-        statement.predicate.runDetails.builder.version.zlib = '1.2.11-elsewhere';
-      },
-    });
-    const reference = `${registry.host}/acme/repro:changed-recompressed`;
-    assert.equal((await goci(['sign', reference, '--key', join(work, 'key.pem')])).exitCode, 0);
-    const verify = ['--key', join(work, 'key.pub'), '--reproduce', '--source', join(work, 'clone')];
-    const result = await goci(['verify', reference, ...verify]);
+    const { result } = await reproduceRecompressed('changed', 'changed-recompressed', ELSEWHERE);
     assert.equal(result.exitCode, 1);
     assert.match(
       lastLine(result.stderr),
@@ -358,41 +364,15 @@ describe('--provenance', () => {
   });
 
   test("layers that do not decompress to the config's diff_ids are not excused by another compression", async () => {
-    await recompressedCopy({
-      registryUrl: registry.url,
-      repository: 'acme/repro',
-      from: 'clean',
-      to: 'recompressed-altered',
-      gzipLevel: 9,
-      keyPem: await readFile(join(work, 'key.pem'), 'utf8'),
-      edit: (statement) => {
-        statement.predicate.runDetails.builder.version.zlib = '1.2.11-elsewhere';
-      },
-      // Two zero blocks more at the end: the same config, other uncompressed bytes.
-      alter: (tar) => Buffer.concat([tar, Buffer.alloc(1024)]),
-    });
-    const reference = `${registry.host}/acme/repro:recompressed-altered`;
-    assert.equal((await goci(['sign', reference, '--key', join(work, 'key.pem')])).exitCode, 0);
-    const verify = ['--key', join(work, 'key.pub'), '--reproduce', '--source', join(work, 'clone')];
-    const result = await goci(['verify', reference, ...verify]);
+    // Two zero blocks more at the end: the same config, other uncompressed bytes.
+    const alter = (tar: Buffer): Buffer => Buffer.concat([tar, Buffer.alloc(1024)]);
+    const { result } = await reproduceRecompressed('clean', 'recompressed-altered', ELSEWHERE, alter);
     assert.equal(result.exitCode, 1);
     assert.match(lastLine(result.stderr), /: not reproduced: linux\/amd64 has other uncompressed layers or config /);
   });
 
   test('recompressed bytes are not excused when the provenance records the very compression goci uses here', async () => {
-    await recompressedCopy({
-      registryUrl: registry.url,
-      repository: 'acme/repro',
-      from: 'clean',
-      to: 'recompressed-unexcused',
-      gzipLevel: 9,
-      keyPem: await readFile(join(work, 'key.pem'), 'utf8'),
-      edit: () => undefined,
-    });
-    const reference = `${registry.host}/acme/repro:recompressed-unexcused`;
-    assert.equal((await goci(['sign', reference, '--key', join(work, 'key.pem')])).exitCode, 0);
-    const verify = ['--key', join(work, 'key.pub'), '--reproduce', '--source', join(work, 'clone')];
-    const result = await goci(['verify', reference, ...verify]);
+    const { result } = await reproduceRecompressed('clean', 'recompressed-unexcused', () => undefined);
     assert.equal(result.exitCode, 1);
     assert.match(lastLine(result.stderr), /: not reproduced: linux\/amd64 differs from layer 0 on \(pushed sha256:/);
   });
