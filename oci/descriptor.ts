@@ -45,6 +45,11 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
+/** Whether `value` is a sha256 digest as OCI writes one (`sha256:` and 64 lower-case hex digits). */
+export function isSha256Digest(value: unknown): value is string {
+  return typeof value === 'string' && /^sha256:[0-9a-f]{64}$/.test(value);
+}
+
 export function jsonBlob(value: unknown): JsonBlob {
   const bytes = Buffer.from(canonicalJson(value), 'utf8');
   return { bytes, digest: sha256Digest(bytes), size: bytes.length };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { displayPath } from '../common/display-path.js';
 import { GociError } from '../common/errors.js';
 import { isReferrersTag, referrersTag } from '../oci/artifact.js';
-import { sha256Digest, type Descriptor } from '../oci/descriptor.js';
+import { isSha256Digest, sha256Digest, type Descriptor } from '../oci/descriptor.js';
 import { REF_NAME, blobPath } from '../oci/layout.js';
 import type { RegistryClient } from '../registry/client.js';
 import { isRegistryFailure } from '../registry/http.js';
@@ -48,8 +48,7 @@ export function registryStore(client: RegistryClient, repository: string): Image
 export function layoutImageStore(dir: string): ImageStore & { onlyTag(): Promise<string> } {
   const where = displayPath(dir);
   const blob = async (digest: string, maxBytes: number): Promise<Buffer> => {
-    if (!/^sha256:[0-9a-f]{64}$/.test(digest))
-      throw new GociError('BAD_ARGUMENT', `${where}: ${digest} is not a sha256 digest`);
+    if (!isSha256Digest(digest)) throw new GociError('BAD_ARGUMENT', `${where}: ${digest} is not a sha256 digest`);
     const bytes = await readFile(blobPath(dir, digest)).catch(() => {
       throw new GociError('NOT_FOUND', `${where}: has no blob ${digest}`, {
         hint: 'the layout is incomplete: write it again with goci build',

@@ -1,5 +1,5 @@
 import type { VerificationKey } from '../common/signing-key.js';
-import type { Descriptor } from '../oci/descriptor.js';
+import { isSha256Digest, type Descriptor } from '../oci/descriptor.js';
 import { DSSE_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1, preAuthenticationEncoding } from '../oci/dsse.js';
 import { GociError } from '../common/errors.js';
 import { COSIGN_SIGNATURE_ANNOTATION, signatureTag } from '../oci/simple-signing.js';
@@ -112,7 +112,7 @@ async function signatureVerdict(
   let signedByKey = false;
   for (const layer of layers) {
     const signature: unknown = layer?.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
-    if (typeof signature !== 'string' || !isDigest(layer.digest)) continue;
+    if (typeof signature !== 'string' || !isSha256Digest(layer.digest)) continue;
     // The payload's own digest is checked on the way in: these are the bytes that were signed.
     const payload = await readable(store.blob(layer.digest, MAX_DOCUMENT));
     if (!payload || !key.signed(payload, signature)) continue;
@@ -143,19 +143,15 @@ async function referrerPayloads(
 ): Promise<Buffer[]> {
   const referrers = (await store.referrers(digest)) as ReferrerDescriptor[];
   const payloads: Buffer[] = [];
-  for (const referrer of referrers.filter((item) => isDigest(item?.digest) && wanted(item))) {
+  for (const referrer of referrers.filter((item) => isSha256Digest(item?.digest) && wanted(item))) {
     // One referrer that is gone, too big or damaged hides no other: it is only not a signature.
     const manifest = await readable(store.manifest(referrer.digest, MANIFEST_TYPES));
     const layers = (manifest && (jsonOf(manifest.bytes) as { layers?: unknown } | undefined))?.layers;
     const layer = Array.isArray(layers) ? (layers[0] as Descriptor | null | undefined) : undefined;
-    const payload = isDigest(layer?.digest) ? await readable(store.blob(layer.digest, MAX_DOCUMENT)) : undefined;
+    const payload = isSha256Digest(layer?.digest) ? await readable(store.blob(layer.digest, MAX_DOCUMENT)) : undefined;
     if (payload) payloads.push(payload);
   }
   return payloads;
-}
-
-function isDigest(value: unknown): value is string {
-  return typeof value === 'string' && /^sha256:[0-9a-f]{64}$/.test(value);
 }
 
 /** What a registry read gave, or undefined where the registry had it wrong (missing, damaged, too big). */
