@@ -19,18 +19,18 @@ const KEY_HINT =
   'or openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)';
 
 function signingKey(key: KeyObject): SigningKey {
+  const publicKey = createPublicKey(key);
   return {
     sign: (bytes) => sign('sha256', bytes, { key, dsaEncoding: 'der' }).toString('base64'),
     signed: (bytes, signature) => {
       try {
-        const publicKey = createPublicKey(key);
         return verify('sha256', bytes, { key: publicKey, dsaEncoding: 'der' }, Buffer.from(signature, 'base64'));
       } catch {
         // Not a DER signature at all: not this key's.
         return false;
       }
     },
-    publicKeyPem: createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString(),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
 }
 

@@ -49,14 +49,16 @@ export async function signImage(
     const done: SignedManifest = await signManifest(client, ref.repository, identity, digest, key);
     const subject = { digest, mediaType, size };
     // Unlike a `.sig` payload, no two bundles are alike (ECDSA, the time): one by this key is enough.
-    if (bundles && (await bundleVerdict(store, digest, key)) === 'ok') done.bundle = 'already-there';
-    else if (bundles)
-      done.bundle = await attachToRegistry(
-        client,
-        ref.repository,
-        signatureBundleArtifact(subject, key, bundles.created),
-        subject,
-      );
+    if (bundles)
+      done.bundle =
+        (await bundleVerdict(store, digest, key)) === 'ok'
+          ? 'already-there'
+          : await attachToRegistry(
+              client,
+              ref.repository,
+              signatureBundleArtifact(subject, key, bundles.created),
+              subject,
+            );
     signed.push(done);
   }
   return signed;

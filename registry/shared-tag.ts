@@ -4,6 +4,7 @@ import { gociCacheDir } from '../common/cache-dir.js';
 import { GociError } from '../common/errors.js';
 import { withLock } from '../common/lock.js';
 import type { RegistryClient } from './client.js';
+import { isRegistryFailure } from './http.js';
 
 /** A manifest that several writers add entries to: a referrers fallback index, a cosign `.sig` image. */
 export interface SharedTag {
@@ -65,8 +66,13 @@ async function mergeUntilHeld(client: RegistryClient, shared: SharedTag): Promis
 }
 
 async function readTag(client: RegistryClient, shared: SharedTag): Promise<unknown> {
-  if (!(await client.headManifest(shared.repository, shared.tag, shared.accept))) return undefined;
-  const { bytes } = await client.getManifest(shared.repository, shared.tag, shared.accept);
+  // One GET, not HEAD then GET: an absent tag is the registry's 404.
+  const found = await client.getManifest(shared.repository, shared.tag, shared.accept).catch((error: unknown) => {
+    if (isRegistryFailure(error, 'not-found')) return undefined;
+    throw error;
+  });
+  if (!found) return undefined;
+  const { bytes } = found;
   try {
     return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch {
